@@ -1,0 +1,21 @@
+//! Vigil's domain model, free of I/O: severities and the one normalised finding model with its
+//! dedup fingerprint, task states and specifications, and schedules (one-off, interval, cron in
+//! Unix and Quartz forms) with daily runtime windows and time zones. Every other crate speaks
+//! these types; nothing here knows about HTTP, SQL or sockets.
+
+pub mod cron;
+pub mod finding;
+pub mod schedule;
+pub mod task;
+
+pub use finding::{Finding, FindingStatus, Severity};
+pub use schedule::{DailyWindow, Schedule, Trigger};
+pub use task::{TaskSpec, TaskState};
+
+/// Milliseconds since the Unix epoch, the one timestamp representation used in storage.
+pub type Millis = i64;
+
+/// Current time in milliseconds since the Unix epoch.
+pub fn now_millis() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}

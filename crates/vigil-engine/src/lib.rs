@@ -1,0 +1,117 @@
+//! The contract between Vigil and its scan engines: the [`Engine`] trait, the small
+//! [`ScanCtx`] every run gets (cancellation, rate limiter, scope guard, sink for findings and
+//! progress), and the [`ScopeGuard`] that decides which addresses may be touched and pins
+//! resolved addresses so DNS cannot be rebound between check and connect. Engines know nothing
+//! about HTTP APIs, products or storage.
+
+mod rate;
+mod scope;
+
+pub use rate::RateLimiter;
+pub use scope::{Decision, PinnedTarget, ScopeError, ScopeGuard, ScopePolicy, ScopeRule};
+
+use async_trait::async_trait;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use vigil_core::Finding;
+
+/// Why an engine run ended without success.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The run was cancelled (stop request, lost lease, shutdown, runtime window closed).
+    #[error("cancelled")]
+    Cancelled,
+    /// Target or options are not valid for this engine.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The scope guard refused the target.
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
+    /// The sink refused a result (e.g. the store is unavailable).
+    #[error("result sink failed: {0}")]
+    Sink(String),
+    /// Anything else; retried while attempts remain.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Where an engine sends what it finds; implemented by the worker (store) and the CLI.
+#[async_trait]
+pub trait Sink: Send + Sync {
+    /// Deliver one finding; an error means the run must stop.
+    async fn finding(&self, finding: Finding) -> Result<(), EngineError>;
+    /// Report progress, 0-100.
+    fn progress(&self, percent: u8);
+}
+
+/// Everything a run gets besides its target and options.
+#[derive(Clone)]
+pub struct ScanCtx {
+    /// Cancelled when the run must stop; engines check it between steps.
+    pub cancel: CancellationToken,
+    /// Shared limit on requests or packets per second for this task.
+    pub rate: Arc<RateLimiter>,
+    /// What may be touched.
+    pub scope: Arc<ScopeGuard>,
+    /// Results go here.
+    pub sink: Arc<dyn Sink>,
+}
+
+impl ScanCtx {
+    /// `Err(Cancelled)` once the run has been cancelled.
+    pub fn check_cancelled(&self) -> Result<(), EngineError> {
+        if self.cancel.is_cancelled() {
+            Err(EngineError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A scan engine: given a target and options, it streams findings and progress into the
+/// context's sink and returns when done, cancelled or failed.
+#[async_trait]
+pub trait Engine: Send + Sync {
+    /// Task kind this engine runs (`net`, `web`, ...).
+    fn kind(&self) -> &'static str;
+    /// Engine version, part of result cache keys and reports.
+    fn version(&self) -> &'static str;
+    /// Run once.
+    async fn run(&self, ctx: &ScanCtx, target: &Value, options: &Value) -> Result<(), EngineError>;
+}
+
+/// The engines a worker can run, by kind; each kind is registered once.
+#[derive(Clone, Default)]
+pub struct Registry {
+    engines: HashMap<&'static str, Arc<dyn Engine>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add an engine; a second engine of the same kind is refused.
+    pub fn register(&mut self, engine: Arc<dyn Engine>) -> Result<(), String> {
+        let kind = engine.kind();
+        if self.engines.insert(kind, engine).is_some() {
+            return Err(format!("engine kind `{kind}` registered twice"));
+        }
+        Ok(())
+    }
+
+    /// The engine for a kind.
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn Engine>> {
+        self.engines.get(kind).cloned()
+    }
+
+    /// All registered kinds, sorted.
+    pub fn kinds(&self) -> Vec<String> {
+        let mut k: Vec<String> = self.engines.keys().map(|s| s.to_string()).collect();
+        k.sort();
+        k
+    }
+}

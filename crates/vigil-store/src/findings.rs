@@ -1,0 +1,133 @@
+//! Findings with dedup across runs: one row per (account, fingerprint) carrying first and last
+//! seen, the task that saw it last, and a triage status. A finding seen again reopens if it had
+//! been fixed; findings of a scope not seen by a completed run become fixed. Suppressed
+//! statuses (ignored, false positive) survive rescans.
+
+use crate::{Result, Store, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use vigil_core::{now_millis, Finding, FindingStatus, Millis};
+
+/// A finding as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFinding {
+    /// Row id.
+    pub id: i64,
+    /// Owning account.
+    pub account_id: i64,
+    /// Task that saw it last.
+    pub task_id: i64,
+    /// Group of targets the finding belongs to (for fixed detection).
+    pub scope_key: String,
+    /// Dedup fingerprint.
+    pub fingerprint: String,
+    /// The finding itself.
+    pub finding: Finding,
+    /// Triage status.
+    pub status: FindingStatus,
+    /// First time seen.
+    pub first_seen: Millis,
+    /// Last time seen.
+    pub last_seen: Millis,
+}
+
+fn finding_from(row: &AnyRow) -> Result<StoredFinding> {
+    let data: String = row.try_get("data")?;
+    let status: String = row.try_get("status")?;
+    Ok(StoredFinding {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        task_id: row.try_get("task_id")?,
+        scope_key: row.try_get("scope_key")?,
+        fingerprint: row.try_get("fingerprint")?,
+        finding: serde_json::from_str(&data)
+            .map_err(|e| StoreError::Corrupt(format!("finding data: {e}")))?,
+        status: FindingStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("finding status `{status}`")))?,
+        first_seen: row.try_get("first_seen")?,
+        last_seen: row.try_get("last_seen")?,
+    })
+}
+
+impl Store {
+    /// Store a finding seen by a task, deduplicating by fingerprint. Returns the row id.
+    pub async fn record_finding(
+        &self,
+        account_id: i64,
+        task_id: i64,
+        scope_key: &str,
+        f: &Finding,
+    ) -> Result<i64> {
+        let now = now_millis();
+        let data = serde_json::to_string(f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let row = sqlx::query(
+            "INSERT INTO findings (account_id, task_id, scope_key, fingerprint, kind, severity, title, data, status, first_seen, last_seen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9) \
+             ON CONFLICT (account_id, fingerprint) DO UPDATE SET task_id = excluded.task_id, scope_key = excluded.scope_key, \
+             severity = excluded.severity, title = excluded.title, data = excluded.data, last_seen = excluded.last_seen, \
+             status = CASE WHEN findings.status = 'fixed' THEN 'open' ELSE findings.status END \
+             RETURNING id",
+        )
+        .bind(account_id)
+        .bind(task_id)
+        .bind(scope_key)
+        .bind(f.fingerprint())
+        .bind(&f.kind)
+        .bind(f.severity.unwrap_or(vigil_core::Severity::Info).as_str())
+        .bind(&f.title)
+        .bind(data)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// After a successful run of `task_id` over `scope_key`: open findings of that scope that
+    /// the run did not see become fixed. Returns how many.
+    pub async fn mark_unseen_fixed(&self, account_id: i64, scope_key: &str, task_id: i64) -> Result<u64> {
+        let res = sqlx::query(
+            "UPDATE findings SET status = 'fixed' WHERE account_id = $1 AND scope_key = $2 AND task_id <> $3 AND status = 'open'",
+        )
+        .bind(account_id)
+        .bind(scope_key)
+        .bind(task_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected())
+    }
+
+    /// Change the triage status of findings of an account; returns how many changed.
+    pub async fn set_finding_status(&self, account_id: i64, ids: &[i64], status: FindingStatus) -> Result<u64> {
+        let mut n = 0;
+        for id in ids {
+            let res = sqlx::query("UPDATE findings SET status = $1 WHERE account_id = $2 AND id = $3")
+                .bind(status.as_str())
+                .bind(account_id)
+                .bind(*id)
+                .execute(&self.pool)
+                .await?;
+            n += res.rows_affected();
+        }
+        Ok(n)
+    }
+
+    /// Findings of an account last seen by a task.
+    pub async fn findings_of_task(&self, account_id: i64, task_id: i64) -> Result<Vec<StoredFinding>> {
+        let rows = sqlx::query("SELECT * FROM findings WHERE account_id = $1 AND task_id = $2 ORDER BY id")
+            .bind(account_id)
+            .bind(task_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(finding_from).collect()
+    }
+
+    /// Findings of an account in a scope.
+    pub async fn findings_in_scope(&self, account_id: i64, scope_key: &str) -> Result<Vec<StoredFinding>> {
+        let rows = sqlx::query("SELECT * FROM findings WHERE account_id = $1 AND scope_key = $2 ORDER BY id")
+            .bind(account_id)
+            .bind(scope_key)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(finding_from).collect()
+    }
+}

@@ -1,0 +1,142 @@
+//! Vigil's persistence: one [`Store`] over SQLite (default, WAL) or PostgreSQL with the same
+//! numbered migrations for each, secrets encrypted at rest, and the durable task queue (claims
+//! with leases and heartbeats, `FOR UPDATE SKIP LOCKED` on PostgreSQL, a rescuer for expired
+//! leases, retries). Every query that touches account data takes the account id, so one
+//! account can never reach another's rows.
+
+mod accounts;
+mod audit;
+mod error;
+mod findings;
+mod migrate;
+mod nonces;
+mod queue;
+mod schedules;
+mod secrets;
+mod sites;
+
+pub use accounts::{Account, ApiKeyInfo, Credential, NewKey};
+pub use error::StoreError;
+pub use findings::StoredFinding;
+pub use queue::{Lease, NewTask, TaskRecord};
+pub use schedules::ScheduleRecord;
+pub use secrets::SecretBox;
+pub use sites::{NewSite, Site, SiteFilter, SiteUpdate, Verification};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::path::Path;
+use std::time::Duration;
+
+/// Result alias for store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database engine a store talks to; the few dialect differences switch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    secrets: SecretBox,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+/// The SQLite URL for the default database file inside a data directory.
+pub fn sqlite_url_for_dir(dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("vigil.db").display())
+}
+
+impl Store {
+    /// Connect to `url` (`sqlite://...` or `postgres://...`), apply pending migrations, and use
+    /// `secrets` to encrypt secret columns.
+    pub async fn open(url: &str, secrets: SecretBox) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL scheme in `{}` (use sqlite:// or postgres://)",
+                redact_url(url)
+            )));
+        };
+        let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        opts = match backend {
+            Backend::Sqlite => opts.max_connections(4).after_connect(|conn, _| {
+                Box::pin(async move {
+                    for pragma in [
+                        "PRAGMA journal_mode=WAL",
+                        "PRAGMA busy_timeout=10000",
+                        "PRAGMA foreign_keys=ON",
+                        "PRAGMA synchronous=NORMAL",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => opts.max_connections(10),
+        };
+        let pool = opts.connect(url).await.map_err(|e| {
+            StoreError::Config(format!("cannot open database {}: {e}", redact_url(url)))
+        })?;
+        let store = Store {
+            pool,
+            backend,
+            secrets,
+        };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Close the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Number of tasks waiting to run (queued or paused), for metrics.
+    pub async fn queue_depth(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE state IN ('queued', 'paused')")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+}
+
+/// Hide the password in a database URL before it goes into a message.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn opt_str(row: &AnyRow, col: &str) -> Result<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}
+
+fn opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
+    Ok(row.try_get::<Option<i64>, _>(col)?)
+}

@@ -1,0 +1,60 @@
+//! Numbered migrations, one SQL file per backend per number, applied in order at start and
+//! recorded in `schema_migrations`.
+
+use crate::{Backend, Result, Store, StoreError};
+use sqlx::Row;
+
+/// (version, SQLite SQL, PostgreSQL SQL).
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
+
+/// Apply every migration not yet recorded.
+pub(crate) async fn run(store: &Store) -> Result<()> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&store.pool)
+    .await?;
+    for (version, sqlite, pg) in MIGRATIONS {
+        let sql = match store.backend {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => pg,
+        };
+        let mut tx = store.pool.begin().await?;
+        if store.backend == Backend::Postgres {
+            // Serialise concurrent starts of several processes on one database.
+            sqlx::query("SELECT pg_advisory_xact_lock(7361236)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let done = sqlx::query("SELECT COUNT(*) AS n FROM schema_migrations WHERE version = $1")
+            .bind(*version)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get::<i64, _>("n")?;
+        if done > 0 {
+            tx.commit().await?;
+            continue;
+        }
+        for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            sqlx::query(stmt)
+                .execute(&mut *tx)
+                .await
+                .map_err(|source| StoreError::Migration {
+                    version: *version,
+                    source,
+                })?;
+        }
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(vigil_core::now_millis())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version, "applied migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! The durable task queue. Tasks are rows; a worker claims one with a lease (owner and expiry),
+//! renews it with heartbeats that also carry progress and bring back stop requests, and
+//! finishes it only while it still holds the lease, so a task completes exactly once even when
+//! a worker thought dead comes back. The rescuer returns expired leases to the queue (or fails
+//! the task after its last attempt). Every attempt is recorded.
+
+use crate::{opt_i64, opt_str, Backend, Result, Store, StoreError};
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use vigil_core::{now_millis, Millis, TaskSpec, TaskState};
+
+/// A task to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    /// Owning account.
+    pub account_id: i64,
+    /// What to run.
+    pub spec: TaskSpec,
+    /// Not before this time.
+    pub run_after: Millis,
+    /// Schedule that created it, if any.
+    pub schedule_id: Option<i64>,
+}
+
+/// A task as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRecord {
+    /// Task id.
+    pub id: i64,
+    /// Owning account.
+    pub account_id: i64,
+    /// Owning product.
+    pub product: String,
+    /// Engine kind.
+    pub kind: String,
+    /// Engine target.
+    pub target: Value,
+    /// Engine options.
+    pub options: Value,
+    /// State.
+    pub state: TaskState,
+    /// Progress 0-100.
+    pub progress: i64,
+    /// Attempts started so far.
+    pub attempts: i64,
+    /// Attempt budget.
+    pub max_attempts: i64,
+    /// Whether a stop was requested.
+    pub cancel_requested: bool,
+    /// Schedule that created it.
+    pub schedule_id: Option<i64>,
+    /// Last error, if any.
+    pub error: Option<String>,
+    /// Earliest start.
+    pub run_after: Millis,
+    /// Creation time.
+    pub created_at: Millis,
+    /// First start.
+    pub started_at: Option<Millis>,
+    /// End time.
+    pub finished_at: Option<Millis>,
+}
+
+/// A claimed task and the lease over it.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// The task (state `Running`).
+    pub task: TaskRecord,
+    /// Worker holding the lease.
+    pub worker_id: String,
+    /// Attempt number of this run (1-based).
+    pub attempt: i64,
+}
+
+fn task_from(row: &AnyRow) -> Result<TaskRecord> {
+    let state: String = row.try_get("state")?;
+    let parse = |col: &str| -> Result<Value> {
+        let s: String = row.try_get(col)?;
+        serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("task {col}: {e}")))
+    };
+    Ok(TaskRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        product: row.try_get("product")?,
+        kind: row.try_get("kind")?,
+        target: parse("target")?,
+        options: parse("options")?,
+        state: TaskState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("task state `{state}`")))?,
+        progress: row.try_get("progress")?,
+        attempts: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
+        schedule_id: opt_i64(row, "schedule_id")?,
+        error: opt_str(row, "error")?,
+        run_after: row.try_get("run_after")?,
+        created_at: row.try_get("created_at")?,
+        started_at: opt_i64(row, "started_at")?,
+        finished_at: opt_i64(row, "finished_at")?,
+    })
+}
+
+const TASK_COLUMNS: &str = "id, account_id, product, kind, target, options, state, progress, attempts, max_attempts, cancel_requested, schedule_id, error, run_after, created_at, started_at, finished_at";
+
+impl Store {
+    /// Enqueue a task; returns its id.
+    pub async fn enqueue(&self, t: &NewTask) -> Result<i64> {
+        let mut conn = self.pool.acquire().await?;
+        enqueue_on(&mut conn, t).await
+    }
+
+    /// Get a task of an account.
+    pub async fn task(&self, account_id: i64, task_id: i64) -> Result<TaskRecord> {
+        let row = sqlx::query(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE account_id = $1 AND id = $2"
+        ))
+        .bind(account_id)
+        .bind(task_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        task_from(&row)
+    }
+
+    /// Claim the next ready task of one of `kinds` for `worker_id`, with a lease of `lease_ms`.
+    pub async fn claim(&self, worker_id: &str, kinds: &[String], lease_ms: i64) -> Result<Option<Lease>> {
+        if kinds.is_empty() {
+            return Ok(None);
+        }
+        let now = now_millis();
+        let ph: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 4)).collect();
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE tasks SET state = 'running', lease_owner = $1, lease_expires_at = $2, heartbeat_at = $3, \
+             attempts = attempts + 1, started_at = COALESCE(started_at, $3), updated_at = $3 \
+             WHERE id = (SELECT id FROM tasks WHERE state IN ('queued', 'paused') AND run_after <= $3 \
+             AND kind IN ({}) ORDER BY run_after, id LIMIT 1{lock}) RETURNING {TASK_COLUMNS}",
+            ph.join(", ")
+        );
+        let mut tx = self.pool.begin().await?;
+        let mut q = sqlx::query(&sql).bind(worker_id).bind(now + lease_ms).bind(now);
+        for k in kinds {
+            q = q.bind(k.clone());
+        }
+        let Some(row) = q.fetch_optional(&mut *tx).await? else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let task = task_from(&row)?;
+        sqlx::query(
+            "INSERT INTO task_attempts (task_id, attempt, worker_id, started_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(task.id)
+        .bind(task.attempts)
+        .bind(worker_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(Lease {
+            attempt: task.attempts,
+            task,
+            worker_id: worker_id.to_string(),
+        }))
+    }
+
+    /// Renew a lease and record progress. `Ok(Some(stop_requested))` while the lease is held,
+    /// `Ok(None)` once it is lost (the worker must abandon the run).
+    pub async fn heartbeat(&self, lease: &Lease, progress: i64, lease_ms: i64) -> Result<Option<bool>> {
+        let now = now_millis();
+        let row = sqlx::query(
+            "UPDATE tasks SET lease_expires_at = $1, heartbeat_at = $2, progress = $3, updated_at = $2 \
+             WHERE id = $4 AND lease_owner = $5 AND state = 'running' RETURNING cancel_requested",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(progress.clamp(0, 100))
+        .bind(lease.task.id)
+        .bind(&lease.worker_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get::<i64, _>("cancel_requested")? != 0),
+            None => None,
+        })
+    }
+
+    /// Finish a run. `outcome` is the final state for success and stop; for failure pass
+    /// `Failed` and the task is retried after `retry_after_ms` while attempts remain. Returns
+    /// `false` if the lease was lost (another worker owns the task now; nothing is written).
+    pub async fn finish(
+        &self,
+        lease: &Lease,
+        outcome: TaskState,
+        error: Option<&str>,
+        retry_after_ms: i64,
+    ) -> Result<bool> {
+        let now = now_millis();
+        let retry = outcome == TaskState::Failed && lease.attempt < lease.task.max_attempts;
+        let state = if retry { TaskState::Queued } else { outcome };
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE tasks SET state = $1, error = $2, lease_owner = NULL, lease_expires_at = NULL, \
+             progress = CASE WHEN $1 = 'succeeded' THEN 100 ELSE progress END, \
+             run_after = CASE WHEN $1 = 'queued' THEN $3 ELSE run_after END, \
+             finished_at = CASE WHEN $1 = 'queued' THEN NULL ELSE $4 END, updated_at = $4 \
+             WHERE id = $5 AND lease_owner = $6 AND state = 'running'",
+        )
+        .bind(state.as_str())
+        .bind(error)
+        .bind(now + retry_after_ms)
+        .bind(now)
+        .bind(lease.task.id)
+        .bind(&lease.worker_id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        finish_attempt(&mut tx, lease.task.id, lease.attempt, outcome.as_str(), error, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Put a running task back to wait for its runtime window; the attempt does not count.
+    pub async fn pause(&self, lease: &Lease, resume_at: Millis) -> Result<bool> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE tasks SET state = 'paused', lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1, \
+             run_after = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
+        )
+        .bind(resume_at)
+        .bind(now)
+        .bind(lease.task.id)
+        .bind(&lease.worker_id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        finish_attempt(&mut tx, lease.task.id, lease.attempt, "paused", None, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Ask a task of an account to stop. A waiting task stops at once; a running one is told
+    /// by its next heartbeat. Returns the state after the request.
+    pub async fn request_stop(&self, account_id: i64, task_id: i64) -> Result<TaskState> {
+        let now = now_millis();
+        let task = self.task(account_id, task_id).await?;
+        if task.state.is_terminal() {
+            return Ok(task.state);
+        }
+        sqlx::query(
+            "UPDATE tasks SET cancel_requested = 1, \
+             state = CASE WHEN state IN ('queued', 'paused') THEN 'stopped' ELSE state END, \
+             finished_at = CASE WHEN state IN ('queued', 'paused') THEN $1 ELSE finished_at END, updated_at = $1 \
+             WHERE account_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(account_id)
+        .bind(task_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(self.task(account_id, task_id).await?.state)
+    }
+
+    /// Return tasks whose lease expired to the queue (or fail/stop them); returns how many.
+    pub async fn rescue_expired(&self) -> Result<u64> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "UPDATE tasks SET \
+             state = CASE WHEN cancel_requested = 1 THEN 'stopped' WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, \
+             error = CASE WHEN cancel_requested = 1 THEN error ELSE 'worker lost (lease expired)' END, \
+             finished_at = CASE WHEN cancel_requested = 0 AND attempts < max_attempts THEN NULL ELSE $1 END, \
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+             WHERE state = 'running' AND lease_expires_at < $1 RETURNING id, attempts",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let attempt: i64 = r.try_get("attempts")?;
+            finish_attempt(&mut tx, id, attempt, "lost", Some("lease expired"), now).await?;
+        }
+        tx.commit().await?;
+        if !rows.is_empty() {
+            tracing::warn!(count = rows.len(), "rescued tasks with expired leases");
+        }
+        Ok(rows.len() as u64)
+    }
+
+    /// On graceful shutdown: give this worker's running tasks back without spending an attempt.
+    pub async fn release_leases(&self, worker_id: &str) -> Result<u64> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "UPDATE tasks SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1, \
+             updated_at = $1 WHERE lease_owner = $2 AND state = 'running' RETURNING id, attempts",
+        )
+        .bind(now)
+        .bind(worker_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let attempt: i64 = r.try_get("attempts")?;
+            finish_attempt(&mut tx, id, attempt + 1, "released", None, now).await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Attempts of a task: (attempt, worker, outcome).
+    pub async fn task_attempts(&self, task_id: i64) -> Result<Vec<(i64, String, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT attempt, worker_id, outcome FROM task_attempts WHERE task_id = $1 ORDER BY id",
+        )
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("attempt")?, r.try_get("worker_id")?, opt_str(r, "outcome")?)))
+            .collect()
+    }
+}
+
+/// Insert a task on an open connection or transaction.
+pub(crate) async fn enqueue_on(conn: &mut sqlx::AnyConnection, t: &NewTask) -> Result<i64> {
+    let now = now_millis();
+    let row = sqlx::query(
+        "INSERT INTO tasks (account_id, product, kind, target, options, state, max_attempts, run_after, schedule_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $9) RETURNING id",
+    )
+    .bind(t.account_id)
+    .bind(&t.spec.product)
+    .bind(&t.spec.kind)
+    .bind(t.spec.target.to_string())
+    .bind(t.spec.options.to_string())
+    .bind(t.spec.max_attempts.max(1))
+    .bind(t.run_after)
+    .bind(t.schedule_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+async fn finish_attempt(
+    conn: &mut sqlx::AnyConnection,
+    task_id: i64,
+    attempt: i64,
+    outcome: &str,
+    error: Option<&str>,
+    now: Millis,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE task_attempts SET finished_at = $1, outcome = $2, error = $3 \
+         WHERE task_id = $4 AND attempt = $5 AND finished_at IS NULL",
+    )
+    .bind(now)
+    .bind(outcome)
+    .bind(error)
+    .bind(task_id)
+    .bind(attempt)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
