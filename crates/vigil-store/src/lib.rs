@@ -140,3 +140,4 @@ fn opt_str(row: &AnyRow, col: &str) -> Result<Option<String>> {
 fn opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
+

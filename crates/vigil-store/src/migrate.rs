@@ -13,11 +13,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
 
 /// Apply every migration not yet recorded.
 pub(crate) async fn run(store: &Store) -> Result<()> {
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-    )
-    .execute(&store.pool)
-    .await?;
     for (version, sqlite, pg) in MIGRATIONS {
         let sql = match store.backend {
             Backend::Sqlite => sqlite,
@@ -30,6 +25,11 @@ pub(crate) async fn run(store: &Store) -> Result<()> {
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query("SELECT COUNT(*) AS n FROM schema_migrations WHERE version = $1")
             .bind(*version)
             .fetch_one(&mut *tx)

@@ -1,0 +1,214 @@
+//! One worker: claims tasks of the kinds it has engines for, runs them, and records the outcome
+//! only while it still holds the lease.
+
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use vigil_core::{Finding, Schedule, TaskState};
+use vigil_engine::{EngineError, Registry, RateLimiter, ScanCtx, ScopeGuard, Sink};
+use vigil_store::{Lease, Store};
+
+/// Timing of a worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Unique worker id (host, process, index).
+    pub id: String,
+    /// How long a lease lasts without a heartbeat.
+    pub lease: Duration,
+    /// How often the lease is renewed.
+    pub heartbeat: Duration,
+    /// How long to sleep when the queue is empty.
+    pub idle_poll: Duration,
+    /// Delay before a failed task is retried.
+    pub retry_backoff: Duration,
+}
+
+impl WorkerConfig {
+    /// Defaults for a worker id: 30 s lease, 5 s heartbeat, 500 ms idle poll.
+    pub fn new(id: impl Into<String>) -> Self {
+        WorkerConfig {
+            id: id.into(),
+            lease: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(5),
+            idle_poll: Duration::from_millis(500),
+            retry_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A worker bound to a store, engines and the scope guard.
+pub struct Worker {
+    store: Store,
+    engines: Registry,
+    scope: Arc<ScopeGuard>,
+    cfg: WorkerConfig,
+}
+
+struct StoreSink {
+    store: Store,
+    account_id: i64,
+    task_id: i64,
+    scope_key: String,
+    progress: AtomicU8,
+}
+
+#[async_trait]
+impl Sink for StoreSink {
+    async fn finding(&self, finding: Finding) -> Result<(), EngineError> {
+        self.store
+            .record_finding(self.account_id, self.task_id, &self.scope_key, &finding)
+            .await
+            .map(|_| ())
+            .map_err(|e| EngineError::Sink(e.to_string()))
+    }
+
+    fn progress(&self, percent: u8) {
+        self.progress.store(percent.min(100), Ordering::Relaxed);
+    }
+}
+
+/// How a run ended, as seen by the lease loop.
+enum RunEnd {
+    Done(Result<(), EngineError>),
+    LeaseLost,
+    Stop,
+    Pause(i64),
+    Shutdown,
+}
+
+impl Worker {
+    /// A worker.
+    pub fn new(store: Store, engines: Registry, scope: Arc<ScopeGuard>, cfg: WorkerConfig) -> Self {
+        Worker { store, engines, scope, cfg }
+    }
+
+    /// Claim and run tasks until `shutdown`; on shutdown the current task's lease is given back.
+    pub async fn run(&self, shutdown: CancellationToken) {
+        let kinds = self.engines.kinds();
+        while !shutdown.is_cancelled() {
+            let lease_ms = self.cfg.lease.as_millis() as i64;
+            match self.store.claim(&self.cfg.id, &kinds, lease_ms).await {
+                Ok(Some(lease)) => {
+                    if let Err(e) = self.run_one(lease, &shutdown).await {
+                        tracing::error!(worker = %self.cfg.id, error = %e, "task bookkeeping failed");
+                    }
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = tokio::time::sleep(self.cfg.idle_poll) => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(worker = %self.cfg.id, error = %e, "claim failed");
+                    tokio::time::sleep(self.cfg.idle_poll).await;
+                }
+            }
+        }
+        match self.store.release_leases(&self.cfg.id).await {
+            Ok(n) if n > 0 => tracing::info!(worker = %self.cfg.id, released = n, "leases released"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(worker = %self.cfg.id, error = %e, "releasing leases failed"),
+        }
+    }
+
+    async fn run_one(&self, lease: Lease, shutdown: &CancellationToken) -> vigil_store::Result<()> {
+        let task = &lease.task;
+        tracing::info!(worker = %self.cfg.id, task = task.id, kind = %task.kind, attempt = lease.attempt, "task claimed");
+        let Some(engine) = self.engines.get(&task.kind) else {
+            self.store
+                .finish(&lease, TaskState::Failed, Some("no engine for this task kind"), 0)
+                .await?;
+            return Ok(());
+        };
+        let window: Option<Schedule> = task
+            .options
+            .get("schedule")
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        let rate = task
+            .options
+            .get("rate_per_second")
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u32::try_from(v).ok());
+        let scope_key = task
+            .options
+            .get("scope_key")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("task:{}", task.id));
+        let sink = Arc::new(StoreSink {
+            store: self.store.clone(),
+            account_id: task.account_id,
+            task_id: task.id,
+            scope_key: scope_key.clone(),
+            progress: AtomicU8::new(task.progress.clamp(0, 100) as u8),
+        });
+        let cancel = CancellationToken::new();
+        let ctx = ScanCtx {
+            cancel: cancel.clone(),
+            rate: Arc::new(RateLimiter::new(rate)),
+            scope: self.scope.clone(),
+            sink: sink.clone(),
+        };
+        let target = task.target.clone();
+        let options = task.options.clone();
+        let run = engine.run(&ctx, &target, &options);
+        tokio::pin!(run);
+        let lease_ms = self.cfg.lease.as_millis() as i64;
+        let mut beat = tokio::time::interval(self.cfg.heartbeat);
+        beat.tick().await;
+        let end = loop {
+            tokio::select! {
+                r = &mut run => break RunEnd::Done(r),
+                _ = shutdown.cancelled() => break RunEnd::Shutdown,
+                _ = beat.tick() => {
+                    let p = sink.progress.load(Ordering::Relaxed) as i64;
+                    match self.store.heartbeat(&lease, p, lease_ms).await {
+                        Ok(None) => break RunEnd::LeaseLost,
+                        Ok(Some(true)) => break RunEnd::Stop,
+                        Ok(Some(false)) => {}
+                        Err(e) => tracing::warn!(task = task.id, error = %e, "heartbeat failed"),
+                    }
+                    if let Some(s) = &window {
+                        let now = chrono::Utc::now();
+                        if !s.in_window(now) {
+                            let resume = s.next_window_open(now).map(|t| t.timestamp_millis()).unwrap_or(i64::MAX / 2);
+                            break RunEnd::Pause(resume);
+                        }
+                    }
+                }
+            }
+        };
+        cancel.cancel();
+        match end {
+            RunEnd::Done(Ok(())) => {
+                if self.store.finish(&lease, TaskState::Succeeded, None, 0).await? {
+                    self.store.mark_unseen_fixed(task.account_id, &scope_key, task.id).await?;
+                }
+            }
+            RunEnd::Done(Err(EngineError::Cancelled)) | RunEnd::Stop => {
+                self.store.finish(&lease, TaskState::Stopped, None, 0).await?;
+            }
+            RunEnd::Done(Err(e @ (EngineError::InvalidInput(_) | EngineError::Scope(_)))) => {
+                // Retrying cannot help: fail at once.
+                let mut l = lease.clone();
+                l.attempt = l.task.max_attempts;
+                self.store.finish(&l, TaskState::Failed, Some(&e.to_string()), 0).await?;
+            }
+            RunEnd::Done(Err(e)) => {
+                let backoff = self.cfg.retry_backoff.as_millis() as i64;
+                self.store.finish(&lease, TaskState::Failed, Some(&e.to_string()), backoff).await?;
+            }
+            RunEnd::Pause(at) => {
+                self.store.pause(&lease, at).await?;
+            }
+            RunEnd::LeaseLost => {
+                tracing::warn!(task = task.id, "lease lost; abandoning run");
+            }
+            RunEnd::Shutdown => {}
+        }
+        Ok(())
+    }
+}

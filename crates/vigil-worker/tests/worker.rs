@@ -1,0 +1,193 @@
+//! A worker dies mid-task (its future is dropped: no heartbeat, no release, like `kill -9`); a
+//! second worker picks the task up after the lease expires and it completes exactly once.
+//! Runs on SQLite and, when `VIGIL_TEST_POSTGRES_URL` is set, on PostgreSQL.
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use vigil_core::{Finding, Severity, TaskSpec, TaskState};
+use vigil_engine::{Engine, EngineError, Registry, ScanCtx, ScopeGuard};
+use vigil_store::{NewTask, SecretBox, Store};
+use vigil_worker::{run_rescuer, Worker, WorkerConfig};
+
+/// Test engine: ten steps of 60 ms, reporting progress, one finding per step.
+struct Stepper;
+
+#[async_trait]
+impl Engine for Stepper {
+    fn kind(&self) -> &'static str {
+        "stepper"
+    }
+    fn version(&self) -> &'static str {
+        "1"
+    }
+    async fn run(&self, ctx: &ScanCtx, target: &Value, _: &Value) -> Result<(), EngineError> {
+        let steps = target["steps"].as_u64().unwrap_or(10);
+        for i in 0..steps {
+            ctx.check_cancelled()?;
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            ctx.sink
+                .finding(Finding {
+                    kind: "step".into(),
+                    severity: Some(Severity::Info),
+                    title: format!("step {i}"),
+                    host: Some("127.0.0.1".into()),
+                    port: Some(i as u16 + 1),
+                    ..Default::default()
+                })
+                .await?;
+            ctx.sink.progress(((i + 1) * 100 / steps) as u8);
+        }
+        Ok(())
+    }
+}
+
+fn cfg(id: &str) -> WorkerConfig {
+    let mut c = WorkerConfig::new(id);
+    c.lease = Duration::from_millis(400);
+    c.heartbeat = Duration::from_millis(100);
+    c.idle_poll = Duration::from_millis(50);
+    c
+}
+
+fn sqlite_url(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("vigil-worker-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    vigil_store::sqlite_url_for_dir(&dir)
+}
+
+async fn urls() -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("vigil-worker-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut out = vec![vigil_store::sqlite_url_for_dir(&dir)];
+    if let Ok(admin) = std::env::var("VIGIL_TEST_POSTGRES_URL") {
+        sqlx_free_db(&admin, &mut out).await;
+    } else if std::env::var_os("CI").is_some() {
+        panic!("VIGIL_TEST_POSTGRES_URL must be set in CI");
+    }
+    out
+}
+
+/// Use a fresh database on the test server.
+async fn sqlx_free_db(admin: &str, out: &mut Vec<String>) {
+    sqlx::any::install_default_drivers();
+    let name = format!("vigil_w_{}", std::process::id());
+    let pool = sqlx::AnyPool::connect(admin).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+    pool.close().await;
+    out.push(format!("{}/{name}", admin.rsplit_once('/').unwrap().0));
+}
+
+#[tokio::test]
+async fn killed_worker_task_completes_once() {
+    for url in urls().await {
+        let store = Store::open(&url, SecretBox::from_hex(&"cd".repeat(32)).unwrap()).await.unwrap();
+        let acct = store.create_account("a").await.unwrap();
+        let task_id = store
+            .enqueue(&NewTask {
+                account_id: acct.id,
+                spec: TaskSpec {
+                    product: "test".into(),
+                    kind: "stepper".into(),
+                    target: json!({"steps": 10}),
+                    options: json!({}),
+                    max_attempts: 3,
+                },
+                run_after: 0,
+                schedule_id: None,
+            })
+            .await
+            .unwrap();
+        let mut engines = Registry::new();
+        engines.register(Arc::new(Stepper)).unwrap();
+        let scope = Arc::new(ScopeGuard::default());
+
+        let a = Worker::new(store.clone(), engines.clone(), scope.clone(), cfg("worker-a"));
+        let a_handle = tokio::spawn(async move { a.run(CancellationToken::new()).await });
+        // Wait until A is mid-task, then kill it.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let t = store.task(acct.id, task_id).await.unwrap();
+            if t.state == TaskState::Running && !store.findings_of_task(acct.id, task_id).await.unwrap().is_empty() {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "worker A never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        a_handle.abort();
+        let _ = a_handle.await;
+
+        let shutdown = CancellationToken::new();
+        let rescuer = tokio::spawn(run_rescuer(store.clone(), Duration::from_millis(100), shutdown.clone()));
+        let b = Worker::new(store.clone(), engines.clone(), scope.clone(), cfg("worker-b"));
+        let sd = shutdown.clone();
+        let b_handle = tokio::spawn(async move { b.run(sd).await });
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let t = store.task(acct.id, task_id).await.unwrap();
+            if t.state.is_terminal() {
+                assert_eq!((t.state, t.progress, t.attempts), (TaskState::Succeeded, 100, 2));
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "task never finished: {t:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        shutdown.cancel();
+        b_handle.await.unwrap();
+        rescuer.await.unwrap();
+        let attempts = store.task_attempts(task_id).await.unwrap();
+        assert_eq!(
+            attempts,
+            vec![
+                (1, "worker-a".to_string(), Some("lost".to_string())),
+                (2, "worker-b".to_string(), Some("succeeded".to_string()))
+            ]
+        );
+        // Ten distinct findings, each stored once despite the re-run.
+        let found = store.findings_of_task(acct.id, task_id).await.unwrap();
+        assert_eq!(found.len(), 10);
+    }
+}
+
+#[tokio::test]
+async fn stop_request_reaches_running_engine_and_shutdown_releases() {
+    let store = Store::open(&sqlite_url("stop"), SecretBox::from_hex(&"cd".repeat(32)).unwrap()).await.unwrap();
+    let acct = store.create_account("a").await.unwrap();
+    let new = || NewTask {
+        account_id: acct.id,
+        spec: TaskSpec { product: "test".into(), kind: "stepper".into(), target: json!({"steps": 100}), options: json!({}), max_attempts: 1 },
+        run_after: 0,
+        schedule_id: None,
+    };
+    let t1 = store.enqueue(&new()).await.unwrap();
+    let mut engines = Registry::new();
+    engines.register(Arc::new(Stepper)).unwrap();
+    assert!(engines.register(Arc::new(Stepper)).is_err(), "kinds are unique");
+    let w = Worker::new(store.clone(), engines, Arc::new(ScopeGuard::default()), cfg("w"));
+    let shutdown = CancellationToken::new();
+    let sd = shutdown.clone();
+    let h = tokio::spawn(async move { w.run(sd).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(store.request_stop(acct.id, t1).await.unwrap(), TaskState::Running);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while store.task(acct.id, t1).await.unwrap().state != TaskState::Stopped {
+        assert!(tokio::time::Instant::now() < deadline, "stop not honoured");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A second task is running when the worker shuts down: its lease goes back to the queue.
+    let t2 = store.enqueue(&new()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while store.task(acct.id, t2).await.unwrap().state != TaskState::Running {
+        assert!(tokio::time::Instant::now() < deadline, "second task not claimed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.cancel();
+    h.await.unwrap();
+    let t = store.task(acct.id, t2).await.unwrap();
+    assert_eq!((t.state, t.attempts), (TaskState::Queued, 0));
+}
