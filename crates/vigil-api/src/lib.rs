@@ -1,1 +1,104 @@
-//! placeholder
+//! Vigil's HTTP gateway, wire-compatible with Tencent Cloud API 3.0: TC3-HMAC-SHA256 and v1
+//! (HmacSHA1/HmacSHA256) signatures, flattened parameters, routing by (service, version,
+//! action), declarative parameter validation, per-account rate limits and the
+//! `{"Response": {..., "RequestId"}}` envelope. Product modules map cloud actions to store and
+//! queue operations and render the cloud's response shapes.
+
+pub mod action;
+pub mod error;
+mod gateway;
+pub mod metrics;
+pub mod params;
+pub mod products;
+pub mod ratelimit;
+pub mod sign;
+
+use axum::routing::{any, get};
+use axum::Router;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use vigil_engine::ScopeGuard;
+use vigil_store::{Account, Store};
+
+/// Gateway settings.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+    /// Allowed clock skew of signed requests.
+    pub max_skew: Duration,
+    /// Default requests per second per account per action.
+    pub rate_per_second: u32,
+    /// Per-action overrides of the rate.
+    pub rate_overrides: HashMap<String, u32>,
+    /// Timeout of ownership-verification fetches.
+    pub fetch_timeout: Duration,
+    /// Scans each account may start per day (CWS quota).
+    pub scan_quota: i64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            max_body_bytes: 2 * 1024 * 1024,
+            max_skew: Duration::from_secs(300),
+            rate_per_second: 20,
+            rate_overrides: HashMap::new(),
+            fetch_timeout: Duration::from_secs(10),
+            scan_quota: 1000,
+        }
+    }
+}
+
+/// Shared state of the gateway.
+pub struct AppState {
+    /// Database.
+    pub store: Store,
+    /// Operator scope.
+    pub scope: Arc<ScopeGuard>,
+    /// Settings.
+    pub config: ApiConfig,
+    /// Rate limits.
+    pub limits: ratelimit::ApiRateLimits,
+    /// Metrics.
+    pub metrics: metrics::Metrics,
+}
+
+impl AppState {
+    /// State from its parts.
+    pub fn new(store: Store, scope: Arc<ScopeGuard>, config: ApiConfig) -> Self {
+        let limits = ratelimit::ApiRateLimits::new(config.rate_per_second, &config.rate_overrides);
+        AppState {
+            store,
+            scope,
+            config,
+            limits,
+            metrics: metrics::Metrics::default(),
+        }
+    }
+}
+
+/// Who is calling and what: built by the gateway after authentication.
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    /// Request id returned in the envelope.
+    pub request_id: String,
+    /// Calling account.
+    pub account: Account,
+    /// Action name.
+    pub action: String,
+    /// `X-TC-Region` / `Region`, if given.
+    pub region: Option<String>,
+}
+
+/// The HTTP application.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(gateway::metrics))
+        .route("/", any(gateway::handle))
+        .route("/{product}", any(gateway::handle))
+        .route("/{product}/", any(gateway::handle))
+        .with_state(state)
+}

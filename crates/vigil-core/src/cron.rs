@@ -205,13 +205,17 @@ impl CronExpr {
     }
 
     fn times_of_day(&self) -> impl Iterator<Item = NaiveTime> + '_ {
-        (0..24u32).filter(|h| self.hours.has(*h)).flat_map(move |h| {
-            (0..60u32).filter(|m| self.minutes.has(*m)).flat_map(move |m| {
+        (0..24u32)
+            .filter(|h| self.hours.has(*h))
+            .flat_map(move |h| {
                 (0..60u32)
-                    .filter(|s| self.seconds.has(*s))
-                    .filter_map(move |s| NaiveTime::from_hms_opt(h, m, s))
+                    .filter(|m| self.minutes.has(*m))
+                    .flat_map(move |m| {
+                        (0..60u32)
+                            .filter(|s| self.seconds.has(*s))
+                            .filter_map(move |s| NaiveTime::from_hms_opt(h, m, s))
+                    })
             })
-        })
     }
 }
 
@@ -245,7 +249,7 @@ fn dom_matches(rule: &DomRule, d: NaiveDate) -> bool {
     match rule {
         DomRule::Any => true,
         DomRule::Days(b) => b.has(d.day()),
-        DomRule::Last(off) => last >= *off + 1 && d.day() == last - off,
+        DomRule::Last(off) => last > *off && d.day() == last - off,
         DomRule::NearestWeekday(target) => {
             let target = (*target).min(last);
             let Some(t) = d.with_day(target) else {
@@ -502,51 +506,111 @@ mod tests {
 
     #[test]
     fn unix_five_fields() {
-        assert_eq!(next("*/15 * * * *", "2026-01-01T00:00:00Z"), "2026-01-01T00:15:00+00:00");
-        assert_eq!(next("30 2 * * *", "2026-01-01T03:00:00Z"), "2026-01-02T02:30:00+00:00");
+        assert_eq!(
+            next("*/15 * * * *", "2026-01-01T00:00:00Z"),
+            "2026-01-01T00:15:00+00:00"
+        );
+        assert_eq!(
+            next("30 2 * * *", "2026-01-01T03:00:00Z"),
+            "2026-01-02T02:30:00+00:00"
+        );
         // 2026-01-04 is a Sunday; 0 and 7 both mean Sunday.
-        assert_eq!(next("0 9 * * 0", "2026-01-01T00:00:00Z"), "2026-01-04T09:00:00+00:00");
-        assert_eq!(next("0 9 * * 7", "2026-01-01T00:00:00Z"), "2026-01-04T09:00:00+00:00");
-        assert_eq!(next("0 9 * * MON-FRI", "2026-01-02T10:00:00Z"), "2026-01-05T09:00:00+00:00");
+        assert_eq!(
+            next("0 9 * * 0", "2026-01-01T00:00:00Z"),
+            "2026-01-04T09:00:00+00:00"
+        );
+        assert_eq!(
+            next("0 9 * * 7", "2026-01-01T00:00:00Z"),
+            "2026-01-04T09:00:00+00:00"
+        );
+        assert_eq!(
+            next("0 9 * * MON-FRI", "2026-01-02T10:00:00Z"),
+            "2026-01-05T09:00:00+00:00"
+        );
     }
 
     #[test]
     fn quartz_forms_used_by_consoles() {
-        assert_eq!(next("0 0 12 * * ?", "2026-01-01T12:00:00Z"), "2026-01-02T12:00:00+00:00");
-        assert_eq!(next("0 15 10 ? * *", "2026-01-01T00:00:00Z"), "2026-01-01T10:15:00+00:00");
+        assert_eq!(
+            next("0 0 12 * * ?", "2026-01-01T12:00:00Z"),
+            "2026-01-02T12:00:00+00:00"
+        );
+        assert_eq!(
+            next("0 15 10 ? * *", "2026-01-01T00:00:00Z"),
+            "2026-01-01T10:15:00+00:00"
+        );
         // Quartz numbering: 2 = Monday.
-        assert_eq!(next("0 0 8 ? * 2", "2026-01-01T00:00:00Z"), "2026-01-05T08:00:00+00:00");
-        assert_eq!(next("0 15 10 * * ? 2027", "2026-05-01T00:00:00Z"), "2027-01-01T10:15:00+00:00");
-        assert_eq!(next("*/20 * * * * ?", "2026-01-01T00:00:05Z"), "2026-01-01T00:00:20+00:00");
+        assert_eq!(
+            next("0 0 8 ? * 2", "2026-01-01T00:00:00Z"),
+            "2026-01-05T08:00:00+00:00"
+        );
+        assert_eq!(
+            next("0 15 10 * * ? 2027", "2026-05-01T00:00:00Z"),
+            "2027-01-01T10:15:00+00:00"
+        );
+        assert_eq!(
+            next("*/20 * * * * ?", "2026-01-01T00:00:05Z"),
+            "2026-01-01T00:00:20+00:00"
+        );
     }
 
     #[test]
     fn quartz_specials() {
         // Last day of February 2028 (leap year).
-        assert_eq!(next("0 0 0 L * ?", "2028-02-02T00:00:00Z"), "2028-02-29T00:00:00+00:00");
-        assert_eq!(next("0 0 0 L-2 * ?", "2026-01-01T00:00:00Z"), "2026-01-29T00:00:00+00:00");
+        assert_eq!(
+            next("0 0 0 L * ?", "2028-02-02T00:00:00Z"),
+            "2028-02-29T00:00:00+00:00"
+        );
+        assert_eq!(
+            next("0 0 0 L-2 * ?", "2026-01-01T00:00:00Z"),
+            "2026-01-29T00:00:00+00:00"
+        );
         // 2026-08-15 is a Saturday -> Friday 14th.
-        assert_eq!(next("0 0 0 15W * ?", "2026-08-01T00:00:00Z"), "2026-08-14T00:00:00+00:00");
+        assert_eq!(
+            next("0 0 0 15W * ?", "2026-08-01T00:00:00Z"),
+            "2026-08-14T00:00:00+00:00"
+        );
         // 2026-11-01 is a Sunday -> Monday 2nd; 1W never moves back into October.
-        assert_eq!(next("0 0 0 1W * ?", "2026-10-05T00:00:00Z"), "2026-11-02T00:00:00+00:00");
+        assert_eq!(
+            next("0 0 0 1W * ?", "2026-10-05T00:00:00Z"),
+            "2026-11-02T00:00:00+00:00"
+        );
         // Last weekday of January 2026 is Friday 30th (31st is Saturday).
-        assert_eq!(next("0 0 0 LW * ?", "2026-01-01T00:00:00Z"), "2026-01-30T00:00:00+00:00");
+        assert_eq!(
+            next("0 0 0 LW * ?", "2026-01-01T00:00:00Z"),
+            "2026-01-30T00:00:00+00:00"
+        );
         // Third Friday (6#3) of January 2026 is the 16th.
-        assert_eq!(next("0 0 0 ? * 6#3", "2026-01-01T00:00:00Z"), "2026-01-16T00:00:00+00:00");
+        assert_eq!(
+            next("0 0 0 ? * 6#3", "2026-01-01T00:00:00Z"),
+            "2026-01-16T00:00:00+00:00"
+        );
         // Last Thursday (5L) of January 2026 is the 29th.
-        assert_eq!(next("0 0 0 ? * 5L", "2026-01-01T00:00:00Z"), "2026-01-29T00:00:00+00:00");
+        assert_eq!(
+            next("0 0 0 ? * 5L", "2026-01-01T00:00:00Z"),
+            "2026-01-29T00:00:00+00:00"
+        );
     }
 
     #[test]
     fn time_zones_and_dst() {
         let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
         let after = utc("2026-01-01T00:00:00Z").with_timezone(&tz);
-        let n = CronExpr::parse("0 2 * * *").unwrap().next_after(&after).unwrap();
-        assert_eq!(n.with_timezone(&Utc).to_rfc3339(), "2026-01-01T18:00:00+00:00");
+        let n = CronExpr::parse("0 2 * * *")
+            .unwrap()
+            .next_after(&after)
+            .unwrap();
+        assert_eq!(
+            n.with_timezone(&Utc).to_rfc3339(),
+            "2026-01-01T18:00:00+00:00"
+        );
         // 02:30 does not exist in New York on 2026-03-08; the next fire is a day later.
         let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
         let after = ny.with_ymd_and_hms(2026, 3, 7, 12, 0, 0).unwrap();
-        let n = CronExpr::parse("30 2 * * *").unwrap().next_after(&after).unwrap();
+        let n = CronExpr::parse("30 2 * * *")
+            .unwrap()
+            .next_after(&after)
+            .unwrap();
         assert_eq!(n.to_rfc3339(), "2026-03-09T02:30:00-04:00");
     }
 

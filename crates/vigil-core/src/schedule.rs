@@ -222,21 +222,38 @@ mod tests {
 
     #[test]
     fn once_fires_once() {
-        let s = sched(Trigger::Once { at: utc("2026-02-01T00:00:00Z") });
-        assert_eq!(s.next_fire(utc("2026-01-01T00:00:00Z")).unwrap(), Some(utc("2026-02-01T00:00:00Z")));
+        let s = sched(Trigger::Once {
+            at: utc("2026-02-01T00:00:00Z"),
+        });
+        assert_eq!(
+            s.next_fire(utc("2026-01-01T00:00:00Z")).unwrap(),
+            Some(utc("2026-02-01T00:00:00Z"))
+        );
         assert_eq!(s.next_fire(utc("2026-02-01T00:00:00Z")).unwrap(), None);
     }
 
     #[test]
     fn interval_counts_from_anchor() {
-        let s = sched(Trigger::Interval { every_secs: 3600, anchor: utc("2026-01-01T00:00:00Z") });
-        assert_eq!(s.next_fire(utc("2026-01-01T05:30:00Z")).unwrap(), Some(utc("2026-01-01T06:00:00Z")));
-        assert_eq!(s.next_fire(utc("2025-01-01T00:00:00Z")).unwrap(), Some(utc("2026-01-01T00:00:00Z")));
+        let s = sched(Trigger::Interval {
+            every_secs: 3600,
+            anchor: utc("2026-01-01T00:00:00Z"),
+        });
+        assert_eq!(
+            s.next_fire(utc("2026-01-01T05:30:00Z")).unwrap(),
+            Some(utc("2026-01-01T06:00:00Z"))
+        );
+        assert_eq!(
+            s.next_fire(utc("2025-01-01T00:00:00Z")).unwrap(),
+            Some(utc("2026-01-01T00:00:00Z"))
+        );
     }
 
     #[test]
     fn window_defers_fires_and_spans_midnight() {
-        let mut s = sched(Trigger::Interval { every_secs: 3600, anchor: utc("2026-01-01T00:00:00Z") });
+        let mut s = sched(Trigger::Interval {
+            every_secs: 3600,
+            anchor: utc("2026-01-01T00:00:00Z"),
+        });
         s.window = Some(DailyWindow {
             start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
             end: NaiveTime::from_hms_opt(6, 0, 0).unwrap(),
@@ -244,35 +261,54 @@ mod tests {
         assert!(s.in_window(utc("2026-01-01T23:00:00Z")));
         assert!(s.in_window(utc("2026-01-01T05:59:59Z")));
         assert!(!s.in_window(utc("2026-01-01T06:00:00Z")));
-        assert_eq!(s.next_fire(utc("2026-01-01T07:30:00Z")).unwrap(), Some(utc("2026-01-01T22:00:00Z")));
-        assert_eq!(s.next_fire(utc("2026-01-01T23:30:00Z")).unwrap(), Some(utc("2026-01-02T00:00:00Z")));
+        assert_eq!(
+            s.next_fire(utc("2026-01-01T07:30:00Z")).unwrap(),
+            Some(utc("2026-01-01T22:00:00Z"))
+        );
+        assert_eq!(
+            s.next_fire(utc("2026-01-01T23:30:00Z")).unwrap(),
+            Some(utc("2026-01-02T00:00:00Z"))
+        );
     }
 
     #[test]
     fn cron_in_time_zone_with_dates() {
-        let mut s = sched(Trigger::Cron { expr: "0 0 9 * * ?".into() });
+        let mut s = sched(Trigger::Cron {
+            expr: "0 0 9 * * ?".into(),
+        });
         s.time_zone = "Asia/Shanghai".into();
         s.not_before = Some(utc("2026-03-01T00:00:00Z"));
         s.not_after = Some(utc("2026-03-03T00:00:00Z"));
-        assert_eq!(s.next_fire(utc("2026-01-01T00:00:00Z")).unwrap(), Some(utc("2026-03-01T01:00:00Z")));
+        assert_eq!(
+            s.next_fire(utc("2026-01-01T00:00:00Z")).unwrap(),
+            Some(utc("2026-03-01T01:00:00Z"))
+        );
         assert_eq!(s.next_fire(utc("2026-03-02T01:00:00Z")).unwrap(), None);
     }
 
     #[test]
     fn cron_outside_window_moves_to_opening() {
-        let mut s = sched(Trigger::Cron { expr: "0 12 * * *".into() });
+        let mut s = sched(Trigger::Cron {
+            expr: "0 12 * * *".into(),
+        });
         s.window = Some(DailyWindow {
             start: NaiveTime::from_hms_opt(1, 0, 0).unwrap(),
             end: NaiveTime::from_hms_opt(2, 0, 0).unwrap(),
         });
-        assert_eq!(s.next_fire(utc("2026-01-01T00:00:00Z")).unwrap(), Some(utc("2026-01-02T01:00:00Z")));
+        assert_eq!(
+            s.next_fire(utc("2026-01-01T00:00:00Z")).unwrap(),
+            Some(utc("2026-01-02T01:00:00Z"))
+        );
     }
 
     #[test]
     fn validation() {
         let mut s = sched(Trigger::Cron { expr: "bad".into() });
         assert!(s.validate().is_err());
-        s.trigger = Trigger::Interval { every_secs: 0, anchor: Utc::now() };
+        s.trigger = Trigger::Interval {
+            every_secs: 0,
+            anchor: Utc::now(),
+        };
         assert!(s.validate().is_err());
         s.trigger = Trigger::Once { at: Utc::now() };
         s.time_zone = "Mars/Olympus".into();

@@ -32,7 +32,10 @@ impl FromStr for ScopeRule {
         if let Ok(ip) = s.parse::<IpAddr>() {
             return Ok(ScopeRule::Net(IpNet::from(ip)));
         }
-        let d = s.trim_start_matches("*.").trim_end_matches('.').to_ascii_lowercase();
+        let d = s
+            .trim_start_matches("*.")
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
         let valid = !d.is_empty()
             && d.len() <= 253
             && d.split('.').all(|l| {
@@ -43,7 +46,9 @@ impl FromStr for ScopeRule {
         if valid {
             Ok(ScopeRule::Domain(d))
         } else {
-            Err(format!("`{s}` is neither an address, a CIDR range nor a domain name"))
+            Err(format!(
+                "`{s}` is neither an address, a CIDR range nor a domain name"
+            ))
         }
     }
 }
@@ -104,10 +109,14 @@ pub struct ScopeGuard {
 
 fn metadata_nets() -> [IpNet; 4] {
     [
-        IpNet::from_str("169.254.0.0/16").unwrap_or_else(|_| IpNet::from(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
-        IpNet::from_str("fe80::/10").unwrap_or_else(|_| IpNet::from(IpAddr::V6(Ipv6Addr::UNSPECIFIED))),
+        IpNet::from_str("169.254.0.0/16")
+            .unwrap_or_else(|_| IpNet::from(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
+        IpNet::from_str("fe80::/10")
+            .unwrap_or_else(|_| IpNet::from(IpAddr::V6(Ipv6Addr::UNSPECIFIED))),
         IpNet::from(IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200))),
-        IpNet::from(IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254))),
+        IpNet::from(IpAddr::V6(Ipv6Addr::new(
+            0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254,
+        ))),
     ]
 }
 
@@ -156,7 +165,9 @@ impl ScopeGuard {
             return Decision::Denied("link-local and cloud metadata addresses are denied".into());
         }
         if ip.is_unspecified() || ip.is_multicast() || ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
-            return Decision::Denied("unspecified, multicast and broadcast addresses are denied".into());
+            return Decision::Denied(
+                "unspecified, multicast and broadcast addresses are denied".into(),
+            );
         }
         if self.policy.allow.is_empty() {
             Decision::Allowed { trusted: false }
@@ -247,28 +258,69 @@ mod tests {
     #[test]
     fn open_policy_denies_metadata_only() {
         let g = guard(&[], &[]);
-        assert_eq!(g.check_ip(ip("127.0.0.1"), None), Decision::Allowed { trusted: false });
-        for bad in ["169.254.169.254", "100.100.100.200", "fe80::1", "fd00:ec2::254", "::ffff:169.254.169.254", "0.0.0.0", "224.0.0.1"] {
-            assert!(matches!(g.check_ip(ip(bad), None), Decision::Denied(_)), "{bad}");
+        assert_eq!(
+            g.check_ip(ip("127.0.0.1"), None),
+            Decision::Allowed { trusted: false }
+        );
+        for bad in [
+            "169.254.169.254",
+            "100.100.100.200",
+            "fe80::1",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+            "0.0.0.0",
+            "224.0.0.1",
+        ] {
+            assert!(
+                matches!(g.check_ip(ip(bad), None), Decision::Denied(_)),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn allow_list_is_exclusive_and_trusted() {
-        let g = guard(&["127.0.0.0/24", "example.test", "169.254.169.254"], &["127.0.0.9"]);
-        assert_eq!(g.check_ip(ip("127.0.0.5"), None), Decision::Allowed { trusted: true });
-        assert!(matches!(g.check_ip(ip("127.0.1.5"), None), Decision::Denied(_)));
-        assert!(matches!(g.check_ip(ip("127.0.0.9"), None), Decision::Denied(_)), "deny wins");
-        assert_eq!(g.check_ip(ip("10.0.0.1"), Some("www.example.test")), Decision::Allowed { trusted: true });
-        assert!(matches!(g.check_ip(ip("10.0.0.1"), Some("badexample.test")), Decision::Denied(_)));
+        let g = guard(
+            &["127.0.0.0/24", "example.test", "169.254.169.254"],
+            &["127.0.0.9"],
+        );
+        assert_eq!(
+            g.check_ip(ip("127.0.0.5"), None),
+            Decision::Allowed { trusted: true }
+        );
+        assert!(matches!(
+            g.check_ip(ip("127.0.1.5"), None),
+            Decision::Denied(_)
+        ));
+        assert!(
+            matches!(g.check_ip(ip("127.0.0.9"), None), Decision::Denied(_)),
+            "deny wins"
+        );
+        assert_eq!(
+            g.check_ip(ip("10.0.0.1"), Some("www.example.test")),
+            Decision::Allowed { trusted: true }
+        );
+        assert!(matches!(
+            g.check_ip(ip("10.0.0.1"), Some("badexample.test")),
+            Decision::Denied(_)
+        ));
         // An explicit allow opens a metadata address.
-        assert_eq!(g.check_ip(ip("169.254.169.254"), None), Decision::Allowed { trusted: true });
+        assert_eq!(
+            g.check_ip(ip("169.254.169.254"), None),
+            Decision::Allowed { trusted: true }
+        );
     }
 
     #[test]
     fn rule_parsing() {
-        assert_eq!("10.1.2.3/8".parse::<ScopeRule>().unwrap(), ScopeRule::Net("10.0.0.0/8".parse().unwrap()));
-        assert_eq!("*.Example.TEST.".parse::<ScopeRule>().unwrap(), ScopeRule::Domain("example.test".into()));
+        assert_eq!(
+            "10.1.2.3/8".parse::<ScopeRule>().unwrap(),
+            ScopeRule::Net("10.0.0.0/8".parse().unwrap())
+        );
+        assert_eq!(
+            "*.Example.TEST.".parse::<ScopeRule>().unwrap(),
+            ScopeRule::Domain("example.test".into())
+        );
         assert!("not a rule!".parse::<ScopeRule>().is_err());
         assert!("".parse::<ScopeRule>().is_err());
     }

@@ -117,7 +117,9 @@ impl Store {
                 },
             }
         }
-        Err(StoreError::Conflict("could not allocate a unique AppId".into()))
+        Err(StoreError::Conflict(
+            "could not allocate a unique AppId".into(),
+        ))
     }
 
     /// Create a key pair for an account.
@@ -135,7 +137,8 @@ impl Store {
         .bind(now_millis())
         .execute(&self.pool)
         .await?;
-        self.audit(Some(account.id), "cli", "keys.create", &secret_id).await?;
+        self.audit(Some(account.id), "cli", "keys.create", &secret_id)
+            .await?;
         Ok(NewKey {
             secret_id,
             secret_key,

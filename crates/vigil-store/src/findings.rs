@@ -84,7 +84,12 @@ impl Store {
 
     /// After a successful run of `task_id` over `scope_key`: open findings of that scope that
     /// the run did not see become fixed. Returns how many.
-    pub async fn mark_unseen_fixed(&self, account_id: i64, scope_key: &str, task_id: i64) -> Result<u64> {
+    pub async fn mark_unseen_fixed(
+        &self,
+        account_id: i64,
+        scope_key: &str,
+        task_id: i64,
+    ) -> Result<u64> {
         let res = sqlx::query(
             "UPDATE findings SET status = 'fixed' WHERE account_id = $1 AND scope_key = $2 AND task_id <> $3 AND status = 'open'",
         )
@@ -97,37 +102,55 @@ impl Store {
     }
 
     /// Change the triage status of findings of an account; returns how many changed.
-    pub async fn set_finding_status(&self, account_id: i64, ids: &[i64], status: FindingStatus) -> Result<u64> {
+    pub async fn set_finding_status(
+        &self,
+        account_id: i64,
+        ids: &[i64],
+        status: FindingStatus,
+    ) -> Result<u64> {
         let mut n = 0;
         for id in ids {
-            let res = sqlx::query("UPDATE findings SET status = $1 WHERE account_id = $2 AND id = $3")
-                .bind(status.as_str())
-                .bind(account_id)
-                .bind(*id)
-                .execute(&self.pool)
-                .await?;
+            let res =
+                sqlx::query("UPDATE findings SET status = $1 WHERE account_id = $2 AND id = $3")
+                    .bind(status.as_str())
+                    .bind(account_id)
+                    .bind(*id)
+                    .execute(&self.pool)
+                    .await?;
             n += res.rows_affected();
         }
         Ok(n)
     }
 
     /// Findings of an account last seen by a task.
-    pub async fn findings_of_task(&self, account_id: i64, task_id: i64) -> Result<Vec<StoredFinding>> {
-        let rows = sqlx::query("SELECT * FROM findings WHERE account_id = $1 AND task_id = $2 ORDER BY id")
-            .bind(account_id)
-            .bind(task_id)
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn findings_of_task(
+        &self,
+        account_id: i64,
+        task_id: i64,
+    ) -> Result<Vec<StoredFinding>> {
+        let rows = sqlx::query(
+            "SELECT * FROM findings WHERE account_id = $1 AND task_id = $2 ORDER BY id",
+        )
+        .bind(account_id)
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(finding_from).collect()
     }
 
     /// Findings of an account in a scope.
-    pub async fn findings_in_scope(&self, account_id: i64, scope_key: &str) -> Result<Vec<StoredFinding>> {
-        let rows = sqlx::query("SELECT * FROM findings WHERE account_id = $1 AND scope_key = $2 ORDER BY id")
-            .bind(account_id)
-            .bind(scope_key)
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn findings_in_scope(
+        &self,
+        account_id: i64,
+        scope_key: &str,
+    ) -> Result<Vec<StoredFinding>> {
+        let rows = sqlx::query(
+            "SELECT * FROM findings WHERE account_id = $1 AND scope_key = $2 ORDER BY id",
+        )
+        .bind(account_id)
+        .bind(scope_key)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(finding_from).collect()
     }
 }

@@ -50,7 +50,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -115,9 +117,10 @@ impl Store {
 
     /// Number of tasks waiting to run (queued or paused), for metrics.
     pub async fn queue_depth(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE state IN ('queued', 'paused')")
-            .fetch_one(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE state IN ('queued', 'paused')")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(row.try_get::<i64, _>("n")?)
     }
 }
@@ -140,4 +143,3 @@ fn opt_str(row: &AnyRow, col: &str) -> Result<Option<String>> {
 fn opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
-

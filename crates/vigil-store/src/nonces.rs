@@ -7,7 +7,13 @@ use vigil_core::Millis;
 
 impl Store {
     /// Record a nonce; `false` when it was already used and has not expired.
-    pub async fn use_nonce(&self, secret_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> Result<bool> {
+    pub async fn use_nonce(
+        &self,
+        secret_id: &str,
+        nonce: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<bool> {
         sqlx::query("DELETE FROM request_nonces WHERE expires_at < $1")
             .bind(now)
             .execute(&self.pool)

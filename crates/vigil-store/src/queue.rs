@@ -124,7 +124,12 @@ impl Store {
     }
 
     /// Claim the next ready task of one of `kinds` for `worker_id`, with a lease of `lease_ms`.
-    pub async fn claim(&self, worker_id: &str, kinds: &[String], lease_ms: i64) -> Result<Option<Lease>> {
+    pub async fn claim(
+        &self,
+        worker_id: &str,
+        kinds: &[String],
+        lease_ms: i64,
+    ) -> Result<Option<Lease>> {
         if kinds.is_empty() {
             return Ok(None);
         }
@@ -142,7 +147,10 @@ impl Store {
             ph.join(", ")
         );
         let mut tx = self.pool.begin().await?;
-        let mut q = sqlx::query(&sql).bind(worker_id).bind(now + lease_ms).bind(now);
+        let mut q = sqlx::query(&sql)
+            .bind(worker_id)
+            .bind(now + lease_ms)
+            .bind(now);
         for k in kinds {
             q = q.bind(k.clone());
         }
@@ -170,7 +178,12 @@ impl Store {
 
     /// Renew a lease and record progress. `Ok(Some(stop_requested))` while the lease is held,
     /// `Ok(None)` once it is lost (the worker must abandon the run).
-    pub async fn heartbeat(&self, lease: &Lease, progress: i64, lease_ms: i64) -> Result<Option<bool>> {
+    pub async fn heartbeat(
+        &self,
+        lease: &Lease,
+        progress: i64,
+        lease_ms: i64,
+    ) -> Result<Option<bool>> {
         let now = now_millis();
         let row = sqlx::query(
             "UPDATE tasks SET lease_expires_at = $1, heartbeat_at = $2, progress = $3, updated_at = $2 \
@@ -222,7 +235,15 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        finish_attempt(&mut tx, lease.task.id, lease.attempt, outcome.as_str(), error, now).await?;
+        finish_attempt(
+            &mut tx,
+            lease.task.id,
+            lease.attempt,
+            outcome.as_str(),
+            error,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -329,7 +350,13 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("attempt")?, r.try_get("worker_id")?, opt_str(r, "outcome")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("attempt")?,
+                    r.try_get("worker_id")?,
+                    opt_str(r, "outcome")?,
+                ))
+            })
             .collect()
     }
 }
@@ -375,4 +402,24 @@ async fn finish_attempt(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+impl Store {
+    /// Tasks of a product an account created since a time (quota accounting).
+    pub async fn count_tasks_since(
+        &self,
+        account_id: i64,
+        product: &str,
+        since: Millis,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM tasks WHERE account_id = $1 AND product = $2 AND created_at >= $3",
+        )
+        .bind(account_id)
+        .bind(product)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
 }

@@ -80,13 +80,19 @@ impl Store {
     }
 
     /// Enable or disable a schedule of an account.
-    pub async fn set_schedule_enabled(&self, account_id: i64, id: i64, enabled: bool) -> Result<()> {
-        let res = sqlx::query("UPDATE schedules SET enabled = $1 WHERE account_id = $2 AND id = $3")
-            .bind(enabled as i64)
-            .bind(account_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+    pub async fn set_schedule_enabled(
+        &self,
+        account_id: i64,
+        id: i64,
+        enabled: bool,
+    ) -> Result<()> {
+        let res =
+            sqlx::query("UPDATE schedules SET enabled = $1 WHERE account_id = $2 AND id = $3")
+                .bind(enabled as i64)
+                .bind(account_id)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

@@ -24,9 +24,9 @@ impl SecretBox {
     pub fn from_hex(hex_key: &str) -> Result<Self> {
         let bytes = hex::decode(hex_key.trim())
             .map_err(|_| StoreError::Config("master key must be 64 hex characters".into()))?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| StoreError::Config("master key must be 32 bytes (64 hex characters)".into()))?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| {
+            StoreError::Config("master key must be 32 bytes (64 hex characters)".into())
+        })?;
         Ok(SecretBox {
             cipher: Arc::new(XChaCha20Poly1305::new(&key.into())),
         })

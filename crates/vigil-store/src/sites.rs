@@ -234,7 +234,10 @@ impl Store {
             .bind(f.offset.max(0))
             .fetch_all(&self.pool)
             .await?;
-        let sites = rows.iter().map(|r| self.site_from(r)).collect::<Result<_>>()?;
+        let sites = rows
+            .iter()
+            .map(|r| self.site_from(r))
+            .collect::<Result<_>>()?;
         Ok((total, sites))
     }
 
@@ -333,18 +336,21 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        let row = sqlx::query(
-            "SELECT * FROM site_verifications WHERE account_id = $1 AND domain = $2",
-        )
-        .bind(account_id)
-        .bind(domain)
-        .fetch_one(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT * FROM site_verifications WHERE account_id = $1 AND domain = $2")
+                .bind(account_id)
+                .bind(domain)
+                .fetch_one(&self.pool)
+                .await?;
         Self::verification_from(&row)
     }
 
     /// Verification records of an account for several hosts (missing hosts are skipped).
-    pub async fn verifications(&self, account_id: i64, domains: &[String]) -> Result<Vec<Verification>> {
+    pub async fn verifications(
+        &self,
+        account_id: i64,
+        domains: &[String],
+    ) -> Result<Vec<Verification>> {
         let mut out = Vec::new();
         for d in domains {
             let row = sqlx::query(
@@ -362,7 +368,13 @@ impl Store {
     }
 
     /// Set the verification status of a host for an account.
-    pub async fn set_verified(&self, account_id: i64, domain: &str, status: i64, method: &str) -> Result<()> {
+    pub async fn set_verified(
+        &self,
+        account_id: i64,
+        domain: &str,
+        status: i64,
+        method: &str,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE site_verifications SET verify_status = $1, method = $2, updated_at = $3 WHERE account_id = $4 AND domain = $5",
         )
@@ -378,5 +390,7 @@ impl Store {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

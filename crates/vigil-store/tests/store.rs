@@ -24,8 +24,14 @@ async fn fresh_urls() -> Vec<String> {
             sqlx::any::install_default_drivers();
             let name = format!("vigil_t_{}_{n}", std::process::id());
             let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&pool)
+                .await
+                .unwrap();
             pool.close().await;
             let base = admin.rsplit_once('/').unwrap().0;
             urls.push(format!("{base}/{name}"));
@@ -70,8 +76,18 @@ async fn keys_are_encrypted_and_revocable() {
         let listed = store.list_keys().await.unwrap();
         assert_eq!(listed.len(), 1);
         store.revoke_key(&key.secret_id).await.unwrap();
-        assert!(!store.credential(&key.secret_id).await.unwrap().unwrap().active);
-        assert!(matches!(store.revoke_key(&key.secret_id).await, Err(StoreError::NotFound)));
+        assert!(
+            !store
+                .credential(&key.secret_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .active
+        );
+        assert!(matches!(
+            store.revoke_key(&key.secret_id).await,
+            Err(StoreError::NotFound)
+        ));
         assert!(store.credential("AKIDnope").await.unwrap().is_none());
     }
 }
@@ -88,41 +104,77 @@ async fn sites_are_scoped_to_their_account() {
             user_agent: String::new(),
         };
         let created = store
-            .create_sites(a.id, &[site("http://127.0.0.1:1/"), site("http://127.0.0.1:2/")])
+            .create_sites(
+                a.id,
+                &[site("http://127.0.0.1:1/"), site("http://127.0.0.1:2/")],
+            )
             .await
             .unwrap();
         assert_eq!(created.len(), 2);
-        let dup = store.create_sites(a.id, &[site("http://127.0.0.1:1/")]).await;
+        let dup = store
+            .create_sites(a.id, &[site("http://127.0.0.1:1/")])
+            .await;
         assert!(matches!(dup, Err(StoreError::Conflict(_))));
         // The same URL is fine for another account.
-        store.create_sites(b.id, &[site("http://127.0.0.1:1/")]).await.unwrap();
-        let all = SiteFilter { limit: 100, ..Default::default() };
+        store
+            .create_sites(b.id, &[site("http://127.0.0.1:1/")])
+            .await
+            .unwrap();
+        let all = SiteFilter {
+            limit: 100,
+            ..Default::default()
+        };
         assert_eq!(store.list_sites(a.id, &all).await.unwrap().0, 2);
         let ids: Vec<i64> = created.iter().map(|s| s.id).collect();
-        let for_b = SiteFilter { ids: Some(ids.clone()), limit: 100, ..Default::default() };
+        let for_b = SiteFilter {
+            ids: Some(ids.clone()),
+            limit: 100,
+            ..Default::default()
+        };
         assert_eq!(store.list_sites(b.id, &for_b).await.unwrap().0, 0);
-        assert!(matches!(store.get_site(b.id, ids[0]).await, Err(StoreError::NotFound)));
-        assert!(matches!(store.delete_sites(b.id, &ids[..1]).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            store.get_site(b.id, ids[0]).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.delete_sites(b.id, &ids[..1]).await,
+            Err(StoreError::NotFound)
+        ));
         let upd = SiteUpdate {
             name: Some("renamed".into()),
             login_cookie: Some("sid=secret".into()),
             ..Default::default()
         };
-        assert!(matches!(store.update_site(b.id, ids[0], &upd).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            store.update_site(b.id, ids[0], &upd).await,
+            Err(StoreError::NotFound)
+        ));
         store.update_site(a.id, ids[0], &upd).await.unwrap();
         let s = store.get_site(a.id, ids[0]).await.unwrap();
         assert_eq!(s.name, "renamed");
         assert_eq!(s.login_cookie.as_deref(), Some("sid=secret"));
         // Filters and paging.
-        let f = SiteFilter { url_contains: Some(vec![":2/".into()]), limit: 10, ..Default::default() };
+        let f = SiteFilter {
+            url_contains: Some(vec![":2/".into()]),
+            limit: 10,
+            ..Default::default()
+        };
         let (n, page) = store.list_sites(a.id, &f).await.unwrap();
         assert_eq!((n, page.len()), (1, 1));
-        let f = SiteFilter { limit: 1, offset: 1, ..Default::default() };
+        let f = SiteFilter {
+            limit: 1,
+            offset: 1,
+            ..Default::default()
+        };
         let (n, page) = store.list_sites(a.id, &f).await.unwrap();
         assert_eq!((n, page.len()), (2, 1));
         assert_eq!(page[0].id, ids[1]);
         // A LIKE wildcard in a filter value is literal.
-        let f = SiteFilter { url_contains: Some(vec!["%".into()]), limit: 10, ..Default::default() };
+        let f = SiteFilter {
+            url_contains: Some(vec!["%".into()]),
+            limit: 10,
+            ..Default::default()
+        };
         assert_eq!(store.list_sites(a.id, &f).await.unwrap().0, 0);
         store.delete_sites(a.id, &ids).await.unwrap();
         assert_eq!(store.count_sites(a.id).await.unwrap(), 0);
@@ -135,16 +187,34 @@ async fn verification_token_is_stable_per_account_and_host() {
     for store in stores().await {
         let a = store.create_account("a").await.unwrap();
         let b = store.create_account("b").await.unwrap();
-        let v1 = store.verification(a.id, "example.test", "tok1", 1).await.unwrap();
-        let v2 = store.verification(a.id, "example.test", "tok2", 1).await.unwrap();
+        let v1 = store
+            .verification(a.id, "example.test", "tok1", 1)
+            .await
+            .unwrap();
+        let v2 = store
+            .verification(a.id, "example.test", "tok2", 1)
+            .await
+            .unwrap();
         assert_eq!(v1.token, "tok1");
         assert_eq!(v2.token, "tok1");
-        let vb = store.verification(b.id, "example.test", "tokb", 1).await.unwrap();
+        let vb = store
+            .verification(b.id, "example.test", "tokb", 1)
+            .await
+            .unwrap();
         assert_eq!(vb.token, "tokb");
-        store.set_verified(a.id, "example.test", 1, "file").await.unwrap();
-        let got = store.verifications(b.id, &["example.test".into()]).await.unwrap();
+        store
+            .set_verified(a.id, "example.test", 1, "file")
+            .await
+            .unwrap();
+        let got = store
+            .verifications(b.id, &["example.test".into()])
+            .await
+            .unwrap();
         assert_eq!(got[0].verify_status, 0, "verifying for A must not verify B");
-        let got = store.verifications(a.id, &["example.test".into()]).await.unwrap();
+        let got = store
+            .verifications(a.id, &["example.test".into()])
+            .await
+            .unwrap();
         assert_eq!((got[0].verify_status, got[0].method.as_str()), (1, "file"));
     }
 }
@@ -155,13 +225,28 @@ async fn task_completes_once_after_lost_lease() {
         let a = store.create_account("a").await.unwrap();
         let kinds = vec!["k".to_string()];
         let id = store
-            .enqueue(&NewTask { account_id: a.id, spec: spec("k"), run_after: 0, schedule_id: None })
+            .enqueue(&NewTask {
+                account_id: a.id,
+                spec: spec("k"),
+                run_after: 0,
+                schedule_id: None,
+            })
             .await
             .unwrap();
-        assert!(store.claim("w0", &["other".into()], 1000).await.unwrap().is_none());
+        assert!(store
+            .claim("w0", &["other".into()], 1000)
+            .await
+            .unwrap()
+            .is_none());
         let l1 = store.claim("w1", &kinds, 50).await.unwrap().unwrap();
-        assert_eq!((l1.task.id, l1.attempt, l1.task.state), (id, 1, TaskState::Running));
-        assert!(store.claim("w2", &kinds, 50).await.unwrap().is_none(), "claimed twice");
+        assert_eq!(
+            (l1.task.id, l1.attempt, l1.task.state),
+            (id, 1, TaskState::Running)
+        );
+        assert!(
+            store.claim("w2", &kinds, 50).await.unwrap().is_none(),
+            "claimed twice"
+        );
         assert_eq!(store.heartbeat(&l1, 40, 50).await.unwrap(), Some(false));
         assert_eq!(store.task(a.id, id).await.unwrap().progress, 40);
         tokio::time::sleep(std::time::Duration::from_millis(80)).await;
@@ -170,11 +255,23 @@ async fn task_completes_once_after_lost_lease() {
         assert_eq!(l2.attempt, 2);
         // The first worker comes back: its heartbeat and finish are refused.
         assert_eq!(store.heartbeat(&l1, 90, 50).await.unwrap(), None);
-        assert!(!store.finish(&l1, TaskState::Succeeded, None, 0).await.unwrap());
-        assert!(store.finish(&l2, TaskState::Succeeded, None, 0).await.unwrap());
-        assert!(!store.finish(&l2, TaskState::Succeeded, None, 0).await.unwrap());
+        assert!(!store
+            .finish(&l1, TaskState::Succeeded, None, 0)
+            .await
+            .unwrap());
+        assert!(store
+            .finish(&l2, TaskState::Succeeded, None, 0)
+            .await
+            .unwrap());
+        assert!(!store
+            .finish(&l2, TaskState::Succeeded, None, 0)
+            .await
+            .unwrap());
         let t = store.task(a.id, id).await.unwrap();
-        assert_eq!((t.state, t.progress, t.attempts), (TaskState::Succeeded, 100, 2));
+        assert_eq!(
+            (t.state, t.progress, t.attempts),
+            (TaskState::Succeeded, 100, 2)
+        );
         let attempts = store.task_attempts(id).await.unwrap();
         assert_eq!(
             attempts,
@@ -192,15 +289,32 @@ async fn failures_retry_then_fail() {
         let a = store.create_account("a").await.unwrap();
         let mut s = spec("k");
         s.max_attempts = 2;
-        let id = store.enqueue(&NewTask { account_id: a.id, spec: s, run_after: 0, schedule_id: None }).await.unwrap();
+        let id = store
+            .enqueue(&NewTask {
+                account_id: a.id,
+                spec: s,
+                run_after: 0,
+                schedule_id: None,
+            })
+            .await
+            .unwrap();
         let kinds = vec!["k".to_string()];
         let l = store.claim("w", &kinds, 1000).await.unwrap().unwrap();
-        assert!(store.finish(&l, TaskState::Failed, Some("boom"), 0).await.unwrap());
+        assert!(store
+            .finish(&l, TaskState::Failed, Some("boom"), 0)
+            .await
+            .unwrap());
         assert_eq!(store.task(a.id, id).await.unwrap().state, TaskState::Queued);
         let l = store.claim("w", &kinds, 1000).await.unwrap().unwrap();
-        assert!(store.finish(&l, TaskState::Failed, Some("boom again"), 0).await.unwrap());
+        assert!(store
+            .finish(&l, TaskState::Failed, Some("boom again"), 0)
+            .await
+            .unwrap());
         let t = store.task(a.id, id).await.unwrap();
-        assert_eq!((t.state, t.error.as_deref()), (TaskState::Failed, Some("boom again")));
+        assert_eq!(
+            (t.state, t.error.as_deref()),
+            (TaskState::Failed, Some("boom again"))
+        );
     }
 }
 
@@ -209,17 +323,50 @@ async fn stop_requests_reach_waiting_and_running_tasks() {
     for store in stores().await {
         let a = store.create_account("a").await.unwrap();
         let b = store.create_account("b").await.unwrap();
-        let new = || NewTask { account_id: a.id, spec: spec("k"), run_after: 0, schedule_id: None };
-        let waiting = store.enqueue(&NewTask { run_after: i64::MAX / 2, ..new() }).await.unwrap();
+        let new = || NewTask {
+            account_id: a.id,
+            spec: spec("k"),
+            run_after: 0,
+            schedule_id: None,
+        };
+        let waiting = store
+            .enqueue(&NewTask {
+                run_after: i64::MAX / 2,
+                ..new()
+            })
+            .await
+            .unwrap();
         let running = store.enqueue(&new()).await.unwrap();
-        let lease = store.claim("w", &["k".into()], 10_000).await.unwrap().unwrap();
+        let lease = store
+            .claim("w", &["k".into()], 10_000)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(lease.task.id, running);
-        assert!(matches!(store.request_stop(b.id, running).await, Err(StoreError::NotFound)));
-        assert_eq!(store.request_stop(a.id, waiting).await.unwrap(), TaskState::Stopped);
-        assert_eq!(store.request_stop(a.id, running).await.unwrap(), TaskState::Running);
-        assert_eq!(store.heartbeat(&lease, 10, 10_000).await.unwrap(), Some(true));
-        assert!(store.finish(&lease, TaskState::Stopped, None, 0).await.unwrap());
-        assert_eq!(store.task(a.id, running).await.unwrap().state, TaskState::Stopped);
+        assert!(matches!(
+            store.request_stop(b.id, running).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            store.request_stop(a.id, waiting).await.unwrap(),
+            TaskState::Stopped
+        );
+        assert_eq!(
+            store.request_stop(a.id, running).await.unwrap(),
+            TaskState::Running
+        );
+        assert_eq!(
+            store.heartbeat(&lease, 10, 10_000).await.unwrap(),
+            Some(true)
+        );
+        assert!(store
+            .finish(&lease, TaskState::Stopped, None, 0)
+            .await
+            .unwrap());
+        assert_eq!(
+            store.task(a.id, running).await.unwrap().state,
+            TaskState::Stopped
+        );
     }
 }
 
@@ -228,16 +375,31 @@ async fn concurrent_claims_never_share_a_task() {
     for store in stores().await {
         let a = store.create_account("a").await.unwrap();
         for _ in 0..40 {
-            store.enqueue(&NewTask { account_id: a.id, spec: spec("k"), run_after: 0, schedule_id: None }).await.unwrap();
+            store
+                .enqueue(&NewTask {
+                    account_id: a.id,
+                    spec: spec("k"),
+                    run_after: 0,
+                    schedule_id: None,
+                })
+                .await
+                .unwrap();
         }
         let mut handles = Vec::new();
         for w in 0..4 {
             let store = store.clone();
             handles.push(tokio::spawn(async move {
                 let mut got = Vec::new();
-                while let Some(l) = store.claim(&format!("w{w}"), &["k".into()], 60_000).await.unwrap() {
+                while let Some(l) = store
+                    .claim(&format!("w{w}"), &["k".into()], 60_000)
+                    .await
+                    .unwrap()
+                {
                     got.push(l.task.id);
-                    assert!(store.finish(&l, TaskState::Succeeded, None, 0).await.unwrap());
+                    assert!(store
+                        .finish(&l, TaskState::Succeeded, None, 0)
+                        .await
+                        .unwrap());
                 }
                 got
             }));
@@ -265,16 +427,41 @@ async fn findings_dedup_fix_and_keep_suppression() {
             port: Some(port),
             ..Default::default()
         };
-        let id1 = store.record_finding(a.id, 1, "scope", &f(22)).await.unwrap();
-        let id2 = store.record_finding(a.id, 1, "scope", &f(80)).await.unwrap();
-        store.set_finding_status(a.id, &[id2], FindingStatus::FalsePositive).await.unwrap();
+        let id1 = store
+            .record_finding(a.id, 1, "scope", &f(22))
+            .await
+            .unwrap();
+        let id2 = store
+            .record_finding(a.id, 1, "scope", &f(80))
+            .await
+            .unwrap();
+        store
+            .set_finding_status(a.id, &[id2], FindingStatus::FalsePositive)
+            .await
+            .unwrap();
         // Run 2 sees port 22 only.
-        assert_eq!(store.record_finding(a.id, 2, "scope", &f(22)).await.unwrap(), id1);
-        assert_eq!(store.mark_unseen_fixed(a.id, "scope", 2).await.unwrap(), 0, "false positive stays");
+        assert_eq!(
+            store
+                .record_finding(a.id, 2, "scope", &f(22))
+                .await
+                .unwrap(),
+            id1
+        );
+        assert_eq!(
+            store.mark_unseen_fixed(a.id, "scope", 2).await.unwrap(),
+            0,
+            "false positive stays"
+        );
         // Run 3 sees nothing: 22 becomes fixed. Run 4 sees it again: reopened.
         assert_eq!(store.mark_unseen_fixed(a.id, "scope", 3).await.unwrap(), 1);
-        store.record_finding(a.id, 4, "scope", &f(22)).await.unwrap();
-        store.record_finding(a.id, 4, "scope", &f(80)).await.unwrap();
+        store
+            .record_finding(a.id, 4, "scope", &f(22))
+            .await
+            .unwrap();
+        store
+            .record_finding(a.id, 4, "scope", &f(80))
+            .await
+            .unwrap();
         let all = store.findings_in_scope(a.id, "scope").await.unwrap();
         assert_eq!(all.len(), 2);
         let by_port = |p| all.iter().find(|s| s.finding.port == Some(p)).unwrap();
@@ -283,8 +470,18 @@ async fn findings_dedup_fix_and_keep_suppression() {
         assert_eq!(by_port(80).status, FindingStatus::FalsePositive);
         // Another account sees nothing.
         let b = store.create_account("b").await.unwrap();
-        assert!(store.findings_in_scope(b.id, "scope").await.unwrap().is_empty());
-        assert_eq!(store.set_finding_status(b.id, &[id1], FindingStatus::Ignored).await.unwrap(), 0);
+        assert!(store
+            .findings_in_scope(b.id, "scope")
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store
+                .set_finding_status(b.id, &[id1], FindingStatus::Ignored)
+                .await
+                .unwrap(),
+            0
+        );
     }
 }
 
@@ -296,17 +493,25 @@ async fn schedules_fire_exactly_once_across_processes() {
         let s2 = Store::open(&url, secrets()).await.unwrap();
         let a = s1.create_account("a").await.unwrap();
         let sched = Schedule {
-            trigger: Trigger::Interval { every_secs: 60, anchor: chrono::Utc::now() },
+            trigger: Trigger::Interval {
+                every_secs: 60,
+                anchor: chrono::Utc::now(),
+            },
             time_zone: "UTC".into(),
             window: None,
             not_before: None,
             not_after: None,
         };
-        let sid = s1.create_schedule(a.id, "test", &sched, &spec("k"), Some(1_000)).await.unwrap();
+        let sid = s1
+            .create_schedule(a.id, "test", &sched, &spec("k"), Some(1_000))
+            .await
+            .unwrap();
         let next = |_: &Schedule, t: i64| Some(t + 60_000);
         let mut handles = Vec::new();
         for s in [s1.clone(), s2.clone(), s1.clone(), s2.clone()] {
-            handles.push(tokio::spawn(async move { s.fire_due_schedules(10_000, 10, &next).await.unwrap() }));
+            handles.push(tokio::spawn(async move {
+                s.fire_due_schedules(10_000, 10, &next).await.unwrap()
+            }));
         }
         let mut fired = Vec::new();
         for h in handles {
@@ -314,11 +519,18 @@ async fn schedules_fire_exactly_once_across_processes() {
         }
         assert_eq!(fired.len(), 1, "one occurrence, one task");
         let rec = s1.schedule(a.id, sid).await.unwrap();
-        assert_eq!((rec.last_fired_at, rec.next_fire_at), (Some(1_000), Some(70_000)));
+        assert_eq!(
+            (rec.last_fired_at, rec.next_fire_at),
+            (Some(1_000), Some(70_000))
+        );
         let t = s1.task(a.id, fired[0]).await.unwrap();
         assert_eq!(t.schedule_id, Some(sid));
         s1.set_schedule_enabled(a.id, sid, false).await.unwrap();
-        assert!(s2.fire_due_schedules(100_000, 10, &next).await.unwrap().is_empty());
+        assert!(s2
+            .fire_due_schedules(100_000, 10, &next)
+            .await
+            .unwrap()
+            .is_empty());
     }
 }
 
@@ -332,4 +544,3 @@ async fn nonces_are_single_use() {
         assert!(store.use_nonce("AKID1", "42", 3_000, 4_000).await.unwrap());
     }
 }
-

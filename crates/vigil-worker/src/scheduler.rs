@@ -9,7 +9,10 @@ use vigil_store::Store;
 /// Next fire time of a schedule after `after_ms`, in milliseconds.
 pub fn next_fire_ms(s: &Schedule, after_ms: i64) -> Option<i64> {
     let after = DateTime::<Utc>::from_timestamp_millis(after_ms)?;
-    s.next_fire(after).ok().flatten().map(|t| t.timestamp_millis())
+    s.next_fire(after)
+        .ok()
+        .flatten()
+        .map(|t| t.timestamp_millis())
 }
 
 /// Fire due schedules every `tick` until `shutdown`.

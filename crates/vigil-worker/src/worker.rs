@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vigil_core::{Finding, Schedule, TaskState};
-use vigil_engine::{EngineError, Registry, RateLimiter, ScanCtx, ScopeGuard, Sink};
+use vigil_engine::{EngineError, RateLimiter, Registry, ScanCtx, ScopeGuard, Sink};
 use vigil_store::{Lease, Store};
 
 /// Timing of a worker.
@@ -81,7 +81,12 @@ enum RunEnd {
 impl Worker {
     /// A worker.
     pub fn new(store: Store, engines: Registry, scope: Arc<ScopeGuard>, cfg: WorkerConfig) -> Self {
-        Worker { store, engines, scope, cfg }
+        Worker {
+            store,
+            engines,
+            scope,
+            cfg,
+        }
     }
 
     /// Claim and run tasks until `shutdown`; on shutdown the current task's lease is given back.
@@ -108,7 +113,9 @@ impl Worker {
             }
         }
         match self.store.release_leases(&self.cfg.id).await {
-            Ok(n) if n > 0 => tracing::info!(worker = %self.cfg.id, released = n, "leases released"),
+            Ok(n) if n > 0 => {
+                tracing::info!(worker = %self.cfg.id, released = n, "leases released")
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(worker = %self.cfg.id, error = %e, "releasing leases failed"),
         }
@@ -119,7 +126,12 @@ impl Worker {
         tracing::info!(worker = %self.cfg.id, task = task.id, kind = %task.kind, attempt = lease.attempt, "task claimed");
         let Some(engine) = self.engines.get(&task.kind) else {
             self.store
-                .finish(&lease, TaskState::Failed, Some("no engine for this task kind"), 0)
+                .finish(
+                    &lease,
+                    TaskState::Failed,
+                    Some("no engine for this task kind"),
+                    0,
+                )
                 .await?;
             return Ok(());
         };
@@ -184,22 +196,34 @@ impl Worker {
         cancel.cancel();
         match end {
             RunEnd::Done(Ok(())) => {
-                if self.store.finish(&lease, TaskState::Succeeded, None, 0).await? {
-                    self.store.mark_unseen_fixed(task.account_id, &scope_key, task.id).await?;
+                if self
+                    .store
+                    .finish(&lease, TaskState::Succeeded, None, 0)
+                    .await?
+                {
+                    self.store
+                        .mark_unseen_fixed(task.account_id, &scope_key, task.id)
+                        .await?;
                 }
             }
             RunEnd::Done(Err(EngineError::Cancelled)) | RunEnd::Stop => {
-                self.store.finish(&lease, TaskState::Stopped, None, 0).await?;
+                self.store
+                    .finish(&lease, TaskState::Stopped, None, 0)
+                    .await?;
             }
             RunEnd::Done(Err(e @ (EngineError::InvalidInput(_) | EngineError::Scope(_)))) => {
                 // Retrying cannot help: fail at once.
                 let mut l = lease.clone();
                 l.attempt = l.task.max_attempts;
-                self.store.finish(&l, TaskState::Failed, Some(&e.to_string()), 0).await?;
+                self.store
+                    .finish(&l, TaskState::Failed, Some(&e.to_string()), 0)
+                    .await?;
             }
             RunEnd::Done(Err(e)) => {
                 let backoff = self.cfg.retry_backoff.as_millis() as i64;
-                self.store.finish(&lease, TaskState::Failed, Some(&e.to_string()), backoff).await?;
+                self.store
+                    .finish(&lease, TaskState::Failed, Some(&e.to_string()), backoff)
+                    .await?;
             }
             RunEnd::Pause(at) => {
                 self.store.pause(&lease, at).await?;

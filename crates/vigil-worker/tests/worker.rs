@@ -77,8 +77,14 @@ async fn sqlx_free_db(admin: &str, out: &mut Vec<String>) {
     sqlx::any::install_default_drivers();
     let name = format!("vigil_w_{}", std::process::id());
     let pool = sqlx::AnyPool::connect(admin).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     out.push(format!("{}/{name}", admin.rsplit_once('/').unwrap().0));
 }
@@ -86,7 +92,9 @@ async fn sqlx_free_db(admin: &str, out: &mut Vec<String>) {
 #[tokio::test]
 async fn killed_worker_task_completes_once() {
     for url in urls().await {
-        let store = Store::open(&url, SecretBox::from_hex(&"cd".repeat(32)).unwrap()).await.unwrap();
+        let store = Store::open(&url, SecretBox::from_hex(&"cd".repeat(32)).unwrap())
+            .await
+            .unwrap();
         let acct = store.create_account("a").await.unwrap();
         let task_id = store
             .enqueue(&NewTask {
@@ -107,34 +115,63 @@ async fn killed_worker_task_completes_once() {
         engines.register(Arc::new(Stepper)).unwrap();
         let scope = Arc::new(ScopeGuard::default());
 
-        let a = Worker::new(store.clone(), engines.clone(), scope.clone(), cfg("worker-a"));
+        let a = Worker::new(
+            store.clone(),
+            engines.clone(),
+            scope.clone(),
+            cfg("worker-a"),
+        );
         let a_handle = tokio::spawn(async move { a.run(CancellationToken::new()).await });
         // Wait until A is mid-task, then kill it.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let t = store.task(acct.id, task_id).await.unwrap();
-            if t.state == TaskState::Running && !store.findings_of_task(acct.id, task_id).await.unwrap().is_empty() {
+            if t.state == TaskState::Running
+                && !store
+                    .findings_of_task(acct.id, task_id)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            {
                 break;
             }
-            assert!(tokio::time::Instant::now() < deadline, "worker A never started");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "worker A never started"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         a_handle.abort();
         let _ = a_handle.await;
 
         let shutdown = CancellationToken::new();
-        let rescuer = tokio::spawn(run_rescuer(store.clone(), Duration::from_millis(100), shutdown.clone()));
-        let b = Worker::new(store.clone(), engines.clone(), scope.clone(), cfg("worker-b"));
+        let rescuer = tokio::spawn(run_rescuer(
+            store.clone(),
+            Duration::from_millis(100),
+            shutdown.clone(),
+        ));
+        let b = Worker::new(
+            store.clone(),
+            engines.clone(),
+            scope.clone(),
+            cfg("worker-b"),
+        );
         let sd = shutdown.clone();
         let b_handle = tokio::spawn(async move { b.run(sd).await });
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let t = store.task(acct.id, task_id).await.unwrap();
             if t.state.is_terminal() {
-                assert_eq!((t.state, t.progress, t.attempts), (TaskState::Succeeded, 100, 2));
+                assert_eq!(
+                    (t.state, t.progress, t.attempts),
+                    (TaskState::Succeeded, 100, 2)
+                );
                 break;
             }
-            assert!(tokio::time::Instant::now() < deadline, "task never finished: {t:?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "task never finished: {t:?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         shutdown.cancel();
@@ -156,24 +193,46 @@ async fn killed_worker_task_completes_once() {
 
 #[tokio::test]
 async fn stop_request_reaches_running_engine_and_shutdown_releases() {
-    let store = Store::open(&sqlite_url("stop"), SecretBox::from_hex(&"cd".repeat(32)).unwrap()).await.unwrap();
+    let store = Store::open(
+        &sqlite_url("stop"),
+        SecretBox::from_hex(&"cd".repeat(32)).unwrap(),
+    )
+    .await
+    .unwrap();
     let acct = store.create_account("a").await.unwrap();
     let new = || NewTask {
         account_id: acct.id,
-        spec: TaskSpec { product: "test".into(), kind: "stepper".into(), target: json!({"steps": 100}), options: json!({}), max_attempts: 1 },
+        spec: TaskSpec {
+            product: "test".into(),
+            kind: "stepper".into(),
+            target: json!({"steps": 100}),
+            options: json!({}),
+            max_attempts: 1,
+        },
         run_after: 0,
         schedule_id: None,
     };
     let t1 = store.enqueue(&new()).await.unwrap();
     let mut engines = Registry::new();
     engines.register(Arc::new(Stepper)).unwrap();
-    assert!(engines.register(Arc::new(Stepper)).is_err(), "kinds are unique");
-    let w = Worker::new(store.clone(), engines, Arc::new(ScopeGuard::default()), cfg("w"));
+    assert!(
+        engines.register(Arc::new(Stepper)).is_err(),
+        "kinds are unique"
+    );
+    let w = Worker::new(
+        store.clone(),
+        engines,
+        Arc::new(ScopeGuard::default()),
+        cfg("w"),
+    );
     let shutdown = CancellationToken::new();
     let sd = shutdown.clone();
     let h = tokio::spawn(async move { w.run(sd).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(store.request_stop(acct.id, t1).await.unwrap(), TaskState::Running);
+    assert_eq!(
+        store.request_stop(acct.id, t1).await.unwrap(),
+        TaskState::Running
+    );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while store.task(acct.id, t1).await.unwrap().state != TaskState::Stopped {
         assert!(tokio::time::Instant::now() < deadline, "stop not honoured");
@@ -183,7 +242,10 @@ async fn stop_request_reaches_running_engine_and_shutdown_releases() {
     let t2 = store.enqueue(&new()).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while store.task(acct.id, t2).await.unwrap().state != TaskState::Running {
-        assert!(tokio::time::Instant::now() < deadline, "second task not claimed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "second task not claimed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     shutdown.cancel();

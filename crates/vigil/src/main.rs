@@ -1,1 +1,273 @@
-fn main() {}
+//! The `vigil` binary: `serve` (API, workers, scheduler), `worker` (workers only, for several
+//! machines sharing PostgreSQL), `keys`, `migrate` and `actions`. Thin: parsing, configuration
+//! and wiring; the work lives in the library crates.
+
+mod config;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use config::{Config, StoreArgs};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use vigil_engine::Registry;
+use vigil_worker::{Worker, WorkerConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Self-hosted security scanning with cloud-compatible APIs"
+)]
+struct Cli {
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true, env = "VIGIL_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the API with in-process workers, the scheduler and the lease rescuer.
+    Serve(config::ServeArgs),
+    /// Run workers only (several machines can share one PostgreSQL).
+    Worker(config::WorkerArgs),
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        cmd: KeysCmd,
+    },
+    /// Apply database migrations and exit.
+    Migrate(StoreArgs),
+    /// List the supported cloud actions and their parameters.
+    Actions {
+        /// Print machine-readable JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Create a new account with a key pair and print it as JSON.
+    Create {
+        /// Label of the account and key.
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Add the key to the account with this AppId instead of creating an account.
+        #[arg(long)]
+        app_id: Option<i64>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List keys (without secrets).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a key.
+    Revoke {
+        /// SecretId to revoke.
+        secret_id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    init_logs(cli.log_json);
+    if let Err(e) = run(cli.cmd).await {
+        eprintln!("vigil: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+async fn run(cmd: Cmd) -> Result<()> {
+    match cmd {
+        Cmd::Serve(args) => serve(args).await,
+        Cmd::Worker(args) => worker_only(args).await,
+        Cmd::Keys { cmd } => keys(cmd).await,
+        Cmd::Migrate(s) => {
+            let store = s.open().await?;
+            println!("migrations applied ({:?})", store.backend());
+            Ok(())
+        }
+        Cmd::Actions { json } => {
+            let cat = vigil_api::action::catalogue();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&cat)?);
+            } else {
+                for a in cat.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<6} {:<11} {:<28} {}",
+                        a["Product"].as_str().unwrap_or(""),
+                        a["Version"].as_str().unwrap_or(""),
+                        a["Action"].as_str().unwrap_or(""),
+                        a["Description"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn keys(cmd: KeysCmd) -> Result<()> {
+    match cmd {
+        KeysCmd::Create {
+            name,
+            app_id,
+            store,
+        } => {
+            let store = store.open().await?;
+            let account = match app_id {
+                Some(id) => store
+                    .account_by_app_id(id)
+                    .await
+                    .with_context(|| format!("no account with AppId {id}"))?,
+                None => store.create_account(&name).await?,
+            };
+            let key = store.create_key(&account, &name).await?;
+            println!("{}", serde_json::to_string(&key)?);
+        }
+        KeysCmd::List { store } => {
+            let store = store.open().await?;
+            for k in store.list_keys().await? {
+                println!("{}", serde_json::to_string(&k)?);
+            }
+        }
+        KeysCmd::Revoke { secret_id, store } => {
+            let store = store.open().await?;
+            store
+                .revoke_key(&secret_id)
+                .await
+                .with_context(|| format!("no active key {secret_id}"))?;
+            println!("revoked {secret_id}");
+        }
+    }
+    Ok(())
+}
+
+/// The engines this build can run; product engines register here as they land.
+fn engines() -> Registry {
+    Registry::new()
+}
+
+fn spawn_workers(
+    n: usize,
+    store: &vigil_store::Store,
+    scope: &Arc<vigil_engine::ScopeGuard>,
+    shutdown: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    (0..n)
+        .map(|i| {
+            let w = Worker::new(
+                store.clone(),
+                engines(),
+                scope.clone(),
+                WorkerConfig::new(format!("{host}:{}:{i}", std::process::id())),
+            );
+            let sd = shutdown.clone();
+            tokio::spawn(async move { w.run(sd).await })
+        })
+        .collect()
+}
+
+async fn shutdown_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    token.cancel();
+                    return;
+                }
+            };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+    token.cancel();
+}
+
+async fn serve(args: config::ServeArgs) -> Result<()> {
+    let cfg = Config::load(args.config.as_deref())?.merge_serve(&args)?;
+    let store = cfg.store.open().await?;
+    let scope = Arc::new(cfg.scope_guard()?);
+    let shutdown = CancellationToken::new();
+    let mut tasks = spawn_workers(cfg.workers, &store, &scope, &shutdown);
+    tasks.push(tokio::spawn(vigil_worker::run_scheduler(
+        store.clone(),
+        Duration::from_secs(1),
+        shutdown.clone(),
+    )));
+    tasks.push(tokio::spawn(vigil_worker::run_rescuer(
+        store.clone(),
+        Duration::from_secs(5),
+        shutdown.clone(),
+    )));
+    let state = Arc::new(vigil_api::AppState::new(
+        store.clone(),
+        scope,
+        cfg.api.clone(),
+    ));
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), workers = cfg.workers, "vigil serving");
+    tokio::spawn(shutdown_signal(shutdown.clone()));
+    let sd = shutdown.clone();
+    axum::serve(listener, vigil_api::app(state))
+        .with_graceful_shutdown(async move { sd.cancelled().await })
+        .await
+        .context("server failed")?;
+    for t in tasks {
+        let _ = t.await;
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn worker_only(args: config::WorkerArgs) -> Result<()> {
+    let cfg = Config::load(args.config.as_deref())?.merge_worker(&args)?;
+    if cfg.workers == 0 {
+        bail!("--workers must be at least 1");
+    }
+    let store = cfg.store.open().await?;
+    let scope = Arc::new(cfg.scope_guard()?);
+    let shutdown = CancellationToken::new();
+    let mut tasks = spawn_workers(cfg.workers, &store, &scope, &shutdown);
+    tasks.push(tokio::spawn(vigil_worker::run_rescuer(
+        store.clone(),
+        Duration::from_secs(5),
+        shutdown.clone(),
+    )));
+    tracing::info!(workers = cfg.workers, kinds = ?engines().kinds(), "vigil workers running");
+    shutdown_signal(shutdown.clone()).await;
+    for t in tasks {
+        let _ = t.await;
+    }
+    store.close().await;
+    Ok(())
+}

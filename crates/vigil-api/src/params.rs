@@ -1,0 +1,451 @@
+//! Request parameters: un-flattening `A.N.Field=value` pairs into a JSON tree, and checking a
+//! tree against an action's declarative schema (types, required, allowed values, ranges),
+//! coercing form strings to the declared types. Raw input is checked here once; handlers get
+//! a validated tree and deserialize it into typed structs.
+
+use crate::error::ApiError;
+use serde_json::{Map, Value};
+
+/// Type of a parameter.
+#[derive(Debug, Clone, Copy)]
+pub enum Ty {
+    /// String.
+    Str,
+    /// Signed 64-bit integer.
+    Int,
+    /// Boolean.
+    Bool,
+    /// List of one element type.
+    List(&'static Ty),
+    /// Object with its own fields.
+    Obj(&'static [Param]),
+}
+
+/// Extra value check.
+#[derive(Debug, Clone, Copy)]
+pub enum Check {
+    /// No further check.
+    None,
+    /// Integer within an inclusive range.
+    Range(i64, i64),
+    /// Integer from a set.
+    OneOfInt(&'static [i64]),
+    /// String from a set.
+    OneOfStr(&'static [&'static str]),
+    /// String of at most this many characters.
+    MaxLen(usize),
+    /// List of at most this many items (checked on the list).
+    MaxItems(usize),
+}
+
+/// One declared parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// Name as on the wire.
+    pub name: &'static str,
+    /// Type.
+    pub ty: Ty,
+    /// Whether it must be present.
+    pub required: bool,
+    /// Extra check.
+    pub check: Check,
+    /// One-line description.
+    pub doc: &'static str,
+}
+
+impl Param {
+    /// A required parameter.
+    pub const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Param {
+        Param {
+            name,
+            ty,
+            required: true,
+            check: Check::None,
+            doc,
+        }
+    }
+    /// An optional parameter.
+    pub const fn opt(name: &'static str, ty: Ty, doc: &'static str) -> Param {
+        Param {
+            name,
+            ty,
+            required: false,
+            check: Check::None,
+            doc,
+        }
+    }
+    /// The same parameter with a check.
+    pub const fn check(self, check: Check) -> Param {
+        Param { check, ..self }
+    }
+}
+
+/// Build a JSON tree from flattened pairs (`Filters.0.Values.1=x`). Leaves stay strings;
+/// numeric segments index lists, in index order.
+pub fn unflatten(pairs: &[(String, String)]) -> Result<Value, ApiError> {
+    let mut root = Value::Object(Map::new());
+    for (key, value) in pairs {
+        let segs: Vec<&str> = key.split('.').collect();
+        if segs.iter().any(|s| s.is_empty()) {
+            return Err(ApiError::invalid(format!(
+                "malformed parameter name `{key}`"
+            )));
+        }
+        insert(&mut root, &segs, value, key)?;
+    }
+    Ok(finish_lists(root))
+}
+
+/// Intermediate representation: numeric segments collect into an object keyed `#<index>`,
+/// turned into a list at the end.
+fn insert(node: &mut Value, segs: &[&str], value: &str, full: &str) -> Result<(), ApiError> {
+    let conflict = || {
+        ApiError::invalid(format!(
+            "parameter `{full}` conflicts with another parameter"
+        ))
+    };
+    let Value::Object(map) = node else {
+        return Err(conflict());
+    };
+    let key = match segs[0].parse::<u32>() {
+        Ok(i) => format!("#{i:010}"),
+        Err(_) => segs[0].to_string(),
+    };
+    if segs.len() == 1 {
+        if map.insert(key, Value::String(value.to_string())).is_some() {
+            return Err(ApiError::invalid(format!(
+                "parameter `{full}` is given twice"
+            )));
+        }
+        return Ok(());
+    }
+    let child = map.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    if !child.is_object() {
+        return Err(conflict());
+    }
+    insert(child, &segs[1..], value, full)
+}
+
+fn finish_lists(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let all_index = !map.is_empty() && map.keys().all(|k| k.starts_with('#'));
+            if all_index {
+                // serde_json maps are sorted by key; zero-padded indices sort numerically.
+                Value::Array(map.into_iter().map(|(_, v)| finish_lists(v)).collect())
+            } else {
+                Value::Object(map.into_iter().map(|(k, v)| (k, finish_lists(v))).collect())
+            }
+        }
+        other => other,
+    }
+}
+
+/// Check `input` (an object) against `params`. `form` allows string leaves to be coerced to
+/// the declared types (flattened input carries only strings). Returns the validated tree.
+pub fn validate(params: &[Param], input: &Value, form: bool) -> Result<Value, ApiError> {
+    validate_obj(params, input, form, "")
+}
+
+fn path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn validate_obj(
+    params: &[Param],
+    input: &Value,
+    form: bool,
+    prefix: &str,
+) -> Result<Value, ApiError> {
+    let Value::Object(map) = input else {
+        return Err(ApiError::invalid(format!(
+            "`{}` must be an object",
+            if prefix.is_empty() {
+                "request body"
+            } else {
+                prefix
+            }
+        )));
+    };
+    for k in map.keys() {
+        if !params.iter().any(|p| p.name == k) {
+            return Err(ApiError::unknown(&path(prefix, k)));
+        }
+    }
+    let mut out = Map::new();
+    for p in params {
+        let name = path(prefix, p.name);
+        match map.get(p.name) {
+            None | Some(Value::Null) => {
+                if p.required {
+                    return Err(ApiError::missing(&name));
+                }
+            }
+            Some(v) => {
+                let checked = validate_value(&p.ty, v, form, &name)?;
+                apply_check(p, &checked, &name)?;
+                out.insert(p.name.to_string(), checked);
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+fn validate_value(ty: &Ty, v: &Value, form: bool, name: &str) -> Result<Value, ApiError> {
+    let wrong = |what: &str| ApiError::invalid(format!("`{name}` must be {what}"));
+    match ty {
+        Ty::Str => match v {
+            Value::String(s) => Ok(Value::String(s.clone())),
+            _ => Err(wrong("a string")),
+        },
+        Ty::Int => match v {
+            Value::Number(n) if n.is_i64() => Ok(v.clone()),
+            Value::String(s) if form => s
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| wrong("an integer")),
+            _ => Err(wrong("an integer")),
+        },
+        Ty::Bool => match v {
+            Value::Bool(_) => Ok(v.clone()),
+            Value::String(s) if form && (s == "true" || s == "false") => {
+                Ok(Value::Bool(s == "true"))
+            }
+            _ => Err(wrong("a boolean")),
+        },
+        Ty::List(inner) => match v {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| validate_value(inner, item, form, &format!("{name}.{i}")))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            _ => Err(wrong("a list")),
+        },
+        Ty::Obj(fields) => validate_obj(fields, v, form, name),
+    }
+}
+
+fn apply_check(p: &Param, v: &Value, name: &str) -> Result<(), ApiError> {
+    let bad = |msg: String| Err(ApiError::invalid_value(msg));
+    match (p.check, v) {
+        (Check::Range(lo, hi), Value::Number(n)) => match n.as_i64() {
+            Some(x) if x >= lo && x <= hi => Ok(()),
+            _ => bad(format!("`{name}` must be between {lo} and {hi}")),
+        },
+        (Check::OneOfInt(set), Value::Number(n)) => match n.as_i64() {
+            Some(x) if set.contains(&x) => Ok(()),
+            _ => bad(format!("`{name}` must be one of {set:?}")),
+        },
+        (Check::OneOfStr(set), Value::String(s)) if !set.contains(&s.as_str()) => {
+            bad(format!("`{name}` must be one of {set:?}"))
+        }
+        (Check::MaxLen(n), Value::String(s)) if s.chars().count() > n => {
+            bad(format!("`{name}` must be at most {n} characters"))
+        }
+        (Check::MaxItems(n), Value::Array(a)) if a.len() > n => {
+            bad(format!("`{name}` takes at most {n} items"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Describe a parameter list as JSON (for `vigil actions --json`).
+pub fn describe(params: &[Param]) -> Value {
+    Value::Array(
+        params
+            .iter()
+            .map(|p| {
+                let mut o = serde_json::json!({
+                    "Name": p.name, "Type": type_name(&p.ty), "Required": p.required, "Description": p.doc,
+                });
+                if let Some(fields) = obj_fields(&p.ty) {
+                    o["Fields"] = describe(fields);
+                }
+                match p.check {
+                    Check::Range(lo, hi) => o["Range"] = serde_json::json!([lo, hi]),
+                    Check::OneOfInt(s) => o["AllowedValues"] = serde_json::json!(s),
+                    Check::OneOfStr(s) => o["AllowedValues"] = serde_json::json!(s),
+                    Check::MaxLen(n) => o["MaxLength"] = n.into(),
+                    Check::MaxItems(n) => o["MaxItems"] = n.into(),
+                    Check::None => {}
+                }
+                o
+            })
+            .collect(),
+    )
+}
+
+fn obj_fields(t: &Ty) -> Option<&'static [Param]> {
+    match t {
+        Ty::Obj(f) => Some(f),
+        Ty::List(inner) => obj_fields(inner),
+        _ => None,
+    }
+}
+
+fn type_name(t: &Ty) -> String {
+    match t {
+        Ty::Str => "String".into(),
+        Ty::Int => "Integer".into(),
+        Ty::Bool => "Boolean".into(),
+        Ty::List(inner) => format!("Array of {}", type_name(inner)),
+        Ty::Obj(_) => "Object".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn unflatten_documented_shapes() {
+        let v = unflatten(&pairs(&[
+            ("SiteIds.0", "1"),
+            ("SiteIds.1", "2"),
+            ("AppInfos.0.AppUrl", "http://x/a.apk"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({"SiteIds": ["1", "2"], "AppInfos": [{"AppUrl": "http://x/a.apk"}]})
+        );
+        let v = unflatten(&pairs(&[("A.10", "b"), ("A.2", "a")])).unwrap();
+        assert_eq!(v, json!({"A": ["a", "b"]}));
+        assert!(unflatten(&pairs(&[("A", "1"), ("A.0", "2")])).is_err());
+        assert!(unflatten(&pairs(&[("A.0", "1"), ("A", "2")])).is_err());
+        assert!(unflatten(&pairs(&[("A..B", "1")])).is_err());
+        assert!(unflatten(&pairs(&[("A", "1"), ("A", "2")])).is_err());
+    }
+
+    const FILTER: &[Param] = &[
+        Param::req("Name", Ty::Str, ""),
+        Param::req("Values", Ty::List(&Ty::Str), ""),
+    ];
+    const SCHEMA: &[Param] = &[
+        Param::opt("Limit", Ty::Int, "").check(Check::Range(1, 100)),
+        Param::opt("Filters", Ty::List(&Ty::Obj(FILTER)), ""),
+        Param::req("Urls", Ty::List(&Ty::Str), "").check(Check::MaxItems(2)),
+        Param::opt("Mode", Ty::Str, "").check(Check::OneOfStr(&["normal", "deep"])),
+    ];
+
+    #[test]
+    fn validation_codes() {
+        let ok = validate(SCHEMA, &json!({"Urls": ["a"], "Limit": 5}), false).unwrap();
+        assert_eq!(ok, json!({"Urls": ["a"], "Limit": 5}));
+        let code = |v: Value, form: bool| validate(SCHEMA, &v, form).unwrap_err().code;
+        assert_eq!(code(json!({}), false), "MissingParameter");
+        assert_eq!(
+            code(json!({"Urls": [], "Foo": 1}), false),
+            "UnknownParameter"
+        );
+        assert_eq!(
+            code(json!({"Urls": [], "Limit": "5"}), false),
+            "InvalidParameter"
+        );
+        assert_eq!(
+            code(json!({"Urls": [], "Limit": 500}), false),
+            "InvalidParameterValue"
+        );
+        assert_eq!(
+            code(json!({"Urls": ["a", "b", "c"]}), false),
+            "InvalidParameterValue"
+        );
+        assert_eq!(
+            code(json!({"Urls": [], "Mode": "fast"}), false),
+            "InvalidParameterValue"
+        );
+        assert_eq!(
+            code(json!({"Urls": [], "Filters": [{"Name": "x"}]}), false),
+            "MissingParameter"
+        );
+        assert_eq!(
+            code(
+                json!({"Urls": [], "Filters": [{"Name": "x", "Values": [], "Bad": 1}]}),
+                false
+            ),
+            "UnknownParameter"
+        );
+        let e = validate(
+            SCHEMA,
+            &json!({"Urls": [], "Filters": [{"Name": "x"}]}),
+            false,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("Filters.0.Values"), "{}", e.message);
+        // Form strings are coerced.
+        let v = unflatten(&pairs(&[("Urls.0", "a"), ("Limit", "7")])).unwrap();
+        assert_eq!(
+            validate(SCHEMA, &v, true).unwrap(),
+            json!({"Urls": ["a"], "Limit": 7})
+        );
+        assert_eq!(
+            code(
+                unflatten(&pairs(&[("Urls.0", "a"), ("Limit", "x")])).unwrap(),
+                true
+            ),
+            "InvalidParameter"
+        );
+    }
+
+    /// Flatten a JSON value the way the official Python SDK does (`_format_params`).
+    fn sdk_flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+        let key = |k: &str| {
+            if prefix.is_empty() {
+                k.to_string()
+            } else {
+                format!("{prefix}.{k}")
+            }
+        };
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, v)| sdk_flatten(&key(k), v, out)),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| sdk_flatten(&key(&i.to_string()), v, out)),
+            Value::String(s) => out.push((prefix.to_string(), s.clone())),
+            other => out.push((prefix.to_string(), other.to_string())),
+        }
+    }
+
+    fn leaf_tree() -> impl Strategy<Value = Value> {
+        let leaf = "[a-zA-Z0-9 :/._-]{0,12}".prop_map(Value::String);
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 1..5).prop_map(Value::Array),
+                prop::collection::btree_map("[A-Z][a-zA-Z]{0,8}", inner, 1..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn unflatten_inverts_sdk_flattening(
+            top in prop::collection::btree_map("[A-Z][a-zA-Z]{0,8}", leaf_tree(), 1..6)
+        ) {
+            let v = Value::Object(top.into_iter().collect());
+            let mut flat = Vec::new();
+            sdk_flatten("", &v, &mut flat);
+            prop_assert_eq!(unflatten(&flat).unwrap(), v);
+        }
+
+        #[test]
+        fn unflatten_never_panics(keys in prop::collection::vec(("[A-Za-z0-9.]{0,12}", "[ -~]{0,6}"), 0..12)) {
+            let _ = unflatten(&keys);
+        }
+    }
+}

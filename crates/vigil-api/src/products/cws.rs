@@ -1,0 +1,546 @@
+//! Tencent Cloud CWS (website vulnerability scanning, version 2018-03-12): site management and
+//! ownership verification. Shapes follow `tencentcloud-sdk-python-cws` models.
+
+use crate::action::Action;
+use crate::error::{ApiError, ApiResult};
+use crate::params::{Check, Param, Ty};
+use crate::{AppState, RequestCtx};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use vigil_engine::ScopeError;
+use vigil_store::{NewSite, Site, SiteFilter, SiteUpdate, Verification};
+
+const VERSION: &str = "2018-03-12";
+/// How long a verification token stays valid.
+const TOKEN_VALID_DAYS: i64 = 30;
+/// Largest verification file read.
+const MAX_PROOF_BYTES: usize = 64 * 1024;
+
+const FILTER: &[Param] = &[
+    Param::req(
+        "Name",
+        Ty::Str,
+        "Filter key: Url, Name, Domain or VerifyStatus.",
+    )
+    .check(Check::OneOfStr(&["Url", "Name", "Domain", "VerifyStatus"])),
+    Param::req(
+        "Values",
+        Ty::List(&Ty::Str),
+        "One or more values; any may match.",
+    )
+    .check(Check::MaxItems(50)),
+];
+const URLS: Param =
+    Param::req("Urls", Ty::List(&Ty::Str), "Site URLs (http or https).").check(Check::MaxItems(50));
+
+/// The CWS actions.
+pub static ACTIONS: [Action; 7] = [
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "CreateSites",
+        params: &[
+            URLS,
+            Param::opt(
+                "UserAgent",
+                Ty::Str,
+                "User-Agent used when visiting the sites.",
+            )
+            .check(Check::MaxLen(512)),
+        ],
+        handler: |s, c, p| Box::pin(create_sites(s, c, p)),
+        doc: "Register websites for scanning.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "DescribeSites",
+        params: &[
+            Param::opt("SiteIds", Ty::List(&Ty::Int), "Only these site ids.")
+                .check(Check::MaxItems(100)),
+            Param::opt(
+                "Filters",
+                Ty::List(&Ty::Obj(FILTER)),
+                "Filters; all must match.",
+            )
+            .check(Check::MaxItems(10)),
+            Param::opt("Offset", Ty::Int, "Rows to skip (default 0).")
+                .check(Check::Range(0, i64::MAX)),
+            Param::opt(
+                "Limit",
+                Ty::Int,
+                "Rows to return (default 10, at most 100).",
+            )
+            .check(Check::Range(1, 100)),
+        ],
+        handler: |s, c, p| Box::pin(describe_sites(s, c, p)),
+        doc: "List registered websites.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "DeleteSites",
+        params: &[
+            Param::req("SiteIds", Ty::List(&Ty::Int), "Sites to delete.")
+                .check(Check::MaxItems(100)),
+        ],
+        handler: |s, c, p| Box::pin(delete_sites(s, c, p)),
+        doc: "Delete websites; all ids must exist or nothing is deleted.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "ModifySiteAttribute",
+        params: &[
+            Param::req("SiteId", Ty::Int, "Site to change."),
+            Param::opt("Name", Ty::Str, "Display name.").check(Check::MaxLen(256)),
+            Param::opt(
+                "NeedLogin",
+                Ty::Int,
+                "0 unknown, -1 no login, 1 login needed.",
+            )
+            .check(Check::OneOfInt(&[-1, 0, 1])),
+            Param::opt(
+                "LoginCookie",
+                Ty::Str,
+                "Cookie of a logged-in session (stored encrypted).",
+            )
+            .check(Check::MaxLen(8192)),
+            Param::opt(
+                "LoginCheckUrl",
+                Ty::Str,
+                "URL that shows whether the cookie works.",
+            )
+            .check(Check::MaxLen(2048)),
+            Param::opt(
+                "LoginCheckKw",
+                Ty::Str,
+                "Keyword present on LoginCheckUrl when logged in.",
+            )
+            .check(Check::MaxLen(256)),
+            Param::opt(
+                "ScanDisallow",
+                Ty::Str,
+                "Path keywords the scanner must not visit, separated by ';'.",
+            )
+            .check(Check::MaxLen(2048)),
+        ],
+        handler: |s, c, p| Box::pin(modify_site(s, c, p)),
+        doc: "Change a website's settings.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "DescribeSiteQuota",
+        params: &[],
+        handler: |s, c, p| Box::pin(describe_quota(s, c, p)),
+        doc: "Scan quota of the account.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "DescribeSitesVerification",
+        params: &[URLS],
+        handler: |s, c, p| Box::pin(describe_verification(s, c, p)),
+        doc: "How to prove ownership of the sites' hosts.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "VerifySites",
+        params: &[URLS],
+        handler: |s, c, p| Box::pin(verify_sites(s, c, p)),
+        doc: "Check the ownership proofs of the sites' hosts.",
+    },
+];
+
+/// A site URL checked and normalised.
+struct SiteUrl {
+    url: url::Url,
+    host: String,
+}
+
+fn parse_site_url(raw: &str) -> Result<SiteUrl, ApiError> {
+    let bad =
+        |why: &str| ApiError::invalid_value(format!("`{raw}` is not a valid site URL: {why}."));
+    if raw.len() > 2048 {
+        return Err(bad("longer than 2048 characters"));
+    }
+    let mut url = url::Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials in URLs are not accepted"));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| bad("it has no host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    url.set_fragment(None);
+    Ok(SiteUrl { url, host })
+}
+
+fn params<T: for<'de> Deserialize<'de>>(p: Value) -> ApiResult<T> {
+    serde_json::from_value(p).map_err(|e| ApiError::invalid(e.to_string()))
+}
+
+fn time_str(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UrlsReq {
+    urls: Vec<String>,
+    #[serde(default)]
+    user_agent: Option<String>,
+}
+
+async fn create_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: UrlsReq = params(p)?;
+    if req.urls.is_empty() {
+        return Err(ApiError::invalid_value(
+            "`Urls` must name at least one site.",
+        ));
+    }
+    let mut new = Vec::new();
+    let mut trusted_hosts = Vec::new();
+    for raw in &req.urls {
+        let su = parse_site_url(raw)?;
+        let port = su.url.port_or_known_default().unwrap_or(80);
+        match st.scope.resolve(&su.host, port).await {
+            Ok(pinned) if pinned.trusted => trusted_hosts.push(su.host.clone()),
+            Ok(_) | Err(ScopeError::Unresolvable(_)) => {}
+            Err(e @ ScopeError::Denied { .. }) => {
+                return Err(ApiError::new("UnauthorizedOperation", e.to_string()));
+            }
+        }
+        if new.iter().any(|n: &NewSite| n.url == su.url.as_str()) {
+            return Err(ApiError::new(
+                "InvalidParameter.Duplicate",
+                format!("`{raw}` is given twice."),
+            ));
+        }
+        new.push(NewSite {
+            url: su.url.to_string(),
+            host: su.host.clone(),
+            name: su.host,
+            user_agent: req.user_agent.clone().unwrap_or_default(),
+        });
+    }
+    let sites = st.store.create_sites(rc.account.id, &new).await?;
+    for host in trusted_hosts {
+        ensure_verification(st, rc, &host).await?;
+        st.store
+            .set_verified(rc.account.id, &host, 1, "scope")
+            .await?;
+    }
+    st.store
+        .audit(
+            Some(rc.account.id),
+            &rc.request_id,
+            "cws.CreateSites",
+            &req.urls.join(" "),
+        )
+        .await?;
+    Ok(json!({
+        "Number": sites.len(),
+        "Sites": sites.iter().map(|s| json!({"SiteId": s.id, "Url": s.url})).collect::<Vec<_>>(),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FilterReq {
+    name: String,
+    values: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeSitesReq {
+    site_ids: Option<Vec<i64>>,
+    #[serde(default)]
+    filters: Vec<FilterReq>,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn describe_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: DescribeSitesReq = params(p)?;
+    let mut f = SiteFilter {
+        ids: req.site_ids,
+        offset: req.offset.unwrap_or(0),
+        limit: req.limit.unwrap_or(10),
+        ..Default::default()
+    };
+    let mut verify_filter: Option<Vec<i64>> = None;
+    for flt in req.filters {
+        match flt.name.as_str() {
+            "Url" => f.url_contains = Some(flt.values),
+            "Name" => f.name_contains = Some(flt.values),
+            "Domain" => f.hosts = Some(flt.values),
+            _ => {
+                let v: Result<Vec<i64>, _> = flt.values.iter().map(|s| s.parse::<i64>()).collect();
+                verify_filter = Some(v.map_err(|_| {
+                    ApiError::invalid_value("VerifyStatus filter values must be 0, 1 or 2.")
+                })?);
+            }
+        }
+    }
+    let (total, sites) = if let Some(wanted) = verify_filter {
+        // Verification status lives per host: filter over all matching sites, then page.
+        let all = SiteFilter {
+            offset: 0,
+            limit: i64::MAX / 2,
+            ..f.clone()
+        };
+        let (_, sites) = st.store.list_sites(rc.account.id, &all).await?;
+        let mut kept = Vec::new();
+        for s in sites {
+            if wanted.contains(&verify_status(st, rc, &s).await?) {
+                kept.push(s);
+            }
+        }
+        let total = kept.len() as i64;
+        let page = kept
+            .into_iter()
+            .skip(f.offset as usize)
+            .take(f.limit as usize)
+            .collect();
+        (total, page)
+    } else {
+        st.store.list_sites(rc.account.id, &f).await?
+    };
+    let mut out = Vec::new();
+    for s in &sites {
+        out.push(render_site(rc, s, verify_status(st, rc, s).await?));
+    }
+    Ok(json!({"TotalCount": total, "Sites": out}))
+}
+
+async fn verify_status(st: &AppState, rc: &RequestCtx, s: &Site) -> ApiResult<i64> {
+    let v = st
+        .store
+        .verifications(rc.account.id, std::slice::from_ref(&s.host))
+        .await?;
+    Ok(v.first().map(effective_status).unwrap_or(0))
+}
+
+/// A verified record whose validity ended counts as expired (2), except operator scope.
+fn effective_status(v: &Verification) -> i64 {
+    if v.verify_status == 1 && v.method != "scope" && v.valid_to < vigil_core::now_millis() {
+        2
+    } else {
+        v.verify_status
+    }
+}
+
+fn render_site(rc: &RequestCtx, s: &Site, verify: i64) -> Value {
+    json!({
+        "Id": s.id, "MonitorId": 0, "Url": s.url, "Name": s.name, "VerifyStatus": verify,
+        "MonitorStatus": 0, "ScanStatus": 0, "LastScanTaskId": 0, "LastScanStartTime": "",
+        "LastScanFinishTime": "", "LastScanCancelTime": "", "LastScanPageCount": 0,
+        "LastScanScannerType": "", "LastScanVulsHighNum": 0, "LastScanVulsMiddleNum": 0,
+        "LastScanVulsLowNum": 0, "LastScanVulsNoticeNum": 0, "CreatedAt": time_str(s.created_at),
+        "UpdatedAt": time_str(s.updated_at), "LastScanRateLimit": 0, "LastScanVulsNum": 0,
+        "LastScanNoticeNum": 0, "Progress": 0, "Appid": rc.account.app_id, "Uin": rc.account.uin,
+        "NeedLogin": s.need_login, "LoginCookie": s.login_cookie.clone().unwrap_or_default(),
+        "LoginCookieValid": 0, "LoginCheckUrl": s.login_check_url, "LoginCheckKw": s.login_check_kw,
+        "ScanDisallow": s.scan_disallow, "UserAgent": s.user_agent, "ContentStatus": 0,
+        "LastScanContentNum": 0,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SiteIdsReq {
+    site_ids: Vec<i64>,
+}
+
+async fn delete_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: SiteIdsReq = params(p)?;
+    if req.site_ids.is_empty() {
+        return Err(ApiError::invalid_value(
+            "`SiteIds` must name at least one site.",
+        ));
+    }
+    st.store
+        .delete_sites(rc.account.id, &req.site_ids)
+        .await
+        .map_err(|e| match e {
+            vigil_store::StoreError::NotFound => {
+                ApiError::not_found("One or more of the sites do not exist.")
+            }
+            other => other.into(),
+        })?;
+    let ids: Vec<String> = req.site_ids.iter().map(i64::to_string).collect();
+    st.store
+        .audit(
+            Some(rc.account.id),
+            &rc.request_id,
+            "cws.DeleteSites",
+            &ids.join(" "),
+        )
+        .await?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ModifyReq {
+    site_id: i64,
+    name: Option<String>,
+    need_login: Option<i64>,
+    login_cookie: Option<String>,
+    login_check_url: Option<String>,
+    login_check_kw: Option<String>,
+    scan_disallow: Option<String>,
+}
+
+async fn modify_site(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: ModifyReq = params(p)?;
+    if let Some(u) = r.login_check_url.as_deref().filter(|u| !u.is_empty()) {
+        parse_site_url(u)?;
+    }
+    let upd = SiteUpdate {
+        name: r.name,
+        need_login: r.need_login,
+        login_cookie: r.login_cookie,
+        login_check_url: r.login_check_url,
+        login_check_kw: r.login_check_kw,
+        scan_disallow: r.scan_disallow,
+    };
+    st.store
+        .update_site(rc.account.id, r.site_id, &upd)
+        .await
+        .map_err(|e| match e {
+            vigil_store::StoreError::NotFound => {
+                ApiError::not_found(format!("Site {} does not exist.", r.site_id))
+            }
+            other => other.into(),
+        })?;
+    Ok(json!({}))
+}
+
+async fn describe_quota(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
+    let used = st
+        .store
+        .count_tasks_since(rc.account.id, "cws", vigil_core::now_millis() - 86_400_000)
+        .await?;
+    let total = st.config.scan_quota;
+    Ok(json!({"Total": total, "Used": used, "Available": (total - used).max(0)}))
+}
+
+fn new_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    (0..32)
+        .map(|_| format!("{:x}", rng.gen_range(0..16u8)))
+        .collect()
+}
+
+async fn ensure_verification(
+    st: &AppState,
+    rc: &RequestCtx,
+    host: &str,
+) -> ApiResult<Verification> {
+    let valid_to = vigil_core::now_millis() + TOKEN_VALID_DAYS * 86_400_000;
+    Ok(st
+        .store
+        .verification(rc.account.id, host, &new_token(), valid_to)
+        .await?)
+}
+
+fn proof_url(su: &SiteUrl, v: &Verification) -> String {
+    let mut u = su.url.clone();
+    u.set_path(&format!(
+        "/vigil-verify-{}.txt",
+        &v.token[..12.min(v.token.len())]
+    ));
+    u.set_query(None);
+    u.to_string()
+}
+
+async fn describe_verification(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: UrlsReq = params(p)?;
+    let mut out = Vec::new();
+    for raw in &req.urls {
+        let su = parse_site_url(raw)?;
+        let v = ensure_verification(st, rc, &su.host).await?;
+        out.push(json!({
+            "Domain": v.domain, "TxtName": format!("_vigil-verify.{}", v.domain), "TxtText": v.token,
+            "ValidTo": time_str(v.valid_to), "VerifyStatus": effective_status(&v),
+            "CreatedAt": time_str(v.created_at), "UpdatedAt": time_str(v.updated_at), "Id": v.id,
+            "Appid": rc.account.app_id, "VerifyUrl": proof_url(&su, &v),
+            "VerifyFileUrl": proof_url(&su, &v),
+        }));
+    }
+    Ok(json!({"TotalCount": out.len(), "SitesVerification": out}))
+}
+
+/// Fetch the proof file through the scope guard (pinned address, no redirects, bounded body).
+async fn proof_present(st: &AppState, url: &str, token: &str) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    let Ok((client, _)) = st
+        .scope
+        .pinned_http_client(&u, st.config.fetch_timeout)
+        .await
+    else {
+        return false;
+    };
+    let Ok(mut resp) = client.get(u).send().await else {
+        return false;
+    };
+    if !resp.status().is_success() {
+        return false;
+    }
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_PROOF_BYTES {
+            return false;
+        }
+    }
+    String::from_utf8_lossy(&body).contains(token)
+}
+
+async fn verify_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: UrlsReq = params(p)?;
+    let (mut ok, mut failed) = (0, 0);
+    for raw in &req.urls {
+        let su = parse_site_url(raw)?;
+        let v = ensure_verification(st, rc, &su.host).await?;
+        let port = su.url.port_or_known_default().unwrap_or(80);
+        let in_trusted_scope = matches!(st.scope.resolve(&su.host, port).await, Ok(p) if p.trusted);
+        if in_trusted_scope {
+            st.store
+                .set_verified(rc.account.id, &su.host, 1, "scope")
+                .await?;
+            ok += 1;
+        } else if proof_present(st, &proof_url(&su, &v), &v.token).await {
+            st.store
+                .set_verified(rc.account.id, &su.host, 1, "file")
+                .await?;
+            st.store
+                .audit(
+                    Some(rc.account.id),
+                    &rc.request_id,
+                    "cws.VerifySites",
+                    &su.host,
+                )
+                .await?;
+            ok += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    Ok(json!({"SuccessNumber": ok, "FailNumber": failed}))
+}

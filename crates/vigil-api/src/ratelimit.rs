@@ -1,0 +1,39 @@
+//! Per-account, per-action request rate limits (default 20 requests per second, as the
+//! cloud documents), with per-action overrides.
+
+use governor::clock::DefaultClock;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+
+type Keyed = RateLimiter<(i64, String), DefaultKeyedStateStore<(i64, String)>, DefaultClock>;
+
+/// The gateway's limiter.
+pub struct ApiRateLimits {
+    default: Keyed,
+    overrides: HashMap<String, Keyed>,
+}
+
+fn quota(per_second: u32) -> Quota {
+    Quota::per_second(NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN))
+}
+
+impl ApiRateLimits {
+    /// Limits with a default rate and per-action overrides.
+    pub fn new(default_per_second: u32, overrides: &HashMap<String, u32>) -> Self {
+        ApiRateLimits {
+            default: RateLimiter::keyed(quota(default_per_second)),
+            overrides: overrides
+                .iter()
+                .map(|(a, n)| (a.clone(), RateLimiter::keyed(quota(*n))))
+                .collect(),
+        }
+    }
+
+    /// Whether one more request of `action` by `account` is allowed now.
+    pub fn allow(&self, account: i64, action: &str) -> bool {
+        let l = self.overrides.get(action).unwrap_or(&self.default);
+        l.check_key(&(account, action.to_string())).is_ok()
+    }
+}

@@ -1,0 +1,246 @@
+//! Configuration: command-line flags, `VIGIL_*` environment variables and an optional TOML
+//! file, merged with flags winning over the file.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use vigil_engine::{ScopeGuard, ScopePolicy, ScopeRule};
+use vigil_store::{SecretBox, Store};
+
+/// Where the data lives.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StoreArgs {
+    /// Data directory for the SQLite database and the master key file.
+    #[arg(long, env = "VIGIL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://...) or SQLite URL instead of the data directory's database.
+    #[arg(long, env = "VIGIL_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Master key file (default: DATA_DIR/master.key); VIGIL_MASTER_KEY (64 hex) takes precedence.
+    #[arg(long, env = "VIGIL_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("vigil-data"))
+    }
+
+    /// Open the store, creating the data directory and key file as needed.
+    pub async fn open(&self) -> Result<Store> {
+        let dir = self.data_dir();
+        let needs_dir = self.database_url.is_none()
+            || (self.key_file.is_none() && std::env::var("VIGIL_MASTER_KEY").is_err());
+        if needs_dir {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+        }
+        let secrets = match std::env::var("VIGIL_MASTER_KEY") {
+            Ok(hex) => SecretBox::from_hex(&hex).context("VIGIL_MASTER_KEY")?,
+            Err(_) => {
+                let path = self
+                    .key_file
+                    .clone()
+                    .unwrap_or_else(|| dir.join("master.key"));
+                SecretBox::load_or_create(&path)?
+            }
+        };
+        let url = self
+            .database_url
+            .clone()
+            .unwrap_or_else(|| vigil_store::sqlite_url_for_dir(&dir));
+        Ok(Store::open(&url, secrets).await?)
+    }
+}
+
+/// Flags of `vigil serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VIGIL_LISTEN")]
+    pub listen: Option<String>,
+    /// In-process workers.
+    #[arg(long, env = "VIGIL_WORKERS")]
+    pub workers: Option<usize>,
+    /// TOML configuration file.
+    #[arg(long, env = "VIGIL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Allowed scan scope (CIDR, address or domain); repeatable. With any, only these are reachable.
+    #[arg(long = "scope-allow", value_name = "CIDR|DOMAIN")]
+    pub scope_allow: Vec<String>,
+    /// Denied scan scope; repeatable; wins over allow.
+    #[arg(long = "scope-deny", value_name = "CIDR|DOMAIN")]
+    pub scope_deny: Vec<String>,
+    /// API requests per second per account per action.
+    #[arg(long, env = "VIGIL_RATE_LIMIT")]
+    pub rate_limit: Option<u32>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Flags of `vigil worker`.
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    /// Workers in this process.
+    #[arg(long, env = "VIGIL_WORKERS")]
+    pub workers: Option<usize>,
+    /// TOML configuration file.
+    #[arg(long, env = "VIGIL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Allowed scan scope; repeatable.
+    #[arg(long = "scope-allow", value_name = "CIDR|DOMAIN")]
+    pub scope_allow: Vec<String>,
+    /// Denied scan scope; repeatable.
+    #[arg(long = "scope-deny", value_name = "CIDR|DOMAIN")]
+    pub scope_deny: Vec<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// The TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    listen: Option<String>,
+    workers: Option<usize>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    key_file: Option<PathBuf>,
+    #[serde(default)]
+    scope: FileScope,
+    #[serde(default)]
+    api: FileApi,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileScope {
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileApi {
+    rate_per_second: Option<u32>,
+    #[serde(default)]
+    rate_overrides: HashMap<String, u32>,
+    max_body_bytes: Option<usize>,
+    scan_quota: Option<i64>,
+}
+
+/// Effective configuration.
+pub struct Config {
+    file: FileConfig,
+    pub listen: String,
+    pub workers: usize,
+    pub store: StoreArgs,
+    pub api: vigil_api::ApiConfig,
+    scope_allow: Vec<String>,
+    scope_deny: Vec<String>,
+}
+
+impl Config {
+    /// Read the TOML file, if any.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let file: FileConfig = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("invalid configuration in {}", p.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let mut api = vigil_api::ApiConfig::default();
+        if let Some(r) = file.api.rate_per_second {
+            api.rate_per_second = r;
+        }
+        api.rate_overrides = file.api.rate_overrides.clone();
+        if let Some(b) = file.api.max_body_bytes {
+            api.max_body_bytes = b;
+        }
+        if let Some(q) = file.api.scan_quota {
+            api.scan_quota = q;
+        }
+        Ok(Config {
+            listen: file
+                .listen
+                .clone()
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            workers: file.workers.unwrap_or(2),
+            store: StoreArgs {
+                data_dir: file.data_dir.clone(),
+                database_url: file.database_url.clone(),
+                key_file: file.key_file.clone(),
+            },
+            api,
+            scope_allow: file.scope.allow.clone(),
+            scope_deny: file.scope.deny.clone(),
+            file,
+        })
+    }
+
+    fn merge_store(&mut self, s: &StoreArgs) {
+        if s.data_dir.is_some() {
+            self.store.data_dir = s.data_dir.clone();
+        }
+        if s.database_url.is_some() {
+            self.store.database_url = s.database_url.clone();
+        }
+        if s.key_file.is_some() {
+            self.store.key_file = s.key_file.clone();
+        }
+    }
+
+    /// Apply `serve` flags.
+    pub fn merge_serve(mut self, a: &ServeArgs) -> Result<Self> {
+        if let Some(l) = &a.listen {
+            self.listen = l.clone();
+        }
+        if let Some(w) = a.workers {
+            self.workers = w;
+        }
+        if let Some(r) = a.rate_limit {
+            self.api.rate_per_second = r;
+        }
+        self.scope_allow.extend(a.scope_allow.iter().cloned());
+        self.scope_deny.extend(a.scope_deny.iter().cloned());
+        self.merge_store(&a.store);
+        let _ = &self.file;
+        Ok(self)
+    }
+
+    /// Apply `worker` flags.
+    pub fn merge_worker(mut self, a: &WorkerArgs) -> Result<Self> {
+        if let Some(w) = a.workers {
+            self.workers = w;
+        }
+        self.scope_allow.extend(a.scope_allow.iter().cloned());
+        self.scope_deny.extend(a.scope_deny.iter().cloned());
+        self.merge_store(&a.store);
+        Ok(self)
+    }
+
+    /// The scope guard from allow and deny rules.
+    pub fn scope_guard(&self) -> Result<ScopeGuard> {
+        let parse = |v: &[String]| -> Result<Vec<ScopeRule>> {
+            v.iter()
+                .map(|s| {
+                    s.parse::<ScopeRule>()
+                        .map_err(|e| anyhow::anyhow!("invalid scope rule: {e}"))
+                })
+                .collect()
+        };
+        Ok(ScopeGuard::new(ScopePolicy {
+            allow: parse(&self.scope_allow)?,
+            deny: parse(&self.scope_deny)?,
+        }))
+    }
+}
