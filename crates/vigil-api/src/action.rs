@@ -31,6 +31,15 @@ pub fn all() -> Vec<&'static Action> {
     crate::products::cws::ACTIONS.iter().collect()
 }
 
+/// Actions of a product's cloud API that Vigil does not serve yet; calling one answers
+/// `UnsupportedOperation` (not `InvalidAction`), so clients can tell "not yet" from "no such".
+pub fn not_yet_served(product: &str) -> &'static [&'static str] {
+    match product {
+        "cws" => crate::products::cws::NOT_YET_SERVED,
+        _ => &[],
+    }
+}
+
 /// Products and their versions.
 pub fn products() -> Vec<(&'static str, &'static str)> {
     let mut p: Vec<(&str, &str)> = all().iter().map(|a| (a.product, a.version)).collect();

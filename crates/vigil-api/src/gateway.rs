@@ -191,12 +191,18 @@ fn route(product: Option<&str>, version: &str, name: &str) -> Result<&'static Ac
             ),
         ));
     }
-    action::find(&product, name).ok_or_else(|| {
-        ApiError::new(
-            "InvalidAction",
-            format!("The action `{name}` does not exist in {product} {version}."),
-        )
-    })
+    if let Some(a) = action::find(&product, name) {
+        return Ok(a);
+    }
+    if action::not_yet_served(&product).contains(&name) {
+        return Err(ApiError::unsupported(format!(
+            "The action `{name}` of {product} {version} is part of the cloud API but not implemented by Vigil yet."
+        )));
+    }
+    Err(ApiError::new(
+        "InvalidAction",
+        format!("The action `{name}` does not exist in {product} {version}."),
+    ))
 }
 
 /// A product name from the Host header's first label or the path.

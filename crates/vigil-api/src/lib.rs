@@ -36,6 +36,8 @@ pub struct ApiConfig {
     pub fetch_timeout: Duration,
     /// Scans each account may start per day (CWS quota).
     pub scan_quota: i64,
+    /// Sites each account may register.
+    pub max_sites: i64,
 }
 
 impl Default for ApiConfig {
@@ -47,6 +49,7 @@ impl Default for ApiConfig {
             rate_overrides: HashMap::new(),
             fetch_timeout: Duration::from_secs(10),
             scan_quota: 1000,
+            max_sites: 1000,
         }
     }
 }

@@ -139,6 +139,10 @@ impl Worker {
             .options
             .get("schedule")
             .and_then(|v| serde_json::from_value(v.clone()).ok());
+        if let Some(resume) = window.as_ref().and_then(outside_window_until) {
+            self.store.pause(&lease, resume).await?;
+            return Ok(());
+        }
         let rate = task
             .options
             .get("rate_per_second")
@@ -183,12 +187,8 @@ impl Worker {
                         Ok(Some(false)) => {}
                         Err(e) => tracing::warn!(task = task.id, error = %e, "heartbeat failed"),
                     }
-                    if let Some(s) = &window {
-                        let now = chrono::Utc::now();
-                        if !s.in_window(now) {
-                            let resume = s.next_window_open(now).map(|t| t.timestamp_millis()).unwrap_or(i64::MAX / 2);
-                            break RunEnd::Pause(resume);
-                        }
+                    if let Some(resume) = window.as_ref().and_then(outside_window_until) {
+                        break RunEnd::Pause(resume);
                     }
                 }
             }
@@ -235,4 +235,17 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// When the task's runtime window is closed now: the time it opens again (milliseconds).
+fn outside_window_until(s: &Schedule) -> Option<i64> {
+    let now = chrono::Utc::now();
+    if s.in_window(now) {
+        return None;
+    }
+    Some(
+        s.next_window_open(now)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(i64::MAX / 2),
+    )
 }

@@ -253,3 +253,80 @@ async fn stop_request_reaches_running_engine_and_shutdown_releases() {
     let t = store.task(acct.id, t2).await.unwrap();
     assert_eq!((t.state, t.attempts), (TaskState::Queued, 0));
 }
+
+#[tokio::test]
+async fn task_outside_its_runtime_window_waits_for_the_opening() {
+    use chrono::Timelike;
+    let store = Store::open(
+        &sqlite_url("window"),
+        SecretBox::from_hex(&"cd".repeat(32)).unwrap(),
+    )
+    .await
+    .unwrap();
+    let acct = store.create_account("a").await.unwrap();
+    let now = chrono::Utc::now();
+    let at = |h: i64| {
+        let t = now + chrono::Duration::hours(h);
+        chrono::NaiveTime::from_hms_opt(t.hour(), 0, 0).unwrap()
+    };
+    let schedule = vigil_core::Schedule {
+        trigger: vigil_core::Trigger::Once { at: now },
+        time_zone: "UTC".into(),
+        window: Some(vigil_core::DailyWindow {
+            start: at(2),
+            end: at(3),
+        }),
+        not_before: None,
+        not_after: None,
+    };
+    let opens = schedule.next_window_open(now).unwrap().timestamp_millis();
+    let id = store
+        .enqueue(&NewTask {
+            account_id: acct.id,
+            spec: TaskSpec {
+                product: "test".into(),
+                kind: "stepper".into(),
+                target: json!({"steps": 1}),
+                options: json!({"schedule": schedule}),
+                max_attempts: 1,
+            },
+            run_after: 0,
+            schedule_id: None,
+        })
+        .await
+        .unwrap();
+    let mut engines = Registry::new();
+    engines.register(Arc::new(Stepper)).unwrap();
+    let w = Worker::new(
+        store.clone(),
+        engines,
+        Arc::new(ScopeGuard::default()),
+        cfg("w"),
+    );
+    let shutdown = CancellationToken::new();
+    let sd = shutdown.clone();
+    let h = tokio::spawn(async move { w.run(sd).await });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let t = store.task(acct.id, id).await.unwrap();
+        if t.state == TaskState::Paused {
+            assert_eq!(t.run_after, opens, "resumes when the window opens");
+            assert_eq!(t.attempts, 0, "a pause spends no attempt");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "task not paused: {t:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Nothing runs it before the window opens.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(store
+        .findings_of_task(acct.id, id)
+        .await
+        .unwrap()
+        .is_empty());
+    shutdown.cancel();
+    h.await.unwrap();
+}

@@ -133,6 +133,7 @@ struct FileApi {
     rate_overrides: HashMap<String, u32>,
     max_body_bytes: Option<usize>,
     scan_quota: Option<i64>,
+    max_sites: Option<i64>,
 }
 
 /// Effective configuration.
@@ -168,6 +169,9 @@ impl Config {
         }
         if let Some(q) = file.api.scan_quota {
             api.scan_quota = q;
+        }
+        if let Some(m) = file.api.max_sites {
+            api.max_sites = m;
         }
         Ok(Config {
             listen: file

@@ -33,6 +33,22 @@ const FILTER: &[Param] = &[
 const URLS: Param =
     Param::req("Urls", Ty::List(&Ty::Str), "Site URLs (http or https).").check(Check::MaxItems(50));
 
+/// CWS actions of the official SDK that later work will serve (scans, findings, monitors).
+pub const NOT_YET_SERVED: &[&str] = &[
+    "CreateMonitors",
+    "CreateSitesScans",
+    "CreateVulsMisinformation",
+    "CreateVulsReport",
+    "DeleteMonitors",
+    "DescribeConfig",
+    "DescribeMonitors",
+    "DescribeVuls",
+    "DescribeVulsNumber",
+    "DescribeVulsNumberTimeline",
+    "ModifyConfigAttribute",
+    "ModifyMonitorAttribute",
+];
+
 /// The CWS actions.
 pub static ACTIONS: [Action; 7] = [
     Action {
@@ -232,6 +248,16 @@ async fn create_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             name: su.host,
             user_agent: req.user_agent.clone().unwrap_or_default(),
         });
+    }
+    let existing = st.store.count_sites(rc.account.id).await?;
+    if existing + new.len() as i64 > st.config.max_sites {
+        return Err(ApiError::new(
+            "LimitExceeded",
+            format!(
+                "An account may register at most {} sites; it has {existing}.",
+                st.config.max_sites
+            ),
+        ));
     }
     let sites = st.store.create_sites(rc.account.id, &new).await?;
     for host in trusted_hosts {

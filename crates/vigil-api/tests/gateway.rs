@@ -1,0 +1,503 @@
+//! The gateway over a real loopback HTTP server: every common error code provoked on the wire,
+//! both signature schemes with tampering, replay, skew, body limit, routing by credential
+//! scope, host and path, and database errors that must not leak.
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+use vigil_api::sign::{tc3_signature, v1_signature, v1_string_to_sign, Tc3Input};
+use vigil_api::{app, ApiConfig, AppState};
+use vigil_engine::ScopeGuard;
+use vigil_store::{NewKey, SecretBox, Store};
+
+struct Server {
+    base: String,
+    key: NewKey,
+    store: Store,
+    db_url: String,
+    http: reqwest::Client,
+}
+
+async fn start(cfg: ApiConfig) -> Server {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("vigil-gw-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db_url = vigil_store::sqlite_url_for_dir(&dir);
+    let store = Store::open(&db_url, SecretBox::from_hex(&"ef".repeat(32)).unwrap())
+        .await
+        .unwrap();
+    let acct = store.create_account("t").await.unwrap();
+    let key = store.create_key(&acct, "t").await.unwrap();
+    let state = Arc::new(AppState::new(
+        store.clone(),
+        Arc::new(ScopeGuard::default()),
+        cfg,
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    Server {
+        base,
+        key,
+        store,
+        db_url,
+        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A TC3 request with knobs for breaking it.
+struct Tc3 {
+    action: &'static str,
+    version: &'static str,
+    service: &'static str,
+    body: String,
+    ts: i64,
+    sign_body: Option<String>,
+    date: Option<String>,
+    unsigned: bool,
+    extra: Vec<(&'static str, String)>,
+}
+
+impl Tc3 {
+    fn new(action: &'static str, body: Value) -> Self {
+        Tc3 {
+            action,
+            version: "2018-03-12",
+            service: "cws",
+            body: body.to_string(),
+            ts: now(),
+            sign_body: None,
+            date: None,
+            unsigned: false,
+            extra: vec![],
+        }
+    }
+}
+
+impl Server {
+    async fn tc3(&self, r: Tc3) -> Value {
+        let host = self.base.trim_start_matches("http://").to_string();
+        let date = r.date.clone().unwrap_or_else(|| {
+            chrono::DateTime::from_timestamp(r.ts, 0)
+                .unwrap()
+                .format("%Y-%m-%d")
+                .to_string()
+        });
+        let signed_body = r.sign_body.clone().unwrap_or_else(|| r.body.clone());
+        let sig = tc3_signature(
+            &self.key.secret_key,
+            &Tc3Input {
+                method: "POST",
+                uri: "/",
+                query: "",
+                canonical_headers: &format!("content-type:application/json\nhost:{host}\n"),
+                signed_headers: "content-type;host",
+                payload: if r.unsigned {
+                    None
+                } else {
+                    Some(signed_body.as_bytes())
+                },
+                timestamp: &r.ts.to_string(),
+                date: &date,
+                service: r.service,
+            },
+        );
+        let auth = format!(
+            "TC3-HMAC-SHA256 Credential={}/{date}/{}/tc3_request, SignedHeaders=content-type;host, Signature={sig}",
+            self.key.secret_id, r.service
+        );
+        let mut req = self
+            .http
+            .post(format!("{}/", self.base))
+            .header("Content-Type", "application/json")
+            .header("Authorization", auth)
+            .header("X-TC-Action", r.action)
+            .header("X-TC-Version", r.version)
+            .header("X-TC-Timestamp", r.ts.to_string())
+            .body(r.body.clone());
+        if r.unsigned {
+            req = req.header("X-TC-Content-SHA256", "UNSIGNED-PAYLOAD");
+        }
+        for (k, v) in &r.extra {
+            req = req.header(*k, v);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "application/json");
+        resp.json().await.unwrap()
+    }
+
+    /// A v1 GET request; `host` overrides the Host header, `path` the request path.
+    async fn v1(
+        &self,
+        params: &[(&str, &str)],
+        nonce: &str,
+        host: Option<&str>,
+        path: &str,
+    ) -> Value {
+        let host = host
+            .map(str::to_string)
+            .unwrap_or_else(|| self.base.trim_start_matches("http://").to_string());
+        let mut p: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in [
+            ("Nonce", nonce.to_string()),
+            ("Timestamp", now().to_string()),
+            ("SecretId", self.key.secret_id.clone()),
+            ("SignatureMethod", "HmacSHA256".to_string()),
+        ] {
+            p.push((k.to_string(), v));
+        }
+        let sig = v1_signature(
+            &self.key.secret_key,
+            "HmacSHA256",
+            &v1_string_to_sign("GET", &host, path, &p),
+        )
+        .unwrap();
+        p.push(("Signature".into(), sig));
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&p)
+            .finish();
+        let resp = self
+            .http
+            .get(format!("{}{path}?{query}", self.base))
+            .header("Host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+}
+
+fn code(v: &Value) -> &str {
+    v["Response"]["Error"]["Code"].as_str().unwrap_or("OK")
+}
+
+fn assert_envelope(v: &Value) {
+    let id = v["Response"]["RequestId"].as_str().expect("RequestId");
+    assert_eq!(id.len(), 36, "uuid RequestId");
+}
+
+#[tokio::test]
+async fn tc3_errors_on_the_wire() {
+    let s = start(ApiConfig::default()).await;
+    let ok = s.tc3(Tc3::new("DescribeSites", json!({}))).await;
+    assert_eq!(code(&ok), "OK", "{ok}");
+    assert_envelope(&ok);
+    let cases: Vec<(Tc3, &str)> = vec![
+        (
+            Tc3 {
+                ts: now() - 1000,
+                ..Tc3::new("DescribeSites", json!({}))
+            },
+            "AuthFailure.SignatureExpire",
+        ),
+        (
+            Tc3 {
+                sign_body: Some("{}".into()),
+                ..Tc3::new("DescribeSites", json!({"Limit": 5}))
+            },
+            "AuthFailure.SignatureFailure",
+        ),
+        (
+            Tc3 {
+                date: Some("2001-01-01".into()),
+                ..Tc3::new("DescribeSites", json!({}))
+            },
+            "AuthFailure.SignatureFailure",
+        ),
+        (
+            Tc3 {
+                extra: vec![("X-TC-Token", "tok".into())],
+                ..Tc3::new("DescribeSites", json!({}))
+            },
+            "AuthFailure.TokenFailure",
+        ),
+        (Tc3::new("NoSuchAction", json!({})), "InvalidAction"),
+        (
+            Tc3 {
+                version: "2017-01-01",
+                ..Tc3::new("DescribeSites", json!({}))
+            },
+            "InvalidAction",
+        ),
+        (
+            Tc3 {
+                service: "nosuch",
+                ..Tc3::new("DescribeSites", json!({}))
+            },
+            "InvalidAction",
+        ),
+        (
+            Tc3::new("CreateSitesScans", json!({})),
+            "UnsupportedOperation",
+        ),
+        (Tc3::new("CreateSites", json!({})), "MissingParameter"),
+        (
+            Tc3::new("DescribeSites", json!({"Bogus": 1})),
+            "UnknownParameter",
+        ),
+        (
+            Tc3::new("DescribeSites", json!({"Limit": "x"})),
+            "InvalidParameter",
+        ),
+        (
+            Tc3::new("DescribeSites", json!({"Limit": 101})),
+            "InvalidParameterValue",
+        ),
+        (
+            Tc3::new("ModifySiteAttribute", json!({"SiteId": 999})),
+            "ResourceNotFound",
+        ),
+        (
+            Tc3 {
+                body: "{not json".into(),
+                ..Tc3::new("DescribeSites", json!({}))
+            },
+            "InvalidParameter",
+        ),
+    ];
+    for (req, want) in cases {
+        let what = format!("{} {}", req.action, req.body);
+        let got = s.tc3(req).await;
+        assert_eq!(code(&got), want, "{what}: {got}");
+        assert_envelope(&got);
+    }
+    // The payload may be left unsigned when the client says so.
+    let unsigned = s
+        .tc3(Tc3 {
+            unsigned: true,
+            ..Tc3::new("DescribeSites", json!({"Limit": 3}))
+        })
+        .await;
+    assert_eq!(code(&unsigned), "OK", "{unsigned}");
+}
+
+#[tokio::test]
+async fn malformed_and_missing_authentication() {
+    let s = start(ApiConfig::default()).await;
+    let send = |auth: Option<&'static str>, action: Option<&'static str>| {
+        let mut r = s
+            .http
+            .post(format!("{}/", s.base))
+            .header("Content-Type", "application/json")
+            .body("{}");
+        if let Some(a) = auth {
+            r = r.header("Authorization", a);
+        }
+        if let Some(a) = action {
+            r = r.header("X-TC-Action", a);
+        }
+        r.header("X-TC-Version", "2018-03-12")
+            .header("X-TC-Timestamp", now().to_string())
+            .send()
+    };
+    let v: Value = send(None, Some("DescribeSites"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code(&v), "AuthFailure.InvalidAuthorization");
+    let v: Value = send(Some("Basic abc"), Some("DescribeSites"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code(&v), "AuthFailure.InvalidAuthorization");
+    let unknown = "TC3-HMAC-SHA256 Credential=AKIDunknown/2020-01-01/cws/tc3_request, SignedHeaders=content-type;host, Signature=00";
+    let v: Value = send(Some(unknown), None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code(&v), "MissingParameter");
+    let v: Value = send(Some(unknown), Some("DescribeSites"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The scope date must match the timestamp before the key is even looked up.
+    assert_eq!(code(&v), "AuthFailure.SignatureFailure", "{v}");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let unknown_today = format!("TC3-HMAC-SHA256 Credential=AKIDunknown/{today}/cws/tc3_request, SignedHeaders=content-type;host, Signature=00");
+    let v: Value = s
+        .http
+        .post(format!("{}/", s.base))
+        .header("Content-Type", "application/json")
+        .header("Authorization", unknown_today)
+        .header("X-TC-Action", "DescribeSites")
+        .header("X-TC-Version", "2018-03-12")
+        .header("X-TC-Timestamp", now().to_string())
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code(&v), "AuthFailure.SecretIdNotFound", "{v}");
+    // A revoked key is refused the same way.
+    s.store.revoke_key(&s.key.secret_id).await.unwrap();
+    let v = s.tc3(Tc3::new("DescribeSites", json!({}))).await;
+    assert_eq!(code(&v), "AuthFailure.SecretIdNotFound");
+}
+
+#[tokio::test]
+async fn v1_replay_routing_and_methods() {
+    let s = start(ApiConfig::default()).await;
+    let base = [
+        ("Action", "DescribeSites"),
+        ("Version", "2018-03-12"),
+        ("Limit", "5"),
+    ];
+    let v = s.v1(&base, "1001", None, "/").await;
+    assert_eq!(code(&v), "OK", "{v}");
+    let v = s.v1(&base, "1001", None, "/").await;
+    assert_eq!(
+        code(&v),
+        "AuthFailure.SignatureFailure",
+        "replayed nonce: {v}"
+    );
+    assert!(v["Response"]["Error"]["Message"]
+        .as_str()
+        .unwrap()
+        .contains("Nonce"));
+    // Service from the Host header's first label, or from the path.
+    let v = s.v1(&base, "1002", Some("cws.vigil.test"), "/").await;
+    assert_eq!(code(&v), "OK", "{v}");
+    let v = s.v1(&base, "1003", None, "/cws").await;
+    assert_eq!(code(&v), "OK", "{v}");
+    let v = s.v1(&base, "1004", None, "/csip").await;
+    assert_eq!(code(&v), "InvalidAction", "{v}");
+    let wrong_version = [("Action", "DescribeSites"), ("Version", "2099-01-01")];
+    let v = s.v1(&wrong_version, "1005", None, "/").await;
+    assert_eq!(code(&v), "InvalidAction", "{v}");
+    let v = s
+        .v1(
+            &[
+                ("Action", "DescribeSites"),
+                ("Version", "2018-03-12"),
+                ("Limit", "abc"),
+            ],
+            "1006",
+            None,
+            "/",
+        )
+        .await;
+    assert_eq!(code(&v), "InvalidParameter", "{v}");
+    let v = s.v1(&[("Version", "2018-03-12")], "1007", None, "/").await;
+    assert_eq!(code(&v), "MissingParameter", "{v}");
+    // A flattened list reaches the handler as a list.
+    let v = s
+        .v1(
+            &[
+                ("Action", "DeleteSites"),
+                ("Version", "2018-03-12"),
+                ("SiteIds.0", "41"),
+                ("SiteIds.1", "42"),
+            ],
+            "1008",
+            None,
+            "/",
+        )
+        .await;
+    assert_eq!(code(&v), "ResourceNotFound", "{v}");
+    // Tampering with a parameter after signing.
+    let url = format!("{}/?Action=DescribeSites&Version=2018-03-12&Nonce=9&Timestamp={}&SecretId={}&SignatureMethod=HmacMD5&Signature=x", s.base, now(), s.key.secret_id);
+    let v: Value = s.http.get(url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(code(&v), "InvalidParameterValue", "{v}");
+}
+
+#[tokio::test]
+async fn limits_body_size_rate_and_sites() {
+    let cfg = ApiConfig {
+        max_body_bytes: 4096,
+        rate_per_second: 5,
+        max_sites: 2,
+        ..ApiConfig::default()
+    };
+    let s = start(cfg).await;
+    let big = json!({"Urls": ["http://127.0.0.1/".to_string() + &"a".repeat(5000)]});
+    let v = s.tc3(Tc3::new("CreateSites", big)).await;
+    assert_eq!(code(&v), "RequestSizeLimitExceeded", "{v}");
+    assert_envelope(&v);
+    let v = s
+        .tc3(Tc3::new(
+            "CreateSites",
+            json!({"Urls": ["http://127.0.0.1:1/", "http://127.0.0.1:2/", "http://127.0.0.1:3/"]}),
+        ))
+        .await;
+    assert_eq!(code(&v), "LimitExceeded", "{v}");
+    let mut limited = 0;
+    for _ in 0..15 {
+        if code(&s.tc3(Tc3::new("DescribeSiteQuota", json!({}))).await) == "RequestLimitExceeded" {
+            limited += 1;
+        }
+    }
+    assert!(limited >= 5, "only {limited} of 15 limited at 5/s");
+    // Other actions have their own budget.
+    assert_eq!(
+        code(&s.tc3(Tc3::new("DescribeSites", json!({}))).await),
+        "OK"
+    );
+    // Metrics count by action and code.
+    let m = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains(
+            "vigil_api_requests_total{action=\"DescribeSiteQuota\",code=\"RequestLimitExceeded\"}"
+        ),
+        "{m}"
+    );
+    assert!(m.contains("vigil_queue_depth 0"), "{m}");
+    assert_eq!(
+        s.http
+            .get(format!("{}/healthz", s.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn database_failures_do_not_leak() {
+    let s = start(ApiConfig::default()).await;
+    // Break the database behind the server's back.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&s.db_url).await.unwrap();
+    sqlx::query("DROP TABLE sites")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let v = s.tc3(Tc3::new("DescribeSites", json!({}))).await;
+    assert_eq!(code(&v), "InternalError", "{v}");
+    let msg = v["Response"]["Error"]["Message"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        !msg.contains("sites") && !msg.contains("sql") && !msg.contains("table"),
+        "{msg}"
+    );
+}

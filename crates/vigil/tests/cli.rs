@@ -1,0 +1,187 @@
+//! The `vigil` binary end to end: keys, actions, migrate, bad input, and `serve` on SQLite and
+//! PostgreSQL with graceful shutdown on SIGTERM.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("vigil-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = bin()
+        .args(args)
+        .env_remove("VIGIL_MASTER_KEY")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn keys_lifecycle_and_encryption_at_rest() {
+    let d = tmp("keys");
+    let dir = d.to_str().unwrap();
+    let (ok, out, err) = run(&["keys", "create", "--name", "alice", "--data-dir", dir]);
+    assert!(ok, "{err}");
+    let key: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let secret_id = key["SecretId"].as_str().unwrap();
+    let secret_key = key["SecretKey"].as_str().unwrap();
+    assert!(key["AppId"].as_i64().unwrap() > 0 && !key["Uin"].as_str().unwrap().is_empty());
+    // A second key for the same account.
+    let app_id = key["AppId"].to_string();
+    let (ok, out2, err) = run(&["keys", "create", "--app-id", &app_id, "--data-dir", dir]);
+    assert!(ok, "{err}");
+    assert!(out2.contains(&app_id));
+    // The secret never appears in the database files, and the key file is private.
+    for f in std::fs::read_dir(&d).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        assert!(
+            !bytes
+                .windows(secret_key.len())
+                .any(|w| w == secret_key.as_bytes()),
+            "secret key stored in clear"
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(d.join("master.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let (ok, out, _) = run(&["keys", "list", "--data-dir", dir]);
+    assert!(ok && out.lines().count() == 2 && out.contains(secret_id) && !out.contains(secret_key));
+    let (ok, _, _) = run(&["keys", "revoke", secret_id, "--data-dir", dir]);
+    assert!(ok);
+    let (_, out, _) = run(&["keys", "list", "--data-dir", dir]);
+    assert!(out
+        .lines()
+        .any(|l| l.contains(secret_id) && l.contains("revoked")));
+    let (ok, _, err) = run(&["keys", "revoke", secret_id, "--data-dir", dir]);
+    assert!(!ok && err.contains("no active key"), "{err}");
+}
+
+#[test]
+fn actions_catalogue_and_bad_input() {
+    let (ok, out, _) = run(&["actions", "--json"]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let create = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["Action"] == "CreateSites")
+        .unwrap();
+    assert_eq!(create["Product"], "cws");
+    assert_eq!(create["Parameters"][0]["Name"], "Urls");
+    assert_eq!(create["Parameters"][0]["Required"], true);
+    let (ok, _, err) = run(&[
+        "serve",
+        "--scope-allow",
+        "not a rule!",
+        "--data-dir",
+        tmp("bad").to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("invalid scope rule"), "{err}");
+    let (ok, _, err) = run(&["migrate", "--database-url", "mysql://x"]);
+    assert!(!ok && err.contains("unsupported database URL"), "{err}");
+    let (ok, _, _) = run(&["frobnicate"]);
+    assert!(!ok);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve_and_stop(store_args: &[&str]) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = bin()
+        .args(["serve", "--listen", &listen, "--workers", "2"])
+        .args(store_args)
+        .env("VIGIL_MASTER_KEY", "12".repeat(32))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(&listen) {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+            let mut r = String::new();
+            let _ = s.read_to_string(&mut r);
+            if r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200") {
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "serve did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SIGTERM: graceful shutdown, exit status 0.
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "serve exited with {status}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_on_sqlite_starts_and_stops_gracefully() {
+    let d = tmp("serve");
+    serve_and_stop(&["--data-dir", d.to_str().unwrap()]);
+    assert!(d.join("vigil.db").exists());
+}
+
+#[test]
+fn serve_on_postgres_starts_and_stops_gracefully() {
+    let Ok(url) = std::env::var("VIGIL_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "VIGIL_TEST_POSTGRES_URL must be set in CI"
+        );
+        return;
+    };
+    let (ok, _, err) = run(&[
+        "migrate",
+        "--database-url",
+        &url,
+        "--data-dir",
+        tmp("pgkey").to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    serve_and_stop(&["--database-url", &url]);
+}
