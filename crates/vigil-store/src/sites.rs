@@ -351,20 +351,20 @@ impl Store {
         account_id: i64,
         domains: &[String],
     ) -> Result<Vec<Verification>> {
-        let mut out = Vec::new();
-        for d in domains {
-            let row = sqlx::query(
-                "SELECT * FROM site_verifications WHERE account_id = $1 AND domain = $2",
-            )
-            .bind(account_id)
-            .bind(d)
-            .fetch_optional(&self.pool)
-            .await?;
-            if let Some(r) = row {
-                out.push(Self::verification_from(&r)?);
-            }
+        if domains.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let ph: Vec<String> = (0..domains.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT * FROM site_verifications WHERE account_id = $1 AND domain IN ({}) ORDER BY id",
+            ph.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(account_id);
+        for d in domains {
+            q = q.bind(d.clone());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(Self::verification_from).collect()
     }
 
     /// Set the verification status of a host for an account.

@@ -7,6 +7,7 @@ use crate::params::{Check, Param, Ty};
 use crate::{AppState, RequestCtx};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use vigil_engine::ScopeError;
 use vigil_store::{NewSite, Site, SiteFilter, SiteUpdate, Verification};
 
@@ -327,12 +328,11 @@ async fn describe_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             ..f.clone()
         };
         let (_, sites) = st.store.list_sites(rc.account.id, &all).await?;
-        let mut kept = Vec::new();
-        for s in sites {
-            if wanted.contains(&verify_status(st, rc, &s).await?) {
-                kept.push(s);
-            }
-        }
+        let status = verify_statuses(st, rc, &sites).await?;
+        let kept: Vec<Site> = sites
+            .into_iter()
+            .filter(|s| wanted.contains(&status_of(&status, s)))
+            .collect();
         let total = kept.len() as i64;
         let page = kept
             .into_iter()
@@ -343,19 +343,32 @@ async fn describe_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     } else {
         st.store.list_sites(rc.account.id, &f).await?
     };
-    let mut out = Vec::new();
-    for s in &sites {
-        out.push(render_site(rc, s, verify_status(st, rc, s).await?));
-    }
+    let status = verify_statuses(st, rc, &sites).await?;
+    let out: Vec<Value> = sites
+        .iter()
+        .map(|s| render_site(rc, s, status_of(&status, s)))
+        .collect();
     Ok(json!({"TotalCount": total, "Sites": out}))
 }
 
-async fn verify_status(st: &AppState, rc: &RequestCtx, s: &Site) -> ApiResult<i64> {
-    let v = st
-        .store
-        .verifications(rc.account.id, std::slice::from_ref(&s.host))
-        .await?;
-    Ok(v.first().map(effective_status).unwrap_or(0))
+/// Verification status of each host of `sites`, in one query.
+async fn verify_statuses(
+    st: &AppState,
+    rc: &RequestCtx,
+    sites: &[Site],
+) -> ApiResult<HashMap<String, i64>> {
+    let mut hosts: Vec<String> = sites.iter().map(|s| s.host.clone()).collect();
+    hosts.sort();
+    hosts.dedup();
+    let found = st.store.verifications(rc.account.id, &hosts).await?;
+    Ok(found
+        .iter()
+        .map(|v| (v.domain.clone(), effective_status(v)))
+        .collect())
+}
+
+fn status_of(status: &HashMap<String, i64>, s: &Site) -> i64 {
+    status.get(&s.host).copied().unwrap_or(0)
 }
 
 /// A verified record whose validity ended counts as expired (2), except operator scope.
