@@ -40,9 +40,10 @@ struct Authed {
 /// `GET /metrics`.
 pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     let depth = st.store.queue_depth().await.unwrap_or(-1);
+    let tasks = st.store.task_stats().await.unwrap_or_default();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render(depth),
+        st.metrics.render(depth, &tasks),
     )
         .into_response()
 }

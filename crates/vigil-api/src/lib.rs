@@ -18,7 +18,7 @@ use axum::Router;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use vigil_engine::ScopeGuard;
+use vigil_engine::{Dns, ScopeGuard};
 use vigil_store::{Account, Store};
 
 /// Gateway settings.
@@ -60,6 +60,8 @@ pub struct AppState {
     pub store: Store,
     /// Operator scope.
     pub scope: Arc<ScopeGuard>,
+    /// DNS client for TXT ownership proofs.
+    pub dns: Arc<Dns>,
     /// Settings.
     pub config: ApiConfig,
     /// Rate limits.
@@ -70,11 +72,12 @@ pub struct AppState {
 
 impl AppState {
     /// State from its parts.
-    pub fn new(store: Store, scope: Arc<ScopeGuard>, config: ApiConfig) -> Self {
+    pub fn new(store: Store, scope: Arc<ScopeGuard>, dns: Arc<Dns>, config: ApiConfig) -> Self {
         let limits = ratelimit::ApiRateLimits::new(config.rate_per_second, &config.rate_overrides);
         AppState {
             store,
             scope,
+            dns,
             config,
             limits,
             metrics: metrics::Metrics::default(),

@@ -25,8 +25,8 @@ impl Metrics {
         }
     }
 
-    /// Render in the Prometheus text format, with the current queue depth.
-    pub fn render(&self, queue_depth: i64) -> String {
+    /// Render in the Prometheus text format, with the current queue depth and task figures.
+    pub fn render(&self, queue_depth: i64, tasks: &vigil_store::TaskStats) -> String {
         let mut out = String::new();
         let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
         out.push_str("# HELP vigil_api_requests_total API requests by action and result code.\n# TYPE vigil_api_requests_total counter\n");
@@ -55,6 +55,17 @@ impl Metrics {
                 );
             }
         }
+        out.push_str("# HELP vigil_tasks Tasks by state.\n# TYPE vigil_tasks gauge\n");
+        for (state, n) in &tasks.by_state {
+            let _ = writeln!(out, "vigil_tasks{{state=\"{}\"}} {n}", esc(state));
+        }
+        let _ = write!(
+            out,
+            "# HELP vigil_task_duration_seconds Run time of finished tasks.\n# TYPE vigil_task_duration_seconds summary\n\
+             vigil_task_duration_seconds_sum {}\nvigil_task_duration_seconds_count {}\n",
+            tasks.finished_ms as f64 / 1000.0,
+            tasks.finished
+        );
         let _ = write!(out, "# HELP vigil_queue_depth Tasks waiting to run.\n# TYPE vigil_queue_depth gauge\nvigil_queue_depth {queue_depth}\n");
         out
     }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use vigil_api::sign::{tc3_signature, v1_signature, v1_string_to_sign, Tc3Input};
 use vigil_api::{app, ApiConfig, AppState};
-use vigil_engine::ScopeGuard;
+use vigil_engine::{Dns, ScopeGuard};
 use vigil_store::{NewKey, SecretBox, Store};
 
 struct Server {
@@ -18,6 +18,10 @@ struct Server {
 }
 
 async fn start(cfg: ApiConfig) -> Server {
+    start_with_dns(cfg, None).await
+}
+
+async fn start_with_dns(cfg: ApiConfig, dns: Option<std::net::SocketAddr>) -> Server {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("vigil-gw-{}-{n}", std::process::id()));
@@ -29,11 +33,14 @@ async fn start(cfg: ApiConfig) -> Server {
         .unwrap();
     let acct = store.create_account("t").await.unwrap();
     let key = store.create_key(&acct, "t").await.unwrap();
-    let state = Arc::new(AppState::new(
-        store.clone(),
-        Arc::new(ScopeGuard::default()),
-        cfg,
-    ));
+    // Names resolve only through a test DNS server on loopback, never the system's.
+    let scope = match dns {
+        Some(_) => ScopeGuard::default().with_dns(Arc::new(Dns::new(dns).unwrap())),
+        None => ScopeGuard::default(),
+    };
+    let scope = Arc::new(scope);
+    let dns = Arc::new(Dns::new(dns.or(Some("127.0.0.1:9".parse().unwrap()))).unwrap());
+    let state = Arc::new(AppState::new(store.clone(), scope, dns, cfg));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
@@ -469,6 +476,7 @@ async fn limits_body_size_rate_and_sites() {
         "{m}"
     );
     assert!(m.contains("vigil_queue_depth 0"), "{m}");
+    assert!(m.contains("vigil_task_duration_seconds_count 0"), "{m}");
     assert_eq!(
         s.http
             .get(format!("{}/healthz", s.base))
@@ -500,4 +508,120 @@ async fn database_failures_do_not_leak() {
         !msg.contains("sites") && !msg.contains("sql") && !msg.contains("table"),
         "{msg}"
     );
+}
+
+/// dnsmasq on a random loopback port answering only for `example.test`.
+struct Dnsmasq(std::process::Child);
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn dnsmasq(port: u16, txt: &[(&str, &str)]) -> Option<Dnsmasq> {
+    let Ok(path) = which("dnsmasq") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "dnsmasq must be installed in CI (scripts/test installs dnsmasq-base)"
+        );
+        eprintln!("note: dnsmasq not installed; DNS TXT test skipped");
+        return None;
+    };
+    let mut cmd = std::process::Command::new(path);
+    cmd.args([
+        "--keep-in-foreground",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-poll",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        "--local=/example.test/",
+        "--user=root",
+    ])
+    .arg(format!("--port={port}"))
+    .arg(format!(
+        "--pid-file={}",
+        std::env::temp_dir()
+            .join(format!("vigil-dnsmasq-{port}.pid"))
+            .display()
+    ));
+    for (name, text) in txt {
+        cmd.arg(format!("--txt-record={name},{text}"));
+    }
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    Some(Dnsmasq(child))
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .map(|d| std::path::Path::new(d).join(name))
+        .find(|p| p.exists())
+        .ok_or(())
+}
+
+#[tokio::test]
+async fn dns_txt_ownership_proof() {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = start_with_dns(
+        ApiConfig::default(),
+        Some(format!("127.0.0.1:{port}").parse().unwrap()),
+    )
+    .await;
+    let urls = json!({"Urls": ["http://good.example.test:8000/", "http://bad.example.test:8000/"]});
+    // Tokens first (no lookups needed), then the DNS server that publishes them.
+    let v = s
+        .tc3(Tc3::new("DescribeSitesVerification", urls.clone()))
+        .await;
+    let list = v["Response"]["SitesVerification"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(list[0]["TxtName"], "_vigil-verify.good.example.test");
+    let good = list[0]["TxtText"].as_str().unwrap().to_string();
+    let bad = list[1]["TxtText"].as_str().unwrap().to_string();
+    // The safe twin publishes a token, but not its own.
+    let Some(_dns) = dnsmasq(
+        port,
+        &[
+            ("_vigil-verify.good.example.test", &good),
+            ("_vigil-verify.bad.example.test", "0123456789abcdef"),
+        ],
+    ) else {
+        return;
+    };
+    assert_ne!(bad, "0123456789abcdef");
+    let v = s.tc3(Tc3::new("CreateSites", urls.clone())).await;
+    assert_eq!(code(&v), "OK", "{v}");
+    let v = s.tc3(Tc3::new("VerifySites", urls.clone())).await;
+    assert_eq!(
+        (
+            v["Response"]["SuccessNumber"].as_i64(),
+            v["Response"]["FailNumber"].as_i64()
+        ),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    let v = s.tc3(Tc3::new("DescribeSites", json!({}))).await;
+    let sites = v["Response"]["Sites"].as_array().unwrap();
+    let status = |host: &str| {
+        sites
+            .iter()
+            .find(|x| x["Url"].as_str().unwrap().contains(host))
+            .unwrap()["VerifyStatus"]
+            .as_i64()
+    };
+    assert_eq!(status("good.example.test"), Some(1));
+    assert_eq!(status("bad.example.test"), Some(0));
 }

@@ -4,9 +4,11 @@
 //! resolved addresses so DNS cannot be rebound between check and connect. Engines know nothing
 //! about HTTP APIs, products or storage.
 
+mod dns;
 mod rate;
 mod scope;
 
+pub use dns::{Dns, DnsConfigError};
 pub use rate::RateLimiter;
 pub use scope::{Decision, PinnedTarget, ScopeError, ScopeGuard, ScopePolicy, ScopeRule};
 

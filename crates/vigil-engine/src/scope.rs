@@ -102,9 +102,18 @@ pub struct PinnedTarget {
 }
 
 /// Applies a [`ScopePolicy`].
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ScopeGuard {
     policy: ScopePolicy,
+    dns: Option<std::sync::Arc<crate::Dns>>,
+}
+
+impl std::fmt::Debug for ScopeGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopeGuard")
+            .field("policy", &self.policy)
+            .finish()
+    }
 }
 
 fn metadata_nets() -> [IpNet; 4] {
@@ -136,7 +145,13 @@ fn canonical(ip: IpAddr) -> IpAddr {
 impl ScopeGuard {
     /// A guard for a policy.
     pub fn new(policy: ScopePolicy) -> Self {
-        ScopeGuard { policy }
+        ScopeGuard { policy, dns: None }
+    }
+
+    /// Resolve host names with this DNS client instead of the system resolver.
+    pub fn with_dns(mut self, dns: std::sync::Arc<crate::Dns>) -> Self {
+        self.dns = Some(dns);
+        self
     }
 
     /// The policy in force.
@@ -182,10 +197,18 @@ impl ScopeGuard {
         let (addrs, name) = match bare.parse::<IpAddr>() {
             Ok(ip) => (vec![SocketAddr::new(ip, port)], None),
             Err(_) => {
-                let found: Vec<SocketAddr> = tokio::net::lookup_host((bare, port))
-                    .await
-                    .map_err(|_| ScopeError::Unresolvable(host.to_string()))?
-                    .collect();
+                let found: Vec<SocketAddr> = match &self.dns {
+                    Some(dns) => dns
+                        .addresses(bare)
+                        .await
+                        .into_iter()
+                        .map(|ip| SocketAddr::new(ip, port))
+                        .collect(),
+                    None => tokio::net::lookup_host((bare, port))
+                        .await
+                        .map_err(|_| ScopeError::Unresolvable(host.to_string()))?
+                        .collect(),
+                };
                 if found.is_empty() {
                     return Err(ScopeError::Unresolvable(host.to_string()));
                 }

@@ -18,7 +18,7 @@ mod sites;
 pub use accounts::{Account, ApiKeyInfo, Credential, NewKey};
 pub use error::StoreError;
 pub use findings::StoredFinding;
-pub use queue::{Lease, NewTask, TaskRecord};
+pub use queue::{Lease, NewTask, TaskRecord, TaskStats};
 pub use schedules::ScheduleRecord;
 pub use secrets::SecretBox;
 pub use sites::{NewSite, Site, SiteFilter, SiteUpdate, Verification};

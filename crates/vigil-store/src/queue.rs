@@ -423,3 +423,39 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 }
+
+/// Counts of tasks by state and the durations of finished runs, for metrics.
+#[derive(Debug, Clone, Default)]
+pub struct TaskStats {
+    /// (state, count) for every state present.
+    pub by_state: Vec<(String, i64)>,
+    /// Finished tasks with a start time.
+    pub finished: i64,
+    /// Sum of their run durations in milliseconds.
+    pub finished_ms: i64,
+}
+
+impl Store {
+    /// Task counts by state and finished-run durations.
+    pub async fn task_stats(&self) -> Result<TaskStats> {
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM tasks GROUP BY state ORDER BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        let by_state = rows
+            .iter()
+            .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
+            .collect::<Result<Vec<_>>>()?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(finished_at - started_at), 0) AS ms FROM tasks \
+             WHERE finished_at IS NOT NULL AND started_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TaskStats {
+            by_state,
+            finished: row.try_get("n")?,
+            finished_ms: row.try_get("ms")?,
+        })
+    }
+}

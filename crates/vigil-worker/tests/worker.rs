@@ -188,6 +188,14 @@ async fn killed_worker_task_completes_once() {
         // Ten distinct findings, each stored once despite the re-run.
         let found = store.findings_of_task(acct.id, task_id).await.unwrap();
         assert_eq!(found.len(), 10);
+        let stats = store.task_stats().await.unwrap();
+        assert_eq!(stats.by_state, vec![("succeeded".to_string(), 1)]);
+        assert_eq!(stats.finished, 1);
+        assert!(
+            stats.finished_ms >= 600,
+            "ten 60 ms steps: {}",
+            stats.finished_ms
+        );
     }
 }
 

@@ -78,6 +78,9 @@ pub struct ServeArgs {
     /// API requests per second per account per action.
     #[arg(long, env = "VIGIL_RATE_LIMIT")]
     pub rate_limit: Option<u32>,
+    /// DNS server (IP:PORT) for host names and TXT ownership proofs, instead of the system's.
+    #[arg(long, env = "VIGIL_DNS_SERVER")]
+    pub dns_server: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -110,6 +113,7 @@ pub struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     key_file: Option<PathBuf>,
+    dns_server: Option<std::net::SocketAddr>,
     #[serde(default)]
     scope: FileScope,
     #[serde(default)]
@@ -143,6 +147,7 @@ pub struct Config {
     pub workers: usize,
     pub store: StoreArgs,
     pub api: vigil_api::ApiConfig,
+    pub dns_server: Option<std::net::SocketAddr>,
     scope_allow: Vec<String>,
     scope_deny: Vec<String>,
 }
@@ -185,6 +190,7 @@ impl Config {
                 key_file: file.key_file.clone(),
             },
             api,
+            dns_server: file.dns_server,
             scope_allow: file.scope.allow.clone(),
             scope_deny: file.scope.deny.clone(),
             file,
@@ -214,6 +220,9 @@ impl Config {
         if let Some(r) = a.rate_limit {
             self.api.rate_per_second = r;
         }
+        if a.dns_server.is_some() {
+            self.dns_server = a.dns_server;
+        }
         self.scope_allow.extend(a.scope_allow.iter().cloned());
         self.scope_deny.extend(a.scope_deny.iter().cloned());
         self.merge_store(&a.store);
@@ -232,7 +241,15 @@ impl Config {
         Ok(self)
     }
 
-    /// The scope guard from allow and deny rules.
+    /// The DNS client: the configured server, else the system configuration.
+    pub fn dns(&self) -> Result<std::sync::Arc<vigil_engine::Dns>> {
+        Ok(std::sync::Arc::new(vigil_engine::Dns::new(
+            self.dns_server,
+        )?))
+    }
+
+    /// The scope guard from allow and deny rules; names resolve through the configured DNS
+    /// server when there is one.
     pub fn scope_guard(&self) -> Result<ScopeGuard> {
         let parse = |v: &[String]| -> Result<Vec<ScopeRule>> {
             v.iter()
@@ -242,9 +259,13 @@ impl Config {
                 })
                 .collect()
         };
-        Ok(ScopeGuard::new(ScopePolicy {
+        let guard = ScopeGuard::new(ScopePolicy {
             allow: parse(&self.scope_allow)?,
             deny: parse(&self.scope_deny)?,
-        }))
+        });
+        Ok(match self.dns_server {
+            Some(_) => guard.with_dns(self.dns()?),
+            None => guard,
+        })
     }
 }

@@ -230,6 +230,7 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
     let state = Arc::new(vigil_api::AppState::new(
         store.clone(),
         scope,
+        cfg.dns()?,
         cfg.api.clone(),
     ));
     let listener = tokio::net::TcpListener::bind(&cfg.listen)

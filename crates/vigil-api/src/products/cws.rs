@@ -551,6 +551,21 @@ async fn proof_present(st: &AppState, url: &str, token: &str) -> bool {
     String::from_utf8_lossy(&body).contains(token)
 }
 
+/// Which proof of ownership is in place: the token file on the site, else (for host names)
+/// the TXT record.
+async fn proof_found(st: &AppState, su: &SiteUrl, v: &Verification) -> Option<&'static str> {
+    if proof_present(st, &proof_url(su, v), &v.token).await {
+        return Some("file");
+    }
+    if su.host.parse::<std::net::IpAddr>().is_err() {
+        let txt = st.dns.txt(&format!("_vigil-verify.{}", su.host)).await;
+        if txt.iter().any(|t| t.trim() == v.token) {
+            return Some("dns");
+        }
+    }
+    None
+}
+
 async fn verify_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: UrlsReq = params(p)?;
     let (mut ok, mut failed) = (0, 0);
@@ -564,9 +579,9 @@ async fn verify_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
                 .set_verified(rc.account.id, &su.host, 1, "scope")
                 .await?;
             ok += 1;
-        } else if proof_present(st, &proof_url(&su, &v), &v.token).await {
+        } else if let Some(method) = proof_found(st, &su, &v).await {
             st.store
-                .set_verified(rc.account.id, &su.host, 1, "file")
+                .set_verified(rc.account.id, &su.host, 1, method)
                 .await?;
             st.store
                 .audit(
