@@ -88,8 +88,14 @@ pub async fn handle(State(st): State<Arc<AppState>>, req: Request) -> Response {
             (name, serde_json::json!({ "Response": fields }))
         }
         Err((name, e)) => {
+            // Names of refused requests come from the client: only known ones become labels.
+            let label = if action::all().iter().any(|a| a.name == name) {
+                name.as_str()
+            } else {
+                "unknown"
+            };
             st.metrics
-                .record(&name, &e.code, started.elapsed().as_secs_f64());
+                .record(label, &e.code, started.elapsed().as_secs_f64());
             tracing::info!(request_id = %request_id, action = %name, code = %e.code, "request refused");
             (name, e.envelope(&request_id))
         }

@@ -477,6 +477,22 @@ async fn limits_body_size_rate_and_sites() {
     );
     assert!(m.contains("vigil_queue_depth 0"), "{m}");
     assert!(m.contains("vigil_task_duration_seconds_count 0"), "{m}");
+    // Client-chosen action names never become metric labels.
+    let v = s.tc3(Tc3::new("NoSuchAction", json!({}))).await;
+    assert_eq!(code(&v), "InvalidAction");
+    let m = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !m.contains("NoSuchAction") && m.contains("action=\"unknown\",code=\"InvalidAction\""),
+        "{m}"
+    );
     assert_eq!(
         s.http
             .get(format!("{}/healthz", s.base))

@@ -447,7 +447,7 @@ impl Store {
             .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
             .collect::<Result<Vec<_>>>()?;
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(finished_at - started_at), 0) AS ms FROM tasks \
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(finished_at - started_at), 0) AS BIGINT) AS ms FROM tasks \
              WHERE finished_at IS NOT NULL AND started_at IS NOT NULL",
         )
         .fetch_one(&self.pool)

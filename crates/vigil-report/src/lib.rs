@@ -1,0 +1,395 @@
+//! Rendering of scan results for people and tools: the one JSON document every `vigil scan`
+//! command prints (`{"target", "started", "finished", "components", "findings"}`), a terminal
+//! table, and SARIF 2.1.0 for code-scanning dashboards. Suppressed findings (ignored, false
+//! positive) are left out of counts and the exit status everywhere, and marked as suppressed
+//! in SARIF.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use vigil_core::{Finding, FindingStatus, Severity};
+
+/// An inventory item (package, library, service) an engine found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Component {
+    /// Name.
+    pub name: String,
+    /// Version, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Kind (`deb`, `apk`, `python`, `service`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Package URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// Where it was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// A finding with its triage status, as reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportedFinding {
+    /// The finding.
+    pub finding: Finding,
+    /// Its status (open unless triaged).
+    pub status: FindingStatus,
+}
+
+/// One scan's results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanReport {
+    /// What was scanned, as given.
+    pub target: String,
+    /// Start time.
+    pub started: DateTime<Utc>,
+    /// End time.
+    pub finished: DateTime<Utc>,
+    /// Inventory.
+    pub components: Vec<Component>,
+    /// Findings.
+    pub findings: Vec<ReportedFinding>,
+}
+
+/// Output format of the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text for terminals.
+    Table,
+    /// The JSON output contract.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+impl ScanReport {
+    /// Findings that count (not suppressed).
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| !f.status.is_suppressed())
+            .map(|f| &f.finding)
+    }
+
+    /// Exit status for `--fail-on`: 1 when an active finding is at least `threshold`, else 0.
+    pub fn exit_status(&self, threshold: Option<Severity>) -> i32 {
+        match threshold {
+            Some(t)
+                if self
+                    .active()
+                    .any(|f| f.severity.unwrap_or(Severity::Info) >= t) =>
+            {
+                1
+            }
+            _ => 0,
+        }
+    }
+
+    /// The JSON output contract.
+    pub fn to_json(&self) -> Value {
+        let findings: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|rf| {
+                let mut v = serde_json::to_value(&rf.finding).unwrap_or(Value::Null);
+                if let Value::Object(m) = &mut v {
+                    m.remove("identity");
+                    m.insert("fingerprint".into(), rf.finding.fingerprint().into());
+                    m.insert("status".into(), rf.status.as_str().into());
+                }
+                v
+            })
+            .collect();
+        json!({
+            "target": self.target,
+            "started": self.started.to_rfc3339(),
+            "finished": self.finished.to_rfc3339(),
+            "components": self.components,
+            "findings": findings,
+        })
+    }
+
+    /// Render in a format.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => serde_json::to_string_pretty(&self.to_json()).unwrap_or_default(),
+            Format::Sarif => serde_json::to_string_pretty(&self.to_sarif()).unwrap_or_default(),
+            Format::Table => self.to_table(),
+        }
+    }
+
+    /// A terminal table of active findings, most severe first, and a summary line.
+    pub fn to_table(&self) -> String {
+        let mut rows: Vec<[String; 4]> = Vec::new();
+        let mut active: Vec<&Finding> = self.active().collect();
+        active.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(location(a).cmp(&location(b)))
+        });
+        for f in &active {
+            rows.push([
+                f.severity.unwrap_or(Severity::Info).as_str().to_uppercase(),
+                location(f),
+                f.kind.clone(),
+                f.title.clone(),
+            ]);
+        }
+        let header = ["SEVERITY", "LOCATION", "KIND", "TITLE"].map(String::from);
+        let mut widths = header.clone().map(|h| h.len());
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r.iter()) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let line = |r: &[String; 4], out: &mut String| {
+            let cells: Vec<String> = r
+                .iter()
+                .zip(widths.iter())
+                .enumerate()
+                .map(|(i, (c, w))| {
+                    if i == 3 {
+                        c.clone()
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                })
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        };
+        if !rows.is_empty() {
+            line(&header, &mut out);
+            for r in &rows {
+                line(r, &mut out);
+            }
+        }
+        let suppressed = self.findings.len() - active.len();
+        let mut counts = Vec::new();
+        for s in [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ] {
+            let n = active
+                .iter()
+                .filter(|f| f.severity.unwrap_or(Severity::Info) == s)
+                .count();
+            if n > 0 {
+                counts.push(format!("{n} {s}"));
+            }
+        }
+        out.push_str(&format!(
+            "{}: {} finding{}{}{}, {} component{}, {:.1}s\n",
+            self.target,
+            active.len(),
+            if active.len() == 1 { "" } else { "s" },
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", counts.join(", "))
+            },
+            if suppressed > 0 {
+                format!(", {suppressed} suppressed")
+            } else {
+                String::new()
+            },
+            self.components.len(),
+            if self.components.len() == 1 { "" } else { "s" },
+            (self.finished - self.started).num_milliseconds() as f64 / 1000.0,
+        ));
+        out
+    }
+
+    /// SARIF 2.1.0: one run, one rule per finding kind, partial fingerprints for dedup.
+    pub fn to_sarif(&self) -> Value {
+        let mut kinds: Vec<&str> = self
+            .findings
+            .iter()
+            .map(|f| f.finding.kind.as_str())
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        let rules: Vec<Value> = kinds
+            .iter()
+            .map(|k| json!({"id": k, "name": k, "shortDescription": {"text": k.replace('_', " ")}}))
+            .collect();
+        let results: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|rf| {
+                let f = &rf.finding;
+                let mut r = json!({
+                    "ruleId": f.kind,
+                    "level": sarif_level(f.severity.unwrap_or(Severity::Info)),
+                    "message": {"text": match &f.description { Some(d) => format!("{}: {d}", f.title), None => f.title.clone() }},
+                    "partialFingerprints": {"vigil/v1": f.fingerprint()},
+                    "properties": {"severity": f.severity.unwrap_or(Severity::Info).as_str(), "cve": f.cve, "cwe": f.cwe},
+                });
+                let loc = match (&f.url, &f.path) {
+                    (Some(u), _) => json!({"physicalLocation": {"artifactLocation": {"uri": u}}}),
+                    (None, Some(p)) => json!({"physicalLocation": {"artifactLocation": {"uri": p}}}),
+                    _ => json!({"logicalLocations": [{"fullyQualifiedName": location(f), "kind": "module"}]}),
+                };
+                r["locations"] = json!([loc]);
+                if rf.status.is_suppressed() {
+                    r["suppressions"] = json!([{"kind": "external", "justification": rf.status.as_str()}]);
+                }
+                r
+            })
+            .collect();
+        json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {"name": "vigil", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
+                "invocations": [{"executionSuccessful": true,
+                                 "startTimeUtc": self.started.to_rfc3339(), "endTimeUtc": self.finished.to_rfc3339()}],
+                "results": results,
+            }],
+        })
+    }
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// Where a finding is, in one string: URL, path, or host:port/protocol.
+fn location(f: &Finding) -> String {
+    if let Some(u) = &f.url {
+        return u.clone();
+    }
+    if let Some(p) = &f.path {
+        return p.clone();
+    }
+    let host = f.host.clone().unwrap_or_default();
+    match (f.port, &f.protocol) {
+        (Some(p), Some(proto)) => format!("{host}:{p}/{proto}"),
+        (Some(p), None) => format!("{host}:{p}"),
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> ScanReport {
+        let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let f = |kind: &str, sev: Severity, port: u16| Finding {
+            kind: kind.into(),
+            severity: Some(sev),
+            title: format!("{kind} on {port}"),
+            host: Some("127.0.0.1".into()),
+            port: Some(port),
+            protocol: Some("tcp".into()),
+            ..Default::default()
+        };
+        ScanReport {
+            target: "127.0.0.1".into(),
+            started: t0,
+            finished: t0 + chrono::Duration::milliseconds(1500),
+            components: vec![Component {
+                name: "openssh".into(),
+                version: Some("9.2p1".into()),
+                kind: "service".into(),
+                purl: None,
+                path: None,
+            }],
+            findings: vec![
+                ReportedFinding {
+                    finding: f("weak_password", Severity::High, 22),
+                    status: FindingStatus::Open,
+                },
+                ReportedFinding {
+                    finding: f("open_port", Severity::Info, 80),
+                    status: FindingStatus::Open,
+                },
+                ReportedFinding {
+                    finding: f("exposed_service", Severity::Critical, 6379),
+                    status: FindingStatus::FalsePositive,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn json_contract_fields() {
+        let v = report().to_json();
+        for k in ["target", "started", "finished", "components", "findings"] {
+            assert!(v.get(k).is_some(), "{k}");
+        }
+        let f = &v["findings"][0];
+        assert_eq!(f["kind"], "weak_password");
+        assert_eq!(f["severity"], "high");
+        assert_eq!(f["port"], 22);
+        assert_eq!(f["fingerprint"].as_str().unwrap().len(), 32);
+        // Fields that do not apply are left out.
+        assert!(f.get("url").is_none() && f.get("cve").is_none() && f.get("identity").is_none());
+        assert_eq!(v["components"][0]["type"], "service");
+        assert!(v["components"][0].get("purl").is_none());
+    }
+
+    #[test]
+    fn suppression_acts_the_same_everywhere() {
+        let r = report();
+        // The critical finding is a false positive: it does not fail the run...
+        assert_eq!(r.exit_status(Some(Severity::Critical)), 0);
+        assert_eq!(r.exit_status(Some(Severity::High)), 1);
+        assert_eq!(r.exit_status(None), 0);
+        // ...is not in the table or its counts...
+        let t = r.to_table();
+        assert!(!t.contains("6379"), "{t}");
+        assert!(
+            t.contains("2 findings (1 high, 1 info), 1 suppressed"),
+            "{t}"
+        );
+        assert!(
+            t.lines().nth(1).unwrap().starts_with("HIGH"),
+            "most severe first: {t}"
+        );
+        // ...and is marked suppressed in SARIF.
+        let s = r.to_sarif();
+        let results = s["runs"][0]["results"].as_array().unwrap();
+        let sup: Vec<&Value> = results
+            .iter()
+            .filter(|x| x.get("suppressions").is_some())
+            .collect();
+        assert_eq!(sup.len(), 1);
+        assert_eq!(sup[0]["ruleId"], "exposed_service");
+    }
+
+    #[test]
+    fn sarif_shape() {
+        let s = report().to_sarif();
+        assert_eq!(s["version"], "2.1.0");
+        let run = &s["runs"][0];
+        assert_eq!(run["tool"]["driver"]["name"], "vigil");
+        assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 3);
+        let r0 = &run["results"][0];
+        assert_eq!(r0["level"], "error");
+        assert!(r0["partialFingerprints"]["vigil/v1"].is_string());
+        assert_eq!(
+            r0["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "127.0.0.1:22/tcp"
+        );
+    }
+
+    #[test]
+    fn empty_report_table() {
+        let mut r = report();
+        r.findings.clear();
+        assert_eq!(r.to_table(), "127.0.0.1: 0 findings, 1 component, 1.5s\n");
+    }
+}
