@@ -179,6 +179,25 @@ impl Finding {
     }
 }
 
+/// An inventory item (package, library, service) an engine found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    /// Name.
+    pub name: String,
+    /// Version, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Kind (`deb`, `apk`, `python`, `service`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Package URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// Where it was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ pub mod finding;
 pub mod schedule;
 pub mod task;
 
-pub use finding::{Finding, FindingStatus, Severity};
+pub use finding::{Component, Finding, FindingStatus, Severity};
 pub use schedule::{DailyWindow, Schedule, Trigger};
 pub use task::{TaskSpec, TaskState};
 

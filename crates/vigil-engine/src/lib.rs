@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use vigil_core::Finding;
+use vigil_core::{Component, Finding};
 
 /// Why an engine run ended without success.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,8 @@ pub enum EngineError {
 pub trait Sink: Send + Sync {
     /// Deliver one finding; an error means the run must stop.
     async fn finding(&self, finding: Finding) -> Result<(), EngineError>;
+    /// Deliver one inventory item (a service, a package); engines without one never call it.
+    async fn component(&self, component: Component) -> Result<(), EngineError>;
     /// Report progress, 0-100.
     fn progress(&self, percent: u8);
 }

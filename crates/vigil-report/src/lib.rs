@@ -5,28 +5,9 @@
 //! in SARIF.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::{json, Value};
+pub use vigil_core::Component;
 use vigil_core::{Finding, FindingStatus, Severity};
-
-/// An inventory item (package, library, service) an engine found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Component {
-    /// Name.
-    pub name: String,
-    /// Version, if known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// Kind (`deb`, `apk`, `python`, `service`, ...).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Package URL.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purl: Option<String>,
-    /// Where it was found.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
 
 /// A finding with its triage status, as reported.
 #[derive(Debug, Clone, PartialEq)]

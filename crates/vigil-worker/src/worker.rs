@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Finding, Schedule, TaskState};
+use vigil_core::{Component, Finding, Schedule, TaskState};
 use vigil_engine::{EngineError, RateLimiter, Registry, ScanCtx, ScopeGuard, Sink};
 use vigil_store::{Lease, Store};
 
@@ -62,6 +62,11 @@ impl Sink for StoreSink {
             .await
             .map(|_| ())
             .map_err(|e| EngineError::Sink(e.to_string()))
+    }
+
+    async fn component(&self, _component: Component) -> Result<(), EngineError> {
+        // Service inventories are rendered from findings' evidence; nothing is stored apart.
+        Ok(())
     }
 
     fn progress(&self, percent: u8) {

@@ -3,6 +3,7 @@
 //! and wiring; the work lives in the library crates.
 
 mod config;
+mod scan;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -37,6 +38,11 @@ enum Cmd {
     Keys {
         #[command(subcommand)]
         cmd: KeysCmd,
+    },
+    /// Scan targets directly and print a report (table, JSON or SARIF).
+    Scan {
+        #[command(subcommand)]
+        cmd: scan::ScanCmd,
     },
     /// Apply database migrations and exit.
     Migrate(StoreArgs),
@@ -91,6 +97,8 @@ fn init_logs(json: bool) {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    // Port scans keep thousands of sockets open: lift the soft open-file limit to the hard one.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     init_logs(cli.log_json);
     if let Err(e) = run(cli.cmd).await {
         eprintln!("vigil: {e:#}");
@@ -103,6 +111,13 @@ async fn run(cmd: Cmd) -> Result<()> {
         Cmd::Serve(args) => serve(args).await,
         Cmd::Worker(args) => worker_only(args).await,
         Cmd::Keys { cmd } => keys(cmd).await,
+        Cmd::Scan { cmd } => {
+            let status = scan::run(cmd).await?;
+            if status != 0 {
+                std::process::exit(status);
+            }
+            Ok(())
+        }
         Cmd::Migrate(s) => {
             let store = s.open().await?;
             println!("migrations applied ({:?})", store.backend());
@@ -164,9 +179,12 @@ async fn keys(cmd: KeysCmd) -> Result<()> {
     Ok(())
 }
 
-/// The engines this build can run; product engines register here as they land.
+/// The engines this build can run.
 fn engines() -> Registry {
-    Registry::new()
+    let mut r = Registry::new();
+    // Kinds are unique by construction here; a clash is a programming error caught by tests.
+    let _ = r.register(Arc::new(vigil_engine_net::NetEngine));
+    r
 }
 
 fn spawn_workers(

@@ -185,3 +185,89 @@ fn serve_on_postgres_starts_and_stops_gracefully() {
     assert!(ok, "{err}");
     serve_and_stop(&["--database-url", &url]);
 }
+
+#[test]
+fn scan_host_output_contract_and_exit_status() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let ports = format!("{port},{closed}");
+    let out = bin()
+        .args([
+            "scan",
+            "host",
+            "127.0.0.1",
+            "--ports",
+            &ports,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["target"], "127.0.0.1");
+    assert!(v["started"].is_string() && v["finished"].is_string() && v["components"].is_array());
+    let f = v["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{v}");
+    assert_eq!(f[0]["kind"], "open_port");
+    assert_eq!(f[0]["port"].to_string(), port);
+    assert_eq!(f[0]["protocol"], "tcp");
+    assert_eq!(f[0]["fingerprint"].as_str().unwrap().len(), 32);
+    assert!(
+        f[0].get("url").is_none(),
+        "fields that do not apply are left out"
+    );
+    // --fail-on turns findings into a failing status.
+    let out = bin()
+        .args([
+            "scan",
+            "host",
+            "127.0.0.1",
+            "--ports",
+            &ports,
+            "--format",
+            "sarif",
+            "--fail-on",
+            "info",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["runs"][0]["results"][0]["ruleId"], "open_port");
+    let out = bin()
+        .args([
+            "scan",
+            "host",
+            "127.0.0.1",
+            "--ports",
+            &closed,
+            "--fail-on",
+            "info",
+            "--format",
+            "table",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "no finding, no failure");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 findings"));
+    // Bad input: non-zero with a clear message.
+    let (ok, _, err) = run(&["scan", "host", "127.0.0.1", "--ports", "99999"]);
+    assert!(!ok && err.contains("invalid port specification"), "{err}");
+    let (ok, _, err) = run(&["scan", "host", "127.0.0.1", "--items", "weakpass"]);
+    assert!(!ok && err.contains("not implemented yet"), "{err}");
+    let (ok, _, err) = run(&["scan", "host", "169.254.169.254", "--ports", "80"]);
+    assert!(!ok && err.contains("out of scope"), "{err}");
+    drop(l);
+}

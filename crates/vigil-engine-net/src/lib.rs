@@ -1,0 +1,244 @@
+//! Vigil's network engine (`net`): expands targets (addresses, CIDR ranges, host names through
+//! the scope guard), finds live hosts with TCP probes on common ports, scans TCP ports with an
+//! adaptive connect scanner, and identifies services and versions with its own probes. Every
+//! open port is one `open_port` finding whose evidence carries the service; the services also
+//! go to the sink as components.
+
+pub mod ports;
+pub mod portscan;
+pub mod service;
+
+use async_trait::async_trait;
+use ipnet::IpNet;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+use vigil_core::{Component, Finding, Severity};
+use vigil_engine::{Decision, Engine, EngineError, ScanCtx};
+
+pub use portscan::{PortResult, PortState, ScanTuning};
+pub use service::ServiceInfo;
+
+/// Largest number of addresses one target may expand to.
+pub const MAX_HOSTS: usize = 65_536;
+/// Ports probed to decide whether a host is up.
+const DISCOVERY_PORTS: &[u16] = &[
+    80, 443, 22, 445, 3389, 8080, 21, 25, 139, 53, 8443, 3306, 5900, 23,
+];
+
+/// Options of a network scan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetOptions {
+    /// Port specification (`top100`, `top1000`, `all`, `22,80,8000-8100`).
+    #[serde(default = "default_ports")]
+    pub ports: String,
+    /// Probe hosts before scanning them (skipped for loopback).
+    #[serde(default = "yes")]
+    pub discovery: bool,
+    /// Identify services on open ports.
+    #[serde(default = "yes")]
+    pub service_detection: bool,
+    /// Connection attempts in flight per host (default from the open-file limit).
+    #[serde(default)]
+    pub max_in_flight: Option<usize>,
+    /// Options the worker reads (rate, scope key, schedule); ignored here.
+    #[serde(flatten)]
+    pub _other: serde_json::Map<String, Value>,
+}
+
+fn default_ports() -> String {
+    "top1000".into()
+}
+fn yes() -> bool {
+    true
+}
+
+/// The targets of a network scan.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NetTarget {
+    /// Addresses, CIDR ranges or host names.
+    pub targets: Vec<String>,
+}
+
+/// One address to scan, with the name it was reached under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// Address.
+    pub ip: IpAddr,
+    /// Name as given, or the address.
+    pub name: String,
+}
+
+/// Expand targets into hosts through the scope guard. Explicit addresses and names that the
+/// scope denies are an error; members of a range that it denies are skipped.
+pub async fn expand(ctx: &ScanCtx, targets: &[String]) -> Result<Vec<Host>, EngineError> {
+    let mut out: Vec<Host> = Vec::new();
+    for t in targets {
+        let t = t.trim();
+        if let Ok(net) = t.parse::<IpNet>() {
+            if net.prefix_len() == net.max_prefix_len() {
+                let p = ctx.scope.resolve(&net.addr().to_string(), 0).await?;
+                out.push(Host {
+                    ip: p.addr.ip(),
+                    name: t.to_string(),
+                });
+                continue;
+            }
+            let mut n = 0usize;
+            for ip in net.hosts() {
+                n += 1;
+                if out.len() + n > MAX_HOSTS {
+                    return Err(EngineError::InvalidInput(format!(
+                        "targets expand to more than {MAX_HOSTS} addresses"
+                    )));
+                }
+                if matches!(ctx.scope.check_ip(ip, None), Decision::Allowed { .. }) {
+                    out.push(Host {
+                        ip,
+                        name: ip.to_string(),
+                    });
+                }
+            }
+        } else if t.is_empty() {
+            return Err(EngineError::InvalidInput("empty target".into()));
+        } else {
+            let p = ctx.scope.resolve(t, 0).await?;
+            out.push(Host {
+                ip: p.addr.ip(),
+                name: t.trim_start_matches('[').trim_end_matches(']').to_string(),
+            });
+        }
+    }
+    out.dedup_by(|a, b| a.ip == b.ip);
+    Ok(out)
+}
+
+/// Whether a host answers on any common port (open or closed both prove it is there).
+pub async fn is_up(ctx: &ScanCtx, ip: IpAddr) -> Result<bool, EngineError> {
+    if ip.is_loopback() {
+        return Ok(true);
+    }
+    let tuning = ScanTuning {
+        initial_timeout: Duration::from_millis(1500),
+        retries: 1,
+        ..ScanTuning::default()
+    };
+    let res = portscan::scan(ctx, ip, DISCOVERY_PORTS, &tuning, |_, _| {}).await?;
+    Ok(res.iter().any(|r| r.state != PortState::Filtered))
+}
+
+/// The network engine.
+#[derive(Debug, Default)]
+pub struct NetEngine;
+
+/// Finding for one open port.
+pub fn open_port_finding(host: &Host, r: &PortResult, svc: Option<&ServiceInfo>) -> Finding {
+    let service = svc.map(|s| s.name.clone()).filter(|n| n != "unknown");
+    let label = match svc {
+        Some(s) => [
+            Some(s.name.as_str()),
+            s.product.as_deref(),
+            s.version.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" "),
+        None => "open".into(),
+    };
+    Finding {
+        kind: "open_port".into(),
+        severity: Some(Severity::Info),
+        title: format!("{}/tcp open: {label}", r.port),
+        host: Some(host.name.clone()),
+        port: Some(r.port),
+        protocol: Some("tcp".into()),
+        service,
+        evidence: json!({
+            "address": host.ip.to_string(),
+            "state": r.state,
+            "rtt_ms": r.rtt.map(|d| d.as_secs_f64() * 1000.0),
+            "service": svc,
+        }),
+        ..Default::default()
+    }
+}
+
+#[async_trait]
+impl Engine for NetEngine {
+    fn kind(&self) -> &'static str {
+        "net"
+    }
+
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    async fn run(&self, ctx: &ScanCtx, target: &Value, options: &Value) -> Result<(), EngineError> {
+        let target: NetTarget = serde_json::from_value(target.clone())
+            .map_err(|e| EngineError::InvalidInput(format!("target: {e}")))?;
+        let opts: NetOptions = serde_json::from_value(if options.is_null() {
+            json!({})
+        } else {
+            options.clone()
+        })
+        .map_err(|e| EngineError::InvalidInput(format!("options: {e}")))?;
+        let ports =
+            ports::parse(&opts.ports).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        let hosts = expand(ctx, &target.targets).await?;
+        let mut tuning = ScanTuning::default();
+        if let Some(n) = opts.max_in_flight {
+            tuning.max_in_flight = n.max(1);
+        }
+        let total_hosts = hosts.len().max(1);
+        for (i, host) in hosts.iter().enumerate() {
+            ctx.check_cancelled()?;
+            if opts.discovery && !is_up(ctx, host.ip).await? {
+                tracing::debug!(host = %host.name, "host down");
+                continue;
+            }
+            let results = portscan::scan(ctx, host.ip, &ports, &tuning, |done, total| {
+                let frac =
+                    (i as f64 + 0.8 * done as f64 / total.max(1) as f64) / total_hosts as f64;
+                ctx.sink.progress((frac * 100.0) as u8);
+            })
+            .await?;
+            let open: Vec<&PortResult> = results
+                .iter()
+                .filter(|r| r.state == PortState::Open)
+                .collect();
+            let detect_timeout = Duration::from_secs(3);
+            let services: Vec<Option<ServiceInfo>> = if opts.service_detection {
+                futures::future::join_all(open.iter().map(|r| {
+                    let addr = SocketAddr::new(host.ip, r.port);
+                    let name = host.name.clone();
+                    async move { Some(service::detect(addr, &name, detect_timeout).await) }
+                }))
+                .await
+            } else {
+                vec![None; open.len()]
+            };
+            for (r, svc) in open.iter().zip(services.iter()) {
+                ctx.sink
+                    .finding(open_port_finding(host, r, svc.as_ref()))
+                    .await?;
+                if let Some(s) = svc.as_ref().filter(|s| s.name != "unknown") {
+                    ctx.sink
+                        .component(Component {
+                            name: s.product.clone().unwrap_or_else(|| s.name.clone()),
+                            version: s.version.clone(),
+                            kind: "service".into(),
+                            purl: None,
+                            path: Some(format!("{}:{}/tcp", host.name, r.port)),
+                        })
+                        .await?;
+                }
+            }
+            ctx.sink
+                .progress((((i + 1) as f64 / total_hosts as f64) * 100.0) as u8);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,473 @@
+//! Service and version detection with Vigil's own probes and rules: read what the server says
+//! first (SSH, FTP, SMTP, POP3, IMAP, MySQL/MariaDB, VNC, rsync, telnet), else ask in the
+//! protocols most likely for the port (Redis, memcached, PostgreSQL, HTTP, TLS then HTTP).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// What answers on a port.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ServiceInfo {
+    /// Protocol name (`ssh`, `http`, `redis`, ...), `unknown` when nothing matched.
+    pub name: String,
+    /// Product (`OpenSSH`, `nginx`, ...), when revealed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// Version, when revealed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Whether the service speaks TLS.
+    pub tls: bool,
+    /// First line the service sent or answered, printable, at most 200 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
+}
+
+impl ServiceInfo {
+    fn new(name: &str) -> Self {
+        ServiceInfo {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+    fn with(mut self, product: Option<&str>, version: Option<&str>) -> Self {
+        self.product = product.filter(|s| !s.is_empty()).map(str::to_string);
+        self.version = version.filter(|s| !s.is_empty()).map(str::to_string);
+        self
+    }
+}
+
+/// Printable form of raw bytes: the first line, control bytes escaped, bounded.
+pub fn printable(raw: &[u8]) -> String {
+    let mut s = String::new();
+    for &b in raw.iter().take(400) {
+        match b {
+            b'\r' | b'\n' if !s.is_empty() => break,
+            b'\r' | b'\n' => {}
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+        if s.len() >= 200 {
+            break;
+        }
+    }
+    s
+}
+
+/// Match a banner the server sent unprompted.
+pub fn match_banner(raw: &[u8]) -> Option<ServiceInfo> {
+    let text = String::from_utf8_lossy(raw);
+    let first = text.lines().next().unwrap_or("").trim();
+    let banner = Some(printable(raw));
+    let mut info = if let Some(rest) = first.strip_prefix("SSH-") {
+        // SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3
+        let software = rest.split_once('-').map(|(_, s)| s).unwrap_or("");
+        let sw = software.split_whitespace().next().unwrap_or("");
+        let (product, version) = sw.split_once('_').unwrap_or((sw, ""));
+        ServiceInfo::new("ssh").with(Some(product), Some(version))
+    } else if first.starts_with("220") && (first.contains("FTP") || first.contains("ftp")) {
+        let (p, v) = product_in_parens(first);
+        ServiceInfo::new("ftp").with(p.as_deref(), v.as_deref())
+    } else if first.starts_with("220") && (first.contains("SMTP") || first.contains("ESMTP")) {
+        let product = ["Postfix", "Exim", "Sendmail", "OpenSMTPD", "Microsoft"]
+            .into_iter()
+            .find(|p| first.contains(p));
+        ServiceInfo::new("smtp").with(product, None)
+    } else if first.starts_with("+OK") {
+        let product = ["Dovecot", "Cyrus", "Courier"]
+            .into_iter()
+            .find(|p| first.contains(p));
+        ServiceInfo::new("pop3").with(product, None)
+    } else if first.starts_with("* OK") {
+        let product = ["Dovecot", "Cyrus", "Courier"]
+            .into_iter()
+            .find(|p| first.contains(p));
+        ServiceInfo::new("imap").with(product, None)
+    } else if first.starts_with("RFB ") {
+        ServiceInfo::new("vnc").with(None, first.strip_prefix("RFB "))
+    } else if let Some(v) = first.strip_prefix("@RSYNCD:") {
+        ServiceInfo::new("rsync").with(None, Some(v.trim()))
+    } else if let Some(m) = mysql_handshake(raw) {
+        m
+    } else if raw.first() == Some(&0xff) && raw.len() >= 3 && (0xfb..=0xfe).contains(&raw[1]) {
+        ServiceInfo::new("telnet")
+    } else if first.starts_with("220") {
+        ServiceInfo::new("smtp")
+    } else {
+        return None;
+    };
+    info.banner = banner;
+    Some(info)
+}
+
+/// `220 (vsFTPd 3.0.3)` -> (vsftpd, 3.0.3); `220 ProFTPD 1.3.8 Server` -> (ProFTPD, 1.3.8).
+fn product_in_parens(line: &str) -> (Option<String>, Option<String>) {
+    let inner = match (line.find('('), line.find(')')) {
+        (Some(a), Some(b)) if b > a => &line[a + 1..b],
+        _ => line.trim_start_matches("220").trim(),
+    };
+    let mut words = inner.split_whitespace();
+    let product = words.next().map(|p| {
+        if p.eq_ignore_ascii_case("vsftpd") {
+            "vsftpd".to_string()
+        } else {
+            p.to_string()
+        }
+    });
+    let version = words
+        .next()
+        .filter(|v| v.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(str::to_string);
+    (product, version)
+}
+
+/// MySQL/MariaDB initial handshake: 3-byte length, sequence 0, protocol 10, version string.
+fn mysql_handshake(raw: &[u8]) -> Option<ServiceInfo> {
+    if raw.len() < 6 || raw[3] != 0 {
+        return None;
+    }
+    let len = raw[0] as usize | (raw[1] as usize) << 8 | (raw[2] as usize) << 16;
+    if len + 4 > raw.len() + 1024 || len < 10 {
+        return None;
+    }
+    if raw[4] == 0xff {
+        // An error packet ("Host is not allowed to connect") is still MySQL speaking.
+        return Some(ServiceInfo {
+            banner: Some(printable(&raw[7.min(raw.len())..])),
+            ..ServiceInfo::new("mysql")
+        });
+    }
+    if raw[4] != 10 {
+        return None;
+    }
+    let end = raw[5..].iter().position(|b| *b == 0)? + 5;
+    let version = std::str::from_utf8(&raw[5..end]).ok()?;
+    if !version.chars().next()?.is_ascii_digit() {
+        return None;
+    }
+    let product = if version.contains("MariaDB") {
+        "MariaDB"
+    } else {
+        "MySQL"
+    };
+    let v = version.trim_start_matches("5.5.5-");
+    let v = v.split(['-', '+']).next().unwrap_or(v);
+    Some(ServiceInfo::new("mysql").with(Some(product), Some(v)))
+}
+
+/// Parse an HTTP response head.
+pub fn match_http(raw: &[u8]) -> Option<ServiceInfo> {
+    let text = String::from_utf8_lossy(raw);
+    if !text.starts_with("HTTP/1.") && !text.starts_with("HTTP/2") {
+        return None;
+    }
+    let mut info = ServiceInfo::new("http");
+    info.banner = Some(printable(raw));
+    for line in text.lines().skip(1) {
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("server") {
+                let v = v.trim();
+                let first = v.split_whitespace().next().unwrap_or(v);
+                let (p, ver) = first.split_once('/').unwrap_or((first, ""));
+                info = info.with(Some(p), Some(ver));
+                info.banner = Some(printable(raw));
+            }
+        }
+    }
+    Some(info)
+}
+
+/// Parse an answer to a Redis `PING`.
+pub fn match_redis(raw: &[u8]) -> Option<ServiceInfo> {
+    let t = String::from_utf8_lossy(raw);
+    (t.starts_with("+PONG")
+        || t.starts_with("-NOAUTH")
+        || t.starts_with("-ERR")
+        || t.starts_with("-DENIED"))
+    .then(|| ServiceInfo {
+        banner: Some(printable(raw)),
+        ..ServiceInfo::new("redis")
+    })
+}
+
+/// Parse an answer to memcached `version`.
+pub fn match_memcached(raw: &[u8]) -> Option<ServiceInfo> {
+    let t = String::from_utf8_lossy(raw);
+    let v = t.strip_prefix("VERSION ")?.trim();
+    Some(ServiceInfo {
+        banner: Some(printable(raw)),
+        ..ServiceInfo::new("memcached").with(Some("memcached"), Some(v))
+    })
+}
+
+const READ_LIMIT: usize = 8192;
+
+async fn read_some(s: &mut (impl AsyncReadExt + Unpin), wait: Duration) -> Vec<u8> {
+    let mut buf = vec![0u8; READ_LIMIT];
+    match tokio::time::timeout(wait, s.read(&mut buf)).await {
+        Ok(Ok(n)) => {
+            buf.truncate(n);
+            buf
+        }
+        _ => Vec::new(),
+    }
+}
+
+async fn connect(addr: SocketAddr, t: Duration) -> Option<TcpStream> {
+    tokio::time::timeout(t, TcpStream::connect(addr))
+        .await
+        .ok()?
+        .ok()
+}
+
+/// Send `req` on a fresh connection and read the answer.
+async fn ask(addr: SocketAddr, req: &[u8], t: Duration) -> Vec<u8> {
+    let Some(mut s) = connect(addr, t).await else {
+        return Vec::new();
+    };
+    if s.write_all(req).await.is_err() {
+        return Vec::new();
+    }
+    read_some(&mut s, t).await
+}
+
+fn http_request(host: &str) -> Vec<u8> {
+    format!(
+        "GET / HTTP/1.0\r\nHost: {host}\r\nUser-Agent: Vigil/{}\r\nAccept: */*\r\n\r\n",
+        env!("CARGO_PKG_VERSION")
+    )
+    .into_bytes()
+}
+
+#[derive(Debug)]
+struct AcceptAny;
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A TLS client that completes handshakes with any certificate: detection only, the
+/// certificate is judged elsewhere.
+fn tls_connector() -> Option<tokio_rustls::TlsConnector> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAny))
+        .with_no_client_auth();
+    Some(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
+}
+
+async fn try_tls(addr: SocketAddr, host: &str, t: Duration) -> Option<ServiceInfo> {
+    let s = connect(addr, t).await?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .unwrap_or_else(|_| rustls::pki_types::ServerName::IpAddress(addr.ip().into()));
+    let mut tls = tokio::time::timeout(t, tls_connector()?.connect(name, s))
+        .await
+        .ok()?
+        .ok()?;
+    let mut info = ServiceInfo {
+        tls: true,
+        ..ServiceInfo::new("tls")
+    };
+    if tls.write_all(&http_request(host)).await.is_ok() {
+        let raw = read_some(&mut tls, t).await;
+        if let Some(h) = match_http(&raw) {
+            info = ServiceInfo {
+                name: "https".into(),
+                tls: true,
+                ..h
+            };
+        }
+    }
+    Some(info)
+}
+
+/// Probes to try, most likely first, for a port that stayed silent.
+fn probe_order(port: u16) -> Vec<&'static str> {
+    let hint: &[&str] = match port {
+        6379 | 6380 | 16379 => &["redis"],
+        11211 => &["memcached"],
+        5432 | 5433 => &["postgresql"],
+        443 | 8443 | 9443 | 4443 | 10250 | 6443 | 2376 => &["tls"],
+        _ => &[],
+    };
+    let mut order: Vec<&str> = hint.to_vec();
+    for p in ["http", "tls", "redis", "memcached", "postgresql"] {
+        if !order.contains(&p) {
+            order.push(p);
+        }
+    }
+    order
+}
+
+/// Identify the service on an open port.
+pub async fn detect(addr: SocketAddr, host: &str, t: Duration) -> ServiceInfo {
+    // 1. Servers that speak first.
+    if let Some(mut s) = connect(addr, t).await {
+        let raw = read_some(&mut s, t).await;
+        if !raw.is_empty() {
+            return match_banner(&raw).unwrap_or_else(|| ServiceInfo {
+                banner: Some(printable(&raw)),
+                ..ServiceInfo::new("unknown")
+            });
+        }
+    }
+    // 2. Ask, in every likely protocol at once (one connection each); the most likely match wins.
+    let order = probe_order(addr.port());
+    let answers = futures::future::join_all(order.iter().map(|p| async move {
+        match *p {
+            "http" => match_http(&ask(addr, &http_request(host), t).await),
+            "tls" => try_tls(addr, host, t).await,
+            "redis" => match_redis(&ask(addr, b"*1\r\n$4\r\nPING\r\n", t).await),
+            "memcached" => match_memcached(&ask(addr, b"version\r\n", t).await),
+            "postgresql" => {
+                let raw = ask(addr, &[0, 0, 0, 8, 4, 210, 22, 47], t).await;
+                (raw.len() == 1 && (raw[0] == b'S' || raw[0] == b'N'))
+                    .then(|| ServiceInfo::new("postgresql"))
+            }
+            _ => None,
+        }
+    }))
+    .await;
+    answers
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_else(|| ServiceInfo::new("unknown"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banners() {
+        let s = match_banner(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.product.as_deref(), s.version.as_deref()),
+            ("ssh", Some("OpenSSH"), Some("9.2p1"))
+        );
+        let s = match_banner(b"220 (vsFTPd 3.0.3)\r\n").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.product.as_deref(), s.version.as_deref()),
+            ("ftp", Some("vsftpd"), Some("3.0.3"))
+        );
+        let s = match_banner(b"220 mail.example.test ESMTP Postfix (Debian/GNU)\r\n").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.product.as_deref()),
+            ("smtp", Some("Postfix"))
+        );
+        assert_eq!(
+            match_banner(b"+OK Dovecot (Debian) ready.\r\n")
+                .unwrap()
+                .name,
+            "pop3"
+        );
+        assert_eq!(
+            match_banner(b"* OK [CAPABILITY IMAP4rev1] Dovecot ready.\r\n")
+                .unwrap()
+                .name,
+            "imap"
+        );
+        assert_eq!(
+            match_banner(b"RFB 003.008\n").unwrap().version.as_deref(),
+            Some("003.008")
+        );
+        assert_eq!(match_banner(b"@RSYNCD: 31.0\n").unwrap().name, "rsync");
+        assert_eq!(
+            match_banner(b"\xff\xfd\x18\xff\xfd\x20").unwrap().name,
+            "telnet"
+        );
+        assert!(match_banner(b"hello world").is_none());
+    }
+
+    #[test]
+    fn mysql_and_mariadb_handshakes() {
+        let mut pkt = vec![0u8, 0, 0, 0, 10];
+        pkt.extend_from_slice(b"5.5.5-10.11.6-MariaDB-0+deb12u1\0");
+        pkt.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8, 0]);
+        let len = pkt.len() - 4;
+        pkt[0] = len as u8;
+        let s = match_banner(&pkt).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.product.as_deref(), s.version.as_deref()),
+            ("mysql", Some("MariaDB"), Some("10.11.6"))
+        );
+        // Truncated or foreign binary data is not MySQL.
+        assert!(mysql_handshake(&[1, 0, 0, 0, 10]).is_none());
+        assert!(mysql_handshake(&[20, 0, 0, 0, 9, b'5', 0]).is_none());
+    }
+
+    #[test]
+    fn probe_answers() {
+        let h = match_http(b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n\r\n").unwrap();
+        assert_eq!(
+            (h.product.as_deref(), h.version.as_deref()),
+            (Some("nginx"), Some("1.22.1"))
+        );
+        assert!(match_http(b"SSH-2.0-x").is_none());
+        assert_eq!(
+            match_redis(b"-NOAUTH Authentication required.\r\n")
+                .unwrap()
+                .name,
+            "redis"
+        );
+        assert!(match_redis(b"HTTP/1.1 400").is_none());
+        assert_eq!(
+            match_memcached(b"VERSION 1.6.18\r\n")
+                .unwrap()
+                .version
+                .as_deref(),
+            Some("1.6.18")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matchers_never_panic(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = match_banner(&raw);
+            let _ = match_http(&raw);
+            let _ = match_redis(&raw);
+            let _ = match_memcached(&raw);
+            let _ = printable(&raw);
+        }
+    }
+}

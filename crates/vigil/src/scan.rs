@@ -1,0 +1,226 @@
+//! `vigil scan ...`: run an engine in this process against targets given on the command line
+//! and print one report (table, the JSON output contract, or SARIF).
+
+use anyhow::{bail, Context, Result};
+use async_trait::async_trait;
+use clap::{Args, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+use vigil_core::{Component, Finding, FindingStatus, Severity};
+use vigil_engine::{
+    Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard, ScopePolicy, ScopeRule, Sink,
+};
+use vigil_report::{Format, ReportedFinding, ScanReport};
+
+/// What to scan.
+#[derive(Subcommand)]
+pub enum ScanCmd {
+    /// Scan hosts: ports and services.
+    Host(HostArgs),
+}
+
+/// Output format flag.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned text (default on a terminal).
+    Table,
+    /// The JSON output contract (default otherwise).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// Flags shared by every scan.
+#[derive(Args)]
+pub struct CommonArgs {
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Exit with status 1 when a finding of at least this severity is found.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Most probes or requests per second.
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// Allowed scope (CIDR, address or domain); repeatable. With any, only these are scanned.
+    #[arg(long = "scope-allow", value_name = "CIDR|DOMAIN")]
+    pub scope_allow: Vec<String>,
+    /// Denied scope; repeatable; wins over allow.
+    #[arg(long = "scope-deny", value_name = "CIDR|DOMAIN")]
+    pub scope_deny: Vec<String>,
+}
+
+/// `vigil scan host`.
+#[derive(Args)]
+pub struct HostArgs {
+    /// Addresses, CIDR ranges or host names.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// Ports: top100, top1000, all, or a list like 22,80,8000-8100.
+    #[arg(long, default_value = "top1000")]
+    pub ports: String,
+    /// Scan items, comma-separated: port, weakpass, exposedserver, configrisk.
+    #[arg(long, default_value = "port", value_delimiter = ',')]
+    pub items: Vec<String>,
+    /// Scan every host without checking first that it is up.
+    #[arg(long)]
+    pub skip_discovery: bool,
+    /// Do not identify services on open ports.
+    #[arg(long)]
+    pub no_service_detection: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Default)]
+struct CollectSink {
+    findings: Mutex<Vec<Finding>>,
+    components: Mutex<Vec<Component>>,
+    show_progress: bool,
+}
+
+#[async_trait]
+impl Sink for CollectSink {
+    async fn finding(&self, f: Finding) -> Result<(), EngineError> {
+        self.findings
+            .lock()
+            .map_err(|_| EngineError::Sink("poisoned".into()))?
+            .push(f);
+        Ok(())
+    }
+    async fn component(&self, c: Component) -> Result<(), EngineError> {
+        self.components
+            .lock()
+            .map_err(|_| EngineError::Sink("poisoned".into()))?
+            .push(c);
+        Ok(())
+    }
+    fn progress(&self, percent: u8) {
+        if self.show_progress {
+            eprint!("\r{percent:>3}%");
+        }
+    }
+}
+
+fn scope(c: &CommonArgs) -> Result<ScopeGuard> {
+    let parse = |v: &[String]| -> Result<Vec<ScopeRule>> {
+        v.iter()
+            .map(|s| {
+                s.parse::<ScopeRule>()
+                    .map_err(|e| anyhow::anyhow!("invalid scope rule: {e}"))
+            })
+            .collect()
+    };
+    Ok(ScopeGuard::new(ScopePolicy {
+        allow: parse(&c.scope_allow)?,
+        deny: parse(&c.scope_deny)?,
+    }))
+}
+
+/// Run a scan command; returns the process exit status.
+pub async fn run(cmd: ScanCmd) -> Result<i32> {
+    match cmd {
+        ScanCmd::Host(a) => {
+            for item in &a.items {
+                match item.as_str() {
+                    "port" => {}
+                    "weakpass" | "exposedserver" | "configrisk" => {
+                        bail!("scan item `{item}` is not implemented yet; available: port")
+                    }
+                    other => bail!("unknown scan item `{other}`; items are port, weakpass, exposedserver, configrisk"),
+                }
+            }
+            vigil_engine_net::ports::parse(&a.ports)?;
+            let target = serde_json::json!({"targets": a.targets});
+            let options = serde_json::json!({
+                "ports": a.ports,
+                "discovery": !a.skip_discovery,
+                "service_detection": !a.no_service_detection,
+            });
+            execute(
+                &vigil_engine_net::NetEngine,
+                &a.common,
+                a.targets.join(" "),
+                target,
+                options,
+            )
+            .await
+        }
+    }
+}
+
+async fn execute(
+    engine: &dyn Engine,
+    common: &CommonArgs,
+    label: String,
+    target: serde_json::Value,
+    options: serde_json::Value,
+) -> Result<i32> {
+    let terminal = std::io::stdout().is_terminal();
+    let sink = Arc::new(CollectSink {
+        show_progress: std::io::stderr().is_terminal(),
+        ..Default::default()
+    });
+    let cancel = CancellationToken::new();
+    let ctx = ScanCtx {
+        cancel: cancel.clone(),
+        rate: Arc::new(RateLimiter::new(common.rate)),
+        scope: Arc::new(scope(common)?),
+        sink: sink.clone(),
+    };
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            c2.cancel();
+        }
+    });
+    let started = chrono::Utc::now();
+    let outcome = engine.run(&ctx, &target, &options).await;
+    if sink.show_progress {
+        eprint!("\r    \r");
+    }
+    match outcome {
+        Ok(()) => {}
+        Err(EngineError::Cancelled) => eprintln!("vigil: scan interrupted; partial results follow"),
+        Err(e) => return Err(e).context("scan failed"),
+    }
+    let findings = std::mem::take(
+        &mut *sink
+            .findings
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?,
+    );
+    let components = std::mem::take(
+        &mut *sink
+            .components
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?,
+    );
+    let report = ScanReport {
+        target: label,
+        started,
+        finished: chrono::Utc::now(),
+        components,
+        findings: findings
+            .into_iter()
+            .map(|finding| ReportedFinding {
+                finding,
+                status: FindingStatus::Open,
+            })
+            .collect(),
+    };
+    let format = match common.format {
+        Some(FormatArg::Table) => Format::Table,
+        Some(FormatArg::Json) => Format::Json,
+        Some(FormatArg::Sarif) => Format::Sarif,
+        None if terminal => Format::Table,
+        None => Format::Json,
+    };
+    let mut text = report.render(format);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    print!("{text}");
+    Ok(report.exit_status(common.fail_on))
+}
