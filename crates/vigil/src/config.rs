@@ -57,6 +57,41 @@ impl StoreArgs {
     }
 }
 
+/// The operator's scope flags, shared by `serve`, `worker` and `scan`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ScopeArgs {
+    /// Allowed scope (CIDR, address or domain); repeatable. With any, only these are reachable.
+    #[arg(long = "scope-allow", value_name = "CIDR|DOMAIN")]
+    pub allow: Vec<String>,
+    /// Denied scope; repeatable; wins over allow.
+    #[arg(long = "scope-deny", value_name = "CIDR|DOMAIN")]
+    pub deny: Vec<String>,
+}
+
+impl ScopeArgs {
+    /// Add another set of rules (e.g. the config file's).
+    pub fn extend(&mut self, other: &ScopeArgs) {
+        self.allow.extend(other.allow.iter().cloned());
+        self.deny.extend(other.deny.iter().cloned());
+    }
+
+    /// The parsed policy.
+    pub fn policy(&self) -> Result<ScopePolicy> {
+        let parse = |v: &[String]| -> Result<Vec<ScopeRule>> {
+            v.iter()
+                .map(|s| {
+                    s.parse::<ScopeRule>()
+                        .map_err(|e| anyhow::anyhow!("invalid scope rule: {e}"))
+                })
+                .collect()
+        };
+        Ok(ScopePolicy {
+            allow: parse(&self.allow)?,
+            deny: parse(&self.deny)?,
+        })
+    }
+}
+
 /// Flags of `vigil serve`.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -69,12 +104,8 @@ pub struct ServeArgs {
     /// TOML configuration file.
     #[arg(long, env = "VIGIL_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Allowed scan scope (CIDR, address or domain); repeatable. With any, only these are reachable.
-    #[arg(long = "scope-allow", value_name = "CIDR|DOMAIN")]
-    pub scope_allow: Vec<String>,
-    /// Denied scan scope; repeatable; wins over allow.
-    #[arg(long = "scope-deny", value_name = "CIDR|DOMAIN")]
-    pub scope_deny: Vec<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// API requests per second per account per action.
     #[arg(long, env = "VIGIL_RATE_LIMIT")]
     pub rate_limit: Option<u32>,
@@ -94,12 +125,8 @@ pub struct WorkerArgs {
     /// TOML configuration file.
     #[arg(long, env = "VIGIL_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Allowed scan scope; repeatable.
-    #[arg(long = "scope-allow", value_name = "CIDR|DOMAIN")]
-    pub scope_allow: Vec<String>,
-    /// Denied scan scope; repeatable.
-    #[arg(long = "scope-deny", value_name = "CIDR|DOMAIN")]
-    pub scope_deny: Vec<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -148,8 +175,7 @@ pub struct Config {
     pub store: StoreArgs,
     pub api: vigil_api::ApiConfig,
     pub dns_server: Option<std::net::SocketAddr>,
-    scope_allow: Vec<String>,
-    scope_deny: Vec<String>,
+    scope: ScopeArgs,
 }
 
 impl Config {
@@ -191,8 +217,10 @@ impl Config {
             },
             api,
             dns_server: file.dns_server,
-            scope_allow: file.scope.allow.clone(),
-            scope_deny: file.scope.deny.clone(),
+            scope: ScopeArgs {
+                allow: file.scope.allow.clone(),
+                deny: file.scope.deny.clone(),
+            },
             file,
         })
     }
@@ -223,8 +251,7 @@ impl Config {
         if a.dns_server.is_some() {
             self.dns_server = a.dns_server;
         }
-        self.scope_allow.extend(a.scope_allow.iter().cloned());
-        self.scope_deny.extend(a.scope_deny.iter().cloned());
+        self.scope.extend(&a.scope);
         self.merge_store(&a.store);
         let _ = &self.file;
         Ok(self)
@@ -235,8 +262,7 @@ impl Config {
         if let Some(w) = a.workers {
             self.workers = w;
         }
-        self.scope_allow.extend(a.scope_allow.iter().cloned());
-        self.scope_deny.extend(a.scope_deny.iter().cloned());
+        self.scope.extend(&a.scope);
         self.merge_store(&a.store);
         Ok(self)
     }
@@ -251,18 +277,7 @@ impl Config {
     /// The scope guard from allow and deny rules; names resolve through the configured DNS
     /// server when there is one.
     pub fn scope_guard(&self) -> Result<ScopeGuard> {
-        let parse = |v: &[String]| -> Result<Vec<ScopeRule>> {
-            v.iter()
-                .map(|s| {
-                    s.parse::<ScopeRule>()
-                        .map_err(|e| anyhow::anyhow!("invalid scope rule: {e}"))
-                })
-                .collect()
-        };
-        let guard = ScopeGuard::new(ScopePolicy {
-            allow: parse(&self.scope_allow)?,
-            deny: parse(&self.scope_deny)?,
-        });
+        let guard = ScopeGuard::new(self.scope.policy()?);
         Ok(match self.dns_server {
             Some(_) => guard.with_dns(self.dns()?),
             None => guard,

@@ -8,9 +8,7 @@ use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 use vigil_core::{Component, Finding, FindingStatus, Severity};
-use vigil_engine::{
-    Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard, ScopePolicy, ScopeRule, Sink,
-};
+use vigil_engine::{Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard, Sink};
 use vigil_report::{Format, ReportedFinding, ScanReport};
 
 /// What to scan.
@@ -43,12 +41,8 @@ pub struct CommonArgs {
     /// Most probes or requests per second.
     #[arg(long)]
     pub rate: Option<u32>,
-    /// Allowed scope (CIDR, address or domain); repeatable. With any, only these are scanned.
-    #[arg(long = "scope-allow", value_name = "CIDR|DOMAIN")]
-    pub scope_allow: Vec<String>,
-    /// Denied scope; repeatable; wins over allow.
-    #[arg(long = "scope-deny", value_name = "CIDR|DOMAIN")]
-    pub scope_deny: Vec<String>,
+    #[command(flatten)]
+    pub scope: crate::config::ScopeArgs,
 }
 
 /// `vigil scan host`.
@@ -103,21 +97,6 @@ impl Sink for CollectSink {
     }
 }
 
-fn scope(c: &CommonArgs) -> Result<ScopeGuard> {
-    let parse = |v: &[String]| -> Result<Vec<ScopeRule>> {
-        v.iter()
-            .map(|s| {
-                s.parse::<ScopeRule>()
-                    .map_err(|e| anyhow::anyhow!("invalid scope rule: {e}"))
-            })
-            .collect()
-    };
-    Ok(ScopeGuard::new(ScopePolicy {
-        allow: parse(&c.scope_allow)?,
-        deny: parse(&c.scope_deny)?,
-    }))
-}
-
 /// Run a scan command; returns the process exit status.
 pub async fn run(cmd: ScanCmd) -> Result<i32> {
     match cmd {
@@ -166,7 +145,7 @@ async fn execute(
     let ctx = ScanCtx {
         cancel: cancel.clone(),
         rate: Arc::new(RateLimiter::new(common.rate)),
-        scope: Arc::new(scope(common)?),
+        scope: Arc::new(ScopeGuard::new(common.scope.policy()?)),
         sink: sink.clone(),
     };
     let c2 = cancel.clone();
