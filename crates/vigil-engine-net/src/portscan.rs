@@ -181,39 +181,36 @@ pub async fn scan(
         return scan_shard(ctx, host, ports, tuning, &mut on_done).await;
     }
     let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
     for i in 0..shards {
         // Interleave so every shard gets a mix of common and rare ports.
         let part: Vec<u16> = ports.iter().skip(i).step_by(shards).copied().collect();
         let (ctx, done) = (ctx.clone(), done.clone());
         let mut t = tuning.clone();
         t.max_in_flight = (tuning.max_in_flight / shards).max(1);
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             scan_shard(&ctx, host, &part, &t, |_, _| {
                 done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             })
             .await
-        }));
+        });
     }
     let total = ports.len();
     let mut results = Vec::with_capacity(total);
-    let mut pending = tasks;
-    while !pending.is_empty() {
-        let (res, _, rest) = futures::future::select_all(pending).await;
-        pending = rest;
-        on_done(done.load(std::sync::atomic::Ordering::Relaxed), total);
-        match res {
-            Ok(Ok(mut r)) => results.append(&mut r),
-            Ok(Err(e)) => {
-                pending.iter().for_each(|t| t.abort());
-                return Err(e);
-            }
-            Err(e) => {
-                pending.iter().for_each(|t| t.abort());
-                return Err(EngineError::Failed(format!("port scan task failed: {e}")));
-            }
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(Ok(Ok(mut r))) => results.append(&mut r),
+                // Dropping the set aborts the other shards.
+                Some(Ok(Err(e))) => return Err(e),
+                Some(Err(e)) => return Err(EngineError::Failed(format!("port scan task failed: {e}"))),
+            },
+            _ = tick.tick() => on_done(done.load(std::sync::atomic::Ordering::Relaxed), total),
         }
     }
+    on_done(total, total);
     results.sort_by_key(|r| r.port);
     Ok(results)
 }
