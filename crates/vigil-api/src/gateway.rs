@@ -29,6 +29,17 @@ const V1_COMMON: &[&str] = &[
     "RequestClient",
 ];
 
+/// The parts of an HTTP request the gateway reads.
+#[derive(Clone, Copy)]
+struct Raw<'a> {
+    method: &'a Method,
+    uri: &'a axum::http::Uri,
+    headers: &'a HeaderMap,
+    /// First path segment (a product hint), possibly empty.
+    path_product: &'a str,
+    body: &'a Bytes,
+}
+
 /// What authentication established.
 struct Authed {
     ctx: RequestCtx,
@@ -66,16 +77,14 @@ pub async fn handle(State(st): State<Arc<AppState>>, req: Request) -> Response {
             ),
         )),
         Ok(bytes) => {
-            process(
-                &st,
-                &request_id,
-                &parts.method,
-                &parts.uri,
-                &parts.headers,
-                &path_product,
-                &bytes,
-            )
-            .await
+            let raw = Raw {
+                method: &parts.method,
+                uri: &parts.uri,
+                headers: &parts.headers,
+                path_product: &path_product,
+                body: &bytes,
+            };
+            process(&st, &request_id, raw).await
         }
     };
     let (action_name, body) = match result {
@@ -107,13 +116,9 @@ pub async fn handle(State(st): State<Arc<AppState>>, req: Request) -> Response {
 async fn process(
     st: &AppState,
     request_id: &str,
-    method: &Method,
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
-    path_product: &str,
-    body: &Bytes,
+    raw: Raw<'_>,
 ) -> Result<(String, Value), (String, ApiError)> {
-    let authed = authenticate(st, request_id, method, uri, headers, path_product, body).await?;
+    let authed = authenticate(st, request_id, raw).await?;
     let name = authed.action.name.to_string();
     let fail = |e: ApiError| (name.clone(), e);
     if !st.limits.allow(authed.ctx.account.id, &name) {
@@ -230,28 +235,29 @@ fn product_hint(headers: &HeaderMap, path_product: &str) -> Option<String> {
 async fn authenticate(
     st: &AppState,
     request_id: &str,
-    method: &Method,
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
-    path_product: &str,
-    body: &Bytes,
+    raw: Raw<'_>,
 ) -> Result<Authed, (String, ApiError)> {
+    let Raw {
+        method,
+        uri,
+        headers,
+        body,
+        ..
+    } = raw;
     let query = uri.query().unwrap_or("");
     if let Some(auth) = header_str(headers, "authorization") {
         let name = header_str(headers, "x-tc-action")
             .unwrap_or("-")
             .to_string();
-        return tc3(st, request_id, method, uri, headers, auth, query, body)
-            .await
-            .map_err(|e| (name, e));
+        return tc3(st, request_id, raw, auth).await.map_err(|e| (name, e));
     }
     // v1: parameters in the query (GET) or a form body (POST).
-    let raw: &[u8] = if *method == Method::GET {
+    let encoded: &[u8] = if *method == Method::GET {
         query.as_bytes()
     } else {
         body
     };
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw).into_owned().collect();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(encoded).into_owned().collect();
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let name = get("Action").unwrap_or("-").to_string();
     if get("Signature").is_none() {
@@ -266,22 +272,23 @@ async fn authenticate(
         }
         return Err((name, ApiError::new("AuthFailure.InvalidAuthorization", "The request is not signed: send a TC3-HMAC-SHA256 Authorization header or v1 Signature parameters.")));
     }
-    v1(st, request_id, method, uri, headers, path_product, &pairs)
-        .await
-        .map_err(|e| (name, e))
+    v1(st, request_id, raw, &pairs).await.map_err(|e| (name, e))
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn tc3(
     st: &AppState,
     request_id: &str,
-    method: &Method,
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
+    raw: Raw<'_>,
     auth: &str,
-    query: &str,
-    body: &Bytes,
 ) -> Result<Authed, ApiError> {
+    let Raw {
+        method,
+        uri,
+        headers,
+        body,
+        ..
+    } = raw;
+    let query = uri.query().unwrap_or("");
     let a = sign::parse_tc3_authorization(auth).ok_or_else(|| {
         ApiError::new(
             "AuthFailure.InvalidAuthorization",
@@ -381,12 +388,16 @@ async fn tc3(
 async fn v1(
     st: &AppState,
     request_id: &str,
-    method: &Method,
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
-    path_product: &str,
+    raw: Raw<'_>,
     pairs: &[(String, String)],
 ) -> Result<Authed, ApiError> {
+    let Raw {
+        method,
+        uri,
+        headers,
+        path_product,
+        ..
+    } = raw;
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let req = |k: &'static str| get(k).ok_or_else(|| ApiError::missing(k));
     let action_name = req("Action")?;

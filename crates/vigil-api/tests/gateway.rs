@@ -7,7 +7,7 @@ use std::sync::Arc;
 use vigil_api::sign::{tc3_signature, v1_signature, v1_string_to_sign, Tc3Input};
 use vigil_api::{app, ApiConfig, AppState};
 use vigil_engine::{Dns, ScopeGuard};
-use vigil_store::{NewKey, SecretBox, Store};
+use vigil_store::{NewKey, Store};
 
 struct Server {
     base: String,
@@ -22,13 +22,8 @@ async fn start(cfg: ApiConfig) -> Server {
 }
 
 async fn start_with_dns(cfg: ApiConfig, dns: Option<std::net::SocketAddr>) -> Server {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("vigil-gw-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db_url = vigil_store::sqlite_url_for_dir(&dir);
-    let store = Store::open(&db_url, SecretBox::from_hex(&"ef".repeat(32)).unwrap())
+    let db_url = vigil_testkit::sqlite_url("gateway");
+    let store = Store::open(&db_url, vigil_testkit::secrets())
         .await
         .unwrap();
     let acct = store.create_account("t").await.unwrap();

@@ -176,10 +176,7 @@ fn start(name: &'static str, bin: &str, args: &[String], port: u16) -> Option<Da
 }
 
 fn tmpdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("vigil-net-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    vigil_testkit::scratch_dir(&format!("net-{name}"))
 }
 
 async fn detect(port: u16) -> service::ServiceInfo {

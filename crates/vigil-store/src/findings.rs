@@ -6,7 +6,7 @@
 use crate::{Result, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use vigil_core::{now_millis, Finding, FindingStatus, Millis};
+use vigil_core::{now_millis, Component, Finding, FindingStatus, Millis};
 
 /// A finding as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,5 +152,60 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(finding_from).collect()
+    }
+}
+
+impl Store {
+    /// Store an inventory item a task found; the same item reported twice by one task (say,
+    /// by a re-run after a lost lease) is kept once.
+    pub async fn record_component(
+        &self,
+        account_id: i64,
+        task_id: i64,
+        c: &Component,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO components (account_id, task_id, name, version, kind, purl, path, seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (task_id, kind, name, version, path) DO UPDATE SET purl = excluded.purl, seen_at = excluded.seen_at",
+        )
+        .bind(account_id)
+        .bind(task_id)
+        .bind(&c.name)
+        .bind(c.version.clone().unwrap_or_default())
+        .bind(&c.kind)
+        .bind(c.purl.clone().unwrap_or_default())
+        .bind(c.path.clone().unwrap_or_default())
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Inventory a task of an account found.
+    pub async fn components_of_task(
+        &self,
+        account_id: i64,
+        task_id: i64,
+    ) -> Result<Vec<Component>> {
+        let rows = sqlx::query(
+            "SELECT name, version, kind, purl, path FROM components WHERE account_id = $1 AND task_id = $2 ORDER BY id",
+        )
+        .bind(account_id)
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let opt = |s: String| (!s.is_empty()).then_some(s);
+        rows.iter()
+            .map(|r| {
+                Ok(Component {
+                    name: r.try_get("name")?,
+                    version: opt(r.try_get("version")?),
+                    kind: r.try_get("kind")?,
+                    purl: opt(r.try_get("purl")?),
+                    path: opt(r.try_get("path")?),
+                })
+            })
+            .collect()
     }
 }

@@ -5,11 +5,18 @@ use crate::{Backend, Result, Store, StoreError};
 use sqlx::Row;
 
 /// (version, SQLite SQL, PostgreSQL SQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_components.sql"),
+        include_str!("../migrations/postgres/0002_components.sql"),
+    ),
+];
 
 /// Apply every migration not yet recorded.
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -2,46 +2,15 @@
 //! (`VIGIL_TEST_POSTGRES_URL`, started by `scripts/test`; required when `CI` is set).
 
 use serde_json::json;
-use std::sync::atomic::{AtomicU64, Ordering};
 use vigil_core::{Finding, FindingStatus, Schedule, Severity, TaskSpec, TaskState, Trigger};
 use vigil_store::{NewSite, NewTask, SecretBox, SiteFilter, SiteUpdate, Store, StoreError};
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
 fn secrets() -> SecretBox {
-    SecretBox::from_hex(&"ab".repeat(32)).unwrap()
+    vigil_testkit::secrets()
 }
 
-/// A fresh, empty database URL per call for each backend available.
 async fn fresh_urls() -> Vec<String> {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("vigil-store-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![vigil_store::sqlite_url_for_dir(&dir)];
-    match std::env::var("VIGIL_TEST_POSTGRES_URL") {
-        Ok(admin) => {
-            sqlx::any::install_default_drivers();
-            let name = format!("vigil_t_{}_{n}", std::process::id());
-            let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-            let base = admin.rsplit_once('/').unwrap().0;
-            urls.push(format!("{base}/{name}"));
-        }
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("VIGIL_TEST_POSTGRES_URL must be set in CI (scripts/test starts PostgreSQL)")
-        }
-        Err(_) => eprintln!("note: VIGIL_TEST_POSTGRES_URL not set; PostgreSQL variant skipped"),
-    }
-    urls
+    vigil_testkit::database_urls("store").await
 }
 
 async fn stores() -> Vec<Store> {

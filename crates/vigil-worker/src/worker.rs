@@ -64,9 +64,11 @@ impl Sink for StoreSink {
             .map_err(|e| EngineError::Sink(e.to_string()))
     }
 
-    async fn component(&self, _component: Component) -> Result<(), EngineError> {
-        // Service inventories are rendered from findings' evidence; nothing is stored apart.
-        Ok(())
+    async fn component(&self, component: Component) -> Result<(), EngineError> {
+        self.store
+            .record_component(self.account_id, self.task_id, &component)
+            .await
+            .map_err(|e| EngineError::Sink(e.to_string()))
     }
 
     fn progress(&self, percent: u8) {

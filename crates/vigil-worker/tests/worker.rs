@@ -7,9 +7,9 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Finding, Severity, TaskSpec, TaskState};
+use vigil_core::{Component, Finding, Severity, TaskSpec, TaskState};
 use vigil_engine::{Engine, EngineError, Registry, ScanCtx, ScopeGuard};
-use vigil_store::{NewTask, SecretBox, Store};
+use vigil_store::{NewTask, Store};
 use vigil_worker::{run_rescuer, Worker, WorkerConfig};
 
 /// Test engine: ten steps of 60 ms, reporting progress, one finding per step.
@@ -38,6 +38,15 @@ impl Engine for Stepper {
                     ..Default::default()
                 })
                 .await?;
+            ctx.sink
+                .component(Component {
+                    name: format!("step-{i}"),
+                    version: Some("1".into()),
+                    kind: "service".into(),
+                    purl: None,
+                    path: None,
+                })
+                .await?;
             ctx.sink.progress(((i + 1) * 100 / steps) as u8);
         }
         Ok(())
@@ -52,63 +61,38 @@ fn cfg(id: &str) -> WorkerConfig {
     c
 }
 
-fn sqlite_url(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("vigil-worker-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    vigil_store::sqlite_url_for_dir(&dir)
+async fn open(url: &str) -> Store {
+    Store::open(url, vigil_testkit::secrets()).await.unwrap()
 }
 
-async fn urls() -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!("vigil-worker-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut out = vec![vigil_store::sqlite_url_for_dir(&dir)];
-    if let Ok(admin) = std::env::var("VIGIL_TEST_POSTGRES_URL") {
-        sqlx_free_db(&admin, &mut out).await;
-    } else if std::env::var_os("CI").is_some() {
-        panic!("VIGIL_TEST_POSTGRES_URL must be set in CI");
+/// A task for the stepper engine.
+fn stepper_task(
+    account_id: i64,
+    steps: u64,
+    max_attempts: i64,
+    options: serde_json::Value,
+) -> NewTask {
+    NewTask {
+        account_id,
+        spec: TaskSpec {
+            product: "test".into(),
+            kind: "stepper".into(),
+            target: json!({ "steps": steps }),
+            options,
+            max_attempts,
+        },
+        run_after: 0,
+        schedule_id: None,
     }
-    out
-}
-
-/// Use a fresh database on the test server.
-async fn sqlx_free_db(admin: &str, out: &mut Vec<String>) {
-    sqlx::any::install_default_drivers();
-    let name = format!("vigil_w_{}", std::process::id());
-    let pool = sqlx::AnyPool::connect(admin).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    out.push(format!("{}/{name}", admin.rsplit_once('/').unwrap().0));
 }
 
 #[tokio::test]
 async fn killed_worker_task_completes_once() {
-    for url in urls().await {
-        let store = Store::open(&url, SecretBox::from_hex(&"cd".repeat(32)).unwrap())
-            .await
-            .unwrap();
+    for url in vigil_testkit::database_urls("worker").await {
+        let store = open(&url).await;
         let acct = store.create_account("a").await.unwrap();
         let task_id = store
-            .enqueue(&NewTask {
-                account_id: acct.id,
-                spec: TaskSpec {
-                    product: "test".into(),
-                    kind: "stepper".into(),
-                    target: json!({"steps": 10}),
-                    options: json!({}),
-                    max_attempts: 3,
-                },
-                run_after: 0,
-                schedule_id: None,
-            })
+            .enqueue(&stepper_task(acct.id, 10, 3, json!({})))
             .await
             .unwrap();
         let mut engines = Registry::new();
@@ -188,6 +172,15 @@ async fn killed_worker_task_completes_once() {
         // Ten distinct findings, each stored once despite the re-run.
         let found = store.findings_of_task(acct.id, task_id).await.unwrap();
         assert_eq!(found.len(), 10);
+        // Components too: each once, although steps of the first run were reported twice.
+        let comps = store.components_of_task(acct.id, task_id).await.unwrap();
+        assert_eq!(comps.len(), 10);
+        assert_eq!(comps[0].version.as_deref(), Some("1"));
+        assert!(store
+            .components_of_task(acct.id + 1, task_id)
+            .await
+            .unwrap()
+            .is_empty());
         let stats = store.task_stats().await.unwrap();
         assert_eq!(stats.by_state, vec![("succeeded".to_string(), 1)]);
         assert_eq!(stats.finished, 1);
@@ -201,25 +194,9 @@ async fn killed_worker_task_completes_once() {
 
 #[tokio::test]
 async fn stop_request_reaches_running_engine_and_shutdown_releases() {
-    let store = Store::open(
-        &sqlite_url("stop"),
-        SecretBox::from_hex(&"cd".repeat(32)).unwrap(),
-    )
-    .await
-    .unwrap();
+    let store = open(&vigil_testkit::sqlite_url("stop")).await;
     let acct = store.create_account("a").await.unwrap();
-    let new = || NewTask {
-        account_id: acct.id,
-        spec: TaskSpec {
-            product: "test".into(),
-            kind: "stepper".into(),
-            target: json!({"steps": 100}),
-            options: json!({}),
-            max_attempts: 1,
-        },
-        run_after: 0,
-        schedule_id: None,
-    };
+    let new = || stepper_task(acct.id, 100, 1, json!({}));
     let t1 = store.enqueue(&new()).await.unwrap();
     let mut engines = Registry::new();
     engines.register(Arc::new(Stepper)).unwrap();
@@ -265,12 +242,7 @@ async fn stop_request_reaches_running_engine_and_shutdown_releases() {
 #[tokio::test]
 async fn task_outside_its_runtime_window_waits_for_the_opening() {
     use chrono::Timelike;
-    let store = Store::open(
-        &sqlite_url("window"),
-        SecretBox::from_hex(&"cd".repeat(32)).unwrap(),
-    )
-    .await
-    .unwrap();
+    let store = open(&vigil_testkit::sqlite_url("window")).await;
     let acct = store.create_account("a").await.unwrap();
     let now = chrono::Utc::now();
     let at = |h: i64| {
@@ -289,18 +261,12 @@ async fn task_outside_its_runtime_window_waits_for_the_opening() {
     };
     let opens = schedule.next_window_open(now).unwrap().timestamp_millis();
     let id = store
-        .enqueue(&NewTask {
-            account_id: acct.id,
-            spec: TaskSpec {
-                product: "test".into(),
-                kind: "stepper".into(),
-                target: json!({"steps": 1}),
-                options: json!({"schedule": schedule}),
-                max_attempts: 1,
-            },
-            run_after: 0,
-            schedule_id: None,
-        })
+        .enqueue(&stepper_task(
+            acct.id,
+            1,
+            1,
+            json!({ "schedule": schedule }),
+        ))
         .await
         .unwrap();
     let mut engines = Registry::new();

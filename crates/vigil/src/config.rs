@@ -92,31 +92,7 @@ impl ScopeArgs {
     }
 }
 
-/// Flags of `vigil serve`.
-#[derive(Args, Debug)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "VIGIL_LISTEN")]
-    pub listen: Option<String>,
-    /// In-process workers.
-    #[arg(long, env = "VIGIL_WORKERS")]
-    pub workers: Option<usize>,
-    /// TOML configuration file.
-    #[arg(long, env = "VIGIL_CONFIG")]
-    pub config: Option<PathBuf>,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
-    /// API requests per second per account per action.
-    #[arg(long, env = "VIGIL_RATE_LIMIT")]
-    pub rate_limit: Option<u32>,
-    /// DNS server (IP:PORT) for host names and TXT ownership proofs, instead of the system's.
-    #[arg(long, env = "VIGIL_DNS_SERVER")]
-    pub dns_server: Option<std::net::SocketAddr>,
-    #[command(flatten)]
-    pub store: StoreArgs,
-}
-
-/// Flags of `vigil worker`.
+/// Flags of `vigil worker`, also part of `vigil serve`.
 #[derive(Args, Debug)]
 pub struct WorkerArgs {
     /// Workers in this process.
@@ -127,8 +103,24 @@ pub struct WorkerArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub scope: ScopeArgs,
+    /// DNS server (IP:PORT) for host names and TXT ownership proofs, instead of the system's.
+    #[arg(long, env = "VIGIL_DNS_SERVER")]
+    pub dns_server: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// Flags of `vigil serve`: the worker flags plus the API's.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VIGIL_LISTEN")]
+    pub listen: Option<String>,
+    /// API requests per second per account per action.
+    #[arg(long, env = "VIGIL_RATE_LIMIT")]
+    pub rate_limit: Option<u32>,
+    #[command(flatten)]
+    pub run: WorkerArgs,
 }
 
 /// The TOML file.
@@ -169,7 +161,6 @@ struct FileApi {
 
 /// Effective configuration.
 pub struct Config {
-    file: FileConfig,
     pub listen: String,
     pub workers: usize,
     pub store: StoreArgs,
@@ -221,7 +212,6 @@ impl Config {
                 allow: file.scope.allow.clone(),
                 deny: file.scope.deny.clone(),
             },
-            file,
         })
     }
 
@@ -238,29 +228,24 @@ impl Config {
     }
 
     /// Apply `serve` flags.
-    pub fn merge_serve(mut self, a: &ServeArgs) -> Result<Self> {
+    pub fn merge_serve(self, a: &ServeArgs) -> Result<Self> {
+        let mut c = self.merge_worker(&a.run)?;
         if let Some(l) = &a.listen {
-            self.listen = l.clone();
-        }
-        if let Some(w) = a.workers {
-            self.workers = w;
+            c.listen = l.clone();
         }
         if let Some(r) = a.rate_limit {
-            self.api.rate_per_second = r;
+            c.api.rate_per_second = r;
         }
-        if a.dns_server.is_some() {
-            self.dns_server = a.dns_server;
-        }
-        self.scope.extend(&a.scope);
-        self.merge_store(&a.store);
-        let _ = &self.file;
-        Ok(self)
+        Ok(c)
     }
 
     /// Apply `worker` flags.
     pub fn merge_worker(mut self, a: &WorkerArgs) -> Result<Self> {
         if let Some(w) = a.workers {
             self.workers = w;
+        }
+        if a.dns_server.is_some() {
+            self.dns_server = a.dns_server;
         }
         self.scope.extend(&a.scope);
         self.merge_store(&a.store);

@@ -230,7 +230,7 @@ async fn shutdown_signal(token: CancellationToken) {
 }
 
 async fn serve(args: config::ServeArgs) -> Result<()> {
-    let cfg = Config::load(args.config.as_deref())?.merge_serve(&args)?;
+    let cfg = Config::load(args.run.config.as_deref())?.merge_serve(&args)?;
     let store = cfg.store.open().await?;
     let scope = Arc::new(cfg.scope_guard()?);
     let shutdown = CancellationToken::new();

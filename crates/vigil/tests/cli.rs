@@ -9,10 +9,7 @@ fn bin() -> Command {
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("vigil-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    vigil_testkit::scratch_dir(&format!("cli-{name}"))
 }
 
 fn run(args: &[&str]) -> (bool, String, String) {
@@ -186,6 +183,15 @@ fn serve_on_postgres_starts_and_stops_gracefully() {
     serve_and_stop(&["--database-url", &url]);
 }
 
+/// `vigil scan host 127.0.0.1 ARGS...`.
+fn scan_local(args: &[&str]) -> std::process::Output {
+    bin()
+        .args(["scan", "host", "127.0.0.1"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn scan_host_output_contract_and_exit_status() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -197,18 +203,7 @@ fn scan_host_output_contract_and_exit_status() {
         .port()
         .to_string();
     let ports = format!("{port},{closed}");
-    let out = bin()
-        .args([
-            "scan",
-            "host",
-            "127.0.0.1",
-            "--ports",
-            &ports,
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let out = scan_local(&["--ports", &ports, "--format", "json"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -229,37 +224,11 @@ fn scan_host_output_contract_and_exit_status() {
         "fields that do not apply are left out"
     );
     // --fail-on turns findings into a failing status.
-    let out = bin()
-        .args([
-            "scan",
-            "host",
-            "127.0.0.1",
-            "--ports",
-            &ports,
-            "--format",
-            "sarif",
-            "--fail-on",
-            "info",
-        ])
-        .output()
-        .unwrap();
+    let out = scan_local(&["--ports", &ports, "--format", "sarif", "--fail-on", "info"]);
     assert_eq!(out.status.code(), Some(1));
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["runs"][0]["results"][0]["ruleId"], "open_port");
-    let out = bin()
-        .args([
-            "scan",
-            "host",
-            "127.0.0.1",
-            "--ports",
-            &closed,
-            "--fail-on",
-            "info",
-            "--format",
-            "table",
-        ])
-        .output()
-        .unwrap();
+    let out = scan_local(&["--ports", &closed, "--fail-on", "info", "--format", "table"]);
     assert_eq!(out.status.code(), Some(0), "no finding, no failure");
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 findings"));
     // Bad input: non-zero with a clear message.
