@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vigil_core::{Component, Finding, Severity, TaskSpec, TaskState};
 use vigil_engine::{Engine, EngineError, Registry, ScanCtx, ScopeGuard};
-use vigil_store::{NewTask, Store};
+use vigil_store::{NewTask, Store, TaskRecord};
 use vigil_worker::{run_rescuer, Worker, WorkerConfig};
 
 /// Test engine: ten steps of 60 ms, reporting progress, one finding per step.
@@ -65,6 +65,26 @@ async fn open(url: &str) -> Store {
     Store::open(url, vigil_testkit::secrets()).await.unwrap()
 }
 
+/// Poll a task until `done` holds for it (at most `secs` seconds); returns it then.
+async fn wait_for(
+    store: &Store,
+    account_id: i64,
+    task_id: i64,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&TaskRecord) -> bool,
+) -> TaskRecord {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let t = store.task(account_id, task_id).await.unwrap();
+        if done(&t) {
+            return t;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what}: {t:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A task for the stepper engine.
 fn stepper_task(
     account_id: i64,
@@ -107,24 +127,16 @@ async fn killed_worker_task_completes_once() {
         );
         let a_handle = tokio::spawn(async move { a.run(CancellationToken::new()).await });
         // Wait until A is mid-task, then kill it.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let t = store.task(acct.id, task_id).await.unwrap();
-            if t.state == TaskState::Running
-                && !store
-                    .findings_of_task(acct.id, task_id)
-                    .await
-                    .unwrap()
-                    .is_empty()
-            {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "worker A never started"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        // Mid-task: running, with progress reported by at least one step.
+        wait_for(
+            &store,
+            acct.id,
+            task_id,
+            10,
+            "worker A never started",
+            |t| t.state == TaskState::Running && t.progress > 0,
+        )
+        .await;
         a_handle.abort();
         let _ = a_handle.await;
 
@@ -142,22 +154,14 @@ async fn killed_worker_task_completes_once() {
         );
         let sd = shutdown.clone();
         let b_handle = tokio::spawn(async move { b.run(sd).await });
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let t = store.task(acct.id, task_id).await.unwrap();
-            if t.state.is_terminal() {
-                assert_eq!(
-                    (t.state, t.progress, t.attempts),
-                    (TaskState::Succeeded, 100, 2)
-                );
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "task never finished: {t:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let t = wait_for(&store, acct.id, task_id, 20, "task never finished", |t| {
+            t.state.is_terminal()
+        })
+        .await;
+        assert_eq!(
+            (t.state, t.progress, t.attempts),
+            (TaskState::Succeeded, 100, 2)
+        );
         shutdown.cancel();
         b_handle.await.unwrap();
         rescuer.await.unwrap();
@@ -213,26 +217,24 @@ async fn stop_request_reaches_running_engine_and_shutdown_releases() {
     let shutdown = CancellationToken::new();
     let sd = shutdown.clone();
     let h = tokio::spawn(async move { w.run(sd).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for(&store, acct.id, t1, 5, "first task not claimed", |t| {
+        t.state == TaskState::Running
+    })
+    .await;
     assert_eq!(
         store.request_stop(acct.id, t1).await.unwrap(),
         TaskState::Running
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while store.task(acct.id, t1).await.unwrap().state != TaskState::Stopped {
-        assert!(tokio::time::Instant::now() < deadline, "stop not honoured");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(&store, acct.id, t1, 5, "stop not honoured", |t| {
+        t.state == TaskState::Stopped
+    })
+    .await;
     // A second task is running when the worker shuts down: its lease goes back to the queue.
     let t2 = store.enqueue(&new()).await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while store.task(acct.id, t2).await.unwrap().state != TaskState::Running {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "second task not claimed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for(&store, acct.id, t2, 5, "second task not claimed", |t| {
+        t.state == TaskState::Running
+    })
+    .await;
     shutdown.cancel();
     h.await.unwrap();
     let t = store.task(acct.id, t2).await.unwrap();
@@ -280,20 +282,12 @@ async fn task_outside_its_runtime_window_waits_for_the_opening() {
     let shutdown = CancellationToken::new();
     let sd = shutdown.clone();
     let h = tokio::spawn(async move { w.run(sd).await });
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let t = store.task(acct.id, id).await.unwrap();
-        if t.state == TaskState::Paused {
-            assert_eq!(t.run_after, opens, "resumes when the window opens");
-            assert_eq!(t.attempts, 0, "a pause spends no attempt");
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "task not paused: {t:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let t = wait_for(&store, acct.id, id, 5, "task not paused", |t| {
+        t.state == TaskState::Paused
+    })
+    .await;
+    assert_eq!(t.run_after, opens, "resumes when the window opens");
+    assert_eq!(t.attempts, 0, "a pause spends no attempt");
     // Nothing runs it before the window opens.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(store
