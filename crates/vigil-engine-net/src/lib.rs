@@ -4,6 +4,7 @@
 //! open port is one `open_port` finding whose evidence carries the service; the services also
 //! go to the sink as components.
 
+pub mod exposed;
 pub mod ports;
 pub mod portscan;
 pub mod service;
@@ -40,6 +41,9 @@ pub struct NetOptions {
     /// Identify services on open ports.
     #[serde(default = "yes")]
     pub service_detection: bool,
+    /// Scan items: `port` (open ports and services), `exposedserver` (unauthenticated access).
+    #[serde(default = "default_items")]
+    pub items: Vec<String>,
     /// Connection attempts in flight per host (default from the open-file limit).
     #[serde(default)]
     pub max_in_flight: Option<usize>,
@@ -51,6 +55,29 @@ pub struct NetOptions {
 fn default_ports() -> String {
     "top1000".into()
 }
+fn default_items() -> Vec<String> {
+    vec!["port".into()]
+}
+
+/// Scan items this engine runs; the others of the product's list are refused by name.
+pub const ITEMS: &[&str] = &["port", "exposedserver"];
+
+/// Check the requested items.
+pub fn check_items(items: &[String]) -> Result<(), EngineError> {
+    for item in items {
+        if !ITEMS.contains(&item.as_str()) {
+            return Err(EngineError::InvalidInput(match item.as_str() {
+                "weakpass" | "configrisk" => format!(
+                    "scan item `{item}` is not implemented yet; available: {}",
+                    ITEMS.join(", ")
+                ),
+                _ => format!("unknown scan item `{item}`; items are {}", ITEMS.join(", ")),
+            }));
+        }
+    }
+    Ok(())
+}
+
 fn yes() -> bool {
     true
 }
@@ -166,6 +193,32 @@ pub fn open_port_finding(host: &Host, r: &PortResult, svc: Option<&ServiceInfo>)
     }
 }
 
+/// Finding for an unauthenticated service.
+pub fn exposure_finding(
+    host: &Host,
+    port: u16,
+    svc: &ServiceInfo,
+    e: exposed::Exposure,
+) -> Finding {
+    Finding {
+        kind: "exposed_service".into(),
+        severity: Some(e.severity),
+        title: format!("{port}/tcp: {}", e.title),
+        description: Some(format!(
+            "{} on {}:{port} can be used by anyone who reaches it. Require authentication or restrict who can connect.",
+            e.what, host.name
+        )),
+        host: Some(host.name.clone()),
+        port: Some(port),
+        protocol: Some("tcp".into()),
+        service: Some(svc.name.clone()),
+        cwe: vec!["CWE-306".into()],
+        evidence: json!({"address": host.ip.to_string(), "exposed": e.what, "proof": e.proof}),
+        identity: vec![e.what.to_string()],
+        ..Default::default()
+    }
+}
+
 #[async_trait]
 impl Engine for NetEngine {
     fn kind(&self) -> &'static str {
@@ -187,6 +240,8 @@ impl Engine for NetEngine {
         .map_err(|e| EngineError::InvalidInput(format!("options: {e}")))?;
         let ports =
             ports::parse(&opts.ports).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        check_items(&opts.items)?;
+        let exposures = opts.items.iter().any(|i| i == "exposedserver");
         let hosts = expand(ctx, &target.targets).await?;
         let mut tuning = ScanTuning::default();
         if let Some(n) = opts.max_in_flight {
@@ -210,7 +265,7 @@ impl Engine for NetEngine {
                 .filter(|r| r.state == PortState::Open)
                 .collect();
             let detect_timeout = Duration::from_secs(3);
-            let services: Vec<Option<ServiceInfo>> = if opts.service_detection {
+            let services: Vec<Option<ServiceInfo>> = if opts.service_detection || exposures {
                 futures::future::join_all(open.iter().map(|r| {
                     let addr = SocketAddr::new(host.ip, r.port);
                     let name = host.name.clone();
@@ -221,9 +276,18 @@ impl Engine for NetEngine {
                 vec![None; open.len()]
             };
             for (r, svc) in open.iter().zip(services.iter()) {
+                ctx.check_cancelled()?;
                 ctx.sink
                     .finding(open_port_finding(host, r, svc.as_ref()))
                     .await?;
+                if let (true, Some(s)) = (exposures, svc.as_ref()) {
+                    let addr = SocketAddr::new(host.ip, r.port);
+                    for e in exposed::check(addr, &host.name, s, detect_timeout).await {
+                        ctx.sink
+                            .finding(exposure_finding(host, r.port, s, e))
+                            .await?;
+                    }
+                }
                 if let Some(s) = svc.as_ref().filter(|s| s.name != "unknown") {
                     ctx.sink
                         .component(Component {

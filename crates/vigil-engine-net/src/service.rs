@@ -208,7 +208,7 @@ pub fn match_memcached(raw: &[u8]) -> Option<ServiceInfo> {
 
 const READ_LIMIT: usize = 8192;
 
-async fn read_some(s: &mut (impl AsyncReadExt + Unpin), wait: Duration) -> Vec<u8> {
+pub(crate) async fn read_some(s: &mut (impl AsyncReadExt + Unpin), wait: Duration) -> Vec<u8> {
     let mut buf = vec![0u8; READ_LIMIT];
     match tokio::time::timeout(wait, s.read(&mut buf)).await {
         Ok(Ok(n)) => {
@@ -219,7 +219,7 @@ async fn read_some(s: &mut (impl AsyncReadExt + Unpin), wait: Duration) -> Vec<u
     }
 }
 
-async fn connect(addr: SocketAddr, t: Duration) -> Option<TcpStream> {
+pub(crate) async fn connect(addr: SocketAddr, t: Duration) -> Option<TcpStream> {
     tokio::time::timeout(t, TcpStream::connect(addr))
         .await
         .ok()?
@@ -227,7 +227,7 @@ async fn connect(addr: SocketAddr, t: Duration) -> Option<TcpStream> {
 }
 
 /// Send `req` on a fresh connection and read the answer.
-async fn ask(addr: SocketAddr, req: &[u8], t: Duration) -> Vec<u8> {
+pub(crate) async fn ask(addr: SocketAddr, req: &[u8], t: Duration) -> Vec<u8> {
     let Some(mut s) = connect(addr, t).await else {
         return Vec::new();
     };
@@ -238,8 +238,39 @@ async fn ask(addr: SocketAddr, req: &[u8], t: Duration) -> Vec<u8> {
 }
 
 fn http_request(host: &str) -> Vec<u8> {
+    http_get_request(host, "/")
+}
+
+/// Send `req` on a fresh connection and read until `done` holds for what arrived (or the
+/// peer closes, the limit is reached, or the time is up).
+pub(crate) async fn ask_until(
+    addr: SocketAddr,
+    req: &[u8],
+    t: Duration,
+    done: impl Fn(&[u8]) -> bool,
+) -> Vec<u8> {
+    let Some(mut s) = connect(addr, t).await else {
+        return Vec::new();
+    };
+    if s.write_all(req).await.is_err() {
+        return Vec::new();
+    }
+    let deadline = tokio::time::Instant::now() + t;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while out.len() < READ_LIMIT && !done(&out) {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    out
+}
+
+/// An HTTP/1.0 GET for a path.
+pub(crate) fn http_get_request(host: &str, path: &str) -> Vec<u8> {
     format!(
-        "GET / HTTP/1.0\r\nHost: {host}\r\nUser-Agent: Vigil/{}\r\nAccept: */*\r\n\r\n",
+        "GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: Vigil/{}\r\nAccept: */*\r\n\r\n",
         env!("CARGO_PKG_VERSION")
     )
     .into_bytes()
@@ -293,6 +324,56 @@ fn tls_connector() -> Option<tokio_rustls::TlsConnector> {
         .with_custom_certificate_verifier(Arc::new(AcceptAny))
         .with_no_client_auth();
     Some(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
+}
+
+/// GET `path` over HTTP or HTTPS and return the raw response (bounded).
+pub(crate) async fn http_get(
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+    tls: bool,
+    t: Duration,
+) -> Vec<u8> {
+    let req = http_get_request(host, path);
+    if !tls {
+        let Some(mut s) = connect(addr, t).await else {
+            return Vec::new();
+        };
+        if s.write_all(&req).await.is_err() {
+            return Vec::new();
+        }
+        return read_all(&mut s, t).await;
+    }
+    let Some(s) = connect(addr, t).await else {
+        return Vec::new();
+    };
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .unwrap_or_else(|_| rustls::pki_types::ServerName::IpAddress(addr.ip().into()));
+    let Some(conn) = tls_connector() else {
+        return Vec::new();
+    };
+    let Ok(Ok(mut tls)) = tokio::time::timeout(t, conn.connect(name, s)).await else {
+        return Vec::new();
+    };
+    if tls.write_all(&req).await.is_err() {
+        return Vec::new();
+    }
+    read_all(&mut tls, t).await
+}
+
+/// Read until the peer closes, `READ_LIMIT` bytes, or the time is up.
+pub(crate) async fn read_all(s: &mut (impl AsyncReadExt + Unpin), t: Duration) -> Vec<u8> {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + t;
+    let mut buf = [0u8; 4096];
+    while out.len() < READ_LIMIT {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    out.truncate(READ_LIMIT);
+    out
 }
 
 async fn try_tls(addr: SocketAddr, host: &str, t: Duration) -> Option<ServiceInfo> {

@@ -454,3 +454,194 @@ async fn netlab_peer_probe() {
     assert_eq!(res.len(), 1200);
     println!("PEER-STATES-OK");
 }
+
+/// The exposures the engine reports on one loopback port (with `exposedserver`).
+async fn exposures_on(port: u16) -> Vec<(String, String)> {
+    let sink = Arc::new(Collect::default());
+    NetEngine
+        .run(
+            &ctx(sink.clone()),
+            &json!({"targets": ["127.0.0.1"]}),
+            &json!({"ports": port.to_string(), "items": ["port", "exposedserver"]}),
+        )
+        .await
+        .unwrap();
+    let found = sink.findings.lock().unwrap().clone();
+    found
+        .iter()
+        .filter(|f| f.kind == "exposed_service")
+        .map(|f| {
+            (
+                f.evidence["exposed"].as_str().unwrap().to_string(),
+                f.evidence["proof"]["response"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+fn names(v: &[(String, String)]) -> Vec<&str> {
+    v.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+#[tokio::test]
+async fn exposed_servers_and_their_safe_twins() {
+    let mut checked = Vec::new();
+    let redis_args = |p: u16, extra: &[&str]| {
+        let mut a: Vec<String> = [
+            "--port",
+            &p.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let (p1, p2) = (free_port(), free_port());
+    if let (Some(_open), Some(_auth)) = (
+        start("redis", "redis-server", &redis_args(p1, &[]), p1),
+        start(
+            "redis",
+            "redis-server",
+            &redis_args(p2, &["--requirepass", "S3cret-Passw0rd-for-tests"]),
+            p2,
+        ),
+    ) {
+        let found = exposures_on(p1).await;
+        assert_eq!(names(&found), vec!["redis"]);
+        assert!(
+            found[0].1.contains("redis_version:"),
+            "proof carries the response: {found:?}"
+        );
+        assert!(
+            exposures_on(p2).await.is_empty(),
+            "redis with requirepass is not exposed"
+        );
+        checked.push("redis");
+    }
+
+    let p = free_port();
+    if let Some(_d) = start(
+        "memcached",
+        "memcached",
+        &[
+            "-l".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            p.to_string(),
+            "-U".into(),
+            "0".into(),
+            "-u".into(),
+            "root".into(),
+        ],
+        p,
+    ) {
+        assert_eq!(names(&exposures_on(p).await), vec!["memcached"]);
+        checked.push("memcached");
+    }
+
+    for anonymous in [true, false] {
+        let p = free_port();
+        let dir = tmpdir("vsftpd");
+        std::fs::create_dir_all(dir.join("anon")).unwrap();
+        std::fs::create_dir_all(dir.join("empty")).unwrap();
+        let conf = dir.join("vsftpd.conf");
+        std::fs::write(&conf, format!(
+            "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port={p}\nbackground=NO\nanonymous_enable={}\nlocal_enable=NO\n\
+             anon_root={d}/anon\nsecure_chroot_dir={d}/empty\nseccomp_sandbox=NO\nxferlog_enable=NO\n",
+            if anonymous { "YES" } else { "NO" }, d = dir.display())).unwrap();
+        if let Some(_d) = start("vsftpd", "vsftpd", &[conf.display().to_string()], p) {
+            let found = exposures_on(p).await;
+            if anonymous {
+                assert_eq!(names(&found), vec!["ftp"]);
+                assert!(found[0].1.contains("230"), "{found:?}");
+                checked.push("vsftpd anonymous");
+            } else {
+                assert!(found.is_empty(), "anonymous disabled: {found:?}");
+                checked.push("vsftpd closed");
+            }
+        }
+    }
+
+    for listed in [true, false] {
+        let p = free_port();
+        let dir = tmpdir("rsync");
+        let conf = dir.join("rsyncd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "use chroot = no\n[pub]\npath = {}\nread only = yes\nlist = {}\n",
+                dir.display(),
+                if listed { "yes" } else { "no" }
+            ),
+        )
+        .unwrap();
+        let args: Vec<String> = vec![
+            "--daemon".into(),
+            "--no-detach".into(),
+            format!("--port={p}"),
+            "--address=127.0.0.1".into(),
+            format!("--config={}", conf.display()),
+            format!("--log-file={}", dir.join("log").display()),
+        ];
+        if let Some(_d) = start("rsync", "rsync", &args, p) {
+            let found = exposures_on(p).await;
+            if listed {
+                assert_eq!(names(&found), vec!["rsync"]);
+                checked.push("rsync listed");
+            } else {
+                assert!(found.is_empty(), "unlisted modules: {found:?}");
+                checked.push("rsync unlisted");
+            }
+        }
+    }
+
+    // HTTP APIs that cannot run here (Docker Engine) answer from recorded responses; a plain
+    // web server and an API that demands credentials are the safe twins.
+    let docker = serve_http(r#"{"Version":"24.0.7","ApiVersion":"1.43","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#, "200 OK").await;
+    assert_eq!(names(&exposures_on(docker).await), vec!["docker"]);
+    let locked = serve_http(
+        r#"{"message":"authentication required"}"#,
+        "401 Unauthorized",
+    )
+    .await;
+    assert!(exposures_on(locked).await.is_empty());
+    let page = serve_http("<html><body>Welcome</body></html>", "200 OK").await;
+    assert!(exposures_on(page).await.is_empty());
+
+    eprintln!("exposures checked against: {checked:?}");
+    if required() {
+        assert_eq!(
+            checked.len(),
+            6,
+            "every real server must be checked in CI: {checked:?}"
+        );
+    }
+}
+
+/// A tiny HTTP server answering every request with one status and body.
+async fn serve_http(body: &'static str, status: &'static str) -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut c, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                let _ = c.read(&mut buf).await;
+                let resp = format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = c.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    port
+}

@@ -1,7 +1,7 @@
 //! `vigil scan ...`: run an engine in this process against targets given on the command line
 //! and print one report (table, the JSON output contract, or SARIF).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use async_trait::async_trait;
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -54,7 +54,7 @@ pub struct HostArgs {
     /// Ports: top100, top1000, all, or a list like 22,80,8000-8100.
     #[arg(long, default_value = "top1000")]
     pub ports: String,
-    /// Scan items, comma-separated: port, weakpass, exposedserver, configrisk.
+    /// Scan items, comma-separated: port, exposedserver (weakpass and configrisk are not implemented yet).
     #[arg(long, default_value = "port", value_delimiter = ',')]
     pub items: Vec<String>,
     /// Scan every host without checking first that it is up.
@@ -101,21 +101,14 @@ impl Sink for CollectSink {
 pub async fn run(cmd: ScanCmd) -> Result<i32> {
     match cmd {
         ScanCmd::Host(a) => {
-            for item in &a.items {
-                match item.as_str() {
-                    "port" => {}
-                    "weakpass" | "exposedserver" | "configrisk" => {
-                        bail!("scan item `{item}` is not implemented yet; available: port")
-                    }
-                    other => bail!("unknown scan item `{other}`; items are port, weakpass, exposedserver, configrisk"),
-                }
-            }
+            vigil_engine_net::check_items(&a.items)?;
             vigil_engine_net::ports::parse(&a.ports)?;
             let target = serde_json::json!({"targets": a.targets});
             let options = serde_json::json!({
                 "ports": a.ports,
                 "discovery": !a.skip_discovery,
                 "service_detection": !a.no_service_detection,
+                "items": a.items,
             });
             execute(
                 &vigil_engine_net::NetEngine,
