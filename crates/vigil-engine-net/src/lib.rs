@@ -4,6 +4,7 @@
 //! open port is one `open_port` finding whose evidence carries the service; the services also
 //! go to the sink as components.
 
+pub mod configrisk;
 pub mod exposed;
 pub mod ports;
 pub mod portscan;
@@ -60,14 +61,14 @@ fn default_items() -> Vec<String> {
 }
 
 /// Scan items this engine runs; the others of the product's list are refused by name.
-pub const ITEMS: &[&str] = &["port", "exposedserver"];
+pub const ITEMS: &[&str] = &["port", "exposedserver", "configrisk"];
 
 /// Check the requested items.
 pub fn check_items(items: &[String]) -> Result<(), EngineError> {
     for item in items {
         if !ITEMS.contains(&item.as_str()) {
             return Err(EngineError::InvalidInput(match item.as_str() {
-                "weakpass" | "configrisk" => format!(
+                "weakpass" => format!(
                     "scan item `{item}` is not implemented yet; available: {}",
                     ITEMS.join(", ")
                 ),
@@ -193,6 +194,28 @@ pub fn open_port_finding(host: &Host, r: &PortResult, svc: Option<&ServiceInfo>)
     }
 }
 
+/// Finding for a configuration risk.
+pub fn config_risk_finding(
+    host: &Host,
+    port: u16,
+    svc: &ServiceInfo,
+    r: configrisk::Risk,
+) -> Finding {
+    Finding {
+        kind: "config_risk".into(),
+        severity: Some(r.severity),
+        title: format!("{port}/tcp: {}", r.title),
+        host: Some(host.name.clone()),
+        port: Some(port),
+        protocol: Some("tcp".into()),
+        service: Some(svc.name.clone()),
+        cwe: vec![r.cwe.into()],
+        evidence: json!({"address": host.ip.to_string(), "check": r.id, "proof": r.proof}),
+        identity: vec![r.id.to_string()],
+        ..Default::default()
+    }
+}
+
 /// Finding for an unauthenticated service.
 pub fn exposure_finding(
     host: &Host,
@@ -242,6 +265,7 @@ impl Engine for NetEngine {
             ports::parse(&opts.ports).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
         check_items(&opts.items)?;
         let exposures = opts.items.iter().any(|i| i == "exposedserver");
+        let config_risks = opts.items.iter().any(|i| i == "configrisk");
         let hosts = expand(ctx, &target.targets).await?;
         let mut tuning = ScanTuning::default();
         if let Some(n) = opts.max_in_flight {
@@ -265,21 +289,30 @@ impl Engine for NetEngine {
                 .filter(|r| r.state == PortState::Open)
                 .collect();
             let detect_timeout = Duration::from_secs(3);
-            let services: Vec<Option<ServiceInfo>> = if opts.service_detection || exposures {
-                futures::future::join_all(open.iter().map(|r| {
-                    let addr = SocketAddr::new(host.ip, r.port);
-                    let name = host.name.clone();
-                    async move { Some(service::detect(addr, &name, detect_timeout).await) }
-                }))
-                .await
-            } else {
-                vec![None; open.len()]
-            };
+            let services: Vec<Option<ServiceInfo>> =
+                if opts.service_detection || exposures || config_risks {
+                    futures::future::join_all(open.iter().map(|r| {
+                        let addr = SocketAddr::new(host.ip, r.port);
+                        let name = host.name.clone();
+                        async move { Some(service::detect(addr, &name, detect_timeout).await) }
+                    }))
+                    .await
+                } else {
+                    vec![None; open.len()]
+                };
             for (r, svc) in open.iter().zip(services.iter()) {
                 ctx.check_cancelled()?;
                 ctx.sink
                     .finding(open_port_finding(host, r, svc.as_ref()))
                     .await?;
+                if let (true, Some(s)) = (config_risks, svc.as_ref()) {
+                    let addr = SocketAddr::new(host.ip, r.port);
+                    for risk in configrisk::check(addr, &host.name, s, detect_timeout).await {
+                        ctx.sink
+                            .finding(config_risk_finding(host, r.port, s, risk))
+                            .await?;
+                    }
+                }
                 if let (true, Some(s)) = (exposures, svc.as_ref()) {
                     let addr = SocketAddr::new(host.ip, r.port);
                     for e in exposed::check(addr, &host.name, s, detect_timeout).await {

@@ -315,7 +315,7 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAny {
 
 /// A TLS client that completes handshakes with any certificate: detection only, the
 /// certificate is judged elsewhere.
-fn tls_connector() -> Option<tokio_rustls::TlsConnector> {
+pub(crate) fn tls_connector() -> Option<tokio_rustls::TlsConnector> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -448,6 +448,11 @@ pub async fn detect(addr: SocketAddr, host: &str, t: Duration) -> ServiceInfo {
         }
     }))
     .await;
+    // A port that completes a TLS handshake is a TLS service, whatever error page it also
+    // sends to plain-text requests ("The plain HTTP request was sent to HTTPS port").
+    if let Some(tls) = answers.iter().flatten().find(|a| a.tls) {
+        return tls.clone();
+    }
     answers
         .into_iter()
         .flatten()

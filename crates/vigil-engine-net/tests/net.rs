@@ -645,3 +645,252 @@ async fn serve_http(body: &'static str, status: &'static str) -> u16 {
     });
     port
 }
+
+/// The configuration-risk check ids the engine reports on one loopback port.
+async fn risks_on(port: u16) -> Vec<String> {
+    let sink = Arc::new(Collect::default());
+    NetEngine
+        .run(
+            &ctx(sink.clone()),
+            &json!({"targets": ["127.0.0.1"]}),
+            &json!({"ports": port.to_string(), "items": ["port", "configrisk"]}),
+        )
+        .await
+        .unwrap();
+    let found = sink.findings.lock().unwrap().clone();
+    let mut ids: Vec<String> = found
+        .iter()
+        .filter(|f| f.kind == "config_risk")
+        .map(|f| f.evidence["check"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn nginx_conf(dir: &std::path::Path, server: &str) -> std::path::PathBuf {
+    let conf = dir.join("nginx.conf");
+    std::fs::write(&conf, format!(
+        "daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log; events {{}}\n\
+         http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n\
+         server {{ {server} }} }}\n", d = dir.display())).unwrap();
+    conf
+}
+
+fn start_nginx(server: &str, port: u16) -> Option<Daemon> {
+    let dir = tmpdir("nginx-risk");
+    let conf = nginx_conf(&dir, server);
+    start(
+        "nginx",
+        "nginx",
+        &[
+            "-c".into(),
+            conf.display().to_string(),
+            "-e".into(),
+            dir.join("e.log").display().to_string(),
+        ],
+        port,
+    )
+}
+
+/// Whether OpenSSL's own client completes a TLS 1.0 handshake with the port (the oracle).
+fn openssl_speaks_tls1(port: u16) -> bool {
+    let Some(openssl) = find_bin("openssl") else {
+        return false;
+    };
+    let out = Command::new(openssl)
+        .args([
+            "s_client",
+            "-tls1",
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.contains("Protocol  : TLSv1\n")
+        || text.contains("Protocol: TLSv1\n")
+        || text.contains("New, TLSv1/SSLv3") && text.contains("TLSv1\n")
+}
+
+#[tokio::test]
+async fn config_risks_of_real_servers_and_safe_twins() {
+    let mut checked = Vec::new();
+
+    // TLS: an expired self-signed certificate for another name, TLS 1.0 allowed...
+    let dir = tmpdir("tls-bad");
+    let mut params = rcgen::CertificateParams::new(vec!["expired.test".to_string()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("c.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("k.pem"), key.serialize_pem()).unwrap();
+    let p = free_port();
+    let server = format!(
+        "listen 127.0.0.1:{p} ssl; ssl_certificate {d}/c.pem; ssl_certificate_key {d}/k.pem; \
+         ssl_protocols TLSv1 TLSv1.1 TLSv1.2; ssl_ciphers DEFAULT:@SECLEVEL=0; location / {{ return 200 'ok'; }}",
+        d = dir.display()
+    );
+    if let Some(_d) = start_nginx(&server, p) {
+        let ids = risks_on(p).await;
+        for want in [
+            "tls_cert_expired",
+            "tls_cert_self_signed",
+            "tls_cert_name_mismatch",
+        ] {
+            assert!(ids.iter().any(|i| i == want), "{want} missing: {ids:?}");
+        }
+        let tls1 = openssl_speaks_tls1(p);
+        assert_eq!(
+            ids.iter().any(|i| i == "tls_legacy_protocol"),
+            tls1,
+            "TLS 1.0 reported iff OpenSSL's client can use it: {ids:?}"
+        );
+        eprintln!("nginx TLS 1.0 accepted by this OpenSSL build: {tls1}");
+        checked.push("nginx bad tls");
+    }
+
+    // ...and its safe twin: a CA-issued certificate for 127.0.0.1, TLS 1.2 and 1.3 only.
+    let dir = tmpdir("tls-good");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    std::fs::write(dir.join("c.pem"), leaf.pem()).unwrap();
+    std::fs::write(dir.join("k.pem"), leaf_key.serialize_pem()).unwrap();
+    let p = free_port();
+    let server = format!(
+        "listen 127.0.0.1:{p} ssl; ssl_certificate {d}/c.pem; ssl_certificate_key {d}/k.pem; ssl_protocols TLSv1.2 TLSv1.3; location / {{ return 200 'ok'; }}",
+        d = dir.display()
+    );
+    if let Some(_d) = start_nginx(&server, p) {
+        assert_eq!(
+            risks_on(p).await,
+            Vec::<String>::new(),
+            "a sound TLS set-up has no risk"
+        );
+        checked.push("nginx good tls");
+    }
+
+    // HTTP: directory listing and the default page, against a plain custom page.
+    let listing_dir = tmpdir("listing");
+    std::fs::write(listing_dir.join("backup.sql"), "--").unwrap();
+    let p = free_port();
+    if let Some(_d) = start_nginx(
+        &format!(
+            "listen 127.0.0.1:{p}; root {}; autoindex on;",
+            listing_dir.display()
+        ),
+        p,
+    ) {
+        assert_eq!(risks_on(p).await, vec!["http_directory_listing"]);
+        checked.push("nginx listing");
+    }
+    let p = free_port();
+    if std::path::Path::new("/var/www/html/index.nginx-debian.html").exists() {
+        if let Some(_d) = start_nginx(
+            &format!("listen 127.0.0.1:{p}; root /var/www/html; index index.nginx-debian.html;"),
+            p,
+        ) {
+            assert_eq!(risks_on(p).await, vec!["http_default_page"]);
+            checked.push("nginx default page");
+        }
+    } else {
+        assert!(!required(), "nginx's default page must be installed in CI");
+    }
+    let p = free_port();
+    if let Some(_d) = start_nginx(
+        &format!("listen 127.0.0.1:{p}; location / {{ return 200 '<title>Shop</title>'; }}"),
+        p,
+    ) {
+        assert!(
+            risks_on(p).await.is_empty(),
+            "custom page, TRACE refused: no risk"
+        );
+        checked.push("nginx clean");
+    }
+    // TRACE echoed (no Debian server enables it by default): recorded behaviour.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tp = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut c, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 2048];
+                let n = c.read(&mut buf).await.unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let body = if req.starts_with("TRACE ") {
+                    req
+                } else {
+                    "<title>App</title>".into()
+                };
+                let _ = c.write_all(format!("HTTP/1.1 200 OK\r\nServer: app\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes()).await;
+            });
+        }
+    });
+    assert_eq!(risks_on(tp).await, vec!["http_trace_enabled"]);
+
+    // SSH: weak algorithms switched on, against Debian's defaults.
+    if let Some(kg) = find_bin("ssh-keygen") {
+        for weak in [true, false] {
+            let dir = tmpdir("sshd-risk");
+            let key = dir.join("host_ed25519");
+            assert!(Command::new(&kg)
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(&key)
+                .status()
+                .unwrap()
+                .success());
+            let _ = std::fs::create_dir_all("/run/sshd");
+            let p = free_port();
+            let mut args: Vec<String> = vec![
+                "-D".into(),
+                "-f".into(),
+                "/dev/null".into(),
+                "-h".into(),
+                key.display().to_string(),
+                "-p".into(),
+                p.to_string(),
+                "-o".into(),
+                "ListenAddress=127.0.0.1".into(),
+                "-o".into(),
+                "PidFile=none".into(),
+            ];
+            if weak {
+                for o in [
+                    "KexAlgorithms=+diffie-hellman-group1-sha1",
+                    "Ciphers=+3des-cbc",
+                    "MACs=+hmac-md5",
+                ] {
+                    args.extend(["-o".into(), o.into()]);
+                }
+            }
+            if let Some(_d) = start("sshd", "sshd", &args, p) {
+                let ids = risks_on(p).await;
+                if weak {
+                    assert_eq!(ids, vec!["ssh_weak_algorithms"]);
+                    checked.push("sshd weak");
+                } else {
+                    assert!(ids.is_empty(), "Debian's sshd defaults: {ids:?}");
+                    checked.push("sshd default");
+                }
+            }
+        }
+    }
+    eprintln!("config risks checked against: {checked:?}");
+    if required() {
+        assert_eq!(
+            checked.len(),
+            7,
+            "every real server must be checked in CI: {checked:?}"
+        );
+    }
+}
