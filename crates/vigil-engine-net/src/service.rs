@@ -89,7 +89,8 @@ pub fn match_banner(raw: &[u8]) -> Option<ServiceInfo> {
     } else if first.starts_with("RFB ") {
         ServiceInfo::new("vnc").with(None, first.strip_prefix("RFB "))
     } else if let Some(v) = first.strip_prefix("@RSYNCD:") {
-        ServiceInfo::new("rsync").with(None, Some(v.trim()))
+        // "@RSYNCD: 32.0 sha512 sha256 ..." : protocol version, then checksum names.
+        ServiceInfo::new("rsync").with(None, v.split_whitespace().next())
     } else if let Some(m) = mysql_handshake(raw) {
         m
     } else if raw.first() == Some(&0xff) && raw.len() >= 3 && (0xfb..=0xfe).contains(&raw[1]) {
@@ -421,44 +422,94 @@ fn probe_order(port: u16) -> Vec<&'static str> {
 
 /// Identify the service on an open port.
 pub async fn detect(addr: SocketAddr, host: &str, t: Duration) -> ServiceInfo {
-    // 1. Servers that speak first.
-    if let Some(mut s) = connect(addr, t).await {
+    // Listen for a banner and ask in every likely protocol at the same time, each on its own
+    // connection. A banner wins; a probe's answer is taken once the banner connection has
+    // stayed silent for BANNER_GRACE (servers that speak first do so at once), so silent
+    // services cost one round of probes instead of a full banner timeout.
+    let banner = async {
+        let mut s = connect(addr, t).await?;
         let raw = read_some(&mut s, t).await;
-        if !raw.is_empty() {
-            return match_banner(&raw).unwrap_or_else(|| ServiceInfo {
-                banner: Some(printable(&raw)),
-                ..ServiceInfo::new("unknown")
-            });
-        }
-    }
-    // 2. Ask, in every likely protocol at once (one connection each); the most likely match wins.
-    let order = probe_order(addr.port());
-    let answers = futures::future::join_all(order.iter().map(|p| async move {
-        match *p {
-            "http" => match_http(&ask(addr, &http_request(host), t).await),
-            "tls" => try_tls(addr, host, t).await,
-            "redis" => match_redis(&ask(addr, b"*1\r\n$4\r\nPING\r\n", t).await),
-            "memcached" => match_memcached(&ask(addr, b"version\r\n", t).await),
-            "postgresql" => {
-                let raw = ask(addr, &[0, 0, 0, 8, 4, 210, 22, 47], t).await;
-                (raw.len() == 1 && (raw[0] == b'S' || raw[0] == b'N'))
-                    .then(|| ServiceInfo::new("postgresql"))
+        (!raw.is_empty()).then_some(raw)
+    };
+    let probes = probe(addr, host, t);
+    tokio::pin!(banner, probes);
+    let started = tokio::time::Instant::now();
+    let from_banner = |raw: Vec<u8>| {
+        match_banner(&raw).unwrap_or_else(|| ServiceInfo {
+            banner: Some(printable(&raw)),
+            ..ServiceInfo::new("unknown")
+        })
+    };
+    tokio::select! {
+        b = &mut banner => match b {
+            Some(raw) => from_banner(raw),
+            None => probes.await.unwrap_or_else(|| ServiceInfo::new("unknown")),
+        },
+        p = &mut probes => {
+            let grace = tokio::time::sleep_until(started + BANNER_GRACE);
+            tokio::select! {
+                b = &mut banner => match b {
+                    Some(raw) => from_banner(raw),
+                    None => p.unwrap_or_else(|| ServiceInfo::new("unknown")),
+                },
+                _ = grace, if p.is_some() => p.unwrap_or_else(|| ServiceInfo::new("unknown")),
             }
-            _ => None,
         }
-    }))
-    .await;
-    // A port that completes a TLS handshake is a TLS service, whatever error page it also
-    // sends to plain-text requests ("The plain HTTP request was sent to HTTPS port").
-    if let Some(tls) = answers.iter().flatten().find(|a| a.tls) {
-        return tls.clone();
     }
-    answers
-        .into_iter()
-        .flatten()
-        .next()
-        .unwrap_or_else(|| ServiceInfo::new("unknown"))
 }
+
+/// How long a port must stay silent before a probe's answer is trusted over a banner.
+const BANNER_GRACE: Duration = Duration::from_millis(700);
+
+/// Ask in every likely protocol at once. A TLS answer wins at once (a port that completes
+/// a handshake is a TLS service, whatever error page it sends to plain text); otherwise the
+/// most likely protocol that answered, once the rest had PROBE_SETTLE to answer too.
+async fn probe(addr: SocketAddr, host: &str, t: Duration) -> Option<ServiceInfo> {
+    use futures::stream::{FuturesUnordered, StreamExt};
+    let mut pending: FuturesUnordered<_> = probe_order(addr.port())
+        .into_iter()
+        .enumerate()
+        .map(|(rank, p)| async move {
+            let found = match p {
+                "http" => match_http(&ask(addr, &http_request(host), t).await),
+                "tls" => try_tls(addr, host, t).await,
+                "redis" => match_redis(&ask(addr, b"*1\r\n$4\r\nPING\r\n", t).await),
+                "memcached" => match_memcached(&ask(addr, b"version\r\n", t).await),
+                "postgresql" => {
+                    let raw = ask(addr, &[0, 0, 0, 8, 4, 210, 22, 47], t).await;
+                    (raw.len() == 1 && (raw[0] == b'S' || raw[0] == b'N'))
+                        .then(|| ServiceInfo::new("postgresql"))
+                }
+                _ => None,
+            };
+            (rank, found)
+        })
+        .collect();
+    let mut best: Option<(usize, ServiceInfo)> = None;
+    let mut settle: Option<tokio::time::Instant> = None;
+    loop {
+        let next = match settle {
+            Some(at) => match tokio::time::timeout_at(at, pending.next()).await {
+                Ok(n) => n,
+                Err(_) => break,
+            },
+            None => pending.next().await,
+        };
+        let Some((rank, found)) = next else { break };
+        let Some(info) = found else { continue };
+        if info.tls {
+            return Some(info);
+        }
+        if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+            best = Some((rank, info));
+        }
+        settle.get_or_insert_with(|| tokio::time::Instant::now() + PROBE_SETTLE);
+    }
+    best.map(|(_, info)| info)
+}
+
+/// How long other probes may still answer after the first match.
+const PROBE_SETTLE: Duration = Duration::from_millis(300);
 
 #[cfg(test)]
 mod tests {
@@ -497,7 +548,11 @@ mod tests {
             match_banner(b"RFB 003.008\n").unwrap().version.as_deref(),
             Some("003.008")
         );
-        assert_eq!(match_banner(b"@RSYNCD: 31.0\n").unwrap().name, "rsync");
+        let r = match_banner(b"@RSYNCD: 32.0 sha512 sha256 md5\n").unwrap();
+        assert_eq!(
+            (r.name.as_str(), r.version.as_deref()),
+            ("rsync", Some("32.0"))
+        );
         assert_eq!(
             match_banner(b"\xff\xfd\x18\xff\xfd\x20").unwrap().name,
             "telnet"
