@@ -9,6 +9,7 @@ pub mod exposed;
 pub mod ports;
 pub mod portscan;
 pub mod service;
+pub mod weakpass;
 
 use async_trait::async_trait;
 use ipnet::IpNet;
@@ -45,6 +46,9 @@ pub struct NetOptions {
     /// Scan items: `port` (open ports and services), `exposedserver` (unauthenticated access).
     #[serde(default = "default_items")]
     pub items: Vec<String>,
+    /// Weak-password settings (extra users and passwords, budget, pause).
+    #[serde(default)]
+    pub weak_password: weakpass::WeakPassOptions,
     /// Connection attempts in flight per host (default from the open-file limit).
     #[serde(default)]
     pub max_in_flight: Option<usize>,
@@ -61,19 +65,16 @@ fn default_items() -> Vec<String> {
 }
 
 /// Scan items this engine runs; the others of the product's list are refused by name.
-pub const ITEMS: &[&str] = &["port", "exposedserver", "configrisk"];
+pub const ITEMS: &[&str] = &["port", "weakpass", "exposedserver", "configrisk"];
 
 /// Check the requested items.
 pub fn check_items(items: &[String]) -> Result<(), EngineError> {
     for item in items {
         if !ITEMS.contains(&item.as_str()) {
-            return Err(EngineError::InvalidInput(match item.as_str() {
-                "weakpass" => format!(
-                    "scan item `{item}` is not implemented yet; available: {}",
-                    ITEMS.join(", ")
-                ),
-                _ => format!("unknown scan item `{item}`; items are {}", ITEMS.join(", ")),
-            }));
+            return Err(EngineError::InvalidInput(format!(
+                "unknown scan item `{item}`; items are {}",
+                ITEMS.join(", ")
+            )));
         }
     }
     Ok(())
@@ -194,6 +195,29 @@ pub fn open_port_finding(host: &Host, r: &PortResult, svc: Option<&ServiceInfo>)
     }
 }
 
+/// Finding for a password that worked.
+pub fn weak_password_finding(host: &Host, port: u16, hit: weakpass::Hit) -> Finding {
+    let who = if hit.user.is_empty() {
+        "the password".to_string()
+    } else {
+        format!("user `{}`", hit.user)
+    };
+    Finding {
+        kind: "weak_password".into(),
+        severity: Some(Severity::High),
+        title: format!("{port}/tcp: weak {} password for {who}", hit.service),
+        description: Some("A password from a public dictionary logs in. Set a long random password and limit who can connect.".into()),
+        host: Some(host.name.clone()),
+        port: Some(port),
+        protocol: Some("tcp".into()),
+        service: Some(hit.service.clone()),
+        cwe: vec!["CWE-521".into()],
+        evidence: json!({"address": host.ip.to_string(), "service": hit.service, "user": hit.user, "password": hit.masked, "server_answer": hit.proof}),
+        identity: vec![hit.service, hit.user],
+        ..Default::default()
+    }
+}
+
 /// Finding for a configuration risk.
 pub fn config_risk_finding(
     host: &Host,
@@ -266,6 +290,7 @@ impl Engine for NetEngine {
         check_items(&opts.items)?;
         let exposures = opts.items.iter().any(|i| i == "exposedserver");
         let config_risks = opts.items.iter().any(|i| i == "configrisk");
+        let weak_passwords = opts.items.iter().any(|i| i == "weakpass");
         let hosts = expand(ctx, &target.targets).await?;
         let mut tuning = ScanTuning::default();
         if let Some(n) = opts.max_in_flight {
@@ -290,7 +315,7 @@ impl Engine for NetEngine {
                 .collect();
             let detect_timeout = Duration::from_secs(3);
             let services: Vec<Option<ServiceInfo>> =
-                if opts.service_detection || exposures || config_risks {
+                if opts.service_detection || exposures || config_risks || weak_passwords {
                     futures::future::join_all(open.iter().map(|r| {
                         let addr = SocketAddr::new(host.ip, r.port);
                         let name = host.name.clone();
@@ -305,6 +330,23 @@ impl Engine for NetEngine {
                 ctx.sink
                     .finding(open_port_finding(host, r, svc.as_ref()))
                     .await?;
+                if let (true, Some(s)) = (weak_passwords, svc.as_ref()) {
+                    let addr = SocketAddr::new(host.ip, r.port);
+                    let hits = weakpass::check(
+                        ctx,
+                        addr,
+                        &host.name,
+                        s,
+                        &opts.weak_password,
+                        detect_timeout,
+                    )
+                    .await?;
+                    for hit in hits {
+                        ctx.sink
+                            .finding(weak_password_finding(host, r.port, hit))
+                            .await?;
+                    }
+                }
                 if let (true, Some(s)) = (config_risks, svc.as_ref()) {
                     let addr = SocketAddr::new(host.ip, r.port);
                     for risk in configrisk::check(addr, &host.name, s, detect_timeout).await {

@@ -894,3 +894,138 @@ async fn config_risks_of_real_servers_and_safe_twins() {
         );
     }
 }
+
+/// Weak-password findings on one loopback port: (service, user, masked password).
+async fn weak_on(port: u16, weak: serde_json::Value) -> Vec<(String, String, String)> {
+    let sink = Arc::new(Collect::default());
+    NetEngine
+        .run(
+            &ctx(sink.clone()),
+            &json!({"targets": ["127.0.0.1"]}),
+            &json!({"ports": port.to_string(), "items": ["port", "weakpass"], "weak_password": weak}),
+        )
+        .await
+        .unwrap();
+    let found = sink.findings.lock().unwrap().clone();
+    found
+        .iter()
+        .filter(|f| f.kind == "weak_password")
+        .map(|f| {
+            let e = &f.evidence;
+            (
+                e["service"].as_str().unwrap().into(),
+                e["user"].as_str().unwrap().into(),
+                e["password"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn weak_passwords_and_their_safe_twins() {
+    let mut checked = Vec::new();
+    let fast = json!({"delay_ms": 0});
+    let redis = |p: u16, pass: &str| -> Vec<String> {
+        [
+            "--port",
+            &p.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--requirepass",
+            pass,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let (p1, p2, p3) = (free_port(), free_port(), free_port());
+    if let (Some(_a), Some(_b), Some(_c)) = (
+        start("redis", "redis-server", &redis(p1, "123456"), p1),
+        start(
+            "redis",
+            "redis-server",
+            &redis(p2, "kJ8#vQ2!mZ9w-not-in-any-list"),
+            p2,
+        ),
+        start("redis", "redis-server", &redis(p3, "Winter2026!"), p3),
+    ) {
+        assert_eq!(
+            weak_on(p1, fast.clone()).await,
+            vec![("redis".into(), String::new(), "1***6".into())]
+        );
+        assert!(
+            weak_on(p2, fast.clone()).await.is_empty(),
+            "a strong password is not found"
+        );
+        // A site-specific password is found only with the task's own dictionary.
+        assert!(weak_on(p3, fast.clone()).await.is_empty());
+        assert_eq!(
+            weak_on(p3, json!({"passwords": ["Winter2026!"], "delay_ms": 0}))
+                .await
+                .len(),
+            1
+        );
+        checked.push("redis");
+    }
+
+    // HTTP Basic on nginx: admin/admin against a strong password.
+    if let Some(openssl) = find_bin("openssl") {
+        for (user, pass, weak) in [
+            ("admin", "admin", true),
+            ("admin", "Vx7$pq2!Lm0z#strong", false),
+        ] {
+            let dir = tmpdir("basic");
+            let hash = Command::new(&openssl)
+                .args(["passwd", "-apr1", pass])
+                .output()
+                .unwrap();
+            std::fs::write(
+                dir.join("htpasswd"),
+                format!("{user}:{}", String::from_utf8_lossy(&hash.stdout)),
+            )
+            .unwrap();
+            let p = free_port();
+            // Static content: nginx's `return` would answer before the access check runs.
+            std::fs::write(dir.join("index.html"), "in").unwrap();
+            let server = format!("listen 127.0.0.1:{p}; location / {{ auth_basic \"private\"; auth_basic_user_file {d}/htpasswd; root {d}; }}", d = dir.display());
+            if let Some(_d) = start_nginx(&server, p) {
+                let found = weak_on(p, json!({"delay_ms": 0, "max_attempts": 120})).await;
+                if weak {
+                    assert_eq!(
+                        found,
+                        vec![("http-basic".into(), "admin".into(), "a***n".into())]
+                    );
+                    checked.push("nginx basic weak");
+                } else {
+                    assert!(found.is_empty(), "{found:?}");
+                    checked.push("nginx basic strong");
+                }
+            }
+        }
+    }
+    // The attempt budget holds: with a budget of 3, the 7th password of the list is never tried.
+    if let Some(_d) = start("redis", "redis-server", &redis(p1, "12345"), p1) {
+        assert!(weak_on(p1, json!({"delay_ms": 0, "max_attempts": 3}))
+            .await
+            .is_empty());
+        assert_eq!(
+            weak_on(p1, json!({"delay_ms": 0, "max_attempts": 10}))
+                .await
+                .len(),
+            1
+        );
+        checked.push("budget");
+    }
+    eprintln!("weak passwords checked against: {checked:?}");
+    if required() {
+        assert_eq!(
+            checked.len(),
+            4,
+            "every real server must be checked in CI: {checked:?}"
+        );
+    }
+}

@@ -54,7 +54,7 @@ pub struct HostArgs {
     /// Ports: top100, top1000, all, or a list like 22,80,8000-8100.
     #[arg(long, default_value = "top1000")]
     pub ports: String,
-    /// Scan items, comma-separated: port, exposedserver, configrisk (weakpass is not implemented yet).
+    /// Scan items, comma-separated: port, weakpass, exposedserver, configrisk.
     #[arg(long, default_value = "port", value_delimiter = ',')]
     pub items: Vec<String>,
     /// Scan every host without checking first that it is up.

@@ -234,8 +234,8 @@ fn scan_host_output_contract_and_exit_status() {
     // Bad input: non-zero with a clear message.
     let (ok, _, err) = run(&["scan", "host", "127.0.0.1", "--ports", "99999"]);
     assert!(!ok && err.contains("invalid port specification"), "{err}");
-    let (ok, _, err) = run(&["scan", "host", "127.0.0.1", "--items", "weakpass"]);
-    assert!(!ok && err.contains("not implemented yet"), "{err}");
+    let (ok, _, err) = run(&["scan", "host", "127.0.0.1", "--items", "poc"]);
+    assert!(!ok && err.contains("unknown scan item `poc`"), "{err}");
     let (ok, _, err) = run(&["scan", "host", "169.254.169.254", "--ports", "80"]);
     assert!(!ok && err.contains("out of scope"), "{err}");
     drop(l);

@@ -1,0 +1,363 @@
+//! Weak passwords: logs in with built-in dictionaries (common user names, common passwords,
+//! vendor defaults) plus the task's own lists, through each protocol's real authentication.
+//! Safe by default: one attempt at a time per service, a pause between attempts, an overall
+//! attempt budget, and a user is not tried again once a password worked. Findings carry the
+//! service, the user and a masked password.
+
+use crate::service::{ask_until, connect, http_get_request, read_all, ServiceInfo};
+use base64::Engine as _;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use vigil_engine::{EngineError, ScanCtx};
+
+/// Common user names tried on services that have users.
+pub const USERS: &[&str] = &[
+    "root",
+    "admin",
+    "administrator",
+    "test",
+    "guest",
+    "user",
+    "postgres",
+    "mysql",
+    "ftp",
+    "oracle",
+];
+/// Common passwords (and the empty one), most common first.
+pub const PASSWORDS: &[&str] = &[
+    "",
+    "123456",
+    "password",
+    "12345678",
+    "qwerty",
+    "123456789",
+    "12345",
+    "1234",
+    "111111",
+    "1234567",
+    "123123",
+    "admin",
+    "root",
+    "toor",
+    "test",
+    "guest",
+    "password1",
+    "P@ssw0rd",
+    "admin123",
+    "root123",
+    "changeme",
+    "letmein",
+    "welcome",
+    "abc123",
+    "qwerty123",
+    "1q2w3e4r",
+    "000000",
+    "iloveyou",
+    "redis",
+    "postgres",
+    "mysql",
+];
+/// Vendor default (user, password) pairs tried first.
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("admin", "admin"),
+    ("root", "root"),
+    ("postgres", "postgres"),
+    ("tomcat", "tomcat"),
+    ("admin", "password"),
+    ("guest", "guest"),
+    ("test", "test"),
+    ("user", "user"),
+    ("elastic", "changeme"),
+    ("kibana", "changeme"),
+];
+
+/// The task's settings (`TaskAdvanceCFG.WeakPwdRisk` maps onto these).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeakPassOptions {
+    /// Extra user names, tried before the built-in ones.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Extra passwords, tried before the built-in ones.
+    #[serde(default)]
+    pub passwords: Vec<String>,
+    /// Most login attempts per service.
+    #[serde(default = "default_budget")]
+    pub max_attempts: usize,
+    /// Pause between attempts on one service, in milliseconds.
+    #[serde(default = "default_delay")]
+    pub delay_ms: u64,
+}
+
+fn default_budget() -> usize {
+    400
+}
+fn default_delay() -> u64 {
+    20
+}
+
+impl Default for WeakPassOptions {
+    fn default() -> Self {
+        WeakPassOptions {
+            users: vec![],
+            passwords: vec![],
+            max_attempts: default_budget(),
+            delay_ms: default_delay(),
+        }
+    }
+}
+
+/// A password that worked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Protocol.
+    pub service: String,
+    /// User name (empty where the protocol has none).
+    pub user: String,
+    /// The password, masked.
+    pub masked: String,
+    /// What the server answered to the successful login.
+    pub proof: String,
+}
+
+/// `p***d`-style masking that never shows more than two characters.
+pub fn mask(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    match chars.len() {
+        0 => "(empty)".into(),
+        1..=3 => "***".into(),
+        _ => format!("{}***{}", chars[0], chars[chars.len() - 1]),
+    }
+}
+
+/// Candidate (user, password) pairs in trying order, without repeats.
+pub fn candidates(
+    opts: &WeakPassOptions,
+    users: &[&str],
+    with_users: bool,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut push = |u: &str, p: &str| {
+        let pair = (
+            if with_users {
+                u.to_string()
+            } else {
+                String::new()
+            },
+            p.to_string(),
+        );
+        if !out.contains(&pair) {
+            out.push(pair);
+        }
+    };
+    let user_list: Vec<String> = opts
+        .users
+        .iter()
+        .cloned()
+        .chain(users.iter().map(|s| s.to_string()))
+        .collect();
+    let pass_list: Vec<String> = opts
+        .passwords
+        .iter()
+        .cloned()
+        .chain(PASSWORDS.iter().map(|s| s.to_string()))
+        .collect();
+    if with_users {
+        for u in &opts.users {
+            for p in &opts.passwords {
+                push(u, p);
+            }
+        }
+        for (u, p) in DEFAULTS {
+            if user_list.iter().any(|x| x == u) {
+                push(u, p);
+            }
+        }
+        for p in &pass_list {
+            for u in &user_list {
+                push(u, p);
+            }
+        }
+    } else {
+        for p in &pass_list {
+            push("", p);
+        }
+    }
+    out
+}
+
+/// Result of one login attempt.
+enum Attempt {
+    Success(String),
+    Failure,
+    /// The service refused further attempts or is not what was expected: stop.
+    Stop,
+}
+
+async fn redis_login(addr: SocketAddr, user: &str, pass: &str, t: Duration) -> Attempt {
+    let cmd = if user.is_empty() {
+        format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{pass}\r\n", pass.len())
+    } else {
+        format!(
+            "*3\r\n$4\r\nAUTH\r\n${}\r\n{user}\r\n${}\r\n{pass}\r\n",
+            user.len(),
+            pass.len()
+        )
+    };
+    let ans = ask_until(addr, cmd.as_bytes(), t, |b| b.ends_with(b"\r\n")).await;
+    if ans.starts_with(b"+OK") {
+        Attempt::Success("+OK".into())
+    } else if ans.starts_with(b"-WRONGPASS") || ans.starts_with(b"-ERR invalid password") {
+        Attempt::Failure
+    } else {
+        Attempt::Stop
+    }
+}
+
+/// Status code of an HTTP response.
+fn status(raw: &[u8]) -> u16 {
+    std::str::from_utf8(raw.get(9..12).unwrap_or(b"000"))
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn http_basic_login(
+    addr: SocketAddr,
+    host: &str,
+    user: &str,
+    pass: &str,
+    t: Duration,
+) -> Attempt {
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    let mut req = http_get_request(host, "/");
+    req.truncate(req.len() - 2);
+    req.extend_from_slice(format!("Authorization: Basic {token}\r\n\r\n").as_bytes());
+    let Some(mut s) = connect(addr, t).await else {
+        return Attempt::Stop;
+    };
+    if s.write_all(&req).await.is_err() {
+        return Attempt::Stop;
+    }
+    let raw = read_all(&mut s, t).await;
+    match status(&raw) {
+        200..=399 => Attempt::Success(
+            String::from_utf8_lossy(&raw[..raw.len().min(60)])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        ),
+        401 | 403 => Attempt::Failure,
+        _ => Attempt::Stop,
+    }
+}
+
+/// Whether `GET /` asks for HTTP Basic credentials.
+async fn wants_basic(addr: SocketAddr, host: &str, t: Duration) -> bool {
+    let Some(mut s) = connect(addr, t).await else {
+        return false;
+    };
+    if s.write_all(&http_get_request(host, "/")).await.is_err() {
+        return false;
+    }
+    let raw = read_all(&mut s, t).await;
+    let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    status(&raw) == 401 && text.contains("www-authenticate: basic")
+}
+
+/// Try logins on one service; empty when it has no weak password or is not supported.
+pub async fn check(
+    ctx: &ScanCtx,
+    addr: SocketAddr,
+    host: &str,
+    svc: &ServiceInfo,
+    opts: &WeakPassOptions,
+    t: Duration,
+) -> Result<Vec<Hit>, EngineError> {
+    let (pairs, kind) = match svc.name.as_str() {
+        // Redis before 6 has only a password; 6+ also has ACL users ("default" is the legacy one).
+        "redis" => (candidates(opts, &["default"], false), "redis"),
+        "http" if !svc.tls && wants_basic(addr, host, t).await => {
+            (candidates(opts, USERS, true), "http-basic")
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let mut hits: Vec<Hit> = Vec::new();
+    for (attempts, (user, pass)) in pairs.iter().enumerate() {
+        ctx.check_cancelled()?;
+        if attempts >= opts.max_attempts {
+            break;
+        }
+        if hits.iter().any(|h| &h.user == user) {
+            continue;
+        }
+        ctx.rate.acquire().await;
+        let outcome = match kind {
+            "redis" => redis_login(addr, user, pass, t).await,
+            _ => http_basic_login(addr, host, user, pass, t).await,
+        };
+        match outcome {
+            Attempt::Success(proof) => {
+                hits.push(Hit {
+                    service: kind.to_string(),
+                    user: user.clone(),
+                    masked: mask(pass),
+                    proof,
+                });
+                // Password-only services have one account.
+                if user.is_empty() {
+                    break;
+                }
+            }
+            Attempt::Failure => {}
+            Attempt::Stop => break,
+        }
+        tokio::time::sleep(Duration::from_millis(opts.delay_ms)).await;
+    }
+    Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_never_reveals_short_passwords() {
+        assert_eq!(mask(""), "(empty)");
+        assert_eq!(mask("abc"), "***");
+        assert_eq!(mask("123456"), "1***6");
+        assert_eq!(mask("пароль1"), "п***1");
+    }
+
+    #[test]
+    fn candidate_order_and_custom_lists() {
+        let opts = WeakPassOptions {
+            users: vec!["ops".into()],
+            passwords: vec!["Winter2026!".into()],
+            ..Default::default()
+        };
+        let c = candidates(&opts, USERS, true);
+        assert_eq!(
+            c[0],
+            ("ops".to_string(), "Winter2026!".to_string()),
+            "custom pairs first"
+        );
+        assert!(
+            c.iter()
+                .position(|p| p == &("admin".to_string(), "admin".to_string()))
+                .unwrap()
+                < 20,
+            "vendor defaults early"
+        );
+        let mut seen = c.clone();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), c.len(), "no repeats");
+        let p = candidates(&WeakPassOptions::default(), &["default"], false);
+        assert!(p.iter().all(|(u, _)| u.is_empty()));
+        assert_eq!(p[1].1, "123456");
+    }
+}
