@@ -6,6 +6,7 @@
 
 pub mod configrisk;
 pub mod exposed;
+pub mod pgauth;
 pub mod ports;
 pub mod portscan;
 pub mod service;

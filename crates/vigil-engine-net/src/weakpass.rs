@@ -2,7 +2,8 @@
 //! vendor defaults) plus the task's own lists, through each protocol's real authentication.
 //! Safe by default: one attempt at a time per service, a pause between attempts, an overall
 //! attempt budget, and a user is not tried again once a password worked. Findings carry the
-//! service, the user and a masked password.
+//! service, the user and a masked password. Protocols so far: Redis (AUTH), HTTP Basic and
+//! PostgreSQL (cleartext and SCRAM-SHA-256).
 
 use crate::service::{ask_until, connect, http_get_request, read_all, ServiceInfo};
 use base64::Engine as _;
@@ -268,6 +269,25 @@ async fn wants_basic(addr: SocketAddr, host: &str, t: Duration) -> bool {
     status(&raw) == 401 && text.contains("www-authenticate: basic")
 }
 
+async fn attempt(
+    kind: &str,
+    addr: SocketAddr,
+    host: &str,
+    user: &str,
+    pass: &str,
+    t: Duration,
+) -> Attempt {
+    match kind {
+        "redis" => redis_login(addr, user, pass, t).await,
+        "postgresql" => match crate::pgauth::login(addr, user, pass, t).await {
+            crate::pgauth::PgLogin::Ok => Attempt::Success("AuthenticationOk".into()),
+            crate::pgauth::PgLogin::Rejected => Attempt::Failure,
+            crate::pgauth::PgLogin::Unusable(_) => Attempt::Stop,
+        },
+        _ => http_basic_login(addr, host, user, pass, t).await,
+    }
+}
+
 /// Try logins on one service; empty when it has no weak password or is not supported.
 pub async fn check(
     ctx: &ScanCtx,
@@ -283,9 +303,31 @@ pub async fn check(
         "http" if !svc.tls && wants_basic(addr, host, t).await => {
             (candidates(opts, USERS, true), "http-basic")
         }
+        "postgresql" => (candidates(opts, USERS, true), "postgresql"),
         _ => return Ok(Vec::new()),
     };
     let mut hits: Vec<Hit> = Vec::new();
+    // A service that takes a random password takes any: that is no authentication at all,
+    // reported once per user instead of as a dictionary hit.
+    let nonsense = format!("vigil-{:016x}", rand::random::<u64>());
+    let mut users: Vec<&str> = pairs.iter().map(|(u, _)| u.as_str()).collect();
+    users.dedup();
+    users.sort();
+    users.dedup();
+    for user in users {
+        ctx.check_cancelled()?;
+        if let Attempt::Success(proof) = attempt(kind, addr, host, user, &nonsense, t).await {
+            hits.push(Hit {
+                service: kind.to_string(),
+                user: user.to_string(),
+                masked: "(any password)".into(),
+                proof,
+            });
+        }
+    }
+    if !hits.is_empty() {
+        return Ok(hits);
+    }
     for (attempts, (user, pass)) in pairs.iter().enumerate() {
         ctx.check_cancelled()?;
         if attempts >= opts.max_attempts {
@@ -295,10 +337,7 @@ pub async fn check(
             continue;
         }
         ctx.rate.acquire().await;
-        let outcome = match kind {
-            "redis" => redis_login(addr, user, pass, t).await,
-            _ => http_basic_login(addr, host, user, pass, t).await,
-        };
+        let outcome = attempt(kind, addr, host, user, pass, t).await;
         match outcome {
             Attempt::Success(proof) => {
                 hits.push(Hit {

@@ -1029,3 +1029,100 @@ async fn weak_passwords_and_their_safe_twins() {
         );
     }
 }
+
+/// A PostgreSQL cluster with SCRAM authentication and the given superuser password.
+fn scram_cluster(password: &str) -> Option<(Daemon, u16)> {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .find(|p| p.join("initdb").exists());
+    let Some(bin) = bin else {
+        assert!(
+            !required(),
+            "PostgreSQL server binaries must be installed in CI"
+        );
+        return None;
+    };
+    let dir = tmpdir("pgscram");
+    std::fs::write(dir.join("pw"), password).unwrap();
+    let _ = Command::new("chown")
+        .args(["-R", "postgres:postgres"])
+        .arg(&dir)
+        .status();
+    let as_pg = |cmd: &std::path::Path| {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(cmd);
+        c
+    };
+    let ok = as_pg(&bin.join("initdb"))
+        .args(["-D"])
+        .arg(dir.join("data"))
+        .args(["-U", "postgres", "--auth=scram-sha-256"])
+        .arg(format!("--pwfile={}", dir.join("pw").display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "initdb failed");
+    let p = free_port();
+    let child = as_pg(&bin.join("postgres"))
+        .args(["-D"])
+        .arg(dir.join("data"))
+        .args(["-p", &p.to_string(), "-k"])
+        .arg(&dir)
+        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let d = Daemon(child);
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "postgres did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some((d, p))
+}
+
+#[tokio::test]
+async fn weak_postgresql_password_over_scram_and_safe_twin() {
+    let Some((_weak, p)) = scram_cluster("postgres") else {
+        return;
+    };
+    let found = weak_on(p, json!({"delay_ms": 0, "max_attempts": 60})).await;
+    assert_eq!(
+        found,
+        vec![("postgresql".into(), "postgres".into(), "p***s".into())]
+    );
+    let Some((_strong, p)) = scram_cluster("Tq9!vB4#pL2x-strong-enough") else {
+        return;
+    };
+    let found = weak_on(p, json!({"delay_ms": 0, "max_attempts": 60})).await;
+    assert!(found.is_empty(), "{found:?}");
+    // A server that trusts everyone (the suite's own PostgreSQL) takes any password.
+    if let Ok(url) = std::env::var("VIGIL_TEST_POSTGRES_URL") {
+        let port: u16 = url
+            .rsplit_once(':')
+            .unwrap()
+            .1
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let found = weak_on(
+            port,
+            json!({"users": ["vigil"], "delay_ms": 0, "max_attempts": 60}),
+        )
+        .await;
+        assert_eq!(
+            found,
+            vec![("postgresql".into(), "vigil".into(), "(any password)".into())]
+        );
+    }
+}
