@@ -215,6 +215,18 @@ pub async fn check(addr: SocketAddr, host: &str, svc: &ServiceInfo, t: Duration)
             }
         }
         "ftp" => out.extend(ftp_anonymous(addr, t).await),
+        "mqtt" => {
+            let ack = ask(addr, &crate::service::mqtt_connect(), t).await;
+            if crate::service::mqtt_connack(&ack) == Some(0) {
+                out.push(exposure(
+                    "mqtt",
+                    Severity::High,
+                    "MQTT broker accepts anonymous clients",
+                    "CONNECT without credentials",
+                    &ack,
+                ));
+            }
+        }
         "rsync" => out.extend(rsync_listing(addr, t).await),
         "unknown" => {
             let srvr = ask(addr, b"srvr", t).await;

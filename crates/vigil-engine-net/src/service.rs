@@ -197,6 +197,71 @@ pub fn match_redis(raw: &[u8]) -> Option<ServiceInfo> {
     })
 }
 
+/// An MQTT 3.1.1 CONNECT with a clean session and no credentials.
+pub fn mqtt_connect() -> Vec<u8> {
+    let cid = b"vigil";
+    let mut var = vec![
+        0x00,
+        0x04,
+        b'M',
+        b'Q',
+        b'T',
+        b'T',
+        0x04,
+        0x02,
+        0x00,
+        0x3c,
+        0x00,
+        cid.len() as u8,
+    ];
+    var.extend_from_slice(cid);
+    let mut pkt = vec![0x10, var.len() as u8];
+    pkt.extend_from_slice(&var);
+    pkt
+}
+
+/// Return code of an MQTT CONNACK (0 accepted, 4 bad credentials, 5 not authorised).
+pub fn mqtt_connack(raw: &[u8]) -> Option<u8> {
+    (raw.len() >= 4 && raw[0] == 0x20 && raw[1] == 0x02 && raw[3] <= 5).then(|| raw[3])
+}
+
+/// A DNS query over TCP for `version.bind` (CHAOS TXT), which most servers answer.
+pub fn dns_version_query() -> Vec<u8> {
+    let mut q = vec![0x56, 0x47, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    q.extend_from_slice(b"\x07version\x04bind\x00");
+    q.extend_from_slice(&[0, 16, 0, 3]);
+    let mut out = (q.len() as u16).to_be_bytes().to_vec();
+    out.extend_from_slice(&q);
+    out
+}
+
+/// Parse the TCP answer to [`dns_version_query`]: a DNS service, with its version when told.
+pub fn match_dns(raw: &[u8]) -> Option<ServiceInfo> {
+    let msg = raw.get(2..)?;
+    if msg.len() < 12 || msg[0..2] != [0x56, 0x47] || msg[2] & 0x80 == 0 {
+        return None;
+    }
+    let mut info = ServiceInfo::new("dns");
+    let ancount = u16::from_be_bytes([msg[6], msg[7]]);
+    if ancount > 0 {
+        // Skip the question (same name as asked: 14 bytes + type and class).
+        let mut at = 12 + 14 + 4;
+        // Answer name: a compression pointer or the full name.
+        at += if msg.get(at)? & 0xc0 == 0xc0 { 2 } else { 14 };
+        at += 10; // type, class, ttl, rdlength
+        let len = *msg.get(at)? as usize;
+        let text = std::str::from_utf8(msg.get(at + 1..at + 1 + len)?).ok()?;
+        let (product, version) = match text.split_once('-') {
+            Some((p, v)) if v.chars().next().is_some_and(|c| c.is_ascii_digit()) => {
+                (Some(p), Some(v))
+            }
+            _ => (None, Some(text)),
+        };
+        info = info.with(product, version);
+    }
+    Some(info)
+}
+
 /// Parse an answer to memcached `version`.
 pub fn match_memcached(raw: &[u8]) -> Option<ServiceInfo> {
     let t = String::from_utf8_lossy(raw);
@@ -409,10 +474,20 @@ fn probe_order(port: u16) -> Vec<&'static str> {
         11211 => &["memcached"],
         5432 | 5433 => &["postgresql"],
         443 | 8443 | 9443 | 4443 | 10250 | 6443 | 2376 => &["tls"],
+        1883 | 8883 => &["mqtt"],
+        53 | 5353 => &["dns"],
         _ => &[],
     };
     let mut order: Vec<&str> = hint.to_vec();
-    for p in ["http", "tls", "redis", "memcached", "postgresql"] {
+    for p in [
+        "http",
+        "tls",
+        "redis",
+        "memcached",
+        "postgresql",
+        "mqtt",
+        "dns",
+    ] {
         if !order.contains(&p) {
             order.push(p);
         }
@@ -475,6 +550,9 @@ async fn probe(addr: SocketAddr, host: &str, t: Duration) -> Option<ServiceInfo>
                 "tls" => try_tls(addr, host, t).await,
                 "redis" => match_redis(&ask(addr, b"*1\r\n$4\r\nPING\r\n", t).await),
                 "memcached" => match_memcached(&ask(addr, b"version\r\n", t).await),
+                "mqtt" => mqtt_connack(&ask(addr, &mqtt_connect(), t).await)
+                    .map(|_| ServiceInfo::new("mqtt")),
+                "dns" => match_dns(&ask(addr, &dns_version_query(), t).await),
                 "postgresql" => {
                     let raw = ask(addr, &[0, 0, 0, 8, 4, 210, 22, 47], t).await;
                     (raw.len() == 1 && (raw[0] == b'S' || raw[0] == b'N'))
@@ -601,6 +679,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn mqtt_and_dns_answers() {
+        let c = mqtt_connect();
+        assert_eq!((c[0], c[1] as usize), (0x10, c.len() - 2));
+        assert_eq!(mqtt_connack(b"\x20\x02\x00\x00"), Some(0));
+        assert_eq!(mqtt_connack(b"\x20\x02\x00\x05"), Some(5));
+        assert_eq!(mqtt_connack(b"HTTP/1.1 400"), None);
+        // A recorded dnsmasq answer to version.bind.
+        let mut a = vec![0x56, 0x47, 0x84, 0x00, 0, 1, 0, 1, 0, 0, 0, 0];
+        a.extend_from_slice(b"\x07version\x04bind\x00\x00\x10\x00\x03");
+        a.extend_from_slice(&[0xc0, 0x0c, 0, 16, 0, 3, 0, 0, 0, 0, 0, 13, 12]);
+        a.extend_from_slice(b"dnsmasq-2.90");
+        let mut framed = (a.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&a);
+        let d = match_dns(&framed).unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.product.as_deref(), d.version.as_deref()),
+            ("dns", Some("dnsmasq"), Some("2.90"))
+        );
+        // Another query id, or a query instead of an answer, is not a DNS answer to ours.
+        framed[2] = 0;
+        assert!(match_dns(&framed).is_none());
+    }
+
     proptest::proptest! {
         #[test]
         fn matchers_never_panic(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
@@ -608,6 +710,8 @@ mod tests {
             let _ = match_http(&raw);
             let _ = match_redis(&raw);
             let _ = match_memcached(&raw);
+            let _ = match_dns(&raw);
+            let _ = mqtt_connack(&raw);
             let _ = printable(&raw);
         }
     }

@@ -1126,3 +1126,71 @@ async fn weak_postgresql_password_over_scram_and_safe_twin() {
         );
     }
 }
+
+#[tokio::test]
+async fn mqtt_and_dns_servers() {
+    let mut checked = Vec::new();
+    for anonymous in [true, false] {
+        let p = free_port();
+        let dir = tmpdir("mosquitto");
+        let conf = dir.join("m.conf");
+        let mut text = format!("listener {p} 127.0.0.1\nallow_anonymous {anonymous}\n");
+        if !anonymous {
+            std::fs::write(dir.join("pw"), "").unwrap();
+            text.push_str(&format!("password_file {}/pw\n", dir.display()));
+        }
+        std::fs::write(&conf, text).unwrap();
+        if let Some(_d) = start(
+            "mosquitto",
+            "mosquitto",
+            &["-c".into(), conf.display().to_string()],
+            p,
+        ) {
+            assert_eq!(detect(p).await.name, "mqtt");
+            let found = exposures_on(p).await;
+            if anonymous {
+                assert_eq!(names(&found), vec!["mqtt"]);
+            } else {
+                assert!(
+                    found.is_empty(),
+                    "a broker that needs credentials is not exposed: {found:?}"
+                );
+            }
+            checked.push(if anonymous {
+                "mosquitto anonymous"
+            } else {
+                "mosquitto closed"
+            });
+        }
+    }
+    let p = free_port();
+    let args: Vec<String> = [
+        "--keep-in-foreground",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-poll",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        "--user=root",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        format!("--port={p}"),
+        format!("--pid-file={}", tmpdir("dnsmasq").join("pid").display()),
+    ])
+    .collect();
+    if let Some(_d) = start("dnsmasq", "dnsmasq", &args, p) {
+        let s = detect(p).await;
+        assert_eq!(
+            (s.name.as_str(), s.product.as_deref()),
+            ("dns", Some("dnsmasq")),
+            "{s:?}"
+        );
+        checked.push("dnsmasq");
+    }
+    eprintln!("mqtt/dns checked against: {checked:?}");
+    if required() {
+        assert_eq!(checked.len(), 3, "{checked:?}");
+    }
+}
