@@ -3,7 +3,7 @@
 //! Safe by default: one attempt at a time per service, a pause between attempts, an overall
 //! attempt budget, and a user is not tried again once a password worked. Findings carry the
 //! service, the user and a masked password. Protocols so far: Redis (AUTH), HTTP Basic and
-//! PostgreSQL (cleartext and SCRAM-SHA-256).
+//! PostgreSQL (cleartext and SCRAM-SHA-256), FTP.
 
 use crate::service::{ask_until, connect, http_get_request, read_all, ServiceInfo};
 use base64::Engine as _;
@@ -166,8 +166,9 @@ pub fn candidates(
         .chain(PASSWORDS.iter().map(|s| s.to_string()))
         .collect();
     if with_users {
+        // Users the task names are the likeliest real accounts: every password for them first.
         for u in &opts.users {
-            for p in &opts.passwords {
+            for p in &pass_list {
                 push(u, p);
             }
         }
@@ -284,7 +285,47 @@ async fn attempt(
             crate::pgauth::PgLogin::Rejected => Attempt::Failure,
             crate::pgauth::PgLogin::Unusable(_) => Attempt::Stop,
         },
+        "ftp" => ftp_login(addr, user, pass, t).await,
         _ => http_basic_login(addr, host, user, pass, t).await,
+    }
+}
+
+async fn ftp_login(addr: SocketAddr, user: &str, pass: &str, t: Duration) -> Attempt {
+    use crate::service::read_some;
+    let Some(mut s) = connect(addr, t).await else {
+        return Attempt::Stop;
+    };
+    if !read_some(&mut s, t).await.starts_with(b"220") {
+        return Attempt::Stop;
+    }
+    if s.write_all(format!("USER {user}\r\n").as_bytes())
+        .await
+        .is_err()
+    {
+        return Attempt::Stop;
+    }
+    let reply = read_some(&mut s, t).await;
+    if reply.starts_with(b"230") {
+        return Attempt::Success(String::from_utf8_lossy(&reply).trim().to_string());
+    }
+    if !reply.starts_with(b"331") {
+        return Attempt::Failure;
+    }
+    if s.write_all(format!("PASS {pass}\r\n").as_bytes())
+        .await
+        .is_err()
+    {
+        return Attempt::Stop;
+    }
+    // Servers pause after a failed login (vsftpd: 1 s); wait for the answer.
+    let reply = read_some(&mut s, t + Duration::from_secs(2)).await;
+    let _ = s.write_all(b"QUIT\r\n").await;
+    if reply.starts_with(b"230") {
+        Attempt::Success(String::from_utf8_lossy(&reply).trim().to_string())
+    } else if reply.starts_with(b"530") {
+        Attempt::Failure
+    } else {
+        Attempt::Stop
     }
 }
 
@@ -304,15 +345,24 @@ pub async fn check(
             (candidates(opts, USERS, true), "http-basic")
         }
         "postgresql" => (candidates(opts, USERS, true), "postgresql"),
+        "ftp" => (candidates(opts, USERS, true), "ftp"),
         _ => return Ok(Vec::new()),
     };
     let mut hits: Vec<Hit> = Vec::new();
     // A service that takes a random password takes any: that is no authentication at all,
     // reported once per user instead of as a dictionary hit.
     let nonsense = format!("vigil-{:016x}", rand::random::<u64>());
-    let mut users: Vec<&str> = pairs.iter().map(|(u, _)| u.as_str()).collect();
-    users.dedup();
-    users.sort();
+    // Probed with: the task's users and the service's usual administrator.
+    let usual = match kind {
+        "postgresql" => "postgres",
+        "redis" => "",
+        _ => "admin",
+    };
+    let mut users: Vec<&str> = opts.users.iter().map(String::as_str).collect();
+    if kind == "redis" {
+        users.clear();
+    }
+    users.push(usual);
     users.dedup();
     for user in users {
         ctx.check_cancelled()?;
@@ -384,13 +434,21 @@ mod tests {
             ("ops".to_string(), "Winter2026!".to_string()),
             "custom pairs first"
         );
-        assert!(
+        let pos = |u: &str, p: &str| {
             c.iter()
-                .position(|p| p == &("admin".to_string(), "admin".to_string()))
+                .position(|x| x == &(u.to_string(), p.to_string()))
                 .unwrap()
-                < 20,
-            "vendor defaults early"
+        };
+        // The named user meets every password before any built-in user is tried...
+        let ops_last = c.iter().rposition(|(u, _)| u == "ops").unwrap();
+        assert_eq!(
+            ops_last,
+            PASSWORDS.len(),
+            "custom password plus the built-in list"
         );
+        // ...then vendor defaults come before the built-in user x password sweep.
+        assert_eq!(pos("admin", "admin"), ops_last + 1, "vendor defaults next");
+        assert!(pos("admin", "admin") < pos("root", ""));
         let mut seen = c.clone();
         seen.sort();
         seen.dedup();

@@ -1194,3 +1194,78 @@ async fn mqtt_and_dns_servers() {
         assert_eq!(checked.len(), 3, "{checked:?}");
     }
 }
+
+/// A local system user with a password (created once; the CI machine is throw-away).
+fn system_user(name: &str, password: &str) -> bool {
+    let exists = Command::new("id")
+        .arg(name)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !exists
+        && !Command::new("useradd")
+            .args(["-M", "-s", "/bin/bash", name])
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        return false;
+    }
+    // FTP servers change into the home directory at login: give it one.
+    let home = std::env::temp_dir().join(format!("vigil-home-{name}"));
+    std::fs::create_dir_all(&home).unwrap();
+    let _ = Command::new("chown").arg(name).arg(&home).status();
+    if !Command::new("usermod")
+        .arg("-d")
+        .arg(&home)
+        .arg(name)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        return false;
+    }
+    let mut c = Command::new("chpasswd")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{name}:{password}\n").as_bytes())
+        .unwrap();
+    c.wait().is_ok_and(|s| s.success())
+}
+
+#[tokio::test]
+async fn weak_ftp_password_and_safe_twin() {
+    if !system_user("vigilftpw", "123456") || !system_user("vigilftps", "Gq7!xR2#vN9z-strong") {
+        assert!(!required(), "test users must be creatable in CI (root)");
+        return;
+    }
+    let p = free_port();
+    let dir = tmpdir("vsftpd-local");
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+    let conf = dir.join("v.conf");
+    std::fs::write(&conf, format!(
+        "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port={p}\nbackground=NO\nanonymous_enable=NO\nlocal_enable=YES\n\
+         local_root={d}\ncheck_shell=NO\nsecure_chroot_dir={d}/empty\nseccomp_sandbox=NO\nxferlog_enable=NO\n", d = dir.display())).unwrap();
+    let Some(_d) = start("vsftpd", "vsftpd", &[conf.display().to_string()], p) else {
+        return;
+    };
+    let found = weak_on(
+        p,
+        json!({"users": ["vigilftpw"], "delay_ms": 0, "max_attempts": 4}),
+    )
+    .await;
+    assert_eq!(
+        found,
+        vec![("ftp".into(), "vigilftpw".into(), "1***6".into())]
+    );
+    let found = weak_on(
+        p,
+        json!({"users": ["vigilftps"], "delay_ms": 0, "max_attempts": 4}),
+    )
+    .await;
+    assert!(found.is_empty(), "{found:?}");
+}
