@@ -28,7 +28,10 @@ pub struct Action {
 
 /// Every action of every product.
 pub fn all() -> Vec<&'static Action> {
-    crate::products::cws::ACTIONS.iter().collect()
+    crate::products::cws::ACTIONS
+        .iter()
+        .chain(crate::products::csip::ACTIONS.iter())
+        .collect()
 }
 
 /// Actions of a product's cloud API that Vigil does not serve yet; calling one answers
@@ -36,6 +39,7 @@ pub fn all() -> Vec<&'static Action> {
 pub fn not_yet_served(product: &str) -> &'static [&'static str] {
     match product {
         "cws" => crate::products::cws::NOT_YET_SERVED,
+        "csip" => crate::products::csip::NOT_YET_SERVED,
         _ => &[],
     }
 }

@@ -38,6 +38,13 @@ pub struct ApiConfig {
     pub scan_quota: i64,
     /// Sites each account may register.
     pub max_sites: i64,
+    /// Assets (addresses and domains) each account may register.
+    pub max_assets: i64,
+    /// Base URL of links Vigil hands out (reports), e.g. `https://vigil.example.com`;
+    /// when unset, links use the request's `Host` over plain HTTP.
+    pub public_url: Option<String>,
+    /// How long report links stay valid.
+    pub link_ttl: Duration,
 }
 
 impl Default for ApiConfig {
@@ -50,6 +57,9 @@ impl Default for ApiConfig {
             fetch_timeout: Duration::from_secs(10),
             scan_quota: 1000,
             max_sites: 1000,
+            max_assets: 10_000,
+            public_url: None,
+            link_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -96,6 +106,8 @@ pub struct RequestCtx {
     pub action: String,
     /// `X-TC-Region` / `Region`, if given.
     pub region: Option<String>,
+    /// `Host` header of the request (for links back to this server).
+    pub host: String,
 }
 
 /// The HTTP application.
@@ -103,6 +115,10 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(gateway::metrics))
+        .route(
+            "/reports/{app_id}/{run_id}",
+            get(products::csip::report_page),
+        )
         .route("/", any(gateway::handle))
         .route("/{product}", any(gateway::handle))
         .route("/{product}/", any(gateway::handle))

@@ -97,6 +97,17 @@ fn default_tz() -> String {
 const MAX_CANDIDATES: usize = 10_000;
 
 impl Schedule {
+    /// A schedule of one trigger in UTC, with no window and no date bounds.
+    pub fn new(trigger: Trigger) -> Self {
+        Schedule {
+            trigger,
+            time_zone: default_tz(),
+            window: None,
+            not_before: None,
+            not_after: None,
+        }
+    }
+
     /// Check every part; call before storing a schedule.
     pub fn validate(&self) -> Result<(), ScheduleError> {
         self.tz()?;

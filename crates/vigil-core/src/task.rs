@@ -69,6 +69,10 @@ pub struct TaskSpec {
     pub options: serde_json::Value,
     /// How many times a lost or failed run is retried before the task fails.
     pub max_attempts: i64,
+    /// The saved scan definition (a product's named, possibly periodic scan) this run
+    /// belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<i64>,
 }
 
 #[cfg(test)]

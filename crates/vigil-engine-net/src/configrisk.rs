@@ -2,8 +2,9 @@
 //! (expired, not yet valid, self-signed, wrong host name, weak key, SHA-1 signature) and
 //! protocol versions and cipher suites (TLS 1.0/1.1, weak suites, offered with hand-built
 //! ClientHellos since no modern library will speak them), SSH (protocol 1, weak key exchange,
-//! ciphers and MACs from the server's KEXINIT), and HTTP (TRACE, directory listings, default
-//! install pages).
+//! ciphers and MACs from the server's KEXINIT, password authentication offered, read from the
+//! answer to an authentication request with method `none`), and HTTP (TRACE, directory
+//! listings, default install pages).
 
 use crate::service::{connect, http_get, read_some, tls_connector, ServiceInfo};
 use serde_json::{json, Value};
@@ -454,6 +455,30 @@ async fn ssh_risks(addr: SocketAddr, t: Duration) -> Vec<Risk> {
     out
 }
 
+/// User named in the `none` request that asks an SSH server for its methods.
+const SSH_PROBE_USER: &str = "root";
+
+/// The risk of an SSH server that offers `methods` (from a `none` request) for a user.
+pub fn ssh_method_risks(methods: &[String]) -> Vec<Risk> {
+    if !methods.iter().any(|m| m == "password") {
+        return Vec::new();
+    }
+    vec![risk(
+        "ssh_password_auth",
+        Severity::Low,
+        "CWE-309",
+        "SSH server accepts password authentication (open to password guessing)",
+        json!({"request": format!("SSH_MSG_USERAUTH_REQUEST user `{SSH_PROBE_USER}` method `none`"), "methods_offered": methods}),
+    )]
+}
+
+async fn ssh_auth_risks(addr: SocketAddr, t: Duration) -> Vec<Risk> {
+    match crate::sshauth::offered_methods(addr, SSH_PROBE_USER, t).await {
+        Some(methods) => ssh_method_risks(&methods),
+        None => Vec::new(),
+    }
+}
+
 // ---------------------------------------------------------------- HTTP
 
 const DEFAULT_PAGES: &[(&str, &str)] = &[
@@ -535,7 +560,14 @@ pub async fn check(addr: SocketAddr, host: &str, svc: &ServiceInfo, t: Duration)
         out.extend(tls_risks(addr, host, t).await);
     }
     match svc.name.as_str() {
-        "ssh" => out.extend(ssh_risks(addr, t).await),
+        "ssh" => {
+            let algorithms = ssh_risks(addr, t).await;
+            let protocol_1 = algorithms.iter().any(|r| r.id == "ssh_protocol_1");
+            out.extend(algorithms);
+            if !protocol_1 {
+                out.extend(ssh_auth_risks(addr, t).await);
+            }
+        }
         "http" | "https" => out.extend(http_risks(addr, host, svc.tls, t).await),
         _ => {}
     }
@@ -643,6 +675,19 @@ mod tests {
         ];
         assert!(weak_ssh_algorithms(&modern).is_empty());
         assert!(kexinit_lists(&[20, 1, 2]).is_none());
+    }
+
+    #[test]
+    fn ssh_methods() {
+        let ids = |m: &[&str]| {
+            ssh_method_risks(&m.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&["publickey", "password"]), vec!["ssh_password_auth"]);
+        assert!(ids(&["publickey"]).is_empty());
+        assert!(ids(&["publickey", "keyboard-interactive"]).is_empty());
     }
 
     #[test]

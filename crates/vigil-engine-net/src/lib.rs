@@ -2,14 +2,19 @@
 //! the scope guard), finds live hosts with TCP probes on common ports, scans TCP ports with an
 //! adaptive connect scanner, and identifies services and versions with its own probes. Every
 //! open port is one `open_port` finding whose evidence carries the service; the services also
-//! go to the sink as components.
+//! go to the sink as components. Optional scan items add unauthenticated services
+//! ([`exposed`]), weak passwords ([`weakpass`]: Redis, HTTP Basic, PostgreSQL ([`pgauth`]),
+//! FTP, SSH ([`sshauth`]) and MySQL/MariaDB ([`mysqlauth`])) and configuration risks
+//! ([`configrisk`]: TLS, SSH algorithms and password authentication, HTTP).
 
 pub mod configrisk;
 pub mod exposed;
+pub mod mysqlauth;
 pub mod pgauth;
 pub mod ports;
 pub mod portscan;
 pub mod service;
+pub mod sshauth;
 pub mod weakpass;
 
 use async_trait::async_trait;
@@ -53,9 +58,84 @@ pub struct NetOptions {
     /// Connection attempts in flight per host (default from the open-file limit).
     #[serde(default)]
     pub max_in_flight: Option<usize>,
-    /// Options the worker reads (rate, scope key, schedule); ignored here.
-    #[serde(flatten)]
-    pub _other: serde_json::Map<String, Value>,
+    /// Weak-password services not to try (`ssh`, `ftp`, `mysql`, `postgresql`, `redis`,
+    /// `mongodb`, `http`, `smtp`, `telnet`, `vnc`).
+    #[serde(default)]
+    pub skip_services: Vec<String>,
+    /// Configuration checks not to report (ids from [`CONFIG_CHECKS`]).
+    #[serde(default)]
+    pub skip_checks: Vec<String>,
+    /// Options the worker reads; listed so that any other key is refused as a typo.
+    #[serde(default, rename = "rate_per_second")]
+    pub _rate_per_second: Option<Value>,
+    /// Read by the worker.
+    #[serde(default, rename = "scope_key")]
+    pub _scope_key: Option<Value>,
+    /// Read by the worker.
+    #[serde(default, rename = "schedule")]
+    pub _schedule: Option<Value>,
+    /// Read by the worker.
+    #[serde(default, rename = "finding_kinds")]
+    pub _finding_kinds: Option<Value>,
+    /// Read by the worker.
+    #[serde(default, rename = "finish_webhook")]
+    pub _finish_webhook: Option<Value>,
+    /// Read by the worker.
+    #[serde(default, rename = "timeout_secs")]
+    pub _timeout_secs: Option<Value>,
+}
+
+/// Weak-password services that `skip_services` may name.
+pub const WEAKPASS_SERVICES: &[&str] = &[
+    "ssh",
+    "ftp",
+    "mysql",
+    "postgresql",
+    "redis",
+    "mongodb",
+    "http",
+    "smtp",
+    "telnet",
+    "vnc",
+];
+
+/// Configuration check ids (the `check` of `config_risk` findings).
+pub const CONFIG_CHECKS: &[&str] = &[
+    "tls_cert_expired",
+    "tls_cert_not_yet_valid",
+    "tls_cert_self_signed",
+    "tls_cert_name_mismatch",
+    "tls_weak_key",
+    "tls_sha1_signature",
+    "tls_legacy_protocol",
+    "tls_weak_cipher",
+    "ssh_password_auth",
+    "ssh_weak_algorithms",
+    "ssh_protocol_1",
+    "http_trace_enabled",
+    "http_directory_listing",
+    "http_default_page",
+];
+
+/// Check the skip lists name real services and checks.
+fn check_skips(opts: &NetOptions) -> Result<(), EngineError> {
+    for s in &opts.skip_services {
+        if !WEAKPASS_SERVICES.contains(&s.as_str()) {
+            return Err(EngineError::InvalidInput(format!(
+                "unknown weak-password service `{s}`; services are {}",
+                WEAKPASS_SERVICES.join(", ")
+            )));
+        }
+    }
+    for c in &opts.skip_checks {
+        if !CONFIG_CHECKS.contains(&c.as_str()) {
+            return Err(EngineError::InvalidInput(format!(
+                "unknown configuration check `{c}`; checks are {}",
+                CONFIG_CHECKS.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn default_ports() -> String {
@@ -289,6 +369,7 @@ impl Engine for NetEngine {
         let ports =
             ports::parse(&opts.ports).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
         check_items(&opts.items)?;
+        check_skips(&opts)?;
         let exposures = opts.items.iter().any(|i| i == "exposedserver");
         let config_risks = opts.items.iter().any(|i| i == "configrisk");
         let weak_passwords = opts.items.iter().any(|i| i == "weakpass");
@@ -331,7 +412,15 @@ impl Engine for NetEngine {
                 ctx.sink
                     .finding(open_port_finding(host, r, svc.as_ref()))
                     .await?;
-                if let (true, Some(s)) = (weak_passwords, svc.as_ref()) {
+                let skipped = |s: &&ServiceInfo| {
+                    let family = if s.name == "https" {
+                        "http"
+                    } else {
+                        s.name.as_str()
+                    };
+                    !opts.skip_services.iter().any(|k| k == family)
+                };
+                if let (true, Some(s)) = (weak_passwords, svc.as_ref().filter(skipped)) {
                     let addr = SocketAddr::new(host.ip, r.port);
                     let hits = weakpass::check(
                         ctx,
@@ -350,7 +439,11 @@ impl Engine for NetEngine {
                 }
                 if let (true, Some(s)) = (config_risks, svc.as_ref()) {
                     let addr = SocketAddr::new(host.ip, r.port);
-                    for risk in configrisk::check(addr, &host.name, s, detect_timeout).await {
+                    let risks = configrisk::check(addr, &host.name, s, detect_timeout).await;
+                    for risk in risks
+                        .into_iter()
+                        .filter(|r| !opts.skip_checks.iter().any(|c| c == r.id))
+                    {
                         ctx.sink
                             .finding(config_risk_finding(host, r.port, s, risk))
                             .await?;

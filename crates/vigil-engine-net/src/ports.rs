@@ -60,6 +60,17 @@ pub fn parse(spec: &str) -> Result<Vec<u16>, PortSpecError> {
         if part.is_empty() {
             return Err(err());
         }
+        let named = match part.to_ascii_lowercase().as_str() {
+            "top100" | "quick" => Some(top(100)),
+            "top1000" | "standard" => Some(top(1000)),
+            _ => None,
+        };
+        if let Some(list) = named {
+            for p in list {
+                push_unique(&mut out, &mut seen, p);
+            }
+            continue;
+        }
         let (lo, hi) = match part.split_once('-') {
             Some((a, b)) => (
                 a.trim().parse::<u16>().map_err(|_| err())?,
@@ -83,6 +94,14 @@ pub fn parse(spec: &str) -> Result<Vec<u16>, PortSpecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_set_with_extra_ports() {
+        let l = parse("top100,60000,22").unwrap();
+        assert_eq!(l.len(), 101);
+        assert_eq!(l[100], 60000);
+        assert!(parse("top100,0").is_err());
+    }
 
     #[test]
     fn named_sets() {

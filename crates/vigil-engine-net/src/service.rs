@@ -135,10 +135,13 @@ fn mysql_handshake(raw: &[u8]) -> Option<ServiceInfo> {
         return None;
     }
     if raw[4] == 0xff {
-        // An error packet ("Host is not allowed to connect") is still MySQL speaking.
+        // An error packet ("Host '10.0.0.5' is not allowed to connect to this MariaDB
+        // server") is still MySQL speaking; the text names the product.
+        let text = printable(&raw[7.min(raw.len())..]);
+        let product = ["MariaDB", "MySQL"].into_iter().find(|p| text.contains(p));
         return Some(ServiceInfo {
-            banner: Some(printable(&raw[7.min(raw.len())..])),
-            ..ServiceInfo::new("mysql")
+            banner: Some(text),
+            ..ServiceInfo::new("mysql").with(product, None)
         });
     }
     if raw[4] != 10 {
@@ -650,6 +653,17 @@ mod tests {
             (s.name.as_str(), s.product.as_deref(), s.version.as_deref()),
             ("mysql", Some("MariaDB"), Some("10.11.6"))
         );
+        // A server that refuses the client's host says so in an error packet before any
+        // handshake (recorded from MariaDB 10.11).
+        let mut err = vec![0u8, 0, 0, 0, 0xff, 0x6a, 0x04];
+        err.extend_from_slice(b"Host '10.0.0.5' is not allowed to connect to this MariaDB server");
+        err[0] = (err.len() - 4) as u8;
+        let s = match_banner(&err).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.product.as_deref(), s.version.as_deref()),
+            ("mysql", Some("MariaDB"), None)
+        );
+        assert!(s.banner.unwrap().contains("Host '10.0.0.5' is not allowed"));
         // Truncated or foreign binary data is not MySQL.
         assert!(mysql_handshake(&[1, 0, 0, 0, 10]).is_none());
         assert!(mysql_handshake(&[20, 0, 0, 0, 9, b'5', 0]).is_none());

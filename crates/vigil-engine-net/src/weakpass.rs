@@ -2,10 +2,14 @@
 //! vendor defaults) plus the task's own lists, through each protocol's real authentication.
 //! Safe by default: one attempt at a time per service, a pause between attempts, an overall
 //! attempt budget, and a user is not tried again once a password worked. Findings carry the
-//! service, the user and a masked password. Protocols so far: Redis (AUTH), HTTP Basic and
-//! PostgreSQL (cleartext and SCRAM-SHA-256), FTP.
+//! service, the user and a masked password. Protocols so far: Redis (AUTH), HTTP Basic,
+//! PostgreSQL (cleartext and SCRAM-SHA-256), FTP, SSH (password authentication, several tries
+//! per connection below the server's `MaxAuthTries`, only where the server offers passwords)
+//! and MySQL/MariaDB (`mysql_native_password`, `caching_sha2_password` fast authentication).
 
+use crate::mysqlauth::MyLogin;
 use crate::service::{ask_until, connect, http_get_request, read_all, ServiceInfo};
+use crate::sshauth::{offered_methods, SshAuth, SshConn};
 use base64::Engine as _;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -194,8 +198,88 @@ pub fn candidates(
 enum Attempt {
     Success(String),
     Failure,
+    /// Neither proven nor refused (a MySQL account the client cannot check): not a hit.
+    Inconclusive,
     /// The service refused further attempts or is not what was expected: stop.
     Stop,
+}
+
+/// Connections kept between attempts (SSH takes several tries per connection).
+struct Sessions {
+    ssh: Option<SshConn>,
+    /// Password tries per SSH connection, lowered when the server cuts connections sooner.
+    ssh_tries: usize,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            ssh: None,
+            ssh_tries: SSH_TRIES_PER_CONNECTION,
+        }
+    }
+}
+
+impl Sessions {
+    async fn close(&mut self) {
+        if let Some(c) = self.ssh.take() {
+            c.close().await;
+        }
+    }
+}
+
+/// Password tries per SSH connection (all for one user: OpenSSH ends a connection whose user
+/// changes): below OpenSSH's default `MaxAuthTries` (6) and the common hardened value (3), so
+/// the server never has to cut the connection.
+pub const SSH_TRIES_PER_CONNECTION: usize = 3;
+
+async fn ssh_login(
+    sessions: &mut Sessions,
+    addr: SocketAddr,
+    user: &str,
+    pass: &str,
+    t: Duration,
+) -> Attempt {
+    // A connection the server ended (a lower MaxAuthTries, LoginGraceTime) teaches nothing:
+    // the same pair is tried once more on a fresh one.
+    for _ in 0..2 {
+        let reuse = sessions.ssh.as_ref().is_some_and(|c| {
+            c.requests < sessions.ssh_tries
+                && !c.is_closed()
+                && c.user.as_deref().is_none_or(|u| u == user)
+        });
+        if !reuse {
+            sessions.close().await;
+            match SshConn::open(addr, t).await {
+                Ok(c) => sessions.ssh = Some(c),
+                Err(e) => {
+                    tracing::debug!(%addr, error = %e, "ssh connection failed");
+                    return Attempt::Stop;
+                }
+            }
+        }
+        let Some(conn) = sessions.ssh.as_mut() else {
+            return Attempt::Stop;
+        };
+        match conn.password(user, pass, t).await {
+            SshAuth::Accepted => {
+                // The session is logged in; the next user needs a new one.
+                sessions.close().await;
+                return Attempt::Success(format!(
+                    "SSH_MSG_USERAUTH_SUCCESS: password authentication accepted for user `{user}`"
+                ));
+            }
+            SshAuth::Rejected(_) => return Attempt::Failure,
+            SshAuth::Closed => {
+                // Cut after `requests - 1` answered tries: stay below that from now on.
+                if conn.requests > 1 {
+                    sessions.ssh_tries = sessions.ssh_tries.min(conn.requests - 1);
+                }
+                sessions.close().await;
+            }
+        }
+    }
+    Attempt::Stop
 }
 
 async fn redis_login(addr: SocketAddr, user: &str, pass: &str, t: Duration) -> Attempt {
@@ -271,6 +355,7 @@ async fn wants_basic(addr: SocketAddr, host: &str, t: Duration) -> bool {
 }
 
 async fn attempt(
+    sessions: &mut Sessions,
     kind: &str,
     addr: SocketAddr,
     host: &str,
@@ -286,6 +371,19 @@ async fn attempt(
             crate::pgauth::PgLogin::Unusable(_) => Attempt::Stop,
         },
         "ftp" => ftp_login(addr, user, pass, t).await,
+        "ssh" => ssh_login(sessions, addr, user, pass, t).await,
+        "mysql" => match crate::mysqlauth::login(addr, user, pass, t).await {
+            MyLogin::Ok(proof) => Attempt::Success(proof),
+            MyLogin::Rejected => Attempt::Failure,
+            MyLogin::Unverifiable(why) => {
+                tracing::debug!(%addr, user, why, "mysql login not verifiable");
+                Attempt::Inconclusive
+            }
+            MyLogin::Unusable(why) => {
+                tracing::debug!(%addr, user, why, "mysql login unusable");
+                Attempt::Stop
+            }
+        },
         _ => http_basic_login(addr, host, user, pass, t).await,
     }
 }
@@ -346,15 +444,67 @@ pub async fn check(
         }
         "postgresql" => (candidates(opts, USERS, true), "postgresql"),
         "ftp" => (candidates(opts, USERS, true), "ftp"),
+        "ssh" => (candidates(opts, USERS, true), "ssh"),
+        "mysql" => (candidates(opts, USERS, true), "mysql"),
         _ => return Ok(Vec::new()),
     };
     let mut hits: Vec<Hit> = Vec::new();
+    if kind == "ssh" {
+        // Only where the server takes passwords (asked with method `none`, no secret sent).
+        let probe_user = opts.users.first().map(String::as_str).unwrap_or("root");
+        match offered_methods(addr, probe_user, t).await {
+            Some(m) if m.iter().any(|x| x == "none") => {
+                return Ok(vec![Hit {
+                    service: kind.to_string(),
+                    user: probe_user.to_string(),
+                    masked: "(no authentication)".into(),
+                    proof: format!(
+                        "SSH_MSG_USERAUTH_SUCCESS for method `none`: user `{probe_user}` needs no password"
+                    ),
+                }]);
+            }
+            Some(m) if m.iter().any(|x| x == "password") => {}
+            _ => return Ok(hits),
+        }
+    }
+    let mut sessions = Sessions::default();
+    let found = try_pairs(
+        ctx,
+        addr,
+        host,
+        kind,
+        &pairs,
+        opts,
+        t,
+        &mut sessions,
+        &mut hits,
+    )
+    .await;
+    sessions.close().await;
+    found?;
+    Ok(hits)
+}
+
+/// The any-password probe, then the dictionary; hits go to `hits`.
+#[allow(clippy::too_many_arguments)]
+async fn try_pairs(
+    ctx: &ScanCtx,
+    addr: SocketAddr,
+    host: &str,
+    kind: &str,
+    pairs: &[(String, String)],
+    opts: &WeakPassOptions,
+    t: Duration,
+    sessions: &mut Sessions,
+    hits: &mut Vec<Hit>,
+) -> Result<(), EngineError> {
     // A service that takes a random password takes any: that is no authentication at all,
     // reported once per user instead of as a dictionary hit.
     let nonsense = format!("vigil-{:016x}", rand::random::<u64>());
     // Probed with: the task's users and the service's usual administrator.
     let usual = match kind {
         "postgresql" => "postgres",
+        "ssh" | "mysql" => "root",
         "redis" => "",
         _ => "admin",
     };
@@ -366,7 +516,9 @@ pub async fn check(
     users.dedup();
     for user in users {
         ctx.check_cancelled()?;
-        if let Attempt::Success(proof) = attempt(kind, addr, host, user, &nonsense, t).await {
+        if let Attempt::Success(proof) =
+            attempt(sessions, kind, addr, host, user, &nonsense, t).await
+        {
             hits.push(Hit {
                 service: kind.to_string(),
                 user: user.to_string(),
@@ -376,7 +528,7 @@ pub async fn check(
         }
     }
     if !hits.is_empty() {
-        return Ok(hits);
+        return Ok(());
     }
     for (attempts, (user, pass)) in pairs.iter().enumerate() {
         ctx.check_cancelled()?;
@@ -387,7 +539,7 @@ pub async fn check(
             continue;
         }
         ctx.rate.acquire().await;
-        let outcome = attempt(kind, addr, host, user, pass, t).await;
+        let outcome = attempt(sessions, kind, addr, host, user, pass, t).await;
         match outcome {
             Attempt::Success(proof) => {
                 hits.push(Hit {
@@ -401,12 +553,12 @@ pub async fn check(
                     break;
                 }
             }
-            Attempt::Failure => {}
+            Attempt::Failure | Attempt::Inconclusive => {}
             Attempt::Stop => break,
         }
         tokio::time::sleep(Duration::from_millis(opts.delay_ms)).await;
     }
-    Ok(hits)
+    Ok(())
 }
 
 #[cfg(test)]

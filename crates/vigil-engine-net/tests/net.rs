@@ -874,12 +874,13 @@ async fn config_risks_of_real_servers_and_safe_twins() {
                 }
             }
             if let Some(_d) = start("sshd", "sshd", &args, p) {
+                // sshd's compiled-in defaults take passwords (safe twin of that risk: below).
                 let ids = risks_on(p).await;
                 if weak {
-                    assert_eq!(ids, vec!["ssh_weak_algorithms"]);
+                    assert_eq!(ids, vec!["ssh_password_auth", "ssh_weak_algorithms"]);
                     checked.push("sshd weak");
                 } else {
-                    assert!(ids.is_empty(), "Debian's sshd defaults: {ids:?}");
+                    assert_eq!(ids, vec!["ssh_password_auth"], "Debian's sshd defaults");
                     checked.push("sshd default");
                 }
             }
@@ -895,8 +896,8 @@ async fn config_risks_of_real_servers_and_safe_twins() {
     }
 }
 
-/// Weak-password findings on one loopback port: (service, user, masked password).
-async fn weak_on(port: u16, weak: serde_json::Value) -> Vec<(String, String, String)> {
+/// Weak-password findings on one loopback port.
+async fn weak_findings(port: u16, weak: serde_json::Value) -> Vec<Finding> {
     let sink = Arc::new(Collect::default());
     NetEngine
         .run(
@@ -908,8 +909,16 @@ async fn weak_on(port: u16, weak: serde_json::Value) -> Vec<(String, String, Str
         .unwrap();
     let found = sink.findings.lock().unwrap().clone();
     found
-        .iter()
+        .into_iter()
         .filter(|f| f.kind == "weak_password")
+        .collect()
+}
+
+/// Weak-password findings on one loopback port: (service, user, masked password).
+async fn weak_on(port: u16, weak: serde_json::Value) -> Vec<(String, String, String)> {
+    weak_findings(port, weak)
+        .await
+        .iter()
         .map(|f| {
             let e = &f.evidence;
             (
@@ -1265,6 +1274,232 @@ async fn weak_ftp_password_and_safe_twin() {
     let found = weak_on(
         p,
         json!({"users": ["vigilftps"], "delay_ms": 0, "max_attempts": 4}),
+    )
+    .await;
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// An sshd on a random loopback port with a fresh host key and `config` lines added.
+fn start_sshd(name: &str, config: &str) -> Option<(Daemon, u16)> {
+    let Some(keygen) = find_bin("ssh-keygen") else {
+        assert!(!required(), "ssh-keygen must be installed in CI");
+        return None;
+    };
+    let dir = tmpdir(name);
+    let key = dir.join("host_ed25519");
+    assert!(Command::new(keygen)
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap()
+        .success());
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let p = free_port();
+    let conf = dir.join("sshd_config");
+    std::fs::write(
+        &conf,
+        format!(
+            "ListenAddress 127.0.0.1\nPort {p}\nHostKey {}\nPidFile none\nUsePAM no\n\
+             PermitRootLogin no\nKbdInteractiveAuthentication no\n{config}\n",
+            key.display()
+        ),
+    )
+    .unwrap();
+    let args: Vec<String> = vec![
+        "-D".into(),
+        "-f".into(),
+        conf.display().to_string(),
+        "-E".into(),
+        dir.join("sshd.log").display().to_string(),
+    ];
+    start("sshd", "sshd", &args, p).map(|d| (d, p))
+}
+
+#[tokio::test]
+async fn weak_ssh_password_and_password_authentication_risk() {
+    if !system_user("vigilsshw", "123456") || !system_user("vigilsshs", "Hb4!tK9#wQ2v-strong") {
+        assert!(!required(), "test users must be creatable in CI (root)");
+        return;
+    }
+    // Only the test users may log in, whatever passwords other accounts of the machine have.
+    let Some((_weak, p)) = start_sshd(
+        "sshd-weak",
+        "PasswordAuthentication yes\nAllowUsers vigilsshw",
+    ) else {
+        return;
+    };
+    // 1 + 31 passwords for the named user, then the built-in users: several connections.
+    let found = weak_findings(
+        p,
+        json!({"users": ["vigilsshw"], "delay_ms": 0, "max_attempts": 12}),
+    )
+    .await;
+    let got: Vec<_> = found
+        .iter()
+        .map(|f| {
+            let e = &f.evidence;
+            (
+                e["service"].as_str().unwrap(),
+                e["user"].as_str().unwrap(),
+                e["password"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, vec![("ssh", "vigilsshw", "1***6")]);
+    let answer = found[0].evidence["server_answer"].as_str().unwrap();
+    assert!(
+        answer.contains("password authentication accepted for user `vigilsshw`"),
+        "{answer}"
+    );
+    assert_eq!(risks_on(p).await, vec!["ssh_password_auth"]);
+
+    // A password late in the list, on a server that cuts connections after two failures
+    // (MaxAuthTries 2, below the three tries Vigil makes per connection): the cut
+    // connection's try is repeated on a new one and later connections stay below the limit.
+    let Some((_late, p)) = start_sshd(
+        "sshd-late",
+        "PasswordAuthentication yes\nMaxAuthTries 2\nAllowUsers vigilsshw",
+    ) else {
+        return;
+    };
+    let found = weak_on(
+        p,
+        json!({"users": ["vigilsshw"], "passwords": ["a1", "b2", "c3", "d4", "e5", "f6", "123456"], "delay_ms": 0, "max_attempts": 10}),
+    )
+    .await;
+    assert_eq!(
+        found,
+        vec![("ssh".into(), "vigilsshw".into(), "1***6".into())]
+    );
+
+    // Safe twins: a strong password is not found...
+    let Some((_strong, p)) = start_sshd(
+        "sshd-strong",
+        "PasswordAuthentication yes\nAllowUsers vigilsshs",
+    ) else {
+        return;
+    };
+    let found = weak_on(
+        p,
+        json!({"users": ["vigilsshs"], "delay_ms": 0, "max_attempts": 40}),
+    )
+    .await;
+    assert!(found.is_empty(), "{found:?}");
+    // ...and a server without password authentication neither has the risk nor is tried.
+    let Some((_keys_only, p)) = start_sshd(
+        "sshd-keys",
+        "PasswordAuthentication no\nAllowUsers vigilsshw",
+    ) else {
+        return;
+    };
+    assert_eq!(risks_on(p).await, Vec::<String>::new());
+    let found = weak_on(
+        p,
+        json!({"users": ["vigilsshw"], "delay_ms": 0, "max_attempts": 12}),
+    )
+    .await;
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// A MariaDB server on a random loopback port with a private data directory, started with the
+/// SQL in `setup` run as root over its socket.
+fn start_mariadb(setup: &str) -> Option<(Daemon, u16)> {
+    let (Some(install), Some(_)) = (find_bin("mariadb-install-db"), find_bin("mariadbd")) else {
+        assert!(
+            !required(),
+            "mariadb-server must be installed in CI (scripts/test installs it)"
+        );
+        eprintln!("note: mariadb-server not installed; MariaDB case skipped");
+        return None;
+    };
+    let dir = tmpdir("mariadb");
+    let data = dir.join("data");
+    let ok = Command::new(install)
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", data.display()))
+        .args([
+            "--user=root",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mariadb-install-db failed");
+    let p = free_port();
+    let sock = dir.join("sock");
+    let args: Vec<String> = vec![
+        "--no-defaults".into(),
+        format!("--datadir={}", data.display()),
+        format!("--socket={}", sock.display()),
+        format!("--pid-file={}", dir.join("pid").display()),
+        format!("--log-error={}", dir.join("error.log").display()),
+        format!("--port={p}"),
+        "--bind-address=127.0.0.1".into(),
+        // Accounts match the client's address, not a resolved name.
+        "--skip-name-resolve".into(),
+        "--user=root".into(),
+        "--innodb-buffer-pool-size=16M".into(),
+    ];
+    let d = start("mariadb", "mariadbd", &args, p)?;
+    let client = find_bin("mariadb").expect("the mariadb client comes with mariadb-server");
+    let out = Command::new(client)
+        .arg("--no-defaults")
+        .arg(format!("--socket={}", sock.display()))
+        .args(["-uroot", "-e", setup])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((d, p))
+}
+
+#[tokio::test]
+async fn mariadb_service_weak_password_and_safe_twin() {
+    let Some((_d, p)) = start_mariadb(
+        "ALTER USER root@'127.0.0.1' IDENTIFIED BY '123456'; \
+         CREATE USER vigilstrong@'127.0.0.1' IDENTIFIED BY 'Np6!sD3#yF8k-strong';",
+    ) else {
+        return;
+    };
+    let s = detect(p).await;
+    assert_eq!(
+        (s.name.as_str(), s.product.as_deref()),
+        ("mysql", Some("MariaDB")),
+        "{s:?}"
+    );
+    let v = s.version.clone().unwrap_or_default();
+    assert!(
+        v.starts_with("10.") || v.starts_with("11."),
+        "version {v:?} from {s:?}"
+    );
+    let found = weak_findings(p, json!({"delay_ms": 0, "max_attempts": 40})).await;
+    let got: Vec<_> = found
+        .iter()
+        .map(|f| {
+            let e = &f.evidence;
+            (
+                e["service"].as_str().unwrap(),
+                e["user"].as_str().unwrap(),
+                e["password"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, vec![("mysql", "root", "1***6")]);
+    let answer = found[0].evidence["server_answer"].as_str().unwrap();
+    assert!(
+        answer.starts_with("OK packet after mysql_native_password authentication"),
+        "{answer}"
+    );
+    // Safe twin: every password of the dictionary for the strong account; none works.
+    let found = weak_on(
+        p,
+        json!({"users": ["vigilstrong"], "delay_ms": 0, "max_attempts": 32}),
     )
     .await;
     assert!(found.is_empty(), "{found:?}");

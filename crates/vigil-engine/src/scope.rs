@@ -166,6 +166,31 @@ impl ScopeGuard {
         })
     }
 
+    /// Whether an operator allow rule names `host` (an address or a domain) and no deny rule
+    /// does, without resolving anything.
+    pub fn names_trusted(&self, host: &str) -> bool {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        match bare.parse::<IpAddr>() {
+            Ok(ip) => self.check_ip(ip, None) == Decision::Allowed { trusted: true },
+            Err(_) => {
+                let hit = |rules: &[ScopeRule]| {
+                    rules
+                        .iter()
+                        .any(|r| matches!(r, ScopeRule::Domain(d) if domain_matches(d, bare)))
+                };
+                hit(&self.policy.allow) && !hit(&self.policy.deny)
+            }
+        }
+    }
+
+    /// Whether one operator allow rule contains the whole range `net`.
+    pub fn trusts_net(&self, net: &IpNet) -> bool {
+        self.policy
+            .allow
+            .iter()
+            .any(|r| matches!(r, ScopeRule::Net(n) if n.contains(net)))
+    }
+
     /// Decide on an address reached under an optional host name.
     pub fn check_ip(&self, ip: IpAddr, host: Option<&str>) -> Decision {
         let ip = canonical(ip);

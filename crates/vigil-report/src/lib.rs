@@ -1,10 +1,13 @@
 //! Rendering of scan results for people and tools: the one JSON document every `vigil scan`
 //! command prints (`{"target", "started", "finished", "components", "findings"}`), a terminal
-//! table, and SARIF 2.1.0 for code-scanning dashboards. Suppressed findings (ignored, false
+//! table, SARIF 2.1.0 for code-scanning dashboards, and a self-contained HTML page. Suppressed findings (ignored, false
 //! positive) are left out of counts and the exit status everywhere, and marked as suppressed
 //! in SARIF.
 
+mod html;
+
 use chrono::{DateTime, Utc};
+pub use html::escape;
 use serde_json::{json, Value};
 pub use vigil_core::Component;
 use vigil_core::{Finding, FindingStatus, Severity};
@@ -42,6 +45,8 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0.
     Sarif,
+    /// A self-contained HTML page.
+    Html,
 }
 
 impl ScanReport {
@@ -97,6 +102,7 @@ impl ScanReport {
             Format::Json => serde_json::to_string_pretty(&self.to_json()).unwrap_or_default(),
             Format::Sarif => serde_json::to_string_pretty(&self.to_sarif()).unwrap_or_default(),
             Format::Table => self.to_table(),
+            Format::Html => self.to_html(&format!("Vigil scan of {}", self.target)),
         }
     }
 
@@ -245,7 +251,7 @@ fn sarif_level(s: Severity) -> &'static str {
 }
 
 /// Where a finding is, in one string: URL, path, or host:port/protocol.
-fn location(f: &Finding) -> String {
+pub(crate) fn location(f: &Finding) -> String {
     if let Some(u) = &f.url {
         return u.clone();
     }

@@ -79,26 +79,49 @@ impl Store {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
-        Ok(row.try_get("id")?)
+        let id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO finding_sightings (task_id, finding_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(task_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
     }
 
     /// After a successful run of `task_id` over `scope_key`: open findings of that scope that
-    /// the run did not see become fixed. Returns how many.
+    /// the run did not see become fixed, limited to the finding kinds the run looked for
+    /// (`kinds`; empty means every kind). Returns how many.
     pub async fn mark_unseen_fixed(
         &self,
         account_id: i64,
         scope_key: &str,
         task_id: i64,
+        kinds: &[String],
     ) -> Result<u64> {
-        let res = sqlx::query(
-            "UPDATE findings SET status = 'fixed' WHERE account_id = $1 AND scope_key = $2 AND task_id <> $3 AND status = 'open'",
-        )
-        .bind(account_id)
-        .bind(scope_key)
-        .bind(task_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(res.rows_affected())
+        let sql = "UPDATE findings SET status = 'fixed' WHERE account_id = $1 AND scope_key = $2 AND task_id <> $3 AND status = 'open'";
+        if kinds.is_empty() {
+            let res = sqlx::query(sql)
+                .bind(account_id)
+                .bind(scope_key)
+                .bind(task_id)
+                .execute(&self.pool)
+                .await?;
+            return Ok(res.rows_affected());
+        }
+        let mut n = 0;
+        for kind in kinds {
+            let res = sqlx::query(&format!("{sql} AND kind = $4"))
+                .bind(account_id)
+                .bind(scope_key)
+                .bind(task_id)
+                .bind(kind)
+                .execute(&self.pool)
+                .await?;
+            n += res.rows_affected();
+        }
+        Ok(n)
     }
 
     /// Change the triage status of findings of an account; returns how many changed.
@@ -136,6 +159,80 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(finding_from).collect()
+    }
+
+    /// Findings of an account seen by a task (each run keeps its own list, even after later
+    /// runs saw the same findings again).
+    pub async fn findings_seen_by(
+        &self,
+        account_id: i64,
+        task_id: i64,
+    ) -> Result<Vec<StoredFinding>> {
+        let rows = sqlx::query(
+            "SELECT f.* FROM findings f JOIN finding_sightings s ON s.finding_id = f.id \
+             WHERE f.account_id = $1 AND s.task_id = $2 ORDER BY f.id",
+        )
+        .bind(account_id)
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(finding_from).collect()
+    }
+
+    /// How many findings each of these tasks saw.
+    pub async fn sighting_counts(&self, task_ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+        let mut out = Vec::with_capacity(task_ids.len());
+        for id in task_ids {
+            let row = sqlx::query("SELECT COUNT(*) AS n FROM finding_sightings WHERE task_id = $1")
+                .bind(*id)
+                .fetch_one(&self.pool)
+                .await?;
+            out.push((*id, row.try_get::<i64, _>("n")?));
+        }
+        Ok(out)
+    }
+
+    /// Findings of an account of some kinds, oldest first.
+    pub async fn findings_of_kinds(
+        &self,
+        account_id: i64,
+        kinds: &[&str],
+    ) -> Result<Vec<StoredFinding>> {
+        let mut out = Vec::new();
+        for kind in kinds {
+            let rows = sqlx::query(
+                "SELECT * FROM findings WHERE account_id = $1 AND kind = $2 ORDER BY id",
+            )
+            .bind(account_id)
+            .bind(*kind)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &rows {
+                out.push(finding_from(r)?);
+            }
+        }
+        out.sort_by_key(|f| f.id);
+        Ok(out)
+    }
+
+    /// Findings of an account by row id (ids of other accounts are left out).
+    pub async fn findings_by_ids(
+        &self,
+        account_id: i64,
+        ids: &[i64],
+    ) -> Result<Vec<StoredFinding>> {
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(r) = sqlx::query("SELECT * FROM findings WHERE account_id = $1 AND id = $2")
+                .bind(account_id)
+                .bind(*id)
+                .fetch_optional(&self.pool)
+                .await?
+            {
+                out.push(finding_from(&r)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Findings of an account in a scope.

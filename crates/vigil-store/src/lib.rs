@@ -5,9 +5,11 @@
 //! account can never reach another's rows.
 
 mod accounts;
+mod assets;
 mod audit;
 mod error;
 mod findings;
+mod jobs;
 mod migrate;
 mod nonces;
 mod queue;
@@ -16,8 +18,10 @@ mod secrets;
 mod sites;
 
 pub use accounts::{Account, ApiKeyInfo, Credential, NewKey};
+pub use assets::Asset;
 pub use error::StoreError;
 pub use findings::StoredFinding;
+pub use jobs::{Job, JobPlan};
 pub use queue::{Lease, NewTask, TaskRecord, TaskStats};
 pub use schedules::ScheduleRecord;
 pub use secrets::SecretBox;
@@ -103,6 +107,11 @@ impl Store {
         };
         migrate::run(&store).await?;
         Ok(store)
+    }
+
+    /// The master-key holder (encryption and link tags).
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
     }
 
     /// Which backend this store uses.

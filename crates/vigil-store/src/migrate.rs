@@ -16,6 +16,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_components.sql"),
         include_str!("../migrations/postgres/0002_components.sql"),
     ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_jobs.sql"),
+        include_str!("../migrations/postgres/0003_jobs.sql"),
+    ),
 ];
 
 /// Apply every migration not yet recorded.

@@ -50,6 +50,8 @@ pub struct TaskRecord {
     pub cancel_requested: bool,
     /// Schedule that created it.
     pub schedule_id: Option<i64>,
+    /// Saved scan definition this run belongs to.
+    pub job_id: Option<i64>,
     /// Last error, if any.
     pub error: Option<String>,
     /// Earliest start.
@@ -73,7 +75,7 @@ pub struct Lease {
     pub attempt: i64,
 }
 
-fn task_from(row: &AnyRow) -> Result<TaskRecord> {
+pub(crate) fn task_from(row: &AnyRow) -> Result<TaskRecord> {
     let state: String = row.try_get("state")?;
     let parse = |col: &str| -> Result<Value> {
         let s: String = row.try_get(col)?;
@@ -93,6 +95,7 @@ fn task_from(row: &AnyRow) -> Result<TaskRecord> {
         max_attempts: row.try_get("max_attempts")?,
         cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
         schedule_id: opt_i64(row, "schedule_id")?,
+        job_id: opt_i64(row, "job_id")?,
         error: opt_str(row, "error")?,
         run_after: row.try_get("run_after")?,
         created_at: row.try_get("created_at")?,
@@ -101,7 +104,12 @@ fn task_from(row: &AnyRow) -> Result<TaskRecord> {
     })
 }
 
-const TASK_COLUMNS: &str = "id, account_id, product, kind, target, options, state, progress, attempts, max_attempts, cancel_requested, schedule_id, error, run_after, created_at, started_at, finished_at";
+/// The task columns every task query selects.
+pub(crate) fn task_columns() -> &'static str {
+    TASK_COLUMNS
+}
+
+const TASK_COLUMNS: &str = "id, account_id, product, kind, target, options, state, progress, attempts, max_attempts, cancel_requested, schedule_id, job_id, error, run_after, created_at, started_at, finished_at";
 
 impl Store {
     /// Enqueue a task; returns its id.
@@ -365,8 +373,8 @@ impl Store {
 pub(crate) async fn enqueue_on(conn: &mut sqlx::AnyConnection, t: &NewTask) -> Result<i64> {
     let now = now_millis();
     let row = sqlx::query(
-        "INSERT INTO tasks (account_id, product, kind, target, options, state, max_attempts, run_after, schedule_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $9) RETURNING id",
+        "INSERT INTO tasks (account_id, product, kind, target, options, state, max_attempts, run_after, schedule_id, job_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $10, $9, $9) RETURNING id",
     )
     .bind(t.account_id)
     .bind(&t.spec.product)
@@ -377,6 +385,7 @@ pub(crate) async fn enqueue_on(conn: &mut sqlx::AnyConnection, t: &NewTask) -> R
     .bind(t.run_after)
     .bind(t.schedule_id)
     .bind(now)
+    .bind(t.spec.job_id)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.try_get("id")?)

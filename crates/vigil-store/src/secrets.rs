@@ -15,6 +15,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Arc<XChaCha20Poly1305>,
+    /// Key of authentication tags (for signed links), derived from the master key.
+    mac_key: Arc<[u8; 32]>,
 }
 
 const PREFIX: &str = "x1:";
@@ -27,8 +29,13 @@ impl SecretBox {
         let key: [u8; 32] = bytes.try_into().map_err(|_| {
             StoreError::Config("master key must be 32 bytes (64 hex characters)".into())
         })?;
+        use sha2::Digest;
+        let mut d = sha2::Sha256::new();
+        d.update(b"vigil-mac-key-v1");
+        d.update(key);
         Ok(SecretBox {
             cipher: Arc::new(XChaCha20Poly1305::new(&key.into())),
+            mac_key: Arc::new(d.finalize().into()),
         })
     }
 
@@ -63,6 +70,36 @@ impl SecretBox {
                 path.display()
             ))),
         }
+    }
+
+    /// An authentication tag (HMAC-SHA256, hex) over `data` for `purpose`, under a key
+    /// derived from the master key: used for links that must not be forged.
+    pub fn tag(&self, purpose: &str, data: &str) -> String {
+        use hmac::Mac;
+        let Ok(mut mac) = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.mac_key[..])
+        else {
+            return String::new();
+        };
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `tag` is the tag of `data` for `purpose` (constant-time comparison).
+    pub fn verify_tag(&self, purpose: &str, data: &str, tag: &str) -> bool {
+        use hmac::Mac;
+        let Ok(raw) = hex::decode(tag) else {
+            return false;
+        };
+        let Ok(mut mac) = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.mac_key[..])
+        else {
+            return false;
+        };
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data.as_bytes());
+        mac.verify_slice(&raw).is_ok()
     }
 
     /// Encrypt `plain` for `purpose`; the output is printable text.

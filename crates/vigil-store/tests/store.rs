@@ -28,6 +28,7 @@ fn spec(kind: &str) -> TaskSpec {
         target: json!({"host": "127.0.0.1"}),
         options: json!({}),
         max_attempts: 3,
+        job_id: None,
     }
 }
 
@@ -417,12 +418,30 @@ async fn findings_dedup_fix_and_keep_suppression() {
             id1
         );
         assert_eq!(
-            store.mark_unseen_fixed(a.id, "scope", 2).await.unwrap(),
+            store
+                .mark_unseen_fixed(a.id, "scope", 2, &[])
+                .await
+                .unwrap(),
             0,
             "false positive stays"
         );
-        // Run 3 sees nothing: 22 becomes fixed. Run 4 sees it again: reopened.
-        assert_eq!(store.mark_unseen_fixed(a.id, "scope", 3).await.unwrap(), 1);
+        // Run 3 looks only for another kind: nothing of this kind can be called fixed.
+        assert_eq!(
+            store
+                .mark_unseen_fixed(a.id, "scope", 3, &["other_kind".to_string()])
+                .await
+                .unwrap(),
+            0
+        );
+        // Run 3 looked for this kind and saw nothing: 22 becomes fixed. Run 4 sees it again:
+        // reopened.
+        assert_eq!(
+            store
+                .mark_unseen_fixed(a.id, "scope", 3, &[f(22).kind])
+                .await
+                .unwrap(),
+            1
+        );
         store
             .record_finding(a.id, 4, "scope", &f(22))
             .await
@@ -511,5 +530,125 @@ async fn nonces_are_single_use() {
         assert!(store.use_nonce("AKID2", "42", 1_500, 2_500).await.unwrap());
         // After expiry the pair is forgotten.
         assert!(store.use_nonce("AKID1", "42", 3_000, 4_000).await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn jobs_schedules_runs_and_sightings() {
+    for store in stores().await {
+        let a = store.create_account("a").await.unwrap();
+        let b = store.create_account("b").await.unwrap();
+        let daily = Schedule::new(Trigger::Cron {
+            expr: "0 3 * * *".into(),
+        });
+        let plan = vigil_store::JobPlan {
+            name: "nightly".into(),
+            definition: json!({"Targets": ["127.0.0.1"]}),
+            spec: TaskSpec {
+                product: "csip".into(),
+                ..spec("net")
+            },
+            schedule: Some((daily.clone(), Some(1_000))),
+            run_now: true,
+        };
+        let (job, run) = store.create_job(a.id, "csip", &plan).await.unwrap();
+        let run = run.expect("run_now enqueues a run");
+        let rec = store.task(a.id, run).await.unwrap();
+        assert_eq!(rec.job_id, Some(job));
+        let saved = store.job(a.id, "csip", job).await.unwrap();
+        assert_eq!(
+            saved.spec.job_id,
+            Some(job),
+            "runs fired later carry the job"
+        );
+        let first_schedule = saved.schedule_id.expect("schedule stored");
+        assert_eq!(
+            store
+                .schedule(a.id, first_schedule)
+                .await
+                .unwrap()
+                .task_spec
+                .job_id,
+            Some(job)
+        );
+        // Other accounts and products do not see it.
+        assert!(matches!(
+            store.job(b.id, "csip", job).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.job(a.id, "cws", job).await,
+            Err(StoreError::NotFound)
+        ));
+        // Changing it replaces the schedule: the old one stops firing.
+        let plan2 = vigil_store::JobPlan {
+            name: "weekly".into(),
+            run_now: false,
+            ..plan.clone()
+        };
+        assert_eq!(
+            store.update_job(a.id, "csip", job, &plan2).await.unwrap(),
+            None
+        );
+        let changed = store.job(a.id, "csip", job).await.unwrap();
+        assert_eq!(changed.name, "weekly");
+        assert_ne!(changed.schedule_id, Some(first_schedule));
+        assert!(!store.schedule(a.id, first_schedule).await.unwrap().enabled);
+        // A run's sightings stay its own when a later run sees the same finding.
+        let f = Finding {
+            kind: "open_port".into(),
+            title: "22/tcp open".into(),
+            host: Some("127.0.0.1".into()),
+            port: Some(22),
+            ..Default::default()
+        };
+        let again = store.run_job(a.id, "csip", job).await.unwrap();
+        let id = store.record_finding(a.id, run, "s", &f).await.unwrap();
+        assert_eq!(
+            store.record_finding(a.id, again, "s", &f).await.unwrap(),
+            id
+        );
+        assert_eq!(store.findings_seen_by(a.id, run).await.unwrap().len(), 1);
+        assert_eq!(store.findings_seen_by(a.id, again).await.unwrap().len(), 1);
+        assert!(store.findings_seen_by(b.id, run).await.unwrap().is_empty());
+        assert_eq!(
+            store.sighting_counts(&[run, again, 9999]).await.unwrap(),
+            vec![(run, 1), (again, 1), (9999, 0)]
+        );
+        assert_eq!(store.job_runs(a.id, job).await.unwrap().len(), 2);
+        // Deleting stops its unfinished runs and its schedule; runs stay for reports.
+        assert!(matches!(
+            store.delete_jobs(a.id, "csip", &[job, 4242]).await,
+            Err(StoreError::NotFound)
+        ));
+        store.job(a.id, "csip", job).await.unwrap();
+        store.delete_jobs(a.id, "csip", &[job]).await.unwrap();
+        assert!(store.list_jobs(a.id, "csip").await.unwrap().is_empty());
+        assert_eq!(store.job_any(a.id, job).await.unwrap().name, "weekly");
+        let runs = store.product_runs(a.id, "csip").await.unwrap();
+        assert_eq!(runs.len(), 2);
+        assert!(runs.iter().all(|r| r.state == TaskState::Stopped));
+        let sched = changed.schedule_id.unwrap();
+        assert!(!store.schedule(a.id, sched).await.unwrap().enabled);
+        // Assets: registration is idempotent; tags kept; removal by value or all.
+        let tags = vec![("env".to_string(), "lab".to_string())];
+        let assets = vec![
+            ("ip".to_string(), "127.0.0.1".to_string()),
+            ("domain".to_string(), "a.example".to_string()),
+        ];
+        assert_eq!(store.add_assets(a.id, &assets, &tags).await.unwrap(), 2);
+        assert_eq!(store.add_assets(a.id, &assets, &[]).await.unwrap(), 0);
+        let listed = store.list_assets(a.id, Some("ip")).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].tags, tags);
+        assert!(store.list_assets(b.id, None).await.unwrap().is_empty());
+        assert_eq!(
+            store
+                .remove_assets(a.id, Some(&["a.example".to_string()]))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(store.remove_assets(a.id, None).await.unwrap(), 1);
     }
 }

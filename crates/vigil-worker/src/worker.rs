@@ -83,6 +83,34 @@ enum RunEnd {
     Stop,
     Pause(i64),
     Shutdown,
+    Timeout,
+}
+
+/// Findings of runs of one saved scan over the same targets share a scope (so a rescan can
+/// tell what was fixed); other tasks are their own scope.
+fn default_scope_key(task: &vigil_store::TaskRecord) -> String {
+    match task.job_id {
+        Some(job) => {
+            // FNV-1a: stable across releases, unlike the standard library's hasher.
+            let h = task
+                .target
+                .to_string()
+                .bytes()
+                .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                });
+            format!("job:{job}:{h:016x}")
+        }
+        None => format!("task:{}", task.id),
+    }
+}
+
+/// Sleep until the deadline, or forever without one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Worker {
@@ -160,7 +188,18 @@ impl Worker {
             .get("scope_key")
             .and_then(|v| v.as_str())
             .map(str::to_string)
-            .unwrap_or_else(|| format!("task:{}", task.id));
+            .unwrap_or_else(|| default_scope_key(task));
+        let kinds: Vec<String> = task
+            .options
+            .get("finding_kinds")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let deadline = task
+            .options
+            .get("timeout_secs")
+            .and_then(|v| v.as_u64())
+            .filter(|s| *s > 0)
+            .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
         let sink = Arc::new(StoreSink {
             store: self.store.clone(),
             account_id: task.account_id,
@@ -185,6 +224,7 @@ impl Worker {
         let end = loop {
             tokio::select! {
                 r = &mut run => break RunEnd::Done(r),
+                _ = sleep_until(deadline) => break RunEnd::Timeout,
                 _ = shutdown.cancelled() => break RunEnd::Shutdown,
                 _ = beat.tick() => {
                     let p = sink.progress.load(Ordering::Relaxed) as i64;
@@ -209,7 +249,7 @@ impl Worker {
                     .await?
                 {
                     self.store
-                        .mark_unseen_fixed(task.account_id, &scope_key, task.id)
+                        .mark_unseen_fixed(task.account_id, &scope_key, task.id, &kinds)
                         .await?;
                 }
             }
@@ -232,6 +272,20 @@ impl Worker {
                     .finish(&lease, TaskState::Failed, Some(&e.to_string()), backoff)
                     .await?;
             }
+            RunEnd::Timeout => {
+                let mut l = lease.clone();
+                l.attempt = l.task.max_attempts;
+                let why = format!(
+                    "timed out after {} s",
+                    task.options
+                        .get("timeout_secs")
+                        .and_then(|v| v.as_u64())
+                        .unwrap_or(0)
+                );
+                self.store
+                    .finish(&l, TaskState::Failed, Some(&why), 0)
+                    .await?;
+            }
             RunEnd::Pause(at) => {
                 self.store.pause(&lease, at).await?;
             }
@@ -240,8 +294,49 @@ impl Worker {
             }
             RunEnd::Shutdown => {}
         }
+        if let Some(hook) = task.options.get("finish_webhook").and_then(|v| v.as_str()) {
+            let done = self.store.task(task.account_id, task.id).await?;
+            if done.state.is_terminal() {
+                let found = self.store.sighting_counts(&[task.id]).await?;
+                let payload = serde_json::json!({
+                    "task_id": task.id, "job_id": task.job_id, "product": task.product,
+                    "state": done.state.as_str(), "error": done.error,
+                    "findings": found.first().map(|c| c.1).unwrap_or(0),
+                    "started_at": done.started_at, "finished_at": done.finished_at,
+                });
+                let scope = self.scope.clone();
+                let hook = hook.to_string();
+                let id = task.id;
+                tokio::spawn(async move {
+                    if let Err(e) = notify(&scope, &hook, payload).await {
+                        tracing::warn!(task = id, error = %e, "finish webhook failed");
+                    }
+                });
+            }
+        }
         Ok(())
     }
+}
+
+/// POST the outcome of a task to its finish webhook, through the scope guard (pinned address,
+/// no redirects, 10 s timeout).
+async fn notify(scope: &ScopeGuard, hook: &str, payload: serde_json::Value) -> Result<(), String> {
+    let url = url::Url::parse(hook).map_err(|e| format!("bad webhook URL: {e}"))?;
+    let (client, _) = scope
+        .pinned_http_client(&url, Duration::from_secs(10))
+        .await
+        .map_err(|e| e.to_string())?;
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(payload.to_string())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !resp.status().is_success() {
+        return Err(format!("webhook answered {}", resp.status()));
+    }
+    Ok(())
 }
 
 /// When the task's runtime window is closed now: the time it opens again (milliseconds).

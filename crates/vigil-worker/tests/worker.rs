@@ -100,6 +100,7 @@ fn stepper_task(
             target: json!({ "steps": steps }),
             options,
             max_attempts,
+            job_id: None,
         },
         run_after: 0,
         schedule_id: None,

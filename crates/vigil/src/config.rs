@@ -157,6 +157,9 @@ struct FileApi {
     max_body_bytes: Option<usize>,
     scan_quota: Option<i64>,
     max_sites: Option<i64>,
+    max_assets: Option<i64>,
+    public_url: Option<String>,
+    link_ttl_secs: Option<u64>,
 }
 
 /// Effective configuration.
@@ -194,6 +197,22 @@ impl Config {
         }
         if let Some(m) = file.api.max_sites {
             api.max_sites = m;
+        }
+        if let Some(m) = file.api.max_assets {
+            api.max_assets = m;
+        }
+        if let Some(u) = &file.api.public_url {
+            let parsed =
+                url::Url::parse(u).with_context(|| format!("api.public_url `{u}` is not a URL"))?;
+            anyhow::ensure!(
+                matches!(parsed.scheme(), "http" | "https"),
+                "api.public_url `{u}` must be an http or https URL"
+            );
+            api.public_url = Some(u.clone());
+        }
+        if let Some(t) = file.api.link_ttl_secs {
+            anyhow::ensure!(t > 0, "api.link_ttl_secs must be positive");
+            api.link_ttl = std::time::Duration::from_secs(t);
         }
         Ok(Config {
             listen: file

@@ -27,6 +27,8 @@ pub enum FormatArg {
     Json,
     /// SARIF 2.1.0.
     Sarif,
+    /// A self-contained HTML page.
+    Html,
 }
 
 /// Flags shared by every scan.
@@ -186,6 +188,7 @@ async fn execute(
         Some(FormatArg::Table) => Format::Table,
         Some(FormatArg::Json) => Format::Json,
         Some(FormatArg::Sarif) => Format::Sarif,
+        Some(FormatArg::Html) => Format::Html,
         None if terminal => Format::Table,
         None => Format::Json,
     };

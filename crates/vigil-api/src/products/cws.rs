@@ -1,6 +1,8 @@
 //! Tencent Cloud CWS (website vulnerability scanning, version 2018-03-12): site management and
 //! ownership verification. Shapes follow `tencentcloud-sdk-python-cws` models.
 
+use super::ownership::{effective_status, ensure_verification, proof_present};
+use super::{params, time_str};
 use crate::action::Action;
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
@@ -12,10 +14,6 @@ use vigil_engine::ScopeError;
 use vigil_store::{NewSite, Site, SiteFilter, SiteUpdate, Verification};
 
 const VERSION: &str = "2018-03-12";
-/// How long a verification token stays valid.
-const TOKEN_VALID_DAYS: i64 = 30;
-/// Largest verification file read.
-const MAX_PROOF_BYTES: usize = 64 * 1024;
 
 const FILTER: &[Param] = &[
     Param::req(
@@ -200,16 +198,6 @@ fn parse_site_url(raw: &str) -> Result<SiteUrl, ApiError> {
     Ok(SiteUrl { url, host })
 }
 
-fn params<T: for<'de> Deserialize<'de>>(p: Value) -> ApiResult<T> {
-    serde_json::from_value(p).map_err(|e| ApiError::invalid(e.to_string()))
-}
-
-fn time_str(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct UrlsReq {
@@ -262,7 +250,7 @@ async fn create_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     }
     let sites = st.store.create_sites(rc.account.id, &new).await?;
     for host in trusted_hosts {
-        ensure_verification(st, rc, &host).await?;
+        ensure_verification(st, rc.account.id, &host).await?;
         st.store
             .set_verified(rc.account.id, &host, 1, "scope")
             .await?;
@@ -371,15 +359,6 @@ fn status_of(status: &HashMap<String, i64>, s: &Site) -> i64 {
     status.get(&s.host).copied().unwrap_or(0)
 }
 
-/// A verified record whose validity ended counts as expired (2), except operator scope.
-fn effective_status(v: &Verification) -> i64 {
-    if v.verify_status == 1 && v.method != "scope" && v.valid_to < vigil_core::now_millis() {
-        2
-    } else {
-        v.verify_status
-    }
-}
-
 fn render_site(rc: &RequestCtx, s: &Site, verify: i64) -> Value {
     json!({
         "Id": s.id, "MonitorId": 0, "Url": s.url, "Name": s.name, "VerifyStatus": verify,
@@ -476,32 +455,9 @@ async fn describe_quota(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
     Ok(json!({"Total": total, "Used": used, "Available": (total - used).max(0)}))
 }
 
-fn new_token() -> String {
-    use rand::Rng;
-    let mut rng = rand::rngs::OsRng;
-    (0..32)
-        .map(|_| format!("{:x}", rng.gen_range(0..16u8)))
-        .collect()
-}
-
-async fn ensure_verification(
-    st: &AppState,
-    rc: &RequestCtx,
-    host: &str,
-) -> ApiResult<Verification> {
-    let valid_to = vigil_core::now_millis() + TOKEN_VALID_DAYS * 86_400_000;
-    Ok(st
-        .store
-        .verification(rc.account.id, host, &new_token(), valid_to)
-        .await?)
-}
-
 fn proof_url(su: &SiteUrl, v: &Verification) -> String {
     let mut u = su.url.clone();
-    u.set_path(&format!(
-        "/vigil-verify-{}.txt",
-        &v.token[..12.min(v.token.len())]
-    ));
+    u.set_path(&super::ownership::proof_path(v));
     u.set_query(None);
     u.to_string()
 }
@@ -511,7 +467,7 @@ async fn describe_verification(st: &AppState, rc: &RequestCtx, p: Value) -> ApiR
     let mut out = Vec::new();
     for raw in &req.urls {
         let su = parse_site_url(raw)?;
-        let v = ensure_verification(st, rc, &su.host).await?;
+        let v = ensure_verification(st, rc.account.id, &su.host).await?;
         out.push(json!({
             "Domain": v.domain, "TxtName": format!("_vigil-verify.{}", v.domain), "TxtText": v.token,
             "ValidTo": time_str(v.valid_to), "VerifyStatus": effective_status(&v),
@@ -521,34 +477,6 @@ async fn describe_verification(st: &AppState, rc: &RequestCtx, p: Value) -> ApiR
         }));
     }
     Ok(json!({"TotalCount": out.len(), "SitesVerification": out}))
-}
-
-/// Fetch the proof file through the scope guard (pinned address, no redirects, bounded body).
-async fn proof_present(st: &AppState, url: &str, token: &str) -> bool {
-    let Ok(u) = url::Url::parse(url) else {
-        return false;
-    };
-    let Ok((client, _)) = st
-        .scope
-        .pinned_http_client(&u, st.config.fetch_timeout)
-        .await
-    else {
-        return false;
-    };
-    let Ok(mut resp) = client.get(u).send().await else {
-        return false;
-    };
-    if !resp.status().is_success() {
-        return false;
-    }
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_PROOF_BYTES {
-            return false;
-        }
-    }
-    String::from_utf8_lossy(&body).contains(token)
 }
 
 /// Which proof of ownership is in place: the token file on the site, else (for host names)
@@ -571,7 +499,7 @@ async fn verify_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let (mut ok, mut failed) = (0, 0);
     for raw in &req.urls {
         let su = parse_site_url(raw)?;
-        let v = ensure_verification(st, rc, &su.host).await?;
+        let v = ensure_verification(st, rc.account.id, &su.host).await?;
         let port = su.url.port_or_known_default().unwrap_or(80);
         let in_trusted_scope = matches!(st.scope.resolve(&su.host, port).await, Ok(p) if p.trusted);
         if in_trusted_scope {

@@ -1,0 +1,504 @@
+//! The account's assets: public IP addresses and domain names registered with
+//! `CreateDomainAndIp`, listed with their risk counts and verification state.
+
+use super::listing::{apply, choices, FilterReq, Listing};
+use super::{instance_type, no_members, owner, ASSET_TAG, MEMBER_ID, PRODUCT};
+use crate::error::{ApiError, ApiResult};
+use crate::params::{Check, Param, Ty};
+use crate::products::ownership::effective_status;
+use crate::products::{params, time_str};
+use crate::{AppState, RequestCtx};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use vigil_core::FindingStatus;
+use vigil_store::Asset;
+
+pub(super) const CREATE_PARAMS: &[Param] = &[
+    Param::req(
+        "Content",
+        Ty::List(&Ty::Str),
+        "Public IP addresses and domain names.",
+    )
+    .check(Check::MaxItems(1000)),
+    MEMBER_ID,
+    Param::opt(
+        "Tags",
+        Ty::List(&Ty::Obj(ASSET_TAG)),
+        "Tags of the new assets.",
+    )
+    .check(Check::MaxItems(50)),
+];
+
+const ASSET_KEY: &[Param] =
+    &[Param::req("Asset", Ty::Str, "The address or domain.").check(Check::MaxLen(253))];
+
+pub(super) const DELETE_PARAMS: &[Param] = &[
+    MEMBER_ID,
+    Param::opt(
+        "Content",
+        Ty::List(&Ty::Obj(ASSET_KEY)),
+        "Assets to remove.",
+    )
+    .check(Check::MaxItems(1000)),
+    Param::opt(
+        "RetainPath",
+        Ty::Int,
+        "Accepted for compatibility; Vigil keeps no path settings.",
+    ),
+    Param::opt(
+        "IgnoreAsset",
+        Ty::Int,
+        "Accepted for compatibility; removed assets are not re-discovered.",
+    ),
+    Param::opt(
+        "Tags",
+        Ty::List(&Ty::Obj(ASSET_TAG)),
+        "Accepted for compatibility.",
+    )
+    .check(Check::MaxItems(50)),
+    Param::opt(
+        "Type",
+        Ty::Str,
+        "ALL removes every asset and ignores Content.",
+    )
+    .check(Check::MaxLen(16)),
+];
+
+/// Kind of an asset string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum AssetKind {
+    /// An address.
+    Ip,
+    /// A range (scan targets only, not registrable).
+    Net,
+    /// A domain name.
+    Domain,
+}
+
+/// Check and normalise an asset or scan target: an address, a CIDR range (when
+/// `ranges`), a domain name, or a URL (its host). Returns (value, kind, explicit port).
+pub(super) fn parse_asset(raw: &str, ranges: bool) -> ApiResult<(String, AssetKind, Option<u16>)> {
+    let t = raw.trim();
+    let bad = |why: &str| ApiError::invalid_value(format!("`{raw}` is not a usable asset: {why}."));
+    if t.is_empty() || t.len() > 2048 {
+        return Err(bad("it is empty or too long"));
+    }
+    if t.contains("://") {
+        let u = url::Url::parse(t).map_err(|e| bad(&e.to_string()))?;
+        let host = u.host_str().ok_or_else(|| bad("the URL has no host"))?;
+        let (v, k, _) = parse_asset(host.trim_start_matches('[').trim_end_matches(']'), false)?;
+        return Ok((v, k, u.port()));
+    }
+    let bare = t.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok((ip.to_string(), AssetKind::Ip, None));
+    }
+    if let Ok(net) = t.parse::<ipnet::IpNet>() {
+        if !ranges {
+            return Err(bad("ranges cannot be registered; register addresses"));
+        }
+        if net.prefix_len() == net.max_prefix_len() {
+            return Ok((net.addr().to_string(), AssetKind::Ip, None));
+        }
+        return Ok((net.trunc().to_string(), AssetKind::Net, None));
+    }
+    if t.contains('*') || t.contains('/') {
+        return Err(bad("it is neither an address, a range nor a domain name"));
+    }
+    match t.parse::<vigil_engine::ScopeRule>() {
+        Ok(vigil_engine::ScopeRule::Domain(d)) if d.contains('.') || d == "localhost" => {
+            Ok((d, AssetKind::Domain, None))
+        }
+        _ => Err(bad("it is neither an address, a range nor a domain name")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Tag {
+    tag_key: Option<String>,
+    tag_value: Option<String>,
+}
+
+fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.tag_key.clone().unwrap_or_default(),
+                t.tag_value.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateReq {
+    content: Vec<String>,
+    member_id: Option<Vec<String>>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+}
+
+pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: CreateReq = params(p)?;
+    no_members(&req.member_id)?;
+    if req.content.is_empty() {
+        return Err(ApiError::invalid_value(
+            "`Content` must name at least one asset.",
+        ));
+    }
+    let mut new = Vec::new();
+    for raw in &req.content {
+        let (value, kind, _) = parse_asset(raw, false)?;
+        if kind == AssetKind::Ip {
+            if let Ok(ip) = value.parse::<IpAddr>() {
+                if let vigil_engine::Decision::Denied(why) = st.scope.check_ip(ip, None) {
+                    return Err(ApiError::new(
+                        "UnauthorizedOperation",
+                        format!("`{value}` cannot be an asset here: {why}."),
+                    ));
+                }
+            }
+        }
+        let k = if kind == AssetKind::Ip {
+            "ip"
+        } else {
+            "domain"
+        };
+        if !new.iter().any(|(_, v): &(String, String)| *v == value) {
+            new.push((k.to_string(), value));
+        }
+    }
+    let have = st.store.list_assets(rc.account.id, None).await?.len() as i64;
+    if have + new.len() as i64 > st.config.max_assets {
+        return Err(ApiError::new(
+            "LimitExceeded",
+            format!(
+                "An account may register at most {} assets; it has {have}.",
+                st.config.max_assets
+            ),
+        ));
+    }
+    let n = st
+        .store
+        .add_assets(rc.account.id, &new, &tag_pairs(&req.tags))
+        .await?;
+    st.store
+        .audit(
+            Some(rc.account.id),
+            &rc.request_id,
+            "csip.CreateDomainAndIp",
+            &req.content.join(" "),
+        )
+        .await?;
+    Ok(json!({"Data": n}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssetKey {
+    asset: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteReq {
+    member_id: Option<Vec<String>>,
+    #[serde(default)]
+    content: Vec<AssetKey>,
+    #[serde(rename = "Type")]
+    kind: Option<String>,
+}
+
+pub(super) async fn delete(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: DeleteReq = params(p)?;
+    no_members(&req.member_id)?;
+    let n = if req.kind.as_deref() == Some("ALL") {
+        st.store.remove_assets(rc.account.id, None).await?
+    } else {
+        if req.content.is_empty() {
+            return Err(ApiError::missing("Content"));
+        }
+        let mut values = Vec::new();
+        for k in &req.content {
+            values.push(parse_asset(&k.asset, false)?.0);
+        }
+        st.store.remove_assets(rc.account.id, Some(&values)).await?
+    };
+    st.store
+        .audit(
+            Some(rc.account.id),
+            &rc.request_id,
+            "csip.DeleteDomainAndIp",
+            &n.to_string(),
+        )
+        .await?;
+    Ok(json!({"Data": n}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListReq {
+    pub member_id: Option<Vec<String>>,
+    #[serde(default)]
+    pub filter: FilterReq,
+    #[serde(default)]
+    tags: Vec<Tag>,
+}
+
+impl ListReq {
+    /// Hosts carrying one of the requested tags; `None` when no tags were asked for.
+    pub async fn tagged_hosts(
+        &self,
+        st: &AppState,
+        rc: &RequestCtx,
+    ) -> ApiResult<Option<Vec<String>>> {
+        let want = tag_pairs(&self.tags);
+        if want.is_empty() {
+            return Ok(None);
+        }
+        let assets = st.store.list_assets(rc.account.id, None).await?;
+        Ok(Some(
+            assets
+                .into_iter()
+                .filter(|a| a.tags.iter().any(|t| want.contains(t)))
+                .map(|a| a.value)
+                .collect(),
+        ))
+    }
+}
+
+/// Active risk counts and last scan time of each host.
+#[derive(Default)]
+struct HostRisks {
+    ports: i64,
+    weak: i64,
+    cfg: i64,
+    exposed: i64,
+    last_seen: i64,
+}
+
+async fn risks_by_host(st: &AppState, rc: &RequestCtx) -> ApiResult<HashMap<String, HostRisks>> {
+    let found = st
+        .store
+        .findings_of_kinds(
+            rc.account.id,
+            &[
+                "open_port",
+                "weak_password",
+                "config_risk",
+                "exposed_service",
+            ],
+        )
+        .await?;
+    let mut out: HashMap<String, HostRisks> = HashMap::new();
+    for f in found {
+        let Some(host) = f.finding.host.clone() else {
+            continue;
+        };
+        let r = out.entry(host).or_default();
+        r.last_seen = r.last_seen.max(f.last_seen);
+        if f.status != FindingStatus::Open {
+            continue;
+        }
+        match f.finding.kind.as_str() {
+            "open_port" => r.ports += 1,
+            "weak_password" => r.weak += 1,
+            "config_risk" => r.cfg += 1,
+            _ => r.exposed += 1,
+        }
+    }
+    Ok(out)
+}
+
+/// How many saved tasks of the account target each host.
+async fn tasks_by_host(st: &AppState, rc: &RequestCtx) -> ApiResult<HashMap<String, i64>> {
+    let mut out = HashMap::new();
+    for job in st.store.list_jobs(rc.account.id, PRODUCT).await? {
+        if let Some(targets) = job.definition.get("Targets").and_then(Value::as_array) {
+            for t in targets.iter().filter_map(Value::as_str) {
+                *out.entry(t.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn verify_status(
+    st: &AppState,
+    rc: &RequestCtx,
+    assets: &[Asset],
+) -> ApiResult<HashMap<String, (i64, String)>> {
+    let hosts: Vec<String> = assets.iter().map(|a| a.value.clone()).collect();
+    let rows = st.store.verifications(rc.account.id, &hosts).await?;
+    let mut out: HashMap<String, (i64, String)> = rows
+        .iter()
+        .map(|v| {
+            (
+                v.domain.clone(),
+                (i64::from(effective_status(v) == 1), v.token.clone()),
+            )
+        })
+        .collect();
+    for a in assets {
+        if st.scope.names_trusted(&a.value) {
+            out.entry(a.value.clone()).or_insert((1, String::new())).0 = 1;
+        }
+    }
+    Ok(out)
+}
+
+fn tags_json(a: &Asset) -> Vec<Value> {
+    a.tags
+        .iter()
+        .map(|(k, v)| json!({"Name": k, "Value": v}))
+        .collect()
+}
+
+fn is_new(a: &Asset) -> i64 {
+    i64::from(vigil_core::now_millis() - a.created_at < 7 * 86_400_000)
+}
+
+async fn listing(st: &AppState, rc: &RequestCtx, p: Value, kind: &str) -> ApiResult {
+    let req: ListReq = params(p)?;
+    no_members(&req.member_id)?;
+    let tagged = req.tagged_hosts(st, rc).await?;
+    let assets: Vec<Asset> = st
+        .store
+        .list_assets(rc.account.id, Some(kind))
+        .await?
+        .into_iter()
+        .filter(|a| tagged.as_ref().is_none_or(|t| t.contains(&a.value)))
+        .collect();
+    let risks = risks_by_host(st, rc).await?;
+    let tasks = tasks_by_host(st, rc).await?;
+    let verified = verify_status(st, rc, &assets).await?;
+    let (_, uin, nick) = owner(rc);
+    let none = HostRisks::default();
+    let rows: Vec<Value> = assets
+        .iter()
+        .map(|a| {
+            let r = risks.get(&a.value).unwrap_or(&none);
+            let last = if r.last_seen > 0 { time_str(r.last_seen) } else { String::new() };
+            let (vs, token) = verified.get(&a.value).cloned().unwrap_or((0, String::new()));
+            let n_tasks = tasks.get(&a.value).copied().unwrap_or(0);
+            if kind == "domain" {
+                json!({
+                    "AssetId": [a.value], "AssetName": [a.value], "AssetType": [instance_type(&a.value)],
+                    "Region": [""], "WAFStatus": 0, "AssetCreateTime": time_str(a.created_at),
+                    "AppId": rc.account.app_id, "Uin": uin, "NickName": nick, "IsCore": 0, "IsCloud": 0,
+                    "Attack": 0, "Access": 0, "Intercept": 0, "InBandwidth": "0", "OutBandwidth": "0",
+                    "InFlow": "0", "OutFlow": "0", "LastScanTime": last, "PortRisk": r.ports,
+                    "VulnerabilityRisk": 0, "ConfigurationRisk": r.cfg, "ScanTask": n_tasks,
+                    "SubDomain": a.value, "SeverIp": [], "BotCount": 0, "WeakPassword": r.weak,
+                    "WebContentRisk": 0, "Tag": tags_json(a), "SourceType": "", "MemberId": "",
+                    "CCAttack": 0, "WebAttack": 0, "ServiceRisk": r.exposed, "IsNewAsset": is_new(a),
+                    "VerifyDomain": format!("_vigil-verify.{}", a.value), "VerifyTXTRecord": token,
+                    "VerifyStatus": vs, "BotAccessCount": 0,
+                })
+            } else {
+                json!({
+                    "AssetId": a.value, "AssetName": a.value, "AssetType": instance_type(&a.value),
+                    "Region": "", "CFWStatus": 0, "AssetCreateTime": time_str(a.created_at),
+                    "PublicIp": a.value, "PublicIpType": 0, "VpcId": "", "VpcName": "",
+                    "AppId": rc.account.app_id, "Uin": uin, "NickName": nick, "IsCore": 0, "IsCloud": 0,
+                    "Attack": 0, "Access": 0, "Intercept": 0, "InBandwidth": "0", "OutBandwidth": "0",
+                    "InFlow": "0", "OutFlow": "0", "LastScanTime": last, "PortRisk": r.ports,
+                    "VulnerabilityRisk": 0, "ConfigurationRisk": r.cfg, "ScanTask": n_tasks,
+                    "WeakPassword": r.weak, "WebContentRisk": 0, "Tag": tags_json(a), "AddressId": "",
+                    "MemberId": "", "RiskExposure": r.exposed, "IsNewAsset": is_new(a), "VerifyStatus": vs,
+                })
+            }
+        })
+        .collect();
+    let fields: &[&str] = if kind == "domain" {
+        &[
+            "AssetId",
+            "AssetName",
+            "SubDomain",
+            "VerifyStatus",
+            "AssetCreateTime",
+            "LastScanTime",
+            "PortRisk",
+            "WeakPassword",
+            "ConfigurationRisk",
+            "ServiceRisk",
+            "IsNewAsset",
+        ]
+    } else {
+        &[
+            "AssetId",
+            "AssetName",
+            "PublicIp",
+            "VerifyStatus",
+            "AssetCreateTime",
+            "LastScanTime",
+            "PortRisk",
+            "WeakPassword",
+            "ConfigurationRisk",
+            "RiskExposure",
+            "IsNewAsset",
+        ]
+    };
+    let l = Listing {
+        fields,
+        time_field: "AssetCreateTime",
+        default_by: "AssetCreateTime",
+    };
+    let types = choices(&rows, "AssetType", &|v| v.to_string());
+    let (total, page) = apply(rows, &req.filter, &l)?;
+    let none_list: Vec<Value> = vec![];
+    if kind == "domain" {
+        Ok(
+            json!({"Total": total, "Data": page, "DefenseStatusList": none_list, "AssetLocationList": none_list,
+                  "SourceTypeList": types, "RegionList": none_list}),
+        )
+    } else {
+        Ok(
+            json!({"Data": page, "Total": total, "AssetLocationList": none_list, "IpTypeList": none_list,
+                  "RegionList": none_list, "DefenseStatusList": none_list, "AssetTypeList": types,
+                  "AppIdList": [{"Value": rc.account.app_id.to_string(), "Text": rc.account.app_id.to_string()}]}),
+        )
+    }
+}
+
+pub(super) async fn describe_domains(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    listing(st, rc, p, "domain").await
+}
+
+pub(super) async fn describe_ips(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    listing(st, rc, p, "ip").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asset_strings() {
+        assert_eq!(parse_asset("10.0.0.1", false).unwrap().1, AssetKind::Ip);
+        assert_eq!(parse_asset("[::1]", false).unwrap().0, "::1");
+        assert_eq!(
+            parse_asset("Example.COM", false).unwrap(),
+            ("example.com".into(), AssetKind::Domain, None)
+        );
+        assert_eq!(
+            parse_asset("https://a.example:8443/x", false).unwrap(),
+            ("a.example".into(), AssetKind::Domain, Some(8443))
+        );
+        assert_eq!(parse_asset("10.0.0.0/24", true).unwrap().1, AssetKind::Net);
+        for bad in [
+            "",
+            "10.0.0.0/24",
+            "*.example.com",
+            "no spaces.example",
+            "ftp//x",
+            "nodot",
+        ] {
+            assert!(parse_asset(bad, false).is_err(), "{bad}");
+        }
+    }
+}
