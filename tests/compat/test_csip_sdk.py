@@ -228,6 +228,9 @@ def test_unverified_assets_are_listed_and_nothing_is_created(vigil_main, account
     assert r["UnAuthAsset"] == ["127.0.0.1"]
     assert r["TaskId"] == ""
     assert call(c, "DescribeScanTaskList", {})["TotalCount"] == 0
+    # Outside an operator allow rule, callbacks may not reach internal addresses.
+    code, msg = error_code(c, "CreateRiskCenterScanTask", task_params(targets, "http://127.0.0.1:9/hook"))
+    assert code == "InvalidParameterValue" and "internal" in msg
 
 
 @pytest.mark.parametrize("item", ["poc", "webcontent"])

@@ -65,6 +65,11 @@ pub struct NetOptions {
     /// Configuration checks not to report (ids from [`CONFIG_CHECKS`]).
     #[serde(default)]
     pub skip_checks: Vec<String>,
+    /// Targets a tenant proved to own but the operator's scope does not name: they must not
+    /// resolve to internal addresses (loopback, private, link-local), so a verified name
+    /// cannot be pointed at the scanner's own network.
+    #[serde(default)]
+    pub public_only: Vec<String>,
     /// Options the worker reads; listed so that any other key is refused as a typo.
     #[serde(default, rename = "rate_per_second")]
     pub _rate_per_second: Option<Value>,
@@ -374,6 +379,24 @@ impl Engine for NetEngine {
         let config_risks = opts.items.iter().any(|i| i == "configrisk");
         let weak_passwords = opts.items.iter().any(|i| i == "weakpass");
         let hosts = expand(ctx, &target.targets).await?;
+        for h in &hosts {
+            let trusted = matches!(
+                ctx.scope.check_ip(h.ip, Some(&h.name)),
+                Decision::Allowed { trusted: true }
+            );
+            if opts.public_only.contains(&h.name)
+                && !trusted
+                && vigil_engine::ScopeGuard::is_internal(h.ip)
+            {
+                return Err(EngineError::Scope(vigil_engine::ScopeError::Denied {
+                    target: h.name.clone(),
+                    reason: format!(
+                        "it now resolves to the internal address {}, outside the operator's scope",
+                        h.ip
+                    ),
+                }));
+            }
+        }
         let mut tuning = ScanTuning::default();
         if let Some(n) = opts.max_in_flight {
             tuning.max_in_flight = n.max(1);

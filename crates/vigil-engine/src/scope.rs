@@ -183,6 +183,30 @@ impl ScopeGuard {
         }
     }
 
+    /// Whether an address is internal: loopback, private (RFC 1918), shared (RFC 6598),
+    /// unique local, link-local or unspecified. Targets that a tenant proved to own, and
+    /// callbacks, may reach such addresses only when an operator allow rule names them.
+    pub fn is_internal(ip: IpAddr) -> bool {
+        match canonical(ip) {
+            IpAddr::V4(v4) => {
+                let o = v4.octets();
+                v4.is_loopback()
+                    || v4.is_private()
+                    || v4.is_link_local()
+                    || v4.is_unspecified()
+                    || (o[0] == 100 && (64..128).contains(&o[1]))
+                    || o[0] == 0
+            }
+            IpAddr::V6(v6) => {
+                let seg = v6.segments();
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (seg[0] & 0xfe00) == 0xfc00
+                    || (seg[0] & 0xffc0) == 0xfe80
+            }
+        }
+    }
+
     /// Whether one operator allow rule contains the whole range `net`.
     pub fn trusts_net(&self, net: &IpNet) -> bool {
         self.policy
@@ -291,6 +315,28 @@ impl ScopeGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internal_addresses() {
+        for a in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "100.64.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(ScopeGuard::is_internal(a.parse().unwrap()), "{a}");
+        }
+        for a in ["8.8.8.8", "100.128.0.1", "2001:db8::1", "172.32.0.1"] {
+            assert!(!ScopeGuard::is_internal(a.parse().unwrap()), "{a}");
+        }
+    }
 
     fn guard(allow: &[&str], deny: &[&str]) -> ScopeGuard {
         ScopeGuard::new(ScopePolicy {

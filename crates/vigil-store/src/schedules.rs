@@ -126,7 +126,7 @@ impl Store {
             let following = next(&rec.schedule, fire_at.max(now));
             let mut tx = self.pool.begin().await?;
             let res = sqlx::query(
-                "UPDATE schedules SET next_fire_at = $1, last_fired_at = $2 WHERE id = $3 AND next_fire_at = $4",
+                "UPDATE schedules SET next_fire_at = $1, last_fired_at = $2 WHERE id = $3 AND next_fire_at = $4 AND enabled = 1",
             )
             .bind(following)
             .bind(fire_at)

@@ -146,11 +146,10 @@ fn holds(row: &Value, w: &WhereReq, name: &str) -> ApiResult<bool> {
     })
 }
 
+/// Numbers (and numeric strings such as ids and counts) compare as numbers, the rest as text.
 fn compare(a: &Value, b: &Value) -> Ordering {
     match (number(a), number(b)) {
-        (Some(x), Some(y)) if !matches!((a, b), (Value::String(_), Value::String(_))) => {
-            x.partial_cmp(&y).unwrap_or(Ordering::Equal)
-        }
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
         _ => text(a).cmp(&text(b)),
     }
 }

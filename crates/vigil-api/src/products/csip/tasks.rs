@@ -71,7 +71,7 @@ const CFG_CFG: &[Param] = &[
     Param::req(
         "ItemId",
         Ty::Str,
-        "Check id, e.g. tls_expired or ssh_weak_algorithms.",
+        "Check id, e.g. tls_cert_expired or ssh_weak_algorithms.",
     )
     .check(Check::MaxLen(128)),
     Param::opt("Enable", Ty::Int, "1 on, 0 off.").check(Check::OneOfInt(&[0, 1])),
@@ -307,14 +307,18 @@ fn check_items(items: &[String]) -> ApiResult<Vec<String>> {
 
 /// Finding kinds the items produce (for deciding what a rescan fixed).
 fn finding_kinds(items: &[String]) -> Vec<&'static str> {
-    items
-        .iter()
-        .map(|i| match i.as_str() {
-            "port" => "open_port",
-            "weakpass" => "weak_password",
-            "configrisk" => "config_risk",
-            _ => "exposed_service",
-        })
+    // The engine reports open ports whatever the items, so every run can fix them.
+    std::iter::once("open_port")
+        .chain(
+            items
+                .iter()
+                .filter(|i| *i != "port")
+                .map(|i| match i.as_str() {
+                    "weakpass" => "weak_password",
+                    "configrisk" => "config_risk",
+                    _ => "exposed_service",
+                }),
+        )
         .collect()
 }
 
@@ -374,7 +378,8 @@ async fn targets(
         }
     };
     let mut list = list;
-    list.dedup();
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|t| seen.insert(t.clone()));
     if list.is_empty() {
         return Err(ApiError::invalid_value(
             "The task has no targets: register assets with CreateDomainAndIp, or use ScanAssetType 3 with SelfDefiningAssets.",
@@ -395,7 +400,13 @@ async fn unauthorised(
             AssetKind::Net => t
                 .parse::<ipnet::IpNet>()
                 .is_ok_and(|n| st.scope.trusts_net(&n)),
-            _ => authorised(st, rc.account.id, t).await?,
+            _ if st.scope.names_trusted(t) => true,
+            _ => {
+                // Owned but not operator-trusted: it must not lead to internal addresses.
+                let internal = matches!(st.scope.resolve(t, 0).await,
+                    Ok(p) if !p.trusted && vigil_engine::ScopeGuard::is_internal(p.addr.ip()));
+                !internal && authorised(st, rc.account.id, t).await?
+            }
         };
         if !ok {
             out.push(t.clone());
@@ -420,10 +431,16 @@ async fn check_webhook(st: &AppState, raw: &str) -> ApiResult<()> {
     let u = check_webhook_shape(raw)?;
     let host = u.host_str().unwrap_or("");
     let port = u.port_or_known_default().unwrap_or(80);
-    st.scope
-        .resolve(host, port)
-        .await
-        .map_err(|e| ApiError::invalid_value(format!("`FinishWebHook` cannot be called: {e}.")))?;
+    let pinned =
+        st.scope.resolve(host, port).await.map_err(|e| {
+            ApiError::invalid_value(format!("`FinishWebHook` cannot be called: {e}."))
+        })?;
+    if !pinned.trusted && vigil_engine::ScopeGuard::is_internal(pinned.addr.ip()) {
+        return Err(ApiError::invalid_value(format!(
+            "`FinishWebHook` {raw} points at an internal address ({}); callbacks may reach internal addresses only inside the operator's allowed scope.",
+            pinned.addr.ip()
+        )));
+    }
     Ok(())
 }
 
@@ -500,9 +517,15 @@ async fn build(
         for p in adv.port_risk.iter().filter(|p| p.enable.unwrap_or(1) == 1) {
             if let Some(set) = p.port_sets.as_deref().filter(|s| !s.trim().is_empty()) {
                 for part in set.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    let ok = part
+                    let nums: Vec<Option<u16>> = part
                         .split('-')
-                        .all(|n| n.trim().parse::<u16>().is_ok_and(|n| n > 0));
+                        .map(|n| n.trim().parse::<u16>().ok().filter(|n| *n > 0))
+                        .collect();
+                    let ok = match nums.as_slice() {
+                        [Some(_)] => true,
+                        [Some(lo), Some(hi)] => lo <= hi,
+                        _ => false,
+                    };
                     if !ok {
                         return Err(ApiError::invalid_value(format!(
                             "`TaskAdvanceCFG.PortRisk.PortSets` has `{part}`, which is not a port or range."
@@ -536,7 +559,12 @@ async fn build(
         .map(|c| c.id.as_str())
         .collect();
     let _ = &adv.vul_risk;
+    let public_only: Vec<&String> = targets
+        .iter()
+        .filter(|t| !st.scope.names_trusted(t))
+        .collect();
     let mut options = json!({
+        "public_only": public_only,
         "ports": ports,
         "items": items,
         "finding_kinds": finding_kinds(&items),
@@ -840,7 +868,9 @@ async fn job_ids(st: &AppState, rc: &RequestCtx, req: &KeysReq) -> ApiResult<Vec
             .job(rc.account.id, PRODUCT, id)
             .await
             .map_err(not_found(&k.task_id))?;
-        ids.push(id);
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
     }
     Ok(ids)
 }
