@@ -71,6 +71,17 @@ def free_loopback_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def stop_process(proc):
+    """Terminate a child process, killing it if it does not exit within 10 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 def _tail(path, lines=60):
     try:
         text = Path(path).read_text(errors="replace")
@@ -169,13 +180,7 @@ class VigilServer:
             return False
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
         if self._log is not None:
             self._log.close()
             self._log = None

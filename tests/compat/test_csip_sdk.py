@@ -22,7 +22,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
 )
 from tencentcloud.csip.v20221121 import csip_client, models
 
-from conftest import _DIRECT, _server, free_loopback_port, make_profile
+from conftest import _DIRECT, _server, free_loopback_port, make_profile, stop_process
 
 # The SDK warns about response fields its models do not have: make that a failure, so every
 # response shape is checked field by field.
@@ -53,13 +53,7 @@ class Proc:
         wait_port(port)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
 
 
 def redis(password=None):

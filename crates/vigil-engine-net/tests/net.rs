@@ -93,6 +93,34 @@ async fn cancellation_stops_a_scan() {
 }
 
 #[tokio::test]
+async fn owned_targets_may_not_resolve_to_internal_addresses() {
+    let port = free_port();
+    let opts = json!({"ports": port.to_string(), "public_only": ["localhost"]});
+    // Default scope (no allow rules): a tenant-owned name now pointing at loopback is refused.
+    let r = NetEngine
+        .run(
+            &ctx(Arc::new(Collect::default())),
+            &json!({"targets": ["localhost"]}),
+            &opts,
+        )
+        .await;
+    assert!(
+        matches!(&r, Err(EngineError::Scope(e)) if e.to_string().contains("internal")),
+        "{r:?}"
+    );
+    // Safe twin: the operator's scope names loopback, so the same task runs.
+    let mut c = ctx(Arc::new(Collect::default()));
+    c.scope = Arc::new(ScopeGuard::new(vigil_engine::ScopePolicy {
+        allow: vec!["127.0.0.0/8".parse().unwrap(), "::1".parse().unwrap()],
+        deny: vec![],
+    }));
+    let r = NetEngine
+        .run(&c, &json!({"targets": ["localhost"]}), &opts)
+        .await;
+    assert!(r.is_ok(), "{r:?}");
+}
+
+#[tokio::test]
 async fn scope_guard_refuses_denied_targets() {
     let sink = Arc::new(Collect::default());
     let mut c = ctx(sink.clone());
@@ -179,6 +207,45 @@ fn tmpdir(name: &str) -> std::path::PathBuf {
     vigil_testkit::scratch_dir(&format!("net-{name}"))
 }
 
+/// A redis-server on `port` without persistence, with `requirepass` when given.
+fn start_redis(port: u16, password: Option<&str>) -> Option<Daemon> {
+    let mut args: Vec<String> = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(p) = password {
+        args.extend(["--requirepass".to_string(), p.to_string()]);
+    }
+    start("redis", "redis-server", &args, port)
+}
+
+/// A memcached on `port` (TCP only).
+fn start_memcached(port: u16) -> Option<Daemon> {
+    let args: Vec<String> = [
+        "-l",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-U",
+        "0",
+        "-u",
+        "root",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    start("memcached", "memcached", &args, port)
+}
+
 async fn detect(port: u16) -> service::ServiceInfo {
     service::detect(
         SocketAddr::new(LOCAL, port),
@@ -193,42 +260,14 @@ async fn services_of_real_servers() {
     let mut checked = Vec::new();
 
     let p = free_port();
-    if let Some(_d) = start(
-        "redis",
-        "redis-server",
-        &[
-            "--port".into(),
-            p.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--save".into(),
-            "".into(),
-            "--appendonly".into(),
-            "no".into(),
-        ],
-        p,
-    ) {
+    if let Some(_d) = start_redis(p, None) {
         let s = detect(p).await;
         assert_eq!(s.name, "redis", "{s:?}");
         checked.push("redis");
     }
 
     let p = free_port();
-    if let Some(_d) = start(
-        "memcached",
-        "memcached",
-        &[
-            "-l".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            p.to_string(),
-            "-U".into(),
-            "0".into(),
-            "-u".into(),
-            "root".into(),
-        ],
-        p,
-    ) {
+    if let Some(_d) = start_memcached(p) {
         let s = detect(p).await;
         assert_eq!(
             (s.name.as_str(), s.product.as_deref()),
@@ -243,23 +282,8 @@ async fn services_of_real_servers() {
     }
 
     let p = free_port();
-    let dir = tmpdir("nginx");
-    let conf = dir.join("nginx.conf");
-    std::fs::write(&conf, format!(
-        "daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log; events {{}}\n\
-         http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n\
-         server {{ listen 127.0.0.1:{p}; location / {{ return 200 'hello'; }} }} }}\n", d = dir.display())).unwrap();
-    if let Some(_d) = start(
-        "nginx",
-        "nginx",
-        &[
-            "-c".into(),
-            conf.display().to_string(),
-            "-e".into(),
-            dir.join("e.log").display().to_string(),
-        ],
-        p,
-    ) {
+    let server = format!("listen 127.0.0.1:{p}; location / {{ return 200 'hello'; }}");
+    if let Some(_d) = start_nginx(&server, p) {
         let s = detect(p).await;
         assert_eq!(
             (s.name.as_str(), s.product.as_deref()),
@@ -489,32 +513,10 @@ fn names(v: &[(String, String)]) -> Vec<&str> {
 #[tokio::test]
 async fn exposed_servers_and_their_safe_twins() {
     let mut checked = Vec::new();
-    let redis_args = |p: u16, extra: &[&str]| {
-        let mut a: Vec<String> = [
-            "--port",
-            &p.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
-    };
     let (p1, p2) = (free_port(), free_port());
     if let (Some(_open), Some(_auth)) = (
-        start("redis", "redis-server", &redis_args(p1, &[]), p1),
-        start(
-            "redis",
-            "redis-server",
-            &redis_args(p2, &["--requirepass", "S3cret-Passw0rd-for-tests"]),
-            p2,
-        ),
+        start_redis(p1, None),
+        start_redis(p2, Some("S3cret-Passw0rd-for-tests")),
     ) {
         let found = exposures_on(p1).await;
         assert_eq!(names(&found), vec!["redis"]);
@@ -530,21 +532,7 @@ async fn exposed_servers_and_their_safe_twins() {
     }
 
     let p = free_port();
-    if let Some(_d) = start(
-        "memcached",
-        "memcached",
-        &[
-            "-l".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            p.to_string(),
-            "-U".into(),
-            "0".into(),
-            "-u".into(),
-            "root".into(),
-        ],
-        p,
-    ) {
+    if let Some(_d) = start_memcached(p) {
         assert_eq!(names(&exposures_on(p).await), vec!["memcached"]);
         checked.push("memcached");
     }
@@ -934,33 +922,11 @@ async fn weak_on(port: u16, weak: serde_json::Value) -> Vec<(String, String, Str
 async fn weak_passwords_and_their_safe_twins() {
     let mut checked = Vec::new();
     let fast = json!({"delay_ms": 0});
-    let redis = |p: u16, pass: &str| -> Vec<String> {
-        [
-            "--port",
-            &p.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--requirepass",
-            pass,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
     let (p1, p2, p3) = (free_port(), free_port(), free_port());
     if let (Some(_a), Some(_b), Some(_c)) = (
-        start("redis", "redis-server", &redis(p1, "123456"), p1),
-        start(
-            "redis",
-            "redis-server",
-            &redis(p2, "kJ8#vQ2!mZ9w-not-in-any-list"),
-            p2,
-        ),
-        start("redis", "redis-server", &redis(p3, "Winter2026!"), p3),
+        start_redis(p1, Some("123456")),
+        start_redis(p2, Some("kJ8#vQ2!mZ9w-not-in-any-list")),
+        start_redis(p3, Some("Winter2026!")),
     ) {
         assert_eq!(
             weak_on(p1, fast.clone()).await,
@@ -1017,7 +983,7 @@ async fn weak_passwords_and_their_safe_twins() {
         }
     }
     // The attempt budget holds: with a budget of 3, the 7th password of the list is never tried.
-    if let Some(_d) = start("redis", "redis-server", &redis(p1, "12345"), p1) {
+    if let Some(_d) = start_redis(p1, Some("12345")) {
         assert!(weak_on(p1, json!({"delay_ms": 0, "max_attempts": 3}))
             .await
             .is_empty());

@@ -101,6 +101,14 @@ pub struct PinnedTarget {
     pub trusted: bool,
 }
 
+impl PinnedTarget {
+    /// Whether this target is an internal address the operator's scope does not name: owned
+    /// targets and callbacks must not reach such addresses.
+    pub fn reaches_internal(&self) -> bool {
+        !self.trusted && ScopeGuard::is_internal(self.addr.ip())
+    }
+}
+
 /// Applies a [`ScopePolicy`].
 #[derive(Clone, Default)]
 pub struct ScopeGuard {

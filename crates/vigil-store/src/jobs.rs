@@ -4,6 +4,7 @@
 //! Creating or changing a job, its schedule and an immediate run happen in one transaction.
 
 use crate::queue::{enqueue_on, task_columns, task_from};
+use crate::schedules::insert_schedule_on;
 use crate::{opt_i64, NewTask, Result, Store, StoreError, TaskRecord};
 use serde_json::Value;
 use sqlx::any::AnyRow;
@@ -80,19 +81,8 @@ async fn plan_runs(
     spec.job_id = Some(id);
     let mut schedule_id = None;
     if let Some((schedule, first)) = &plan.schedule {
-        let row = sqlx::query(
-            "INSERT INTO schedules (account_id, product, schedule, task_spec, next_fire_at, enabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id",
-        )
-        .bind(account_id)
-        .bind(product)
-        .bind(serde_json::to_string(schedule).map_err(corrupt)?)
-        .bind(serde_json::to_string(&spec).map_err(corrupt)?)
-        .bind(*first)
-        .bind(now_millis())
-        .fetch_one(&mut *conn)
-        .await?;
-        schedule_id = Some(row.try_get::<i64, _>("id")?);
+        schedule_id =
+            Some(insert_schedule_on(conn, account_id, product, schedule, &spec, *first).await?);
     }
     sqlx::query("UPDATE scan_jobs SET spec = $1, schedule_id = $2 WHERE id = $3")
         .bind(serde_json::to_string(&spec).map_err(corrupt)?)

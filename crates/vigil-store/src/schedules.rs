@@ -32,6 +32,30 @@ fn corrupt(e: serde_json::Error) -> StoreError {
     StoreError::Corrupt(format!("schedule: {e}"))
 }
 
+/// Insert an enabled schedule on a connection (possibly inside a transaction); returns its id.
+pub(crate) async fn insert_schedule_on(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    product: &str,
+    schedule: &Schedule,
+    spec: &TaskSpec,
+    first_fire: Option<Millis>,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO schedules (account_id, product, schedule, task_spec, next_fire_at, enabled, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(product)
+    .bind(serde_json::to_string(schedule).map_err(corrupt)?)
+    .bind(serde_json::to_string(spec).map_err(corrupt)?)
+    .bind(first_fire)
+    .bind(vigil_core::now_millis())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
 impl Store {
     /// Store a schedule with its first fire time.
     pub async fn create_schedule(
@@ -42,19 +66,8 @@ impl Store {
         spec: &TaskSpec,
         first_fire: Option<Millis>,
     ) -> Result<i64> {
-        let row = sqlx::query(
-            "INSERT INTO schedules (account_id, product, schedule, task_spec, next_fire_at, enabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id",
-        )
-        .bind(account_id)
-        .bind(product)
-        .bind(serde_json::to_string(schedule).map_err(corrupt)?)
-        .bind(serde_json::to_string(spec).map_err(corrupt)?)
-        .bind(first_fire)
-        .bind(vigil_core::now_millis())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("id")?)
+        let mut conn = self.pool.acquire().await?;
+        insert_schedule_on(&mut conn, account_id, product, schedule, spec, first_fire).await
     }
 
     /// Get a schedule of an account.

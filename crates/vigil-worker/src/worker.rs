@@ -326,7 +326,7 @@ async fn notify(scope: &ScopeGuard, hook: &str, payload: serde_json::Value) -> R
         .pinned_http_client(&url, Duration::from_secs(10))
         .await
         .map_err(|e| e.to_string())?;
-    if !pinned.trusted && ScopeGuard::is_internal(pinned.addr.ip()) {
+    if pinned.reaches_internal() {
         return Err(format!(
             "{} is internal and outside the operator's scope",
             pinned.addr.ip()

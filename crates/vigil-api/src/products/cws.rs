@@ -1,7 +1,7 @@
 //! Tencent Cloud CWS (website vulnerability scanning, version 2018-03-12): site management and
 //! ownership verification. Shapes follow `tencentcloud-sdk-python-cws` models.
 
-use super::ownership::{effective_status, ensure_verification, proof_present};
+use super::ownership::{effective_status, ensure_verification, find_proof};
 use super::{params, time_str};
 use crate::action::Action;
 use crate::error::{ApiError, ApiResult};
@@ -479,21 +479,6 @@ async fn describe_verification(st: &AppState, rc: &RequestCtx, p: Value) -> ApiR
     Ok(json!({"TotalCount": out.len(), "SitesVerification": out}))
 }
 
-/// Which proof of ownership is in place: the token file on the site, else (for host names)
-/// the TXT record.
-async fn proof_found(st: &AppState, su: &SiteUrl, v: &Verification) -> Option<&'static str> {
-    if proof_present(st, &proof_url(su, v), &v.token).await {
-        return Some("file");
-    }
-    if su.host.parse::<std::net::IpAddr>().is_err() {
-        let txt = st.dns.txt(&format!("_vigil-verify.{}", su.host)).await;
-        if txt.iter().any(|t| t.trim() == v.token) {
-            return Some("dns");
-        }
-    }
-    None
-}
-
 async fn verify_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: UrlsReq = params(p)?;
     let (mut ok, mut failed) = (0, 0);
@@ -507,7 +492,7 @@ async fn verify_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
                 .set_verified(rc.account.id, &su.host, 1, "scope")
                 .await?;
             ok += 1;
-        } else if let Some(method) = proof_found(st, &su, &v).await {
+        } else if let Some(method) = find_proof(st, &su.host, &[proof_url(&su, &v)], &v).await {
             st.store
                 .set_verified(rc.account.id, &su.host, 1, method)
                 .await?;

@@ -43,7 +43,7 @@ pub(crate) async fn ensure_verification(
 }
 
 /// Fetch the proof file through the scope guard (pinned address, no redirects, bounded body).
-pub(crate) async fn proof_present(st: &AppState, url: &str, token: &str) -> bool {
+async fn proof_present(st: &AppState, url: &str, token: &str) -> bool {
     let Ok(u) = url::Url::parse(url) else {
         return false;
     };
@@ -93,19 +93,35 @@ pub(crate) async fn authorised(st: &AppState, account_id: i64, host: &str) -> Ap
     } else {
         host.to_string()
     };
-    for scheme in ["http", "https"] {
-        let url = format!("{scheme}://{bracketed}{}", proof_path(&v));
-        if proof_present(st, &url, &v.token).await {
-            st.store.set_verified(account_id, host, 1, "file").await?;
-            return Ok(true);
+    let urls: Vec<String> = ["http", "https"]
+        .iter()
+        .map(|scheme| format!("{scheme}://{bracketed}{}", proof_path(&v)))
+        .collect();
+    if let Some(method) = find_proof(st, host, &urls, &v).await {
+        st.store.set_verified(account_id, host, 1, method).await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Which proof of ownership of `host` is in place: the token file at one of `urls` (`file`),
+/// else, for host names, the TXT record at `_vigil-verify.<host>` (`dns`).
+pub(crate) async fn find_proof(
+    st: &AppState,
+    host: &str,
+    urls: &[String],
+    v: &Verification,
+) -> Option<&'static str> {
+    for url in urls {
+        if proof_present(st, url, &v.token).await {
+            return Some("file");
         }
     }
     if host.parse::<std::net::IpAddr>().is_err() {
         let txt = st.dns.txt(&format!("_vigil-verify.{host}")).await;
         if txt.iter().any(|t| t.trim() == v.token) {
-            st.store.set_verified(account_id, host, 1, "dns").await?;
-            return Ok(true);
+            return Some("dns");
         }
     }
-    Ok(false)
+    None
 }

@@ -250,13 +250,18 @@ pub(super) struct ListReq {
 }
 
 impl ListReq {
+    /// The requested tags as (key, value).
+    pub fn tags(&self) -> Vec<(String, String)> {
+        tag_pairs(&self.tags)
+    }
+
     /// Hosts carrying one of the requested tags; `None` when no tags were asked for.
     pub async fn tagged_hosts(
         &self,
         st: &AppState,
         rc: &RequestCtx,
     ) -> ApiResult<Option<Vec<String>>> {
-        let want = tag_pairs(&self.tags);
+        let want = self.tags();
         if want.is_empty() {
             return Ok(None);
         }

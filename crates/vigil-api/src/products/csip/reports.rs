@@ -4,7 +4,8 @@
 //! can read the report, only until it expires, and a changed link is refused. The page is
 //! self-contained HTML under a restrictive content security policy.
 
-use super::listing::{apply, FilterReq, Listing};
+use super::assets::ListReq;
+use super::listing::{apply, Listing};
 use super::tasks::scan_status;
 use super::{no_members, owner, MEMBER_ID, PRODUCT};
 use crate::error::{ApiError, ApiResult};
@@ -79,14 +80,6 @@ async fn job_names(
         }
     }
     Ok(out)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListReq {
-    member_id: Option<Vec<String>>,
-    #[serde(default)]
-    filter: FilterReq,
 }
 
 pub(super) async fn list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
@@ -268,13 +261,12 @@ pub async fn report_page(
         );
     }
     match render(&st, app_id, run_id).await {
-        Ok((name, html)) => {
+        Ok(html) => {
             let disposition = if q.download == 1 {
                 format!("attachment; filename=\"vigil-report-{run_id}.html\"")
             } else {
                 "inline".to_string()
             };
-            let _ = name;
             (
                 [
                     (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
@@ -298,7 +290,7 @@ pub async fn report_page(
     }
 }
 
-async fn render(st: &AppState, app_id: i64, run_id: i64) -> ApiResult<(String, String)> {
+async fn render(st: &AppState, app_id: i64, run_id: i64) -> ApiResult<String> {
     let account = st.store.account_by_app_id(app_id).await?;
     let run = st.store.task(account.id, run_id).await?;
     let job_name = match run.job_id {
@@ -340,5 +332,5 @@ async fn render(st: &AppState, app_id: i64, run_id: i64) -> ApiResult<(String, S
         run.id,
         run.state.as_str()
     );
-    Ok((job_name, report.to_html(&title)))
+    Ok(report.to_html(&title))
 }

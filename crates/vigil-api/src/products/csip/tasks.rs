@@ -3,8 +3,8 @@
 //! every target (operator scope or proof of ownership); otherwise nothing is saved and the
 //! response lists the unauthorised assets with `Status` -1.
 
-use super::assets::{parse_asset, AssetKind};
-use super::listing::{apply, FilterReq, Listing};
+use super::assets::{parse_asset, AssetKind, ListReq};
+use super::listing::{apply, Listing};
 use super::{no_members, owner, ASSET_TAG, FILTER_PARAM, MEMBER_ID, PRODUCT, TASK_ID_KEY};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
@@ -179,17 +179,12 @@ pub(super) const MODIFY_PARAMS: &[Param] = &[
     WEBHOOK,
 ];
 
-const HOST_TAG: &[Param] = &[
-    Param::opt("TagKey", Ty::Str, "Tag key.").check(Check::MaxLen(128)),
-    Param::opt("TagValue", Ty::Str, "Tag value.").check(Check::MaxLen(256)),
-];
-
 pub(super) const LIST_PARAMS: &[Param] = &[
     MEMBER_ID,
     FILTER_PARAM,
     Param::opt(
         "Tags",
-        Ty::List(&Ty::Obj(HOST_TAG)),
+        Ty::List(&Ty::Obj(ASSET_TAG)),
         "Only tasks with one of these tags.",
     )
     .check(Check::MaxItems(50)),
@@ -231,14 +226,13 @@ struct TaskAsset {
 #[serde(rename_all = "PascalCase")]
 struct PortCfg {
     port_sets: Option<String>,
-    check_type: Option<i64>,
     enable: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct OnOff<K> {
-    #[serde(alias = "CheckItemId", alias = "ItemId", alias = "RiskId")]
+    #[serde(alias = "CheckItemId", alias = "ItemId")]
     id: K,
     enable: Option<i64>,
 }
@@ -248,8 +242,6 @@ struct OnOff<K> {
 struct Advance {
     #[serde(default)]
     port_risk: Vec<PortCfg>,
-    #[serde(default)]
-    vul_risk: Vec<OnOff<Option<String>>>,
     #[serde(default)]
     weak_pwd_risk: Vec<OnOff<i64>>,
     #[serde(default, rename = "CFGRisk")]
@@ -403,8 +395,8 @@ async fn unauthorised(
             _ if st.scope.names_trusted(t) => true,
             _ => {
                 // Owned but not operator-trusted: it must not lead to internal addresses.
-                let internal = matches!(st.scope.resolve(t, 0).await,
-                    Ok(p) if !p.trusted && vigil_engine::ScopeGuard::is_internal(p.addr.ip()));
+                let internal =
+                    matches!(st.scope.resolve(t, 0).await, Ok(p) if p.reaches_internal());
                 !internal && authorised(st, rc.account.id, t).await?
             }
         };
@@ -435,7 +427,7 @@ async fn check_webhook(st: &AppState, raw: &str) -> ApiResult<()> {
         st.scope.resolve(host, port).await.map_err(|e| {
             ApiError::invalid_value(format!("`FinishWebHook` cannot be called: {e}."))
         })?;
-    if !pinned.trusted && vigil_engine::ScopeGuard::is_internal(pinned.addr.ip()) {
+    if pinned.reaches_internal() {
         return Err(ApiError::invalid_value(format!(
             "`FinishWebHook` {raw} points at an internal address ({}); callbacks may reach internal addresses only inside the operator's allowed scope.",
             pinned.addr.ip()
@@ -535,7 +527,6 @@ async fn build(
                     ports.push_str(part);
                 }
             }
-            let _ = p.check_type;
         }
         for p in url_ports {
             ports.push_str(&format!(",{p}"));
@@ -558,7 +549,6 @@ async fn build(
         .filter(|c| c.enable == Some(0))
         .map(|c| c.id.as_str())
         .collect();
-    let _ = &adv.vul_risk;
     let public_only: Vec<&String> = targets
         .iter()
         .filter(|t| !st.scope.names_trusted(t))
@@ -769,36 +759,23 @@ async fn render(st: &AppState, rc: &RequestCtx, job: &Job) -> ApiResult<Value> {
     }))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct HostTag {
-    tag_key: Option<String>,
-    tag_value: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListReq {
-    member_id: Option<Vec<String>>,
-    #[serde(default)]
-    filter: FilterReq,
-    #[serde(default)]
-    tags: Vec<HostTag>,
-}
-
 pub(super) async fn list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ListReq = params(p)?;
     no_members(&req.member_id)?;
+    let wanted = req.tags();
     let mut rows = Vec::new();
     for job in st.store.list_jobs(rc.account.id, PRODUCT).await? {
-        if !req.tags.is_empty() {
+        if !wanted.is_empty() {
             let t = job.definition.get("Tags");
-            let key = t.and_then(|t| t.get("TagKey")).and_then(Value::as_str);
-            let val = t.and_then(|t| t.get("TagValue")).and_then(Value::as_str);
-            let hit = req.tags.iter().any(|w| {
-                w.tag_key.as_deref() == key
-                    && (w.tag_value.is_none() || w.tag_value.as_deref() == val)
-            });
+            let field = |k: &str| {
+                t.and_then(|t| t.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            };
+            let (key, val) = (field("TagKey"), field("TagValue"));
+            let hit = wanted
+                .iter()
+                .any(|(k, v)| k == key && (v.is_empty() || v == val));
             if !hit {
                 continue;
             }
