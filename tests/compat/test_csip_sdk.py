@@ -303,6 +303,11 @@ def test_full_scan_flow(ca, cb, csip_server, targets, hook):
     assert [d["AffectAsset"] for d in cfg] == ["127.0.0.1"]
     assert rows(ca, "DescribeRiskCenterCFGViewCFGRiskList",
                 [{"Name": "CFGName", "Values": ["http_directory_listing"]}])["TotalCount"] == 1
+    cfg_view = rows(ca, "DescribeRiskCenterCFGViewCFGRiskList",
+                    [{"Name": "Status", "Values": ["0"]}, {"Name": "InstanceType", "Values": ["PublicIp"]}])
+    assert cfg_view["TotalCount"] >= 1
+    assert [x["Value"] for x in cfg_view["StatusLists"]] == ["0"]
+    assert cfg_view["InstanceTypeLists"], cfg_view
 
     # The webhook was called through the scope guard with the outcome.
     deadline = time.monotonic() + 15
@@ -334,6 +339,14 @@ def test_full_scan_flow(ca, cb, csip_server, targets, hook):
     assert code == "ResourceNotFound"
     call(ca, "ModifyRiskCenterRiskStatus", {"RiskStatusKeys": [{"Id": risk_id}], "Status": 2, "Type": 5})
     assert next(d for d in rows(ca, "DescribeRiskCenterServerRiskList")["Data"] if d["Id"] == risk_id)["Status"] == 2
+    # Undo acts only on the state it undoes: "undo handled" on an ignored risk is refused;
+    # "undo ignored" reopens it; ignored again for the rescan below.
+    code, msg = error_code(ca, "ModifyRiskCenterRiskStatus",
+                           {"RiskStatusKeys": [{"Id": risk_id}], "Status": 3, "Type": 5})
+    assert code == "FailedOperation" and "ignored" in msg
+    call(ca, "ModifyRiskCenterRiskStatus", {"RiskStatusKeys": [{"Id": risk_id}], "Status": 4, "Type": 5})
+    assert next(d for d in rows(ca, "DescribeRiskCenterServerRiskList")["Data"] if d["Id"] == risk_id)["Status"] == 0
+    call(ca, "ModifyRiskCenterRiskStatus", {"RiskStatusKeys": [{"Id": risk_id}], "Status": 2, "Type": 5})
 
     # Tenants see nothing of each other.
     assert rows(cb, "DescribeRiskCenterAssetViewPortRiskList")["TotalCount"] == 0

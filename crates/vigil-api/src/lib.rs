@@ -34,7 +34,7 @@ pub struct ApiConfig {
     pub rate_overrides: HashMap<String, u32>,
     /// Timeout of ownership-verification fetches.
     pub fetch_timeout: Duration,
-    /// Scans each account may start per day (CWS quota).
+    /// Scans each account may start per day, per product (CWS's quota; CSIP runs too).
     pub scan_quota: i64,
     /// Sites each account may register.
     pub max_sites: i64,
@@ -45,6 +45,12 @@ pub struct ApiConfig {
     pub public_url: Option<String>,
     /// How long report links stay valid.
     pub link_ttl: Duration,
+    /// IANA time zone in which scan plans (cron fields, `YYYY-MM-DD HH:MM:SS` times) are
+    /// read. The clouds' consoles use China Standard Time (`Asia/Shanghai`); Vigil's
+    /// default is UTC.
+    pub plan_time_zone: String,
+    /// Shortest time between two runs of a periodic scan plan.
+    pub min_plan_interval: Duration,
 }
 
 impl Default for ApiConfig {
@@ -60,6 +66,8 @@ impl Default for ApiConfig {
             max_assets: 10_000,
             public_url: None,
             link_ttl: Duration::from_secs(3600),
+            plan_time_zone: "UTC".into(),
+            min_plan_interval: Duration::from_secs(3600),
         }
     }
 }

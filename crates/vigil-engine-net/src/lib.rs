@@ -8,6 +8,7 @@
 //! ([`configrisk`]: TLS, SSH algorithms and password authentication, HTTP).
 
 pub mod configrisk;
+pub mod coverage;
 pub mod exposed;
 pub mod mysqlauth;
 pub mod pgauth;
@@ -18,13 +19,14 @@ pub mod sshauth;
 pub mod weakpass;
 
 use async_trait::async_trait;
+use coverage::{NetCoverage, PortChecks};
 use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use vigil_core::{Component, Finding, Severity};
-use vigil_engine::{Decision, Engine, EngineError, ScanCtx};
+use vigil_engine::{Coverage, Decision, Engine, EngineError, ScanCtx};
 
 pub use portscan::{PortResult, PortState, ScanTuning};
 pub use service::ServiceInfo;
@@ -362,7 +364,18 @@ impl Engine for NetEngine {
         env!("CARGO_PKG_VERSION")
     }
 
-    async fn run(&self, ctx: &ScanCtx, target: &Value, options: &Value) -> Result<(), EngineError> {
+    /// Coverage is exact per host, port and check, so every network run of an account shares
+    /// one scope: any run that examined a risk's port and check and did not see it fixes it.
+    fn scope_key(&self, _target: &Value) -> Option<String> {
+        Some("net".into())
+    }
+
+    async fn run(
+        &self,
+        ctx: &ScanCtx,
+        target: &Value,
+        options: &Value,
+    ) -> Result<Box<dyn Coverage>, EngineError> {
         let target: NetTarget = serde_json::from_value(target.clone())
             .map_err(|e| EngineError::InvalidInput(format!("target: {e}")))?;
         let opts: NetOptions = serde_json::from_value(if options.is_null() {
@@ -401,6 +414,7 @@ impl Engine for NetEngine {
         if let Some(n) = opts.max_in_flight {
             tuning.max_in_flight = n.max(1);
         }
+        let mut coverage = NetCoverage::new(&ports, &opts.skip_checks);
         let total_hosts = hosts.len().max(1);
         for (i, host) in hosts.iter().enumerate() {
             ctx.check_cancelled()?;
@@ -414,6 +428,7 @@ impl Engine for NetEngine {
                 ctx.sink.progress((frac * 100.0) as u8);
             })
             .await?;
+            coverage.host_scanned(&host.name);
             let open: Vec<&PortResult> = results
                 .iter()
                 .filter(|r| r.state == PortState::Open)
@@ -443,9 +458,10 @@ impl Engine for NetEngine {
                     };
                     !opts.skip_services.iter().any(|k| k == family)
                 };
+                let mut checks = PortChecks::default();
                 if let (true, Some(s)) = (weak_passwords, svc.as_ref().filter(skipped)) {
                     let addr = SocketAddr::new(host.ip, r.port);
-                    let hits = weakpass::check(
+                    let outcome = weakpass::check(
                         ctx,
                         addr,
                         &host.name,
@@ -454,7 +470,8 @@ impl Engine for NetEngine {
                         detect_timeout,
                     )
                     .await?;
-                    for hit in hits {
+                    checks.weak_passwords = outcome.complete;
+                    for hit in outcome.hits {
                         ctx.sink
                             .finding(weak_password_finding(host, r.port, hit))
                             .await?;
@@ -463,6 +480,7 @@ impl Engine for NetEngine {
                 if let (true, Some(s)) = (config_risks, svc.as_ref()) {
                     let addr = SocketAddr::new(host.ip, r.port);
                     let risks = configrisk::check(addr, &host.name, s, detect_timeout).await;
+                    checks.config_risks = true;
                     for risk in risks
                         .into_iter()
                         .filter(|r| !opts.skip_checks.iter().any(|c| c == r.id))
@@ -474,12 +492,14 @@ impl Engine for NetEngine {
                 }
                 if let (true, Some(s)) = (exposures, svc.as_ref()) {
                     let addr = SocketAddr::new(host.ip, r.port);
+                    checks.exposures = true;
                     for e in exposed::check(addr, &host.name, s, detect_timeout).await {
                         ctx.sink
                             .finding(exposure_finding(host, r.port, s, e))
                             .await?;
                     }
                 }
+                coverage.port_checked(&host.name, r.port, checks);
                 if let Some(s) = svc.as_ref().filter(|s| s.name != "unknown") {
                     ctx.sink
                         .component(Component {
@@ -495,6 +515,6 @@ impl Engine for NetEngine {
             ctx.sink
                 .progress((((i + 1) as f64 / total_hosts as f64) * 100.0) as u8);
         }
-        Ok(())
+        Ok(Box::new(coverage))
     }
 }

@@ -427,7 +427,18 @@ async fn ftp_login(addr: SocketAddr, user: &str, pass: &str, t: Duration) -> Att
     }
 }
 
-/// Try logins on one service; empty when it has no weak password or is not supported.
+/// What the password check of one service found, and whether it tried everything it meant to.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Logins that worked.
+    pub hits: Vec<Hit>,
+    /// Every candidate got a clear answer (or the service takes no passwords): an account
+    /// with a weak password that is not among `hits` has none now. False when the attempt
+    /// budget ran out, a server stopped answering or an answer was unclear.
+    pub complete: bool,
+}
+
+/// Try logins on one service; no hits when it has no weak password or is not supported.
 pub async fn check(
     ctx: &ScanCtx,
     addr: SocketAddr,
@@ -435,7 +446,11 @@ pub async fn check(
     svc: &ServiceInfo,
     opts: &WeakPassOptions,
     t: Duration,
-) -> Result<Vec<Hit>, EngineError> {
+) -> Result<Outcome, EngineError> {
+    let done = |hits| Outcome {
+        hits,
+        complete: true,
+    };
     let (pairs, kind) = match svc.name.as_str() {
         // Redis before 6 has only a password; 6+ also has ACL users ("default" is the legacy one).
         "redis" => (candidates(opts, &["default"], false), "redis"),
@@ -446,7 +461,7 @@ pub async fn check(
         "ftp" => (candidates(opts, USERS, true), "ftp"),
         "ssh" => (candidates(opts, USERS, true), "ssh"),
         "mysql" => (candidates(opts, USERS, true), "mysql"),
-        _ => return Ok(Vec::new()),
+        _ => return Ok(done(Vec::new())),
     };
     let mut hits: Vec<Hit> = Vec::new();
     if kind == "ssh" {
@@ -454,17 +469,19 @@ pub async fn check(
         let probe_user = opts.users.first().map(String::as_str).unwrap_or("root");
         match offered_methods(addr, probe_user, t).await {
             Some(m) if m.iter().any(|x| x == "none") => {
-                return Ok(vec![Hit {
+                return Ok(done(vec![Hit {
                     service: kind.to_string(),
                     user: probe_user.to_string(),
                     masked: "(no authentication)".into(),
                     proof: format!(
                         "SSH_MSG_USERAUTH_SUCCESS for method `none`: user `{probe_user}` needs no password"
                     ),
-                }]);
+                }]));
             }
             Some(m) if m.iter().any(|x| x == "password") => {}
-            _ => return Ok(hits),
+            // Passwords are not offered: none can be weak.
+            Some(_) => return Ok(done(hits)),
+            None => return Ok(Outcome::default()),
         }
     }
     let mut sessions = Sessions::default();
@@ -481,11 +498,12 @@ pub async fn check(
     )
     .await;
     sessions.close().await;
-    found?;
-    Ok(hits)
+    let complete = found?;
+    Ok(Outcome { hits, complete })
 }
 
-/// The any-password probe, then the dictionary; hits go to `hits`.
+/// The any-password probe, then the dictionary; hits go to `hits`. True when every candidate
+/// got a clear answer.
 #[allow(clippy::too_many_arguments)]
 async fn try_pairs(
     ctx: &ScanCtx,
@@ -497,7 +515,7 @@ async fn try_pairs(
     t: Duration,
     sessions: &mut Sessions,
     hits: &mut Vec<Hit>,
-) -> Result<(), EngineError> {
+) -> Result<bool, EngineError> {
     // A service that takes a random password takes any: that is no authentication at all,
     // reported once per user instead of as a dictionary hit.
     let nonsense = format!("vigil-{:016x}", rand::random::<u64>());
@@ -528,11 +546,13 @@ async fn try_pairs(
         }
     }
     if !hits.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
+    let mut complete = true;
     for (attempts, (user, pass)) in pairs.iter().enumerate() {
         ctx.check_cancelled()?;
         if attempts >= opts.max_attempts {
+            complete = false;
             break;
         }
         if hits.iter().any(|h| &h.user == user) {
@@ -553,12 +573,16 @@ async fn try_pairs(
                     break;
                 }
             }
-            Attempt::Failure | Attempt::Inconclusive => {}
-            Attempt::Stop => break,
+            Attempt::Failure => {}
+            Attempt::Inconclusive => complete = false,
+            Attempt::Stop => {
+                complete = false;
+                break;
+            }
         }
         tokio::time::sleep(Duration::from_millis(opts.delay_ms)).await;
     }
-    Ok(())
+    Ok(complete)
 }
 
 #[cfg(test)]

@@ -918,6 +918,65 @@ async fn weak_on(port: u16, weak: serde_json::Value) -> Vec<(String, String, Str
         .collect()
 }
 
+/// What a run over `ports` with `options` examined.
+async fn coverage_of(ports: &str, options: serde_json::Value) -> Box<dyn vigil_engine::Coverage> {
+    let mut o = options;
+    o["ports"] = json!(ports);
+    NetEngine
+        .run(
+            &ctx(Arc::new(Collect::default())),
+            &json!({"targets": ["127.0.0.1"]}),
+            &o,
+        )
+        .await
+        .unwrap()
+}
+
+/// A risk not seen again is fixed only by a run that looked for it: same port, same check,
+/// run to completion.
+#[tokio::test]
+async fn only_runs_that_looked_can_fix_a_risk() {
+    let (p, closed) = (free_port(), free_port());
+    let Some(_r) = start_redis(p, Some("kJ8#vQ2!mZ9w-not-in-any-list")) else {
+        assert!(!required(), "redis-server is required in CI");
+        return;
+    };
+    let earlier = |kind: &str, port: u16, identity: &[&str]| Finding {
+        kind: kind.into(),
+        host: Some("127.0.0.1".into()),
+        port: Some(port),
+        identity: identity.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let weak = earlier("weak_password", p, &["redis", ""]);
+    let all = json!({"items": ["port", "weakpass", "configrisk", "exposedserver"], "weak_password": {"delay_ms": 0}});
+    let c = coverage_of(&format!("{p},{closed}"), all.clone()).await;
+    assert!(
+        c.covers(&weak),
+        "the whole dictionary was tried: the password was changed"
+    );
+    assert!(c.covers(&earlier("open_port", closed, &[])), "closed now");
+    assert!(c.covers(&earlier("exposed_service", p, &["redis"])));
+    assert!(
+        !c.covers(&earlier("open_port", p, &[])),
+        "open now: it must have been seen"
+    );
+    // A narrower run: other ports, or the service skipped, or the budget ran out.
+    let c = coverage_of(&closed.to_string(), all.clone()).await;
+    assert!(!c.covers(&weak));
+    let mut skip = all.clone();
+    skip["skip_services"] = json!(["redis"]);
+    assert!(!coverage_of(&p.to_string(), skip).await.covers(&weak));
+    let mut budget = all.clone();
+    budget["weak_password"] = json!({"delay_ms": 0, "max_attempts": 3});
+    assert!(!coverage_of(&p.to_string(), budget).await.covers(&weak));
+    // Another host was not looked at.
+    assert!(!coverage_of(&p.to_string(), all).await.covers(&Finding {
+        host: Some("127.0.0.2".into()),
+        ..weak.clone()
+    }));
+}
+
 #[tokio::test]
 async fn weak_passwords_and_their_safe_twins() {
     let mut checked = Vec::new();

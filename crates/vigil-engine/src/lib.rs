@@ -4,10 +4,12 @@
 //! resolved addresses so DNS cannot be rebound between check and connect. Engines know nothing
 //! about HTTP APIs, products or storage.
 
+mod coverage;
 mod dns;
 mod rate;
 mod scope;
 
+pub use coverage::{Coverage, Everything, Nothing};
 pub use dns::{Dns, DnsConfigError};
 pub use rate::RateLimiter;
 pub use scope::{Decision, PinnedTarget, ScopeError, ScopeGuard, ScopePolicy, ScopeRule};
@@ -82,8 +84,19 @@ pub trait Engine: Send + Sync {
     fn kind(&self) -> &'static str;
     /// Engine version, part of result cache keys and reports.
     fn version(&self) -> &'static str;
-    /// Run once.
-    async fn run(&self, ctx: &ScanCtx, target: &Value, options: &Value) -> Result<(), EngineError>;
+    /// Findings of runs with the same scope key are compared to tell what was fixed. `None`
+    /// (the default) gives each saved scan over the same target its own scope; an engine whose
+    /// [`Coverage`] names exactly what it examined may share one scope across all its runs.
+    fn scope_key(&self, _target: &Value) -> Option<String> {
+        None
+    }
+    /// Run once; on success, say what the run examined.
+    async fn run(
+        &self,
+        ctx: &ScanCtx,
+        target: &Value,
+        options: &Value,
+    ) -> Result<Box<dyn Coverage>, EngineError>;
 }
 
 /// The engines a worker can run, by kind; each kind is registered once.

@@ -90,35 +90,51 @@ impl Store {
         Ok(id)
     }
 
-    /// After a successful run of `task_id` over `scope_key`: open findings of that scope that
-    /// the run did not see become fixed, limited to the finding kinds the run looked for
-    /// (`kinds`; empty means every kind). Returns how many.
-    pub async fn mark_unseen_fixed(
+    /// Open findings of a scope not seen since `since` (a run's start), limited to `kinds`
+    /// unless empty: the candidates a successful run may call fixed.
+    pub async fn unseen_open_findings(
         &self,
         account_id: i64,
         scope_key: &str,
-        task_id: i64,
+        since: Millis,
         kinds: &[String],
+    ) -> Result<Vec<StoredFinding>> {
+        let rows = sqlx::query(
+            "SELECT * FROM findings WHERE account_id = $1 AND scope_key = $2 AND status = 'open' AND last_seen < $3 ORDER BY id",
+        )
+        .bind(account_id)
+        .bind(scope_key)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(finding_from)
+            .filter(|f| {
+                f.as_ref().map_or(true, |f| {
+                    kinds.is_empty() || kinds.contains(&f.finding.kind)
+                })
+            })
+            .collect()
+    }
+
+    /// Mark findings fixed, except those triaged meanwhile or seen since `since` (by a run
+    /// that overlapped this one); returns how many changed.
+    pub async fn mark_fixed_unless_seen(
+        &self,
+        account_id: i64,
+        ids: &[i64],
+        since: Millis,
     ) -> Result<u64> {
-        let sql = "UPDATE findings SET status = 'fixed' WHERE account_id = $1 AND scope_key = $2 AND task_id <> $3 AND status = 'open'";
-        if kinds.is_empty() {
-            let res = sqlx::query(sql)
-                .bind(account_id)
-                .bind(scope_key)
-                .bind(task_id)
-                .execute(&self.pool)
-                .await?;
-            return Ok(res.rows_affected());
-        }
         let mut n = 0;
-        for kind in kinds {
-            let res = sqlx::query(&format!("{sql} AND kind = $4"))
-                .bind(account_id)
-                .bind(scope_key)
-                .bind(task_id)
-                .bind(kind)
-                .execute(&self.pool)
-                .await?;
+        for id in ids {
+            let res = sqlx::query(
+                "UPDATE findings SET status = 'fixed' WHERE account_id = $1 AND id = $2 AND status = 'open' AND last_seen < $3",
+            )
+            .bind(account_id)
+            .bind(*id)
+            .bind(since)
+            .execute(&self.pool)
+            .await?;
             n += res.rows_affected();
         }
         Ok(n)

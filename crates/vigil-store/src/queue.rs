@@ -210,6 +210,24 @@ impl Store {
         })
     }
 
+    /// Replace the target and options of a task about to run (a scheduled run re-derived
+    /// from its saved scan); reports then show what was really scanned.
+    pub async fn set_task_input(
+        &self,
+        task_id: i64,
+        target: &Value,
+        options: &Value,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tasks SET target = $1, options = $2, updated_at = $3 WHERE id = $4")
+            .bind(target.to_string())
+            .bind(options.to_string())
+            .bind(now_millis())
+            .bind(task_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Finish a run. `outcome` is the final state for success and stop; for failure pass
     /// `Failed` and the task is retried after `retry_after_ms` while attempts remain. Returns
     /// `false` if the lease was lost (another worker owns the task now; nothing is written).

@@ -409,7 +409,12 @@ async fn findings_dedup_fix_and_keep_suppression() {
             .set_finding_status(a.id, &[id2], FindingStatus::FalsePositive)
             .await
             .unwrap();
-        // Run 2 sees port 22 only.
+        // Run 2 starts and sees port 22 only.
+        let tick = || async {
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+            vigil_core::now_millis()
+        };
+        let run2 = tick().await;
         assert_eq!(
             store
                 .record_finding(a.id, 2, "scope", &f(22))
@@ -417,31 +422,55 @@ async fn findings_dedup_fix_and_keep_suppression() {
                 .unwrap(),
             id1
         );
-        assert_eq!(
+        assert!(
             store
-                .mark_unseen_fixed(a.id, "scope", 2, &[])
+                .unseen_open_findings(a.id, "scope", run2, &[])
                 .await
-                .unwrap(),
-            0,
-            "false positive stays"
+                .unwrap()
+                .is_empty(),
+            "22 was seen; the false positive is not a candidate"
         );
-        // Run 3 looks only for another kind: nothing of this kind can be called fixed.
+        // Run 3 looks only for another kind: nothing of this kind is a candidate.
+        let run3 = tick().await;
+        assert!(store
+            .unseen_open_findings(a.id, "scope", run3, &["other_kind".to_string()])
+            .await
+            .unwrap()
+            .is_empty());
+        let unseen = store
+            .unseen_open_findings(a.id, "scope", run3, &[f(22).kind])
+            .await
+            .unwrap();
+        assert_eq!(unseen.iter().map(|s| s.id).collect::<Vec<_>>(), [id1]);
+        // An overlapping run sees 22 after run 3 started: run 3 may not call it fixed.
+        store
+            .record_finding(a.id, 9, "scope", &f(22))
+            .await
+            .unwrap();
         assert_eq!(
             store
-                .mark_unseen_fixed(a.id, "scope", 3, &["other_kind".to_string()])
+                .mark_fixed_unless_seen(a.id, &[id1], run3)
                 .await
                 .unwrap(),
             0
         );
-        // Run 3 looked for this kind and saw nothing: 22 becomes fixed. Run 4 sees it again:
-        // reopened.
+        // Run 5 looked and saw nothing: 22 becomes fixed; another account cannot fix it.
+        let run5 = tick().await;
         assert_eq!(
             store
-                .mark_unseen_fixed(a.id, "scope", 3, &[f(22).kind])
+                .mark_fixed_unless_seen(a.id + 1000, &[id1], run5)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .mark_fixed_unless_seen(a.id, &[id1], run5)
                 .await
                 .unwrap(),
             1
         );
+        // Run 4 sees it again: reopened.
         store
             .record_finding(a.id, 4, "scope", &f(22))
             .await

@@ -1,13 +1,15 @@
 //! One worker: claims tasks of the kinds it has engines for, runs them, and records the outcome
 //! only while it still holds the lease.
 
+use crate::Preflight;
 use async_trait::async_trait;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vigil_core::{Component, Finding, Schedule, TaskState};
-use vigil_engine::{EngineError, RateLimiter, Registry, ScanCtx, ScopeGuard, Sink};
+use vigil_engine::{Coverage, EngineError, RateLimiter, Registry, ScanCtx, ScopeGuard, Sink};
 use vigil_store::{Lease, Store};
 
 /// Timing of a worker.
@@ -44,6 +46,7 @@ pub struct Worker {
     engines: Registry,
     scope: Arc<ScopeGuard>,
     cfg: WorkerConfig,
+    preflights: HashMap<String, Arc<dyn Preflight>>,
 }
 
 struct StoreSink {
@@ -78,7 +81,7 @@ impl Sink for StoreSink {
 
 /// How a run ended, as seen by the lease loop.
 enum RunEnd {
-    Done(Result<(), EngineError>),
+    Done(Result<Box<dyn Coverage>, EngineError>),
     LeaseLost,
     Stop,
     Pause(i64),
@@ -86,8 +89,8 @@ enum RunEnd {
     Timeout,
 }
 
-/// Findings of runs of one saved scan over the same targets share a scope (so a rescan can
-/// tell what was fixed); other tasks are their own scope.
+/// For engines without a scope of their own: findings of runs of one saved scan over the same
+/// targets share a scope (so a rescan can tell what was fixed); other tasks are their own.
 fn default_scope_key(task: &vigil_store::TaskRecord) -> String {
     match task.job_id {
         Some(job) => {
@@ -121,7 +124,14 @@ impl Worker {
             engines,
             scope,
             cfg,
+            preflights: HashMap::new(),
         }
+    }
+
+    /// Have `product` re-check each scheduled run of its saved scans before it starts.
+    pub fn with_preflight(mut self, product: &str, check: Arc<dyn Preflight>) -> Self {
+        self.preflights.insert(product.to_string(), check);
+        self
     }
 
     /// Claim and run tasks until `shutdown`; on shutdown the current task's lease is given back.
@@ -156,7 +166,35 @@ impl Worker {
         }
     }
 
-    async fn run_one(&self, lease: Lease, shutdown: &CancellationToken) -> vigil_store::Result<()> {
+    async fn run_one(
+        &self,
+        mut lease: Lease,
+        shutdown: &CancellationToken,
+    ) -> vigil_store::Result<()> {
+        if let (Some(_), Some(check)) = (
+            lease.task.schedule_id,
+            self.preflights.get(&lease.task.product),
+        ) {
+            match check.prepare(&lease.task).await {
+                Ok(None) => {}
+                Ok(Some(p)) => {
+                    self.store
+                        .set_task_input(lease.task.id, &p.target, &p.options)
+                        .await?;
+                    lease.task.target = p.target;
+                    lease.task.options = p.options;
+                }
+                Err(why) => {
+                    tracing::warn!(task = lease.task.id, reason = %why, "scheduled run refused");
+                    let mut l = lease.clone();
+                    l.attempt = l.task.max_attempts;
+                    self.store
+                        .finish(&l, TaskState::Failed, Some(&why), 0)
+                        .await?;
+                    return Ok(());
+                }
+            }
+        }
         let task = &lease.task;
         tracing::info!(worker = %self.cfg.id, task = task.id, kind = %task.kind, attempt = lease.attempt, "task claimed");
         let Some(engine) = self.engines.get(&task.kind) else {
@@ -188,6 +226,7 @@ impl Worker {
             .get("scope_key")
             .and_then(|v| v.as_str())
             .map(str::to_string)
+            .or_else(|| engine.scope_key(&task.target))
             .unwrap_or_else(|| default_scope_key(task));
         let kinds: Vec<String> = task
             .options
@@ -216,6 +255,9 @@ impl Worker {
         };
         let target = task.target.clone();
         let options = task.options.clone();
+        // Findings last seen before this instant and not seen by this run are candidates
+        // for "fixed"; one seen by an overlapping run after it is not.
+        let run_started = vigil_core::now_millis();
         let run = engine.run(&ctx, &target, &options);
         tokio::pin!(run);
         let lease_ms = self.cfg.lease.as_millis() as i64;
@@ -242,14 +284,22 @@ impl Worker {
         };
         cancel.cancel();
         match end {
-            RunEnd::Done(Ok(())) => {
+            RunEnd::Done(Ok(coverage)) => {
                 if self
                     .store
                     .finish(&lease, TaskState::Succeeded, None, 0)
                     .await?
                 {
+                    let gone: Vec<i64> = self
+                        .store
+                        .unseen_open_findings(task.account_id, &scope_key, run_started, &kinds)
+                        .await?
+                        .into_iter()
+                        .filter(|f| coverage.covers(&f.finding))
+                        .map(|f| f.id)
+                        .collect();
                     self.store
-                        .mark_unseen_fixed(task.account_id, &scope_key, task.id, &kinds)
+                        .mark_fixed_unless_seen(task.account_id, &gone, run_started)
                         .await?;
                 }
             }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vigil_core::{Component, Finding, Severity, TaskSpec, TaskState};
-use vigil_engine::{Engine, EngineError, Registry, ScanCtx, ScopeGuard};
+use vigil_engine::{Coverage, Engine, EngineError, Everything, Registry, ScanCtx, ScopeGuard};
 use vigil_store::{NewTask, Store, TaskRecord};
 use vigil_worker::{run_rescuer, Worker, WorkerConfig};
 
@@ -23,7 +23,12 @@ impl Engine for Stepper {
     fn version(&self) -> &'static str {
         "1"
     }
-    async fn run(&self, ctx: &ScanCtx, target: &Value, _: &Value) -> Result<(), EngineError> {
+    async fn run(
+        &self,
+        ctx: &ScanCtx,
+        target: &Value,
+        _: &Value,
+    ) -> Result<Box<dyn Coverage>, EngineError> {
         let steps = target["steps"].as_u64().unwrap_or(10);
         for i in 0..steps {
             ctx.check_cancelled()?;
@@ -49,7 +54,7 @@ impl Engine for Stepper {
                 .await?;
             ctx.sink.progress(((i + 1) * 100 / steps) as u8);
         }
-        Ok(())
+        Ok(Box::new(Everything))
     }
 }
 
@@ -298,4 +303,112 @@ async fn task_outside_its_runtime_window_waits_for_the_opening() {
         .is_empty());
     shutdown.cancel();
     h.await.unwrap();
+}
+
+/// Product check for the test: scheduled runs get three steps, or are refused when the
+/// target asks for it.
+struct ThreeSteps;
+
+#[async_trait]
+impl vigil_worker::Preflight for ThreeSteps {
+    async fn prepare(&self, task: &TaskRecord) -> Result<Option<vigil_worker::Prepared>, String> {
+        if task.target["refuse"] == json!(true) {
+            return Err("scheduled run refused: asset deleted".into());
+        }
+        Ok(Some(vigil_worker::Prepared {
+            target: json!({"steps": 3}),
+            options: json!({"checked": true}),
+        }))
+    }
+}
+
+#[tokio::test]
+async fn scheduled_runs_pass_the_product_check_first() {
+    for url in vigil_testkit::database_urls("worker-preflight").await {
+        let store = open(&url).await;
+        let acct = store.create_account("a").await.unwrap();
+        let mut engines = Registry::new();
+        engines.register(Arc::new(Stepper)).unwrap();
+        let w = Worker::new(
+            store.clone(),
+            engines,
+            Arc::new(ScopeGuard::default()),
+            cfg("worker-p"),
+        )
+        .with_preflight("test", Arc::new(ThreeSteps));
+        let shutdown = CancellationToken::new();
+        let sd = shutdown.clone();
+        let handle = tokio::spawn(async move { w.run(sd).await });
+        let base = stepper_task(acct.id, 10, 3, json!({}));
+        let schedule = store
+            .create_schedule(
+                acct.id,
+                "test",
+                &vigil_core::Schedule::new(vigil_core::Trigger::Cron {
+                    expr: "0 0 3 * * ?".into(),
+                }),
+                &base.spec,
+                None,
+            )
+            .await
+            .unwrap();
+        let scheduled = |target: serde_json::Value| {
+            let mut t = stepper_task(acct.id, 10, 3, json!({}));
+            t.spec.target = target;
+            t.schedule_id = Some(schedule);
+            t
+        };
+        let checked = store
+            .enqueue(&scheduled(json!({"steps": 10})))
+            .await
+            .unwrap();
+        let refused = store
+            .enqueue(&scheduled(json!({"refuse": true})))
+            .await
+            .unwrap();
+        for id in [checked, refused] {
+            wait_for(&store, acct.id, id, 20, "run never ended", |t| {
+                t.state.is_terminal()
+            })
+            .await;
+        }
+        assert_eq!(
+            store
+                .findings_of_task(acct.id, checked)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        let manual = store.enqueue(&base).await.unwrap();
+        wait_for(&store, acct.id, manual, 20, "run never ended", |t| {
+            t.state.is_terminal()
+        })
+        .await;
+        shutdown.cancel();
+        handle.await.unwrap();
+        let t = store.task(acct.id, checked).await.unwrap();
+        assert_eq!(t.state, TaskState::Succeeded);
+        assert_eq!(
+            t.target,
+            json!({"steps": 3}),
+            "the run records what it scanned"
+        );
+        assert_eq!(t.options, json!({"checked": true}));
+        let t = store.task(acct.id, refused).await.unwrap();
+        assert_eq!(
+            (t.state, t.attempts, t.error.as_deref()),
+            (
+                TaskState::Failed,
+                1,
+                Some("scheduled run refused: asset deleted")
+            ),
+            "refused at once, not retried"
+        );
+        let t = store.task(acct.id, manual).await.unwrap();
+        assert_eq!(
+            (t.state, t.target["steps"].clone()),
+            (TaskState::Succeeded, json!(10))
+        );
+    }
 }

@@ -160,6 +160,8 @@ struct FileApi {
     max_assets: Option<i64>,
     public_url: Option<String>,
     link_ttl_secs: Option<u64>,
+    plan_time_zone: Option<String>,
+    min_plan_interval_secs: Option<u64>,
 }
 
 /// Effective configuration.
@@ -209,6 +211,21 @@ impl Config {
                 "api.public_url `{u}` must be an http or https URL"
             );
             api.public_url = Some(u.clone());
+        }
+        if let Some(tz) = &file.api.plan_time_zone {
+            let probe = vigil_core::Schedule {
+                time_zone: tz.clone(),
+                ..vigil_core::Schedule::new(vigil_core::Trigger::Cron {
+                    expr: "0 0 * * *".into(),
+                })
+            };
+            probe
+                .validate()
+                .with_context(|| format!("api.plan_time_zone `{tz}`"))?;
+            api.plan_time_zone = tz.clone();
+        }
+        if let Some(m) = file.api.min_plan_interval_secs {
+            api.min_plan_interval = std::time::Duration::from_secs(m);
         }
         if let Some(t) = file.api.link_ttl_secs {
             anyhow::ensure!(t > 0, "api.link_ttl_secs must be positive");

@@ -187,21 +187,24 @@ fn engines() -> Registry {
     r
 }
 
+/// Start `n` workers; each product re-checks scheduled runs of its saved scans through `state`.
 fn spawn_workers(
     n: usize,
-    store: &vigil_store::Store,
-    scope: &Arc<vigil_engine::ScopeGuard>,
+    state: &Arc<vigil_api::AppState>,
     shutdown: &CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
     (0..n)
         .map(|i| {
-            let w = Worker::new(
-                store.clone(),
+            let mut w = Worker::new(
+                state.store.clone(),
                 engines(),
-                scope.clone(),
+                state.scope.clone(),
                 WorkerConfig::new(format!("{host}:{}:{i}", std::process::id())),
             );
+            for (product, check) in vigil_api::products::preflights(state.clone()) {
+                w = w.with_preflight(product, check);
+            }
             let sd = shutdown.clone();
             tokio::spawn(async move { w.run(sd).await })
         })
@@ -234,7 +237,13 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
     let store = cfg.store.open().await?;
     let scope = Arc::new(cfg.scope_guard()?);
     let shutdown = CancellationToken::new();
-    let mut tasks = spawn_workers(cfg.workers, &store, &scope, &shutdown);
+    let state = Arc::new(vigil_api::AppState::new(
+        store.clone(),
+        scope,
+        cfg.dns()?,
+        cfg.api.clone(),
+    ));
+    let mut tasks = spawn_workers(cfg.workers, &state, &shutdown);
     tasks.push(tokio::spawn(vigil_worker::run_scheduler(
         store.clone(),
         Duration::from_secs(1),
@@ -245,12 +254,6 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
         Duration::from_secs(5),
         shutdown.clone(),
     )));
-    let state = Arc::new(vigil_api::AppState::new(
-        store.clone(),
-        scope,
-        cfg.dns()?,
-        cfg.api.clone(),
-    ));
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
@@ -276,7 +279,13 @@ async fn worker_only(args: config::WorkerArgs) -> Result<()> {
     let store = cfg.store.open().await?;
     let scope = Arc::new(cfg.scope_guard()?);
     let shutdown = CancellationToken::new();
-    let mut tasks = spawn_workers(cfg.workers, &store, &scope, &shutdown);
+    let state = Arc::new(vigil_api::AppState::new(
+        store.clone(),
+        scope,
+        cfg.dns()?,
+        cfg.api.clone(),
+    ));
+    let mut tasks = spawn_workers(cfg.workers, &state, &shutdown);
     tasks.push(tokio::spawn(vigil_worker::run_rescuer(
         store.clone(),
         Duration::from_secs(5),

@@ -155,7 +155,7 @@ async fn execute(
         eprint!("\r    \r");
     }
     match outcome {
-        Ok(()) => {}
+        Ok(_) => {}
         Err(EngineError::Cancelled) => eprintln!("vigil: scan interrupted; partial results follow"),
         Err(e) => return Err(e).context("scan failed"),
     }

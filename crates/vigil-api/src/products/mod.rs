@@ -9,6 +9,17 @@ use crate::error::{ApiError, ApiResult};
 use serde::Deserialize;
 use serde_json::Value;
 
+/// The checks each product makes before a scheduled run of one of its saved scans starts,
+/// by product name, for the workers.
+pub fn preflights(
+    state: std::sync::Arc<crate::AppState>,
+) -> Vec<(&'static str, std::sync::Arc<dyn vigil_worker::Preflight>)> {
+    vec![(
+        csip::PRODUCT,
+        std::sync::Arc::new(csip::CsipPreflight::new(state)),
+    )]
+}
+
 /// Deserialize validated parameters into a handler's request struct.
 pub(crate) fn params<T: for<'de> Deserialize<'de>>(p: Value) -> ApiResult<T> {
     serde_json::from_value(p).map_err(|e| ApiError::invalid(e.to_string()))

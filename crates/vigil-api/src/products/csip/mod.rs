@@ -11,6 +11,7 @@ mod risks;
 mod tasks;
 
 pub use reports::report_page;
+pub use tasks::CsipPreflight;
 
 use crate::action::Action;
 use crate::error::{ApiError, ApiResult};
@@ -20,7 +21,7 @@ use listing::FILTER;
 use vigil_core::{FindingStatus, Severity};
 
 const VERSION: &str = "2022-11-21";
-const PRODUCT: &str = "csip";
+pub(crate) const PRODUCT: &str = "csip";
 
 const ASSET_TAG: &[Param] = &[
     Param::opt("TagKey", Ty::Str, "Tag key.").check(Check::MaxLen(128)),

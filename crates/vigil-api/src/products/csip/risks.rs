@@ -394,10 +394,13 @@ pub(super) async fn cfg_view(st: &AppState, rc: &RequestCtx, p: Value) -> ApiRes
                 "AppId": app_id, "Nick": nick, "Uin": uin, "CFGName": id, "CheckType": family,
                 "CFGSTD": fs[0].finding.cwe.join(", "), "CFGDescribe": cfg_title(fs[0]),
                 "CFGFix": fix, "CFGHelpURL": cwe_url(fs[0]),
+                // Not output fields of a check row: menus and filters over its risks.
+                "Status": fs.iter().map(|f| status_code(f.status)).collect::<Vec<_>>(),
+                "InstanceType": fs.iter().map(|f| instance_type(&host(f))).collect::<Vec<_>>(),
             })
         })
         .collect();
-    respond(
+    let mut out = respond(
         rows,
         &req,
         &[
@@ -418,8 +421,17 @@ pub(super) async fn cfg_view(st: &AppState, rc: &RequestCtx, p: Value) -> ApiRes
             "NoHandleCount",
             "AffectAssetCount",
             "From",
+            "Status",
+            "InstanceType",
         ],
-    )
+    )?;
+    if let Some(Value::Array(page)) = out.get_mut("Data") {
+        for row in page.iter_mut().filter_map(Value::as_object_mut) {
+            row.remove("Status");
+            row.remove("InstanceType");
+        }
+    }
+    Ok(out)
 }
 
 pub(super) async fn servers(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
@@ -506,10 +518,17 @@ pub(super) async fn set_status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiR
         1 => return Err(ApiError::unsupported("Vulnerability risks (Type 1) come from scan item `poc`, which Vigil does not run yet.")),
         _ => return Err(ApiError::unsupported("Web content risks (Type 3) come from scan item `webcontent`, which Vigil does not run yet.")),
     };
-    let status = match req.status.ok_or_else(|| ApiError::missing("Status"))? {
-        1 => FindingStatus::Fixed,
-        2 => FindingStatus::Ignored,
-        _ => FindingStatus::Open,
+    // (new status, the status an undo applies to)
+    let (status, undoes) = match req.status.ok_or_else(|| ApiError::missing("Status"))? {
+        1 => (FindingStatus::Fixed, None),
+        2 => (FindingStatus::Ignored, None),
+        3 => (FindingStatus::Open, Some(FindingStatus::Fixed)),
+        4 => (FindingStatus::Open, Some(FindingStatus::Ignored)),
+        other => {
+            return Err(ApiError::invalid_value(format!(
+                "`Status` {other} is not a risk status; use 1 (handled), 2 (ignored), 3 (undo handled) or 4 (undo ignored)."
+            )))
+        }
     };
     if req.risk_status_keys.is_empty() {
         return Err(ApiError::invalid_value(
@@ -535,7 +554,18 @@ pub(super) async fn set_status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiR
     let found = st.store.findings_by_ids(rc.account.id, &ids).await?;
     for id in &ids {
         match found.iter().find(|f| f.id == *id) {
-            Some(f) if f.finding.kind == kind => {}
+            Some(f) if f.finding.kind == kind => {
+                if let Some(from) = undoes.filter(|from| f.status != *from) {
+                    return Err(ApiError::new(
+                        "FailedOperation",
+                        format!(
+                            "Risk `{id}` is {}, not {}: there is nothing to undo.",
+                            f.status.as_str(),
+                            from.as_str()
+                        ),
+                    ));
+                }
+            }
             _ => {
                 return Err(ApiError::not_found(format!(
                     "Risk `{id}` of type {} does not exist.",

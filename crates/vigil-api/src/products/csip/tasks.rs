@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
 use crate::products::ownership::authorised;
 use crate::products::{opt_time_str, params, time_str};
-use crate::{AppState, RequestCtx};
+use crate::{ApiConfig, AppState, RequestCtx};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use vigil_core::{Schedule, TaskSpec, TaskState, Trigger};
@@ -317,12 +317,12 @@ fn finding_kinds(items: &[String]) -> Vec<&'static str> {
 /// Targets of the task, with explicit ports from URLs.
 async fn targets(
     st: &AppState,
-    rc: &RequestCtx,
+    account_id: i64,
     r: &TaskReq,
 ) -> ApiResult<(Vec<String>, Vec<u16>)> {
     let registered: Vec<String> = st
         .store
-        .list_assets(rc.account.id, None)
+        .list_assets(account_id, None)
         .await?
         .into_iter()
         .map(|a| a.value)
@@ -383,7 +383,7 @@ async fn targets(
 /// Targets the account may not scan.
 async fn unauthorised(
     st: &AppState,
-    rc: &RequestCtx,
+    account_id: i64,
     targets: &[String],
 ) -> ApiResult<Vec<String>> {
     let mut out = Vec::new();
@@ -397,7 +397,7 @@ async fn unauthorised(
                 // Owned but not operator-trusted: it must not lead to internal addresses.
                 let internal =
                     matches!(st.scope.resolve(t, 0).await, Ok(p) if p.reaches_internal());
-                !internal && authorised(st, rc.account.id, t).await?
+                !internal && authorised(st, account_id, t).await?
             }
         };
         if !ok {
@@ -440,10 +440,16 @@ async fn check_webhook(st: &AppState, raw: &str) -> ApiResult<()> {
 /// A schedule with its first fire time (milliseconds).
 type Timed = (Schedule, Option<i64>);
 
-fn plan(kind: i64, content: Option<&str>) -> ApiResult<(Option<Timed>, bool)> {
+/// The schedule of a plan, read in the configured time zone; periodic plans may not fire
+/// more often than the configured minimum interval.
+fn plan(cfg: &ApiConfig, kind: i64, content: Option<&str>) -> ApiResult<(Option<Timed>, bool)> {
     if kind == 1 {
         return Ok((None, true));
     }
+    let zoned = |trigger| Schedule {
+        time_zone: cfg.plan_time_zone.clone(),
+        ..Schedule::new(trigger)
+    };
     let content = content
         .map(str::trim)
         .filter(|c| !c.is_empty())
@@ -452,9 +458,18 @@ fn plan(kind: i64, content: Option<&str>) -> ApiResult<(Option<Timed>, bool)> {
     let bad = |e: String| ApiError::invalid_value(format!("`ScanPlanContent` `{content}`: {e}."));
     let trigger = if kind == 2 {
         let at = match chrono::NaiveDateTime::parse_from_str(content, "%Y-%m-%d %H:%M:%S") {
-            Ok(t) => t.and_utc(),
+            Ok(t) => {
+                let tz: chrono_tz::Tz = cfg.plan_time_zone.parse().map_err(|_| {
+                    ApiError::internal(&format!("plan time zone `{}`", cfg.plan_time_zone))
+                })?;
+                use chrono::TimeZone;
+                tz.from_local_datetime(&t)
+                    .earliest()
+                    .ok_or_else(|| bad(format!("the time does not exist in {tz}")))?
+                    .with_timezone(&chrono::Utc)
+            }
             Err(_) => {
-                let cron = Schedule::new(Trigger::Cron {
+                let cron = zoned(Trigger::Cron {
                     expr: content.to_string(),
                 });
                 cron.validate().map_err(|e| bad(e.to_string()))?;
@@ -472,29 +487,87 @@ fn plan(kind: i64, content: Option<&str>) -> ApiResult<(Option<Timed>, bool)> {
             expr: content.to_string(),
         }
     };
-    let s = Schedule::new(trigger);
+    let periodic = matches!(trigger, Trigger::Cron { .. });
+    let s = zoned(trigger);
     s.validate().map_err(|e| bad(e.to_string()))?;
     let first = s
         .next_fire(now)
         .map_err(|e| bad(e.to_string()))?
         .ok_or_else(|| bad("it never fires".into()))?;
+    if periodic {
+        // The closest two of the next fires (a cron expression's gaps vary: `0 0 1,2 * *`).
+        let min = chrono::Duration::from_std(cfg.min_plan_interval).unwrap_or_default();
+        let mut prev = first;
+        for _ in 0..16 {
+            let Some(next) = s.next_fire(prev).map_err(|e| bad(e.to_string()))? else {
+                break;
+            };
+            if next - prev < min {
+                return Err(bad(format!(
+                    "it runs {} s apart, more often than the shortest interval allowed ({} s)",
+                    (next - prev).num_seconds(),
+                    min.num_seconds()
+                )));
+            }
+            prev = next;
+        }
+    }
     Ok((Some((s, Some(first.timestamp_millis()))), false))
 }
 
-/// Build the saved definition and its run spec, or the list of unauthorised targets.
+/// Refuses a run when the account has started `scan_quota` CSIP runs in the last 24 hours
+/// (`queued`: the run asking is already among them).
+async fn check_quota(st: &AppState, account_id: i64, queued: bool) -> ApiResult<()> {
+    let used = st
+        .store
+        .count_tasks_since(account_id, PRODUCT, vigil_core::now_millis() - 86_400_000)
+        .await?
+        - i64::from(queued);
+    if used >= st.config.scan_quota {
+        return Err(ApiError::new(
+            "LimitExceeded",
+            format!(
+                "The account has started {used} risk scans in the last 24 hours, its quota of {}.",
+                st.config.scan_quota
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// When a plan is built: for a request, or for a run its schedule starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Building {
+    /// Create or modify: the schedule is read (and must lie in the future).
+    Request,
+    /// A scheduled run is about to start: targets and authorisation are read again.
+    Run,
+}
+
+/// The saved scan for a request: its definition (with the raw request, so that each
+/// scheduled run can be derived again), the task spec and the schedule; or the targets the
+/// account may not scan.
 async fn build(
     st: &AppState,
-    rc: &RequestCtx,
+    account_id: i64,
     r: &TaskReq,
+    raw: &Value,
+    when: Building,
 ) -> ApiResult<Result<JobPlan, Vec<String>>> {
     no_members(&r.member_id)?;
     let items = check_items(&r.scan_item)?;
-    let (targets, url_ports) = targets(st, rc, r).await?;
+    let (targets, url_ports) = targets(st, account_id, r).await?;
     if let Some(h) = r.finish_web_hook.as_deref().filter(|h| !h.is_empty()) {
         check_webhook(st, h).await?;
     }
-    let (schedule, run_now) = plan(r.scan_plan_type, r.scan_plan_content.as_deref())?;
-    let denied = unauthorised(st, rc, &targets).await?;
+    let (schedule, run_now) = match when {
+        Building::Request => plan(&st.config, r.scan_plan_type, r.scan_plan_content.as_deref())?,
+        Building::Run => (None, false),
+    };
+    if run_now || when == Building::Run {
+        check_quota(st, account_id, when == Building::Run).await?;
+    }
+    let denied = unauthorised(st, account_id, &targets).await?;
     if !denied.is_empty() {
         return Ok(Err(denied));
     }
@@ -576,6 +649,7 @@ async fn build(
         "SelfDefiningAssets": r.self_defining_assets, "ScanFrom": r.scan_from.clone().unwrap_or_else(|| "csip".into()),
         "TaskMode": mode, "Tags": r.tags.clone().unwrap_or(Value::Null),
         "FinishWebHook": r.finish_web_hook.clone().unwrap_or_default(), "Targets": targets,
+        "Request": raw,
     });
     Ok(Ok(JobPlan {
         name: r.task_name.clone(),
@@ -594,8 +668,8 @@ async fn build(
 }
 
 pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: TaskReq = params(p)?;
-    match build(st, rc, &r).await? {
+    let r: TaskReq = params(p.clone())?;
+    match build(st, rc.account.id, &r, &p, Building::Request).await? {
         Err(denied) => Ok(json!({"TaskId": "", "Status": -1, "UnAuthAsset": denied})),
         Ok(plan) => {
             let (id, _) = st.store.create_job(rc.account.id, PRODUCT, &plan).await?;
@@ -626,14 +700,14 @@ fn not_found(id: &str) -> impl Fn(StoreError) -> ApiError + '_ {
 }
 
 pub(super) async fn modify(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: TaskReq = params(p)?;
+    let r: TaskReq = params(p.clone())?;
     let raw = r.task_id.clone().unwrap_or_default();
     let id = task_id(&raw)?;
     st.store
         .job(rc.account.id, PRODUCT, id)
         .await
         .map_err(not_found(&raw))?;
-    match build(st, rc, &r).await? {
+    match build(st, rc.account.id, &r, &p, Building::Request).await? {
         Err(denied) => Ok(json!({"TaskId": raw, "Status": -1, "UnAuthAsset": denied})),
         Ok(mut plan) => {
             if let Some(tags) = st
@@ -923,13 +997,14 @@ pub(super) async fn again(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult
         }
         out
     };
-    let denied = unauthorised(st, rc, &targets).await?;
+    let denied = unauthorised(st, rc.account.id, &targets).await?;
     if !denied.is_empty() {
         return Err(ApiError::new(
             "UnauthorizedOperation",
             format!("The account may no longer scan: {}.", denied.join(", ")),
         ));
     }
+    check_quota(st, rc.account.id, false).await?;
     let mut spec = job.spec.clone();
     spec.job_id = Some(job.id);
     spec.target = json!({ "targets": targets });
@@ -960,12 +1035,68 @@ pub(super) async fn again(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult
     Ok(json!({"SuccessCount": targets.len(), "TaskId": req.task_id}))
 }
 
+/// Re-derives each scheduled run of a CSIP scan task from its saved request: the registered
+/// assets as they are now (for `ScanAssetType` 0 and 2), and every target authorised again.
+pub struct CsipPreflight {
+    state: std::sync::Arc<AppState>,
+}
+
+impl CsipPreflight {
+    /// The check, reading assets and proofs through `state`.
+    pub fn new(state: std::sync::Arc<AppState>) -> Self {
+        CsipPreflight { state }
+    }
+}
+
+#[async_trait::async_trait]
+impl vigil_worker::Preflight for CsipPreflight {
+    async fn prepare(&self, task: &TaskRecord) -> Result<Option<vigil_worker::Prepared>, String> {
+        let Some(job_id) = task.job_id else {
+            return Ok(None);
+        };
+        let st = &self.state;
+        let job = st
+            .store
+            .job_any(task.account_id, job_id)
+            .await
+            .map_err(|e| format!("the scan task {job_id} cannot be read: {e}"))?;
+        let Some(raw) = job.definition.get("Request").cloned() else {
+            return Ok(None);
+        };
+        let r: TaskReq = serde_json::from_value(raw.clone())
+            .map_err(|e| format!("the saved request of task {job_id} is unreadable: {e}"))?;
+        let refused = |why: String| format!("scheduled run refused: {why}");
+        match build(st, task.account_id, &r, &raw, Building::Run).await {
+            Err(e) => Err(refused(e.message)),
+            Ok(Err(denied)) => Err(refused(format!(
+                "the account may no longer scan {}",
+                denied.join(", ")
+            ))),
+            Ok(Ok(plan)) => {
+                let mut options = plan.spec.options;
+                // Run-level settings that the saved scan does not hold.
+                for key in ["timeout_secs", "schedule"] {
+                    if let Some(v) = task.options.get(key) {
+                        options[key] = v.clone();
+                    }
+                }
+                Ok(Some(vigil_worker::Prepared {
+                    target: plan.spec.target,
+                    options,
+                }))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn plans() {
+        let cfg = ApiConfig::default();
+        let plan = |k, c| super::plan(&cfg, k, c);
         assert!(plan(1, None).unwrap().1);
         assert_eq!(plan(0, None).unwrap_err().code, "MissingParameter");
         let (s, now) = plan(0, Some("0 0 3 * * ? *")).unwrap();
@@ -980,6 +1111,28 @@ mod tests {
             plan(3, Some("not cron")).unwrap_err().code,
             "InvalidParameterValue"
         );
+        // Too often: every minute, or twice within an hour once a day.
+        for busy in ["* * * * *", "0 0,30 3 * * ? *"] {
+            let e = plan(0, Some(busy)).unwrap_err();
+            assert!(e.message.contains("shortest interval"), "{}", e.message);
+        }
+        assert!(plan(0, Some("0 0 * * * ? *")).is_ok(), "hourly is allowed");
+    }
+
+    #[test]
+    fn timed_plans_are_read_in_the_configured_zone() {
+        let utc = ApiConfig::default();
+        let cst = ApiConfig {
+            plan_time_zone: "Asia/Shanghai".into(),
+            ..ApiConfig::default()
+        };
+        let first = |cfg: &ApiConfig| {
+            let (s, _) = plan(cfg, 2, Some("2999-01-01 08:00:00")).unwrap();
+            s.unwrap().1.unwrap()
+        };
+        assert_eq!(first(&utc) - first(&cst), 8 * 3_600_000);
+        let (s, _) = plan(&cst, 0, Some("0 0 3 * * ? *")).unwrap();
+        assert_eq!(s.unwrap().0.time_zone, "Asia/Shanghai");
     }
 
     #[test]
