@@ -16,6 +16,8 @@ pub mod ports;
 pub mod portscan;
 pub mod service;
 pub mod sshauth;
+pub mod telnetauth;
+pub mod vncauth;
 pub mod weakpass;
 
 use async_trait::async_trait;

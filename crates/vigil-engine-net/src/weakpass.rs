@@ -5,11 +5,15 @@
 //! service, the user and a masked password. Protocols so far: Redis (AUTH), HTTP Basic,
 //! PostgreSQL (cleartext and SCRAM-SHA-256), FTP, SSH (password authentication, several tries
 //! per connection below the server's `MaxAuthTries`, only where the server offers passwords)
-//! and MySQL/MariaDB (`mysql_native_password`, `caching_sha2_password` fast authentication).
+//! MySQL/MariaDB (`mysql_native_password`, `caching_sha2_password` fast authentication),
+//! telnet (a Unix `login:` dialogue) and VNC (VNC Authentication; a server that asks for no
+//! password at all is reported as such).
 
 use crate::mysqlauth::MyLogin;
 use crate::service::{ask_until, connect, http_get_request, read_all, ServiceInfo};
 use crate::sshauth::{offered_methods, SshAuth, SshConn};
+use crate::telnetauth::TelnetLogin;
+use crate::vncauth::VncLogin;
 use base64::Engine as _;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -228,6 +232,9 @@ impl Sessions {
     }
 }
 
+/// Most telnet logins tried per service, whatever the task's budget.
+pub const TELNET_BUDGET: usize = 40;
+
 /// Password tries per SSH connection (all for one user: OpenSSH ends a connection whose user
 /// changes): below OpenSSH's default `MaxAuthTries` (6) and the common hardened value (3), so
 /// the server never has to cut the connection.
@@ -372,6 +379,20 @@ async fn attempt(
         },
         "ftp" => ftp_login(addr, user, pass, t).await,
         "ssh" => ssh_login(sessions, addr, user, pass, t).await,
+        "telnet" => match crate::telnetauth::login(addr, user, pass, t).await {
+            TelnetLogin::Ok(proof) => Attempt::Success(proof),
+            TelnetLogin::Rejected => Attempt::Failure,
+            TelnetLogin::Unclear(what) => {
+                tracing::debug!(%addr, user, what, "telnet login unclear");
+                Attempt::Inconclusive
+            }
+            TelnetLogin::Unusable(_) => Attempt::Stop,
+        },
+        "vnc" => match crate::vncauth::login(addr, pass, t).await {
+            VncLogin::Ok(proof) => Attempt::Success(proof),
+            VncLogin::Rejected => Attempt::Failure,
+            VncLogin::NoPassword(_) | VncLogin::Unusable(_) => Attempt::Stop,
+        },
         "mysql" => match crate::mysqlauth::login(addr, user, pass, t).await {
             MyLogin::Ok(proof) => Attempt::Success(proof),
             MyLogin::Rejected => Attempt::Failure,
@@ -461,8 +482,40 @@ pub async fn check(
         "ftp" => (candidates(opts, USERS, true), "ftp"),
         "ssh" => (candidates(opts, USERS, true), "ssh"),
         "mysql" => (candidates(opts, USERS, true), "mysql"),
+        "telnet" => (candidates(opts, USERS, true), "telnet"),
+        "vnc" => (candidates(opts, &[], false), "vnc"),
         _ => return Ok(done(Vec::new())),
     };
+    // A failed Unix login costs about three seconds: fewer tries on telnet.
+    let capped;
+    let opts = if kind == "telnet" && opts.max_attempts > TELNET_BUDGET {
+        capped = WeakPassOptions {
+            max_attempts: TELNET_BUDGET,
+            ..opts.clone()
+        };
+        &capped
+    } else {
+        opts
+    };
+    if kind == "vnc" {
+        match crate::vncauth::offered(addr, t).await {
+            Ok(types) if types.contains(&crate::vncauth::SECURITY_NONE) => {
+                return Ok(done(vec![Hit {
+                    service: kind.to_string(),
+                    user: String::new(),
+                    masked: "(no authentication)".into(),
+                    proof: "the server offers security type None: anyone may connect".into(),
+                }]));
+            }
+            Ok(types) if types.contains(&crate::vncauth::SECURITY_VNC_AUTH) => {}
+            // Only other types (e.g. VeNCrypt with certificates): no VNC password to guess.
+            Ok(_) => return Ok(done(Vec::new())),
+            Err(why) => {
+                tracing::debug!(%addr, why, "vnc security types not readable");
+                return Ok(Outcome::default());
+            }
+        }
+    }
     let mut hits: Vec<Hit> = Vec::new();
     if kind == "ssh" {
         // Only where the server takes passwords (asked with method `none`, no secret sent).
@@ -522,12 +575,12 @@ async fn try_pairs(
     // Probed with: the task's users and the service's usual administrator.
     let usual = match kind {
         "postgresql" => "postgres",
-        "ssh" | "mysql" => "root",
-        "redis" => "",
+        "ssh" | "mysql" | "telnet" => "root",
+        "redis" | "vnc" => "",
         _ => "admin",
     };
     let mut users: Vec<&str> = opts.users.iter().map(String::as_str).collect();
-    if kind == "redis" {
+    if kind == "redis" || kind == "vnc" {
         users.clear();
     }
     users.push(usual);

@@ -1529,3 +1529,165 @@ async fn mariadb_service_weak_password_and_safe_twin() {
     .await;
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// What inetd does for telnetd, for the test only: accept on a loopback port and start the
+/// server for each connection with the socket as its standard input, output and error.
+struct Inetd {
+    port: u16,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Inetd {
+    fn start(server: &str) -> Inetd {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, server) = (stop.clone(), server.to_string());
+        std::thread::spawn(move || {
+            let mut children = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        conn.set_nonblocking(false).unwrap();
+                        let io = |c: &std::net::TcpStream| {
+                            Stdio::from(std::os::fd::OwnedFd::from(c.try_clone().unwrap()))
+                        };
+                        if let Ok(child) = Command::new(&server)
+                            .stdin(io(&conn))
+                            .stdout(io(&conn))
+                            .stderr(io(&conn))
+                            .spawn()
+                        {
+                            children.push(Daemon(child));
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+            drop(children);
+        });
+        Inetd { port, stop }
+    }
+}
+
+impl Drop for Inetd {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A TigerVNC server on `port` with VNC Authentication under `password`, or with security
+/// type None when `password` is `None`. Failed logins are not blacklisted (the default
+/// blocks an address after five).
+fn start_vnc(port: u16, password: Option<&str>) -> Option<Daemon> {
+    let dir = tmpdir("vnc");
+    let display = format!(":{}", 100 + port % 800);
+    let mut args: Vec<String> = [
+        display.as_str(),
+        "-rfbport",
+        &port.to_string(),
+        "-interface",
+        "127.0.0.1",
+        "-nolisten",
+        "tcp",
+        "-BlacklistThreshold",
+        "100000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    match password {
+        Some(p) => {
+            let Some(vncpasswd) = find_bin("vncpasswd") else {
+                assert!(
+                    !required(),
+                    "vncpasswd (tigervnc-tools) must be installed in CI"
+                );
+                return None;
+            };
+            let mut c = Command::new(vncpasswd)
+                .arg("-f")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{p}\n").as_bytes())
+                .unwrap();
+            let out = c.wait_with_output().unwrap();
+            let file = dir.join("passwd");
+            std::fs::write(&file, out.stdout).unwrap();
+            args.extend([
+                "-SecurityTypes".into(),
+                "VncAuth".into(),
+                "-rfbauth".into(),
+                file.display().to_string(),
+            ]);
+        }
+        None => args.extend(["-SecurityTypes".into(), "None".into()]),
+    }
+    start("vnc", "Xtigervnc", &args, port)
+}
+
+#[tokio::test]
+async fn weak_vnc_password_no_authentication_and_safe_twin() {
+    let fast = json!({"delay_ms": 0});
+    let (p1, p2, p3) = (free_port(), free_port(), free_port());
+    let (Some(_a), Some(_b), Some(_c)) = (
+        start_vnc(p1, Some("123456")),
+        start_vnc(p2, Some("Qz8!vnc-strong-pw")),
+        start_vnc(p3, None),
+    ) else {
+        return;
+    };
+    assert_eq!(detect(p1).await.name, "vnc");
+    assert_eq!(
+        weak_on(p1, fast.clone()).await,
+        vec![("vnc".into(), String::new(), "1***6".into())]
+    );
+    assert!(
+        weak_on(p2, fast.clone()).await.is_empty(),
+        "strong password"
+    );
+    assert_eq!(
+        weak_on(p3, fast).await,
+        vec![("vnc".into(), String::new(), "(no authentication)".into())]
+    );
+}
+
+#[tokio::test]
+async fn weak_telnet_password_and_safe_twin() {
+    // inetutils telnetd hands each connection to the system's /bin/login (PAM).
+    let (Some(telnetd), Some(_login)) = (find_bin("telnetd"), find_bin("login")) else {
+        assert!(
+            !required(),
+            "inetutils-telnetd and login must be installed in CI"
+        );
+        return;
+    };
+    assert!(system_user("vigiltel", "123456"));
+    assert!(system_user("vigiltel2", "Tq7#telnet-strong"));
+    let _inetd = Inetd::start(&telnetd);
+    let port = _inetd.port;
+    assert_eq!(detect(port).await.name, "telnet");
+    let found = weak_on(
+        port,
+        json!({"users": ["vigiltel"], "delay_ms": 0, "max_attempts": 3}),
+    )
+    .await;
+    assert_eq!(
+        found,
+        vec![("telnet".into(), "vigiltel".into(), "1***6".into())]
+    );
+    // The safe twin: a strong password is not found within the same budget.
+    let found = weak_on(
+        port,
+        json!({"users": ["vigiltel2"], "delay_ms": 0, "max_attempts": 3}),
+    )
+    .await;
+    assert!(found.is_empty(), "{found:?}");
+}

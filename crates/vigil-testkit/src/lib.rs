@@ -44,6 +44,11 @@ pub async fn database_urls(tag: &str) -> Vec<String> {
 async fn fresh_postgres(admin: &str, tag: &str) -> String {
     sqlx::any::install_default_drivers();
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    // Unquoted identifiers: letters, digits and underscores only.
+    let tag: String = tag
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     let name = format!("vigil_{tag}_{}_{n}", std::process::id());
     let pool = sqlx::AnyPool::connect(admin)
         .await

@@ -324,7 +324,7 @@ impl vigil_worker::Preflight for ThreeSteps {
 
 #[tokio::test]
 async fn scheduled_runs_pass_the_product_check_first() {
-    for url in vigil_testkit::database_urls("worker-preflight").await {
+    for url in vigil_testkit::database_urls("worker_preflight").await {
         let store = open(&url).await;
         let acct = store.create_account("a").await.unwrap();
         let mut engines = Registry::new();
