@@ -15,6 +15,7 @@ pub mod pgauth;
 pub mod ports;
 pub mod portscan;
 pub mod service;
+pub mod smtpauth;
 pub mod sshauth;
 pub mod telnetauth;
 pub mod vncauth;

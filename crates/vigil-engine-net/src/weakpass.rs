@@ -6,11 +6,13 @@
 //! PostgreSQL (cleartext and SCRAM-SHA-256), FTP, SSH (password authentication, several tries
 //! per connection below the server's `MaxAuthTries`, only where the server offers passwords)
 //! MySQL/MariaDB (`mysql_native_password`, `caching_sha2_password` fast authentication),
-//! telnet (a Unix `login:` dialogue) and VNC (VNC Authentication; a server that asks for no
+//! SMTP AUTH (PLAIN or LOGIN, after STARTTLS where needed), telnet (a Unix `login:`
+//! dialogue) and VNC (VNC Authentication; a server that asks for no
 //! password at all is reported as such).
 
 use crate::mysqlauth::MyLogin;
 use crate::service::{ask_until, connect, http_get_request, read_all, ServiceInfo};
+use crate::smtpauth::SmtpLogin;
 use crate::sshauth::{offered_methods, SshAuth, SshConn};
 use crate::telnetauth::TelnetLogin;
 use crate::vncauth::VncLogin;
@@ -388,6 +390,11 @@ async fn attempt(
             }
             TelnetLogin::Unusable(_) => Attempt::Stop,
         },
+        "smtp" => match crate::smtpauth::login(addr, host, false, user, pass, t).await {
+            SmtpLogin::Ok(proof) => Attempt::Success(proof),
+            SmtpLogin::Rejected => Attempt::Failure,
+            SmtpLogin::NoAuth(_) | SmtpLogin::Unusable(_) => Attempt::Stop,
+        },
         "vnc" => match crate::vncauth::login(addr, pass, t).await {
             VncLogin::Ok(proof) => Attempt::Success(proof),
             VncLogin::Rejected => Attempt::Failure,
@@ -483,6 +490,7 @@ pub async fn check(
         "ssh" => (candidates(opts, USERS, true), "ssh"),
         "mysql" => (candidates(opts, USERS, true), "mysql"),
         "telnet" => (candidates(opts, USERS, true), "telnet"),
+        "smtp" => (candidates(opts, USERS, true), "smtp"),
         "vnc" => (candidates(opts, &[], false), "vnc"),
         _ => return Ok(done(Vec::new())),
     };

@@ -1691,3 +1691,61 @@ async fn weak_telnet_password_and_safe_twin() {
     .await;
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// An Exim daemon on `port` whose PLAIN and LOGIN authenticators take `user` / `password`.
+fn start_exim(port: u16, user: &str, password: &str) -> Option<Daemon> {
+    let dir = tmpdir("exim");
+    for d in ["spool", "log"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    let _ = Command::new("chmod")
+        .arg("-R")
+        .arg("777")
+        .arg(&dir)
+        .status();
+    let conf = dir.join("exim.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "primary_hostname = vigil.test\n\
+             daemon_smtp_ports = {port}\n\
+             local_interfaces = 127.0.0.1\n\
+             spool_directory = {d}/spool\n\
+             log_file_path = {d}/log/%slog\n\
+             acl_smtp_rcpt = acl_check_rcpt\n\
+             begin acl\n\
+             acl_check_rcpt:\n  accept authenticated = *\n  deny\n\
+             begin authenticators\n\
+             plain:\n  driver = plaintext\n  public_name = PLAIN\n  server_prompts = :\n  \
+               server_condition = ${{if and {{{{eq{{$auth2}}{{{user}}}}}{{eq{{$auth3}}{{{password}}}}}}}}}\n  \
+               server_set_id = $auth2\n\
+             login:\n  driver = plaintext\n  public_name = LOGIN\n  server_prompts = Username:: : Password::\n  \
+               server_condition = ${{if and {{{{eq{{$auth1}}{{{user}}}}}{{eq{{$auth2}}{{{password}}}}}}}}}\n  \
+               server_set_id = $auth1\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    // Exim reads an alternative configuration only when root owns it and nobody else may write.
+    let _ = Command::new("chmod").arg("644").arg(&conf).status();
+    let args = vec!["-bdf".to_string(), "-C".into(), conf.display().to_string()];
+    start("exim", "exim4", &args, port)
+}
+
+#[tokio::test]
+async fn weak_smtp_password_and_safe_twin() {
+    let (p1, p2) = (free_port(), free_port());
+    let (Some(_a), Some(_b)) = (
+        start_exim(p1, "admin", "admin123"),
+        start_exim(p2, "admin", "Vk3#smtp-strong-pw"),
+    ) else {
+        return;
+    };
+    let s = detect(p1).await;
+    assert_eq!(s.name, "smtp");
+    assert_eq!(s.product.as_deref(), Some("Exim"));
+    let fast = json!({"delay_ms": 0, "max_attempts": 600});
+    let found = weak_on(p1, fast.clone()).await;
+    assert_eq!(found, vec![("smtp".into(), "admin".into(), "a***3".into())]);
+    assert!(weak_on(p2, fast).await.is_empty(), "strong password");
+}
