@@ -1,5 +1,5 @@
-//! PostgreSQL password login (protocol 3.0): cleartext and SCRAM-SHA-256 (RFC 5802/7677),
-//! the methods a current server offers. Used by the weak-password check; it only logs in.
+//! PostgreSQL password login (protocol 3.0): cleartext, MD5 (still common on servers that
+//! were upgraded from old versions) and SCRAM-SHA-256 (RFC 5802/7677). Used by the weak-password check; it only logs in.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -97,6 +97,17 @@ fn msg(tag: u8, body: &[u8]) -> Vec<u8> {
 }
 
 /// SQLSTATE of an ErrorResponse body.
+/// The answer to AuthenticationMD5Password: `md5` + hex(md5(hex(md5(password + user)) + salt)).
+pub fn md5_response(user: &str, password: &str, salt: &[u8; 4]) -> String {
+    use md5::{Digest, Md5};
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let inner = hex(&Md5::digest(format!("{password}{user}").as_bytes()));
+    let mut outer = Md5::new();
+    outer.update(inner.as_bytes());
+    outer.update(salt);
+    format!("md5{}", hex(&outer.finalize()))
+}
+
 fn sqlstate(body: &[u8]) -> String {
     body.split(|b| *b == 0)
         .find(|f| f.first() == Some(&b'C'))
@@ -142,6 +153,12 @@ async fn login_inner(addr: SocketAddr, user: &str, password: &str) -> Option<PgL
                     0 => {}
                     3 => {
                         let mut p = password.as_bytes().to_vec();
+                        p.push(0);
+                        s.write_all(&msg(b'p', &p)).await.ok()?;
+                    }
+                    5 => {
+                        let salt: [u8; 4] = body.get(4..8)?.try_into().ok()?;
+                        let mut p = md5_response(user, password, &salt).into_bytes();
                         p.push(0);
                         s.write_all(&msg(b'p', &p)).await.ok()?;
                     }
@@ -199,6 +216,15 @@ pub async fn login(addr: SocketAddr, user: &str, password: &str, t: Duration) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn md5_answer() {
+        // hashlib: "md5" + md5(md5("postgres" + "postgres").hexdigest() + b"\x01\x02\x03\x04")
+        assert_eq!(
+            md5_response("postgres", "postgres", &[1, 2, 3, 4]),
+            "md568be9ed08db75f318087ab337aaea044"
+        );
+    }
 
     /// RFC 7677 section 3 test vector (user "user", password "pencil").
     #[test]

@@ -1065,7 +1065,9 @@ async fn weak_passwords_and_their_safe_twins() {
 }
 
 /// A PostgreSQL cluster with SCRAM authentication and the given superuser password.
-fn scram_cluster(password: &str) -> Option<(Daemon, u16)> {
+/// A throw-away PostgreSQL cluster whose `postgres` user has `password`, checked over TCP
+/// with `method` (`scram-sha-256` or `md5`: then the password is also stored as MD5).
+fn pg_cluster(password: &str, method: &str) -> Option<(Daemon, u16)> {
     let bin = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
         .flatten()
@@ -1092,7 +1094,8 @@ fn scram_cluster(password: &str) -> Option<(Daemon, u16)> {
     let ok = as_pg(&bin.join("initdb"))
         .args(["-D"])
         .arg(dir.join("data"))
-        .args(["-U", "postgres", "--auth=scram-sha-256"])
+        .args(["-U", "postgres", "--auth-local=trust"])
+        .arg(format!("--auth-host={method}"))
         .arg(format!("--pwfile={}", dir.join("pw").display()))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -1120,12 +1123,36 @@ fn scram_cluster(password: &str) -> Option<(Daemon, u16)> {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    if method == "md5" {
+        let sql = format!(
+            "SET password_encryption = 'md5'; ALTER ROLE postgres PASSWORD '{}'",
+            password.replace('\'', "''")
+        );
+        let ok = as_pg(&bin.join("psql"))
+            .arg("-h")
+            .arg(&dir)
+            .args([
+                "-p",
+                &p.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qc",
+                &sql,
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "setting an MD5 password failed");
+    }
     Some((d, p))
 }
 
 #[tokio::test]
 async fn weak_postgresql_password_over_scram_and_safe_twin() {
-    let Some((_weak, p)) = scram_cluster("postgres") else {
+    let Some((_weak, p)) = pg_cluster("postgres", "scram-sha-256") else {
         return;
     };
     let found = weak_on(p, json!({"delay_ms": 0, "max_attempts": 60})).await;
@@ -1133,7 +1160,7 @@ async fn weak_postgresql_password_over_scram_and_safe_twin() {
         found,
         vec![("postgresql".into(), "postgres".into(), "p***s".into())]
     );
-    let Some((_strong, p)) = scram_cluster("Tq9!vB4#pL2x-strong-enough") else {
+    let Some((_strong, p)) = pg_cluster("Tq9!vB4#pL2x-strong-enough", "scram-sha-256") else {
         return;
     };
     let found = weak_on(p, json!({"delay_ms": 0, "max_attempts": 60})).await;
@@ -1158,6 +1185,36 @@ async fn weak_postgresql_password_over_scram_and_safe_twin() {
             found,
             vec![("postgresql".into(), "vigil".into(), "(any password)".into())]
         );
+    }
+}
+
+#[tokio::test]
+async fn weak_postgresql_password_over_md5_and_safe_twin() {
+    for (password, weak) in [("123456", true), ("Zr5!md5-strong-password", false)] {
+        let Some((_d, p)) = pg_cluster(password, "md5") else {
+            return;
+        };
+        // The server really asks for MD5 (AuthenticationMD5Password, code 5).
+        {
+            use std::io::{Read, Write};
+            let mut c = std::net::TcpStream::connect(("127.0.0.1", p)).unwrap();
+            let body = b"\0\x03\0\0user\0postgres\0\0";
+            let mut m = ((body.len() + 4) as u32).to_be_bytes().to_vec();
+            m.extend_from_slice(body);
+            c.write_all(&m).unwrap();
+            let mut r = [0u8; 9];
+            c.read_exact(&mut r).unwrap();
+            assert_eq!((r[0], r[8]), (b'R', 5), "{r:?}");
+        }
+        let found = weak_on(p, json!({"delay_ms": 0, "max_attempts": 60})).await;
+        if weak {
+            assert_eq!(
+                found,
+                vec![("postgresql".into(), "postgres".into(), "1***6".into())]
+            );
+        } else {
+            assert!(found.is_empty(), "{found:?}");
+        }
     }
 }
 
