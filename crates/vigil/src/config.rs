@@ -137,6 +137,16 @@ pub struct FileConfig {
     scope: FileScope,
     #[serde(default)]
     api: FileApi,
+    #[serde(default)]
+    worker: FileWorker,
+}
+
+/// `[worker]`: how long a claimed task stays a worker's without a heartbeat.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWorker {
+    lease_secs: Option<f64>,
+    heartbeat_secs: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -171,6 +181,10 @@ pub struct Config {
     pub store: StoreArgs,
     pub api: vigil_api::ApiConfig,
     pub dns_server: Option<std::net::SocketAddr>,
+    /// A task's lease: a worker that dies holding one gives the task up after this long.
+    pub lease: std::time::Duration,
+    /// How often a worker renews its lease (and reports progress).
+    pub heartbeat: std::time::Duration,
     scope: ScopeArgs,
 }
 
@@ -231,7 +245,23 @@ impl Config {
             anyhow::ensure!(t > 0, "api.link_ttl_secs must be positive");
             api.link_ttl = std::time::Duration::from_secs(t);
         }
+        let secs = |v: Option<f64>, default: f64, name: &str| -> Result<std::time::Duration> {
+            let v = v.unwrap_or(default);
+            anyhow::ensure!(
+                v.is_finite() && (0.05..=86_400.0).contains(&v),
+                "worker.{name} must be between 0.05 and 86400 seconds"
+            );
+            Ok(std::time::Duration::from_secs_f64(v))
+        };
+        let lease = secs(file.worker.lease_secs, 30.0, "lease_secs")?;
+        let heartbeat = secs(file.worker.heartbeat_secs, 5.0, "heartbeat_secs")?;
+        anyhow::ensure!(
+            heartbeat * 3 <= lease,
+            "worker.heartbeat_secs must be at most a third of worker.lease_secs"
+        );
         Ok(Config {
+            lease,
+            heartbeat,
             listen: file
                 .listen
                 .clone()

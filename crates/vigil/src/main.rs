@@ -189,19 +189,17 @@ fn engines() -> Registry {
 
 /// Start `n` workers; each product re-checks scheduled runs of its saved scans through `state`.
 fn spawn_workers(
-    n: usize,
+    cfg: &Config,
     state: &Arc<vigil_api::AppState>,
     shutdown: &CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
-    (0..n)
+    (0..cfg.workers)
         .map(|i| {
-            let mut w = Worker::new(
-                state.store.clone(),
-                engines(),
-                state.scope.clone(),
-                WorkerConfig::new(format!("{host}:{}:{i}", std::process::id())),
-            );
+            let mut wc = WorkerConfig::new(format!("{host}:{}:{i}", std::process::id()));
+            wc.lease = cfg.lease;
+            wc.heartbeat = cfg.heartbeat;
+            let mut w = Worker::new(state.store.clone(), engines(), state.scope.clone(), wc);
             for (product, check) in vigil_api::products::preflights(state.clone()) {
                 w = w.with_preflight(product, check);
             }
@@ -243,7 +241,7 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
         cfg.dns()?,
         cfg.api.clone(),
     ));
-    let mut tasks = spawn_workers(cfg.workers, &state, &shutdown);
+    let mut tasks = spawn_workers(&cfg, &state, &shutdown);
     tasks.push(tokio::spawn(vigil_worker::run_scheduler(
         store.clone(),
         Duration::from_secs(1),
@@ -251,7 +249,7 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
     )));
     tasks.push(tokio::spawn(vigil_worker::run_rescuer(
         store.clone(),
-        Duration::from_secs(5),
+        cfg.lease.min(Duration::from_secs(5)),
         shutdown.clone(),
     )));
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
@@ -285,10 +283,10 @@ async fn worker_only(args: config::WorkerArgs) -> Result<()> {
         cfg.dns()?,
         cfg.api.clone(),
     ));
-    let mut tasks = spawn_workers(cfg.workers, &state, &shutdown);
+    let mut tasks = spawn_workers(&cfg, &state, &shutdown);
     tasks.push(tokio::spawn(vigil_worker::run_rescuer(
         store.clone(),
-        Duration::from_secs(5),
+        cfg.lease.min(Duration::from_secs(5)),
         shutdown.clone(),
     )));
     tracing::info!(workers = cfg.workers, kinds = ?engines().kinds(), "vigil workers running");
