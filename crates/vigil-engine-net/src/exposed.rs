@@ -228,6 +228,18 @@ pub async fn check(addr: SocketAddr, host: &str, svc: &ServiceInfo, t: Duration)
             }
         }
         "rsync" => out.extend(rsync_listing(addr, t).await),
+        "mongodb" => {
+            if let Some(dbs) = crate::mongoauth::open_databases(addr, t).await {
+                let listing = dbs.join(", ");
+                out.push(exposure(
+                    "mongodb",
+                    Severity::Critical,
+                    "MongoDB lists its databases without authentication",
+                    "listDatabases",
+                    listing.as_bytes(),
+                ));
+            }
+        }
         "unknown" => {
             let srvr = ask(addr, b"srvr", t).await;
             if zookeeper_open(&srvr) {

@@ -7,13 +7,16 @@
 //! FTP, SSH ([`sshauth`]) and MySQL/MariaDB ([`mysqlauth`])) and configuration risks
 //! ([`configrisk`]: TLS, SSH algorithms and password authentication, HTTP).
 
+pub mod bson;
 pub mod configrisk;
 pub mod coverage;
 pub mod exposed;
+pub mod mongoauth;
 pub mod mysqlauth;
 pub mod pgauth;
 pub mod ports;
 pub mod portscan;
+pub mod probes;
 pub mod service;
 pub mod smtpauth;
 pub mod sshauth;

@@ -1,7 +1,11 @@
 //! Service and version detection with Vigil's own probes and rules: read what the server says
 //! first (SSH, FTP, SMTP, POP3, IMAP, MySQL/MariaDB, VNC, rsync, telnet), else ask in the
-//! protocols most likely for the port (Redis, memcached, PostgreSQL, HTTP, TLS then HTTP).
+//! protocols most likely for the port (Redis, memcached, PostgreSQL, HTTP, TLS then HTTP,
+//! MQTT, DNS, and the binary protocols of [`crate::probes`]: MongoDB, RDP, SMB, LDAP, AMQP).
+//! This module owns the conversations; the byte-level requests and matchers of the binary
+//! protocols live in [`crate::probes`].
 
+use crate::probes;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,13 +31,15 @@ pub struct ServiceInfo {
 }
 
 impl ServiceInfo {
-    fn new(name: &str) -> Self {
+    /// A service of protocol `name`, nothing else known.
+    pub(crate) fn new(name: &str) -> Self {
         ServiceInfo {
             name: name.into(),
             ..Default::default()
         }
     }
-    fn with(mut self, product: Option<&str>, version: Option<&str>) -> Self {
+    /// The service with its product and version (empty strings count as unknown).
+    pub(crate) fn with(mut self, product: Option<&str>, version: Option<&str>) -> Self {
         self.product = product.filter(|s| !s.is_empty()).map(str::to_string);
         self.version = version.filter(|s| !s.is_empty()).map(str::to_string);
         self
@@ -318,13 +324,27 @@ pub(crate) async fn ask_until(
     t: Duration,
     done: impl Fn(&[u8]) -> bool,
 ) -> Vec<u8> {
+    let deadline = tokio::time::Instant::now() + t;
     let Some(mut s) = connect(addr, t).await else {
         return Vec::new();
     };
-    if s.write_all(req).await.is_err() {
-        return Vec::new();
+    exchange(&mut s, req, deadline, done).await
+}
+
+/// On an open connection, send `req` and read until `done` holds for what arrived (or the
+/// peer closes, `READ_LIMIT` bytes arrived, or `deadline` passes). For conversations of
+/// several requests on one connection (MongoDB handshake then `buildInfo`, SMB negotiate then
+/// session setup).
+pub(crate) async fn exchange(
+    s: &mut TcpStream,
+    req: &[u8],
+    deadline: tokio::time::Instant,
+    done: impl Fn(&[u8]) -> bool,
+) -> Vec<u8> {
+    match tokio::time::timeout_at(deadline, s.write_all(req)).await {
+        Ok(Ok(())) => {}
+        _ => return Vec::new(),
     }
-    let deadline = tokio::time::Instant::now() + t;
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
     while out.len() < READ_LIMIT && !done(&out) {
@@ -479,6 +499,11 @@ fn probe_order(port: u16) -> Vec<&'static str> {
         443 | 8443 | 9443 | 4443 | 10250 | 6443 | 2376 => &["tls"],
         1883 | 8883 => &["mqtt"],
         53 | 5353 => &["dns"],
+        27017..=27019 => &["mongodb"],
+        3389 => &["rdp"],
+        139 | 445 => &["smb"],
+        389 | 3268 => &["ldap"],
+        5672 => &["amqp"],
         _ => &[],
     };
     let mut order: Vec<&str> = hint.to_vec();
@@ -490,6 +515,11 @@ fn probe_order(port: u16) -> Vec<&'static str> {
         "postgresql",
         "mqtt",
         "dns",
+        "mongodb",
+        "rdp",
+        "smb",
+        "ldap",
+        "amqp",
     ] {
         if !order.contains(&p) {
             order.push(p);
@@ -549,7 +579,11 @@ async fn probe(addr: SocketAddr, host: &str, t: Duration) -> Option<ServiceInfo>
         .enumerate()
         .map(|(rank, p)| async move {
             let found = match p {
-                "http" => match_http(&ask(addr, &http_request(host), t).await),
+                "http" => {
+                    let raw = ask(addr, &http_request(host), t).await;
+                    // MongoDB answers HTTP on its driver port: leave it to the MongoDB probe.
+                    match_http(&raw).filter(|_| !probes::is_mongodb_http_notice(&raw))
+                }
                 "tls" => try_tls(addr, host, t).await,
                 "redis" => match_redis(&ask(addr, b"*1\r\n$4\r\nPING\r\n", t).await),
                 "memcached" => match_memcached(&ask(addr, b"version\r\n", t).await),
@@ -561,6 +595,29 @@ async fn probe(addr: SocketAddr, host: &str, t: Duration) -> Option<ServiceInfo>
                     (raw.len() == 1 && (raw[0] == b'S' || raw[0] == b'N'))
                         .then(|| ServiceInfo::new("postgresql"))
                 }
+                "mongodb" => try_mongodb(addr, t).await,
+                "rdp" => probes::match_rdp(
+                    &ask_until(
+                        addr,
+                        &probes::rdp_connection_request(),
+                        t,
+                        probes::rdp_complete,
+                    )
+                    .await,
+                ),
+                "smb" => try_smb(addr, t).await,
+                "ldap" => probes::match_ldap(
+                    &ask_until(
+                        addr,
+                        &probes::ldap_root_dse_search(),
+                        t,
+                        probes::ldap_complete,
+                    )
+                    .await,
+                ),
+                "amqp" => probes::match_amqp(
+                    &ask_until(addr, probes::AMQP_HEADER, t, probes::amqp_complete).await,
+                ),
                 _ => None,
             };
             (rank, found)
@@ -587,6 +644,74 @@ async fn probe(addr: SocketAddr, host: &str, t: Duration) -> Option<ServiceInfo>
         settle.get_or_insert_with(|| tokio::time::Instant::now() + PROBE_SETTLE);
     }
     best.map(|(_, info)| info)
+}
+
+/// MongoDB: the `isMaster` handshake, then `buildInfo` on the same connection for the
+/// version (in the message form the handshake's `maxWireVersion` calls for).
+async fn try_mongodb(addr: SocketAddr, t: Duration) -> Option<ServiceInfo> {
+    let deadline = tokio::time::Instant::now() + t;
+    let mut s = connect(addr, t).await?;
+    let hello = exchange(
+        &mut s,
+        &probes::mongodb_hello(),
+        deadline,
+        probes::mongo_complete,
+    )
+    .await;
+    let (info, wire) = probes::match_mongodb_hello(&hello)?;
+    let build = exchange(
+        &mut s,
+        &probes::mongodb_build_info(wire),
+        deadline,
+        probes::mongo_complete,
+    )
+    .await;
+    let version = probes::mongodb_version(&build);
+    Some(ServiceInfo { version, ..info })
+}
+
+/// SMB: an SMB2 NEGOTIATE (after a NetBIOS session request on port 139) for the dialect,
+/// then an anonymous NTLMSSP session setup whose challenge tells Samba from Windows. A server
+/// that closes at once on SMB2 gets an SMB1 NEGOTIATE on a new connection (SMB1-only hosts).
+async fn try_smb(addr: SocketAddr, t: Duration) -> Option<ServiceInfo> {
+    let started = tokio::time::Instant::now();
+    let deadline = started + t;
+    let mut req = Vec::new();
+    if addr.port() == 139 {
+        req.extend_from_slice(&probes::netbios_session_request());
+    }
+    let mut s = connect(addr, t).await?;
+    req.extend_from_slice(&probes::smb2_negotiate());
+    let raw = exchange(&mut s, &req, deadline, probes::smb_complete).await;
+    if let Some(mut info) = probes::match_smb(&raw) {
+        // A dialect was negotiated: the session setup can tell Samba from Windows.
+        if info.banner.is_some() {
+            let raw = exchange(
+                &mut s,
+                &probes::smb2_session_setup(),
+                deadline,
+                probes::smb_complete,
+            )
+            .await;
+            if probes::smb_samba_challenge(&raw) {
+                info.product = Some("Samba".into());
+            }
+        }
+        return Some(info);
+    }
+    drop(s);
+    // Only a quick refusal (closed, not silent) earns the SMB1 attempt, so that silent
+    // services cost one timeout as before.
+    if started.elapsed() >= t / 2 {
+        return None;
+    }
+    let mut req = Vec::new();
+    if addr.port() == 139 {
+        req.extend_from_slice(&probes::netbios_session_request());
+    }
+    req.extend_from_slice(&probes::smb1_negotiate());
+    let mut s = connect(addr, t).await?;
+    probes::match_smb(&exchange(&mut s, &req, deadline, probes::smb_complete).await)
 }
 
 /// How long other probes may still answer after the first match.

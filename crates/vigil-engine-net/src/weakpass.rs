@@ -6,10 +6,11 @@
 //! PostgreSQL (cleartext and SCRAM-SHA-256), FTP, SSH (password authentication, several tries
 //! per connection below the server's `MaxAuthTries`, only where the server offers passwords)
 //! MySQL/MariaDB (`mysql_native_password`, `caching_sha2_password` fast authentication),
-//! SMTP AUTH (PLAIN or LOGIN, after STARTTLS where needed), telnet (a Unix `login:`
+//! MongoDB (SCRAM-SHA-256), SMTP AUTH (PLAIN or LOGIN, after STARTTLS where needed), telnet (a Unix `login:`
 //! dialogue) and VNC (VNC Authentication; a server that asks for no
 //! password at all is reported as such).
 
+use crate::mongoauth::MongoLogin;
 use crate::mysqlauth::MyLogin;
 use crate::service::{ask_until, connect, http_get_request, read_all, ServiceInfo};
 use crate::smtpauth::SmtpLogin;
@@ -395,6 +396,14 @@ async fn attempt(
             SmtpLogin::Rejected => Attempt::Failure,
             SmtpLogin::NoAuth(_) | SmtpLogin::Unusable(_) => Attempt::Stop,
         },
+        "mongodb" => match crate::mongoauth::login(addr, user, pass, t).await {
+            MongoLogin::Ok(proof) => Attempt::Success(proof),
+            MongoLogin::Rejected => Attempt::Failure,
+            MongoLogin::Unusable(why) => {
+                tracing::debug!(%addr, user, why, "mongodb login unusable");
+                Attempt::Stop
+            }
+        },
         "vnc" => match crate::vncauth::login(addr, pass, t).await {
             VncLogin::Ok(proof) => Attempt::Success(proof),
             VncLogin::Rejected => Attempt::Failure,
@@ -491,6 +500,7 @@ pub async fn check(
         "mysql" => (candidates(opts, USERS, true), "mysql"),
         "telnet" => (candidates(opts, USERS, true), "telnet"),
         "smtp" => (candidates(opts, USERS, true), "smtp"),
+        "mongodb" => (candidates(opts, USERS, true), "mongodb"),
         "vnc" => (candidates(opts, &[], false), "vnc"),
         _ => return Ok(done(Vec::new())),
     };

@@ -21,6 +21,16 @@ impl RateLimiter {
         }
     }
 
+    /// A limiter that spaces events evenly, `1/per_second` apart, so that no one-second
+    /// window ever holds more than `per_second` events (no bursts); or no limit.
+    pub fn strict(per_second: Option<u32>) -> Self {
+        RateLimiter {
+            inner: per_second.and_then(NonZeroU32::new).map(|n| {
+                governor::RateLimiter::direct(Quota::per_second(n).allow_burst(NonZeroU32::MIN))
+            }),
+        }
+    }
+
     /// Wait until one more event is allowed.
     pub async fn acquire(&self) {
         if let Some(l) = &self.inner {
@@ -43,6 +53,14 @@ mod tests {
         // 50 burst + 50 more at 50/s takes about a second.
         let took = start.elapsed().as_millis();
         assert!(took >= 900, "took {took} ms");
+        // Strict: no burst; 50 events at 50/s take 49 intervals of 20 ms.
+        let strict = RateLimiter::strict(Some(50));
+        let start = std::time::Instant::now();
+        for _ in 0..50 {
+            strict.acquire().await;
+        }
+        let took = start.elapsed().as_millis();
+        assert!((940..1400).contains(&took), "took {took} ms");
         let free = RateLimiter::new(None);
         let start = std::time::Instant::now();
         for _ in 0..10_000 {
