@@ -30,6 +30,8 @@ pub struct Action {
 pub fn all() -> Vec<&'static Action> {
     crate::products::cws::ACTIONS
         .iter()
+        .chain(crate::products::cws::scans::ACTIONS.iter())
+        .chain(crate::products::cws::monitors::ACTIONS.iter())
         .chain(crate::products::csip::ACTIONS.iter())
         .collect()
 }

@@ -127,6 +127,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/reports/{app_id}/{run_id}",
             get(products::csip::report_page),
         )
+        .route(
+            "/reports/cws/{app_id}/{what}/{id}",
+            get(products::cws::scans::report_page),
+        )
         .route("/", any(gateway::handle))
         .route("/{product}", any(gateway::handle))
         .route("/{product}/", any(gateway::handle))

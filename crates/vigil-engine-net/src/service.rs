@@ -530,24 +530,37 @@ fn probe_order(port: u16) -> Vec<&'static str> {
 
 /// Identify the service on an open port.
 pub async fn detect(addr: SocketAddr, host: &str, t: Duration) -> ServiceInfo {
-    // Listen for a banner and ask in every likely protocol at the same time, each on its own
-    // connection. A banner wins; a probe's answer is taken once the banner connection has
-    // stayed silent for BANNER_GRACE (servers that speak first do so at once), so silent
-    // services cost one round of probes instead of a full banner timeout.
+    // Listen for a banner first: servers that speak first (SSH, FTP, SMTP, MySQL, ...) do so
+    // at once, and then no probe is sent at all (a burst of probe connections would also trip
+    // limits such as sshd's MaxStartups and make the server drop real logins). After
+    // PROBE_DELAY of silence, ask in every likely protocol at the same time, each on its own
+    // connection, while still listening: a banner wins; a probe's answer is taken once the
+    // banner connection has stayed silent for BANNER_GRACE, so silent services cost one round
+    // of probes instead of a full banner timeout.
+    let started = tokio::time::Instant::now();
     let banner = async {
         let mut s = connect(addr, t).await?;
         let raw = read_some(&mut s, t).await;
         (!raw.is_empty()).then_some(raw)
     };
-    let probes = probe(addr, host, t);
-    tokio::pin!(banner, probes);
-    let started = tokio::time::Instant::now();
+    tokio::pin!(banner);
     let from_banner = |raw: Vec<u8>| {
         match_banner(&raw).unwrap_or_else(|| ServiceInfo {
             banner: Some(printable(&raw)),
             ..ServiceInfo::new("unknown")
         })
     };
+    let mut banner_done = false;
+    match tokio::time::timeout(PROBE_DELAY, &mut banner).await {
+        Ok(Some(raw)) => return from_banner(raw),
+        Ok(None) => banner_done = true,
+        Err(_) => {}
+    }
+    let probes = probe(addr, host, t);
+    tokio::pin!(probes);
+    if banner_done {
+        return probes.await.unwrap_or_else(|| ServiceInfo::new("unknown"));
+    }
     tokio::select! {
         b = &mut banner => match b {
             Some(raw) => from_banner(raw),
@@ -565,6 +578,9 @@ pub async fn detect(addr: SocketAddr, host: &str, t: Duration) -> ServiceInfo {
         }
     }
 }
+
+/// How long a port may stay silent before Vigil asks in other protocols.
+const PROBE_DELAY: Duration = Duration::from_millis(300);
 
 /// How long a port must stay silent before a probe's answer is trusted over a banner.
 const BANNER_GRACE: Duration = Duration::from_millis(700);

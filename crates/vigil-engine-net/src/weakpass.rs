@@ -235,6 +235,9 @@ impl Sessions {
     }
 }
 
+/// Least time allowed for one SSH login attempt.
+const SSH_LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Most telnet logins tried per service, whatever the task's budget.
 pub const TELNET_BUDGET: usize = 40;
 
@@ -381,7 +384,9 @@ async fn attempt(
             crate::pgauth::PgLogin::Unusable(_) => Attempt::Stop,
         },
         "ftp" => ftp_login(addr, user, pass, t).await,
-        "ssh" => ssh_login(sessions, addr, user, pass, t).await,
+        // Key exchange and PAM take a while on a loaded or slow server (reverse DNS with
+        // UseDNS): a timeout that cuts a login short proves nothing.
+        "ssh" => ssh_login(sessions, addr, user, pass, t.max(SSH_LOGIN_TIMEOUT)).await,
         "telnet" => match crate::telnetauth::login(addr, user, pass, t).await {
             TelnetLogin::Ok(proof) => Attempt::Success(proof),
             TelnetLogin::Rejected => Attempt::Failure,

@@ -1288,6 +1288,10 @@ async fn mqtt_and_dns_servers() {
 
 /// A local system user with a password (created once; the CI machine is throw-away).
 fn system_user(name: &str, password: &str) -> bool {
+    // useradd, usermod and chpasswd lock /etc/passwd and /etc/shadow: tests running side by
+    // side must not race for the lock (a lost race leaves a user without its password).
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let exists = Command::new("id")
         .arg(name)
         .stdout(Stdio::null())

@@ -15,6 +15,7 @@ mod nonces;
 mod queue;
 mod schedules;
 mod secrets;
+mod settings;
 mod sites;
 
 pub use accounts::{Account, ApiKeyInfo, Credential, NewKey};
@@ -25,6 +26,7 @@ pub use jobs::{Job, JobPlan};
 pub use queue::{Lease, NewTask, TaskRecord, TaskStats};
 pub use schedules::ScheduleRecord;
 pub use secrets::SecretBox;
+pub use settings::Setting;
 pub use sites::{NewSite, Site, SiteFilter, SiteUpdate, Verification};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

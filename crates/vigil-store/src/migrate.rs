@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_jobs.sql"),
         include_str!("../migrations/postgres/0003_jobs.sql"),
     ),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_settings.sql"),
+        include_str!("../migrations/postgres/0004_settings.sql"),
+    ),
 ];
 
 /// Apply every migration not yet recorded.

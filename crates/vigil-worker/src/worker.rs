@@ -249,7 +249,15 @@ impl Worker {
         let cancel = CancellationToken::new();
         let ctx = ScanCtx {
             cancel: cancel.clone(),
-            rate: Arc::new(RateLimiter::new(rate)),
+            // `rate_strict`: requests evenly spaced, never a burst (a web site's promised rate
+            // holds in every one-second window); otherwise bursts up to the rate.
+            rate: Arc::new(
+                if task.options.get("rate_strict").and_then(|v| v.as_bool()) == Some(true) {
+                    RateLimiter::strict(rate)
+                } else {
+                    RateLimiter::new(rate)
+                },
+            ),
             scope: self.scope.clone(),
             sink: sink.clone(),
         };

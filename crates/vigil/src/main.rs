@@ -184,6 +184,7 @@ fn engines() -> Registry {
     let mut r = Registry::new();
     // Kinds are unique by construction here; a clash is a programming error caught by tests.
     let _ = r.register(Arc::new(vigil_engine_net::NetEngine));
+    let _ = r.register(Arc::new(vigil_engine_web::WebEngine));
     r
 }
 

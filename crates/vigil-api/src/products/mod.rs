@@ -14,10 +14,16 @@ use serde_json::Value;
 pub fn preflights(
     state: std::sync::Arc<crate::AppState>,
 ) -> Vec<(&'static str, std::sync::Arc<dyn vigil_worker::Preflight>)> {
-    vec![(
-        csip::PRODUCT,
-        std::sync::Arc::new(csip::CsipPreflight::new(state)),
-    )]
+    vec![
+        (
+            csip::PRODUCT,
+            std::sync::Arc::new(csip::CsipPreflight::new(state.clone())),
+        ),
+        (
+            cws::scans::PRODUCT,
+            std::sync::Arc::new(cws::monitors::CwsPreflight::new(state)),
+        ),
+    ]
 }
 
 /// Deserialize validated parameters into a handler's request struct.

@@ -1,5 +1,9 @@
 //! Tencent Cloud CWS (website vulnerability scanning, version 2018-03-12): site management and
-//! ownership verification. Shapes follow `tencentcloud-sdk-python-cws` models.
+//! ownership verification here; scans, vulnerabilities, reports and settings in [`scans`];
+//! periodic monitors in [`monitors`]. Shapes follow `tencentcloud-sdk-python-cws` models.
+
+pub mod monitors;
+pub mod scans;
 
 use super::ownership::{effective_status, ensure_verification, find_proof};
 use super::{params, time_str};
@@ -13,7 +17,7 @@ use std::collections::HashMap;
 use vigil_engine::ScopeError;
 use vigil_store::{NewSite, Site, SiteFilter, SiteUpdate, Verification};
 
-const VERSION: &str = "2018-03-12";
+pub(crate) const VERSION: &str = "2018-03-12";
 
 const FILTER: &[Param] = &[
     Param::req(
@@ -32,21 +36,8 @@ const FILTER: &[Param] = &[
 const URLS: Param =
     Param::req("Urls", Ty::List(&Ty::Str), "Site URLs (http or https).").check(Check::MaxItems(50));
 
-/// CWS actions of the official SDK that later work will serve (scans, findings, monitors).
-pub const NOT_YET_SERVED: &[&str] = &[
-    "CreateMonitors",
-    "CreateSitesScans",
-    "CreateVulsMisinformation",
-    "CreateVulsReport",
-    "DeleteMonitors",
-    "DescribeConfig",
-    "DescribeMonitors",
-    "DescribeVuls",
-    "DescribeVulsNumber",
-    "DescribeVulsNumberTimeline",
-    "ModifyConfigAttribute",
-    "ModifyMonitorAttribute",
-];
+/// CWS actions of the official SDK that Vigil does not serve (none: every action is served).
+pub const NOT_YET_SERVED: &[&str] = &[];
 
 /// The CWS actions.
 pub static ACTIONS: [Action; 7] = [
@@ -170,12 +161,12 @@ pub static ACTIONS: [Action; 7] = [
 ];
 
 /// A site URL checked and normalised.
-struct SiteUrl {
-    url: url::Url,
-    host: String,
+pub(crate) struct SiteUrl {
+    pub(crate) url: url::Url,
+    pub(crate) host: String,
 }
 
-fn parse_site_url(raw: &str) -> Result<SiteUrl, ApiError> {
+pub(crate) fn parse_site_url(raw: &str) -> Result<SiteUrl, ApiError> {
     let bad =
         |why: &str| ApiError::invalid_value(format!("`{raw}` is not a valid site URL: {why}."));
     if raw.len() > 2048 {
@@ -332,15 +323,25 @@ async fn describe_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
         st.store.list_sites(rc.account.id, &f).await?
     };
     let status = verify_statuses(st, rc, &sites).await?;
+    let scans = scans::site_scans(st, rc.account.id, &sites).await?;
+    let mons = monitors::site_monitors(st, rc.account.id).await?;
     let out: Vec<Value> = sites
         .iter()
-        .map(|s| render_site(rc, s, status_of(&status, s)))
+        .map(|s| {
+            let mut row = render_site(rc, s, status_of(&status, s));
+            scans::scan_fields(&mut row, scans.get(&s.id));
+            if let Some((m, ms)) = mons.get(&s.id) {
+                row["MonitorId"] = json!(m);
+                row["MonitorStatus"] = json!(ms);
+            }
+            row
+        })
         .collect();
     Ok(json!({"TotalCount": total, "Sites": out}))
 }
 
 /// Verification status of each host of `sites`, in one query.
-async fn verify_statuses(
+pub(crate) async fn verify_statuses(
     st: &AppState,
     rc: &RequestCtx,
     sites: &[Site],
@@ -355,7 +356,7 @@ async fn verify_statuses(
         .collect())
 }
 
-fn status_of(status: &HashMap<String, i64>, s: &Site) -> i64 {
+pub(crate) fn status_of(status: &HashMap<String, i64>, s: &Site) -> i64 {
     status.get(&s.host).copied().unwrap_or(0)
 }
 

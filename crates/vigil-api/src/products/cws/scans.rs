@@ -1,0 +1,1022 @@
+//! CWS website scans and their results: `CreateSitesScans` queues one web scan per verified
+//! site (mode, exact requests-per-second limit), the site fields that reflect the last scan,
+//! the vulnerability views (`DescribeVuls`, `DescribeVulsNumber`, the daily
+//! `DescribeVulsNumberTimeline`), false-positive marking, the notice-level configuration and
+//! `CreateVulsReport` (a signed link to a self-contained HTML report).
+
+use super::{parse_site_url, status_of, verify_statuses, VERSION};
+use crate::action::Action;
+use crate::error::{ApiError, ApiResult};
+use crate::params::{Check, Param, Ty};
+use crate::products::{params, time_str};
+use crate::{AppState, RequestCtx};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use vigil_core::{FindingStatus, Severity, TaskSpec, TaskState};
+use vigil_store::{Site, SiteFilter, StoredFinding, TaskRecord};
+
+/// Product name of CWS tasks.
+pub(crate) const PRODUCT: &str = "cws";
+/// Scope of every web finding (the engine's coverage is exact per URL and parameter).
+pub(crate) const WEB_SCOPE: &str = "web";
+
+const FILTERS: Param = Param::opt(
+    "Filters",
+    Ty::List(&Ty::Obj(&[
+        Param::req(
+            "Name",
+            Ty::Str,
+            "Level, Nickname, Url, Parameter or IsReported.",
+        ),
+        Param::req("Values", Ty::List(&Ty::Str), "Values; any may match.")
+            .check(Check::MaxItems(50)),
+    ])),
+    "Filters.",
+)
+.check(Check::MaxItems(10));
+
+/// The scan and vulnerability actions.
+pub static ACTIONS: [Action; 8] = [
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "CreateSitesScans",
+        params: &[
+            Param::req("SiteIds", Ty::List(&Ty::Int), "Sites to scan.").check(Check::MaxItems(50)),
+            Param::req("ScannerType", Ty::Str, "normal or deep.")
+                .check(Check::OneOfStr(&["normal", "deep"])),
+            Param::req("RateLimit", Ty::Int, "Requests per second, 1 to 1000.")
+                .check(Check::Range(1, 1000)),
+        ],
+        handler: |s, c, p| Box::pin(create_scans(s, c, p)),
+        doc: "Scan verified sites now.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "DescribeVuls",
+        params: &[
+            Param::opt("SiteId", Ty::Int, "Only this site's vulnerabilities."),
+            Param::opt("MonitorId", Ty::Int, "Only this monitor's sites."),
+            FILTERS,
+            Param::opt("Offset", Ty::Int, "Offset.").check(Check::Range(0, i64::MAX)),
+            Param::opt("Limit", Ty::Int, "Page size, at most 100.").check(Check::Range(1, 100)),
+        ],
+        handler: |s, c, p| Box::pin(describe_vuls(s, c, p)),
+        doc: "Vulnerabilities found by the scans.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "DescribeVulsNumber",
+        params: &[],
+        handler: |s, c, p| Box::pin(describe_number(s, c, p)),
+        doc: "Vulnerability counts over the verified sites.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "DescribeVulsNumberTimeline",
+        params: &[],
+        handler: |s, c, p| Box::pin(describe_timeline(s, c, p)),
+        doc: "Vulnerability counts day by day.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "CreateVulsMisinformation",
+        params: &[Param::req(
+            "VulIds",
+            Ty::List(&Ty::Int),
+            "Vulnerabilities to mark as false positives.",
+        )
+        .check(Check::MaxItems(100))],
+        handler: |s, c, p| Box::pin(misinformation(s, c, p)),
+        doc: "Mark vulnerabilities as false positives; rescans keep them so.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "CreateVulsReport",
+        params: &[
+            Param::opt("SiteId", Ty::Int, "Report of this site."),
+            Param::opt("MonitorId", Ty::Int, "Report of this monitor's sites."),
+        ],
+        handler: |s, c, p| Box::pin(create_report(s, c, p)),
+        doc: "A temporary link to an HTML report.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "DescribeConfig",
+        params: &[],
+        handler: |s, c, p| Box::pin(describe_config(s, c, p)),
+        doc: "Alert settings of the account.",
+    },
+    Action {
+        product: "cws",
+        version: VERSION,
+        name: "ModifyConfigAttribute",
+        params: &[Param::opt(
+            "NoticeLevel",
+            Ty::Str,
+            "Four digits 0/1: alert on high, middle, low, notice.",
+        )
+        .check(Check::MaxLen(4))],
+        handler: |s, c, p| Box::pin(modify_config(s, c, p)),
+        doc: "Change the alert settings.",
+    },
+];
+
+/// The web engine's target for a site.
+pub(crate) fn site_target(site: &Site) -> Value {
+    let disallow: Vec<String> = site
+        .scan_disallow
+        .split([',', '\n', ';', '|'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let mut t = json!({"url": site.url, "disallow": disallow});
+    if let Some(c) = site.login_cookie.as_deref().filter(|c| !c.is_empty()) {
+        t["login_cookie"] = json!(c);
+    }
+    if !site.login_check_url.is_empty() && !site.login_check_kw.is_empty() {
+        t["login_check_url"] = json!(site.login_check_url);
+        t["login_check_keyword"] = json!(site.login_check_kw);
+    }
+    if !site.user_agent.is_empty() {
+        t["user_agent"] = json!(site.user_agent);
+    }
+    t
+}
+
+/// Checks that an account may scan a site now: verified, and (unless the operator's scope
+/// names it) not leading to an internal address. Returns the hosts that must stay public.
+pub(crate) async fn check_scannable(
+    st: &AppState,
+    account_id: i64,
+    site: &Site,
+) -> ApiResult<Option<String>> {
+    let v = st
+        .store
+        .verifications(account_id, std::slice::from_ref(&site.host))
+        .await?;
+    let verified = v
+        .iter()
+        .any(|v| crate::products::ownership::effective_status(v) == 1);
+    if !verified {
+        return Err(ApiError::new(
+            "UnauthorizedOperation",
+            format!(
+                "Site {} ({}) is not verified: prove ownership of {} with DescribeSitesVerification and VerifySites first.",
+                site.id, site.url, site.host
+            ),
+        ));
+    }
+    if st.scope.names_trusted(&site.host) {
+        return Ok(None);
+    }
+    let su = parse_site_url(&site.url)?;
+    let port = su.url.port_or_known_default().unwrap_or(80);
+    match st.scope.resolve(&site.host, port).await {
+        Ok(p) if p.reaches_internal() => Err(ApiError::new(
+            "UnauthorizedOperation",
+            format!(
+                "Site {} resolves to the internal address {}; internal addresses may be scanned only inside the operator's allowed scope.",
+                site.url,
+                p.addr.ip()
+            ),
+        )),
+        Ok(_) => Ok(Some(site.host.clone())),
+        Err(e) => Err(ApiError::new(
+            "UnauthorizedOperation",
+            format!("Site {} cannot be scanned: {e}.", site.url),
+        )),
+    }
+}
+
+/// Options of a web scan task.
+pub(crate) fn scan_options(mode: &str, rate: i64, public: &[String], meta: Value) -> Value {
+    json!({
+        "mode": mode,
+        "rate_per_second": rate,
+        "rate_strict": true,
+        "public_only": public,
+        "meta": meta,
+    })
+}
+
+/// Refuses `n` more scans when the account would pass its daily quota.
+pub(crate) async fn check_quota(st: &AppState, account_id: i64, n: i64) -> ApiResult<()> {
+    let used = st
+        .store
+        .count_tasks_since(account_id, PRODUCT, vigil_core::now_millis() - 86_400_000)
+        .await?;
+    if used + n > st.config.scan_quota {
+        return Err(ApiError::new(
+            "LimitExceeded.ScanQuota",
+            format!(
+                "The account has started {used} scans in the last 24 hours; {n} more would pass its quota of {}.",
+                st.config.scan_quota
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ScanReq {
+    site_ids: Vec<i64>,
+    scanner_type: String,
+    rate_limit: i64,
+}
+
+async fn create_scans(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: ScanReq = params(p)?;
+    if req.site_ids.is_empty() {
+        return Err(ApiError::invalid_value(
+            "`SiteIds` must name at least one site.",
+        ));
+    }
+    let mut ids = req.site_ids.clone();
+    ids.sort();
+    ids.dedup();
+    if ids.len() != req.site_ids.len() {
+        return Err(ApiError::new(
+            "InvalidParameter.Duplicate",
+            "`SiteIds` names a site twice.",
+        ));
+    }
+    let running = running_sites(st, rc.account.id).await?;
+    let mut plans = Vec::new();
+    for id in &ids {
+        let site = st
+            .store
+            .get_site(rc.account.id, *id)
+            .await
+            .map_err(|e| match e {
+                vigil_store::StoreError::NotFound => {
+                    ApiError::not_found(format!("Site {id} does not exist."))
+                }
+                other => other.into(),
+            })?;
+        if let Some(task) = running.get(id) {
+            return Err(ApiError::new(
+                "ResourceInUse",
+                format!("Site {id} is being scanned (task {task}); wait for that scan to end."),
+            ));
+        }
+        let public = check_scannable(st, rc.account.id, &site).await?;
+        plans.push((site, public));
+    }
+    check_quota(st, rc.account.id, plans.len() as i64).await?;
+    for (site, public) in &plans {
+        let spec = TaskSpec {
+            product: PRODUCT.into(),
+            kind: "web".into(),
+            target: site_target(site),
+            options: scan_options(
+                &req.scanner_type,
+                req.rate_limit,
+                &public.iter().cloned().collect::<Vec<_>>(),
+                json!({"site_ids": [site.id]}),
+            ),
+            max_attempts: 2,
+            job_id: None,
+        };
+        st.store
+            .enqueue(&vigil_store::NewTask {
+                account_id: rc.account.id,
+                spec,
+                run_after: 0,
+                schedule_id: None,
+            })
+            .await?;
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    st.store
+        .audit(
+            Some(rc.account.id),
+            &rc.request_id,
+            "cws.CreateSitesScans",
+            &list.join(" "),
+        )
+        .await?;
+    Ok(json!({}))
+}
+
+/// Sites of a run (from the product's note on the task).
+pub(crate) fn run_sites(t: &TaskRecord) -> Vec<i64> {
+    t.options
+        .get("meta")
+        .and_then(|m| m.get("site_ids"))
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// Sites with a queued or running scan, and that scan's task.
+async fn running_sites(st: &AppState, account_id: i64) -> ApiResult<HashMap<i64, i64>> {
+    let mut out = HashMap::new();
+    for t in st.store.product_runs(account_id, PRODUCT).await? {
+        if !t.state.is_terminal() {
+            for s in run_sites(&t) {
+                out.insert(s, t.id);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Scheme, host and port of a URL, for matching findings to sites.
+pub(crate) fn origin(u: &str) -> String {
+    url::Url::parse(u)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+/// CWS level of a finding.
+fn level(f: &StoredFinding) -> &'static str {
+    vigil_engine_web::catalogue::cws_level(f.finding.severity.unwrap_or(Severity::Info))
+}
+
+/// Whether a finding counts in totals: not fixed, not marked false positive, not ignored.
+fn counts(f: &StoredFinding) -> bool {
+    f.status == FindingStatus::Open
+}
+
+/// Counts by level: (high, middle, low, notice).
+fn by_level<'a>(fs: impl Iterator<Item = &'a StoredFinding>) -> [i64; 4] {
+    let mut n = [0i64; 4];
+    for f in fs.filter(|f| counts(f)) {
+        let i = match level(f) {
+            "high" => 0,
+            "middle" => 1,
+            "low" => 2,
+            _ => 3,
+        };
+        n[i] += 1;
+    }
+    n
+}
+
+/// What the last scan of a site found and did.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SiteScan {
+    /// The run.
+    pub task: Option<TaskRecord>,
+    /// High, middle, low, notice counts of what the run saw (false positives excluded).
+    pub levels: [i64; 4],
+    /// Pages fetched.
+    pub pages: i64,
+    /// The login cookie opened a session for the whole run.
+    pub login_ok: Option<bool>,
+}
+
+/// The last scan of each site.
+pub(crate) async fn site_scans(
+    st: &AppState,
+    account_id: i64,
+    sites: &[Site],
+) -> ApiResult<HashMap<i64, SiteScan>> {
+    let mut runs = st.store.product_runs(account_id, PRODUCT).await?;
+    runs.sort_by_key(|t| std::cmp::Reverse(t.id));
+    let mut out = HashMap::new();
+    for site in sites {
+        let Some(t) = runs.iter().find(|t| run_sites(t).contains(&site.id)) else {
+            continue;
+        };
+        let o = origin(&site.url);
+        let seen: Vec<StoredFinding> = st
+            .store
+            .findings_seen_by(account_id, t.id)
+            .await?
+            .into_iter()
+            .filter(|f| f.finding.url.as_deref().map(origin).as_deref() == Some(o.as_str()))
+            .collect();
+        let pages = st
+            .store
+            .components_of_task(account_id, t.id)
+            .await?
+            .iter()
+            .filter(|c| {
+                c.kind == "page" && c.path.as_deref().map(origin).as_deref() == Some(o.as_str())
+            })
+            .count() as i64;
+        let has_cookie = site.login_cookie.as_deref().is_some_and(|c| !c.is_empty());
+        let login_ok = (has_cookie && t.state == TaskState::Succeeded)
+            .then(|| !seen.iter().any(|f| f.finding.kind == "login-session"));
+        let levels = by_level(seen.iter().filter(|f| f.finding.kind != "login-session"));
+        out.insert(
+            site.id,
+            SiteScan {
+                task: Some(t.clone()),
+                levels,
+                pages,
+                login_ok,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Site fields of the last scan, merged into a rendered site.
+pub(crate) fn scan_fields(row: &mut Value, scan: Option<&SiteScan>) {
+    let Some(s) = scan else { return };
+    let Some(t) = &s.task else { return };
+    let status = match t.state {
+        TaskState::Queued | TaskState::Running | TaskState::Paused => 1,
+        _ => 2,
+    };
+    let [h, m, l, n] = s.levels;
+    let rate = t
+        .options
+        .get("rate_per_second")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let mode = t
+        .options
+        .get("mode")
+        .and_then(Value::as_str)
+        .unwrap_or("normal");
+    let fields = json!({
+        "ScanStatus": status, "LastScanTaskId": t.id,
+        "LastScanStartTime": t.started_at.map(time_str).unwrap_or_default(),
+        "LastScanFinishTime": if t.state == TaskState::Succeeded { t.finished_at.map(time_str).unwrap_or_default() } else { String::new() },
+        "LastScanCancelTime": if t.state == TaskState::Stopped { t.finished_at.map(time_str).unwrap_or_default() } else { String::new() },
+        "LastScanPageCount": s.pages, "LastScanScannerType": mode, "LastScanRateLimit": rate,
+        "LastScanVulsHighNum": h, "LastScanVulsMiddleNum": m, "LastScanVulsLowNum": l,
+        "LastScanVulsNoticeNum": n, "LastScanVulsNum": h + m + l, "LastScanNoticeNum": n,
+        "Progress": if status == 1 { t.progress } else { 100 },
+        "LoginCookieValid": i64::from(s.login_ok.unwrap_or(false)),
+    });
+    if let (Value::Object(r), Value::Object(f)) = (row, fields) {
+        r.extend(f);
+    }
+}
+
+/// Web findings of the account that are not fixed, with the site each belongs to.
+async fn current_vuls(
+    st: &AppState,
+    account_id: i64,
+) -> ApiResult<(Vec<Site>, Vec<(i64, StoredFinding)>)> {
+    let (_, sites) = st
+        .store
+        .list_sites(
+            account_id,
+            &SiteFilter {
+                limit: i64::MAX / 2,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let by_origin: HashMap<String, i64> = sites.iter().map(|s| (origin(&s.url), s.id)).collect();
+    let vuls = st
+        .store
+        .findings_in_scope(account_id, WEB_SCOPE)
+        .await?
+        .into_iter()
+        .filter(|f| f.status != FindingStatus::Fixed && f.finding.kind != "login-session")
+        .filter_map(|f| {
+            let o = f.finding.url.as_deref().map(origin)?;
+            by_origin.get(&o).map(|id| (*id, f))
+        })
+        .collect();
+    Ok((sites, vuls))
+}
+
+/// Counted vulnerabilities of each site: (high, middle, low, notice).
+pub(crate) async fn vul_counts_by_site(
+    st: &AppState,
+    account_id: i64,
+) -> ApiResult<HashMap<i64, [i64; 4]>> {
+    let (_, vuls) = current_vuls(st, account_id).await?;
+    let mut out: HashMap<i64, [i64; 4]> = HashMap::new();
+    for (site, f) in &vuls {
+        let n = by_level(std::iter::once(f));
+        let e = out.entry(*site).or_default();
+        for (a, b) in e.iter_mut().zip(n) {
+            *a += b;
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /reports/cws/{app_id}/{site|monitor}/{id}`: the HTML report, for holders of a valid
+/// link from `CreateVulsReport`.
+pub async fn report_page(
+    axum::extract::State(st): axum::extract::State<std::sync::Arc<AppState>>,
+    axum::extract::Path((app_id, what, id)): axum::extract::Path<(i64, String, i64)>,
+    axum::extract::Query(q): axum::extract::Query<ReportLink>,
+) -> axum::response::Response {
+    use axum::http::{header, StatusCode};
+    use axum::response::IntoResponse;
+    let refuse = |code: StatusCode, why: &str| {
+        (
+            code,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{why}\n"),
+        )
+            .into_response()
+    };
+    if what != "site" && what != "monitor" {
+        return refuse(StatusCode::NOT_FOUND, "No such report.");
+    }
+    let data = format!("{app_id}:{what}:{id}:{}", q.expires);
+    if !st.store.secrets().verify_tag(LINK_PURPOSE, &data, &q.sig) {
+        return refuse(StatusCode::FORBIDDEN, "This report link is not valid.");
+    }
+    if q.expires < vigil_core::now_millis() / 1000 {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "This report link has expired; ask for a new one with CreateVulsReport.",
+        );
+    }
+    match report_html(&st, app_id, &what, id).await {
+        Ok(html) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                ),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::CACHE_CONTROL, "private, no-store"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) if e.code == "ResourceNotFound" => refuse(StatusCode::NOT_FOUND, "No such report."),
+        Err(_) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The report could not be produced; see the server log.",
+        ),
+    }
+}
+
+/// Query of a report link.
+#[derive(Deserialize)]
+pub struct ReportLink {
+    expires: i64,
+    sig: String,
+}
+
+fn render_vul(rc: &RequestCtx, site_id: i64, f: &StoredFinding) -> Value {
+    let class = vigil_engine_web::catalogue::class(&f.finding.kind);
+    let ev = &f.finding.evidence;
+    let html = [
+        ev.get("proof").and_then(Value::as_str).unwrap_or(""),
+        ev.get("request").and_then(Value::as_str).unwrap_or(""),
+        ev.get("response").and_then(Value::as_str).unwrap_or(""),
+    ]
+    .iter()
+    .filter(|s| !s.is_empty())
+    .cloned()
+    .collect::<Vec<_>>()
+    .join("\n\n");
+    json!({
+        "Id": f.id, "SiteId": site_id, "TaskId": f.task_id, "Level": level(f),
+        "Name": class.map(|c| c.name).unwrap_or(&f.finding.kind), "Url": f.finding.url.clone().unwrap_or_default(),
+        "Html": html, "Nickname": f.finding.kind, "Harm": class.map(|c| c.harm).unwrap_or(""),
+        "Describe": class.map(|c| c.describe).unwrap_or(""), "Solution": class.map(|c| c.solution).unwrap_or(""),
+        "From": f.finding.cwe.join(", "), "Parameter": f.finding.parameter.clone().unwrap_or_default(),
+        "CreatedAt": time_str(f.first_seen), "UpdatedAt": time_str(f.last_seen),
+        "IsReported": i64::from(f.status == FindingStatus::FalsePositive),
+        "Appid": rc.account.app_id, "Uin": rc.account.uin,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FilterReq {
+    name: String,
+    values: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct VulsReq {
+    site_id: Option<i64>,
+    monitor_id: Option<i64>,
+    #[serde(default)]
+    filters: Vec<FilterReq>,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn describe_vuls(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: VulsReq = params(p)?;
+    let (_, mut vuls) = current_vuls(st, rc.account.id).await?;
+    if let Some(id) = req.site_id {
+        st.store
+            .get_site(rc.account.id, id)
+            .await
+            .map_err(|_| ApiError::not_found(format!("Site {id} does not exist.")))?;
+        vuls.retain(|(s, _)| *s == id);
+    }
+    if let Some(m) = req.monitor_id {
+        let sites = super::monitors::monitor_sites(st, rc.account.id, m).await?;
+        vuls.retain(|(s, _)| sites.contains(s));
+    }
+    for flt in &req.filters {
+        let keep = |f: &StoredFinding| -> ApiResult<bool> {
+            Ok(match flt.name.as_str() {
+                "Level" => flt.values.iter().any(|v| v == level(f)),
+                "Nickname" => flt.values.contains(&f.finding.kind),
+                "Url" => flt.values.iter().any(|v| f.finding.url.as_deref().unwrap_or("").contains(v.as_str())),
+                "Parameter" => flt.values.iter().any(|v| f.finding.parameter.as_deref() == Some(v.as_str())),
+                "IsReported" => {
+                    let r = i64::from(f.status == FindingStatus::FalsePositive).to_string();
+                    flt.values.contains(&r)
+                }
+                other => {
+                    return Err(ApiError::invalid_value(format!(
+                        "`Filters.Name` `{other}` is not a filter; filters are Level, Nickname, Url, Parameter and IsReported."
+                    )))
+                }
+            })
+        };
+        let mut kept = Vec::new();
+        for v in vuls {
+            if keep(&v.1)? {
+                kept.push(v);
+            }
+        }
+        vuls = kept;
+    }
+    let rank = |f: &StoredFinding| std::cmp::Reverse(f.finding.severity.unwrap_or(Severity::Info));
+    vuls.sort_by(|a, b| rank(&a.1).cmp(&rank(&b.1)).then(a.1.id.cmp(&b.1.id)));
+    let total = vuls.len();
+    let offset = req.offset.unwrap_or(0).max(0) as usize;
+    let limit = req.limit.unwrap_or(10).clamp(1, 100) as usize;
+    let page: Vec<Value> = vuls
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(s, f)| render_vul(rc, *s, f))
+        .collect();
+    Ok(json!({"TotalCount": total, "Vuls": page}))
+}
+
+/// Verified sites, the numbers over them, and which are affected.
+async fn numbers(st: &AppState, rc: &RequestCtx) -> ApiResult<Value> {
+    let (sites, vuls) = current_vuls(st, rc.account.id).await?;
+    let status = verify_statuses(st, rc, &sites).await?;
+    let verified: Vec<&Site> = sites
+        .iter()
+        .filter(|s| status_of(&status, s) == 1)
+        .collect();
+    let vuls: Vec<&(i64, StoredFinding)> = vuls
+        .iter()
+        .filter(|(s, _)| verified.iter().any(|v| v.id == *s))
+        .collect();
+    let [h, m, l, n] = by_level(vuls.iter().map(|(_, f)| f));
+    let mini = |s: &&Site| json!({"SiteId": s.id, "Url": s.url});
+    let impacted: Vec<&&Site> = verified
+        .iter()
+        .filter(|s| {
+            vuls.iter()
+                .any(|(id, f)| *id == s.id && counts(f) && level(f) != "notice")
+        })
+        .collect();
+    let scans = site_scans(st, rc.account.id, &sites).await?;
+    let pages: i64 = verified
+        .iter()
+        .filter_map(|s| scans.get(&s.id))
+        .map(|s| s.pages)
+        .sum();
+    Ok(json!({
+        "ImpactSiteNumber": impacted.len(), "SiteNumber": verified.len(),
+        "VulsHighNumber": h, "VulsMiddleNumber": m, "VulsLowNumber": l, "VulsNoticeNumber": n,
+        "PageCount": pages, "Sites": verified.iter().map(mini).collect::<Vec<_>>(),
+        "ImpactSites": impacted.iter().map(|s| mini(s)).collect::<Vec<_>>(),
+    }))
+}
+
+async fn describe_number(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
+    numbers(st, rc).await
+}
+
+/// One day per entry, from the first web finding to today (at most a year): what existed
+/// at the end of that day. A finding existed from its first sighting; a fixed one until its
+/// last sighting.
+async fn describe_timeline(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
+    let (sites, vuls) = current_vuls(st, rc.account.id).await?;
+    let all: Vec<StoredFinding> = st
+        .store
+        .findings_in_scope(rc.account.id, WEB_SCOPE)
+        .await?
+        .into_iter()
+        .filter(|f| {
+            f.finding.kind != "login-session"
+                && f.status != FindingStatus::FalsePositive
+                && f.status != FindingStatus::Ignored
+        })
+        .collect();
+    let status = verify_statuses(st, rc, &sites).await?;
+    let verified = sites.iter().filter(|s| status_of(&status, s) == 1).count();
+    let day = 86_400_000i64;
+    let now = vigil_core::now_millis();
+    let today = now - now.rem_euclid(day);
+    let Some(first) = all.iter().map(|f| f.first_seen).min() else {
+        return Ok(json!({"TotalCount": 0, "VulsTimeline": []}));
+    };
+    let start = (first - first.rem_euclid(day)).max(today - 364 * day);
+    let runs = st.store.product_runs(rc.account.id, PRODUCT).await?;
+    let mut out = Vec::new();
+    let mut d = today;
+    while d >= start {
+        let end = d + day - 1;
+        let alive: Vec<&StoredFinding> = all
+            .iter()
+            .filter(|f| {
+                f.first_seen <= end && (f.status == FindingStatus::Open || f.last_seen >= d)
+            })
+            .collect();
+        let mut n = [0i64; 4];
+        for f in &alive {
+            let i = match level(f) {
+                "high" => 0,
+                "middle" => 1,
+                "low" => 2,
+                _ => 3,
+            };
+            n[i] += 1;
+        }
+        let mut impacted: Vec<String> = alive
+            .iter()
+            .filter(|f| level(f) != "notice")
+            .filter_map(|f| f.finding.url.as_deref().map(origin))
+            .collect();
+        impacted.sort();
+        impacted.dedup();
+        let mut pages = 0i64;
+        for r in runs
+            .iter()
+            .filter(|r| r.finished_at.is_some_and(|t| t >= d && t <= end))
+        {
+            pages += st
+                .store
+                .components_of_task(rc.account.id, r.id)
+                .await?
+                .iter()
+                .filter(|c| c.kind == "page")
+                .count() as i64;
+        }
+        let date = chrono::DateTime::from_timestamp_millis(d)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        out.push(json!({
+            "Id": (d / day), "Appid": rc.account.app_id, "Date": date, "PageCount": pages,
+            "SiteNum": verified, "ImpactSiteNum": impacted.len(),
+            "VulsHighNum": n[0], "VulsMiddleNum": n[1], "VulsLowNum": n[2], "VulsNoticeNum": n[3],
+            "CreatedAt": time_str(d), "UpdatedAt": time_str(end.min(now)),
+        }));
+        d -= day;
+    }
+    let _ = vuls;
+    Ok(json!({"TotalCount": out.len(), "VulsTimeline": out}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct VulIdsReq {
+    vul_ids: Vec<i64>,
+}
+
+async fn misinformation(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: VulIdsReq = params(p)?;
+    if req.vul_ids.is_empty() {
+        return Err(ApiError::invalid_value(
+            "`VulIds` must name at least one vulnerability.",
+        ));
+    }
+    let found = st
+        .store
+        .findings_by_ids(rc.account.id, &req.vul_ids)
+        .await?;
+    for id in &req.vul_ids {
+        if !found
+            .iter()
+            .any(|f| f.id == *id && vigil_engine_web::catalogue::class(&f.finding.kind).is_some())
+        {
+            return Err(ApiError::not_found(format!(
+                "Vulnerability {id} does not exist."
+            )));
+        }
+    }
+    st.store
+        .set_finding_status(rc.account.id, &req.vul_ids, FindingStatus::FalsePositive)
+        .await?;
+    let list: Vec<String> = req.vul_ids.iter().map(i64::to_string).collect();
+    st.store
+        .audit(
+            Some(rc.account.id),
+            &rc.request_id,
+            "cws.CreateVulsMisinformation",
+            &list.join(" "),
+        )
+        .await?;
+    Ok(json!({}))
+}
+
+/// Purpose of report link signatures.
+pub(crate) const LINK_PURPOSE: &str = "cws-report";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReportReq {
+    site_id: Option<i64>,
+    monitor_id: Option<i64>,
+}
+
+async fn create_report(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: ReportReq = params(p)?;
+    let (what, id) = match (
+        req.site_id.filter(|i| *i > 0),
+        req.monitor_id.filter(|i| *i > 0),
+    ) {
+        (Some(s), None) => {
+            st.store
+                .get_site(rc.account.id, s)
+                .await
+                .map_err(|_| ApiError::not_found(format!("Site {s} does not exist.")))?;
+            ("site", s)
+        }
+        (None, Some(m)) => {
+            super::monitors::monitor_sites(st, rc.account.id, m).await?;
+            ("monitor", m)
+        }
+        (None, None) => return Err(ApiError::missing("SiteId")),
+        _ => {
+            return Err(ApiError::invalid_value(
+                "Give either `SiteId` or `MonitorId`, not both.",
+            ))
+        }
+    };
+    let app = rc.account.app_id;
+    let expires = vigil_core::now_millis() / 1000 + st.config.link_ttl.as_secs() as i64;
+    let tag = st
+        .store
+        .secrets()
+        .tag(LINK_PURPOSE, &format!("{app}:{what}:{id}:{expires}"));
+    let base = match &st.config.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => format!("http://{}", rc.host),
+    };
+    Ok(
+        json!({"ReportFileUrl": format!("{base}/reports/cws/{app}/{what}/{id}?expires={expires}&sig={tag}")}),
+    )
+}
+
+/// The HTML report of a site or monitor: its current vulnerabilities (false positives shown
+/// as suppressed) and the pages of its last scan.
+pub(crate) async fn report_html(
+    st: &AppState,
+    app_id: i64,
+    what: &str,
+    id: i64,
+) -> ApiResult<String> {
+    let account = st.store.account_by_app_id(app_id).await?;
+    let site_ids: Vec<i64> = match what {
+        "site" => vec![st.store.get_site(account.id, id).await?.id],
+        _ => super::monitors::monitor_sites(st, account.id, id).await?,
+    };
+    let (sites, vuls) = current_vuls(st, account.id).await?;
+    let chosen: Vec<&Site> = sites.iter().filter(|s| site_ids.contains(&s.id)).collect();
+    let findings: Vec<vigil_report::ReportedFinding> = vuls
+        .into_iter()
+        .filter(|(s, _)| site_ids.contains(s))
+        .map(|(_, f)| vigil_report::ReportedFinding {
+            finding: f.finding,
+            status: f.status,
+        })
+        .collect();
+    let scans = site_scans(st, account.id, &sites).await?;
+    let mut components = Vec::new();
+    let mut started = None;
+    let mut finished = None;
+    for s in &chosen {
+        if let Some(t) = scans.get(&s.id).and_then(|x| x.task.clone()) {
+            started = started.min(t.started_at).or(t.started_at);
+            finished = finished.max(t.finished_at);
+            let o = origin(&s.url);
+            components.extend(
+                st.store
+                    .components_of_task(account.id, t.id)
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.path.as_deref().map(origin).as_deref() == Some(o.as_str())),
+            );
+        }
+    }
+    let at = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis)
+            .unwrap_or_else(chrono::Utc::now)
+    };
+    let report = vigil_report::ScanReport {
+        target: chosen
+            .iter()
+            .map(|s| s.url.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        started: at(started),
+        finished: at(finished),
+        components,
+        findings,
+    };
+    let title = match what {
+        "site" => format!("Vigil website scan report: {}", report.target),
+        _ => format!("Vigil monitor {id} report: {}", report.target),
+    };
+    Ok(report.to_html(&title))
+}
+
+const NOTICE_LEVEL: &str = "notice_level";
+const DEFAULT_NOTICE_LEVEL: &str = "1111";
+
+async fn describe_config(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
+    let s = st
+        .store
+        .setting(rc.account.id, PRODUCT, NOTICE_LEVEL)
+        .await?;
+    let (level, created, updated) = match &s {
+        Some(s) => (
+            s.value.as_str().unwrap_or(DEFAULT_NOTICE_LEVEL).to_string(),
+            time_str(s.created_at),
+            time_str(s.updated_at),
+        ),
+        None => (
+            DEFAULT_NOTICE_LEVEL.to_string(),
+            time_str(rc.account.created_at),
+            time_str(rc.account.created_at),
+        ),
+    };
+    Ok(json!({
+        "NoticeLevel": level, "Id": rc.account.id, "CreatedAt": created, "UpdatedAt": updated,
+        "Appid": rc.account.app_id, "ContentLevel": 0,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ConfigReq {
+    notice_level: Option<String>,
+}
+
+async fn modify_config(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let req: ConfigReq = params(p)?;
+    let Some(level) = req.notice_level else {
+        return Ok(json!({}));
+    };
+    if level.len() != 4 || !level.chars().all(|c| c == '0' || c == '1') {
+        return Err(ApiError::invalid_value(format!(
+            "`NoticeLevel` `{level}` must be four digits 0 or 1 (high, middle, low, notice), e.g. 1100."
+        )));
+    }
+    st.store
+        .set_setting(rc.account.id, PRODUCT, NOTICE_LEVEL, &json!(level))
+        .await?;
+    st.store
+        .audit(
+            Some(rc.account.id),
+            &rc.request_id,
+            "cws.ModifyConfigAttribute",
+            &level,
+        )
+        .await?;
+    Ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_and_targets() {
+        assert_eq!(origin("http://Shop.test:80/a?b"), "http://shop.test");
+        assert_eq!(origin("https://h:8443/"), "https://h:8443");
+        let site = Site {
+            id: 1,
+            account_id: 1,
+            url: "http://h/".into(),
+            host: "h".into(),
+            name: "h".into(),
+            need_login: 1,
+            login_cookie: Some("s=1".into()),
+            login_check_url: "http://h/account".into(),
+            login_check_kw: "Welcome".into(),
+            scan_disallow: "/admin, /logout\n/delete".into(),
+            user_agent: String::new(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(
+            site_target(&site),
+            json!({"url": "http://h/", "disallow": ["/admin", "/logout", "/delete"], "login_cookie": "s=1",
+                   "login_check_url": "http://h/account", "login_check_keyword": "Welcome"})
+        );
+    }
+}
