@@ -239,7 +239,12 @@ async fn tc3_errors_on_the_wire() {
             "InvalidAction",
         ),
         (
-            Tc3::new("CreateSitesScans", json!({})),
+            // An action of the cloud's API that Vigil does not serve yet.
+            Tc3 {
+                version: "2022-11-21",
+                service: "csip",
+                ..Tc3::new("DescribeRiskCenterWebsiteRiskList", json!({}))
+            },
             "UnsupportedOperation",
         ),
         (Tc3::new("CreateSites", json!({})), "MissingParameter"),

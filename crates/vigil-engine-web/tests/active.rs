@@ -4,105 +4,21 @@
 //! an authenticated scan reaches the logged-in area, and the measured request rate never
 //! exceeds the limit in any one-second window.
 
-use async_trait::async_trait;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Component, Finding};
-use vigil_engine::{Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard, Sink};
+use vigil_core::Finding;
+use vigil_engine::{Engine, RateLimiter, ScanCtx, ScopeGuard};
 use vigil_engine_web::WebEngine;
-
-#[derive(Default)]
-struct Collect {
-    findings: Mutex<Vec<Finding>>,
-}
-
-#[async_trait]
-impl Sink for Collect {
-    async fn finding(&self, f: Finding) -> Result<(), EngineError> {
-        self.findings.lock().unwrap().push(f);
-        Ok(())
-    }
-    async fn component(&self, _: Component) -> Result<(), EngineError> {
-        Ok(())
-    }
-    fn progress(&self, _: u8) {}
-}
-
-fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn python() -> String {
-    std::env::var("VIGIL_WEBAPP_PYTHON").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/vigil-compat-venv/bin/python",
-            std::env::var("HOME").unwrap_or_default()
-        )
-    })
-}
-
-/// The test application on a loopback port; killed when dropped.
-struct App {
-    child: Child,
-    port: u16,
-    log: std::path::PathBuf,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use vigil_testkit::engine::CollectSink;
+use vigil_testkit::webapp::{self, repo_root as root, App};
 
 fn start_app(hardened: bool) -> Option<App> {
-    let dir = vigil_testkit::scratch_dir("webapp");
-    let log = dir.join("requests.jsonl");
-    let mut cmd = Command::new(python());
-    cmd.arg(root().join("tests/webapp/vulnapp.py"))
-        .args(["--port", "0", "--log"])
-        .arg(&log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if hardened {
-        cmd.arg("--hardened");
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "the test app must start in CI: {e}"
-            );
-            eprintln!("note: test app not started ({e}); skipped");
-            return None;
-        }
-    };
-    let mut line = String::new();
-    let out = child.stdout.take()?;
-    let _ = BufReader::new(out).read_line(&mut line);
-    let port = line
-        .trim()
-        .strip_prefix("READY ")
-        .and_then(|p| p.parse().ok());
-    let Some(port) = port else {
-        let _ = child.kill();
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the test app must start in CI (jinja2 and lxml in {})",
-            python()
-        );
-        eprintln!("note: test app did not start; skipped");
-        return None;
-    };
-    Some(App { child, port, log })
+    webapp::start(hardened)
 }
 
 async fn scan(app: &App, target: Value, options: Value, rate: Option<u32>) -> Vec<Finding> {
-    let sink = Arc::new(Collect::default());
+    let sink = Arc::new(CollectSink::default());
     let ctx = ScanCtx {
         cancel: CancellationToken::new(),
         rate: Arc::new(RateLimiter::strict(rate)),
@@ -114,8 +30,7 @@ async fn scan(app: &App, target: Value, options: Value, rate: Option<u32>) -> Ve
         t["url"] = json!(format!("http://127.0.0.1:{}/", app.port));
     }
     WebEngine.run(&ctx, &t, &options).await.unwrap();
-    let f = sink.findings.lock().unwrap().clone();
-    f
+    sink.findings()
 }
 
 fn manifest() -> Value {

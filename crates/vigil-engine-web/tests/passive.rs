@@ -17,19 +17,18 @@
 //! `~/.cache/vigil-compat-venv/bin/python`); without it the app tests are skipped with a note,
 //! unless `CI` is set.
 
-use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 use url::Url;
-use vigil_core::{Component, Finding};
-use vigil_engine::{Coverage, Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard, Sink};
+use vigil_core::Finding;
+use vigil_engine::{Coverage, Engine, RateLimiter, ScanCtx, ScopeGuard};
 use vigil_engine_web::{catalogue, WebEngine};
+use vigil_testkit::engine::CollectSink as Collect;
+use vigil_testkit::webapp::{self, repo_root as root, App};
 
 /// Every class the passive checks and the file probes report.
 const PASSIVE: &[&str] = &[
@@ -54,113 +53,8 @@ const UNREACHABLE: &[(&str, &str)] = &[(
      carries that Set-Cookie",
 )];
 
-#[derive(Default)]
-struct Collect {
-    findings: Mutex<Vec<Finding>>,
-}
-
-#[async_trait]
-impl Sink for Collect {
-    async fn finding(&self, f: Finding) -> Result<(), EngineError> {
-        self.findings.lock().unwrap().push(f);
-        Ok(())
-    }
-    async fn component(&self, _: Component) -> Result<(), EngineError> {
-        Ok(())
-    }
-    fn progress(&self, _: u8) {}
-}
-
-fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn python() -> String {
-    std::env::var("VIGIL_WEBAPP_PYTHON").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/vigil-compat-venv/bin/python",
-            std::env::var("HOME").unwrap_or_default()
-        )
-    })
-}
-
-fn skip_or_fail(why: String) -> Option<App> {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the test app must start in CI: {why}"
-    );
-    eprintln!("note: test app not started ({why}); skipped");
-    None
-}
-
-/// The test application on a loopback port; stopped (SIGTERM, so that it removes its temp
-/// dir, then SIGKILL) when dropped.
-struct App {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .stderr(Stdio::null())
-            .status();
-        let until = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < until {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start_app(hardened: bool) -> Option<App> {
-    let mut cmd = Command::new(python());
-    cmd.arg(root().join("tests/webapp/vulnapp.py"))
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if hardened {
-        cmd.arg("--hardened");
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => return skip_or_fail(format!("{}: {e}", python())),
-    };
-    let Some(out) = child.stdout.take() else {
-        let _ = child.kill();
-        let _ = child.wait();
-        return skip_or_fail("no stdout".into());
-    };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(out).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_default();
-    let mut app = App { child, port: 0 };
-    match line
-        .trim()
-        .strip_prefix("READY ")
-        .and_then(|p| p.parse().ok())
-    {
-        Some(port) => {
-            app.port = port;
-            Some(app)
-        }
-        None => {
-            drop(app);
-            skip_or_fail(format!(
-                "no READY line (jinja2 and lxml needed in {})",
-                python()
-            ))
-        }
-    }
+    webapp::start(hardened)
 }
 
 /// A TLS front on a loopback port for a plain-http backend port: the scanner speaks https

@@ -287,6 +287,19 @@ impl Store {
         rows.iter().map(task_from).collect()
     }
 
+    /// Every task of an account and product, one-off scans included, newest first.
+    pub async fn product_tasks(&self, account_id: i64, product: &str) -> Result<Vec<TaskRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM tasks WHERE account_id = $1 AND product = $2 ORDER BY id DESC",
+            task_columns()
+        ))
+        .bind(account_id)
+        .bind(product)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(task_from).collect()
+    }
+
     /// A job by id including deleted ones (for rendering the history of old runs).
     pub async fn job_any(&self, account_id: i64, id: i64) -> Result<Job> {
         let row = sqlx::query("SELECT * FROM scan_jobs WHERE account_id = $1 AND id = $2")

@@ -1,7 +1,11 @@
 //! Helpers for Vigil's test suites (never a dependency of product code): a fresh, empty
 //! database on every available backend — SQLite always, PostgreSQL when
 //! `VIGIL_TEST_POSTGRES_URL` names a server (`scripts/test` starts one; required when `CI` is
-//! set) — scratch directories, and a fixed master key.
+//! set) — scratch directories, a fixed master key, a sink that collects what an engine
+//! sends ([`engine`]) and the deliberately vulnerable test web application ([`webapp`]).
+
+pub mod engine;
+pub mod webapp;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -60,12 +60,33 @@ pub(crate) async fn report(
     let f = crate::catalogue::finding(
         kind,
         &ep.method,
-        &ep.url,
+        &point_url(ep, pt),
         Some((pt.loc.label(), &pt.name)),
         "",
         evidence,
     );
     scan.report(f).await
+}
+
+/// Where a finding at this point is filed: the endpoint's URL, with an injected path segment
+/// written as `*` (`/items/*`), so that `/items/5` in one scan and `/items/3` in the next
+/// are one finding.
+pub(crate) fn point_url(ep: &Endpoint, pt: &Point) -> url::Url {
+    let mut u = ep.url.clone();
+    if let Loc::Path(i) = pt.loc {
+        let segs: Vec<String> = ep
+            .url
+            .path_segments()
+            .map(|s| s.map(str::to_string).collect())
+            .unwrap_or_default();
+        if let Ok(mut p) = u.path_segments_mut() {
+            p.clear();
+            for (j, s) in segs.iter().enumerate() {
+                p.push(if j == i { "*" } else { s });
+            }
+        }
+    }
+    u
 }
 
 /// Run every enabled active check on one point of an endpoint; `base` is its normal answer.
@@ -75,10 +96,11 @@ pub async fn check_point(
     pt: &Point,
     base: &Response,
 ) -> Result<(), EngineError> {
+    let at = point_url(ep, pt);
     let run = |kind: &str| {
         let on = scan.enabled(kind);
         if on {
-            scan.looked(kind, &ep.method, &ep.url, Some(&pt.name));
+            scan.looked(kind, &ep.method, &at, Some(&pt.name));
         }
         on
     };

@@ -403,6 +403,11 @@ fn basic(rc: &RequestCtx, j: &Job, last: Option<&TaskRecord>) -> Value {
         .unwrap_or_default();
     json!({
         "Id": j.id, "Name": j.name, "MonitorStatus": status_of(j),
+        "ScanStatus": match last.map(|t| t.state) {
+            None => 0,
+            Some(TaskState::Queued | TaskState::Running | TaskState::Paused) => 1,
+            Some(_) => 2,
+        },
         "ScannerType": d.get("ScannerType").and_then(Value::as_str).unwrap_or("normal"),
         "Crontab": d.get("Crontab").and_then(Value::as_i64).unwrap_or(0),
         "IncludedVulsTypes": "100",

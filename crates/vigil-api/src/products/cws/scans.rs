@@ -320,7 +320,7 @@ pub(crate) fn run_sites(t: &TaskRecord) -> Vec<i64> {
 /// Sites with a queued or running scan, and that scan's task.
 async fn running_sites(st: &AppState, account_id: i64) -> ApiResult<HashMap<i64, i64>> {
     let mut out = HashMap::new();
-    for t in st.store.product_runs(account_id, PRODUCT).await? {
+    for t in st.store.product_tasks(account_id, PRODUCT).await? {
         if !t.state.is_terminal() {
             for s in run_sites(&t) {
                 out.insert(s, t.id);
@@ -373,6 +373,8 @@ pub(crate) struct SiteScan {
     pub pages: i64,
     /// The login cookie opened a session for the whole run.
     pub login_ok: Option<bool>,
+    /// Some scan of the site succeeded.
+    pub had_results: bool,
 }
 
 /// The last scan of each site.
@@ -381,13 +383,16 @@ pub(crate) async fn site_scans(
     account_id: i64,
     sites: &[Site],
 ) -> ApiResult<HashMap<i64, SiteScan>> {
-    let mut runs = st.store.product_runs(account_id, PRODUCT).await?;
+    let mut runs = st.store.product_tasks(account_id, PRODUCT).await?;
     runs.sort_by_key(|t| std::cmp::Reverse(t.id));
     let mut out = HashMap::new();
     for site in sites {
         let Some(t) = runs.iter().find(|t| run_sites(t).contains(&site.id)) else {
             continue;
         };
+        let had_results = runs
+            .iter()
+            .any(|r| r.state == TaskState::Succeeded && run_sites(r).contains(&site.id));
         let o = origin(&site.url);
         let seen: Vec<StoredFinding> = st
             .store
@@ -416,6 +421,7 @@ pub(crate) async fn site_scans(
                 levels,
                 pages,
                 login_ok,
+                had_results,
             },
         );
     }
@@ -428,7 +434,10 @@ pub(crate) fn scan_fields(row: &mut Value, scan: Option<&SiteScan>) {
     let Some(t) = &s.task else { return };
     let status = match t.state {
         TaskState::Queued | TaskState::Running | TaskState::Paused => 1,
-        _ => 2,
+        TaskState::Succeeded => 2,
+        // A failed or stopped scan: results only if an earlier scan gave some.
+        _ if s.had_results => 2,
+        _ => 0,
     };
     let [h, m, l, n] = s.levels;
     let rate = t
@@ -724,7 +733,7 @@ async fn describe_timeline(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResul
         return Ok(json!({"TotalCount": 0, "VulsTimeline": []}));
     };
     let start = (first - first.rem_euclid(day)).max(today - 364 * day);
-    let runs = st.store.product_runs(rc.account.id, PRODUCT).await?;
+    let runs = st.store.product_tasks(rc.account.id, PRODUCT).await?;
     let mut out = Vec::new();
     let mut d = today;
     while d >= start {
