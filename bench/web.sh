@@ -6,8 +6,8 @@
 # get the login cookie and exclude /logout. The app is restarted with a fresh request log before
 # each scan; requests are counted in that log, less the app's own `Python-urllib` requests.
 #   1. wapiti  -m $WAPITI_MODULES (its modules for our classes, see below)
-#   2. vigil   --mode normal, no rate limit (same wall-clock budget)
-#   3. vigil   --rate = wapiti's measured average rate (requests / wall time)
+#   2. vigil   --mode normal, no rate limit (wapiti has no rate option either): wall time against wall time
+#   3. vigil   --rate = wapiti's measured average rate (its requests / its wall time), rounded
 # Then every run is scored against manifest.json: true positives per class, findings on safe
 # twins (false positives), missed cases, and findings on no case; then the Vigil/wapiti ratios.
 # Raw outputs and logs stay in /tmp/vigil-bench-web.XXXXXX (printed at the end).
@@ -24,7 +24,8 @@
 # Usage (root): bench/web.sh [--deep] [--no-auth] [--max-time SECONDS] [--dead-endpoint] [--wapiti-only]
 #   --deep           Vigil --mode deep, wapiti + timesql; deep cases (header/cookie points, timing) expected
 #   --no-auth        no login cookie for either tool
-#   --max-time N     wapiti --max-scan-time and the per-tool timeout base (default 600)
+#   --max-time N     wapiti --max-scan-time N --max-attack-time N (default 600; in 3.2.3 the first bounds only
+#                    the crawl, the second each module); each tool also runs under `timeout` derived from N
 #   --dead-endpoint  wapiti --endpoint http://127.0.0.1:9/ (nothing listens: no SSRF findings possible)
 #   --wapiti-only    skip Vigil (and its build)
 # Env: WAPITI_MODULES overrides the module list; VIGIL=path uses that binary instead of building.
@@ -67,10 +68,10 @@ fi
 results=$(mktemp -d /tmp/vigil-bench-web.XXXXXX)
 chmod 755 "$results"
 ns=vigilwb$$
-app_pid= ep_pid=
+app_pid= ep_pid= tool_pid=
 cleanup() {
   set +e
-  for p in $app_pid $ep_pid; do kill "$p" 2>/dev/null; done
+  for p in $tool_pid $app_pid $ep_pid; do kill "$p" 2>/dev/null; done
   for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
   sleep 0.5
   for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
@@ -101,10 +102,14 @@ start_app() {
   true
 }
 # timed OUTVAR CMD...: run CMD, put its wall time in OUTVAR and its exit status in $status.
+# In the background, so that a signal to this script is handled at once (and cleans up).
 timed() {
   local var=$1 s; shift
   s=$(date +%s.%N)
-  set +e; "$@"; status=$?; set -e
+  "$@" &
+  tool_pid=$!
+  set +e; wait "$tool_pid"; status=$?; set -e
+  tool_pid=
   printf -v "$var" '%.3f' "$(echo "$(date +%s.%N) - $s" | bc)"
 }
 # record LABEL TOOL OUTPUT LOG WALL: one line of runs.jsonl for the scorer.
@@ -145,13 +150,20 @@ if [ "$vigil_on" = 1 ]; then
     start_app "vigil-$run"
     vargs=(scan web "http://127.0.0.1:$port/" --mode "$mode" --exclude '/logout' --format json)
     [ -n "$cookie" ] && vargs+=(--cookie "$cookie")
-    label="vigil $mode"
-    [ "$run" = rate ] && { vargs+=(--rate "$wrate"); label="vigil $mode --rate $wrate"; }
-    echo "running $label..."
-    timed vt inns timeout -k 10 $((maxtime * 3 / 2 + 180)) "$vigil" "${vargs[@]}" \
+    label="vigil $mode" limit=$((maxtime * 3 / 2 + 180))
+    if [ "$run" = rate ]; then
+      vargs+=(--rate "$wrate"); label="vigil $mode --rate $wrate"
+      # as many requests as unlimited, at wapiti's rate: twice that long at most
+      limit=$(( limit > 2 * vreq / wrate + 300 ? limit : 2 * vreq / wrate + 300 ))
+    fi
+    echo "running $label (at most ${limit}s)..."
+    # SIGINT on timeout: Vigil then stops and still prints what it found so far.
+    timed vt inns timeout -s INT -k 30 "$limit" "$vigil" "${vargs[@]}" \
       >"$results/vigil-$run.json" 2>"$results/vigil-$run.err"
     record "$label" vigil "vigil-$run.json" "vigil-$run.log" "$vt"
-    echo "$label: exit $status, $vt s, $("$py" bench/web_bench.py count "$results/vigil-$run.log" "$vt")"
+    vcount=$("$py" bench/web_bench.py count "$results/vigil-$run.log" "$vt")
+    vreq=$(echo "$vcount" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
+    echo "$label: exit $status, $vt s, $vcount"
   done
 fi
 kill "$app_pid" 2>/dev/null; wait "$app_pid" 2>/dev/null || true; app_pid=

@@ -194,7 +194,10 @@ def load_vigil(path):
     out = []
     for f in data.get("findings", []):
         out.append({"class": f.get("kind", "?"), "kind": f.get("kind", "?"), "path": path_of(f.get("url")),
-                    "param": f.get("parameter"), "title": f.get("title", ""), "text": json.dumps(f)})
+                    "param": f.get("parameter"), "title": f.get("title", ""),
+                    "text": " ".join([str(f.get(k) or "") for k in ("title", "description")] + [
+                        str(v) for k, v in (f.get("evidence") or {}).items()
+                        if isinstance(f.get("evidence"), dict) and k in ("cookie", "name", "cookie_name")])})
     return out
 
 
@@ -206,16 +209,19 @@ def load_wapiti(path):
             out.append({"class": WAPITI_CLASSES.get(cat, "other:" + cat), "kind": cat,
                         "path": path_of(v.get("path")), "param": v.get("parameter") or None,
                         "title": (v.get("info") or "").splitlines()[0][:100] if v.get("info") else cat,
-                        "text": (v.get("info") or "") + " " + (v.get("http_request") or "")})
+                        "text": v.get("info") or ""})
     return out
 
 
 def match(f, cases):
     """The manifest case a finding is about (vulnerable case or safe twin), or None."""
     cls = f["class"]
-    if cls == "cookie-flags":
+    if cls == "cookie-flags":  # by the cookie's name, in the parameter or the title / info text
         for cookie, cid in COOKIE_CASE.items():
-            if norm_param(f["param"]) == cookie.lower() or re.search(rf"\b{cookie}\b", f["text"]):
+            if norm_param(f["param"]) == cookie.lower():
+                return cases.get(cid)
+        for cookie, cid in COOKIE_CASE.items():
+            if re.search(rf"\b{cookie}\b", f["text"]):
                 return cases.get(cid)
     cands = [c for c in cases.values() if c["class"] == cls and c.get("instance", "default") == "default"]
     if cls in SITE_WIDE:
@@ -230,6 +236,17 @@ def match(f, cases):
         if norm_param(f["param"]) == norm_param(c["param"]):
             return c
     return None
+
+
+def where_is(path, param, cases):
+    """A hint for judging an "other" finding by hand: the case of another class at that place."""
+    for c in cases.values():
+        if c.get("instance", "default") != "default" or not case_regex(c["path"]).match(path or ""):
+            continue
+        if c["param"] is None or param is None or norm_param(param) == norm_param(c["param"]):
+            kind = "vulnerable case" if c["vulnerable"] else "SAFE TWIN (likely false positive)"
+            return f"   <- at {kind} {c['id']} ({c['class']})"
+    return ""
 
 
 def score(results):
@@ -272,6 +289,13 @@ def score(results):
                      "fp_class": Counter(cases[i]["class"] for i in fp), "missed": len(missed), "expected": len(expected),
                      "other": len(other), "ok": findings is not None, "status": run.get("status", 0)})
         report.append(f"\n== {run['label']}  (exit {run.get('status', 0)}; {len(findings or [])} findings)")
+        if run["tool"] == "wapiti" and findings is not None:
+            anomalies = json.load(open(out_file)).get("anomalies") or {}
+            for cat, items in anomalies.items():
+                if items:
+                    where = Counter(f"{a.get('path')} {a.get('parameter') or ''}".strip() for a in items)
+                    report.append(f"  wapiti anomalies (not scored), {cat}: " + ", ".join(
+                        f"{w}{f' x{n}' if n > 1 else ''}" for w, n in sorted(where.items())))
         report.append("  true positives: " + (", ".join(sorted(tp)) or "-"))
         report.append("  false positives (safe twins): " + (", ".join(
             f"{i} [{', '.join(sorted({x['kind'] for x in fp[i]}))}]" for i in sorted(fp)) or "-"))
@@ -281,7 +305,7 @@ def score(results):
             seen = Counter((f["kind"], f["path"], f["param"]) for f in other)
             for (kind, p, prm), n in sorted(seen.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
                 report.append(f"    {kind:<34} {p or '-'} {('param=' + str(prm)) if prm else ''}"
-                              f"{f'  x{n}' if n > 1 else ''}")
+                              f"{f'  x{n}' if n > 1 else ''}{where_is(p, prm, cases)}")
 
     print("\n".join(report))
     print()
