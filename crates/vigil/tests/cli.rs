@@ -240,3 +240,85 @@ fn scan_host_output_contract_and_exit_status() {
     assert!(!ok && err.contains("out of scope"), "{err}");
     drop(l);
 }
+
+/// `vigil scan web` against the test web application: the JSON contract with web findings and
+/// their proof, SARIF and HTML, `--fail-on`, the rate limit, and bad input refused clearly.
+#[test]
+fn scan_web_output_contract_and_exit_status() {
+    let Some(app) = vigil_testkit::webapp::start(false) else {
+        return;
+    };
+    let url = app.url();
+    let web = |args: &[&str]| {
+        bin()
+            .args(["scan", "web", &url])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = web(&["--checks", "xss,sensitive-file", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["target"], url.as_str());
+    let f = v["findings"].as_array().unwrap();
+    let xss = f
+        .iter()
+        .find(|f| f["kind"] == "xss" && f["url"].as_str().unwrap_or("").ends_with("/xss/html"))
+        .expect("the reflected XSS of /xss/html");
+    assert_eq!(xss["parameter"], "q");
+    assert_eq!(xss["severity"], "high");
+    assert!(xss["evidence"]["request"]
+        .as_str()
+        .unwrap()
+        .starts_with("GET /xss/html?"));
+    assert!(f.iter().any(|f| f["kind"] == "sensitive-file"));
+    assert!(
+        f.iter()
+            .all(|f| f["kind"] == "xss" || f["kind"] == "sensitive-file"),
+        "--checks limits the kinds"
+    );
+    assert!(
+        !f.iter()
+            .any(|f| f["url"].as_str().unwrap_or("").contains("-safe")),
+        "no safe twin reported"
+    );
+    // The site map is the inventory.
+    assert!(v["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["type"] == "page"));
+    // SARIF and --fail-on; HTML is one self-contained page.
+    let out = web(&[
+        "--checks",
+        "xss",
+        "--format",
+        "sarif",
+        "--fail-on",
+        "high",
+        "--rate",
+        "200",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(s["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["ruleId"] == "xss"));
+    let out = web(&["--checks", "crlf", "--format", "html", "--max-pages", "5"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!DOCTYPE html>"));
+    // Bad input.
+    let (ok, _, err) = run(&["scan", "web", &url, "--checks", "nosuch"]);
+    assert!(!ok && err.contains("unknown check `nosuch`"), "{err}");
+    let (ok, _, err) = run(&["scan", "web", "ftp://127.0.0.1/"]);
+    assert!(!ok && err.contains("not an http or https URL"), "{err}");
+    let (ok, _, err) = run(&["scan", "web", "http://169.254.169.254/"]);
+    assert!(!ok && err.contains("out of scope"), "{err}");
+}
