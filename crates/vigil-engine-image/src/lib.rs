@@ -3,18 +3,21 @@
 //! filesystem), [`read`] returns the image's configuration, its layers and the final
 //! filesystem view (every layer applied in order, whiteouts honoured) with the contents of the
 //! files a caller-supplied predicate chose. Nothing is ever unpacked to disk: layer tars are
-//! streamed, and every size the input controls is bounded by [`Limits`]. No analyzers yet.
+//! streamed, and every size the input controls is bounded by [`Limits`]. The [`sbom`] module
+//! inventories installed packages (dpkg, apk, Python, npm) from the kept contents.
 //!
 //! Modules: [`source`] (what to read), [`manifest`] (Docker and OCI manifests, indexes,
 //! configs, platform choice, blob digests), [`layers`] (streaming a layer tar into the
 //! [`Filesystem`] view), [`dir`] (walking an unpacked root filesystem), [`archive`] (reading
-//! members of a directory or tar without unpacking), and, behind the `testing` feature, the
-//! in-memory image builder `testing`.
+//! members of a directory or tar without unpacking), [`sbom`] (package analyzers: the
+//! keep-predicate and the inventory), and, behind the `testing` feature, the in-memory image
+//! builder `testing`.
 
 pub mod archive;
 pub mod dir;
 pub mod layers;
 pub mod manifest;
+pub mod sbom;
 pub mod source;
 #[cfg(feature = "testing")]
 pub mod testing;

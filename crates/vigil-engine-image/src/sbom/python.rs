@@ -1,0 +1,80 @@
+//! Python distributions: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO` and single-file
+//! `*.egg-info` (distutils), wherever they are (site-packages, dist-packages). RFC-822 headers; the body after the first blank line (the
+//! long description) is not read.
+
+/// Whether `path` is a Python metadata file this module parses.
+pub fn is_metadata_path(path: &str) -> bool {
+    path.ends_with(".dist-info/METADATA")
+        || path.ends_with(".egg-info/PKG-INFO")
+        || path.ends_with(".egg-info")
+}
+
+/// Parses the headers of a METADATA / PKG-INFO file: (`Name`, `Version`) if both are present.
+pub fn parse(data: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(data);
+    let (mut name, mut version) = (None, None);
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        if key.eq_ignore_ascii_case("name") && name.is_none() {
+            name = Some(value.to_string());
+        } else if key.eq_ignore_ascii_case("version") && version.is_none() {
+            version = Some(value.to_string());
+        }
+    }
+    Some((name?, version?))
+}
+
+/// PEP 503 normalisation: lowercase, runs of `-`, `_` and `.` replaced by one `-`.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_and_names() {
+        let m = b"Metadata-Version: 2.1\nName: Zope.Interface\nVersion: 5.0\nSummary: x\n\nName: body\n";
+        assert_eq!(parse(m), Some(("Zope.Interface".into(), "5.0".into())));
+        assert_eq!(
+            parse(b"Metadata-Version: 2.1\n\nName: a\nVersion: 1\n"),
+            None
+        );
+        assert_eq!(normalize_name("Zope.Interface"), "zope-interface");
+        assert_eq!(normalize_name("typing__extensions"), "typing-extensions");
+        assert!(is_metadata_path(
+            "/usr/lib/python3/dist-packages/x-1.dist-info/METADATA"
+        ));
+        assert!(is_metadata_path(
+            "/usr/lib/python3/dist-packages/apt-2.6.egg-info"
+        ));
+        assert!(!is_metadata_path("/x.dist-info/RECORD"));
+        assert!(!is_metadata_path("/x.egg-info/SOURCES.txt"));
+    }
+}
