@@ -78,24 +78,6 @@ pub struct NetOptions {
     /// cannot be pointed at the scanner's own network.
     #[serde(default)]
     pub public_only: Vec<String>,
-    /// Options the worker reads; listed so that any other key is refused as a typo.
-    #[serde(default, rename = "rate_per_second")]
-    pub _rate_per_second: Option<Value>,
-    /// Read by the worker.
-    #[serde(default, rename = "scope_key")]
-    pub _scope_key: Option<Value>,
-    /// Read by the worker.
-    #[serde(default, rename = "schedule")]
-    pub _schedule: Option<Value>,
-    /// Read by the worker.
-    #[serde(default, rename = "finding_kinds")]
-    pub _finding_kinds: Option<Value>,
-    /// Read by the worker.
-    #[serde(default, rename = "finish_webhook")]
-    pub _finish_webhook: Option<Value>,
-    /// Read by the worker.
-    #[serde(default, rename = "timeout_secs")]
-    pub _timeout_secs: Option<Value>,
 }
 
 /// Weak-password services that `skip_services` may name.
@@ -384,12 +366,8 @@ impl Engine for NetEngine {
     ) -> Result<Box<dyn Coverage>, EngineError> {
         let target: NetTarget = serde_json::from_value(target.clone())
             .map_err(|e| EngineError::InvalidInput(format!("target: {e}")))?;
-        let opts: NetOptions = serde_json::from_value(if options.is_null() {
-            json!({})
-        } else {
-            options.clone()
-        })
-        .map_err(|e| EngineError::InvalidInput(format!("options: {e}")))?;
+        let opts: NetOptions = serde_json::from_value(vigil_engine::engine_options(options))
+            .map_err(|e| EngineError::InvalidInput(format!("options: {e}")))?;
         let ports =
             ports::parse(&opts.ports).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
         check_items(&opts.items)?;

@@ -2,35 +2,17 @@
 //! peer (a namespace behind a user-space link with delay and silently filtered ports).
 //! Servers come from Debian packages installed by `scripts/test`; in CI every one is required.
 
-use async_trait::async_trait;
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Component, Finding};
-use vigil_engine::{Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard, Sink};
+use vigil_core::Finding;
+use vigil_engine::{Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard};
 use vigil_engine_net::{portscan, service, NetEngine, PortState, ScanTuning};
 
-#[derive(Default)]
-struct Collect {
-    findings: Mutex<Vec<Finding>>,
-    components: Mutex<Vec<Component>>,
-}
-
-#[async_trait]
-impl Sink for Collect {
-    async fn finding(&self, f: Finding) -> Result<(), EngineError> {
-        self.findings.lock().unwrap().push(f);
-        Ok(())
-    }
-    async fn component(&self, c: Component) -> Result<(), EngineError> {
-        self.components.lock().unwrap().push(c);
-        Ok(())
-    }
-    fn progress(&self, _: u8) {}
-}
+use vigil_testkit::engine::CollectSink as Collect;
 
 fn ctx(sink: Arc<Collect>) -> ScanCtx {
     ScanCtx {
@@ -902,10 +884,9 @@ async fn weak_findings(port: u16, weak: serde_json::Value) -> Vec<Finding> {
         .collect()
 }
 
-/// Weak-password findings on one loopback port: (service, user, masked password).
-async fn weak_on(port: u16, weak: serde_json::Value) -> Vec<(String, String, String)> {
-    weak_findings(port, weak)
-        .await
+/// (service, user, masked password) of weak-password findings.
+fn triples(found: &[Finding]) -> Vec<(String, String, String)> {
+    found
         .iter()
         .map(|f| {
             let e = &f.evidence;
@@ -916,6 +897,11 @@ async fn weak_on(port: u16, weak: serde_json::Value) -> Vec<(String, String, Str
             )
         })
         .collect()
+}
+
+/// Weak-password findings on one loopback port: (service, user, masked password).
+async fn weak_on(port: u16, weak: serde_json::Value) -> Vec<(String, String, String)> {
+    triples(&weak_findings(port, weak).await)
 }
 
 /// What a run over `ports` with `options` examined.
@@ -1420,18 +1406,10 @@ async fn weak_ssh_password_and_password_authentication_risk() {
         json!({"users": ["vigilsshw"], "delay_ms": 0, "max_attempts": 12}),
     )
     .await;
-    let got: Vec<_> = found
-        .iter()
-        .map(|f| {
-            let e = &f.evidence;
-            (
-                e["service"].as_str().unwrap(),
-                e["user"].as_str().unwrap(),
-                e["password"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(got, vec![("ssh", "vigilsshw", "1***6")]);
+    assert_eq!(
+        triples(&found),
+        vec![("ssh".into(), "vigilsshw".into(), "1***6".into())]
+    );
     let answer = found[0].evidence["server_answer"].as_str().unwrap();
     assert!(
         answer.contains("password authentication accepted for user `vigilsshw`"),
@@ -1565,18 +1543,10 @@ async fn mariadb_service_weak_password_and_safe_twin() {
         "version {v:?} from {s:?}"
     );
     let found = weak_findings(p, json!({"delay_ms": 0, "max_attempts": 40})).await;
-    let got: Vec<_> = found
-        .iter()
-        .map(|f| {
-            let e = &f.evidence;
-            (
-                e["service"].as_str().unwrap(),
-                e["user"].as_str().unwrap(),
-                e["password"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(got, vec![("mysql", "root", "1***6")]);
+    assert_eq!(
+        triples(&found),
+        vec![("mysql".into(), "root".into(), "1***6".into())]
+    );
     let answer = found[0].evidence["server_answer"].as_str().unwrap();
     assert!(
         answer.starts_with("OK packet after mysql_native_password authentication"),

@@ -90,27 +90,10 @@ pub struct WebOptions {
     /// to an internal address (checked again at every run, after DNS).
     #[serde(default)]
     pub public_only: Vec<String>,
-    /// Request timeout in seconds (default 15).
+    /// Timeout of one request in seconds (default 15); the run's own timeout is the
+    /// worker's `timeout_secs`.
     #[serde(default)]
-    pub timeout_secs: Option<u64>,
-    /// Keys the worker and products use; not the engine's.
-    #[serde(default, rename = "rate_per_second")]
-    pub _rate: Option<Value>,
-    #[serde(default, rename = "meta")]
-    #[doc(hidden)]
-    pub _meta: Option<Value>,
-    #[serde(default, rename = "rate_strict")]
-    #[doc(hidden)]
-    pub _strict: Option<Value>,
-    #[serde(default, rename = "scope_key")]
-    #[doc(hidden)]
-    pub _scope_key: Option<Value>,
-    #[serde(default, rename = "finding_kinds")]
-    #[doc(hidden)]
-    pub _kinds: Option<Value>,
-    #[serde(default, rename = "timeout")]
-    #[doc(hidden)]
-    pub _timeout: Option<Value>,
+    pub request_timeout_secs: Option<u64>,
 }
 
 /// Everything a check needs.
@@ -270,12 +253,8 @@ impl Engine for WebEngine {
         target: &Value,
         options: &Value,
     ) -> Result<Box<dyn Coverage>, EngineError> {
-        let o: WebOptions = serde_json::from_value(if options.is_null() {
-            json!({})
-        } else {
-            options.clone()
-        })
-        .map_err(|e| bad(format!("options: {e}")))?;
+        let o: WebOptions = serde_json::from_value(vigil_engine::engine_options(options))
+            .map_err(|e| bad(format!("options: {e}")))?;
         // One site, or several one after another (`{"sites": [...]}`).
         let sites: Vec<WebTarget> =
             match target.get("sites") {
@@ -348,7 +327,7 @@ async fn run_site(
         addr: pinned.addr,
         rate: ctx.rate.clone(),
         concurrency: o.concurrency.unwrap_or(8).clamp(1, 64),
-        timeout: Duration::from_secs(o.timeout_secs.unwrap_or(15).clamp(1, 120)),
+        timeout: Duration::from_secs(o.request_timeout_secs.unwrap_or(15).clamp(1, 120)),
         user_agent: t.user_agent.clone().unwrap_or_else(|| {
             format!(
                 "Mozilla/5.0 (compatible; Vigil/{})",

@@ -21,6 +21,35 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use vigil_core::{Component, Finding};
 
+/// Task option keys read by the worker, not by engines: the rate and its strictness, the
+/// scope key, the runtime window, the finding kinds that can become fixed, the finish
+/// webhook and the run timeout; and `meta`, notes of the product that queued the task.
+pub const WORKER_OPTIONS: &[&str] = &[
+    "rate_per_second",
+    "rate_strict",
+    "scope_key",
+    "schedule",
+    "finding_kinds",
+    "finish_webhook",
+    "timeout_secs",
+    "meta",
+];
+
+/// A task's options without [`WORKER_OPTIONS`]: what an engine parses (strictly, so that any
+/// other unknown key is refused as a typo). `null` becomes an empty object.
+pub fn engine_options(options: &Value) -> Value {
+    match options {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !WORKER_OPTIONS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        Value::Null => Value::Object(Default::default()),
+        other => other.clone(),
+    }
+}
+
 /// Why an engine run ended without success.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -130,5 +159,18 @@ impl Registry {
         let mut k: Vec<String> = self.engines.keys().map(|s| s.to_string()).collect();
         k.sort();
         k
+    }
+}
+
+#[cfg(test)]
+mod option_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn engines_see_only_their_options() {
+        let o = json!({"ports": "top100", "rate_strict": true, "timeout_secs": 60, "meta": {"site_ids": [1]}, "typo": 1});
+        assert_eq!(engine_options(&o), json!({"ports": "top100", "typo": 1}));
+        assert_eq!(engine_options(&Value::Null), json!({}));
     }
 }

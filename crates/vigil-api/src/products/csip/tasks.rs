@@ -515,26 +515,6 @@ fn plan(cfg: &ApiConfig, kind: i64, content: Option<&str>) -> ApiResult<(Option<
     Ok((Some((s, Some(first.timestamp_millis()))), false))
 }
 
-/// Refuses a run when the account has started `scan_quota` CSIP runs in the last 24 hours
-/// (`queued`: the run asking is already among them).
-async fn check_quota(st: &AppState, account_id: i64, queued: bool) -> ApiResult<()> {
-    let used = st
-        .store
-        .count_tasks_since(account_id, PRODUCT, vigil_core::now_millis() - 86_400_000)
-        .await?
-        - i64::from(queued);
-    if used >= st.config.scan_quota {
-        return Err(ApiError::new(
-            "LimitExceeded",
-            format!(
-                "The account has started {used} risk scans in the last 24 hours, its quota of {}.",
-                st.config.scan_quota
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// When a plan is built: for a request, or for a run its schedule starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Building {
@@ -565,7 +545,14 @@ async fn build(
         Building::Run => (None, false),
     };
     if run_now || when == Building::Run {
-        check_quota(st, account_id, when == Building::Run).await?;
+        // A scheduled run is already queued and counts itself.
+        crate::products::check_quota(
+            st,
+            account_id,
+            PRODUCT,
+            i64::from(when == Building::Request),
+        )
+        .await?;
     }
     let denied = unauthorised(st, account_id, &targets).await?;
     if !denied.is_empty() {
@@ -1004,7 +991,7 @@ pub(super) async fn again(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult
             format!("The account may no longer scan: {}.", denied.join(", ")),
         ));
     }
-    check_quota(st, rc.account.id, false).await?;
+    crate::products::check_quota(st, rc.account.id, PRODUCT, 1).await?;
     let mut spec = job.spec.clone();
     spec.job_id = Some(job.id);
     spec.target = json!({ "targets": targets });

@@ -246,14 +246,7 @@ async fn create_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             .set_verified(rc.account.id, &host, 1, "scope")
             .await?;
     }
-    st.store
-        .audit(
-            Some(rc.account.id),
-            &rc.request_id,
-            "cws.CreateSites",
-            &req.urls.join(" "),
-        )
-        .await?;
+    crate::products::audit(st, rc, "cws.CreateSites", &req.urls.join(" ")).await?;
     Ok(json!({
         "Number": sites.len(),
         "Sites": sites.iter().map(|s| json!({"SiteId": s.id, "Url": s.url})).collect::<Vec<_>>(),
@@ -340,6 +333,15 @@ async fn describe_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     Ok(json!({"TotalCount": total, "Sites": out}))
 }
 
+/// Every site of an account.
+pub(crate) async fn all_sites(st: &AppState, account_id: i64) -> ApiResult<Vec<Site>> {
+    let all = SiteFilter {
+        limit: i64::MAX / 2,
+        ..Default::default()
+    };
+    Ok(st.store.list_sites(account_id, &all).await?.1)
+}
+
 /// Verification status of each host of `sites`, in one query.
 pub(crate) async fn verify_statuses(
     st: &AppState,
@@ -398,15 +400,13 @@ async fn delete_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             }
             other => other.into(),
         })?;
-    let ids: Vec<String> = req.site_ids.iter().map(i64::to_string).collect();
-    st.store
-        .audit(
-            Some(rc.account.id),
-            &rc.request_id,
-            "cws.DeleteSites",
-            &ids.join(" "),
-        )
-        .await?;
+    crate::products::audit(
+        st,
+        rc,
+        "cws.DeleteSites",
+        &crate::products::id_list(&req.site_ids),
+    )
+    .await?;
     Ok(json!({}))
 }
 
@@ -497,14 +497,7 @@ async fn verify_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             st.store
                 .set_verified(rc.account.id, &su.host, 1, method)
                 .await?;
-            st.store
-                .audit(
-                    Some(rc.account.id),
-                    &rc.request_id,
-                    "cws.VerifySites",
-                    &su.host,
-                )
-                .await?;
+            crate::products::audit(st, rc, "cws.VerifySites", &su.host).await?;
             ok += 1;
         } else {
             failed += 1;

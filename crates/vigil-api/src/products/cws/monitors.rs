@@ -4,7 +4,7 @@
 //! (sites as they are now, verification checked again, daily quota). Pausing a monitor
 //! (`MonitorStatus` 2) removes its schedule; resuming restores it.
 
-use super::scans::{check_quota, check_scannable, scan_options, site_target, PRODUCT};
+use super::scans::{check_scannable, scan_options, site_target, PRODUCT};
 use super::{parse_site_url, VERSION};
 use crate::action::Action;
 use crate::error::{ApiError, ApiResult};
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use vigil_core::{Schedule, TaskSpec, TaskState, Trigger};
-use vigil_store::{Job, JobPlan, Site, SiteFilter, StoreError, TaskRecord};
+use vigil_store::{Job, JobPlan, Site, StoreError, TaskRecord};
 
 /// Most monitors per account.
 const MONITOR_QUOTA: usize = 100;
@@ -172,16 +172,7 @@ async fn sites_by_url(st: &AppState, account_id: i64, urls: &[String]) -> ApiRes
             "`Urls` must name at least one site.",
         ));
     }
-    let (_, all) = st
-        .store
-        .list_sites(
-            account_id,
-            &SiteFilter {
-                limit: i64::MAX / 2,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let all = super::all_sites(st, account_id).await?;
     let mut out: Vec<Site> = Vec::new();
     for u in urls {
         let norm = parse_site_url(u)?.url.to_string();
@@ -306,14 +297,7 @@ async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     }
     let plan = plan(st, rc.account.id, &r, None).await?;
     let (id, _) = st.store.create_job(rc.account.id, PRODUCT, &plan).await?;
-    st.store
-        .audit(
-            Some(rc.account.id),
-            &rc.request_id,
-            "cws.CreateMonitors",
-            &id.to_string(),
-        )
-        .await?;
+    crate::products::audit(st, rc, "cws.CreateMonitors", &id.to_string()).await?;
     Ok(json!({}))
 }
 
@@ -329,14 +313,7 @@ async fn modify(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             StoreError::NotFound => ApiError::not_found(format!("Monitor {id} does not exist.")),
             other => other.into(),
         })?;
-    st.store
-        .audit(
-            Some(rc.account.id),
-            &rc.request_id,
-            "cws.ModifyMonitorAttribute",
-            &id.to_string(),
-        )
-        .await?;
+    crate::products::audit(st, rc, "cws.ModifyMonitorAttribute", &id.to_string()).await?;
     Ok(json!({}))
 }
 
@@ -365,15 +342,13 @@ async fn delete(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             }
             other => other.into(),
         })?;
-    let list: Vec<String> = r.monitor_ids.iter().map(i64::to_string).collect();
-    st.store
-        .audit(
-            Some(rc.account.id),
-            &rc.request_id,
-            "cws.DeleteMonitors",
-            &list.join(" "),
-        )
-        .await?;
+    crate::products::audit(
+        st,
+        rc,
+        "cws.DeleteMonitors",
+        &crate::products::id_list(&r.monitor_ids),
+    )
+    .await?;
     Ok(json!({}))
 }
 
@@ -436,16 +411,7 @@ async fn describe(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let total = jobs.len();
     let offset = r.offset.unwrap_or(0).max(0) as usize;
     let limit = r.limit.unwrap_or(10).clamp(1, 100) as usize;
-    let (_, sites) = st
-        .store
-        .list_sites(
-            rc.account.id,
-            &SiteFilter {
-                limit: i64::MAX / 2,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let sites = super::all_sites(st, rc.account.id).await?;
     let numbers = super::scans::vul_counts_by_site(st, rc.account.id).await?;
     let mut out = Vec::new();
     for j in jobs.iter().skip(offset).take(limit) {
@@ -466,13 +432,7 @@ async fn describe(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             }
         }
         let pages = match last {
-            Some(t) => st
-                .store
-                .components_of_task(rc.account.id, t.id)
-                .await?
-                .iter()
-                .filter(|c| c.kind == "page")
-                .count() as i64,
+            Some(t) => super::scans::page_count(st, rc.account.id, t.id, None).await?,
             None => 0,
         };
         let progress = match last {
@@ -535,7 +495,7 @@ impl vigil_worker::Preflight for CwsPreflight {
         if targets.is_empty() {
             return Err(refused(format!("monitor {job_id} has no sites")));
         }
-        check_quota(st, task.account_id, 0)
+        crate::products::check_quota(st, task.account_id, PRODUCT, 0)
             .await
             .map_err(|e| refused(e.message))?;
         let mut options = task.options.clone();

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use vigil_core::{FindingStatus, Severity, TaskSpec, TaskState};
-use vigil_store::{Site, SiteFilter, StoredFinding, TaskRecord};
+use vigil_store::{Site, StoredFinding, TaskRecord};
 
 /// Product name of CWS tasks.
 pub(crate) const PRODUCT: &str = "cws";
@@ -208,24 +208,6 @@ pub(crate) fn scan_options(mode: &str, rate: i64, public: &[String], meta: Value
     })
 }
 
-/// Refuses `n` more scans when the account would pass its daily quota.
-pub(crate) async fn check_quota(st: &AppState, account_id: i64, n: i64) -> ApiResult<()> {
-    let used = st
-        .store
-        .count_tasks_since(account_id, PRODUCT, vigil_core::now_millis() - 86_400_000)
-        .await?;
-    if used + n > st.config.scan_quota {
-        return Err(ApiError::new(
-            "LimitExceeded.ScanQuota",
-            format!(
-                "The account has started {used} scans in the last 24 hours; {n} more would pass its quota of {}.",
-                st.config.scan_quota
-            ),
-        ));
-    }
-    Ok(())
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ScanReq {
@@ -272,7 +254,7 @@ async fn create_scans(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
         let public = check_scannable(st, rc.account.id, &site).await?;
         plans.push((site, public));
     }
-    check_quota(st, rc.account.id, plans.len() as i64).await?;
+    crate::products::check_quota(st, rc.account.id, PRODUCT, plans.len() as i64).await?;
     for (site, public) in &plans {
         let spec = TaskSpec {
             product: PRODUCT.into(),
@@ -296,15 +278,13 @@ async fn create_scans(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             })
             .await?;
     }
-    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-    st.store
-        .audit(
-            Some(rc.account.id),
-            &rc.request_id,
-            "cws.CreateSitesScans",
-            &list.join(" "),
-        )
-        .await?;
+    crate::products::audit(
+        st,
+        rc,
+        "cws.CreateSitesScans",
+        &crate::products::id_list(&ids),
+    )
+    .await?;
     Ok(json!({}))
 }
 
@@ -347,10 +327,10 @@ fn counts(f: &StoredFinding) -> bool {
     f.status == FindingStatus::Open
 }
 
-/// Counts by level: (high, middle, low, notice).
-fn by_level<'a>(fs: impl Iterator<Item = &'a StoredFinding>) -> [i64; 4] {
+/// Counts by level of every finding given: (high, middle, low, notice).
+fn tally<'a>(fs: impl Iterator<Item = &'a StoredFinding>) -> [i64; 4] {
     let mut n = [0i64; 4];
-    for f in fs.filter(|f| counts(f)) {
+    for f in fs {
         let i = match level(f) {
             "high" => 0,
             "middle" => 1,
@@ -360,6 +340,28 @@ fn by_level<'a>(fs: impl Iterator<Item = &'a StoredFinding>) -> [i64; 4] {
         n[i] += 1;
     }
     n
+}
+
+/// Counts by level of the findings that count (open ones).
+fn by_level<'a>(fs: impl Iterator<Item = &'a StoredFinding>) -> [i64; 4] {
+    tally(fs.filter(|f| counts(f)))
+}
+
+/// Pages a run fetched (its site map), of one site's origin or of all.
+pub(crate) async fn page_count(
+    st: &AppState,
+    account_id: i64,
+    task_id: i64,
+    of_origin: Option<&str>,
+) -> ApiResult<i64> {
+    Ok(st
+        .store
+        .components_of_task(account_id, task_id)
+        .await?
+        .iter()
+        .filter(|c| c.kind == "page")
+        .filter(|c| of_origin.is_none_or(|o| c.path.as_deref().map(origin).as_deref() == Some(o)))
+        .count() as i64)
 }
 
 /// What the last scan of a site found and did.
@@ -401,15 +403,7 @@ pub(crate) async fn site_scans(
             .into_iter()
             .filter(|f| f.finding.url.as_deref().map(origin).as_deref() == Some(o.as_str()))
             .collect();
-        let pages = st
-            .store
-            .components_of_task(account_id, t.id)
-            .await?
-            .iter()
-            .filter(|c| {
-                c.kind == "page" && c.path.as_deref().map(origin).as_deref() == Some(o.as_str())
-            })
-            .count() as i64;
+        let pages = page_count(st, account_id, t.id, Some(&o)).await?;
         let has_cookie = site.login_cookie.as_deref().is_some_and(|c| !c.is_empty());
         let login_ok = (has_cookie && t.state == TaskState::Succeeded)
             .then(|| !seen.iter().any(|f| f.finding.kind == "login-session"));
@@ -471,16 +465,7 @@ async fn current_vuls(
     st: &AppState,
     account_id: i64,
 ) -> ApiResult<(Vec<Site>, Vec<(i64, StoredFinding)>)> {
-    let (_, sites) = st
-        .store
-        .list_sites(
-            account_id,
-            &SiteFilter {
-                limit: i64::MAX / 2,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let sites = super::all_sites(st, account_id).await?;
     let by_origin: HashMap<String, i64> = sites.iter().map(|s| (origin(&s.url), s.id)).collect();
     let vuls = st
         .store
@@ -712,7 +697,7 @@ async fn describe_number(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult 
 /// at the end of that day. A finding existed from its first sighting; a fixed one until its
 /// last sighting.
 async fn describe_timeline(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
-    let (sites, vuls) = current_vuls(st, rc.account.id).await?;
+    let sites = super::all_sites(st, rc.account.id).await?;
     let all: Vec<StoredFinding> = st
         .store
         .findings_in_scope(rc.account.id, WEB_SCOPE)
@@ -744,16 +729,7 @@ async fn describe_timeline(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResul
                 f.first_seen <= end && (f.status == FindingStatus::Open || f.last_seen >= d)
             })
             .collect();
-        let mut n = [0i64; 4];
-        for f in &alive {
-            let i = match level(f) {
-                "high" => 0,
-                "middle" => 1,
-                "low" => 2,
-                _ => 3,
-            };
-            n[i] += 1;
-        }
+        let n = tally(alive.iter().copied());
         let mut impacted: Vec<String> = alive
             .iter()
             .filter(|f| level(f) != "notice")
@@ -766,13 +742,7 @@ async fn describe_timeline(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResul
             .iter()
             .filter(|r| r.finished_at.is_some_and(|t| t >= d && t <= end))
         {
-            pages += st
-                .store
-                .components_of_task(rc.account.id, r.id)
-                .await?
-                .iter()
-                .filter(|c| c.kind == "page")
-                .count() as i64;
+            pages += page_count(st, rc.account.id, r.id, None).await?;
         }
         let date = chrono::DateTime::from_timestamp_millis(d)
             .map(|t| t.format("%Y-%m-%d").to_string())
@@ -785,7 +755,6 @@ async fn describe_timeline(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResul
         }));
         d -= day;
     }
-    let _ = vuls;
     Ok(json!({"TotalCount": out.len(), "VulsTimeline": out}))
 }
 
@@ -819,15 +788,13 @@ async fn misinformation(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     st.store
         .set_finding_status(rc.account.id, &req.vul_ids, FindingStatus::FalsePositive)
         .await?;
-    let list: Vec<String> = req.vul_ids.iter().map(i64::to_string).collect();
-    st.store
-        .audit(
-            Some(rc.account.id),
-            &rc.request_id,
-            "cws.CreateVulsMisinformation",
-            &list.join(" "),
-        )
-        .await?;
+    crate::products::audit(
+        st,
+        rc,
+        "cws.CreateVulsMisinformation",
+        &crate::products::id_list(&req.vul_ids),
+    )
+    .await?;
     Ok(json!({}))
 }
 
@@ -988,14 +955,7 @@ async fn modify_config(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     st.store
         .set_setting(rc.account.id, PRODUCT, NOTICE_LEVEL, &json!(level))
         .await?;
-    st.store
-        .audit(
-            Some(rc.account.id),
-            &rc.request_id,
-            "cws.ModifyConfigAttribute",
-            &level,
-        )
-        .await?;
+    crate::products::audit(st, rc, "cws.ModifyConfigAttribute", &level).await?;
     Ok(json!({}))
 }
 
