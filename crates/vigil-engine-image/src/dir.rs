@@ -10,16 +10,16 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::layers::{FileKind, FileMeta, Filesystem};
+use crate::layers::{FileKind, FileMeta, Filesystem, Visitor};
 use crate::{Image, ImageConfig, ImageError, LayerInfo, Limits};
 
 /// Walks `root` into an [`Image`] with an empty config and one synthetic layer.
 pub fn read_dir_image(
     root: &Path,
     limits: &Limits,
-    keep: &dyn Fn(&FileMeta) -> bool,
+    visit: &mut Visitor<'_>,
 ) -> Result<Image, ImageError> {
-    let fs = walk(root, limits, keep)?;
+    let fs = walk(root, limits, visit)?;
     Ok(Image {
         config: ImageConfig::default(),
         digest: String::new(),
@@ -40,7 +40,7 @@ pub fn read_dir_image(
 pub fn walk(
     root: &Path,
     limits: &Limits,
-    keep: &dyn Fn(&FileMeta) -> bool,
+    visit: &mut Visitor<'_>,
 ) -> Result<Filesystem, ImageError> {
     let root_meta = fs::symlink_metadata(root)
         .map_err(|e| ImageError::io(format!("reading {}", root.display()), e))?;
@@ -119,15 +119,33 @@ pub fn walk(
                 FileKind::Dir if meta.dev() == device => {
                     stack.push((disk_child, child.clone()));
                 }
-                FileKind::File if keep(&entry) => {
+                FileKind::File if (visit.keep)(&entry) => {
                     match read_regular(&disk_child, &meta, limits, &mut bytes) {
                         Ok(Some(data)) => {
+                            if visit.inspector.wants(&entry) {
+                                let n = data.len().min(limits.max_inspect_bytes as usize);
+                                visit.inspector.inspect(&entry, &data[..n]);
+                            }
                             view.contents.insert(child.clone(), data);
                         }
                         Ok(None) => {
                             view.unreadable.insert(child.clone());
                         }
                         Err(e) => return Err(e),
+                    }
+                }
+                FileKind::File if visit.inspector.wants(&entry) => {
+                    match read_prefix(&disk_child, &meta, limits.max_inspect_bytes, &mut bytes) {
+                        Some(data) => visit.inspector.inspect(&entry, &data),
+                        None => {
+                            view.unreadable.insert(child.clone());
+                        }
+                    }
+                    if bytes > limits.max_total_bytes {
+                        return Err(ImageError::Limit {
+                            limit: "max_total_bytes",
+                            max: limits.max_total_bytes,
+                        });
                     }
                 }
                 _ => {}
@@ -199,4 +217,18 @@ fn read_regular(
         });
     }
     Ok(Some(data))
+}
+
+/// The first `max` bytes of a regular file, counted into `total`; `None` if it cannot be
+/// opened or is no longer the file that was walked.
+fn read_prefix(path: &Path, walked: &fs::Metadata, max: u64, total: &mut u64) -> Option<Vec<u8>> {
+    let file = fs::File::open(path).ok()?;
+    match file.metadata() {
+        Ok(m) if m.is_file() && m.ino() == walked.ino() && m.dev() == walked.dev() => {}
+        _ => return None,
+    }
+    let mut data = Vec::with_capacity(walked.len().min(max).min(1 << 20) as usize);
+    file.take(max).read_to_end(&mut data).ok()?;
+    *total += data.len() as u64;
+    Some(data)
 }

@@ -19,6 +19,59 @@ use sha2::{Digest, Sha256};
 use crate::archive::read_up_to;
 use crate::{ImageError, Limits};
 
+/// Reads file contents while the layers stream by, for analyses that must look at many files
+/// (malware rules, secrets, binaries' embedded build information) without keeping them.
+///
+/// The reader asks [`Inspector::wants`] once per regular file of every layer (hard links are
+/// not inspected: their target is, under its own path) and, if it does, calls
+/// [`Inspector::inspect`] with the file's first [`Limits::max_inspect_bytes`] bytes (the whole
+/// file when `data.len() as u64 == meta.size`). Files that a later layer replaces or deletes
+/// are inspected too; an inspector keys what it records by `(meta.path, meta.layer)` and keeps
+/// only what [`Filesystem::holds`] confirms in the final view.
+pub trait Inspector {
+    /// Whether to read this file's contents.
+    fn wants(&self, meta: &FileMeta) -> bool;
+    /// The file's contents (possibly truncated; see the trait documentation).
+    fn inspect(&mut self, meta: &FileMeta, data: &[u8]);
+}
+
+/// The inspector that wants nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoInspection;
+
+impl Inspector for NoInspection {
+    fn wants(&self, _meta: &FileMeta) -> bool {
+        false
+    }
+    fn inspect(&mut self, _meta: &FileMeta, _data: &[u8]) {}
+}
+
+/// Several inspectors over one read; a file is read once for all that want it.
+pub struct Inspectors<'a>(pub Vec<&'a mut dyn Inspector>);
+
+impl Inspector for Inspectors<'_> {
+    fn wants(&self, meta: &FileMeta) -> bool {
+        self.0.iter().any(|i| i.wants(meta))
+    }
+    fn inspect(&mut self, meta: &FileMeta, data: &[u8]) {
+        for i in self.0.iter_mut() {
+            if i.wants(meta) {
+                i.inspect(meta, data);
+            }
+        }
+    }
+}
+
+/// What the reader does with file contents: keep them in the view (`keep`, for small files the
+/// analyzers parse afterwards) and stream them through an [`Inspector`].
+pub struct Visitor<'a> {
+    /// Asked once per regular file (and hard link) with its metadata; the contents of the files
+    /// it accepts are kept in [`Filesystem::contents`] if they survive in the final view.
+    pub keep: &'a dyn Fn(&FileMeta) -> bool,
+    /// Sees the contents of the files it wants, in every layer.
+    pub inspector: &'a mut dyn Inspector,
+}
+
 /// What a filesystem entry is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileKind {
@@ -76,6 +129,14 @@ pub struct Filesystem {
 }
 
 impl Filesystem {
+    /// Whether the final view still has, at `path`, the regular file that layer `layer` wrote
+    /// (what an [`Inspector`] uses to drop results about replaced or deleted files).
+    pub fn holds(&self, path: &str, layer: usize) -> bool {
+        self.entries
+            .get(path)
+            .is_some_and(|m| m.layer == layer && m.kind == FileKind::File)
+    }
+
     /// Removes `path` (if `include_self`) and everything below it.
     fn remove_tree(&mut self, path: &str, include_self: bool) {
         let prefix = if path == "/" {
@@ -257,7 +318,7 @@ pub fn apply_layer(
     layer: LayerId<'_>,
     limits: &Limits,
     budget: &mut Budget,
-    keep: &dyn Fn(&FileMeta) -> bool,
+    visit: &mut Visitor<'_>,
 ) -> Result<LayerDigests, ImageError> {
     let mut stored = HashingReader {
         inner: raw,
@@ -289,7 +350,7 @@ pub fn apply_layer(
             max: limits.max_total_bytes,
             exceeded: false,
         };
-        let result = read_tar(&mut bounded, layer, limits, budget, fs, keep).and_then(|u| {
+        let result = read_tar(&mut bounded, layer, limits, budget, fs, visit).and_then(|u| {
             // Read what follows the end-of-archive blocks, so the digests cover everything.
             io::copy(&mut bounded, &mut io::sink()).map_err(ImageError::Tar)?;
             Ok(u)
@@ -416,7 +477,7 @@ fn read_tar(
     limits: &Limits,
     budget: &mut Budget,
     fs: &Filesystem,
-    keep: &dyn Fn(&FileMeta) -> bool,
+    visit: &mut Visitor<'_>,
 ) -> Result<Upper, ImageError> {
     let mut upper = Upper::default();
     let mut archive = tar::Archive::new(reader);
@@ -510,7 +571,17 @@ fn read_tar(
             upper.through_symlink.remove(&path);
         }
         upper.contents.remove(&path);
-        let wanted = matches!(meta.kind, FileKind::File | FileKind::Hardlink { .. }) && keep(&meta);
+        let wanted =
+            matches!(meta.kind, FileKind::File | FileKind::Hardlink { .. }) && (visit.keep)(&meta);
+        let inspected = meta.kind == FileKind::File && visit.inspector.wants(&meta);
+        if inspected && !wanted {
+            let mut data = Vec::with_capacity(meta.size.min(1 << 20) as usize);
+            (&mut entry)
+                .take(limits.max_inspect_bytes)
+                .read_to_end(&mut data)
+                .map_err(ImageError::Tar)?;
+            visit.inspector.inspect(&meta, &data);
+        }
         if wanted {
             match meta.kind {
                 FileKind::File => {
@@ -530,6 +601,10 @@ fn read_tar(
                             limit: "max_content_bytes",
                             max: limits.max_content_bytes,
                         });
+                    }
+                    if inspected {
+                        let n = data.len().min(limits.max_inspect_bytes as usize);
+                        visit.inspector.inspect(&meta, &data[..n]);
                     }
                     upper.contents.insert(path.clone(), data);
                 }

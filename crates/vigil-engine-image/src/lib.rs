@@ -24,7 +24,7 @@ pub mod testing;
 
 use std::io;
 
-pub use layers::{FileKind, FileMeta, Filesystem};
+pub use layers::{FileKind, FileMeta, Filesystem, Inspector, Inspectors, NoInspection, Visitor};
 pub use manifest::{ImageConfig, Platform};
 pub use source::Source;
 
@@ -167,6 +167,9 @@ pub struct Limits {
     pub max_layers: usize,
     /// Size of one JSON document (manifest.json, index.json, manifest, config). Default 8 MiB.
     pub max_json_bytes: u64,
+    /// Bytes of one file an [`Inspector`] is given (the first ones; larger files are given
+    /// truncated). Default 64 MiB.
+    pub max_inspect_bytes: u64,
 }
 
 impl Default for Limits {
@@ -178,6 +181,7 @@ impl Default for Limits {
             max_content_bytes: 16 << 20,
             max_layers: 200,
             max_json_bytes: 8 << 20,
+            max_inspect_bytes: 64 << 20,
         }
     }
 }
@@ -239,15 +243,26 @@ pub fn read(
     opts: &ReadOptions,
     keep: &dyn Fn(&FileMeta) -> bool,
 ) -> Result<Image, ImageError> {
+    read_inspected(source, opts, keep, &mut NoInspection)
+}
+
+/// [`read`], streaming the contents of the files `inspector` wants through it as well.
+pub fn read_inspected(
+    source: &Source,
+    opts: &ReadOptions,
+    keep: &dyn Fn(&FileMeta) -> bool,
+    inspector: &mut dyn Inspector,
+) -> Result<Image, ImageError> {
+    let visit = &mut Visitor { keep, inspector };
     match source {
-        Source::Dir(root) => dir::read_dir_image(root, &opts.limits, keep),
+        Source::Dir(root) => dir::read_dir_image(root, &opts.limits, visit),
         Source::DockerArchive(path) => {
             let archive = archive::Archive::open_tar(path, &opts.limits)?;
-            manifest::read_docker_archive(&archive, opts, keep)
+            manifest::read_docker_archive(&archive, opts, visit)
         }
         Source::Oci(path) => {
             let archive = archive::Archive::open(path, &opts.limits)?;
-            manifest::read_oci_layout(&archive, opts, keep)
+            manifest::read_oci_layout(&archive, opts, visit)
         }
     }
 }

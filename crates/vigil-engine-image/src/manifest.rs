@@ -9,8 +9,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::archive::{read_bounded_json, Archive};
-use crate::layers::{apply_layer, Budget, Filesystem, LayerId};
-use crate::{FileMeta, Image, ImageError, LayerInfo, Limits, ReadOptions};
+use crate::layers::{apply_layer, Budget, Filesystem, LayerId, Visitor};
+use crate::{Image, ImageError, LayerInfo, Limits, ReadOptions};
 
 /// Nesting of image indexes followed before giving up.
 const MAX_INDEX_DEPTH: usize = 4;
@@ -372,7 +372,7 @@ fn apply_layers<'a>(
     media_type_of: impl Fn(usize) -> Option<String>,
     mut open: impl FnMut(usize) -> Result<Box<dyn std::io::Read + 'a>, ImageError>,
     limits: &Limits,
-    keep: &dyn Fn(&FileMeta) -> bool,
+    visit: &mut Visitor<'_>,
 ) -> Result<(Vec<LayerInfo>, Filesystem), ImageError> {
     if count > limits.max_layers {
         return Err(ImageError::Limit {
@@ -409,7 +409,7 @@ fn apply_layers<'a>(
             },
             limits,
             &mut budget,
-            keep,
+            visit,
         )
         .map_err(wrap)?;
         if let Some(expected) = &known {
@@ -451,7 +451,7 @@ fn apply_layers<'a>(
 pub fn read_docker_archive(
     archive: &Archive,
     opts: &ReadOptions,
-    keep: &dyn Fn(&FileMeta) -> bool,
+    visit: &mut Visitor<'_>,
 ) -> Result<Image, ImageError> {
     let limits = &opts.limits;
     let bytes = archive.read_json_member("manifest.json", limits)?;
@@ -485,7 +485,7 @@ pub fn read_docker_archive(
         |_| None,
         |i| Ok(archive.open_member(&entry.layers[i])?.0),
         limits,
-        keep,
+        visit,
     )?;
     Ok(Image {
         config,
@@ -502,7 +502,7 @@ pub fn read_docker_archive(
 pub fn read_oci_layout(
     archive: &Archive,
     opts: &ReadOptions,
-    keep: &dyn Fn(&FileMeta) -> bool,
+    visit: &mut Visitor<'_>,
 ) -> Result<Image, ImageError> {
     let limits = &opts.limits;
     let bytes = archive.read_json_member("index.json", limits)?;
@@ -569,7 +569,7 @@ pub fn read_oci_layout(
             Ok(reader)
         },
         limits,
-        keep,
+        visit,
     )?;
     Ok(Image {
         config,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use vigil_engine_image::layers::{apply_layer, Budget, LayerId};
+use vigil_engine_image::layers::{apply_layer, Budget, LayerId, NoInspection, Visitor};
 use vigil_engine_image::testing::{
     blob_path, build_tar, compress, dir, file, hardlink, opaque, raw, symlink, tar_dir, whiteout,
     write_oci_index, Compression, Layer, TempDir, TestImage,
@@ -187,7 +187,10 @@ fn zstd_of_several_frames() {
         },
         &Limits::default(),
         &mut Budget::default(),
-        &|_| true,
+        &mut Visitor {
+            keep: &|_| true,
+            inspector: &mut NoInspection,
+        },
     )
     .unwrap();
     assert_eq!(fs.contents["/b"], b"bee");
@@ -390,7 +393,10 @@ fn apply_blob(blob: &[u8], limits: &Limits) -> Result<Filesystem, ImageError> {
         },
         limits,
         &mut Budget::default(),
-        &|_| true,
+        &mut Visitor {
+            keep: &|_| true,
+            inspector: &mut NoInspection,
+        },
     )?;
     Ok(fs)
 }
@@ -536,7 +542,10 @@ fn gzip_bomb_hits_total_bytes() {
         },
         &limits,
         &mut Budget::default(),
-        &keep_none,
+        &mut Visitor {
+            keep: &keep_none,
+            inspector: &mut NoInspection,
+        },
     )
     .unwrap_err();
     assert!(
@@ -603,7 +612,10 @@ fn other_limits_are_named() {
         },
         &limits,
         &mut Budget::default(),
-        &keep_none,
+        &mut Visitor {
+            keep: &keep_none,
+            inspector: &mut NoInspection,
+        },
     )
     .unwrap();
     assert_eq!(fs.entries["/big"].size, 11);
@@ -812,7 +824,10 @@ mod props {
             },
             &limits,
             &mut Budget::default(),
-            &|_| true,
+            &mut Visitor {
+                keep: &|_| true,
+                inspector: &mut NoInspection,
+            },
         );
     }
 
@@ -863,7 +878,10 @@ fn reference_zstd_fixture() {
         },
         &Limits::default(),
         &mut Budget::default(),
-        &|_| true,
+        &mut Visitor {
+            keep: &|_| true,
+            inspector: &mut NoInspection,
+        },
     )
     .unwrap();
     assert_eq!(
@@ -878,4 +896,90 @@ fn reference_zstd_fixture() {
         Some("line 200 of a test file with some repetition 40000")
     );
     assert_eq!(fs.entries["/etc"].kind, FileKind::Dir);
+}
+
+/// Records what an inspector saw, by (path, layer).
+#[derive(Default)]
+struct Seen(Vec<(String, usize, Vec<u8>)>);
+
+impl vigil_engine_image::Inspector for Seen {
+    fn wants(&self, meta: &FileMeta) -> bool {
+        meta.path.ends_with(".bin")
+    }
+    fn inspect(&mut self, meta: &FileMeta, data: &[u8]) {
+        self.0.push((meta.path.clone(), meta.layer, data.to_vec()));
+    }
+}
+
+#[test]
+fn inspectors_see_every_layer_and_keep_only_what_survives() {
+    let img = TestImage::new(vec![
+        Layer::new(vec![
+            file("a.bin", "old"),
+            file("gone.bin", "deleted later"),
+            file("big.bin", vec![7u8; 100]),
+            file("other.txt", "not wanted"),
+        ]),
+        Layer::new(vec![file("a.bin", "new"), whiteout("gone.bin")]),
+    ]);
+    let tmp = TempDir::new().unwrap();
+    let path = tmp.path().join("i.tar");
+    img.write_docker_archive(&path).unwrap();
+    let opts = ReadOptions {
+        limits: Limits {
+            max_inspect_bytes: 10,
+            ..Limits::default()
+        },
+        ..ReadOptions::default()
+    };
+    let mut seen = Seen::default();
+    // `/a.bin` is also kept: kept files are inspected from the kept bytes.
+    let image = vigil_engine_image::read_inspected(
+        &Source::DockerArchive(path),
+        &opts,
+        &|m| m.path == "/a.bin",
+        &mut seen,
+    )
+    .unwrap();
+    let mut all: Vec<(String, usize)> = seen.0.iter().map(|(p, l, _)| (p.clone(), *l)).collect();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            ("/a.bin".to_string(), 0),
+            ("/a.bin".to_string(), 1),
+            ("/big.bin".to_string(), 0),
+            ("/gone.bin".to_string(), 0)
+        ]
+    );
+    let kept: Vec<(&str, usize, &[u8])> = seen
+        .0
+        .iter()
+        .filter(|(p, l, _)| image.fs.holds(p, *l))
+        .map(|(p, l, d)| (p.as_str(), *l, d.as_slice()))
+        .collect();
+    assert_eq!(kept.len(), 2);
+    assert!(kept.contains(&("/a.bin", 1, b"new".as_slice())));
+    // Truncated to max_inspect_bytes; the inspector can tell from the size.
+    assert!(kept.contains(&("/big.bin", 0, [7u8; 10].as_slice())));
+    assert_eq!(image.fs.entries["/big.bin"].size, 100);
+    assert_eq!(image.fs.contents["/a.bin"], b"new");
+}
+
+#[test]
+fn inspectors_see_dir_sources() {
+    let tmp = TempDir::new().unwrap();
+    std::fs::write(tmp.path().join("x.bin"), b"abc").unwrap();
+    std::fs::write(tmp.path().join("y.txt"), b"abc").unwrap();
+    let mut seen = Seen::default();
+    let image = vigil_engine_image::read_inspected(
+        &Source::Dir(tmp.path().to_path_buf()),
+        &ReadOptions::default(),
+        &|_| false,
+        &mut seen,
+    )
+    .unwrap();
+    assert_eq!(seen.0, [("/x.bin".to_string(), 0, b"abc".to_vec())]);
+    assert!(image.fs.holds("/x.bin", 0));
+    assert!(image.fs.contents.is_empty());
 }
