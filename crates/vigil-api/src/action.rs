@@ -33,6 +33,7 @@ pub fn all() -> Vec<&'static Action> {
         .chain(crate::products::cws::scans::ACTIONS.iter())
         .chain(crate::products::cws::monitors::ACTIONS.iter())
         .chain(crate::products::csip::ACTIONS.iter())
+        .chain(crate::products::tcss::ACTIONS.iter())
         .collect()
 }
 
@@ -42,6 +43,7 @@ pub fn not_yet_served(product: &str) -> &'static [&'static str] {
     match product {
         "cws" => crate::products::cws::NOT_YET_SERVED,
         "csip" => crate::products::csip::NOT_YET_SERVED,
+        "tcss" => crate::products::tcss::NOT_YET_SERVED,
         _ => &[],
     }
 }

@@ -213,8 +213,12 @@ fn validate_value(ty: &Ty, v: &Value, form: bool, name: &str) -> Result<Value, A
         },
         Ty::Bool => match v {
             Value::Bool(_) => Ok(v.clone()),
-            Value::String(s) if form && (s == "true" || s == "false") => {
-                Ok(Value::Bool(s == "true"))
+            // Flattened booleans: `true`/`false`, and `True`/`False` as the Python SDK writes
+            // them (it formats Python's own booleans).
+            Value::String(s)
+                if form && matches!(s.as_str(), "true" | "True" | "false" | "False") =>
+            {
+                Ok(Value::Bool(s.eq_ignore_ascii_case("true")))
             }
             _ => Err(wrong("a boolean")),
         },

@@ -1,42 +1,59 @@
-//! Vigil's container-image engine, first part: reading images. Given a [`Source`] (a
-//! `docker save` archive, an OCI image layout as a directory or a tar, or an unpacked root
-//! filesystem), [`read`] returns the image's configuration, its layers and the final
+//! Vigil's container-image engine (task kind `image`). Given a [`Source`] (a `docker save`
+//! archive, an OCI image layout as a directory or a tar, an unpacked root filesystem, or an
+//! image in a registry), [`read`] returns the image's configuration, its layers and the final
 //! filesystem view (every layer applied in order, whiteouts honoured) with the contents of the
-//! files a caller-supplied predicate chose. Nothing is ever unpacked to disk: layer tars are
-//! streamed, and every size the input controls is bounded by [`Limits`]. The [`sbom`] module
-//! inventories installed packages (dpkg, apk, Python, npm) from the kept contents.
+//! files a caller-supplied predicate chose, and [`read_inspected`] streams other files through
+//! [`Inspector`]s. Nothing is ever unpacked to disk: layer tars are streamed, and every size
+//! the input controls is bounded by [`Limits`]. On top: [`sbom`] (installed packages of every
+//! supported ecosystem), [`risks`] (configuration risks), [`scan`] (one scan: inventory,
+//! vulnerability matching, malware and secret detections, the finding model) and [`engine`]
+//! (the [`vigil_engine::Engine`] the workers run).
 //!
 //! Modules: [`source`] (what to read), [`manifest`] (Docker and OCI manifests, indexes,
 //! configs, platform choice, blob digests), [`layers`] (streaming a layer tar into the
-//! [`Filesystem`] view), [`dir`] (walking an unpacked root filesystem), [`archive`] (reading
-//! members of a directory or tar without unpacking), [`sbom`] (package analyzers: the
-//! keep-predicate and the inventory), and, behind the `testing` feature, the in-memory image
-//! builder `testing`.
+//! [`Filesystem`] view), [`dir`] (walking an unpacked root filesystem), [`registry`] (reading
+//! through `vigil-registry`), [`archive`] (reading members of a directory or tar without
+//! unpacking), and, behind the `testing` feature, the in-memory image builder `testing`.
 
 pub mod archive;
 pub mod dir;
+pub mod engine;
 pub mod layers;
 pub mod manifest;
+pub mod registry;
+pub mod risks;
 pub mod sbom;
+pub mod scan;
 pub mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 use std::io;
 
+pub use engine::ImageEngine;
 pub use layers::{FileKind, FileMeta, Filesystem, Inspector, Inspectors, NoInspection, Visitor};
 pub use manifest::{ImageConfig, Platform};
+pub use registry::RegistryAccess;
 pub use source::Source;
 
 /// Why an image could not be read. Every error that comes from a bound names the bound.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// The source string has no known scheme.
-    #[error("unknown image source {0:?}: expected docker-archive:PATH, oci:PATH or dir:PATH")]
+    #[error(
+        "unknown image source {0:?}: expected docker-archive:PATH, oci:PATH, dir:PATH or registry:HOST/REPO:TAG"
+    )]
     UnknownSource(String),
-    /// `registry:` references are recognised but not supported yet.
-    #[error("registry sources are not supported yet ({0})")]
-    RegistryNotYetSupported(String),
+    /// A `registry:` reference that does not parse.
+    #[error("bad registry reference {0}")]
+    BadReference(String),
+    /// A registry source was given without registry access (client and runtime).
+    #[error("reading {0} needs registry access, which the caller did not set up")]
+    NoRegistryAccess(String),
+    /// The registry refused or failed a request (authentication, not found, scope, transport,
+    /// digest mismatch).
+    #[error("registry: {0}")]
+    Registry(String),
     /// A source string with a scheme but no path.
     #[error("image source {0:?} has an empty path")]
     EmptyPath(String),
@@ -197,6 +214,8 @@ pub struct ReadOptions {
     pub tag: Option<String>,
     /// Bounds.
     pub limits: Limits,
+    /// Client and runtime for `registry:` sources.
+    pub registry: Option<RegistryAccess>,
 }
 
 /// One layer of an image, bottom first.
@@ -263,6 +282,13 @@ pub fn read_inspected(
         Source::Oci(path) => {
             let archive = archive::Archive::open(path, &opts.limits)?;
             manifest::read_oci_layout(&archive, opts, visit)
+        }
+        Source::Registry(reference) => {
+            let access = opts
+                .registry
+                .as_ref()
+                .ok_or_else(|| ImageError::NoRegistryAccess(reference.to_string()))?;
+            registry::read_registry(reference, access, opts, visit)
         }
     }
 }

@@ -13,7 +13,8 @@ use crate::layers::{apply_layer, Budget, Filesystem, LayerId, Visitor};
 use crate::{Image, ImageError, LayerInfo, Limits, ReadOptions};
 
 /// Nesting of image indexes followed before giving up.
-const MAX_INDEX_DEPTH: usize = 4;
+/// How deep image indexes may nest.
+pub(crate) const MAX_INDEX_DEPTH: usize = 4;
 
 const MEDIA_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const MEDIA_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
@@ -196,6 +197,9 @@ pub struct History {
 /// An image config (OCI and Docker share this shape).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct ImageConfig {
+    /// When the image was built (RFC 3339), if recorded.
+    #[serde(default)]
+    pub created: Option<String>,
     /// Operating system.
     #[serde(default)]
     pub os: Option<String>,
@@ -363,9 +367,30 @@ pub fn choose_manifest<'a>(
     }
 }
 
+/// Refuses a config whose platform is not the wanted one (when one is wanted).
+pub(crate) fn check_platform(
+    config: &ImageConfig,
+    wanted: Option<&Platform>,
+) -> Result<(), ImageError> {
+    if let Some(wanted) = wanted {
+        let offered = Platform {
+            os: config.os.clone().unwrap_or_default(),
+            architecture: config.architecture.clone().unwrap_or_default(),
+            variant: config.variant.clone(),
+        };
+        if !wanted.matches(&offered) {
+            return Err(ImageError::NoMatchingPlatform {
+                wanted: wanted.to_string(),
+                available: vec![offered.to_string()],
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Applies every layer in order; `open(i)` gives layer `i` as stored. Checks the layer count
 /// against the limit and the config's diff ids.
-fn apply_layers<'a>(
+pub(crate) fn apply_layers<'a>(
     config: &ImageConfig,
     count: usize,
     digest_of: impl Fn(usize) -> Option<String>,
@@ -539,19 +564,7 @@ pub fn read_oci_layout(
     let manifest: ImageManifest = parse_json(&manifest_bytes, "image manifest")?;
     let config_bytes = read_verified_json(archive, &manifest.config, limits)?;
     let config: ImageConfig = parse_json(&config_bytes, "image config")?;
-    if let Some(wanted) = &opts.platform {
-        let offered = Platform {
-            os: config.os.clone().unwrap_or_default(),
-            architecture: config.architecture.clone().unwrap_or_default(),
-            variant: config.variant.clone(),
-        };
-        if !wanted.matches(&offered) {
-            return Err(ImageError::NoMatchingPlatform {
-                wanted: wanted.to_string(),
-                available: vec![offered.to_string()],
-            });
-        }
-    }
+    check_platform(&config, opts.platform.as_ref())?;
     // Check every layer name before reading any.
     for layer in &manifest.layers {
         digest_hex(&layer.digest)?;

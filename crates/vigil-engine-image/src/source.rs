@@ -13,11 +13,13 @@ pub enum Source {
     Oci(PathBuf),
     /// An unpacked root filesystem.
     Dir(PathBuf),
+    /// An image in a registry (`HOST[:PORT]/REPO[:TAG|@sha256:HEX]`); reading it needs a
+    /// [`crate::RegistryAccess`] in the read options.
+    Registry(vigil_registry::Reference),
 }
 
 impl Source {
-    /// Parses `docker-archive:PATH`, `oci:PATH` or `dir:PATH`. `registry:REF` is recognised
-    /// and refused with [`ImageError::RegistryNotYetSupported`].
+    /// Parses `docker-archive:PATH`, `oci:PATH`, `dir:PATH` or `registry:REF`.
     pub fn parse(s: &str) -> Result<Source, ImageError> {
         let Some((scheme, path)) = s.split_once(':') else {
             return Err(ImageError::UnknownSource(s.to_string()));
@@ -26,7 +28,11 @@ impl Source {
             "docker-archive" => Source::DockerArchive,
             "oci" => Source::Oci,
             "dir" => Source::Dir,
-            "registry" => return Err(ImageError::RegistryNotYetSupported(s.to_string())),
+            "registry" => {
+                return vigil_registry::Reference::parse(path)
+                    .map(Source::Registry)
+                    .map_err(|e| ImageError::BadReference(format!("{s}: {e}")))
+            }
             _ => return Err(ImageError::UnknownSource(s.to_string())),
         };
         if path.is_empty() {
@@ -54,9 +60,14 @@ mod tests {
 
     #[test]
     fn refuses_others() {
+        // A registry reference must name its registry.
         assert!(matches!(
             Source::parse("registry:alpine:3"),
-            Err(ImageError::RegistryNotYetSupported(_))
+            Err(ImageError::BadReference(_))
+        ));
+        assert!(matches!(
+            Source::parse("registry:127.0.0.1:5000/app:1"),
+            Ok(Source::Registry(_))
         ));
         assert!(matches!(
             Source::parse("alpine"),

@@ -24,6 +24,15 @@ pub enum Entry {
         /// Contents.
         data: Vec<u8>,
     },
+    /// A regular file with the given permission bits (setuid, world-writable, ...).
+    FileMode {
+        /// Path inside the layer.
+        path: String,
+        /// Contents.
+        data: Vec<u8>,
+        /// Mode bits (e.g. `0o4755`).
+        mode: u32,
+    },
     /// A directory (mode 0755).
     Dir {
         /// Path inside the layer.
@@ -58,6 +67,15 @@ pub fn file(path: &str, data: impl Into<Vec<u8>>) -> Entry {
     Entry::File {
         path: path.into(),
         data: data.into(),
+    }
+}
+
+/// A regular file with the given mode bits.
+pub fn file_mode(path: &str, data: impl Into<Vec<u8>>, mode: u32) -> Entry {
+    Entry::FileMode {
+        path: path.into(),
+        data: data.into(),
+        mode,
     }
 }
 
@@ -162,6 +180,12 @@ pub fn build_tar(entries: &[Entry]) -> io::Result<Vec<u8>> {
             Entry::File { path, data } => {
                 h.set_entry_type(tar::EntryType::Regular);
                 h.set_mode(0o644);
+                h.set_size(data.len() as u64);
+                b.append_data(&mut h, path, data.as_slice())?;
+            }
+            Entry::FileMode { path, data, mode } => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(*mode);
                 h.set_size(data.len() as u64);
                 b.append_data(&mut h, path, data.as_slice())?;
             }

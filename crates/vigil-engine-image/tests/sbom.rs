@@ -1,11 +1,16 @@
 //! Package inventory of images built in memory: a Debian-like image carrying this machine's
 //! own dpkg database (compared against `dpkg-query`), Python and npm packages across a
-//! whiteout, an Alpine-like image, distroless `status.d`, and parsers fed arbitrary bytes.
+//! whiteout, an Alpine-like image, distroless `status.d`, and every analyzer's parser fed
+//! arbitrary bytes. (rpm, binaries and the language ecosystems have their own files:
+//! `sbom_rpm.rs`, `sbom_binaries.rs`, `sbom_lang.rs`.)
 
 use std::process::Command;
 
 use proptest::prelude::*;
-use vigil_engine_image::sbom::{self, apk, dpkg, npm, osrelease, python, Package};
+use vigil_engine_image::sbom::{
+    self, apk, cargo, composer, dpkg, gem, golang, java, npm, osrelease, python, rpm, Binaries,
+    Package,
+};
 use vigil_engine_image::testing::{dir, file, symlink, whiteout, Layer, TempDir, TestImage};
 use vigil_engine_image::{read, Image, ReadOptions, Source};
 
@@ -84,7 +89,7 @@ fn debian_image_with_this_machines_dpkg_database() {
         ),
     ]);
     let image = read_image(&TestImage::new(vec![l1, l2]));
-    let pkgs = sbom::inventory(&image);
+    let pkgs = sbom::inventory(&image, &Binaries::default()).packages;
 
     // Python: requests is whited out, urllib3 comes from layer 1.
     let py = of(&pkgs, "pypi");
@@ -205,9 +210,11 @@ fn alpine_image() {
         source_name: Some(name.into()),
         source_version: None,
         distro: Some(distro.clone()),
+        license: None,
+        dev: false,
     };
     assert_eq!(
-        sbom::inventory(&image),
+        sbom::inventory(&image, &Binaries::default()).packages,
         vec![pkg("musl", "1.2.4-r2"), pkg("busybox", "1.36.1-r5")]
     );
     let c = vigil_core::Component::from(&pkg("musl", "1.2.4-r2"));
@@ -229,7 +236,8 @@ fn distroless_status_d_and_os_release_symlink() {
             "Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n",
         ),
     ]);
-    let pkgs = sbom::inventory(&read_image(&TestImage::new(vec![l1])));
+    let pkgs =
+        sbom::inventory(&read_image(&TestImage::new(vec![l1])), &Binaries::default()).packages;
     let got: Vec<(&str, &str, &str, Option<&str>)> = pkgs
         .iter()
         .map(|p| {
@@ -275,6 +283,17 @@ proptest! {
         let _ = apk::parse(&data);
         let _ = python::parse(&data);
         let _ = npm::parse(&data);
+        let _ = rpm::parse_header(&data);
+        let _ = rpm::read_sqlite(&data);
+        let _ = golang::read(&data);
+        let _ = cargo::parse_lock(&data);
+        let _ = cargo::parse_audit_data(&data);
+        let _ = cargo::read_auditable(&data);
+        let _ = java::scan(&data, "a-1.jar");
+        let _ = java::parse_manifest(&data);
+        let _ = gem::parse(&data);
+        let _ = composer::parse_lock(&data);
+        let _ = composer::parse_installed(&data);
         let s = String::from_utf8_lossy(&data);
         let _ = python::normalize_name(&s);
         let _ = npm::is_package_json(&s);
@@ -334,7 +353,8 @@ fn python_and_npm_layouts() {
         file("app/node_modules/d/package.json", r#"{"name":"d"}"#),
         file("app/node_modules/e/package.json", "{not json"),
     ]);
-    let pkgs = sbom::inventory(&read_image(&TestImage::new(vec![l1])));
+    let pkgs =
+        sbom::inventory(&read_image(&TestImage::new(vec![l1])), &Binaries::default()).packages;
     // Path order: `.pnpm` < `a/node_modules` < `a/package.json`.
     let got: Vec<&str> = pkgs.iter().map(|p| p.purl.as_str()).collect();
     assert_eq!(

@@ -1,10 +1,14 @@
 //! Rendering of scan results for people and tools: the one JSON document every `vigil scan`
 //! command prints (`{"target", "started", "finished", "components", "findings"}`), a terminal
-//! table, SARIF 2.1.0 for code-scanning dashboards, and a self-contained HTML page. Suppressed findings (ignored, false
+//! table, SARIF 2.1.0 for code-scanning dashboards, a self-contained HTML page, and CycloneDX and SPDX
+//! SBOMs. Suppressed findings (ignored, false
 //! positive) are left out of counts and the exit status everywhere, and marked as suppressed
 //! in SARIF.
 
 mod html;
+mod sbom;
+
+pub use sbom::PACKAGE_VULN_KIND;
 
 use chrono::{DateTime, Utc};
 pub use html::escape;
@@ -47,6 +51,10 @@ pub enum Format {
     Sarif,
     /// A self-contained HTML page.
     Html,
+    /// CycloneDX 1.5 JSON (inventory and package vulnerabilities).
+    CycloneDx,
+    /// SPDX 2.3 JSON (inventory).
+    Spdx,
 }
 
 impl ScanReport {
@@ -103,6 +111,10 @@ impl ScanReport {
             Format::Sarif => serde_json::to_string_pretty(&self.to_sarif()).unwrap_or_default(),
             Format::Table => self.to_table(),
             Format::Html => self.to_html(&format!("Vigil scan of {}", self.target)),
+            Format::CycloneDx => {
+                serde_json::to_string_pretty(&self.to_cyclonedx()).unwrap_or_default()
+            }
+            Format::Spdx => serde_json::to_string_pretty(&self.to_spdx()).unwrap_or_default(),
         }
     }
 

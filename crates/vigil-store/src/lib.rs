@@ -9,6 +9,7 @@ mod assets;
 mod audit;
 mod error;
 mod findings;
+mod images;
 mod jobs;
 mod migrate;
 mod nonces;
@@ -22,6 +23,10 @@ pub use accounts::{Account, ApiKeyInfo, Credential, NewKey};
 pub use assets::Asset;
 pub use error::StoreError;
 pub use findings::StoredFinding;
+pub use images::{
+    is_image_id, ImageRow, ImageScan, ImageScanItem, ImageScanState, ImageSet, NewImage,
+    NewImageScan, NewRegistry, NewScanItem, RegistryRow, ScanSummary, SealedSecret,
+};
 pub use jobs::{Job, JobPlan};
 pub use queue::{Lease, NewTask, TaskRecord, TaskStats};
 pub use schedules::ScheduleRecord;

@@ -26,6 +26,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_settings.sql"),
         include_str!("../migrations/postgres/0004_settings.sql"),
     ),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_images.sql"),
+        include_str!("../migrations/postgres/0005_images.sql"),
+    ),
 ];
 
 /// Apply every migration not yet recorded.

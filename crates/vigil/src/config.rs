@@ -24,7 +24,8 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn data_dir(&self) -> PathBuf {
+    /// The data directory (default `vigil-data`).
+    pub fn data_dir(&self) -> PathBuf {
         self.data_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("vigil-data"))

@@ -3,6 +3,7 @@
 //! and wiring; the work lives in the library crates.
 
 mod config;
+mod image;
 mod scan;
 
 use anyhow::{bail, Context, Result};
@@ -46,6 +47,16 @@ enum Cmd {
     },
     /// Apply database migrations and exit.
     Migrate(StoreArgs),
+    /// The vulnerability database: import advisories, update from OSV, show status.
+    Db {
+        #[command(subcommand)]
+        cmd: image::DbCmd,
+    },
+    /// The image inventory: import images so the TCSS actions see them.
+    Image {
+        #[command(subcommand)]
+        cmd: image::ImageCmd,
+    },
     /// List the supported cloud actions and their parameters.
     Actions {
         /// Print machine-readable JSON.
@@ -118,6 +129,8 @@ async fn run(cmd: Cmd) -> Result<()> {
             }
             Ok(())
         }
+        Cmd::Db { cmd } => image::db(cmd).await,
+        Cmd::Image { cmd } => image::image(cmd).await,
         Cmd::Migrate(s) => {
             let store = s.open().await?;
             println!("migrations applied ({:?})", store.backend());
@@ -179,13 +192,32 @@ async fn keys(cmd: KeysCmd) -> Result<()> {
     Ok(())
 }
 
-/// The engines this build can run.
-fn engines() -> Registry {
+/// The engines this build can run; the image engine is built once and shared.
+fn engines(image: Arc<vigil_engine_image::ImageEngine>) -> Registry {
     let mut r = Registry::new();
     // Kinds are unique by construction here; a clash is a programming error caught by tests.
     let _ = r.register(Arc::new(vigil_engine_net::NetEngine));
     let _ = r.register(Arc::new(vigil_engine_web::WebEngine));
+    let _ = r.register(image);
     r
+}
+
+/// The image engine: the data directory's vulnerability database, the built-in content rules,
+/// and registry passwords opened with the store's master key.
+fn image_engine(
+    cfg: &Config,
+    store: &vigil_store::Store,
+) -> Result<Arc<vigil_engine_image::ImageEngine>> {
+    let secrets = store.secrets().clone();
+    let unseal: vigil_engine_image::engine::Unseal =
+        Arc::new(move |sealed: &str, purpose: &str| {
+            secrets.open(purpose, sealed).map_err(|e| e.to_string())
+        });
+    Ok(Arc::new(vigil_engine_image::ImageEngine::new(
+        cfg.store.data_dir(),
+        image::detector(&[], &[])?,
+        Some(unseal),
+    )))
 }
 
 /// Start `n` workers; each product re-checks scheduled runs of its saved scans through `state`.
@@ -193,21 +225,27 @@ fn spawn_workers(
     cfg: &Config,
     state: &Arc<vigil_api::AppState>,
     shutdown: &CancellationToken,
-) -> Vec<tokio::task::JoinHandle<()>> {
+) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    let image = image_engine(cfg, &state.store)?;
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
-    (0..cfg.workers)
+    Ok((0..cfg.workers)
         .map(|i| {
             let mut wc = WorkerConfig::new(format!("{host}:{}:{i}", std::process::id()));
             wc.lease = cfg.lease;
             wc.heartbeat = cfg.heartbeat;
-            let mut w = Worker::new(state.store.clone(), engines(), state.scope.clone(), wc);
+            let mut w = Worker::new(
+                state.store.clone(),
+                engines(image.clone()),
+                state.scope.clone(),
+                wc,
+            );
             for (product, check) in vigil_api::products::preflights(state.clone()) {
                 w = w.with_preflight(product, check);
             }
             let sd = shutdown.clone();
             tokio::spawn(async move { w.run(sd).await })
         })
-        .collect()
+        .collect())
 }
 
 async fn shutdown_signal(token: CancellationToken) {
@@ -242,7 +280,7 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
         cfg.dns()?,
         cfg.api.clone(),
     ));
-    let mut tasks = spawn_workers(&cfg, &state, &shutdown);
+    let mut tasks = spawn_workers(&cfg, &state, &shutdown)?;
     tasks.push(tokio::spawn(vigil_worker::run_scheduler(
         store.clone(),
         Duration::from_secs(1),
@@ -284,13 +322,13 @@ async fn worker_only(args: config::WorkerArgs) -> Result<()> {
         cfg.dns()?,
         cfg.api.clone(),
     ));
-    let mut tasks = spawn_workers(&cfg, &state, &shutdown);
+    let mut tasks = spawn_workers(&cfg, &state, &shutdown)?;
     tasks.push(tokio::spawn(vigil_worker::run_rescuer(
         store.clone(),
         cfg.lease.min(Duration::from_secs(5)),
         shutdown.clone(),
     )));
-    tracing::info!(workers = cfg.workers, kinds = ?engines().kinds(), "vigil workers running");
+    tracing::info!(workers = cfg.workers, "vigil workers running");
     shutdown_signal(shutdown.clone()).await;
     for t in tasks {
         let _ = t.await;

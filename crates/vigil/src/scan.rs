@@ -18,6 +18,9 @@ pub enum ScanCmd {
     Host(HostArgs),
     /// Scan a web site: crawl it, then passive and active checks.
     Web(WebArgs),
+    /// Scan a container image: packages and their vulnerabilities, malware, secrets and
+    /// configuration risks.
+    Image(crate::image::ImageArgs),
 }
 
 /// Scan mode of `vigil scan web`.
@@ -137,6 +140,7 @@ impl Sink for CollectSink {
 /// Run a scan command; returns the process exit status.
 pub async fn run(cmd: ScanCmd) -> Result<i32> {
     match cmd {
+        ScanCmd::Image(a) => crate::image::scan_image(a).await,
         ScanCmd::Host(a) => {
             vigil_engine_net::check_items(&a.items)?;
             vigil_engine_net::ports::parse(&a.ports)?;

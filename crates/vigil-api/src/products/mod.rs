@@ -4,6 +4,7 @@
 pub mod csip;
 pub mod cws;
 mod ownership;
+pub mod tcss;
 
 use crate::error::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -21,7 +22,11 @@ pub fn preflights(
         ),
         (
             cws::scans::PRODUCT,
-            std::sync::Arc::new(cws::monitors::CwsPreflight::new(state)),
+            std::sync::Arc::new(cws::monitors::CwsPreflight::new(state.clone())),
+        ),
+        (
+            tcss::PRODUCT,
+            std::sync::Arc::new(tcss::TcssPreflight::new(state)),
         ),
     ]
 }

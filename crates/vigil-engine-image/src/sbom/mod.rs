@@ -1,22 +1,48 @@
 //! Software bill of materials: the packages installed in an image, from the files package
-//! managers leave behind. [`wanted`] is the keep-predicate to pass to [`crate::read`] so the
-//! needed file contents are kept (exact paths and patterns, each with a size cap);
-//! [`inventory`] turns the kept contents of the final filesystem view into [`Package`]s.
+//! managers leave behind and from the binaries themselves.
+//!
+//! Two ways in, both filled during one [`crate::read_inspected`] pass ([`read_inventory`] does
+//! it all):
+//! - [`wanted`] is the keep-predicate for files found by path (package databases, lock files,
+//!   per-package metadata), each kind with its own size cap; their contents are kept in the
+//!   filesystem view and parsed afterwards. The reader refuses an image whose kept file is
+//!   larger than [`crate::Limits::max_content_bytes`], so [`keep_within`] (what
+//!   [`read_inventory`] uses) also leaves out files over that limit, and the inventory notes
+//!   them as skipped.
+//! - [`Binaries`] is an [`Inspector`] for files that cannot be found by path: ELF executables
+//!   (Go build information, `cargo auditable` data) and Java archives. It sees every layer's
+//!   files as they stream by, keys what it finds by `(path, layer)`, and [`inventory`] keeps
+//!   only what [`Filesystem::holds`](crate::Filesystem::holds) confirms in the final view.
+//!
+//! [`inventory`] turns both into [`Package`]s in path order, with the files that could not be
+//! read listed in [`Inventory::skipped`].
 //!
 //! Analyzers: [`osrelease`] (the distribution, for purl qualifiers), [`dpkg`] (Debian and
-//! derivatives, including distroless `status.d`), [`apk`] (Alpine), [`python`]
-//! (`dist-info` / `egg-info` metadata), [`npm`] (`node_modules` manifests).
+//! derivatives, including distroless `status.d`), [`apk`] (Alpine), [`rpm`] (the SQLite rpm
+//! database), [`python`] (`dist-info` / `egg-info` metadata), [`npm`] (`node_modules`
+//! manifests), [`golang`] (Go build information, through [`elf`]), [`cargo`] (`Cargo.lock` and
+//! `cargo auditable` binaries), [`java`] (jar/war/ear archives, nested ones included), [`gem`]
+//! (RubyGems specifications) and [`composer`] (`composer.lock`, `installed.json`).
 //!
 //! Every parser takes arbitrary bytes and never panics; files larger than their cap are
 //! neither kept nor parsed.
 
 pub mod apk;
+pub mod cargo;
+pub mod composer;
 pub mod dpkg;
+pub mod elf;
+pub mod gem;
+pub mod golang;
+pub mod java;
 pub mod npm;
 pub mod osrelease;
 pub mod python;
+pub mod rpm;
 
-use crate::{FileKind, FileMeta, Image};
+use std::collections::BTreeMap;
+
+use crate::{FileKind, FileMeta, Image, ImageError, Inspector, Limits, ReadOptions, Source};
 
 pub use osrelease::OsRelease;
 
@@ -24,9 +50,18 @@ pub use osrelease::OsRelease;
 pub const MAX_OS_RELEASE_BYTES: u64 = 64 << 10;
 /// Cap for the whole-system package databases (`dpkg/status`, apk `installed`).
 pub const MAX_DB_BYTES: u64 = 64 << 20;
+/// Cap for the SQLite rpm database.
+pub const MAX_RPMDB_BYTES: u64 = 256 << 20;
+/// Cap for lock files and installed-package lists (`Cargo.lock`, `composer.lock`,
+/// `installed.json`).
+pub const MAX_LOCK_BYTES: u64 = 16 << 20;
 /// Cap for one per-package file (`status.d/*`, METADATA, PKG-INFO, `*.egg-info`,
-/// package.json).
+/// package.json, `*.gemspec`).
 pub const MAX_PACKAGE_FILE_BYTES: u64 = 1 << 20;
+/// Smallest file [`Binaries`] reads as a possible executable.
+pub const MIN_BINARY_BYTES: u64 = 1024;
+/// Most packages [`Binaries`] records over one image.
+pub const MAX_BINARY_PACKAGES: usize = 1_000_000;
 
 /// os-release locations, in order of preference.
 pub const OS_RELEASE_PATHS: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
@@ -36,6 +71,11 @@ pub const DPKG_STATUS: &str = "/var/lib/dpkg/status";
 pub const DPKG_STATUS_D: &str = "/var/lib/dpkg/status.d/";
 /// apk database locations.
 pub const APK_INSTALLED: [&str; 2] = ["/lib/apk/db/installed", "/usr/lib/apk/db/installed"];
+/// SQLite rpm database locations (`/usr/lib/sysimage/rpm` on newer Fedora and openSUSE).
+pub const RPMDB_SQLITE: [&str; 2] = [
+    "/var/lib/rpm/rpmdb.sqlite",
+    "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+];
 
 /// What kind of file an analyzer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +84,12 @@ enum Kind {
     DpkgStatus,
     DpkgStatusD,
     Apk,
+    Rpm,
     Python,
     Npm,
+    CargoLock,
+    Gem,
+    Composer,
 }
 
 impl Kind {
@@ -59,10 +103,18 @@ impl Kind {
                 .then_some(Kind::DpkgStatusD)
         } else if APK_INSTALLED.contains(&path) {
             Some(Kind::Apk)
+        } else if RPMDB_SQLITE.contains(&path) {
+            Some(Kind::Rpm)
         } else if python::is_metadata_path(path) {
             Some(Kind::Python)
         } else if npm::is_package_json(path) {
             Some(Kind::Npm)
+        } else if path.ends_with("/Cargo.lock") {
+            Some(Kind::CargoLock)
+        } else if gem::is_gemspec_path(path) {
+            Some(Kind::Gem)
+        } else if composer::is_composer_path(path) {
+            Some(Kind::Composer)
         } else {
             None
         }
@@ -72,58 +124,317 @@ impl Kind {
         match self {
             Kind::OsRelease => MAX_OS_RELEASE_BYTES,
             Kind::DpkgStatus | Kind::Apk => MAX_DB_BYTES,
-            Kind::DpkgStatusD | Kind::Python | Kind::Npm => MAX_PACKAGE_FILE_BYTES,
+            Kind::Rpm => MAX_RPMDB_BYTES,
+            Kind::CargoLock | Kind::Composer => MAX_LOCK_BYTES,
+            Kind::DpkgStatusD | Kind::Python | Kind::Npm | Kind::Gem => MAX_PACKAGE_FILE_BYTES,
         }
     }
+}
+
+fn keepable(meta: &FileMeta) -> bool {
+    matches!(meta.kind, FileKind::File | FileKind::Hardlink { .. })
 }
 
 /// The keep-predicate for the analyzers: regular files (and hard links) at the paths they
 /// read, no larger than the path's cap.
 pub fn wanted(meta: &FileMeta) -> bool {
-    if !matches!(meta.kind, FileKind::File | FileKind::Hardlink { .. }) {
-        return false;
-    }
-    Kind::of(&meta.path).is_some_and(|k| meta.size <= k.cap())
+    keepable(meta) && Kind::of(&meta.path).is_some_and(|k| meta.size <= k.cap())
+}
+
+/// [`wanted`], leaving out files larger than `limits.max_content_bytes` (which the reader would
+/// otherwise refuse the whole image for).
+pub fn keep_within(limits: &Limits) -> impl Fn(&FileMeta) -> bool {
+    let max = limits.max_content_bytes;
+    move |meta: &FileMeta| wanted(meta) && meta.size <= max
 }
 
 /// One installed package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Package {
-    /// Name as the ecosystem writes it (`libc6`, `requests`, `@scope/pkg`).
+    /// Name as the ecosystem writes it (`libc6`, `requests`, `@scope/pkg`, Go module path,
+    /// Maven `GROUP:ARTIFACT` (or `ARTIFACT` when no group is known), Composer `vendor/name`).
     pub name: String,
-    /// Version as recorded (`2.36-9+deb12u4`, with any epoch).
+    /// Version as recorded (`2.36-9+deb12u4`, with any epoch; rpm `[EPOCH:]VERSION-RELEASE`;
+    /// Go module versions with their `v`; the Go toolchain as `1.24.3`).
     pub version: String,
-    /// `deb`, `apk`, `pypi` or `npm`.
+    /// `deb`, `apk`, `rpm`, `pypi`, `npm`, `golang`, `cargo`, `maven`, `gem` or `composer`.
     pub ecosystem: &'static str,
     /// Package URL.
     pub purl: String,
-    /// Architecture (dpkg `Architecture`, apk `A:`), where recorded.
+    /// Architecture (dpkg `Architecture`, apk `A:`, rpm `ARCH`), where recorded.
     pub arch: Option<String>,
-    /// The file it was found in.
+    /// The file it was found in. For a Java archive nested in another, the outer file and the
+    /// members leading to it, joined with `!/` (`/app/app.war!/WEB-INF/lib/a.jar`).
     pub path: String,
-    /// Index of the layer that last wrote that file (0 = bottom).
+    /// Index of the layer that last wrote that (outer) file (0 = bottom).
     pub layer: usize,
-    /// Source package: dpkg `Source` name (the package's own name when absent), apk origin.
+    /// Source package: dpkg `Source` name (the package's own name when absent), apk origin,
+    /// rpm `SOURCERPM` name.
     pub source_name: Option<String>,
     /// Source version, where dpkg `Source:` gives one in parentheses.
     pub source_version: Option<String>,
-    /// The distribution from os-release (deb and apk packages only).
+    /// The distribution from os-release (deb, apk and rpm packages only).
     pub distro: Option<OsRelease>,
+    /// License as recorded (rpm `LICENSE`), where read.
+    pub license: Option<String>,
+    /// Not part of the running program: a Composer `packages-dev` / `dev-package-names`
+    /// entry, or a build-time crate of `cargo auditable` data.
+    pub dev: bool,
+}
+
+impl Package {
+    fn new(
+        name: String,
+        version: String,
+        ecosystem: &'static str,
+        purl: String,
+        path: String,
+        layer: usize,
+    ) -> Package {
+        Package {
+            name,
+            version,
+            ecosystem,
+            purl,
+            arch: None,
+            path,
+            layer,
+            source_name: None,
+            source_version: None,
+            distro: None,
+            license: None,
+            dev: false,
+        }
+    }
 }
 
 impl From<&Package> for vigil_core::Component {
+    /// The component kind is the ecosystem, with language ecosystems named by language:
+    /// `pypi` → `python`, `golang` → `go`, `cargo` → `rust`, `maven` → `java`, `gem` → `ruby`,
+    /// `composer` → `php` (`deb`, `apk`, `rpm` and `npm` as they are).
     fn from(p: &Package) -> Self {
         vigil_core::Component {
             name: p.name.clone(),
             version: Some(p.version.clone()),
             kind: match p.ecosystem {
-                "pypi" => "python".to_string(),
-                e => e.to_string(),
-            },
+                "pypi" => "python",
+                "golang" => "go",
+                "cargo" => "rust",
+                "maven" => "java",
+                "gem" => "ruby",
+                "composer" => "php",
+                e => e,
+            }
+            .to_string(),
             purl: Some(p.purl.clone()),
             path: Some(p.path.clone()),
         }
     }
+}
+
+/// A file the inventory could not read (or read only in part), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file.
+    pub path: String,
+    /// The layer that last wrote it.
+    pub layer: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// The packages of an image and the files that could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// Packages in path order (and file order within a file).
+    pub packages: Vec<Package>,
+    /// Files an analyzer wanted but could not read, in path order.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The [`Inspector`] for packages recorded inside files that are not found by path:
+/// - ELF executables (regular files of at least [`MIN_BINARY_BYTES`] with an execute bit, or
+///   in a `bin`, `sbin`, `libexec` or `cli-plugins` directory, starting with the ELF magic):
+///   Go build information ([`golang`]) and `cargo auditable` data ([`cargo`]);
+/// - Java archives (by extension, [`java`]), read only when given whole: a zip's directory is
+///   at its end, so an archive larger than [`crate::Limits::max_inspect_bytes`] is skipped with a
+///   note.
+///
+/// Results are keyed by `(path, layer)`; [`inventory`] keeps those the final view still holds.
+#[derive(Debug, Default)]
+pub struct Binaries {
+    /// By path, then layer.
+    found: BTreeMap<String, BTreeMap<usize, Found>>,
+    packages: usize,
+}
+
+#[derive(Debug, Default)]
+struct Found {
+    packages: Vec<Package>,
+    notes: Vec<String>,
+}
+
+/// Directory names whose files [`Binaries`] reads even without an execute bit.
+const BIN_DIRS: [&str; 4] = ["bin", "sbin", "libexec", "cli-plugins"];
+
+impl Binaries {
+    /// Whether `meta` is a possible executable (see the type documentation).
+    pub fn is_executable_candidate(meta: &FileMeta) -> bool {
+        meta.kind == FileKind::File
+            && meta.size >= MIN_BINARY_BYTES
+            && (meta.mode & 0o111 != 0
+                || meta
+                    .path
+                    .rsplit('/')
+                    .skip(1)
+                    .any(|dir| BIN_DIRS.contains(&dir)))
+    }
+
+    fn slot(&mut self, meta: &FileMeta) -> &mut Found {
+        self.found
+            .entry(meta.path.clone())
+            .or_default()
+            .entry(meta.layer)
+            .or_default()
+    }
+
+    fn add(&mut self, meta: &FileMeta, p: Package) {
+        if self.packages >= MAX_BINARY_PACKAGES {
+            return;
+        }
+        self.packages += 1;
+        if self.packages == MAX_BINARY_PACKAGES {
+            let note = format!("package limit of {MAX_BINARY_PACKAGES} for binaries reached");
+            self.slot(meta).notes.push(note);
+        }
+        self.slot(meta).packages.push(p);
+    }
+
+    fn note(&mut self, meta: &FileMeta, note: String) {
+        self.slot(meta).notes.push(note);
+    }
+
+    fn inspect_java(&mut self, meta: &FileMeta, data: &[u8]) {
+        if (data.len() as u64) < meta.size {
+            self.note(
+                meta,
+                format!(
+                    "Java archive of {} bytes is larger than max_inspect_bytes ({} bytes given); \
+                     a zip is read from its end, so it was not read",
+                    meta.size,
+                    data.len()
+                ),
+            );
+            return;
+        }
+        let file_name = meta.path.rsplit('/').next().unwrap_or(&meta.path);
+        let scan = java::scan(data, file_name);
+        for j in scan.packages {
+            let path = if j.inner.is_empty() {
+                meta.path.clone()
+            } else {
+                format!("{}!/{}", meta.path, j.inner)
+            };
+            let name = match &j.group {
+                Some(g) => format!("{g}:{}", j.artifact),
+                None => j.artifact.clone(),
+            };
+            let purl = maven_purl(j.group.as_deref(), &j.artifact, &j.version);
+            let p = Package::new(name, j.version, "maven", purl, path, meta.layer);
+            self.add(meta, p);
+        }
+        for n in scan.notes {
+            self.note(meta, n);
+        }
+    }
+
+    fn inspect_elf(&mut self, meta: &FileMeta, data: &[u8]) {
+        let mut found = false;
+        if let Some(info) = golang::read(data) {
+            found = true;
+            for c in info.components() {
+                let purl = golang_purl(&c.name, &c.version);
+                let p = Package::new(
+                    c.name,
+                    c.version,
+                    "golang",
+                    purl,
+                    meta.path.clone(),
+                    meta.layer,
+                );
+                self.add(meta, p);
+            }
+        }
+        match cargo::read_auditable(data) {
+            Some(Ok(crates)) => {
+                found = true;
+                for c in crates {
+                    let purl = cargo_purl(&c.name, &c.version);
+                    let mut p = Package::new(
+                        c.name,
+                        c.version,
+                        "cargo",
+                        purl,
+                        meta.path.clone(),
+                        meta.layer,
+                    );
+                    p.dev = c.build;
+                    self.add(meta, p);
+                }
+            }
+            Some(Err(e)) => self.note(meta, e.to_string()),
+            None => {}
+        }
+        if !found && (data.len() as u64) < meta.size {
+            self.note(
+                meta,
+                format!(
+                    "ELF file of {} bytes is larger than max_inspect_bytes: only the first {} \
+                     were read (no Go build information in them; a section table or \
+                     `.dep-v0` data beyond them could not be read)",
+                    meta.size,
+                    data.len()
+                ),
+            );
+        }
+    }
+}
+
+impl Inspector for Binaries {
+    fn wants(&self, meta: &FileMeta) -> bool {
+        meta.kind == FileKind::File
+            && ((java::is_java_archive(&meta.path) && meta.size >= 22)
+                || Binaries::is_executable_candidate(meta))
+    }
+
+    fn inspect(&mut self, meta: &FileMeta, data: &[u8]) {
+        // A layer that writes the same path twice: the last write is what the layer holds.
+        if let Some(old) = self
+            .found
+            .get_mut(meta.path.as_str())
+            .and_then(|by_layer| by_layer.remove(&meta.layer))
+        {
+            self.packages = self.packages.saturating_sub(old.packages.len());
+        }
+        if java::is_java_archive(&meta.path) {
+            self.inspect_java(meta, data);
+        } else if data.starts_with(elf::MAGIC) {
+            self.inspect_elf(meta, data);
+        }
+    }
+}
+
+/// Reads an image and inventories it in one pass: [`keep_within`] the read's limits as the
+/// keep-predicate, [`Binaries`] as the inspector, then [`inventory`]. Synchronous.
+pub fn read_inventory(
+    source: &Source,
+    opts: &ReadOptions,
+) -> Result<(Image, Inventory), ImageError> {
+    let mut binaries = Binaries::default();
+    let keep = keep_within(&opts.limits);
+    let image = crate::read_inspected(source, opts, &keep, &mut binaries)?;
+    let inventory = inventory(&image, &binaries);
+    Ok((image, inventory))
 }
 
 /// The distribution of the image, from the first os-release file whose contents were kept
@@ -138,75 +449,176 @@ pub fn distro(image: &Image) -> Option<OsRelease> {
     })
 }
 
-/// Every package found in the kept contents of the image's final filesystem view, in path
-/// order (and file order within a file). Contents must have been kept with [`wanted`] (or a
-/// predicate accepting at least the same files).
-pub fn inventory(image: &Image) -> Vec<Package> {
+/// Every package of the image: from the kept contents of the final filesystem view (kept with
+/// [`wanted`], [`keep_within`] or a predicate accepting at least the same files) and from what
+/// `binaries` recorded for files the view still holds; in path order (and file order within a
+/// file). Files of a wanted kind whose contents were not kept or do not parse, and what the
+/// binary analyzers could not read, are listed in [`Inventory::skipped`].
+pub fn inventory(image: &Image, binaries: &Binaries) -> Inventory {
     let distro = distro(image);
-    let mut out = Vec::new();
+    let mut out = Inventory::default();
     for (path, meta) in &image.fs.entries {
-        let Some(kind) = Kind::of(path) else { continue };
-        let Some(data) = image.fs.contents.get(path) else {
-            continue;
-        };
-        if data.len() as u64 > kind.cap() {
-            continue;
+        if let Some(kind) = Kind::of(path).filter(|_| keepable(meta)) {
+            path_kind(image, path, meta, kind, distro.as_ref(), &mut out);
         }
-        let base = |name: String, version: String, ecosystem: &'static str, purl: String| Package {
-            name,
-            version,
-            ecosystem,
-            purl,
-            arch: None,
-            path: path.clone(),
-            layer: meta.layer,
-            source_name: None,
-            source_version: None,
-            distro: None,
-        };
-        match kind {
-            Kind::OsRelease => {}
-            Kind::DpkgStatus | Kind::DpkgStatusD => {
-                let entries = if kind == Kind::DpkgStatus {
-                    dpkg::parse_status(data)
-                } else {
-                    dpkg::parse_status_d(data)
-                };
-                for e in entries {
-                    let purl = deb_purl(&e.name, &e.version, e.arch.as_deref(), distro.as_ref());
-                    let mut p = base(e.name.clone(), e.version, "deb", purl);
-                    p.arch = e.arch;
-                    p.source_name = Some(e.source_name.unwrap_or(e.name));
-                    p.source_version = e.source_version;
-                    p.distro = distro.clone();
-                    out.push(p);
-                }
-            }
-            Kind::Apk => {
-                for e in apk::parse(data) {
-                    let purl = apk_purl(&e.name, &e.version, e.arch.as_deref(), distro.as_ref());
-                    let mut p = base(e.name, e.version, "apk", purl);
-                    p.arch = e.arch;
-                    p.source_name = e.origin;
-                    p.distro = distro.clone();
-                    out.push(p);
-                }
-            }
-            Kind::Python => {
-                if let Some((name, version)) = python::parse(data) {
-                    let purl = pypi_purl(&name, &version);
-                    out.push(base(name, version, "pypi", purl));
-                }
-            }
-            Kind::Npm => {
-                if let Some((name, version)) = npm::parse(data) {
-                    let purl = npm_purl(&name, &version);
-                    out.push(base(name, version, "npm", purl));
-                }
-            }
+        if let Some(found) = binaries
+            .found
+            .get(path.as_str())
+            .and_then(|by_layer| by_layer.get(&meta.layer))
+            .filter(|_| image.fs.holds(path, meta.layer))
+        {
+            out.packages.extend(found.packages.iter().cloned());
+            out.skipped.extend(found.notes.iter().map(|n| Skipped {
+                path: path.clone(),
+                layer: meta.layer,
+                reason: n.clone(),
+            }));
         }
     }
     out
+}
+
+/// The packages of one file found by path.
+fn path_kind(
+    image: &Image,
+    path: &str,
+    meta: &FileMeta,
+    kind: Kind,
+    distro: Option<&OsRelease>,
+    out: &mut Inventory,
+) {
+    let skip = |out: &mut Inventory, reason: String| {
+        out.skipped.push(Skipped {
+            path: path.to_string(),
+            layer: meta.layer,
+            reason,
+        })
+    };
+    if meta.size > kind.cap() {
+        skip(
+            out,
+            format!(
+                "{} bytes, over the cap of {} for this file",
+                meta.size,
+                kind.cap()
+            ),
+        );
+        return;
+    }
+    let Some(data) = image.fs.contents.get(path) else {
+        skip(
+            out,
+            format!(
+                "contents not kept ({} bytes; larger than max_content_bytes, or not taken by \
+                 the keep-predicate)",
+                meta.size
+            ),
+        );
+        return;
+    };
+    if data.len() as u64 > kind.cap() {
+        return;
+    }
+    let base = |name: String, version: String, ecosystem: &'static str, purl: String| {
+        Package::new(name, version, ecosystem, purl, path.to_string(), meta.layer)
+    };
+    let packages = &mut out.packages;
+    match kind {
+        Kind::OsRelease => {}
+        Kind::DpkgStatus | Kind::DpkgStatusD => {
+            let entries = if kind == Kind::DpkgStatus {
+                dpkg::parse_status(data)
+            } else {
+                dpkg::parse_status_d(data)
+            };
+            for e in entries {
+                let purl = deb_purl(&e.name, &e.version, e.arch.as_deref(), distro);
+                let mut p = base(e.name.clone(), e.version, "deb", purl);
+                p.arch = e.arch;
+                p.source_name = Some(e.source_name.unwrap_or(e.name));
+                p.source_version = e.source_version;
+                p.distro = distro.cloned();
+                packages.push(p);
+            }
+        }
+        Kind::Apk => {
+            for e in apk::parse(data) {
+                let purl = apk_purl(&e.name, &e.version, e.arch.as_deref(), distro);
+                let mut p = base(e.name, e.version, "apk", purl);
+                p.arch = e.arch;
+                p.source_name = e.origin;
+                p.distro = distro.cloned();
+                packages.push(p);
+            }
+        }
+        Kind::Rpm => match rpm::read_sqlite(data) {
+            Ok(rows) => {
+                let mut bad = 0usize;
+                for row in rows {
+                    let Ok(h) = row.header else {
+                        bad += 1;
+                        continue;
+                    };
+                    let purl = rpm_purl(&h, distro);
+                    let mut p = base(h.name.clone(), h.evr(), "rpm", purl);
+                    p.source_name = h.source_name();
+                    p.arch = h.arch;
+                    p.license = h.license;
+                    p.distro = distro.cloned();
+                    packages.push(p);
+                }
+                if bad > 0 {
+                    skip(out, format!("{bad} rpm headers unreadable"));
+                }
+            }
+            Err(e) => skip(out, format!("rpm database: {e}")),
+        },
+        Kind::Python => {
+            if let Some((name, version)) = python::parse(data) {
+                let purl = pypi_purl(&name, &version);
+                packages.push(base(name, version, "pypi", purl));
+            }
+        }
+        Kind::Npm => {
+            if let Some((name, version)) = npm::parse(data) {
+                let purl = npm_purl(&name, &version);
+                packages.push(base(name, version, "npm", purl));
+            }
+        }
+        Kind::CargoLock => match cargo::parse_lock(data) {
+            Ok(crates) => {
+                for c in crates {
+                    let purl = cargo_purl(&c.name, &c.version);
+                    packages.push(base(c.name, c.version, "cargo", purl));
+                }
+            }
+            Err(e) => skip(out, e.to_string()),
+        },
+        Kind::Gem => {
+            if let Some(g) = gem::parse(data) {
+                let purl = gem_purl(&g.name, &g.version, g.platform.as_deref());
+                packages.push(base(g.name, g.version, "gem", purl));
+            }
+        }
+        Kind::Composer => {
+            let parsed = if composer::is_installed_json(path) {
+                composer::parse_installed(data)
+            } else {
+                composer::parse_lock(data)
+            };
+            match parsed {
+                Ok(list) => {
+                    for c in list {
+                        let purl = composer_purl(&c.name, &c.version);
+                        let mut p = base(c.name, c.version, "composer", purl);
+                        p.dev = c.dev;
+                        packages.push(p);
+                    }
+                }
+                Err(e) => skip(out, e.to_string()),
+            }
+        }
+    }
 }
 
 /// `pkg:deb/ID/NAME@VERSION?arch=ARCH&distro=ID-VERSION_ID` (namespace `debian` when the
@@ -218,7 +630,13 @@ pub fn deb_purl(
     distro: Option<&OsRelease>,
 ) -> String {
     let ns = distro.map_or("debian", |d| d.id.as_str());
-    purl("deb", Some(ns), name, version, arch, distro)
+    purl(
+        "deb",
+        &[ns],
+        name,
+        version,
+        &distro_qualifiers(arch, distro),
+    )
 }
 
 /// `pkg:apk/ID/NAME@VERSION?arch=ARCH&distro=ID-VERSION_ID` (namespace `alpine` when the
@@ -230,58 +648,117 @@ pub fn apk_purl(
     distro: Option<&OsRelease>,
 ) -> String {
     let ns = distro.map_or("alpine", |d| d.id.as_str());
-    purl("apk", Some(ns), name, version, arch, distro)
+    purl(
+        "apk",
+        &[ns],
+        name,
+        version,
+        &distro_qualifiers(arch, distro),
+    )
+}
+
+/// `pkg:rpm/ID/NAME@VERSION-RELEASE?arch=ARCH&distro=ID-VERSION_ID&epoch=EPOCH` (no
+/// namespace when the distribution is unknown).
+pub fn rpm_purl(h: &rpm::RpmHeader, distro: Option<&OsRelease>) -> String {
+    let ns: Vec<&str> = distro.map(|d| d.id.as_str()).into_iter().collect();
+    let mut q = distro_qualifiers(h.arch.as_deref(), distro);
+    if let Some(e) = h.epoch {
+        q.push(("epoch", e.to_string()));
+    }
+    let version = format!("{}-{}", h.version, h.release);
+    purl("rpm", &ns, &h.name, &version, &q)
 }
 
 /// `pkg:pypi/NAME@VERSION` with the PEP 503-normalised name.
 pub fn pypi_purl(name: &str, version: &str) -> String {
-    purl(
-        "pypi",
-        None,
-        &python::normalize_name(name),
-        version,
-        None,
-        None,
-    )
+    purl("pypi", &[], &python::normalize_name(name), version, &[])
 }
 
 /// `pkg:npm/NAME@VERSION`, or `pkg:npm/%40SCOPE/NAME@VERSION` for a scoped name.
 pub fn npm_purl(name: &str, version: &str) -> String {
     match name.split_once('/') {
-        Some((scope, n)) if scope.starts_with('@') => {
-            purl("npm", Some(scope), n, version, None, None)
-        }
-        _ => purl("npm", None, name, version, None, None),
+        Some((scope, n)) if scope.starts_with('@') => purl("npm", &[scope], n, version, &[]),
+        _ => purl("npm", &[], name, version, &[]),
     }
 }
 
-fn purl(
-    ty: &str,
-    namespace: Option<&str>,
-    name: &str,
-    version: &str,
+/// `pkg:golang/MODULE/PATH@VERSION`: the module path's segments before the last are the
+/// namespace (`pkg:golang/github.com/docker/cli@v28.2.2`); the toolchain is `pkg:golang/stdlib@1.24.3`.
+pub fn golang_purl(module: &str, version: &str) -> String {
+    let segments: Vec<&str> = module.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.split_last() {
+        Some((name, ns)) => purl("golang", ns, name, version, &[]),
+        None => purl("golang", &[], module, version, &[]),
+    }
+}
+
+/// `pkg:cargo/NAME@VERSION`.
+pub fn cargo_purl(name: &str, version: &str) -> String {
+    purl("cargo", &[], name, version, &[])
+}
+
+/// `pkg:maven/GROUP/ARTIFACT@VERSION` (without the group when unknown).
+pub fn maven_purl(group: Option<&str>, artifact: &str, version: &str) -> String {
+    let ns: Vec<&str> = group.into_iter().collect();
+    purl("maven", &ns, artifact, version, &[])
+}
+
+/// `pkg:gem/NAME@VERSION`, with `?platform=…` for a platform gem.
+pub fn gem_purl(name: &str, version: &str, platform: Option<&str>) -> String {
+    let q: Vec<(&str, String)> = platform
+        .map(|p| ("platform", p.to_string()))
+        .into_iter()
+        .collect();
+    purl("gem", &[], name, version, &q)
+}
+
+/// `pkg:composer/VENDOR/NAME@VERSION`.
+pub fn composer_purl(name: &str, version: &str) -> String {
+    match name.split_once('/') {
+        Some((vendor, n)) => purl("composer", &[vendor], n, version, &[]),
+        None => purl("composer", &[], name, version, &[]),
+    }
+}
+
+fn distro_qualifiers(
     arch: Option<&str>,
     distro: Option<&OsRelease>,
+) -> Vec<(&'static str, String)> {
+    let mut q = Vec::new();
+    if let Some(a) = arch {
+        q.push(("arch", a.to_string()));
+    }
+    if let Some(d) = distro {
+        q.push(("distro", d.purl_distro()));
+    }
+    q
+}
+
+/// `pkg:TYPE/NS1/NS2/NAME@VERSION?K=V&…`: each namespace segment, the name, the version and
+/// each qualifier value percent-encoded; empty segments and values left out; qualifiers
+/// sorted by key.
+fn purl(
+    ty: &str,
+    namespace: &[&str],
+    name: &str,
+    version: &str,
+    qualifiers: &[(&str, String)],
 ) -> String {
     let mut s = format!("pkg:{ty}/");
-    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+    for ns in namespace.iter().filter(|n| !n.is_empty()) {
         s.push_str(&encode(ns));
         s.push('/');
     }
     s.push_str(&encode(name));
     s.push('@');
     s.push_str(&encode(version));
-    // Qualifiers, keys sorted.
-    let mut q = Vec::new();
-    if let Some(a) = arch.filter(|a| !a.is_empty()) {
-        q.push(format!("arch={}", encode(a)));
-    }
-    if let Some(d) = distro {
-        q.push(format!("distro={}", encode(&d.purl_distro())));
-    }
-    if !q.is_empty() {
-        s.push('?');
-        s.push_str(&q.join("&"));
+    let mut q: Vec<&(&str, String)> = qualifiers.iter().filter(|(_, v)| !v.is_empty()).collect();
+    q.sort_by_key(|(k, _)| *k);
+    for (i, (k, v)) in q.iter().enumerate() {
+        s.push(if i == 0 { '?' } else { '&' });
+        s.push_str(k);
+        s.push('=');
+        s.push_str(&encode(v));
     }
     s
 }
@@ -336,6 +813,25 @@ mod tests {
         )));
         assert!(wanted(&meta("/app/node_modules/a/package.json", 10)));
         assert!(!wanted(&meta("/app/package.json", 10)));
+        assert!(wanted(&meta("/var/lib/rpm/rpmdb.sqlite", 200 << 20)));
+        assert!(wanted(&meta("/usr/lib/sysimage/rpm/rpmdb.sqlite", 1)));
+        assert!(!wanted(&meta(
+            "/var/lib/rpm/rpmdb.sqlite",
+            MAX_RPMDB_BYTES + 1
+        )));
+        assert!(!wanted(&meta("/var/lib/rpm/Packages", 1)));
+        assert!(wanted(&meta("/src/app/Cargo.lock", 10)));
+        assert!(!wanted(&meta("/src/app/Cargo.toml", 10)));
+        assert!(wanted(&meta("/app/composer.lock", 10)));
+        assert!(wanted(&meta("/app/vendor/composer/installed.json", 10)));
+        assert!(!wanted(&meta("/app/composer.json", 10)));
+        assert!(wanted(&meta(
+            "/usr/local/bundle/specifications/rack-3.0.8.gemspec",
+            10
+        )));
+        let keep = keep_within(&Limits::default());
+        assert!(keep(&meta("/var/lib/rpm/rpmdb.sqlite", 16 << 20)));
+        assert!(!keep(&meta("/var/lib/rpm/rpmdb.sqlite", (16 << 20) + 1)));
         let mut link = meta("/etc/os-release", 0);
         link.kind = FileKind::Symlink {
             target: "../usr/lib/os-release".into(),
@@ -364,5 +860,74 @@ mod tests {
         );
         assert_eq!(npm_purl("left-pad", "1.3.0"), "pkg:npm/left-pad@1.3.0");
         assert_eq!(encode("a b/c@d"), "a%20b%2Fc%40d");
+        let f = osrelease::parse(b"ID=fedora\nVERSION_ID=40\n").unwrap();
+        let h = rpm::RpmHeader {
+            name: "bash".into(),
+            version: "5.2.26".into(),
+            release: "3.fc40".into(),
+            epoch: Some(1),
+            arch: Some("x86_64".into()),
+            ..rpm::RpmHeader::default()
+        };
+        assert_eq!(
+            rpm_purl(&h, Some(&f)),
+            "pkg:rpm/fedora/bash@5.2.26-3.fc40?arch=x86_64&distro=fedora-40&epoch=1"
+        );
+        let h = rpm::RpmHeader {
+            epoch: None,
+            arch: None,
+            ..h
+        };
+        assert_eq!(rpm_purl(&h, None), "pkg:rpm/bash@5.2.26-3.fc40");
+        assert_eq!(
+            golang_purl("github.com/docker/cli", "v28.2.2+incompatible"),
+            "pkg:golang/github.com/docker/cli@v28.2.2+incompatible"
+        );
+        assert_eq!(golang_purl("stdlib", "1.24.3"), "pkg:golang/stdlib@1.24.3");
+        assert_eq!(
+            golang_purl("example.com/app", "(devel)"),
+            "pkg:golang/example.com/app@%28devel%29"
+        );
+        assert_eq!(cargo_purl("serde", "1.0.200"), "pkg:cargo/serde@1.0.200");
+        assert_eq!(
+            maven_purl(Some("org.apache.commons"), "commons-io", "2.11.0"),
+            "pkg:maven/org.apache.commons/commons-io@2.11.0"
+        );
+        assert_eq!(
+            maven_purl(None, "aopalliance", "1.0"),
+            "pkg:maven/aopalliance@1.0"
+        );
+        assert_eq!(gem_purl("rake", "13.0.6", None), "pkg:gem/rake@13.0.6");
+        assert_eq!(
+            gem_purl("nokogiri", "1.15.4", Some("x86_64-linux")),
+            "pkg:gem/nokogiri@1.15.4?platform=x86_64-linux"
+        );
+        assert_eq!(
+            composer_purl("symfony/yaml", "v5.4.0"),
+            "pkg:composer/symfony/yaml@v5.4.0"
+        );
+    }
+
+    #[test]
+    fn binaries_want() {
+        let b = Binaries::default();
+        let mut m = meta("/opt/tool", 4096);
+        assert!(!b.wants(&m));
+        m.mode = 0o755;
+        assert!(b.wants(&m));
+        m.size = MIN_BINARY_BYTES - 1;
+        assert!(!b.wants(&m));
+        assert!(b.wants(&meta("/usr/local/bin/tool", 4096)));
+        assert!(b.wants(&meta(
+            "/usr/libexec/docker/cli-plugins/docker-compose",
+            4096
+        )));
+        assert!(!b.wants(&meta("/srv/bin.d/tool", 4096)));
+        assert!(b.wants(&meta("/app/lib/a.jar", 100)));
+        assert!(!b.wants(&meta("/app/lib/a.jar", 10)));
+        let mut d = meta("/usr/bin", 4096);
+        d.kind = FileKind::Dir;
+        d.mode = 0o755;
+        assert!(!b.wants(&d));
     }
 }

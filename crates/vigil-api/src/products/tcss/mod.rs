@@ -1,0 +1,664 @@
+//! Tencent Cloud TCSS (container security, version 2020-11-01), its image actions: the image
+//! inventory (local images imported with `vigil image import`, and images listed from
+//! registries), image scan tasks and what they find (vulnerabilities, viruses, risks,
+//! components), image registries, and the periodic scan of local images. Shapes follow
+//! `tencentcloud-sdk-python` 3.0.1459 `tcss/v20201101/models.py`.
+//!
+//! A TCSS scan task is an image scan in the store: one queue task of kind `image` per image,
+//! run by the image engine. An image shows the state of its latest task and the results of
+//! its latest successful one (findings `image-vuln`, `image-virus`, `image-risk` and the
+//! task's components). Vigil has no host agents or clusters: host, container and super-node
+//! counts are 0, every image counts as authorised, and cluster scopes are refused.
+//!
+//! Lists share one filter model: `Filters` entries are ANDed, the `Values` of one entry ORed;
+//! free-text keys match case-insensitive substrings unless `ExactMatch` is true, enumerated
+//! and numeric keys always match exactly and take `all` as "no filter"; an unknown filter
+//! name, sort field or order is `InvalidParameter`. `Limit` defaults to 10 (0 too) and may
+//! not exceed 100.
+//!
+//! Modules: [`images`] the inventory and its rows, [`scans`] scan tasks and result lists,
+//! [`registries`] registries and their sync, [`settings`] the periodic scan and its
+//! [`TcssPreflight`].
+
+mod images;
+mod registries;
+mod scans;
+mod settings;
+
+pub use registries::{sync_now, SyncLimits, SyncOutcome};
+pub use settings::TcssPreflight;
+
+use crate::action::Action;
+use crate::error::{ApiError, ApiResult};
+use crate::params::{Check, Param, Ty};
+use serde::Deserialize;
+use serde_json::Value;
+use std::cmp::Ordering;
+use vigil_core::Severity;
+
+pub(crate) const VERSION: &str = "2020-11-01";
+pub(crate) const PRODUCT: &str = "tcss";
+
+/// TCSS image actions of the official SDK that Vigil does not serve yet.
+pub const NOT_YET_SERVED: &[&str] = &[
+    "CheckRepeatAssetImageRegistry",
+    "CreateAssetImageRegistryScanTaskOneKey",
+    "CreateAssetImageVirusExportJob",
+    "CreateImageExportJob",
+    "CreateVulImageExportJob",
+    "DescribeAssetImageHostList",
+    "DescribeAssetImageRegistryAssetStatus",
+    "DescribeAssetImageRegistryDetail",
+    "DescribeAssetImageRegistryListExport",
+    "DescribeAssetImageRegistryRegistryDetail",
+    "DescribeAssetImageRegistryRiskListExport",
+    "DescribeAssetImageRegistryScanStatusOneKey",
+    "DescribeAssetImageRegistrySummary",
+    "DescribeAssetImageRegistryVirusListExport",
+    "DescribeAssetImageRegistryVulListExport",
+    "DescribeAssetImageRiskListExport",
+    "DescribeAssetImageSimpleList",
+    "DescribeAssetImageVirusListExport",
+    "DescribeAssetImageVulListExport",
+    "DescribeImageRegistryNamespaceList",
+    "DescribeImageRegistryTimingScanTask",
+    "DescribeImageSimpleList",
+    "ModifyAssetImageRegistryScanStop",
+    "ModifyAssetImageRegistryScanStopOneKey",
+    "UpdateImageRegistryTimingScanTask",
+];
+
+const FILTER_FIELDS: &[Param] = &[
+    Param::req("Name", Ty::Str, "Filter key.").check(Check::MaxLen(64)),
+    Param::req("Values", Ty::List(&Ty::Str), "Values; any may match.").check(Check::MaxItems(100)),
+    Param::opt(
+        "ExactMatch",
+        Ty::Bool,
+        "True: exact equality for text keys; otherwise case-insensitive substring.",
+    ),
+];
+pub(crate) const FILTERS: Param = Param::opt(
+    "Filters",
+    Ty::List(&Ty::Obj(FILTER_FIELDS)),
+    "Filters; all must hold.",
+)
+.check(Check::MaxItems(20));
+pub(crate) const LIMIT: Param = Param::opt(
+    "Limit",
+    Ty::Int,
+    "Rows to return (default 10, at most 100).",
+)
+.check(Check::Range(0, 100));
+pub(crate) const OFFSET: Param =
+    Param::opt("Offset", Ty::Int, "Rows to skip (default 0).").check(Check::Range(0, i64::MAX));
+pub(crate) const BY: Param = Param::opt("By", Ty::Str, "Sort field.").check(Check::MaxLen(64));
+pub(crate) const ORDER: Param =
+    Param::opt("Order", Ty::Str, "asc or desc (also + and -).").check(Check::MaxLen(8));
+
+/// `ImageInfo`: a registry image by registry name, namespace, repository name and tag.
+pub(crate) const IMAGE_INFO: &[Param] = &[
+    Param::req("InstanceName", Ty::Str, "Registry name.").check(Check::MaxLen(256)),
+    Param::req("Namespace", Ty::Str, "Namespace.").check(Check::MaxLen(512)),
+    Param::req(
+        "ImageName",
+        Ty::Str,
+        "Repository name (last path component, or the full path).",
+    )
+    .check(Check::MaxLen(512)),
+    Param::req("ImageTag", Ty::Str, "Tag.").check(Check::MaxLen(256)),
+    Param::req(
+        "Force",
+        Ty::Str,
+        "\"true\": scan even when already scanned; \"false\": skip images already scanned.",
+    )
+    .check(Check::MaxLen(8)),
+    Param::opt("ImageDigest", Ty::Str, "Manifest digest.").check(Check::MaxLen(128)),
+    Param::opt("RegistryType", Ty::Str, "Registry type.").check(Check::MaxLen(32)),
+    Param::opt("ImageRepoAddress", Ty::Str, "Repository address.").check(Check::MaxLen(1024)),
+    Param::opt("InstanceId", Ty::Str, "Registry instance id.").check(Check::MaxLen(128)),
+];
+
+macro_rules! action {
+    ($name:literal, $params:expr, $handler:path, $doc:literal) => {
+        Action {
+            product: PRODUCT,
+            version: VERSION,
+            name: $name,
+            params: $params,
+            handler: |s, c, p| Box::pin($handler(s, c, p)),
+            doc: $doc,
+        }
+    };
+}
+
+/// The TCSS actions.
+pub static ACTIONS: [Action; 22] = [
+    action!(
+        "CreateAssetImageScanTask",
+        scans::CREATE_PARAMS,
+        scans::create,
+        "Scan local images (vulnerabilities, viruses, risks)."
+    ),
+    action!(
+        "DescribeAssetImageScanStatus",
+        scans::STATUS_PARAMS,
+        scans::status,
+        "Progress of a local image scan task."
+    ),
+    action!(
+        "DescribeAssetImageScanTask",
+        &[],
+        scans::task,
+        "The running (else the latest) one-click image scan task."
+    ),
+    action!(
+        "ModifyAssetImageScanStop",
+        scans::STOP_PARAMS,
+        scans::stop,
+        "Stop a scan task, or the scans of some images."
+    ),
+    action!(
+        "DescribeAssetImageList",
+        images::LIST_PARAMS,
+        images::list,
+        "Local images with their scan state and counts."
+    ),
+    action!(
+        "DescribeAssetImageDetail",
+        images::DETAIL_PARAMS,
+        images::detail,
+        "One local image."
+    ),
+    action!(
+        "DescribeAssetImageVulList",
+        scans::RESULT_PARAMS,
+        scans::vul_list,
+        "Vulnerabilities of a local image."
+    ),
+    action!(
+        "DescribeAssetImageVirusList",
+        scans::RESULT_PARAMS,
+        scans::virus_list,
+        "Viruses and malicious files of a local image."
+    ),
+    action!(
+        "DescribeAssetImageRiskList",
+        scans::RESULT_PARAMS,
+        scans::risk_list,
+        "Risks (secrets, sensitive files, risky configuration) of a local image."
+    ),
+    action!(
+        "DescribeImageComponentList",
+        scans::RESULT_PARAMS,
+        scans::component_list,
+        "Components (packages) of a local image."
+    ),
+    action!(
+        "CreateAssetImageScanSetting",
+        settings::CREATE_PARAMS,
+        settings::create,
+        "Set the periodic scan of local images."
+    ),
+    action!(
+        "DescribeAssetImageScanSetting",
+        &[],
+        settings::describe,
+        "The periodic scan of local images."
+    ),
+    action!(
+        "AddAssetImageRegistryRegistryDetail",
+        registries::ADD_PARAMS,
+        registries::add,
+        "Add an image registry (connectivity check and first sync)."
+    ),
+    action!(
+        "DescribeAssetImageRegistryRegistryList",
+        registries::LIST_PARAMS,
+        registries::list,
+        "Image registries (passwords are never returned)."
+    ),
+    action!(
+        "UpdateAssetImageRegistryRegistryDetail",
+        registries::UPDATE_PARAMS,
+        registries::update,
+        "Replace an image registry's settings."
+    ),
+    action!(
+        "RemoveAssetImageRegistryRegistryDetail",
+        registries::REMOVE_PARAMS,
+        registries::remove,
+        "Remove an image registry with its images."
+    ),
+    action!(
+        "SyncAssetImageRegistryAsset",
+        registries::SYNC_PARAMS,
+        registries::sync,
+        "List registries' repositories and tags into the inventory (inline, bounded)."
+    ),
+    action!(
+        "DescribeAssetImageRegistryList",
+        images::REGISTRY_LIST_PARAMS,
+        images::registry_list,
+        "Registry images with their scan state and counts."
+    ),
+    action!(
+        "CreateAssetImageRegistryScanTask",
+        scans::REGISTRY_CREATE_PARAMS,
+        scans::registry_create,
+        "Scan registry images."
+    ),
+    action!(
+        "DescribeAssetImageRegistryVulList",
+        scans::REGISTRY_RESULT_PARAMS,
+        scans::registry_vul_list,
+        "Vulnerabilities of a registry image."
+    ),
+    action!(
+        "DescribeAssetImageRegistryVirusList",
+        scans::REGISTRY_RESULT_PARAMS,
+        scans::registry_virus_list,
+        "Viruses of a registry image."
+    ),
+    action!(
+        "DescribeAssetImageRegistryRiskInfoList",
+        scans::REGISTRY_RISK_PARAMS,
+        scans::registry_risk_list,
+        "Risks of a registry image."
+    ),
+];
+
+/// One `AssetFilters` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AssetFilter {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) values: Vec<String>,
+    pub(crate) exact_match: Option<bool>,
+}
+
+/// How a filter key matches a rendered row.
+#[derive(Clone, Copy)]
+pub(crate) enum Key {
+    /// Free text over these fields: substring, or equality with `ExactMatch`.
+    Text(&'static [&'static str]),
+    /// An enumerated or numeric key: `value` (after `all` is dropped) matches the row when
+    /// the function says so; `None` means the value is not one of the key's values.
+    Enum(fn(&Value, &str) -> Option<bool>),
+}
+
+/// What a list may be filtered and sorted by.
+pub(crate) struct ListSpec<'a> {
+    /// Filter keys.
+    pub(crate) keys: &'a [(&'a str, Key)],
+    /// Sort names and the row field each sorts by.
+    pub(crate) sorts: &'a [(&'a str, &'a str)],
+    /// Default sort field and whether it is descending.
+    pub(crate) default: (&'a str, bool),
+}
+
+/// Paging and sorting of a list request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Page {
+    pub(crate) limit: Option<i64>,
+    pub(crate) offset: Option<i64>,
+    pub(crate) by: Option<String>,
+    pub(crate) order: Option<String>,
+    #[serde(default)]
+    pub(crate) filters: Vec<AssetFilter>,
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> Ordering {
+    match (number(a), number(b)) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        _ => text(a).cmp(&text(b)),
+    }
+}
+
+/// Whether a filter value means "no filter" for an enumerated key.
+pub(crate) fn is_all(v: &str) -> bool {
+    v.trim().eq_ignore_ascii_case("all")
+}
+
+/// Rows (rendered, with helper fields named `_...`) that pass every filter.
+pub(crate) fn filter_rows(
+    rows: Vec<Value>,
+    filters: &[AssetFilter],
+    spec: &ListSpec<'_>,
+) -> ApiResult<Vec<Value>> {
+    let mut conds: Vec<(Key, Vec<String>, bool)> = Vec::new();
+    for f in filters {
+        let Some((_, key)) = spec.keys.iter().find(|(n, _)| *n == f.name) else {
+            let names: Vec<&str> = spec.keys.iter().map(|(n, _)| *n).collect();
+            return Err(ApiError::invalid(format!(
+                "`{}` is not a filter of this list; filters are {}.",
+                f.name,
+                names.join(", ")
+            )));
+        };
+        let values: Vec<String> = match key {
+            Key::Enum(_) => f.values.iter().filter(|v| !is_all(v)).cloned().collect(),
+            Key::Text(_) => f.values.clone(),
+        };
+        if values.is_empty() {
+            continue;
+        }
+        if let Key::Enum(m) = key {
+            for v in &values {
+                if m(&Value::Null, v).is_none() {
+                    return Err(ApiError::invalid_value(format!(
+                        "`{v}` is not a value of filter `{}`.",
+                        f.name
+                    )));
+                }
+            }
+        }
+        conds.push((*key, values, f.exact_match.unwrap_or(false)));
+    }
+    Ok(rows
+        .into_iter()
+        .filter(|row| {
+            conds.iter().all(|(key, values, exact)| match key {
+                Key::Text(fields) => values.iter().any(|v| {
+                    fields.iter().any(|field| {
+                        let have = row.get(*field).map(text).unwrap_or_default();
+                        if *exact {
+                            have == *v
+                        } else {
+                            have.to_lowercase().contains(&v.to_lowercase())
+                        }
+                    })
+                }),
+                Key::Enum(m) => values.iter().any(|v| m(row, v) == Some(true)),
+            })
+        })
+        .collect())
+}
+
+/// Whether the order is descending: `desc`/`-` (any case), `asc`/`+`; `None` when absent.
+pub(crate) fn descending(order: Option<&str>) -> ApiResult<Option<bool>> {
+    match order.map(|o| o.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") => Ok(None),
+        Some("desc") | Some("-") => Ok(Some(true)),
+        Some("asc") | Some("+") => Ok(Some(false)),
+        Some(o) => Err(ApiError::invalid(format!(
+            "`Order` must be asc or desc (or + and -), not `{o}`."
+        ))),
+    }
+}
+
+/// Sort rows as asked (or by the default), stably.
+pub(crate) fn sort_rows(rows: &mut [Value], page: &Page, spec: &ListSpec<'_>) -> ApiResult<()> {
+    let (field, default_desc) = match page.by.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        None => spec.default,
+        Some(by) => {
+            let Some((_, field)) = spec.sorts.iter().find(|(n, _)| *n == by) else {
+                let names: Vec<&str> = spec.sorts.iter().map(|(n, _)| *n).collect();
+                return Err(ApiError::invalid(format!(
+                    "`By` `{by}` is not a sort field of this list; fields are {}.",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            };
+            (*field, true)
+        }
+    };
+    let desc = descending(page.order.as_deref())?.unwrap_or(default_desc);
+    rows.sort_by(|a, b| {
+        let o = compare(
+            a.get(field).unwrap_or(&Value::Null),
+            b.get(field).unwrap_or(&Value::Null),
+        );
+        if desc {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    Ok(())
+}
+
+/// Drop helper fields (`_...`) from a rendered row.
+pub(crate) fn strip(mut row: Value) -> Value {
+    if let Value::Object(m) = &mut row {
+        m.retain(|k, _| !k.starts_with('_'));
+    }
+    row
+}
+
+/// Filter, sort and page rendered rows; returns the total before paging and the page.
+pub(crate) fn list_rows(
+    rows: Vec<Value>,
+    page: &Page,
+    spec: &ListSpec<'_>,
+) -> ApiResult<(usize, Vec<Value>)> {
+    let mut rows = filter_rows(rows, &page.filters, spec)?;
+    sort_rows(&mut rows, page, spec)?;
+    let total = rows.len();
+    let offset = usize::try_from(page.offset.unwrap_or(0).max(0)).unwrap_or(usize::MAX);
+    let limit = match page.limit {
+        None | Some(0) => 10,
+        Some(n) => usize::try_from(n.clamp(1, 100)).unwrap_or(10),
+    };
+    Ok((
+        total,
+        rows.into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(strip)
+            .collect(),
+    ))
+}
+
+/// TCSS level of a severity: 4 critical, 3 high, 2 medium, 1 low (and unknown or info).
+pub(crate) fn level(s: Option<Severity>) -> u64 {
+    match s {
+        Some(Severity::Critical) => 4,
+        Some(Severity::High) => 3,
+        Some(Severity::Medium) => 2,
+        _ => 1,
+    }
+}
+
+/// A level filter value: `1`-`4` or a name (`low`, `medium`/`middle`, `high`, `critical`).
+pub(crate) fn parse_level(v: &str) -> Option<u64> {
+    let v = v.trim();
+    match v.parse::<u64>() {
+        Ok(n) if (1..=4).contains(&n) => Some(n),
+        Ok(_) => None,
+        Err(_) => match v.parse::<Severity>().ok()? {
+            Severity::Critical => Some(4),
+            Severity::High => Some(3),
+            Severity::Medium => Some(2),
+            Severity::Low => Some(1),
+            Severity::Info => None,
+        },
+    }
+}
+
+/// Enum filter on a numeric field named in the row (`Level`, `RiskLevel`, `Behavior`,
+/// `Type`): the value must be a number 1-4 or (for levels) a level name.
+pub(crate) fn numeric_is(row: &Value, field: &str, v: &str, names: bool) -> Option<bool> {
+    let want = if names {
+        parse_level(v)?
+    } else {
+        match v.trim().parse::<u64>() {
+            Ok(n) if (1..=4).contains(&n) => n,
+            _ => return None,
+        }
+    };
+    Some(row.get(field).and_then(number) == Some(want as f64))
+}
+
+/// An RFC 3339 time (`2021-01-29T04:03:18Z`), empty for none.
+pub(crate) fn rfc3339(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// `FailedOperation.ErrAlreadyScanning`.
+pub(crate) fn already_scanning(message: impl Into<String>) -> ApiError {
+    ApiError::new("FailedOperation.ErrAlreadyScanning", message)
+}
+
+/// `InvalidParameter.MissingParameter` (a parameter another one makes necessary).
+pub(crate) fn missing_sub(message: impl Into<String>) -> ApiError {
+    ApiError::new("InvalidParameter.MissingParameter", message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rows() -> Vec<Value> {
+        vec![
+            json!({"Name": "nginx:1.25", "Level": 3, "_Id": 1}),
+            json!({"Name": "alpine:3.19", "Level": 1, "_Id": 2}),
+            json!({"Name": "NGINX:latest", "Level": 4, "_Id": 3}),
+        ]
+    }
+
+    fn level_key(row: &Value, v: &str) -> Option<bool> {
+        numeric_is(row, "Level", v, true)
+    }
+
+    const SPEC: ListSpec = ListSpec {
+        keys: &[
+            ("Name", Key::Text(&["Name"])),
+            ("Level", Key::Enum(level_key)),
+        ],
+        sorts: &[("Level", "Level"), ("Name", "Name")],
+        default: ("_Id", true),
+    };
+
+    fn page(v: Value) -> Page {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn filters_sort_and_page() {
+        let (n, p) = list_rows(rows(), &page(json!({})), &SPEC).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(p[0]["Name"], "NGINX:latest");
+        assert!(p[0].get("_Id").is_none(), "helper fields are stripped");
+        let (n, _) = list_rows(
+            rows(),
+            &page(json!({"Filters": [{"Name": "Name", "Values": ["nginx"]}]})),
+            &SPEC,
+        )
+        .unwrap();
+        assert_eq!(n, 2, "fuzzy and case-insensitive");
+        let (n, _) = list_rows(
+            rows(),
+            &page(json!({"Filters": [{"Name": "Name", "Values": ["nginx"], "ExactMatch": true}]})),
+            &SPEC,
+        )
+        .unwrap();
+        assert_eq!(n, 0, "exact");
+        let (n, p) = list_rows(
+            rows(),
+            &page(
+                json!({"Filters": [{"Name": "Level", "Values": ["high", "4"]},
+                                     {"Name": "Name", "Values": ["1.25", "latest"]}],
+                         "By": "Level", "Order": "+"}),
+            ),
+            &SPEC,
+        )
+        .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(p[0]["Level"], 3);
+        let (n, _) = list_rows(
+            rows(),
+            &page(json!({"Filters": [{"Name": "Level", "Values": ["ALL"]}]})),
+            &SPEC,
+        )
+        .unwrap();
+        assert_eq!(n, 3, "`all` is no filter");
+        let (n, p) = list_rows(
+            rows(),
+            &page(json!({"Limit": 1, "Offset": 1, "By": "Name", "Order": "ASC"})),
+            &SPEC,
+        )
+        .unwrap();
+        assert_eq!((n, p.len()), (3, 1));
+        assert_eq!(p[0]["Name"], "alpine:3.19");
+    }
+
+    #[test]
+    fn bad_filters_sorts_and_orders() {
+        for (p, code) in [
+            (
+                json!({"Filters": [{"Name": "Nope", "Values": ["1"]}]}),
+                "InvalidParameter",
+            ),
+            (
+                json!({"Filters": [{"Name": "Level", "Values": ["9"]}]}),
+                "InvalidParameterValue",
+            ),
+            (json!({"By": "Nope"}), "InvalidParameter"),
+            (json!({"Order": "sideways"}), "InvalidParameter"),
+        ] {
+            assert_eq!(list_rows(rows(), &page(p), &SPEC).unwrap_err().code, code);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn listing_never_panics(
+            name in "[A-Za-z]{0,8}",
+            values in proptest::collection::vec(".{0,12}", 0..4),
+            exact in proptest::option::of(proptest::bool::ANY),
+            by in proptest::option::of("[A-Za-z_]{0,8}"),
+            order in proptest::option::of(".{0,6}"),
+            limit in proptest::option::of(0i64..=100),
+            offset in proptest::option::of(0i64..=i64::MAX),
+        ) {
+            let page = Page {
+                limit,
+                offset,
+                by,
+                order,
+                filters: vec![AssetFilter { name, values, exact_match: exact }],
+            };
+            if let Ok((total, p)) = list_rows(rows(), &page, &SPEC) {
+                proptest::prop_assert!(total <= 3 && p.len() <= total);
+            }
+        }
+    }
+
+    #[test]
+    fn levels() {
+        assert_eq!(level(Some(Severity::Critical)), 4);
+        assert_eq!(level(Some(Severity::Info)), 1);
+        assert_eq!(level(None), 1);
+        assert_eq!(parse_level("MIDDLE"), Some(2));
+        assert_eq!(parse_level("HIGH"), Some(3));
+        assert_eq!(parse_level("0"), None);
+        assert_eq!(parse_level("info"), None);
+        assert_eq!(rfc3339(Some(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(None), "");
+    }
+}

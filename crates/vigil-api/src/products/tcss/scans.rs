@@ -1,0 +1,1740 @@
+//! Image scan tasks and their results. A scan task (local: `CreateAssetImageScanTask`,
+//! string `TaskID`; registry: `CreateAssetImageRegistryScanTask`, integer `TaskID`) is an
+//! image scan in the store with one queued task of kind `image` per image:
+//!
+//! - target `{"image": SOURCE, "image_id": "sha256:...", "registry": {"url", "username",
+//!   "password_sealed", "purpose", "insecure"}}` (`registry` only for registry images; the
+//!   password stays sealed, the engine opens it with the master key and `purpose`;
+//!   `insecure` is true for `http://` registries, the only insecure mode Vigil has),
+//! - options `{"scanners": [...]}` (a subset of `vuln`, `virus`, `risk`) plus the worker's
+//!   `timeout_secs` (the task's `Timeout`), `scope_key` (`tcss:image:<image id>`, so rescans
+//!   of an image tell what was fixed) and `finding_kinds`.
+//!
+//! An image whose latest task is unfinished is "being scanned": a new scan that selects it is
+//! refused with `FailedOperation.ErrAlreadyScanning`. Each task counts against the daily scan
+//! quota. A task past its `Timeout` is stopped when the account's scans are next read, and
+//! reports `SubStatus` `Timeout`.
+//!
+//! Result lists read the findings the image's latest successful task saw (suppressed ones
+//! left out): `image-vuln` → `ImagesVul` / `ImageVul`, `image-virus` → `ImageVirusInfo` /
+//! `ImageVirus`, `image-risk` → `ImageRiskInfo` / `ImageRisk`, and the task's components →
+//! `ImageComponent`. Levels: 4 critical, 3 high, 2 medium, 1 low (info and unknown too).
+
+use super::images::{find_local, select_local, select_registry, Inventory};
+use super::{
+    already_scanning, is_all, level, list_rows, missing_sub, numeric_is, rfc3339, AssetFilter, Key,
+    ListSpec, Page, BY, FILTERS, IMAGE_INFO, LIMIT, OFFSET, ORDER, PRODUCT,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::params::{Check, Param, Ty};
+use crate::products::{params, time_str};
+use crate::{AppState, RequestCtx};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashSet};
+use vigil_core::{Schedule, TaskSpec, TaskState};
+use vigil_store::{
+    ImageRow, ImageScan, ImageScanItem, ImageSet, NewImageScan, NewScanItem, RegistryRow,
+    StoredFinding,
+};
+
+/// Default `Timeout` of a scan task, seconds.
+pub(crate) const DEFAULT_TIMEOUT: i64 = 3600;
+/// Longest `Timeout` accepted, seconds (a week).
+const MAX_TIMEOUT: i64 = 7 * 86_400;
+/// Most images one request may name.
+const MAX_IMAGES: usize = 1000;
+
+const TIMEOUT: Param = Param::opt(
+    "Timeout",
+    Ty::Int,
+    "Seconds the task may take (default 3600, at most a week).",
+)
+.check(Check::Range(0, MAX_TIMEOUT));
+
+pub(super) const CREATE_PARAMS: &[Param] = &[
+    Param::opt("All", Ty::Bool, "Scan all images (deprecated; ScanScope 0)."),
+    Param::opt("Images", Ty::List(&Ty::Str), "Image ids to scan.").check(Check::MaxItems(MAX_IMAGES)),
+    Param::opt("ScanVul", Ty::Bool, "Look for vulnerable packages."),
+    Param::opt("ScanVirus", Ty::Bool, "Look for viruses and malicious files."),
+    Param::opt("ScanRisk", Ty::Bool, "Look for secrets, sensitive files, risky configuration."),
+    FILTERS,
+    Param::opt(
+        "ExcludeImageIds",
+        Ty::List(&Ty::Str),
+        "Image ids left out of a Filters or all-images selection.",
+    )
+    .check(Check::MaxItems(MAX_IMAGES)),
+    Param::opt(
+        "ContainerRunning",
+        Ty::Bool,
+        "Only images with running containers (Vigil tracks none).",
+    ),
+    Param::opt(
+        "ScanScope",
+        Ty::Int,
+        "0 all images, 1 Images, 2 recommended (critical/high vulnerabilities), 3 clusters (not supported).",
+    )
+    .check(Check::Range(0, 3)),
+    TIMEOUT,
+    Param::opt(
+        "IsOneClickScanningTask",
+        Ty::Bool,
+        "A one-click scan (what DescribeAssetImageScanTask reports).",
+    ),
+    Param::opt("ClusterIDs", Ty::List(&Ty::Str), "Cluster ids (not supported).")
+        .check(Check::MaxItems(100)),
+];
+
+pub(super) const STATUS_PARAMS: &[Param] = &[Param::opt(
+    "TaskID",
+    Ty::Str,
+    "Task id; omitted: the latest local scan task.",
+)
+.check(Check::MaxLen(64))];
+
+pub(super) const STOP_PARAMS: &[Param] = &[
+    Param::opt("TaskID", Ty::Str, "Stop this task.").check(Check::MaxLen(64)),
+    Param::opt(
+        "Images",
+        Ty::List(&Ty::Str),
+        "Stop the scans of these image ids.",
+    )
+    .check(Check::MaxItems(MAX_IMAGES)),
+    FILTERS,
+    Param::opt(
+        "ExcludeImageIds",
+        Ty::Str,
+        "Image ids left out of the Filters selection: a JSON array or a comma list.",
+    )
+    .check(Check::MaxLen(200_000)),
+];
+
+pub(super) const RESULT_PARAMS: &[Param] = &[
+    Param::req("ImageID", Ty::Str, "Image id (sha256:...).").check(Check::MaxLen(128)),
+    LIMIT,
+    OFFSET,
+    FILTERS,
+    BY,
+    ORDER,
+];
+
+pub(super) const REGISTRY_CREATE_PARAMS: &[Param] = &[
+    Param::opt("All", Ty::Bool, "Scan every registry image."),
+    Param::opt(
+        "Images",
+        Ty::List(&Ty::Obj(IMAGE_INFO)),
+        "Images by registry, namespace, name and tag.",
+    )
+    .check(Check::MaxItems(MAX_IMAGES)),
+    Param::opt(
+        "ScanType",
+        Ty::List(&Ty::Str),
+        "CVE, VIRUS, RISK (default all).",
+    )
+    .check(Check::MaxItems(3)),
+    Param::opt("Id", Ty::List(&Ty::Int), "Registry image ids.").check(Check::MaxItems(MAX_IMAGES)),
+    FILTERS,
+    Param::opt(
+        "ExcludeImageList",
+        Ty::List(&Ty::Int),
+        "Registry image ids left out.",
+    )
+    .check(Check::MaxItems(MAX_IMAGES)),
+    Param::opt(
+        "OnlyScanLatest",
+        Ty::Bool,
+        "Only the newest image of each repository.",
+    ),
+    TIMEOUT,
+];
+
+const IMAGE_INFO_PARAM: Param = Param::opt(
+    "ImageInfo",
+    Ty::Obj(IMAGE_INFO),
+    "The image by registry, namespace, name and tag.",
+);
+const ID_PARAM: Param = Param::opt(
+    "Id",
+    Ty::Int,
+    "Registry image id (from DescribeAssetImageRegistryList).",
+);
+pub(super) const REGISTRY_RESULT_PARAMS: &[Param] =
+    &[LIMIT, OFFSET, FILTERS, IMAGE_INFO_PARAM, ID_PARAM];
+pub(super) const REGISTRY_RISK_PARAMS: &[Param] = &[
+    LIMIT,
+    OFFSET,
+    FILTERS,
+    IMAGE_INFO_PARAM,
+    BY,
+    ORDER,
+    ID_PARAM,
+];
+
+/// The finding kind a scanner produces.
+pub(crate) fn finding_kind(scanner: &str) -> &'static str {
+    match scanner {
+        "vuln" => "image-vuln",
+        "virus" => "image-virus",
+        _ => "image-risk",
+    }
+}
+
+/// The scanners of `ScanVul` / `ScanVirus` / `ScanRisk`; at least one must be on.
+pub(crate) fn scanner_list(vul: bool, virus: bool, risk: bool) -> ApiResult<Vec<String>> {
+    let out: Vec<String> = [(vul, "vuln"), (virus, "virus"), (risk, "risk")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, s)| s.to_string())
+        .collect();
+    if out.is_empty() {
+        return Err(ApiError::invalid(
+            "At least one of `ScanVul`, `ScanVirus` and `ScanRisk` must be true.",
+        ));
+    }
+    Ok(out)
+}
+
+/// The queue task that scans one image.
+pub(crate) async fn task_spec(
+    st: &AppState,
+    account_id: i64,
+    img: &ImageRow,
+    registry: Option<&RegistryRow>,
+    scanners: &[String],
+    timeout_secs: i64,
+    window: Option<&Schedule>,
+) -> ApiResult<TaskSpec> {
+    let mut target = json!({"image": img.source, "image_id": img.image_id});
+    if let Some(reg) = registry {
+        let sealed = st
+            .store
+            .registry_sealed_password(account_id, reg.id)
+            .await?;
+        target["registry"] = json!({
+            "url": reg.url,
+            "username": reg.username,
+            "password_sealed": sealed.as_ref().map(|s| s.sealed.clone()),
+            "purpose": sealed.as_ref().map(|s| s.purpose.clone()),
+            "insecure": reg.url.to_ascii_lowercase().starts_with("http://"),
+        });
+    }
+    let mut options = json!({
+        "scanners": scanners,
+        "timeout_secs": timeout_secs,
+        "scope_key": format!("tcss:image:{}", img.image_id),
+        "finding_kinds": scanners.iter().map(|s| finding_kind(s)).collect::<Vec<_>>(),
+    });
+    if let Some(w) = window {
+        options["schedule"] = serde_json::to_value(w).map_err(|e| ApiError::internal(&e))?;
+    }
+    Ok(TaskSpec {
+        product: PRODUCT.into(),
+        kind: "image".into(),
+        target,
+        options,
+        max_attempts: 2,
+        job_id: None,
+    })
+}
+
+/// What a new scan is made of.
+pub(crate) struct ScanPlan<'a> {
+    pub(crate) kind: &'a str,
+    pub(crate) one_click: bool,
+    pub(crate) origin: &'a str,
+    pub(crate) scanners: Vec<String>,
+    pub(crate) timeout_secs: i64,
+    pub(crate) window: Option<Schedule>,
+}
+
+/// The scan items of these images; refuses images already being scanned.
+pub(crate) async fn build_scan(
+    st: &AppState,
+    account_id: i64,
+    inv: &Inventory,
+    rows: &[&ImageRow],
+    plan: &ScanPlan<'_>,
+) -> ApiResult<NewImageScan> {
+    let busy: Vec<&str> = rows
+        .iter()
+        .filter(|r| inv.view(r).scanning())
+        .map(|r| r.image_id.as_str())
+        .collect();
+    if !busy.is_empty() {
+        return Err(already_scanning(format!(
+            "{} of the selected images are being scanned already (e.g. {}); stop those scans or wait for them.",
+            busy.len(),
+            busy.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let spec = task_spec(
+            st,
+            account_id,
+            r,
+            inv.registry_of(r),
+            &plan.scanners,
+            plan.timeout_secs,
+            plan.window.as_ref(),
+        )
+        .await?;
+        items.push(NewScanItem {
+            image_row: r.id,
+            image_id: r.image_id.clone(),
+            spec,
+        });
+    }
+    Ok(NewImageScan {
+        kind: plan.kind.into(),
+        one_click: plan.one_click,
+        origin: plan.origin.into(),
+        scanners: plan.scanners.clone(),
+        timeout_secs: plan.timeout_secs,
+        items,
+    })
+}
+
+/// Create a scan of these images (quota checked).
+pub(crate) async fn start_scan(
+    st: &AppState,
+    account_id: i64,
+    inv: &Inventory,
+    rows: &[&ImageRow],
+    plan: &ScanPlan<'_>,
+) -> ApiResult<ImageScan> {
+    let scan = build_scan(st, account_id, inv, rows, plan).await?;
+    crate::products::check_quota(st, account_id, PRODUCT, rows.len() as i64).await?;
+    Ok(st.store.create_image_scan(account_id, &scan).await?)
+}
+
+fn no_images() -> ApiError {
+    ApiError::not_found(
+        "No images to scan: none match the selection (add local images with `vigil image import`, registry images with SyncAssetImageRegistryAsset).",
+    )
+}
+
+fn dedup(rows: Vec<&ImageRow>) -> Vec<&ImageRow> {
+    let mut seen = HashSet::new();
+    rows.into_iter().filter(|r| seen.insert(r.id)).collect()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateReq {
+    all: Option<bool>,
+    #[serde(default)]
+    images: Vec<String>,
+    scan_vul: Option<bool>,
+    scan_virus: Option<bool>,
+    scan_risk: Option<bool>,
+    #[serde(default)]
+    filters: Vec<AssetFilter>,
+    #[serde(default)]
+    exclude_image_ids: Vec<String>,
+    container_running: Option<bool>,
+    scan_scope: Option<i64>,
+    timeout: Option<i64>,
+    is_one_click_scanning_task: Option<bool>,
+    #[serde(default, rename = "ClusterIDs")]
+    cluster_ids: Vec<String>,
+}
+
+/// Local images named by id; an unknown id is `ResourceNotFound`.
+fn named_local<'a>(inv: &'a Inventory, ids: &[String]) -> ApiResult<Vec<&'a ImageRow>> {
+    ids.iter().map(|i| find_local(inv, i)).collect()
+}
+
+/// Local images with critical or high vulnerabilities (a fix available or not).
+pub(crate) fn recommended(inv: &Inventory) -> Vec<&ImageRow> {
+    inv.images
+        .iter()
+        .filter(|i| {
+            let v = inv.view(i);
+            v.is_suggest() || v.recommended_fix()
+        })
+        .collect()
+}
+
+pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: CreateReq = params(p)?;
+    let scanners = scanner_list(
+        r.scan_vul.unwrap_or(false),
+        r.scan_virus.unwrap_or(false),
+        r.scan_risk.unwrap_or(false),
+    )?;
+    let inv = Inventory::load(st, rc.account.id, ImageSet::Local).await?;
+    let all = || inv.images.iter().collect::<Vec<_>>();
+    let (mut rows, excludable) = match r.scan_scope {
+        Some(1) => {
+            if r.images.is_empty() {
+                return Err(missing_sub("`ScanScope` 1 needs `Images`."));
+            }
+            (named_local(&inv, &r.images)?, false)
+        }
+        Some(2) => (recommended(&inv), true),
+        Some(3) => {
+            if r.cluster_ids.is_empty() {
+                return Err(missing_sub("`ScanScope` 3 needs `ClusterIDs`."));
+            }
+            return Err(ApiError::unsupported(
+                "Vigil does not track clusters; select images with Images or Filters.",
+            ));
+        }
+        Some(_) => (all(), true),
+        None if !r.images.is_empty() => (named_local(&inv, &r.images)?, false),
+        None if !r.filters.is_empty() => {
+            let ids: HashSet<i64> = select_local(&inv, &r.filters)?
+                .iter()
+                .filter_map(|v| v.get("_Id").and_then(Value::as_i64))
+                .collect();
+            (
+                inv.images.iter().filter(|i| ids.contains(&i.id)).collect(),
+                true,
+            )
+        }
+        // `All`, or no selector at all: every image (ScanScope 0).
+        None => {
+            let _ = r.all;
+            (all(), true)
+        }
+    };
+    if excludable {
+        rows.retain(|i| !r.exclude_image_ids.contains(&i.image_id));
+    }
+    if r.container_running.unwrap_or(false) {
+        // Vigil knows no containers: no image has a running one.
+        rows.clear();
+    }
+    let rows = dedup(rows);
+    if rows.is_empty() {
+        return Err(no_images());
+    }
+    let plan = ScanPlan {
+        kind: "local",
+        one_click: r.is_one_click_scanning_task.unwrap_or(false),
+        origin: "api",
+        scanners,
+        timeout_secs: r.timeout.filter(|t| *t > 0).unwrap_or(DEFAULT_TIMEOUT),
+        window: None,
+    };
+    let scan = start_scan(st, rc.account.id, &inv, &rows, &plan).await?;
+    crate::products::audit(
+        st,
+        rc,
+        "tcss.CreateAssetImageScanTask",
+        &format!("{} ({} images)", scan.id, rows.len()),
+    )
+    .await?;
+    Ok(json!({"TaskID": scan.id.to_string()}))
+}
+
+fn unfinished(s: TaskState) -> bool {
+    matches!(
+        s,
+        TaskState::Queued | TaskState::Running | TaskState::Paused
+    )
+}
+
+/// Whether every task of the scan has ended.
+fn ended(items: &[ImageScanItem]) -> bool {
+    items.iter().all(|i| !unfinished(i.task.state))
+}
+
+/// `READY` (nothing started yet), `SCANNING`, `END`.
+fn task_status(items: &[ImageScanItem]) -> &'static str {
+    if ended(items) {
+        "END"
+    } else if items
+        .iter()
+        .all(|i| i.task.state == TaskState::Queued && i.task.started_at.is_none())
+    {
+        "READY"
+    } else {
+        "SCANNING"
+    }
+}
+
+/// `Success`, `Timeout`, `Cancel`, `Error`; empty while the task runs.
+fn sub_status(scan: &ImageScan, items: &[ImageScanItem]) -> &'static str {
+    if !ended(items) {
+        return "";
+    }
+    match scan.stop_reason.as_deref() {
+        Some("timeout") => "Timeout",
+        Some(_) => "Cancel",
+        None if items.iter().any(|i| i.task.state == TaskState::Stopped) => "Cancel",
+        None if items.iter().any(|i| i.task.state == TaskState::Failed) => "Error",
+        None => "Success",
+    }
+}
+
+fn task_not_found(raw: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "Scan task `{}` does not exist.",
+        raw.chars().take(64).collect::<String>()
+    ))
+}
+
+/// A scan of the account by its `TaskID` text.
+async fn scan_by_id(st: &AppState, account_id: i64, raw: &str) -> ApiResult<ImageScan> {
+    let id: i64 = raw.trim().parse().map_err(|_| task_not_found(raw))?;
+    st.store
+        .image_scan(account_id, id)
+        .await
+        .map_err(|e| match e {
+            vigil_store::StoreError::NotFound => task_not_found(raw),
+            other => other.into(),
+        })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StatusReq {
+    #[serde(rename = "TaskID")]
+    task_id: Option<String>,
+}
+
+pub(super) async fn status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: StatusReq = params(p)?;
+    let account = rc.account.id;
+    st.store
+        .expire_image_scans(account, vigil_core::now_millis())
+        .await?;
+    let scan = match r.task_id.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(raw) => scan_by_id(st, account, raw).await?,
+        None => st
+            .store
+            .image_scans(account, Some("local"), 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::not_found("There is no image scan task yet."))?,
+    };
+    let items = st.store.image_scan_items(account, scan.id).await?;
+    let total = items.len() as u64;
+    let done: Vec<&ImageScanItem> = items.iter().filter(|i| !unfinished(i.task.state)).collect();
+    let ok: Vec<i64> = done
+        .iter()
+        .filter(|i| i.task.state == TaskState::Succeeded)
+        .map(|i| i.task.id)
+        .collect();
+    let sums = st.store.scan_summaries(account, &ok).await?;
+    let risky = sums.values().filter(|s| s.has_risk()).count() as u64;
+    let status = task_status(&items);
+    let scanned = done.len() as u64;
+    let durations: Vec<i64> = done
+        .iter()
+        .filter_map(|i| Some(i.task.finished_at? - i.task.started_at?))
+        .filter(|d| *d >= 0)
+        .collect();
+    let per_image = if durations.is_empty() {
+        60
+    } else {
+        (durations.iter().sum::<i64>() / durations.len() as i64 / 1000).max(1)
+    };
+    let (schedule, left) = if status == "END" {
+        (100, 0)
+    } else {
+        (
+            scanned * 100 / total.max(1),
+            (total - scanned) * per_image as u64,
+        )
+    };
+    Ok(json!({
+        "ImageTotal": total, "ImageScanCnt": scanned, "Status": status, "Schedule": schedule,
+        "SuccessCount": ok.len() as u64 - risky, "RiskCount": risky, "LeftSeconds": left,
+    }))
+}
+
+pub(super) async fn task(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiResult {
+    let account = rc.account.id;
+    st.store
+        .expire_image_scans(account, vigil_core::now_millis())
+        .await?;
+    let scans = st.store.image_scans(account, Some("local"), 50).await?;
+    let mut chosen: Option<(ImageScan, Vec<ImageScanItem>)> = None;
+    let mut last_one_click = None;
+    for s in scans.iter().filter(|s| s.one_click) {
+        let items = st.store.image_scan_items(account, s.id).await?;
+        if !ended(&items) {
+            chosen = Some((s.clone(), items));
+            break;
+        }
+        if last_one_click.is_none() {
+            last_one_click = Some((s.clone(), items));
+        }
+    }
+    let chosen = match chosen.or(last_one_click) {
+        Some(c) => c,
+        None => match scans.first() {
+            Some(s) => (s.clone(), st.store.image_scan_items(account, s.id).await?),
+            None => return Err(ApiError::not_found("There is no image scan task yet.")),
+        },
+    };
+    let (scan, items) = chosen;
+    Ok(json!({
+        "TaskID": scan.id.to_string(), "LastScanTime": time_str(scan.created_at),
+        "Status": task_status(&items), "SubStatus": sub_status(&scan, &items),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StopReq {
+    #[serde(rename = "TaskID")]
+    task_id: Option<String>,
+    #[serde(default)]
+    images: Vec<String>,
+    #[serde(default)]
+    filters: Vec<AssetFilter>,
+    exclude_image_ids: Option<String>,
+}
+
+/// `ExcludeImageIds` of a stop request: a JSON array of ids, or ids separated by commas.
+fn parse_excluded(raw: &str) -> ApiResult<Vec<String>> {
+    let raw = raw.trim();
+    if raw.starts_with('[') {
+        return serde_json::from_str::<Vec<String>>(raw).map_err(|e| {
+            ApiError::new(
+                "InvalidParameter.InvalidFormat",
+                format!("`ExcludeImageIds` is not a JSON array of strings: {e}"),
+            )
+        });
+    }
+    Ok(raw
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+pub(super) async fn stop(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: StopReq = params(p)?;
+    let account = rc.account.id;
+    let detail = if let Some(raw) = r.task_id.as_deref().filter(|t| !t.trim().is_empty()) {
+        let scan = scan_by_id(st, account, raw).await?;
+        st.store.stop_image_scan(account, scan.id, "cancel").await?;
+        format!("task {}", scan.id)
+    } else {
+        let inv = Inventory::load(st, account, ImageSet::Local).await?;
+        let rows: Vec<&ImageRow> = if !r.images.is_empty() {
+            named_local(&inv, &r.images)?
+        } else if !r.filters.is_empty() {
+            let excluded = parse_excluded(r.exclude_image_ids.as_deref().unwrap_or(""))?;
+            let ids: HashSet<i64> = select_local(&inv, &r.filters)?
+                .iter()
+                .filter_map(|v| v.get("_Id").and_then(Value::as_i64))
+                .collect();
+            inv.images
+                .iter()
+                .filter(|i| ids.contains(&i.id) && !excluded.contains(&i.image_id))
+                .collect()
+        } else {
+            return Err(missing_sub(
+                "Name what to stop: `TaskID`, `Images` or `Filters`.",
+            ));
+        };
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let n = st.store.stop_image_tasks(account, &ids).await?;
+        format!("{n} image scans")
+    };
+    crate::products::audit(st, rc, "tcss.ModifyAssetImageScanStop", &detail).await?;
+    Ok(json!({"Status": "SUCCESS"}))
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ImageInfoReq {
+    instance_name: String,
+    namespace: String,
+    image_name: String,
+    image_tag: String,
+    force: String,
+    image_digest: Option<String>,
+    registry_type: Option<String>,
+    image_repo_address: Option<String>,
+    instance_id: Option<String>,
+}
+
+impl ImageInfoReq {
+    fn force(&self) -> ApiResult<bool> {
+        match self.force.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" | "" => Ok(false),
+            other => Err(ApiError::invalid_value(format!(
+                "`Force` must be \"true\" or \"false\", not `{other}`."
+            ))),
+        }
+    }
+}
+
+/// The registry image an `ImageInfo` names.
+fn find_by_info<'a>(inv: &'a Inventory, info: &ImageInfoReq) -> ApiResult<&'a ImageRow> {
+    let opt_eq = |want: &Option<String>, have: &str| {
+        want.as_deref()
+            .map(str::trim)
+            .is_none_or(|w| w.is_empty() || w == have)
+    };
+    inv.images
+        .iter()
+        .find(|r| {
+            let Some(reg) = inv.registry_of(r) else {
+                return false;
+            };
+            let last = r.repository.rsplit('/').next().unwrap_or("");
+            let address = format!(
+                "{}/{}",
+                super::images::registry_host(&reg.url),
+                r.repository
+            );
+            reg.name == info.instance_name
+                && r.namespace == info.namespace
+                && (last == info.image_name || r.repository == info.image_name)
+                && r.tag == info.image_tag
+                && opt_eq(&info.image_digest, &r.digest)
+                && opt_eq(&info.registry_type, &reg.registry_type)
+                && opt_eq(&info.image_repo_address, &address)
+                && opt_eq(&info.instance_id, &reg.instance_id)
+        })
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "No registry image {}/{}/{}:{} (sync the registry first).",
+                info.instance_name, info.namespace, info.image_name, info.image_tag
+            ))
+        })
+}
+
+/// A registry image by row id.
+fn find_registry_image(inv: &Inventory, id: i64) -> ApiResult<&ImageRow> {
+    inv.images
+        .iter()
+        .find(|r| r.id == id && r.registry_id.is_some())
+        .ok_or_else(|| ApiError::not_found(format!("Registry image {id} does not exist.")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RegistryCreateReq {
+    all: Option<bool>,
+    #[serde(default)]
+    images: Vec<ImageInfoReq>,
+    scan_type: Option<Vec<String>>,
+    #[serde(default)]
+    id: Vec<i64>,
+    #[serde(default)]
+    filters: Vec<AssetFilter>,
+    #[serde(default)]
+    exclude_image_list: Vec<i64>,
+    only_scan_latest: Option<bool>,
+    timeout: Option<i64>,
+}
+
+/// Scanners of a registry `ScanType` (absent or empty: all three).
+fn registry_scanners(types: &Option<Vec<String>>) -> ApiResult<Vec<String>> {
+    let types = types.clone().unwrap_or_default();
+    if types.is_empty() {
+        return Ok(vec!["vuln".into(), "virus".into(), "risk".into()]);
+    }
+    let mut out: Vec<String> = Vec::new();
+    for t in &types {
+        let s = match t.trim().to_ascii_uppercase().as_str() {
+            "CVE" => "vuln",
+            "VIRUS" => "virus",
+            "RISK" => "risk",
+            _ => {
+                return Err(ApiError::invalid_value(format!(
+                    "`ScanType` `{t}` is not one of CVE, VIRUS, RISK."
+                )))
+            }
+        };
+        if !out.iter().any(|o| o == s) {
+            out.push(s.into());
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn registry_create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: RegistryCreateReq = params(p)?;
+    let scanners = registry_scanners(&r.scan_type)?;
+    let inv = Inventory::load(st, rc.account.id, ImageSet::Registry).await?;
+    let mut skipped = 0;
+    let mut rows: Vec<&ImageRow> = if r.all.unwrap_or(false) {
+        inv.images.iter().collect()
+    } else if !r.images.is_empty() || !r.id.is_empty() {
+        let mut out = Vec::new();
+        for id in &r.id {
+            out.push(find_registry_image(&inv, *id)?);
+        }
+        for info in &r.images {
+            let force = info.force()?;
+            let row = find_by_info(&inv, info)?;
+            if !force && inv.view(row).status() == "SCANNED" {
+                skipped += 1;
+                continue;
+            }
+            out.push(row);
+        }
+        out
+    } else if !r.filters.is_empty() {
+        let ids: HashSet<i64> = select_registry(&inv, &r.filters)?
+            .iter()
+            .filter_map(|v| v.get("Id").and_then(Value::as_i64))
+            .collect();
+        inv.images.iter().filter(|i| ids.contains(&i.id)).collect()
+    } else {
+        return Err(missing_sub(
+            "Select images: `All`, `Images`, `Id` or `Filters`.",
+        ));
+    };
+    rows.retain(|i| !r.exclude_image_list.contains(&i.id));
+    if r.only_scan_latest.unwrap_or(false) {
+        rows.retain(|i| inv.view(i).is_latest());
+    }
+    let rows = dedup(rows);
+    if rows.is_empty() {
+        if skipped > 0 {
+            // Every named image is scanned already and `Force` is false: nothing to do.
+            return Ok(json!({}));
+        }
+        return Err(no_images());
+    }
+    let plan = ScanPlan {
+        kind: "registry",
+        one_click: false,
+        origin: "api",
+        scanners,
+        timeout_secs: r.timeout.filter(|t| *t > 0).unwrap_or(DEFAULT_TIMEOUT),
+        window: None,
+    };
+    let scan = start_scan(st, rc.account.id, &inv, &rows, &plan).await?;
+    crate::products::audit(
+        st,
+        rc,
+        "tcss.CreateAssetImageRegistryScanTask",
+        &format!("{} ({} images)", scan.id, rows.len()),
+    )
+    .await?;
+    Ok(json!({"TaskID": scan.id}))
+}
+
+// ------------------------------------------------------------------------------------------
+// Result lists
+
+fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    let mut cur = v;
+    for p in path {
+        cur = &cur[*p];
+    }
+    cur.as_str().unwrap_or("")
+}
+
+/// The CVE (or advisory) id of a vulnerability finding.
+fn cve_id(f: &StoredFinding) -> String {
+    if let Some(c) = f.finding.cve.first() {
+        return c.clone();
+    }
+    let adv = &f.finding.evidence["advisory"];
+    adv["aliases"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .find(|x| x.starts_with("CVE-"))
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| s(adv, &["id"]).to_string())
+}
+
+/// Whether a package ecosystem is an operating-system package manager.
+fn system_package(ecosystem: &str) -> bool {
+    matches!(
+        ecosystem.to_ascii_lowercase().as_str(),
+        "deb" | "apk" | "rpm" | "debian" | "ubuntu" | "alpine" | "os"
+    ) || ecosystem.to_ascii_lowercase().starts_with("alpine")
+        || ecosystem.to_ascii_lowercase().starts_with("debian")
+}
+
+/// Everything a vulnerability row is made of.
+struct Vul<'a> {
+    f: &'a StoredFinding,
+    level: u64,
+    cve: String,
+    name: &'a str,
+    version: &'a str,
+    path: &'a str,
+    layer: &'a str,
+    ecosystem: &'a str,
+    fixed: Option<&'a str>,
+    score: Option<f64>,
+    vector: &'a str,
+    references: Vec<String>,
+    published: &'a str,
+}
+
+fn vul(f: &StoredFinding) -> Vul<'_> {
+    let e = &f.finding.evidence;
+    let pkg = &e["package"];
+    let adv = &e["advisory"];
+    let cvss = &adv["cvss"];
+    let vector = s(cvss, &["vector"]);
+    let v3 = s(cvss, &["version"]).starts_with('3') || vector.starts_with("CVSS:3");
+    let fixed = e["fixed_version"]
+        .as_str()
+        .filter(|v| !v.is_empty() && s(e, &["fix_status"]) == "fixed");
+    Vul {
+        f,
+        level: level(f.finding.severity),
+        cve: cve_id(f),
+        name: s(pkg, &["name"]),
+        version: s(pkg, &["version"]),
+        path: match s(pkg, &["path"]) {
+            "" => f.finding.path.as_deref().unwrap_or(""),
+            p => p,
+        },
+        layer: s(pkg, &["layer"]),
+        ecosystem: s(pkg, &["ecosystem"]),
+        fixed,
+        score: cvss["score"].as_f64().filter(|_| v3),
+        vector: if v3 { vector } else { "" },
+        references: adv["references"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        published: s(adv, &["published"]),
+    }
+}
+
+impl Vul<'_> {
+    fn description(&self) -> String {
+        let adv = &self.f.finding.evidence["advisory"];
+        [s(adv, &["details"]), s(adv, &["summary"])]
+            .into_iter()
+            .find(|d| !d.is_empty())
+            .map(str::to_string)
+            .or_else(|| self.f.finding.description.clone())
+            .unwrap_or_else(|| self.f.finding.title.clone())
+    }
+    fn solution(&self) -> String {
+        match self.fixed {
+            Some(v) => format!("Upgrade {} to {v} or later.", self.name),
+            None => format!(
+                "No fixed version of {} is available yet; follow advisory {} for a fix or mitigation.",
+                self.name, self.cve
+            ),
+        }
+    }
+    fn defense(&self) -> String {
+        match self.fixed {
+            Some(v) => format!(
+                "Rebuild the image with {} {v} or later and redeploy its containers.",
+                self.name
+            ),
+            None => format!(
+                "Remove {} from the image if it is not needed, or limit exposure of the affected function until a fix is released.",
+                self.name
+            ),
+        }
+    }
+    fn suggest(&self) -> bool {
+        self.level >= 3 && self.fixed.is_some()
+    }
+    fn tags(&self) -> Vec<&'static str> {
+        if self.fixed.is_some() {
+            vec!["CanBeFixed"]
+        } else {
+            vec![]
+        }
+    }
+    fn category(&self) -> String {
+        self.f.finding.cwe.first().cloned().unwrap_or_default()
+    }
+    fn category_type(&self) -> &'static str {
+        if system_package(self.ecosystem) {
+            "SYSTEM"
+        } else {
+            "WEB"
+        }
+    }
+    fn component_type(&self) -> &'static str {
+        self.category_type()
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` of an RFC 3339 time (as given when it does not parse).
+fn plain_time(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| {
+            d.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|_| t.to_string())
+}
+
+fn local_vul_row(v: &Vul<'_>) -> Value {
+    json!({
+        "CVEID": v.cve, "Name": v.f.finding.title, "Component": v.name, "Version": v.version,
+        "Category": v.category(), "CategoryType": v.category_type(), "Level": v.level,
+        "Des": v.description(), "OfficialSolution": v.solution(),
+        "Reference": serde_json::to_string(&v.references).unwrap_or_else(|_| "[]".into()),
+        "DefenseSolution": v.defense(), "SubmitTime": v.published,
+        "CVSSV3Score": v.score.unwrap_or(0.0), "CVSSV3Desc": v.vector, "IsSuggest": v.suggest(),
+        "FixedVersions": v.fixed.unwrap_or(""), "Tag": v.tags(), "AttackLevel": 0,
+        "_Id": v.f.id,
+    })
+}
+
+fn level_key(row: &Value, v: &str) -> Option<bool> {
+    numeric_is(row, "Level", v, true)
+}
+fn risk_level_key(row: &Value, v: &str) -> Option<bool> {
+    numeric_is(row, "RiskLevel", v, true)
+}
+fn behavior_key(row: &Value, v: &str) -> Option<bool> {
+    numeric_is(row, "Behavior", v, false)
+}
+fn type_key(row: &Value, v: &str) -> Option<bool> {
+    match v.trim().parse::<u64>() {
+        Ok(1 | 2) => numeric_is(row, "Type", v, false),
+        _ => None,
+    }
+}
+fn tag_key(row: &Value, v: &str) -> Option<bool> {
+    Some(
+        row.get("Tag")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|t| t.as_str() == Some(v.trim()))),
+    )
+}
+
+const VUL_SPEC: ListSpec<'static> = ListSpec {
+    keys: &[
+        ("Name", Key::Text(&["Name", "CVEID"])),
+        ("Level", Key::Enum(level_key)),
+        ("CVEID", Key::Text(&["CVEID"])),
+        ("Component", Key::Text(&["Component"])),
+        ("Tag", Key::Enum(tag_key)),
+    ],
+    sorts: &[
+        ("Level", "Level"),
+        ("CVSSV3Score", "CVSSV3Score"),
+        ("SubmitTime", "SubmitTime"),
+        ("Name", "Name"),
+        ("CVEID", "CVEID"),
+        ("Component", "Component"),
+    ],
+    default: ("Level", true),
+};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ResultReq {
+    #[serde(rename = "ImageID")]
+    image_id: String,
+    #[serde(flatten)]
+    page: Page,
+}
+
+/// The latest successful scan of a local image and its unsuppressed findings of `kind`.
+async fn local_results(
+    st: &AppState,
+    account_id: i64,
+    image_id: &str,
+    kind: &str,
+) -> ApiResult<(Inventory, i64, Option<i64>, Vec<StoredFinding>)> {
+    let inv = Inventory::load(st, account_id, ImageSet::Local).await?;
+    let row = find_local(&inv, image_id)?.id;
+    let (task, findings) = results_of(st, account_id, &inv, row, kind).await?;
+    Ok((inv, row, task, findings))
+}
+
+async fn results_of(
+    st: &AppState,
+    account_id: i64,
+    inv: &Inventory,
+    row: i64,
+    kind: &str,
+) -> ApiResult<(Option<i64>, Vec<StoredFinding>)> {
+    let Some(task) = inv.latest_ok(row).map(|i| i.task.id) else {
+        return Ok((None, vec![]));
+    };
+    let findings = st
+        .store
+        .findings_seen_by(account_id, task)
+        .await?
+        .into_iter()
+        .filter(|f| f.finding.kind == kind && !f.status.is_suppressed())
+        .collect();
+    Ok((Some(task), findings))
+}
+
+pub(super) async fn vul_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: ResultReq = params(p)?;
+    let (_, _, _, findings) = local_results(st, rc.account.id, &r.image_id, "image-vuln").await?;
+    let rows: Vec<Value> = findings.iter().map(|f| local_vul_row(&vul(f))).collect();
+    let (total, list) = list_rows(rows, &r.page, &VUL_SPEC)?;
+    Ok(json!({"List": list, "TotalCount": total}))
+}
+
+fn file_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or("").to_string()
+}
+
+/// Detection platform of a virus finding: `1` the scan engine (YARA rules), `5` threat
+/// intelligence (hash lists).
+fn platform(source: &str) -> &'static str {
+    if source == "hash-list" {
+        "5"
+    } else {
+        "1"
+    }
+}
+
+/// File type of a path by its extension (`UNKNOWN` otherwise).
+fn file_type(path: &str) -> &'static str {
+    let ext = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "php" | "php5" | "phtml" => "PHP",
+        "jsp" | "jspx" => "JSP",
+        "asp" | "aspx" => "ASP",
+        "sh" | "bash" => "SHELL",
+        "py" => "PYTHON",
+        "pl" => "PERL",
+        "js" => "JAVASCRIPT",
+        "jar" | "war" => "JAR",
+        "so" => "ELF",
+        "exe" | "dll" => "PE",
+        _ => "UNKNOWN",
+    }
+}
+
+struct Virus<'a> {
+    f: &'a StoredFinding,
+    path: String,
+}
+
+fn virus(f: &StoredFinding) -> Virus<'_> {
+    let e = &f.finding.evidence;
+    let path = match s(e, &["file"]) {
+        "" => f.finding.path.clone().unwrap_or_default(),
+        p => p.to_string(),
+    };
+    Virus { f, path }
+}
+
+impl Virus<'_> {
+    fn e(&self) -> &Value {
+        &self.f.finding.evidence
+    }
+    fn name(&self) -> String {
+        match s(self.e(), &["rule"]) {
+            "" => self.f.finding.title.clone(),
+            r => r.to_string(),
+        }
+    }
+    fn desc(&self) -> String {
+        match s(self.e(), &["description"]) {
+            "" => self
+                .f
+                .finding
+                .description
+                .clone()
+                .unwrap_or_else(|| self.f.finding.title.clone()),
+            d => d.to_string(),
+        }
+    }
+    fn tags(&self) -> Vec<String> {
+        match s(self.e(), &["category"]) {
+            "" => vec![],
+            c => vec![c.to_string()],
+        }
+    }
+    fn size(&self) -> u64 {
+        self.e()["size"].as_u64().unwrap_or(0)
+    }
+}
+
+fn local_virus_row(v: &Virus<'_>) -> Value {
+    let e = v.e();
+    json!({
+        "Path": v.path, "RiskLevel": level(v.f.finding.severity), "VirusName": v.name(),
+        "Tags": v.tags(), "Desc": v.desc(), "Solution": s(e, &["remediation"]), "Size": v.size(),
+        "FirstScanTime": time_str(v.f.first_seen), "LatestScanTime": time_str(v.f.last_seen),
+        "Md5": s(e, &["md5"]), "FileName": file_name(&v.path),
+        "CheckPlatform": [platform(s(e, &["source"]))],
+        "_First": v.f.first_seen, "_Last": v.f.last_seen,
+    })
+}
+
+const VIRUS_SPEC: ListSpec<'static> = ListSpec {
+    keys: &[
+        ("Name", Key::Text(&["VirusName", "FileName", "Path"])),
+        ("RiskLevel", Key::Enum(risk_level_key)),
+        ("Level", Key::Enum(risk_level_key)),
+    ],
+    sorts: &[
+        ("LatestScanTime", "_Last"),
+        ("FirstScanTime", "_First"),
+        ("RiskLevel", "RiskLevel"),
+        ("Size", "Size"),
+        ("VirusName", "VirusName"),
+        ("Path", "Path"),
+    ],
+    default: ("RiskLevel", true),
+};
+
+/// Virus scan state of an image: 0 not scanned, 1 scanning, 2 finished, 3 error, 4
+/// cancelled (its latest virus scan was stopped).
+fn virus_scan_status(inv: &Inventory, row: &ImageRow) -> u64 {
+    let v = inv.view(row);
+    match v.scanner_status("virus") {
+        "SCANNING" => 1,
+        "SCANNED" => 2,
+        "SCAN_ERR" => 3,
+        _ if v.latest_stopped("virus") => 4,
+        _ => 0,
+    }
+}
+
+pub(super) async fn virus_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: ResultReq = params(p)?;
+    let (inv, row, _, findings) =
+        local_results(st, rc.account.id, &r.image_id, "image-virus").await?;
+    let rows: Vec<Value> = findings
+        .iter()
+        .map(|f| local_virus_row(&virus(f)))
+        .collect();
+    let (total, list) = list_rows(rows, &r.page, &VIRUS_SPEC)?;
+    let status = inv
+        .images
+        .iter()
+        .find(|i| i.id == row)
+        .map(|i| virus_scan_status(&inv, i))
+        .unwrap_or(0);
+    Ok(json!({"List": list, "TotalCount": total, "VirusScanStatus": status}))
+}
+
+/// Risk behaviour code: 1 risky configuration, 2 sensitive file, 3 secret or credential, 4
+/// anything else.
+fn behavior(kind: &str) -> u64 {
+    match kind {
+        "config" => 1,
+        "sensitive-file" => 2,
+        "secret" => 3,
+        _ => 4,
+    }
+}
+
+struct Risk<'a> {
+    f: &'a StoredFinding,
+}
+
+impl Risk<'_> {
+    fn e(&self) -> &Value {
+        &self.f.finding.evidence
+    }
+    fn file(&self) -> String {
+        match s(self.e(), &["file"]) {
+            "" => self.f.finding.path.clone().unwrap_or_default(),
+            p => p.to_string(),
+        }
+    }
+    /// 1: found in a file of the image; 2: found in the image configuration (history, env).
+    fn ty(&self) -> u64 {
+        if self.file().is_empty() {
+            2
+        } else {
+            1
+        }
+    }
+    fn desc(&self) -> String {
+        match s(self.e(), &["description"]) {
+            "" => self.f.finding.title.clone(),
+            d => d.to_string(),
+        }
+    }
+    /// Where it is: the masked evidence, prefixed with the file and line.
+    fn instruction(&self) -> String {
+        let file = self.file();
+        let masked = s(self.e(), &["masked"]);
+        let at = match self.e()["line"].as_u64() {
+            Some(l) if !file.is_empty() => format!("{file}:{l}"),
+            _ => file,
+        };
+        match (at.is_empty(), masked.is_empty()) {
+            (true, _) => masked.to_string(),
+            (false, true) => at,
+            (false, false) => format!("{at}: {masked}"),
+        }
+    }
+}
+
+fn local_risk_row(r: &Risk<'_>) -> Value {
+    json!({
+        "Behavior": behavior(s(r.e(), &["type"])), "Type": r.ty(),
+        "Level": level(r.f.finding.severity), "Desc": r.desc(),
+        "InstructionContent": r.instruction(),
+    })
+}
+
+const RISK_SPEC: ListSpec<'static> = ListSpec {
+    keys: &[
+        ("Level", Key::Enum(level_key)),
+        ("Behavior", Key::Enum(behavior_key)),
+        ("Type", Key::Enum(type_key)),
+        ("Name", Key::Text(&["Desc", "InstructionContent"])),
+    ],
+    sorts: &[
+        ("Level", "Level"),
+        ("Behavior", "Behavior"),
+        ("Type", "Type"),
+    ],
+    default: ("Level", true),
+};
+
+pub(super) async fn risk_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: ResultReq = params(p)?;
+    let (_, _, _, findings) = local_results(st, rc.account.id, &r.image_id, "image-risk").await?;
+    let rows: Vec<Value> = findings
+        .iter()
+        .map(|f| local_risk_row(&Risk { f }))
+        .collect();
+    let (total, list) = list_rows(rows, &r.page, &RISK_SPEC)?;
+    Ok(json!({"List": list, "TotalCount": total}))
+}
+
+fn has_vul_key(row: &Value, v: &str) -> Option<bool> {
+    let n = row.get("VulCount").and_then(Value::as_u64).unwrap_or(0);
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(n > 0),
+        "false" | "0" => Some(n == 0),
+        _ => None,
+    }
+}
+
+fn vul_level_key(row: &Value, v: &str) -> Option<bool> {
+    let want = super::parse_level(v)?;
+    Some(
+        row.get("_Levels")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|l| l.as_u64() == Some(want))),
+    )
+}
+
+const COMPONENT_SPEC: ListSpec<'static> = ListSpec {
+    keys: &[
+        ("ComponentName", Key::Text(&["Name"])),
+        ("ComponentVersion", Key::Text(&["Version"])),
+        ("ComponentType", Key::Text(&["Type", "_Kind"])),
+        ("VulLevel", Key::Enum(vul_level_key)),
+        ("HasVul", Key::Enum(has_vul_key)),
+    ],
+    sorts: &[
+        ("VulCount", "VulCount"),
+        ("Name", "Name"),
+        ("Version", "Version"),
+        ("Type", "Type"),
+    ],
+    default: ("VulCount", true),
+};
+
+pub(super) async fn component_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let mut r: ResultReq = params(p)?;
+    // `ALL` as a text value of these keys means no filter too.
+    for f in &mut r.page.filters {
+        f.values.retain(|v| !is_all(v));
+    }
+    let (_, _, task, findings) =
+        local_results(st, rc.account.id, &r.image_id, "image-vuln").await?;
+    let components = match task {
+        Some(t) => st.store.components_of_task(rc.account.id, t).await?,
+        None => vec![],
+    };
+    let vuls: Vec<Vul<'_>> = findings.iter().map(vul).collect();
+    let image_id = r.image_id.trim().to_string();
+    let rows: Vec<Value> = components
+        .iter()
+        .filter(|c| c.kind != "os")
+        .map(|c| {
+            let version = c.version.clone().unwrap_or_default();
+            let levels: Vec<u64> = vuls
+                .iter()
+                .filter(|v| v.name == c.name && v.version == version)
+                .map(|v| v.level)
+                .collect();
+            json!({
+                "Name": c.name, "Version": version, "Path": c.path.clone().unwrap_or_default(),
+                "Type": if system_package(&c.kind) { "SYSTEM_COMPONENT" } else { "WEB_COMPONENT" },
+                "VulCount": levels.len(), "ImageID": image_id,
+                "_Levels": levels, "_Kind": c.kind,
+            })
+        })
+        .collect();
+    let (total, list) = list_rows(rows, &r.page, &COMPONENT_SPEC)?;
+    Ok(json!({"TotalCount": total, "List": list}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RegistryResultReq {
+    image_info: Option<ImageInfoReq>,
+    id: Option<i64>,
+    #[serde(flatten)]
+    page: Page,
+}
+
+/// The registry image of a result request and its unsuppressed findings of `kind`.
+async fn registry_results(
+    st: &AppState,
+    account_id: i64,
+    r: &RegistryResultReq,
+    kind: &str,
+) -> ApiResult<Vec<StoredFinding>> {
+    let inv = Inventory::load(st, account_id, ImageSet::Registry).await?;
+    let row = match (&r.id, &r.image_info) {
+        (Some(id), _) => find_registry_image(&inv, *id)?.id,
+        (None, Some(info)) => find_by_info(&inv, info)?.id,
+        (None, None) => return Err(missing_sub("Name the image: `Id` or `ImageInfo`.")),
+    };
+    Ok(results_of(st, account_id, &inv, row, kind).await?.1)
+}
+
+/// Registry vulnerability rows: one per vulnerability, with every affected component.
+fn registry_vul_rows(findings: &[StoredFinding]) -> Vec<Value> {
+    let mut groups: BTreeMap<String, Vec<Vul<'_>>> = BTreeMap::new();
+    for f in findings {
+        let v = vul(f);
+        groups.entry(v.cve.clone()).or_default().push(v);
+    }
+    groups
+        .into_values()
+        .filter_map(|vs| {
+            let first = vs.iter().max_by_key(|v| v.level)?;
+            let components: Vec<Value> = vs
+                .iter()
+                .map(|v| {
+                    json!({"Component": v.name, "Version": v.version,
+                           "FixedVersion": v.fixed.unwrap_or(""), "Path": v.path,
+                           "Type": v.component_type(), "Name": v.name})
+                })
+                .collect();
+            let mut layers: Vec<&str> = vs
+                .iter()
+                .map(|v| v.layer)
+                .filter(|l| !l.is_empty())
+                .collect();
+            layers.dedup();
+            let fixed: Vec<&str> = vs.iter().filter_map(|v| v.fixed).collect();
+            let mut tags = first.tags();
+            if !fixed.is_empty() && tags.is_empty() {
+                tags.push("CanBeFixed");
+            }
+            Some(json!({
+                "CVEID": first.cve, "POCID": "", "Name": first.f.finding.title,
+                "Components": components, "Category": first.category(),
+                "CategoryType": first.category_type(), "Level": first.level.to_string(),
+                "Des": first.description(), "OfficialSolution": first.solution(),
+                "Reference": serde_json::to_string(&first.references).unwrap_or_else(|_| "[]".into()),
+                "DefenseSolution": first.defense(), "SubmitTime": plain_time(first.published),
+                "CvssScore": first.score.map(|s| s.to_string()).unwrap_or_default(),
+                "CvssVector": first.vector,
+                "IsSuggest": vs.iter().any(|v| v.suggest()).to_string(),
+                "FixedVersions": fixed.join(","), "Tag": tags,
+                "Component": first.name, "Version": first.version, "AttackLevel": 0,
+                "LayerInfos": layers.iter().map(|l| json!({"LayerId": l, "LayerCmd": ""})).collect::<Vec<_>>(),
+            }))
+        })
+        .collect()
+}
+
+const REGISTRY_VUL_SPEC: ListSpec<'static> = ListSpec {
+    keys: &[
+        ("Level", Key::Enum(level_key)),
+        ("RiskLevel", Key::Enum(level_key)),
+        ("Name", Key::Text(&["Name", "CVEID"])),
+        ("Tag", Key::Enum(tag_key)),
+    ],
+    sorts: &[],
+    default: ("Level", true),
+};
+
+pub(super) async fn registry_vul_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: RegistryResultReq = params(p)?;
+    let findings = registry_results(st, rc.account.id, &r, "image-vuln").await?;
+    let (total, list) = list_rows(registry_vul_rows(&findings), &r.page, &REGISTRY_VUL_SPEC)?;
+    Ok(json!({"List": list, "TotalCount": total}))
+}
+
+fn registry_virus_row(v: &Virus<'_>) -> Value {
+    let e = v.e();
+    json!({
+        "Path": v.path, "RiskLevel": level(v.f.finding.severity).to_string(),
+        "Category": s(e, &["category"]), "VirusName": v.name(), "Tags": v.tags(),
+        "Desc": v.desc(), "Solution": s(e, &["remediation"]), "FileType": file_type(&v.path),
+        "FileName": file_name(&v.path), "FileMd5": s(e, &["md5"]), "FileSize": v.size(),
+        "FirstScanTime": rfc3339(Some(v.f.first_seen)), "LatestScanTime": rfc3339(Some(v.f.last_seen)),
+    })
+}
+
+const REGISTRY_VIRUS_SPEC: ListSpec<'static> = ListSpec {
+    keys: &[
+        ("RiskLevel", Key::Enum(risk_level_key)),
+        ("Level", Key::Enum(risk_level_key)),
+        ("Name", Key::Text(&["VirusName", "FileName", "Path"])),
+    ],
+    sorts: &[],
+    default: ("RiskLevel", true),
+};
+
+pub(super) async fn registry_virus_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: RegistryResultReq = params(p)?;
+    let findings = registry_results(st, rc.account.id, &r, "image-virus").await?;
+    let rows: Vec<Value> = findings
+        .iter()
+        .map(|f| registry_virus_row(&virus(f)))
+        .collect();
+    let (total, list) = list_rows(rows, &r.page, &REGISTRY_VIRUS_SPEC)?;
+    Ok(json!({"List": list, "TotalCount": total}))
+}
+
+pub(super) async fn registry_risk_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: RegistryResultReq = params(p)?;
+    let findings = registry_results(st, rc.account.id, &r, "image-risk").await?;
+    let rows: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let mut row = local_risk_row(&Risk { f });
+            row["Level"] = json!(level(f.finding.severity).to_string());
+            row
+        })
+        .collect();
+    let (total, list) = list_rows(rows, &r.page, &RISK_SPEC)?;
+    Ok(json!({"List": list, "TotalCount": total}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_core::{Finding, FindingStatus, Severity};
+
+    fn stored(f: Finding) -> StoredFinding {
+        StoredFinding {
+            id: 1,
+            account_id: 1,
+            task_id: 1,
+            scope_key: "s".into(),
+            fingerprint: "f".into(),
+            finding: f,
+            status: FindingStatus::Open,
+            first_seen: 0,
+            last_seen: 1_000,
+        }
+    }
+
+    #[test]
+    fn scanners_need_one() {
+        assert_eq!(
+            scanner_list(false, false, false).unwrap_err().code,
+            "InvalidParameter"
+        );
+        assert_eq!(
+            scanner_list(true, false, true).unwrap(),
+            vec!["vuln", "risk"]
+        );
+        assert_eq!(registry_scanners(&None).unwrap().len(), 3);
+        assert_eq!(
+            registry_scanners(&Some(vec!["cve".into(), "CVE".into()])).unwrap(),
+            vec!["vuln"]
+        );
+        assert_eq!(
+            registry_scanners(&Some(vec!["POC".into()]))
+                .unwrap_err()
+                .code,
+            "InvalidParameterValue"
+        );
+    }
+
+    #[test]
+    fn excluded_ids_parse_both_ways() {
+        assert_eq!(parse_excluded("[\"a\", \"b\"]").unwrap(), vec!["a", "b"]);
+        assert_eq!(parse_excluded(" a , b,,").unwrap(), vec!["a", "b"]);
+        assert_eq!(parse_excluded("").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_excluded("[1, 2]").unwrap_err().code,
+            "InvalidParameter.InvalidFormat"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn excluded_ids_never_panic(raw in ".{0,200}") {
+            if let Ok(ids) = parse_excluded(&raw) {
+                proptest::prop_assert!(ids.iter().all(|i| !i.is_empty() || raw.trim().starts_with('[')));
+            }
+        }
+
+        #[test]
+        fn findings_with_any_evidence_map(evidence in json_value()) {
+            let f = stored(Finding {
+                kind: "image-vuln".into(),
+                title: "t".into(),
+                evidence,
+                ..Default::default()
+            });
+            let row = local_vul_row(&vul(&f));
+            proptest::prop_assert!(row["Level"].is_u64());
+            let _ = registry_vul_rows(std::slice::from_ref(&f));
+            let _ = local_virus_row(&virus(&f));
+            let _ = registry_virus_row(&virus(&f));
+            let _ = local_risk_row(&Risk { f: &f });
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| json!(f)),
+            ".{0,10}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            let keys = proptest::sample::select(vec![
+                "package",
+                "name",
+                "version",
+                "advisory",
+                "cvss",
+                "score",
+                "vector",
+                "fixed_version",
+                "fix_status",
+                "references",
+                "aliases",
+                "file",
+                "line",
+                "masked",
+                "type",
+                "size",
+            ]);
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(keys.prop_map(str::to_string), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[test]
+    fn vulnerability_mapping() {
+        let f = stored(Finding {
+            kind: "image-vuln".into(),
+            severity: Some(Severity::High),
+            title: "openssl: buffer overflow".into(),
+            cwe: vec!["CWE-120".into()],
+            evidence: json!({
+                "package": {"name": "openssl", "version": "3.0.1-r0", "ecosystem": "apk",
+                            "path": "/lib/apk/db/installed", "layer": "sha256:aa"},
+                "fixed_version": "3.0.2-r0", "fix_status": "fixed",
+                "advisory": {"id": "GHSA-x", "aliases": ["CVE-2022-0001"], "summary": "overflow",
+                             "cvss": {"score": 7.5, "vector": "CVSS:3.1/AV:N", "version": "3.1"},
+                             "references": ["https://example/advisory"], "published": "2022-03-15T10:00:00Z"},
+            }),
+            ..Default::default()
+        });
+        let row = local_vul_row(&vul(&f));
+        assert_eq!(row["CVEID"], "CVE-2022-0001");
+        assert_eq!(row["Level"], 3);
+        assert_eq!(row["Component"], "openssl");
+        assert_eq!(row["CategoryType"], "SYSTEM");
+        assert_eq!(row["Category"], "CWE-120");
+        assert_eq!(row["CVSSV3Score"], 7.5);
+        assert_eq!(row["IsSuggest"], true);
+        assert_eq!(row["FixedVersions"], "3.0.2-r0");
+        assert_eq!(row["Tag"], json!(["CanBeFixed"]));
+        assert_eq!(row["Reference"], "[\"https://example/advisory\"]");
+        let reg = registry_vul_rows(std::slice::from_ref(&f));
+        assert_eq!(reg[0]["Level"], "3");
+        assert_eq!(reg[0]["CvssScore"], "7.5");
+        assert_eq!(reg[0]["IsSuggest"], "true");
+        assert_eq!(reg[0]["SubmitTime"], "2022-03-15 10:00:00");
+        assert_eq!(reg[0]["LayerInfos"][0]["LayerId"], "sha256:aa");
+        assert_eq!(reg[0]["Components"][0]["FixedVersion"], "3.0.2-r0");
+        // Without a fix, nothing suggests fixing; a CVSS v2 score is not a v3 score.
+        let g = stored(Finding {
+            kind: "image-vuln".into(),
+            severity: None,
+            title: "t".into(),
+            evidence: json!({"package": {"name": "requests", "ecosystem": "PyPI"},
+                              "fixed_version": null, "fix_status": "not-fixed",
+                              "advisory": {"id": "PYSEC-1", "cvss": {"score": 5.0, "vector": "AV:N", "version": "2.0"}}}),
+            ..Default::default()
+        });
+        let row = local_vul_row(&vul(&g));
+        assert_eq!(row["CVEID"], "PYSEC-1");
+        assert_eq!(row["Level"], 1);
+        assert_eq!(row["IsSuggest"], false);
+        assert_eq!(row["CVSSV3Score"], 0.0);
+        assert_eq!(row["CategoryType"], "WEB");
+        assert_eq!(row["Tag"], json!([]));
+    }
+
+    #[test]
+    fn virus_and_risk_mapping() {
+        let f = stored(Finding {
+            kind: "image-virus".into(),
+            severity: Some(Severity::Critical),
+            title: "webshell".into(),
+            evidence: json!({"file": "/var/www/a.php", "rule": "Php.Webshell.X", "category": "webshell",
+                              "md5": "abc", "size": 40, "source": "yara", "remediation": "delete it"}),
+            ..Default::default()
+        });
+        let row = local_virus_row(&virus(&f));
+        assert_eq!(row["RiskLevel"], 4);
+        assert_eq!(row["VirusName"], "Php.Webshell.X");
+        assert_eq!(row["FileName"], "a.php");
+        assert_eq!(row["Tags"], json!(["webshell"]));
+        assert_eq!(row["CheckPlatform"], json!(["1"]));
+        let reg = registry_virus_row(&virus(&f));
+        assert_eq!(reg["RiskLevel"], "4");
+        assert_eq!(reg["FileType"], "PHP");
+        assert_eq!(reg["LatestScanTime"], "1970-01-01T00:00:01Z");
+        let r = stored(Finding {
+            kind: "image-risk".into(),
+            severity: Some(Severity::High),
+            title: "AWS key".into(),
+            evidence: json!({"type": "secret", "file": "/app/.env", "line": 3, "masked": "AKIA****"}),
+            ..Default::default()
+        });
+        let row = local_risk_row(&Risk { f: &r });
+        assert_eq!(row["Behavior"], 3);
+        assert_eq!(row["Type"], 1);
+        assert_eq!(row["Level"], 3);
+        assert_eq!(row["InstructionContent"], "/app/.env:3: AKIA****");
+        let c = stored(Finding {
+            kind: "image-risk".into(),
+            severity: Some(Severity::Medium),
+            title: "runs as root".into(),
+            evidence: json!({"type": "config", "masked": "USER root", "line": null}),
+            ..Default::default()
+        });
+        let row = local_risk_row(&Risk { f: &c });
+        assert_eq!(row["Behavior"], 1);
+        assert_eq!(row["Type"], 2);
+        assert_eq!(row["InstructionContent"], "USER root");
+    }
+}

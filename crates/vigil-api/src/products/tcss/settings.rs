@@ -1,0 +1,530 @@
+//! The periodic scan of local images: `CreateAssetImageScanSetting` sets (or replaces) the
+//! account's one setting, `DescribeAssetImageScanSetting` reads it back with the outcome of
+//! the last periodic run. There is no update action: create is the upsert.
+//!
+//! When enabled, a schedule fires every `ScanPeriod` days at `ScanTime` (`HH:MM` or
+//! `HH:MM:SS`, read in the gateway's plan time zone, UTC unless configured otherwise); with
+//! `ScanEndTime`, scans run only between `ScanTime` and `ScanEndTime` each day and pause
+//! outside that window. Each firing is re-derived by [`TcssPreflight`] from the setting and
+//! the inventory as they are then: the selected images (`ScanScope` 0 all, 1 `Images`, 2
+//! those with critical or high vulnerabilities; `All` means 0), minus `ExcludeImages` and
+//! images already being scanned, become one scan task with a queue task per image (the
+//! fired task becomes the first image's). The run records `LastScanTime` and `ScanResult`
+//! (`Success`, `ImageNeedIsEmpty` when nothing was selected, `InsufficientLicense` when the
+//! daily scan quota is spent, `InternalError`). A scheduled scan may take until the next
+//! one is due.
+
+use super::images::Inventory;
+use super::scans::{build_scan, recommended, ScanPlan};
+use super::PRODUCT;
+use crate::error::{ApiError, ApiResult};
+use crate::params::{Check, Param, Ty};
+use crate::products::{params, time_str};
+use crate::{ApiConfig, AppState, RequestCtx};
+use chrono::{NaiveTime, TimeZone};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use vigil_core::{DailyWindow, Schedule, TaskSpec, Trigger};
+use vigil_store::{ImageRow, ImageSet, TaskRecord};
+
+/// Setting name of the periodic scan.
+const SETTING: &str = "image_scan_setting";
+/// Setting name of the last periodic run's outcome.
+const LAST_RUN: &str = "image_scan_last_run";
+/// Target of the task a schedule fires, before it is turned into a scan.
+const FIRED_TARGET: &str = "image_scan_setting";
+
+pub(super) const CREATE_PARAMS: &[Param] = &[
+    Param::req("Enable", Ty::Bool, "Periodic scan on or off."),
+    Param::req("ScanTime", Ty::Str, "Start time HH:MM (plan time zone).").check(Check::MaxLen(8)),
+    Param::req("ScanPeriod", Ty::Int, "Days between scans (1-365).").check(Check::Range(0, 365)),
+    Param::req("ScanVirus", Ty::Bool, "Look for viruses."),
+    Param::req(
+        "ScanRisk",
+        Ty::Bool,
+        "Look for secrets, sensitive files, risky configuration.",
+    ),
+    Param::req("ScanVul", Ty::Bool, "Look for vulnerable packages."),
+    Param::opt("All", Ty::Bool, "All images (deprecated; ScanScope 0)."),
+    Param::opt("Images", Ty::List(&Ty::Str), "Image ids for ScanScope 1.")
+        .check(Check::MaxItems(1000)),
+    Param::opt(
+        "ContainerRunning",
+        Ty::Bool,
+        "Only images with running containers (Vigil tracks none).",
+    ),
+    Param::opt(
+        "ScanScope",
+        Ty::Int,
+        "0 all images, 1 Images, 2 recommended, 3 clusters (not supported).",
+    )
+    .check(Check::Range(0, 3)),
+    Param::opt(
+        "ScanEndTime",
+        Ty::Str,
+        "End of the daily scan window, HH:MM.",
+    )
+    .check(Check::MaxLen(8)),
+    Param::opt(
+        "ExcludeImages",
+        Ty::List(&Ty::Str),
+        "Image ids never scanned periodically.",
+    )
+    .check(Check::MaxItems(1000)),
+    Param::opt(
+        "ClusterIDs",
+        Ty::List(&Ty::Str),
+        "Cluster ids (not supported).",
+    )
+    .check(Check::MaxItems(100)),
+];
+
+/// The stored setting (also what the request carries).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+struct Setting {
+    enable: bool,
+    scan_time: String,
+    scan_period: i64,
+    scan_virus: bool,
+    scan_risk: bool,
+    scan_vul: bool,
+    #[serde(default)]
+    all: Option<bool>,
+    #[serde(default)]
+    images: Vec<String>,
+    #[serde(default)]
+    container_running: Option<bool>,
+    #[serde(default)]
+    scan_scope: Option<i64>,
+    #[serde(default)]
+    scan_end_time: Option<String>,
+    #[serde(default)]
+    exclude_images: Vec<String>,
+    #[serde(default, rename = "ClusterIDs")]
+    cluster_ids: Vec<String>,
+    /// The schedule that fires the runs (Vigil's own field).
+    #[serde(default)]
+    schedule_id: Option<i64>,
+}
+
+impl Setting {
+    fn scope(&self) -> i64 {
+        self.scan_scope.unwrap_or(0)
+    }
+    fn scanners(&self) -> Vec<String> {
+        [
+            (self.scan_vul, "vuln"),
+            (self.scan_virus, "virus"),
+            (self.scan_risk, "risk"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, s)| s.to_string())
+        .collect()
+    }
+}
+
+fn parse_time(raw: &str, name: &str) -> ApiResult<NaiveTime> {
+    let t = raw.trim();
+    NaiveTime::parse_from_str(t, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
+        .map_err(|_| {
+            ApiError::new(
+                "InvalidParameter.InvalidFormat",
+                format!(
+                    "`{name}` must be a time of day HH:MM, not `{}`.",
+                    t.chars().take(16).collect::<String>()
+                ),
+            )
+        })
+}
+
+/// The schedule of an enabled setting and its first fire time.
+fn schedule(cfg: &ApiConfig, s: &Setting) -> ApiResult<(Schedule, i64)> {
+    let start = parse_time(&s.scan_time, "ScanTime")?;
+    let window = match s
+        .scan_end_time
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => {
+            let end = parse_time(e, "ScanEndTime")?;
+            if end == start {
+                return Err(ApiError::invalid_value(
+                    "`ScanEndTime` must differ from `ScanTime`.",
+                ));
+            }
+            Some(DailyWindow { start, end })
+        }
+        None => None,
+    };
+    let every = s.scan_period * 86_400;
+    if (every as u64) < cfg.min_plan_interval.as_secs() {
+        return Err(ApiError::invalid_value(format!(
+            "`ScanPeriod` {} is more often than the shortest interval allowed ({} s).",
+            s.scan_period,
+            cfg.min_plan_interval.as_secs()
+        )));
+    }
+    let tz: chrono_tz::Tz = cfg
+        .plan_time_zone
+        .parse()
+        .map_err(|_| ApiError::internal(&format!("plan time zone `{}`", cfg.plan_time_zone)))?;
+    let now = chrono::Utc::now();
+    let today = now.with_timezone(&tz).date_naive();
+    let mut anchor = None;
+    for day in 0..3 {
+        let date = today + chrono::Duration::days(day);
+        if let Some(t) = tz.from_local_datetime(&date.and_time(start)).earliest() {
+            let t = t.with_timezone(&chrono::Utc);
+            if t > now {
+                anchor = Some(t);
+                break;
+            }
+        }
+    }
+    let anchor = anchor
+        .ok_or_else(|| ApiError::invalid_value("`ScanTime` does not occur in the next days."))?;
+    let sched = Schedule {
+        time_zone: cfg.plan_time_zone.clone(),
+        window,
+        ..Schedule::new(Trigger::Interval {
+            every_secs: every,
+            anchor,
+        })
+    };
+    sched
+        .validate()
+        .map_err(|e| ApiError::invalid_value(e.to_string()))?;
+    let first = sched
+        .next_fire(now)
+        .map_err(|e| ApiError::invalid_value(e.to_string()))?
+        .ok_or_else(|| ApiError::invalid_value("The schedule never fires."))?;
+    Ok((sched, first.timestamp_millis()))
+}
+
+fn check_ids(ids: &[String], name: &str) -> ApiResult<()> {
+    match ids.iter().find(|i| !vigil_store::is_image_id(i.trim())) {
+        Some(bad) => Err(ApiError::new(
+            "InvalidParameter.InvalidFormat",
+            format!(
+                "`{name}` holds `{}`, which is not an image id (sha256:<64 hex>).",
+                bad.chars().take(80).collect::<String>()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let mut s: Setting = params(p)?;
+    s.schedule_id = None;
+    if s.all == Some(true) && s.scan_scope.is_none() {
+        s.scan_scope = Some(0);
+    }
+    parse_time(&s.scan_time, "ScanTime")?;
+    if let Some(e) = s.scan_end_time.as_deref().filter(|e| !e.trim().is_empty()) {
+        parse_time(e, "ScanEndTime")?;
+    }
+    check_ids(&s.images, "Images")?;
+    check_ids(&s.exclude_images, "ExcludeImages")?;
+    let account = rc.account.id;
+    let mut schedule_id = None;
+    if s.enable {
+        if s.scanners().is_empty() {
+            return Err(ApiError::invalid(
+                "At least one of `ScanVul`, `ScanVirus` and `ScanRisk` must be true.",
+            ));
+        }
+        if s.scan_period < 1 {
+            return Err(ApiError::invalid_value(
+                "`ScanPeriod` must be at least 1 day when the scan is enabled.",
+            ));
+        }
+        match s.scope() {
+            1 if s.images.is_empty() => {
+                return Err(ApiError::missing("Images"));
+            }
+            3 if s.cluster_ids.is_empty() => return Err(ApiError::missing("ClusterIDs")),
+            3 => {
+                return Err(ApiError::unsupported(
+                    "Vigil does not track clusters; use ScanScope 0, 1 or 2.",
+                ))
+            }
+            _ => {}
+        }
+        let (sched, first) = schedule(&st.config, &s)?;
+        let spec = TaskSpec {
+            product: PRODUCT.into(),
+            kind: "image".into(),
+            target: json!({ "scheduled": FIRED_TARGET }),
+            options: json!({ "scanners": s.scanners() }),
+            max_attempts: 2,
+            job_id: None,
+        };
+        schedule_id = Some(
+            st.store
+                .create_schedule(account, PRODUCT, &sched, &spec, Some(first))
+                .await?,
+        );
+    }
+    let old = read(st, account).await?.and_then(|o| o.schedule_id);
+    s.schedule_id = schedule_id;
+    let value = serde_json::to_value(&s).map_err(|e| ApiError::internal(&e))?;
+    st.store
+        .set_setting(account, PRODUCT, SETTING, &value)
+        .await?;
+    if let Some(old) = old.filter(|o| Some(*o) != schedule_id) {
+        match st.store.set_schedule_enabled(account, old, false).await {
+            Ok(()) | Err(vigil_store::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    crate::products::audit(
+        st,
+        rc,
+        "tcss.CreateAssetImageScanSetting",
+        if s.enable { "enabled" } else { "disabled" },
+    )
+    .await?;
+    Ok(json!({}))
+}
+
+async fn read(st: &AppState, account_id: i64) -> ApiResult<Option<Setting>> {
+    match st.store.setting(account_id, PRODUCT, SETTING).await? {
+        Some(v) => Ok(Some(
+            serde_json::from_value(v.value).map_err(|e| ApiError::internal(&e))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+pub(super) async fn describe(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiResult {
+    let s = read(st, rc.account.id).await?.unwrap_or_default();
+    let last = st
+        .store
+        .setting(rc.account.id, PRODUCT, LAST_RUN)
+        .await?
+        .map(|v| v.value)
+        .unwrap_or(Value::Null);
+    Ok(json!({
+        "Enable": s.enable, "ScanTime": s.scan_time, "ScanPeriod": s.scan_period.max(0),
+        "ScanVirus": s.scan_virus, "ScanRisk": s.scan_risk, "ScanVul": s.scan_vul,
+        "All": s.all.unwrap_or(false), "Images": s.images,
+        "ContainerRunning": s.container_running.unwrap_or(false), "ScanScope": s.scope(),
+        "ScanEndTime": s.scan_end_time.unwrap_or_default(), "ExcludeImages": s.exclude_images,
+        "LastScanTime": last.get("LastScanTime").and_then(Value::as_i64).map(time_str).unwrap_or_default(),
+        "ScanResult": last.get("ScanResult").and_then(Value::as_str).unwrap_or(""),
+        "ClusterIDs": s.cluster_ids,
+    }))
+}
+
+/// Re-derives each periodic run of the local image scan when its schedule fires: the
+/// setting and the inventory as they are then become one scan task (see the module
+/// documentation); a run with nothing to scan, over the quota, or of a setting turned off
+/// or replaced, is refused with the reason.
+pub struct TcssPreflight {
+    state: std::sync::Arc<AppState>,
+}
+
+impl TcssPreflight {
+    /// The check, reading the setting and the inventory through `state`.
+    pub fn new(state: std::sync::Arc<AppState>) -> Self {
+        TcssPreflight { state }
+    }
+
+    async fn record(&self, account_id: i64, result: &str) {
+        let v = json!({"LastScanTime": vigil_core::now_millis(), "ScanResult": result});
+        if let Err(e) = self
+            .state
+            .store
+            .set_setting(account_id, PRODUCT, LAST_RUN, &v)
+            .await
+        {
+            tracing::warn!(error = %e, "recording the periodic image scan outcome failed");
+        }
+    }
+
+    /// The run's target and options, or why it is refused and the `ScanResult` to record
+    /// (none for a run of a setting turned off or replaced: it says nothing about the
+    /// current setting).
+    async fn derive(
+        &self,
+        task: &TaskRecord,
+    ) -> Result<Option<vigil_worker::Prepared>, (String, Option<&'static str>)> {
+        let st = &self.state;
+        let account = task.account_id;
+        let internal = |e: ApiError| (e.message, Some("InternalError"));
+        let s = read(st, account)
+            .await
+            .map_err(internal)?
+            .filter(|s| s.enable && s.schedule_id.is_some() && s.schedule_id == task.schedule_id)
+            .ok_or_else(|| {
+                (
+                    "the periodic image scan was turned off or replaced".to_string(),
+                    None,
+                )
+            })?;
+        let inv = Inventory::load(st, account, ImageSet::Local)
+            .await
+            .map_err(internal)?;
+        let rows: Vec<&ImageRow> = match s.scope() {
+            1 => {
+                let wanted: HashSet<&str> = s.images.iter().map(|i| i.trim()).collect();
+                inv.images
+                    .iter()
+                    .filter(|i| wanted.contains(i.image_id.as_str()))
+                    .collect()
+            }
+            2 => recommended(&inv),
+            3 => {
+                return Err((
+                    "Vigil does not track clusters".to_string(),
+                    Some("InternalError"),
+                ))
+            }
+            _ => inv.images.iter().collect(),
+        };
+        let rows: Vec<&ImageRow> = rows
+            .into_iter()
+            .filter(|i| !s.exclude_images.iter().any(|x| x.trim() == i.image_id))
+            .filter(|i| !inv.view(i).scanning())
+            .filter(|_| !s.container_running.unwrap_or(false))
+            .collect();
+        if rows.is_empty() {
+            return Err((
+                "no images to scan (ImageNeedIsEmpty)".to_string(),
+                Some("ImageNeedIsEmpty"),
+            ));
+        }
+        crate::products::check_quota(st, account, PRODUCT, rows.len() as i64 - 1)
+            .await
+            .map_err(|e| (e.message, Some("InsufficientLicense")))?;
+        let window = schedule(&st.config, &s).map_err(internal)?.0;
+        let plan = ScanPlan {
+            kind: "local",
+            one_click: false,
+            origin: "schedule",
+            scanners: s.scanners(),
+            timeout_secs: s.scan_period.max(1) * 86_400,
+            window: window.window.is_some().then_some(window),
+        };
+        let scan = build_scan(st, account, &inv, &rows, &plan)
+            .await
+            .map_err(internal)?;
+        let Some(first) = scan.items.first().map(|i| i.spec.clone()) else {
+            return Err(("no images to scan".into(), Some("ImageNeedIsEmpty")));
+        };
+        match st
+            .store
+            .fan_out_image_scan(account, task.id, &task.target, &scan)
+            .await
+        {
+            Ok(Some(_)) => Ok(Some(vigil_worker::Prepared {
+                target: first.target,
+                options: first.options,
+            })),
+            Ok(None) => Ok(None),
+            Err(e) => Err((e.to_string(), Some("InternalError"))),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl vigil_worker::Preflight for TcssPreflight {
+    async fn prepare(&self, task: &TaskRecord) -> Result<Option<vigil_worker::Prepared>, String> {
+        // Only the task a schedule fired is turned into a scan; once turned (a retry of the
+        // same run), it runs as it is.
+        if task.kind != "image"
+            || task.target.get("scheduled").and_then(Value::as_str) != Some(FIRED_TARGET)
+        {
+            return Ok(None);
+        }
+        match self.derive(task).await {
+            Ok(p) => {
+                if p.is_some() {
+                    self.record(task.account_id, "Success").await;
+                }
+                Ok(p)
+            }
+            Err((why, result)) => {
+                if let Some(result) = result {
+                    self.record(task.account_id, result).await;
+                }
+                Err(format!("scheduled image scan refused: {why}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(time: &str, end: Option<&str>, period: i64) -> Setting {
+        Setting {
+            enable: true,
+            scan_time: time.into(),
+            scan_period: period,
+            scan_vul: true,
+            scan_end_time: end.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn schedules_from_settings() {
+        let cfg = ApiConfig::default();
+        let (s, first) = schedule(&cfg, &setting("03:30", None, 2)).unwrap();
+        assert!(matches!(
+            s.trigger,
+            Trigger::Interval {
+                every_secs: 172_800,
+                ..
+            }
+        ));
+        let t = chrono::DateTime::from_timestamp_millis(first).unwrap();
+        assert_eq!(t.format("%H:%M:%S").to_string(), "03:30:00");
+        assert!(t > chrono::Utc::now());
+        let (s, _) = schedule(&cfg, &setting("23:00:00", Some("02:00"), 1)).unwrap();
+        let w = s.window.unwrap();
+        assert_eq!(w.start, NaiveTime::from_hms_opt(23, 0, 0).unwrap());
+        assert_eq!(w.end, NaiveTime::from_hms_opt(2, 0, 0).unwrap());
+        assert_eq!(
+            schedule(&cfg, &setting("25:00", None, 1)).unwrap_err().code,
+            "InvalidParameter.InvalidFormat"
+        );
+        assert_eq!(
+            schedule(&cfg, &setting("01:00", Some("01:00"), 1))
+                .unwrap_err()
+                .code,
+            "InvalidParameterValue"
+        );
+        let strict = ApiConfig {
+            min_plan_interval: std::time::Duration::from_secs(2 * 86_400),
+            ..ApiConfig::default()
+        };
+        assert_eq!(
+            schedule(&strict, &setting("01:00", None, 1))
+                .unwrap_err()
+                .code,
+            "InvalidParameterValue"
+        );
+    }
+
+    #[test]
+    fn scanners_and_scope() {
+        let mut s = setting("01:00", None, 1);
+        s.scan_risk = true;
+        assert_eq!(s.scanners(), vec!["vuln", "risk"]);
+        assert_eq!(s.scope(), 0);
+        assert!(check_ids(&[format!("sha256:{}", "a".repeat(64))], "Images").is_ok());
+        assert_eq!(
+            check_ids(&["nope".into()], "Images").unwrap_err().code,
+            "InvalidParameter.InvalidFormat"
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! The image engine behind Vigil's common [`Engine`] trait (task kind `image`): the target
+//! names an image (`{"image": "registry:HOST/REPO:TAG" | "docker-archive:PATH" | "oci:PATH" |
+//! "dir:PATH", "image_id": "sha256:...", "registry": {"username", "password_sealed",
+//! "purpose", "insecure", "ca_pem"}}`), the options choose the scanners (`{"scanners":
+//! ["vuln", "virus", "risk"], "platform": "linux/arm64"}`). A registry password travels
+//! sealed in the task and is unsealed only here, by the function the binary gives the
+//! engine. Registry connections go through the run's scope guard. The scan itself runs on a
+//! blocking thread; a cancelled run stops waiting for it at once.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::Value;
+use vigil_engine::{Coverage, Engine, EngineError, ScanCtx};
+use vigil_registry::{Client, ClientConfig, Credentials};
+
+use crate::scan::{self, ScanConfig, Scanners};
+use crate::{Platform, ReadOptions, RegistryAccess, Source};
+
+/// Opens a sealed secret: (ciphertext, purpose) to plaintext.
+pub type Unseal = Arc<dyn Fn(&str, &str) -> Result<String, String> + Send + Sync>;
+
+/// The image engine.
+pub struct ImageEngine {
+    data_dir: PathBuf,
+    detector: Arc<vigil_detect::Scanner>,
+    unseal: Option<Unseal>,
+}
+
+impl ImageEngine {
+    /// An engine using the vulnerability database of `data_dir`, the content scanner
+    /// `detector` (compiled once, shared by all runs) and, for registry passwords, `unseal`.
+    pub fn new(
+        data_dir: PathBuf,
+        detector: Arc<vigil_detect::Scanner>,
+        unseal: Option<Unseal>,
+    ) -> Self {
+        ImageEngine {
+            data_dir,
+            detector,
+            unseal,
+        }
+    }
+}
+
+/// Registry access details of a target.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryTarget {
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password_sealed: Option<String>,
+    #[serde(default)]
+    purpose: Option<String>,
+    #[serde(default)]
+    insecure: bool,
+    #[serde(default)]
+    ca_pem: Option<String>,
+    /// Accepted for the product's records; the reference names the registry.
+    #[serde(default)]
+    #[allow(dead_code)]
+    url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageTarget {
+    image: String,
+    #[serde(default)]
+    image_id: Option<String>,
+    #[serde(default)]
+    registry: Option<RegistryTarget>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageOptions {
+    #[serde(default)]
+    scanners: Option<Vec<String>>,
+    #[serde(default)]
+    platform: Option<String>,
+}
+
+/// What an image run examined: every finding kind of the scanners that ran, over the whole
+/// image (a finding of those kinds not seen again is gone from the image).
+#[derive(Debug)]
+struct KindsCoverage(BTreeSet<&'static str>);
+
+impl Coverage for KindsCoverage {
+    fn covers(&self, finding: &vigil_core::Finding) -> bool {
+        self.0.contains(finding.kind.as_str())
+    }
+}
+
+fn bad(msg: impl Into<String>) -> EngineError {
+    EngineError::InvalidInput(msg.into())
+}
+
+#[async_trait]
+impl Engine for ImageEngine {
+    fn kind(&self) -> &'static str {
+        "image"
+    }
+
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    /// Runs over the same image (by image id) share one scope, whatever tag or registry
+    /// it was read from.
+    fn scope_key(&self, target: &Value) -> Option<String> {
+        target
+            .get("image_id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|id| format!("image:{id}"))
+    }
+
+    async fn run(
+        &self,
+        ctx: &ScanCtx,
+        target: &Value,
+        options: &Value,
+    ) -> Result<Box<dyn Coverage>, EngineError> {
+        let t: ImageTarget =
+            serde_json::from_value(target.clone()).map_err(|e| bad(format!("target: {e}")))?;
+        let o: ImageOptions = serde_json::from_value(vigil_engine::engine_options(options))
+            .map_err(|e| bad(format!("options: {e}")))?;
+        let scanners = match &o.scanners {
+            Some(list) => Scanners::parse(list).map_err(bad)?,
+            None => Scanners::default(),
+        };
+        let source = Source::parse(&t.image).map_err(|e| bad(e.to_string()))?;
+        let mut read = ReadOptions::default();
+        if let Some(p) = &o.platform {
+            read.platform = Some(Platform::parse(p).map_err(|e| bad(e.to_string()))?);
+        }
+        if let Source::Registry(reference) = &source {
+            let r = t.registry.unwrap_or_default();
+            let mut cfg = ClientConfig::new(&reference.registry(), ctx.scope.clone());
+            cfg.insecure_http = r.insecure;
+            cfg.ca_pem = r.ca_pem.map(String::into_bytes);
+            if let Some(user) = r.username.filter(|u| !u.is_empty()) {
+                let password = match (&r.password_sealed, &self.unseal) {
+                    (Some(sealed), Some(unseal)) => {
+                        unseal(sealed, r.purpose.as_deref().unwrap_or(""))
+                            .map_err(|e| EngineError::Failed(format!("registry password: {e}")))?
+                    }
+                    (Some(_), None) => {
+                        return Err(EngineError::Failed(
+                            "the registry password is sealed and this engine cannot open it".into(),
+                        ))
+                    }
+                    (None, _) => String::new(),
+                };
+                cfg.credentials = Some(Credentials::Basic {
+                    username: user,
+                    password,
+                });
+            }
+            let client = Client::new(cfg).map_err(|e| EngineError::Failed(e.to_string()))?;
+            read.registry = Some(RegistryAccess {
+                client: Arc::new(client),
+                handle: tokio::runtime::Handle::current(),
+            });
+        }
+        let cfg = ScanConfig {
+            scanners,
+            read,
+            data_dir: scanners.vuln.then(|| self.data_dir.clone()),
+            detector: (scanners.virus || scanners.risk).then(|| self.detector.clone()),
+        };
+        ctx.sink.progress(5);
+        let reference = t.image.clone();
+        let job = tokio::task::spawn_blocking(move || scan::scan(&source, &reference, &cfg));
+        let report = tokio::select! {
+            r = job => r.map_err(|e| EngineError::Failed(format!("image scan thread: {e}")))?,
+            _ = ctx.cancel.cancelled() => return Err(EngineError::Cancelled),
+        };
+        let report = report.map_err(|e| match e {
+            scan::ScanError::Config(m) => EngineError::InvalidInput(m),
+            other => EngineError::Failed(other.to_string()),
+        })?;
+        if let Some(want) = &t.image_id {
+            if !want.is_empty() && report.image_id() != want && report.image.digest != *want {
+                return Err(EngineError::Failed(format!(
+                    "the image read from {} is {}, not the expected {want} (the tag moved?)",
+                    t.image,
+                    report.image_id()
+                )));
+            }
+        }
+        ctx.sink.progress(90);
+        for c in report.components() {
+            ctx.check_cancelled()?;
+            ctx.sink.component(c).await?;
+        }
+        for f in report.findings() {
+            ctx.check_cancelled()?;
+            ctx.sink.finding(f).await?;
+        }
+        ctx.sink.progress(100);
+        Ok(Box::new(KindsCoverage(
+            scanners.kinds().into_iter().collect(),
+        )))
+    }
+}
