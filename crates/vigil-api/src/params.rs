@@ -131,8 +131,11 @@ fn finish_lists(v: Value) -> Value {
         Value::Object(map) => {
             let all_index = !map.is_empty() && map.keys().all(|k| k.starts_with('#'));
             if all_index {
-                // serde_json maps are sorted by key; zero-padded indices sort numerically.
-                Value::Array(map.into_iter().map(|(_, v)| finish_lists(v)).collect())
+                // Zero-padded indices sort numerically; sorted here because a serde_json map
+                // keeps insertion order when a dependency enables `preserve_order`.
+                let mut items: Vec<(String, Value)> = map.into_iter().collect();
+                items.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Array(items.into_iter().map(|(_, v)| finish_lists(v)).collect())
             } else {
                 Value::Object(map.into_iter().map(|(k, v)| (k, finish_lists(v))).collect())
             }

@@ -123,6 +123,42 @@ pub struct Detection {
     pub source: Source,
 }
 
+/// The fixed texts of one built-in (Rust-coded) rule.
+pub(crate) struct RuleText {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub description: &'static str,
+    pub remediation: &'static str,
+}
+
+impl Detection {
+    /// A detection of a built-in secret or sensitive-file rule.
+    pub(crate) fn builtin(
+        category: Category,
+        rule: &RuleText,
+        severity: Severity,
+        line: Option<u32>,
+        evidence: String,
+    ) -> Detection {
+        Detection {
+            category,
+            rule: rule.id.to_string(),
+            title: rule.title.to_string(),
+            severity,
+            description: rule.description.to_string(),
+            remediation: rule.remediation.to_string(),
+            line,
+            evidence,
+            class: None,
+            reference: None,
+            sha256: None,
+            md5: None,
+            source: Source::Builtin,
+        }
+    }
+}
+
 /// Errors of building a [`Scanner`]: reading and compiling rules, reading hash lists.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

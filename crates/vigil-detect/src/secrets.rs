@@ -20,7 +20,7 @@ use base64::Engine as _;
 use regex::bytes::Regex;
 
 use crate::text::{self, is_placeholder, line_of, low_entropy, mask};
-use crate::{Category, Detection, Severity, Source};
+use crate::{Category, Detection, RuleText, Severity};
 
 /// Most matches reported for one file.
 pub const MAX_FINDINGS: usize = 50;
@@ -65,15 +65,6 @@ fn re(pattern: &str) -> Regex {
         Ok(r) => r,
         Err(e) => panic!("built-in secret pattern {pattern:?} does not compile: {e}"),
     }
-}
-
-/// One rule's fixed texts.
-struct RuleText {
-    id: &'static str,
-    title: &'static str,
-    severity: Severity,
-    description: &'static str,
-    remediation: &'static str,
 }
 
 const ROTATE: &str = "Remove it from the file (and from every image layer and history that contains it), pass it at run time instead (secret store, environment, mounted file), and revoke or rotate it: anything that was published must be considered compromised.";
@@ -403,75 +394,83 @@ impl Secrets {
         }
     }
 
-    fn aws(&self, data: &[u8], out: &mut Out) {
-        for caps in self.aws_id.captures_iter(data) {
+    /// Cloud access keys: an id recognised by its prefix, reported as a pair (critical) when a
+    /// secret that looks generated is within [`PAIR_WINDOW`] bytes, else as an id alone.
+    /// Returns the offsets of the secrets that were paired.
+    fn id_with_secret(&self, data: &[u8], out: &mut Out, p: &Pair<'_>) -> HashSet<usize> {
+        let mut paired = HashSet::new();
+        for caps in p.id.captures_iter(data) {
             if out.full() {
-                return;
+                break;
             }
             let Some(id) = caps.get(1) else { continue };
-            let id_bytes = id.as_bytes();
-            if contains_ci(id_bytes, b"EXAMPLE") || text::distinct(&id_bytes[4..]) < 6 {
-                continue;
-            }
-            let secret = self.nearby(&self.aws_secret, data, id.start(), id.end(), |s| {
-                random_secret(s) && !contains_ci(s, b"EXAMPLE")
-            });
-            let id_text = String::from_utf8_lossy(id_bytes).into_owned();
-            match secret {
-                Some(s) => out.push(
-                    &AWS_PAIR,
-                    data,
-                    id.start(),
-                    format!(
-                        "access key id {} with secret access key {}",
-                        mask(&id_text),
-                        mask(&s)
-                    ),
-                ),
-                None => out.push(
-                    &AWS_ID,
-                    data,
-                    id.start(),
-                    format!("access key id {}", mask(&id_text)),
-                ),
-            }
-        }
-    }
-
-    fn tencent(&self, data: &[u8], out: &mut Out) {
-        let mut paired_keys: HashSet<usize> = HashSet::new();
-        for caps in self.tencent_id.captures_iter(data) {
-            if out.full() {
-                return;
-            }
-            let Some(id) = caps.get(1) else { continue };
-            if contains_ci(id.as_bytes(), b"EXAMPLE") || low_entropy(&id.as_bytes()[4..]) {
+            let body = id.as_bytes().get(4..).unwrap_or_default();
+            if contains_ci(id.as_bytes(), b"EXAMPLE") || low_entropy(body) {
                 continue;
             }
             let id_text = String::from_utf8_lossy(id.as_bytes()).into_owned();
-            let key =
-                self.nearby_match(&self.tencent_key, data, id.start(), id.end(), random_secret);
-            match key {
-                Some((start, k)) => {
-                    paired_keys.insert(start);
+            let secret = self.nearby_match(p.secret, data, id.start(), id.end(), |s| {
+                random_secret(s) && !contains_ci(s, b"EXAMPLE")
+            });
+            match secret {
+                Some((at, s)) => {
+                    paired.insert(at);
                     out.push(
-                        &TENCENT_PAIR,
+                        p.pair_rule,
                         data,
                         id.start(),
-                        format!("SecretId {} with SecretKey {}", mask(&id_text), mask(&k)),
+                        format!(
+                            "{} {} with {} {}",
+                            p.id_label,
+                            mask(&id_text),
+                            p.secret_label,
+                            mask(&s)
+                        ),
                     );
                 }
                 None => out.push(
-                    &TENCENT_ID,
+                    p.id_rule,
                     data,
                     id.start(),
-                    format!("SecretId {}", mask(&id_text)),
+                    format!("{} {}", p.id_label, mask(&id_text)),
                 ),
             }
         }
+        paired
+    }
+
+    fn aws(&self, data: &[u8], out: &mut Out) {
+        self.id_with_secret(
+            data,
+            out,
+            &Pair {
+                id: &self.aws_id,
+                secret: &self.aws_secret,
+                pair_rule: &AWS_PAIR,
+                id_rule: &AWS_ID,
+                id_label: "access key id",
+                secret_label: "secret access key",
+            },
+        );
+    }
+
+    fn tencent(&self, data: &[u8], out: &mut Out) {
+        let paired = self.id_with_secret(
+            data,
+            out,
+            &Pair {
+                id: &self.tencent_id,
+                secret: &self.tencent_key,
+                pair_rule: &TENCENT_PAIR,
+                id_rule: &TENCENT_ID,
+                id_label: "SecretId",
+                secret_label: "SecretKey",
+            },
+        );
+        // A SecretKey named as Tencent Cloud's needs no SecretId next to it.
         for caps in self.tencent_key_named.captures_iter(data) {
             let Some(k) = caps.get(1) else { continue };
-            if paired_keys.contains(&k.start()) || !random_secret(k.as_bytes()) {
+            if paired.contains(&k.start()) || !random_secret(k.as_bytes()) {
                 continue;
             }
             let k_text = String::from_utf8_lossy(k.as_bytes()).into_owned();
@@ -485,40 +484,18 @@ impl Secrets {
     }
 
     fn alibaba(&self, data: &[u8], out: &mut Out) {
-        for caps in self.alibaba_id.captures_iter(data) {
-            if out.full() {
-                return;
-            }
-            let Some(id) = caps.get(1) else { continue };
-            if contains_ci(id.as_bytes(), b"EXAMPLE") || low_entropy(&id.as_bytes()[4..]) {
-                continue;
-            }
-            let id_text = String::from_utf8_lossy(id.as_bytes()).into_owned();
-            match self.nearby(
-                &self.alibaba_secret,
-                data,
-                id.start(),
-                id.end(),
-                random_secret,
-            ) {
-                Some(s) => out.push(
-                    &ALIBABA_PAIR,
-                    data,
-                    id.start(),
-                    format!(
-                        "AccessKey id {} with AccessKey secret {}",
-                        mask(&id_text),
-                        mask(&s)
-                    ),
-                ),
-                None => out.push(
-                    &ALIBABA_ID,
-                    data,
-                    id.start(),
-                    format!("AccessKey id {}", mask(&id_text)),
-                ),
-            }
-        }
+        self.id_with_secret(
+            data,
+            out,
+            &Pair {
+                id: &self.alibaba_id,
+                secret: &self.alibaba_secret,
+                pair_rule: &ALIBABA_PAIR,
+                id_rule: &ALIBABA_ID,
+                id_label: "AccessKey id",
+                secret_label: "AccessKey secret",
+            },
+        );
     }
 
     fn azure(&self, data: &[u8], out: &mut Out) {
@@ -631,19 +608,7 @@ impl Secrets {
     }
 
     /// The first match of `regex` within [`PAIR_WINDOW`] bytes of `[start, end)` whose group 1
-    /// passes `ok`, as text.
-    fn nearby(
-        &self,
-        regex: &Regex,
-        data: &[u8],
-        start: usize,
-        end: usize,
-        ok: impl Fn(&[u8]) -> bool,
-    ) -> Option<String> {
-        self.nearby_match(regex, data, start, end, ok)
-            .map(|(_, s)| s)
-    }
-
+    /// passes `ok`: its offset and text.
     fn nearby_match(
         &self,
         regex: &Regex,
@@ -667,6 +632,16 @@ impl Secrets {
             })
             .next()
     }
+}
+
+/// A cloud key id pattern with its secret pattern and rules.
+struct Pair<'a> {
+    id: &'a Regex,
+    secret: &'a Regex,
+    pair_rule: &'static RuleText,
+    id_rule: &'static RuleText,
+    id_label: &'static str,
+    secret_label: &'static str,
 }
 
 /// Collected detections of one file, bounded and deduplicated.
@@ -709,25 +684,48 @@ impl Out {
         {
             return;
         }
-        self.found.push(Detection {
-            category: Category::Secret,
-            rule: rule.id.to_string(),
-            title: rule.title.to_string(),
+        self.found.push(Detection::builtin(
+            Category::Secret,
+            rule,
             severity,
-            description: rule.description.to_string(),
-            remediation: rule.remediation.to_string(),
-            line: Some(line),
+            Some(line),
             evidence,
-            class: None,
-            reference: None,
-            sha256: None,
-            md5: None,
-            source: Source::Builtin,
-        });
+        ));
     }
 
     fn finish(self) -> Vec<Detection> {
         self.found
+    }
+}
+
+/// The base64 lines of a key body, collected for decoding.
+#[derive(Default)]
+struct Base64Lines {
+    text: String,
+    first: String,
+}
+
+impl Base64Lines {
+    /// Adds a non-empty line of base64 characters; `None` for anything else.
+    fn push(&mut self, line: &str) -> Option<()> {
+        let ok = !line.is_empty()
+            && line
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
+        if !ok {
+            return None;
+        }
+        if self.first.is_empty() {
+            self.first = line.to_string();
+        }
+        self.text.push_str(line);
+        Some(())
+    }
+
+    fn decode(&self) -> Option<Vec<u8>> {
+        base64::engine::general_purpose::STANDARD
+            .decode(self.text.as_bytes())
+            .ok()
     }
 }
 
@@ -746,8 +744,7 @@ pub(crate) struct KeyBody {
 pub(crate) fn pem_body(label: &str, block: &[u8]) -> Option<KeyBody> {
     let text = std::str::from_utf8(block).ok()?;
     let mut encrypted = label.starts_with("ENCRYPTED");
-    let mut b64 = String::new();
-    let mut first_line = None;
+    let mut body = Base64Lines::default();
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() {
@@ -762,20 +759,9 @@ pub(crate) fn pem_body(label: &str, block: &[u8]) -> Option<KeyBody> {
             }
             return None;
         }
-        if !line
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
-        {
-            return None;
-        }
-        if first_line.is_none() {
-            first_line = Some(line.to_string());
-        }
-        b64.push_str(line);
+        body.push(line)?;
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(b64.as_bytes())
-        .ok()?;
+    let decoded = body.decode()?;
     if decoded.len() < 32 {
         return None;
     }
@@ -791,7 +777,7 @@ pub(crate) fn pem_body(label: &str, block: &[u8]) -> Option<KeyBody> {
         openssh,
         encrypted,
         decoded_len: decoded.len(),
-        first_line: first_line.unwrap_or_default(),
+        first_line: body.first,
     })
 }
 
@@ -835,32 +821,17 @@ pub(crate) fn putty_body(rest: &[u8]) -> Option<PuttyBody> {
             if n == 0 || n > 1000 {
                 return None;
             }
-            let mut b64 = String::new();
-            let mut first = None;
+            let mut body = Base64Lines::default();
             for _ in 0..n {
-                let l = lines.next()?.trim();
-                if l.is_empty()
-                    || !l
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
-                {
-                    return None;
-                }
-                if first.is_none() {
-                    first = Some(l.to_string());
-                }
-                b64.push_str(l);
+                body.push(lines.next()?.trim())?;
             }
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(b64.as_bytes())
-                .ok()?;
-            if decoded.len() < 16 {
+            if body.decode()?.len() < 16 {
                 return None;
             }
             return Some(PuttyBody {
                 encrypted: encrypted?,
                 private_lines: n,
-                first_private_line: first.unwrap_or_default(),
+                first_private_line: body.first,
             });
         }
     }

@@ -15,7 +15,7 @@
 //! Evidence never includes a password or hash: only user names, hosts and masked values.
 
 use crate::text::{file_name, line_of, mask, normalize_path};
-use crate::{Category, Detection, Severity, Source};
+use crate::{Category, Detection, RuleText, Severity};
 
 /// Largest file whose contents are parsed.
 const MAX_PARSE_BYTES: usize = 1 << 20;
@@ -123,31 +123,23 @@ pub fn scan(path: &str, data: &[u8], size: u64) -> Vec<Detection> {
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn detection(
-    rule: &str,
-    title: &str,
+    id: &'static str,
+    title: &'static str,
     severity: Severity,
-    description: &str,
-    remediation: &str,
+    description: &'static str,
+    remediation: &'static str,
     line: Option<u32>,
     evidence: String,
 ) -> Detection {
-    Detection {
-        category: Category::SensitiveFile,
-        rule: rule.to_string(),
-        title: title.to_string(),
+    let rule = RuleText {
+        id,
+        title,
         severity,
-        description: description.to_string(),
-        remediation: remediation.to_string(),
-        line,
-        evidence,
-        class: None,
-        reference: None,
-        sha256: None,
-        md5: None,
-        source: Source::Builtin,
-    }
+        description,
+        remediation,
+    };
+    Detection::builtin(Category::SensitiveFile, &rule, severity, line, evidence)
 }
 
 /// Lines of a text file, bounded, with their byte offsets.
