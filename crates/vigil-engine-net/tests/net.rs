@@ -167,19 +167,25 @@ fn start(name: &'static str, bin: &str, args: &[String], port: u16) -> Option<Da
         eprintln!("note: {bin} not installed; {name} case skipped");
         return None;
     };
+    let log = tmpdir(name).join(format!("{port}.log"));
     let child = Command::new(path)
         .args(args)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let d = Daemon(child);
+    let mut d = Daemon(child);
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "{name} did not start on {port}"
-        );
+        let exited = d.0.try_wait().ok().flatten();
+        if exited.is_some() || start.elapsed() > Duration::from_secs(30) {
+            let out = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = out.lines().rev().take(20).collect();
+            panic!(
+                "{name} did not start on {port} ({exited:?}); its log ends:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
     Some(d)
@@ -1613,9 +1619,11 @@ impl Drop for Inetd {
 /// blocks an address after five).
 fn start_vnc(port: u16, password: Option<&str>) -> Option<Daemon> {
     let dir = tmpdir("vnc");
-    let display = format!(":{}", 100 + port % 800);
+    // The server picks a free display itself: a fixed number can collide with another
+    // server or a stale lock left by an earlier run.
     let mut args: Vec<String> = [
-        display.as_str(),
+        "-displayfd",
+        "1",
         "-rfbport",
         &port.to_string(),
         "-interface",
