@@ -10,7 +10,7 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::layers::{FileKind, FileMeta, Filesystem, Visitor};
+use crate::layers::{stream_rest, FileKind, FileMeta, Filesystem, Visitor};
 use crate::{Image, ImageConfig, ImageError, LayerInfo, Limits};
 
 /// Walks `root` into an [`Image`] with an empty config and one synthetic layer.
@@ -136,7 +136,18 @@ pub fn walk(
                 }
                 FileKind::File if visit.inspector.wants(&entry) => {
                     match read_prefix(&disk_child, &meta, limits.max_inspect_bytes, &mut bytes) {
-                        Some(data) => visit.inspector.inspect(&entry, &data),
+                        Some((data, mut file)) => {
+                            visit.inspector.inspect(&entry, &data);
+                            let head = data.len() as u64;
+                            drop(data);
+                            // A file that fails mid-way is as unreadable as one that fails
+                            // at once; what was streamed stays with the inspector.
+                            if stream_rest(visit.inspector, &entry, head, &mut file, limits)
+                                .is_err()
+                            {
+                                view.unreadable.insert(child.clone());
+                            }
+                        }
                         None => {
                             view.unreadable.insert(child.clone());
                         }
@@ -219,16 +230,21 @@ fn read_regular(
     Ok(Some(data))
 }
 
-/// The first `max` bytes of a regular file, counted into `total`; `None` if it cannot be
-/// opened or is no longer the file that was walked.
-fn read_prefix(path: &Path, walked: &fs::Metadata, max: u64, total: &mut u64) -> Option<Vec<u8>> {
+/// The first `max` bytes of a regular file, counted into `total`, and the file positioned
+/// after them; `None` if it cannot be opened or is no longer the file that was walked.
+fn read_prefix(
+    path: &Path,
+    walked: &fs::Metadata,
+    max: u64,
+    total: &mut u64,
+) -> Option<(Vec<u8>, fs::File)> {
     let file = fs::File::open(path).ok()?;
     match file.metadata() {
         Ok(m) if m.is_file() && m.ino() == walked.ino() && m.dev() == walked.dev() => {}
         _ => return None,
     }
     let mut data = Vec::with_capacity(walked.len().min(max).min(1 << 20) as usize);
-    file.take(max).read_to_end(&mut data).ok()?;
+    (&file).take(max).read_to_end(&mut data).ok()?;
     *total += data.len() as u64;
-    Some(data)
+    Some((data, file))
 }

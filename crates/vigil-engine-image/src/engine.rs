@@ -1,7 +1,7 @@
 //! The image engine behind Vigil's common [`Engine`] trait (task kind `image`): the target
 //! names an image (`{"image": "registry:HOST/REPO:TAG" | "docker-archive:PATH" | "oci:PATH" |
 //! "dir:PATH", "image_id": "sha256:...", "registry": {"username", "password_sealed",
-//! "purpose", "insecure", "ca_pem"}}`), the options choose the scanners (`{"scanners":
+//! "purpose", "insecure", "skip_tls_verify", "ca_pem"}}`), the options choose the scanners (`{"scanners":
 //! ["vuln", "virus", "risk"], "platform": "linux/arm64"}`). A registry password travels
 //! sealed in the task and is unsealed only here, by the function the binary gives the
 //! engine. Registry connections go through the run's scope guard. The scan itself runs on a
@@ -15,10 +15,9 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
 use vigil_engine::{Coverage, Engine, EngineError, ScanCtx};
-use vigil_registry::{Client, ClientConfig, Credentials};
 
 use crate::scan::{self, ScanConfig, Scanners};
-use crate::{Platform, ReadOptions, RegistryAccess, Source};
+use crate::{Platform, ReadOptions, RegistryAccess, RegistryLogin, Source};
 
 /// Opens a sealed secret: (ciphertext, purpose) to plaintext.
 pub type Unseal = Arc<dyn Fn(&str, &str) -> Result<String, String> + Send + Sync>;
@@ -58,6 +57,8 @@ struct RegistryTarget {
     purpose: Option<String>,
     #[serde(default)]
     insecure: bool,
+    #[serde(default)]
+    skip_tls_verify: bool,
     #[serde(default)]
     ca_pem: Option<String>,
     /// Accepted for the product's records; the reference names the registry.
@@ -141,32 +142,27 @@ impl Engine for ImageEngine {
         }
         if let Source::Registry(reference) = &source {
             let r = t.registry.unwrap_or_default();
-            let mut cfg = ClientConfig::new(&reference.registry(), ctx.scope.clone());
-            cfg.insecure_http = r.insecure;
-            cfg.ca_pem = r.ca_pem.map(String::into_bytes);
-            if let Some(user) = r.username.filter(|u| !u.is_empty()) {
-                let password = match (&r.password_sealed, &self.unseal) {
-                    (Some(sealed), Some(unseal)) => {
-                        unseal(sealed, r.purpose.as_deref().unwrap_or(""))
-                            .map_err(|e| EngineError::Failed(format!("registry password: {e}")))?
-                    }
-                    (Some(_), None) => {
-                        return Err(EngineError::Failed(
-                            "the registry password is sealed and this engine cannot open it".into(),
-                        ))
-                    }
-                    (None, _) => String::new(),
-                };
-                cfg.credentials = Some(Credentials::Basic {
-                    username: user,
-                    password,
-                });
-            }
-            let client = Client::new(cfg).map_err(|e| EngineError::Failed(e.to_string()))?;
-            read.registry = Some(RegistryAccess {
-                client: Arc::new(client),
-                handle: tokio::runtime::Handle::current(),
-            });
+            let password = match (&r.password_sealed, &self.unseal) {
+                (Some(sealed), Some(unseal)) => unseal(sealed, r.purpose.as_deref().unwrap_or(""))
+                    .map_err(|e| EngineError::Failed(format!("registry password: {e}")))?,
+                (Some(_), None) => {
+                    return Err(EngineError::Failed(
+                        "the registry password is sealed and this engine cannot open it".into(),
+                    ))
+                }
+                (None, _) => String::new(),
+            };
+            let login = RegistryLogin {
+                username: r.username,
+                password,
+                ca_pem: r.ca_pem.map(String::into_bytes),
+                insecure_http: r.insecure,
+                skip_tls_verify: r.skip_tls_verify,
+            };
+            read.registry = Some(
+                RegistryAccess::connect(reference, ctx.scope.clone(), login)
+                    .map_err(|e| EngineError::Failed(e.to_string()))?,
+            );
         }
         let cfg = ScanConfig {
             scanners,

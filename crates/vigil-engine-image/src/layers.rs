@@ -28,11 +28,69 @@ use crate::{ImageError, Limits};
 /// file when `data.len() as u64 == meta.size`). Files that a later layer replaces or deletes
 /// are inspected too; an inspector keys what it records by `(meta.path, meta.layer)` and keeps
 /// only what [`Filesystem::holds`] confirms in the final view.
+///
+/// A file larger than that head is not lost: right after `inspect`, the reader asks
+/// [`Inspector::wants_rest`] and, if so, streams the rest through [`Inspector::inspect_rest`]
+/// chunk by chunk (never holding it whole) until the file ends, the inspector has enough, or
+/// [`Limits::max_stream_bytes`] is reached, then calls [`Inspector::end_rest`].
 pub trait Inspector {
     /// Whether to read this file's contents.
     fn wants(&self, meta: &FileMeta) -> bool;
     /// The file's contents (possibly truncated; see the trait documentation).
     fn inspect(&mut self, meta: &FileMeta, data: &[u8]);
+    /// Whether to see the rest of the file `inspect` was just given the head of.
+    fn wants_rest(&self, _meta: &FileMeta) -> bool {
+        false
+    }
+    /// The next bytes of that file, `offset` being where `chunk` starts in it. Returns
+    /// whether to go on; once it returns `false`, `wants_rest` must say `false` for the file.
+    fn inspect_rest(&mut self, _meta: &FileMeta, _offset: u64, _chunk: &[u8]) -> bool {
+        false
+    }
+    /// The rest ended: `complete` when the file was read to its end (rather than stopped by
+    /// the inspector or the limit).
+    fn end_rest(&mut self, _meta: &FileMeta, _complete: bool) {}
+}
+
+/// Size of the chunks a file's rest is streamed in.
+const REST_CHUNK_BYTES: usize = 1 << 20;
+
+/// Streams the rest of `meta`'s file from `reader` (positioned just after the `head` bytes
+/// given to `inspect`) to the inspector, when it wants it. Returns the bytes read.
+pub(crate) fn stream_rest(
+    inspector: &mut dyn Inspector,
+    meta: &FileMeta,
+    head: u64,
+    reader: &mut dyn Read,
+    limits: &Limits,
+) -> io::Result<u64> {
+    if head >= meta.size || !inspector.wants_rest(meta) {
+        return Ok(0);
+    }
+    let mut buf = vec![0u8; REST_CHUNK_BYTES];
+    let mut offset = head;
+    let complete = loop {
+        if offset >= limits.max_stream_bytes {
+            break false;
+        }
+        let want = (limits.max_stream_bytes - offset).min(REST_CHUNK_BYTES as u64) as usize;
+        let n = match reader.read(&mut buf[..want]) {
+            Ok(0) => break true,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                inspector.end_rest(meta, false);
+                return Err(e);
+            }
+        };
+        let more = inspector.inspect_rest(meta, offset, &buf[..n]);
+        offset += n as u64;
+        if !more {
+            break false;
+        }
+    };
+    inspector.end_rest(meta, complete);
+    Ok(offset - head)
 }
 
 /// The inspector that wants nothing.
@@ -58,6 +116,24 @@ impl Inspector for Inspectors<'_> {
             if i.wants(meta) {
                 i.inspect(meta, data);
             }
+        }
+    }
+    fn wants_rest(&self, meta: &FileMeta) -> bool {
+        self.0.iter().any(|i| i.wants_rest(meta))
+    }
+    fn inspect_rest(&mut self, meta: &FileMeta, offset: u64, chunk: &[u8]) -> bool {
+        let mut more = false;
+        for i in self.0.iter_mut() {
+            // Each sees the rest until it has enough (then it no longer wants it).
+            if i.wants_rest(meta) {
+                more |= i.inspect_rest(meta, offset, chunk);
+            }
+        }
+        more
+    }
+    fn end_rest(&mut self, meta: &FileMeta, complete: bool) {
+        for i in self.0.iter_mut() {
+            i.end_rest(meta, complete);
         }
     }
 }
@@ -581,6 +657,10 @@ fn read_tar(
                 .read_to_end(&mut data)
                 .map_err(ImageError::Tar)?;
             visit.inspector.inspect(&meta, &data);
+            let head = data.len() as u64;
+            drop(data);
+            stream_rest(visit.inspector, &meta, head, &mut entry, limits)
+                .map_err(ImageError::Tar)?;
         }
         if wanted {
             match meta.kind {

@@ -33,7 +33,7 @@ use std::io;
 pub use engine::ImageEngine;
 pub use layers::{FileKind, FileMeta, Filesystem, Inspector, Inspectors, NoInspection, Visitor};
 pub use manifest::{ImageConfig, Platform};
-pub use registry::RegistryAccess;
+pub use registry::{RegistryAccess, RegistryLogin};
 pub use source::Source;
 
 /// Why an image could not be read. Every error that comes from a bound names the bound.
@@ -187,6 +187,9 @@ pub struct Limits {
     /// Bytes of one file an [`Inspector`] is given (the first ones; larger files are given
     /// truncated). Default 64 MiB.
     pub max_inspect_bytes: u64,
+    /// Bytes of one file streamed on to an inspector that asks for more than that head
+    /// ([`Inspector::wants_rest`]). Default 4 GiB.
+    pub max_stream_bytes: u64,
 }
 
 impl Default for Limits {
@@ -199,6 +202,7 @@ impl Default for Limits {
             max_layers: 200,
             max_json_bytes: 8 << 20,
             max_inspect_bytes: 64 << 20,
+            max_stream_bytes: 4 << 30,
         }
     }
 }

@@ -11,7 +11,8 @@
 
 use std::sync::Arc;
 
-use vigil_registry::{Client, Digest, Reference, RegistryError};
+use vigil_engine::ScopeGuard;
+use vigil_registry::{Client, ClientConfig, Credentials, Digest, Reference, RegistryError};
 
 use crate::layers::Visitor;
 use crate::manifest::{
@@ -28,6 +29,56 @@ pub struct RegistryAccess {
     pub client: Arc<Client>,
     /// The tokio runtime the client's futures run on.
     pub handle: tokio::runtime::Handle,
+}
+
+/// How to log in to a registry and how much transport security to insist on.
+#[derive(Clone, Default)]
+pub struct RegistryLogin {
+    /// User name for Basic authentication (and token requests); none or empty: anonymous.
+    pub username: Option<String>,
+    /// Its password.
+    pub password: String,
+    /// PEM certificates of a private CA to trust besides the public roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Allow plain HTTP.
+    pub insecure_http: bool,
+    /// Accept any TLS certificate.
+    pub skip_tls_verify: bool,
+}
+
+impl std::fmt::Debug for RegistryLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryLogin")
+            .field("username", &self.username)
+            .field("insecure_http", &self.insecure_http)
+            .field("skip_tls_verify", &self.skip_tls_verify)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegistryAccess {
+    /// Access to the registry of `reference` with `login`, every connection checked by
+    /// `scope`, driven by the current tokio runtime (call it inside one).
+    pub fn connect(
+        reference: &Reference,
+        scope: Arc<ScopeGuard>,
+        login: RegistryLogin,
+    ) -> Result<Self, RegistryError> {
+        let mut cfg = ClientConfig::new(&reference.registry(), scope);
+        cfg.insecure_http = login.insecure_http;
+        cfg.skip_tls_verify = login.skip_tls_verify;
+        cfg.ca_pem = login.ca_pem;
+        if let Some(username) = login.username.filter(|u| !u.is_empty()) {
+            cfg.credentials = Some(Credentials::Basic {
+                username,
+                password: login.password,
+            });
+        }
+        Ok(RegistryAccess {
+            client: Arc::new(Client::new(cfg)?),
+            handle: tokio::runtime::Handle::current(),
+        })
+    }
 }
 
 impl std::fmt::Debug for RegistryAccess {

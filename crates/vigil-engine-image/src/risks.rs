@@ -5,6 +5,8 @@
 //! elsewhere; this module needs no file contents.)
 
 use crate::{FileKind, Image};
+use vigil_core::Severity;
+use vigil_detect::mask;
 
 /// One risk found in an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,8 +17,8 @@ pub struct Risk {
     pub rule: String,
     /// One-line title.
     pub title: String,
-    /// `critical`, `high`, `medium`, `low` or `info`.
-    pub severity: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
     /// The file concerned, if any.
     pub file: Option<String>,
     /// The layer that wrote that file.
@@ -196,14 +198,6 @@ fn in_system_dir(path: &str) -> bool {
         .any(|d| path == *d || path.strip_prefix(d).is_some_and(|r| r.starts_with('/')))
 }
 
-/// Masks a secret: its first 4 characters (fewer for short values), then `****`.
-pub fn mask(secret: &str) -> String {
-    let n = secret.chars().count();
-    let keep = if n >= 12 { 4 } else { n / 4 };
-    let head: String = secret.chars().take(keep).collect();
-    format!("{head}****")
-}
-
 /// Whether the image's user is root (no `User`, `root`, `0`, with any group).
 pub fn runs_as_root(image: &Image) -> bool {
     let user = image.config.config.user.as_deref().unwrap_or("").trim();
@@ -270,7 +264,7 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
         out.push(risk(
             "root-user",
             "Container runs as root".into(),
-            "medium",
+            Severity::Medium,
             None,
             if user.is_empty() { "User not set".into() } else { format!("User {user}") },
             "The image config sets no unprivileged user, so its processes run as root in the container; an escape or a writable host mount gives root on the host.",
@@ -286,7 +280,7 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
             let mut r = risk(
                 "env-secret",
                 format!("Secret in environment variable {name}"),
-                "high",
+                Severity::High,
                 None,
                 format!("{name}={}", mask(value)),
                 "The image config's ENV carries a credential; anyone who can pull the image reads it with `docker inspect`.",
@@ -303,7 +297,7 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
                 out.push(risk(
                     "ssh-server",
                     "SSH server installed in the image".into(),
-                    "medium",
+                    Severity::Medium,
                     Some((sshd, m.layer)),
                     sshd.into(),
                     "An SSH daemon in a container adds a remote login surface and long-lived credentials; containers are entered with the runtime's exec instead.",
@@ -335,7 +329,7 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
                 out.push(risk(
                     "setid-shell",
                     format!("{bits} shell or interpreter {path}"),
-                    "high",
+                    Severity::High,
                     Some((path, m.layer)),
                     shown,
                     "A setuid/setgid shell, interpreter or file tool gives any user of the container the owner's privileges (a root shell when owned by root).",
@@ -345,7 +339,7 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
                 out.push(risk(
                     "setid-file",
                     format!("Unusual {bits} file {path}"),
-                    "medium",
+                    Severity::Medium,
                     Some((path, m.layer)),
                     shown,
                     "A setuid/setgid program that distributions do not ship as such; any flaw in it is a privilege escalation.",
@@ -359,7 +353,7 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
                 FileKind::File | FileKind::Hardlink { .. } => out.push(risk(
                     "world-writable-file",
                     format!("World-writable file {path}"),
-                    "medium",
+                    Severity::Medium,
                     Some((path, m.layer)),
                     format!("{path} mode {:04o}", m.mode),
                     "Any user in the container can change a file in a system path, e.g. to plant code that root runs later.",
@@ -368,7 +362,7 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
                 FileKind::Dir if m.mode & 0o1000 == 0 => out.push(risk(
                     "world-writable-dir",
                     format!("World-writable directory without sticky bit {path}"),
-                    "medium",
+                    Severity::Medium,
                     Some((path, m.layer)),
                     format!("{path} mode {:04o}", m.mode),
                     "Any user can replace or delete other users' files in a system directory.",
@@ -384,13 +378,6 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masks_keep_little() {
-        assert_eq!(mask("AKIDabcdefghijklmnop"), "AKID****");
-        assert_eq!(mask("hunter2"), "h****");
-        assert_eq!(mask("ab"), "****");
-    }
 
     #[test]
     fn env_names() {

@@ -487,7 +487,7 @@ fn detection_finding(d: &FileDetection) -> Finding {
 fn risk_finding(r: &Risk) -> Finding {
     Finding {
         kind: KIND_RISK.into(),
-        severity: Some(severity_of(r.severity)),
+        severity: Some(r.severity),
         title: r.title.clone(),
         description: Some(r.description.clone()),
         path: r.file.clone(),

@@ -33,10 +33,12 @@ pub enum Entry {
         /// Mode bits (e.g. `0o4755`).
         mode: u32,
     },
-    /// A directory (mode 0755).
+    /// A directory.
     Dir {
         /// Path inside the layer.
         path: String,
+        /// Permission bits (0755 from [`dir`]).
+        mode: u32,
     },
     /// A symbolic link.
     Symlink {
@@ -81,7 +83,15 @@ pub fn file_mode(path: &str, data: impl Into<Vec<u8>>, mode: u32) -> Entry {
 
 /// A directory.
 pub fn dir(path: &str) -> Entry {
-    Entry::Dir { path: path.into() }
+    dir_mode(path, 0o755)
+}
+
+/// A directory with permission bits `mode` (e.g. 0o1777 for a sticky shared directory).
+pub fn dir_mode(path: &str, mode: u32) -> Entry {
+    Entry::Dir {
+        path: path.into(),
+        mode,
+    }
 }
 
 /// A symbolic link.
@@ -189,9 +199,9 @@ pub fn build_tar(entries: &[Entry]) -> io::Result<Vec<u8>> {
                 h.set_size(data.len() as u64);
                 b.append_data(&mut h, path, data.as_slice())?;
             }
-            Entry::Dir { path } => {
+            Entry::Dir { path, mode } => {
                 h.set_entry_type(tar::EntryType::Directory);
-                h.set_mode(0o755);
+                h.set_mode(*mode);
                 h.set_size(0);
                 b.append_data(&mut h, path, io::empty())?;
             }

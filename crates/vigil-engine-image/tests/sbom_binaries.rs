@@ -269,20 +269,37 @@ fn go_program_built_here_matches_go_version_m() {
     assert_eq!(inv.packages.len(), 4);
     assert!(inv.packages.iter().all(|p| p.layer == 1));
 
-    // Truncated reads: a prefix without the build information → a note; a prefix that
-    // holds it → found (the Go linker writes the section table near the start).
+    // A file larger than the inspected head: the build information is found in the rest as
+    // it streams by (as in a 90 MB terraform binary), wherever the head ends...
     let image = TestImage::new(vec![Layer::new(vec![file(
         "usr/local/bin/app",
         data.clone(),
     )])]);
-    let small = Limits {
+    let whole = inventory_of(&image);
+    for head in [4096, 100_000, 1 << 20] {
+        let inv = inventory_with(
+            &image,
+            Limits {
+                max_inspect_bytes: head,
+                ..Limits::default()
+            },
+        );
+        assert_eq!(inv, whole, "head of {head} bytes");
+    }
+    // ...unless the stream is cut before it: then a note says so.
+    let cut = Limits {
         max_inspect_bytes: 4096,
+        max_stream_bytes: 8192,
         ..Limits::default()
     };
-    let inv = inventory_with(&image, small);
+    let inv = inventory_with(&image, cut);
     assert!(inv.packages.is_empty());
     assert_eq!(inv.skipped.len(), 1, "{:?}", inv.skipped);
-    assert!(inv.skipped[0].reason.contains("max_inspect_bytes"));
+    assert!(
+        inv.skipped[0].reason.contains("not read to its end"),
+        "{:?}",
+        inv.skipped
+    );
     let section = sbom::elf::Elf::parse(&data)
         .unwrap()
         .section(".go.buildinfo")

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use vigil_engine_image::sbom::{self, osrelease, rpm, Inventory};
+use vigil_engine_image::scan::{self, ScanConfig, Scanners};
 use vigil_engine_image::testing::{file, Layer, TempDir, TestImage};
 use vigil_engine_image::{ReadOptions, Source};
 
@@ -52,14 +53,15 @@ Summary: test package\nLicense: MIT and BSD\nVendor: Vigil Test\nBuildArch: noar
 const SPEC_BETA: &str = "Name: vigil-beta\nVersion: 0.9~rc1\nRelease: 1\n\
 Summary: test package\nLicense: ASL 2.0\nBuildArch: noarch\n%description\nAnother.\n%files\n";
 
-/// Makes an rpm database holding the two test packages; returns its `rpmdb.sqlite` bytes.
-fn make_rpmdb(tmp: &Path) -> Vec<u8> {
+/// Makes an rpm database holding the packages of `specs` (name, spec file); returns its
+/// `rpmdb.sqlite` bytes.
+fn make_rpmdb(tmp: &Path, specs: &[(&str, &str)]) -> Vec<u8> {
     let db = tmp.join("db");
     let top = tmp.join("top");
     std::fs::create_dir_all(&db).unwrap();
     run(Command::new("rpm").arg("--dbpath").arg(&db).arg("--initdb"));
     let mut rpms = Vec::new();
-    for (name, spec) in [("alpha", SPEC_ALPHA), ("beta", SPEC_BETA)] {
+    for (name, spec) in specs {
         let spec_path = tmp.join(format!("{name}.spec"));
         std::fs::write(&spec_path, spec).unwrap();
         run(Command::new("rpmbuild")
@@ -71,17 +73,14 @@ fn make_rpmdb(tmp: &Path) -> Vec<u8> {
     for entry in std::fs::read_dir(top.join("RPMS/noarch")).unwrap() {
         rpms.push(entry.unwrap().path());
     }
-    assert_eq!(rpms.len(), 2, "{rpms:?}");
+    assert_eq!(rpms.len(), specs.len(), "{rpms:?}");
     run(Command::new("rpm")
         .arg("--dbpath")
         .arg(&db)
         .args(["-i", "--justdb", "--nodeps", "--noscripts"])
         .args(&rpms));
     // rpm itself sees them.
-    run(Command::new("rpm")
-        .arg("--dbpath")
-        .arg(&db)
-        .args(["-q", "vigil-alpha", "vigil-beta"]));
+    assert_eq!(rpm_qa(&db).len(), specs.len());
     std::fs::read(db.join("rpmdb.sqlite")).unwrap()
 }
 
@@ -103,7 +102,7 @@ fn real_rpmdb_equals_rpm_qa() {
         return;
     }
     let tmp = TempDir::new().unwrap();
-    let db_bytes = make_rpmdb(tmp.path());
+    let db_bytes = make_rpmdb(tmp.path(), &[("alpha", SPEC_ALPHA), ("beta", SPEC_BETA)]);
     // rpm leaves its database in WAL mode; the analyzer must still read it.
     assert_eq!(&db_bytes[18..20], &[2, 2], "rpm wrote a WAL-mode database");
     let want = rpm_qa(&tmp.path().join("db"));
@@ -193,6 +192,84 @@ fn real_rpmdb_equals_rpm_qa() {
         "{purls:?}"
     );
     assert_eq!(inv.packages.len(), 2);
+}
+
+/// `openssl-libs` at epoch 1, version 3.0.7 and `release`, as AlmaLinux 9 ships it.
+fn openssl_libs_spec(release: &str) -> String {
+    format!(
+        "Name: openssl-libs\nVersion: 3.0.7\nRelease: {release}\nEpoch: 1\n\
+         Summary: A general purpose cryptography library with TLS implementation\n\
+         License: ASL 2.0\nBuildArch: noarch\n%description\nOpenSSL libraries.\n%files\n"
+    )
+}
+
+/// A real AlmaLinux advisory against a real rpm database: ALSA-2024:0310 (openssl,
+/// CVE-2023-5363, the restatement of RHSA-2024:0310), byte for byte as AlmaLinux publishes it
+/// in `AlmaLinux/osv-database` (`advisories/almalinux9/ALSA-2024:0310.json`, commit 368923a5),
+/// fixed in `1:3.0.7-25.el9_3`. An AlmaLinux 9.3 image with `openssl-libs-1:3.0.7-24.el9`
+/// installed (the version 9.3 shipped before the fix) has it; its twin with
+/// `1:3.0.7-25.el9_3` does not.
+#[test]
+fn real_almalinux_advisory_and_its_fixed_twin() {
+    if !have("rpm", "rpm") || !have("rpmbuild", "rpm") {
+        return;
+    }
+    let data = TempDir::new().unwrap();
+    let record = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../vigil-vulndb/tests/data/almalinux/ALSA-2024-0310.json");
+    let mut db = vigil_vulndb::Database::open(data.path()).unwrap();
+    db.import_as(&record, "almalinux-fixture").unwrap();
+    drop(db);
+    let os = "NAME=\"AlmaLinux\"\nVERSION=\"9.3 (Shamrock Pampas Cat)\"\nID=\"almalinux\"\n\
+              ID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n";
+    let scan_with = |release: &str| {
+        let tmp = TempDir::new().unwrap();
+        let spec = openssl_libs_spec(release);
+        let rpmdb = make_rpmdb(tmp.path(), &[("openssl-libs", spec.as_str())]);
+        let image = TestImage::new(vec![Layer::new(vec![
+            file("etc/os-release", os),
+            file("var/lib/rpm/rpmdb.sqlite", rpmdb),
+        ])]);
+        let path = tmp.path().join("image.tar");
+        image.write_docker_archive(&path).unwrap();
+        let cfg = ScanConfig {
+            scanners: Scanners::parse(&["vuln"]).unwrap(),
+            data_dir: Some(data.path().to_path_buf()),
+            ..ScanConfig::default()
+        };
+        let report = scan::scan(&Source::DockerArchive(path), "test", &cfg).unwrap();
+        let inv: Vec<(String, String)> = report
+            .inventory
+            .packages
+            .iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect();
+        assert_eq!(
+            inv,
+            vec![("openssl-libs".into(), format!("1:3.0.7-{release}"))]
+        );
+        report.findings()
+    };
+
+    let found = scan_with("24.el9");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0];
+    assert_eq!(f.kind, scan::KIND_VULN);
+    assert_eq!(f.cve, vec!["CVE-2023-5363".to_string()]);
+    assert_eq!(f.evidence["advisory"]["id"], "ALSA-2024:0310");
+    assert_eq!(f.evidence["matched"]["ecosystem"], "AlmaLinux:9");
+    assert_eq!(f.evidence["fixed_version"], "1:3.0.7-25.el9_3");
+    assert_eq!(
+        f.evidence["package"]["purl"]
+            .as_str()
+            .map(|p| p.starts_with("pkg:rpm/almalinux/openssl-libs@")),
+        Some(true)
+    );
+
+    assert!(
+        scan_with("25.el9_3").is_empty(),
+        "the fixed release is not affected"
+    );
 }
 
 #[test]

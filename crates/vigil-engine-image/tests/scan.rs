@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use vigil_engine_image::scan::{self, Report, ScanConfig, Scanners};
-use vigil_engine_image::testing::{file, file_mode, whiteout, Layer, TempDir, TestImage};
+use vigil_engine_image::testing::{dir_mode, file, file_mode, whiteout, Layer, TempDir, TestImage};
 use vigil_engine_image::Source;
 
 fn shared(rel: &str) -> PathBuf {
@@ -295,6 +295,73 @@ fn debian_image_and_its_safe_twin() {
         installed
     );
     assert_eq!(t.components()[0].kind, "os");
+}
+
+/// The risk findings of `img` as (rule, path), risk scanner only.
+fn config_risks(img: &TestImage) -> BTreeSet<(String, String)> {
+    let tmp = TempDir::new().unwrap();
+    let path = tmp.path().join("image.tar");
+    img.write_docker_archive(&path).unwrap();
+    let cfg = ScanConfig {
+        scanners: Scanners::parse(&["risk".to_string()]).unwrap(),
+        detector: Some(detector()),
+        ..ScanConfig::default()
+    };
+    let r = scan::scan(&Source::DockerArchive(path), "test", &cfg).unwrap();
+    others(&r)
+        .into_iter()
+        .map(|(kind, rule, path)| {
+            assert_eq!(kind, "image-risk");
+            (rule, path)
+        })
+        .collect()
+}
+
+#[test]
+fn configuration_risks_and_their_safe_twin() {
+    // Vulnerable: an SSH daemon, an unusual setuid program, a world-writable file and a
+    // world-writable directory without sticky bit in system paths. Present in both images
+    // and never reported: a setuid `passwd` (distributions ship it so), a sticky shared
+    // directory, world-writable paths outside system directories.
+    let common = || {
+        vec![
+            file_mode("usr/bin/passwd", b"passwd".to_vec(), 0o4755),
+            dir_mode("usr/share/spool", 0o1777),
+            dir_mode("srv/shared", 0o777),
+            file_mode("srv/shared/notes.txt", b"notes".to_vec(), 0o666),
+        ]
+    };
+    let mut entries = common();
+    entries.extend([
+        file_mode("usr/sbin/sshd", b"\x7fELF sshd".to_vec(), 0o755),
+        file_mode("usr/local/bin/backup-helper", b"\x7fELF".to_vec(), 0o4750),
+        file_mode("etc/cron.d/cleanup", b"* * * * * root /x\n".to_vec(), 0o666),
+        dir_mode("usr/lib/plugins", 0o777),
+    ]);
+    let mut vulnerable = TestImage::new(vec![Layer::new(entries)]);
+    vulnerable.user = Some("app".into());
+    let want: BTreeSet<(String, String)> = [
+        ("ssh-server", "/usr/sbin/sshd"),
+        ("setid-file", "/usr/local/bin/backup-helper"),
+        ("world-writable-file", "/etc/cron.d/cleanup"),
+        ("world-writable-dir", "/usr/lib/plugins"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(config_risks(&vulnerable), want);
+
+    // Safe twin: the same files with ordinary modes, and an SSH client instead of a server.
+    let mut entries = common();
+    entries.extend([
+        file_mode("usr/bin/ssh", b"\x7fELF ssh".to_vec(), 0o755),
+        file_mode("usr/local/bin/backup-helper", b"\x7fELF".to_vec(), 0o750),
+        file_mode("etc/cron.d/cleanup", b"* * * * * root /x\n".to_vec(), 0o644),
+        dir_mode("usr/lib/plugins", 0o755),
+    ]);
+    let mut twin = TestImage::new(vec![Layer::new(entries)]);
+    twin.user = Some("app".into());
+    assert_eq!(config_risks(&twin), BTreeSet::new());
 }
 
 #[test]

@@ -57,6 +57,9 @@ pub struct ClientConfig {
     pub ca_pem: Option<Vec<u8>>,
     /// Explicit opt-in to plain HTTP (registry, token service, redirects). Off: HTTPS only.
     pub insecure_http: bool,
+    /// Explicit opt-in to HTTPS without certificate verification (a registry with a
+    /// self-signed certificate; the cloud's `Insecure` 1). Scope checks and pinning still apply.
+    pub skip_tls_verify: bool,
     /// Connect timeout, read-stall timeout, and total timeout of every request except blob
     /// downloads (which only time out when stalled).
     pub timeout: Duration,
@@ -79,6 +82,7 @@ impl ClientConfig {
             credentials: None,
             ca_pem: None,
             insecure_http: false,
+            skip_tls_verify: false,
             timeout: Duration::from_secs(30),
             max_manifest_bytes: 4 * 1024 * 1024,
             max_blob_bytes: 4 * 1024 * 1024 * 1024,
@@ -95,6 +99,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("credentials", &self.credentials)
             .field("ca_pem", &self.ca_pem.as_ref().map(|c| c.len()))
             .field("insecure_http", &self.insecure_http)
+            .field("skip_tls_verify", &self.skip_tls_verify)
             .field("timeout", &self.timeout)
             .field("max_manifest_bytes", &self.max_manifest_bytes)
             .field("max_blob_bytes", &self.max_blob_bytes)
@@ -822,6 +827,7 @@ impl Client {
             .no_proxy()
             .use_rustls_tls()
             .https_only(!self.cfg.insecure_http)
+            .danger_accept_invalid_certs(self.cfg.skip_tls_verify)
             .connect_timeout(self.cfg.timeout)
             .read_timeout(self.cfg.timeout)
             .pool_max_idle_per_host(4)

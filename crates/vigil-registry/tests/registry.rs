@@ -34,7 +34,7 @@ async fn anonymous_push_list_and_read() {
     if !have_registry() {
         return;
     }
-    let reg = Registry::start(Auth::None, None);
+    let reg = Registry::launch(Auth::None, None, "");
     let c = client(&reg.addr(), None);
     c.ping().await.unwrap();
 
@@ -168,7 +168,7 @@ async fn index_round_trip() {
     if !have_registry() {
         return;
     }
-    let reg = Registry::start(Auth::None, None);
+    let reg = Registry::launch(Auth::None, None, "");
     let c = client(&reg.addr(), None);
     for (index_type, manifest_type, repo) in [
         (MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST, "multi/oci"),
@@ -224,7 +224,7 @@ async fn corrupted_content_is_detected() {
     if !have_registry() {
         return;
     }
-    let reg = Registry::start(Auth::None, None);
+    let reg = Registry::launch(Auth::None, None, "");
     let c = client(&reg.addr(), None);
     let good = layer(7, 4096);
     let p = push_image(
@@ -291,7 +291,7 @@ async fn blocking_reader_consumes_blob() {
     if !have_registry() {
         return;
     }
-    let reg = Registry::start(Auth::None, None);
+    let reg = Registry::launch(Auth::None, None, "");
     let c = client(&reg.addr(), None);
     let big = layer(9, 300_000);
     let p = push_image(
@@ -365,9 +365,10 @@ async fn basic_auth_wrong_and_right_password() {
     if !have_registry() {
         return;
     }
-    let reg = Registry::start(
+    let reg = Registry::launch(
         Auth::Htpasswd(htpasswd_line("alice", "correct horse")),
         None,
+        "",
     );
 
     // Without credentials: a clear request for them.
@@ -447,7 +448,7 @@ async fn bearer_token_auth_with_scopes() {
             expired_token: Some(1),
         },
     );
-    let reg = Registry::start(ts.auth(), None);
+    let reg = Registry::launch(ts.auth(), None, "");
 
     // The writer's second token (its first for pushing) is already expired: the registry's
     // 401 makes the client fetch a fresh one and retry once.
@@ -563,7 +564,7 @@ async fn bearer_access_token_field_and_static_token() {
             expired_token: None,
         },
     );
-    let reg = Registry::start(ts.auth(), None);
+    let reg = Registry::launch(ts.auth(), None, "");
     let c = client(&reg.addr(), basic("u", "p"));
     push_image(
         &c,
@@ -597,9 +598,10 @@ async fn tls_needs_the_custom_ca() {
         return;
     }
     let pki = test_pki();
-    let reg = Registry::start(
+    let reg = Registry::launch(
         Auth::None,
         Some((&pki.server_cert_pem, &pki.server_key_pem)),
+        "",
     );
     // By name: resolved by the scope guard (only 127.0.0.0/8 allowed) and pinned, SNI and
     // certificate check for `localhost`.
@@ -613,6 +615,12 @@ async fn tls_needs_the_custom_ca() {
             err.to_string().to_lowercase().contains("certificate"),
             "{err}"
         );
+
+        // The explicit opt-out of certificate checks (the cloud's `Insecure` 1) reaches it
+        // without the CA, still only over HTTPS.
+        let mut skip = cfg.clone();
+        skip.skip_tls_verify = true;
+        Client::new(skip).unwrap().ping().await.unwrap();
 
         cfg.ca_pem = Some(pki.ca_pem.clone().into_bytes());
         let with = Client::new(cfg).unwrap();
@@ -642,7 +650,7 @@ async fn plain_http_needs_the_opt_in() {
     if !have_registry() {
         return;
     }
-    let reg = Registry::start(Auth::None, None);
+    let reg = Registry::launch(Auth::None, None, "");
     let mut cfg = ClientConfig::new(&reg.addr(), loopback_scope());
     cfg.timeout = Duration::from_secs(10);
     let strict = Client::new(cfg.clone()).unwrap();
@@ -667,7 +675,11 @@ async fn plain_http_realm_refused_without_opt_in() {
         },
     );
     let pki = test_pki();
-    let reg = Registry::start(ts.auth(), Some((&pki.server_cert_pem, &pki.server_key_pem)));
+    let reg = Registry::launch(
+        ts.auth(),
+        Some((&pki.server_cert_pem, &pki.server_key_pem)),
+        "",
+    );
     let mut cfg = ClientConfig::new(&reg.addr(), loopback_scope());
     cfg.ca_pem = Some(pki.ca_pem.into_bytes());
     cfg.credentials = basic("u", "p");
@@ -754,7 +766,7 @@ async fn token_realm_outside_scope_refused() {
             expired_token: None,
         },
     );
-    let reg = Registry::start(ts.auth(), None);
+    let reg = Registry::launch(ts.auth(), None, "");
 
     // Only the registry's address is in scope: the realm is refused before any connection,
     // and the Basic credentials never leave.
@@ -795,12 +807,12 @@ async fn blob_redirects_to_storage_through_the_scope_guard() {
     }
     // The registry (Basic auth) redirects blob reads to "storage" on 127.0.0.2.
     let store = BlobStore::start("127.0.0.2");
-    let reg = Registry::start_with(
+    let reg = Registry::launch(
         Auth::Htpasswd(htpasswd_line("bob", "pw-bob")),
         None,
         &store.middleware_yaml(),
     );
-    *store.root.lock().unwrap() = Some(reg.dir.path().join("data"));
+    *store.root.lock().unwrap() = Some(reg.dir.join("data"));
     let c = client(&reg.addr(), basic("bob", "pw-bob"));
     let content = layer(8, 50_000);
     let p = push_image(

@@ -2,7 +2,8 @@
 //!
 //! Only what matching and reporting need is kept: identifiers, dates,
 //! summary and details, aliases (with `upstream`, which Debian's records use
-//! for their CVE ids), references, severity, and per affected package its
+//! for their CVE ids, and the CVE ids under `related` of distribution errata
+//! without CVE aliases), references, severity, and per affected package its
 //! ecosystem, name, `ECOSYSTEM`/`SEMVER` ranges and explicit `versions`.
 //! `GIT` ranges are dropped (they cannot be evaluated against a version
 //! string); a range of an unknown type or with malformed events is dropped
@@ -151,6 +152,8 @@ struct RawRecord {
     #[serde(default)]
     upstream: Option<Vec<String>>,
     #[serde(default)]
+    related: Option<Vec<String>>,
+    #[serde(default)]
     references: Option<Vec<Value>>,
     #[serde(default)]
     severity: Option<Vec<Value>>,
@@ -241,6 +244,16 @@ fn convert(raw: RawRecord) -> Result<Record, RecordError> {
         let a = a.trim().to_owned();
         if valid_id(&a) && a != id && !aliases.contains(&a) {
             aliases.push(a);
+        }
+    }
+    // A distribution's errata record (AlmaLinux `ALSA-…`, Rocky `RLSA-…`) names the CVEs it
+    // fixes only under `related`: they are its CVEs when it has none of its own.
+    if as_cve(&id).is_none() && aliases.iter().all(|a| as_cve(a).is_none()) {
+        for r in raw.related.unwrap_or_default() {
+            let r = r.trim().to_owned();
+            if valid_id(&r) && r.to_ascii_uppercase().starts_with("CVE-") && !aliases.contains(&r) {
+                aliases.push(r);
+            }
         }
     }
     if aliases.len() > MAX_ALIASES {
@@ -389,6 +402,18 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(r.cves(), vec!["CVE-2020-0001"]);
+        // Errata name their CVEs under `related`; records with CVEs of their own keep
+        // `related` as merely related.
+        let errata = parse_record(
+            br#"{"id":"ALSA-2024:0310","related":["CVE-2023-5363","RHSA-2024:0310"],"affected":[]}"#,
+        )
+        .expect("valid");
+        assert_eq!(errata.cves(), vec!["CVE-2023-5363"]);
+        let own = parse_record(
+            br#"{"id":"GHSA-x","aliases":["CVE-2024-1234"],"related":["CVE-2023-5363"],"affected":[]}"#,
+        )
+        .expect("valid");
+        assert_eq!(own.cves(), vec!["CVE-2024-1234"]);
         assert_eq!(r.affected[0].ranges.len(), 1);
         assert_eq!(r.affected[0].versions, vec!["0.1"]);
         assert_eq!(r.severity, Severity::High);

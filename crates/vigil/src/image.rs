@@ -5,14 +5,13 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
-use vigil_core::{FindingStatus, Severity};
+use vigil_core::Severity;
 use vigil_engine::ScopeGuard;
 use vigil_engine_image::scan::{self, ScanConfig, Scanners};
-use vigil_engine_image::{Platform, ReadOptions, RegistryAccess, Source};
-use vigil_report::{Format, ReportedFinding, ScanReport};
+use vigil_engine_image::{Platform, ReadOptions, RegistryAccess, RegistryLogin, Source};
+use vigil_report::Format;
 
 /// Default data directory (the service's, too).
 pub const DEFAULT_DATA_DIR: &str = "vigil-data";
@@ -49,6 +48,9 @@ pub struct RegistryArgs {
     /// Allow plain HTTP to the registry.
     #[arg(long)]
     pub insecure_registry: bool,
+    /// Accept any TLS certificate from the registry (self-signed, expired, wrong name).
+    #[arg(long)]
+    pub skip_tls_verify: bool,
     #[command(flatten)]
     pub scope: crate::config::ScopeArgs,
 }
@@ -163,27 +165,25 @@ fn read_options(
     }
     if let Source::Registry(reference) = source {
         let scope = Arc::new(ScopeGuard::new(reg.scope.policy()?));
-        let mut cfg = vigil_registry::ClientConfig::new(&reference.registry(), scope);
-        cfg.insecure_http = reg.insecure_registry;
-        if let Some(ca) = &reg.ca_file {
-            cfg.ca_pem =
-                Some(std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?);
-        }
-        if let Some(user) = &reg.username {
-            let password = match &reg.password_env {
-                Some(var) => std::env::var(var)
-                    .with_context(|| format!("environment variable {var} is not set"))?,
-                None => String::new(),
-            };
-            cfg.credentials = Some(vigil_registry::Credentials::Basic {
-                username: user.clone(),
-                password,
-            });
-        }
-        opts.registry = Some(RegistryAccess {
-            client: Arc::new(vigil_registry::Client::new(cfg)?),
-            handle: tokio::runtime::Handle::current(),
-        });
+        let ca_pem = match &reg.ca_file {
+            Some(ca) => {
+                Some(std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?)
+            }
+            None => None,
+        };
+        let password = match &reg.password_env {
+            Some(var) => std::env::var(var)
+                .with_context(|| format!("environment variable {var} is not set"))?,
+            None => String::new(),
+        };
+        let login = RegistryLogin {
+            username: reg.username.clone(),
+            password,
+            ca_pem,
+            insecure_http: reg.insecure_registry,
+            skip_tls_verify: reg.skip_tls_verify,
+        };
+        opts.registry = Some(RegistryAccess::connect(reference, scope, login)?);
     }
     Ok(opts)
 }
@@ -240,36 +240,22 @@ pub async fn scan_image(a: ImageArgs) -> Result<i32> {
     for note in &report.notes {
         eprintln!("note: {note}");
     }
-    let out = ScanReport {
-        target: a.reference.clone(),
+    let format = a.format.map(|f| match f {
+        ImageFormat::Table => Format::Table,
+        ImageFormat::Json => Format::Json,
+        ImageFormat::Sarif => Format::Sarif,
+        ImageFormat::Html => Format::Html,
+        ImageFormat::Cyclonedx => Format::CycloneDx,
+        ImageFormat::Spdx => Format::Spdx,
+    });
+    Ok(crate::scan::print_report(
+        a.reference.clone(),
         started,
-        finished: chrono::Utc::now(),
-        components: report.components(),
-        findings: report
-            .findings()
-            .into_iter()
-            .map(|finding| ReportedFinding {
-                finding,
-                status: FindingStatus::Open,
-            })
-            .collect(),
-    };
-    let format = match a.format {
-        Some(ImageFormat::Table) => Format::Table,
-        Some(ImageFormat::Json) => Format::Json,
-        Some(ImageFormat::Sarif) => Format::Sarif,
-        Some(ImageFormat::Html) => Format::Html,
-        Some(ImageFormat::Cyclonedx) => Format::CycloneDx,
-        Some(ImageFormat::Spdx) => Format::Spdx,
-        None if std::io::stdout().is_terminal() => Format::Table,
-        None => Format::Json,
-    };
-    let mut text = out.render(format);
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    print!("{text}");
-    Ok(out.exit_status(a.fail_on))
+        report.components(),
+        report.findings(),
+        format,
+        a.fail_on,
+    ))
 }
 
 /// `vigil db ...`.

@@ -200,7 +200,6 @@ async fn execute(
     target: serde_json::Value,
     options: serde_json::Value,
 ) -> Result<i32> {
-    let terminal = std::io::stdout().is_terminal();
     let sink = Arc::new(CollectSink {
         show_progress: std::io::stderr().is_terminal(),
         ..Default::default()
@@ -241,8 +240,34 @@ async fn execute(
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?,
     );
+    let format = common.format.map(|f| match f {
+        FormatArg::Table => Format::Table,
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Html => Format::Html,
+    });
+    Ok(print_report(
+        label,
+        started,
+        components,
+        findings,
+        format,
+        common.fail_on,
+    ))
+}
+
+/// Prints the report of a finished scan in `format` (by default a table on a terminal, JSON
+/// otherwise) and returns the exit status `fail_on` asks for.
+pub(crate) fn print_report(
+    target: String,
+    started: chrono::DateTime<chrono::Utc>,
+    components: Vec<vigil_core::Component>,
+    findings: Vec<vigil_core::Finding>,
+    format: Option<Format>,
+    fail_on: Option<Severity>,
+) -> i32 {
     let report = ScanReport {
-        target: label,
+        target,
         started,
         finished: chrono::Utc::now(),
         components,
@@ -254,18 +279,15 @@ async fn execute(
             })
             .collect(),
     };
-    let format = match common.format {
-        Some(FormatArg::Table) => Format::Table,
-        Some(FormatArg::Json) => Format::Json,
-        Some(FormatArg::Sarif) => Format::Sarif,
-        Some(FormatArg::Html) => Format::Html,
-        None if terminal => Format::Table,
-        None => Format::Json,
-    };
+    let format = format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Json
+    });
     let mut text = report.render(format);
     if !text.ends_with('\n') {
         text.push('\n');
     }
     print!("{text}");
-    Ok(report.exit_status(common.fail_on))
+    report.exit_status(fail_on)
 }

@@ -68,7 +68,13 @@ pub struct BuildInfo {
     pub main: Option<Module>,
     /// Dependency modules (`dep` lines), in recorded order.
     pub deps: Vec<Module>,
+    /// Build settings (`build` lines: `-ldflags`, `vcs.revision`, `GOOS`, ...), in recorded
+    /// order, at most [`MAX_SETTINGS`].
+    pub settings: Vec<(String, String)>,
 }
+
+/// Most build settings kept from one binary.
+pub const MAX_SETTINGS: usize = 512;
 
 /// One component of a Go binary, as the inventory reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +86,32 @@ pub struct GoComponent {
 }
 
 impl BuildInfo {
+    /// A build setting's value.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The main module's version. A module built from its own work tree is recorded as
+    /// `(devel)` (or, before Go 1.24, always so); its real version usually sits in the linker
+    /// flags (`-X pkg.Version=28.2.2`, `-X pkg.gitVersion=v1.31.0`, `-X pkg.Tag=v2.8.2`).
+    /// Failing that, the version-control stamp gives Go's pseudo-version
+    /// (`v0.0.0-20240102150405-abcdef123456`). `None` when neither is there.
+    pub fn main_version(&self) -> Option<String> {
+        let main = self.main.as_ref()?;
+        if !main.version.is_empty() && main.version != DEVEL {
+            return Some(main.version.clone());
+        }
+        if let Some(v) = self.setting("-ldflags").and_then(ldflags_version) {
+            return Some(v);
+        }
+        let revision = self.setting("vcs.revision")?;
+        let time = self.setting("vcs.time")?;
+        pseudo_version(time, revision)
+    }
+
     /// The toolchain as a module version (`go1.24.3 X:foo` → `1.24.3`), if it is a release
     /// (development toolchains, `devel ...`, have none).
     pub fn stdlib_version(&self) -> Option<String> {
@@ -102,8 +134,11 @@ impl BuildInfo {
                 version: v,
             });
         }
-        for m in self.main.iter().chain(&self.deps) {
+        let main_version = self.main_version();
+        for (i, m) in self.main.iter().chain(&self.deps).enumerate() {
+            let is_main = i == 0 && self.main.is_some();
             let (path, version) = match &m.replace {
+                None if is_main => (&m.path, main_version.as_deref().unwrap_or(DEVEL)),
                 Some(r) if r.is_directory() => (&m.path, DEVEL),
                 Some(r) => (&r.path, r.version.as_str()),
                 None if m.version.is_empty() => (&m.path, DEVEL),
@@ -190,6 +225,182 @@ fn strip_sentinels(modinfo: &[u8]) -> &[u8] {
     }
 }
 
+/// How much of an inline (Go 1.18+) build-information block starting with the magic has to be
+/// there before it can be parsed, for a block arriving piece by piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockNeed {
+    /// At least this many bytes (the whole block once both lengths are known).
+    Bytes(usize),
+    /// Not an inline block (no magic, the pointer format, or lengths no Go binary has).
+    Invalid,
+}
+
+/// Longest toolchain version string accepted while a block streams in.
+const MAX_VERSION_BYTES: u64 = 256;
+
+/// An unsigned varint at the start of `data`: `Ok(None)` when more bytes are needed.
+fn varint_prefix(data: &[u8]) -> Result<Option<(u64, usize)>, ()> {
+    let mut len: u64 = 0;
+    for (i, &b) in data.iter().take(10).enumerate() {
+        if i == 9 && b > 1 {
+            return Err(());
+        }
+        len |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(Some((len, i + 1)));
+        }
+    }
+    if data.len() >= 10 {
+        Err(())
+    } else {
+        Ok(None)
+    }
+}
+
+/// See [`BlockNeed`].
+pub fn inline_block_need(block: &[u8]) -> BlockNeed {
+    if block.len() < HEADER_BYTES {
+        return BlockNeed::Bytes(HEADER_BYTES);
+    }
+    if !block.starts_with(MAGIC) || block[15] & 2 == 0 {
+        return BlockNeed::Invalid;
+    }
+    let (vlen, used) = match varint_prefix(&block[HEADER_BYTES..]) {
+        Err(()) => return BlockNeed::Invalid,
+        Ok(None) => return BlockNeed::Bytes(block.len() + 1),
+        Ok(Some(x)) => x,
+    };
+    if vlen == 0 || vlen > MAX_VERSION_BYTES {
+        return BlockNeed::Invalid;
+    }
+    let version_at = HEADER_BYTES + used;
+    let after = version_at + vlen as usize;
+    if block.len() < after {
+        return BlockNeed::Bytes(after);
+    }
+    let version = &block[version_at..after];
+    if !(version.starts_with(b"go") || version.starts_with(b"devel")) {
+        return BlockNeed::Invalid;
+    }
+    match varint_prefix(&block[after..]) {
+        Err(()) => BlockNeed::Invalid,
+        Ok(None) => BlockNeed::Bytes(block.len() + 1),
+        Ok(Some((mlen, _))) if mlen > MAX_STRING_BYTES => BlockNeed::Invalid,
+        Ok(Some((mlen, used))) => BlockNeed::Bytes(after + used + mlen as usize),
+    }
+}
+
+/// Finds and parses the build information of a binary too large to hold, as its bytes stream
+/// by: a 16-byte aligned magic, then the inline block after it. (The pointer format of Go
+/// before 1.18 needs random access to the file and is not followed here.)
+#[derive(Debug, Default)]
+pub struct StreamSearch {
+    /// The last bytes seen, where a magic may start.
+    carry: Vec<u8>,
+    /// File offset of `carry[0]`.
+    carry_at: u64,
+    /// The block being collected, from its magic on, and the magic's file offset.
+    block: Option<(u64, Vec<u8>)>,
+    /// Magic matches tried.
+    tried: usize,
+    /// The result, once found.
+    found: Option<BuildInfo>,
+}
+
+impl StreamSearch {
+    /// A search going on after the file's first `head.len()` bytes. [`read`] found no whole
+    /// block in them, but one may start there and be cut at their end, so their last
+    /// [`MAX_STRING_BYTES`] and some are searched again.
+    pub fn after(head: &[u8]) -> StreamSearch {
+        let back = MAX_STRING_BYTES as usize + 4096;
+        let from = head.len().saturating_sub(back) / ALIGN * ALIGN;
+        let mut s = StreamSearch::default();
+        s.feed(from as u64, &head[from..]);
+        s
+    }
+
+    /// The next bytes, starting at file offset `offset`. Returns whether to go on.
+    pub fn feed(&mut self, offset: u64, chunk: &[u8]) -> bool {
+        if self.found.is_some() || self.tried > MAX_CANDIDATES {
+            return false;
+        }
+        let (window, start) = match self.block.take() {
+            Some((block_at, mut block)) => {
+                let before = block.len();
+                match self.grow(&mut block, chunk) {
+                    Some(more) => {
+                        self.block = Some((block_at, block));
+                        return more;
+                    }
+                    None => {
+                        // Not a block after all: search again from the next aligned offset
+                        // after its magic, over what it took and the rest of the chunk.
+                        let consumed = block.len() - before;
+                        let mut w = block.get(ALIGN..).unwrap_or_default().to_vec();
+                        w.extend_from_slice(&chunk[consumed..]);
+                        (w, block_at + ALIGN as u64)
+                    }
+                }
+            }
+            None => {
+                let mut w = std::mem::take(&mut self.carry);
+                let start = if w.is_empty() { offset } else { self.carry_at };
+                w.extend_from_slice(chunk);
+                (w, start)
+            }
+        };
+        let align = ALIGN as u64;
+        let mut p = ((align - start % align) % align) as usize;
+        while p + MAGIC.len() <= window.len() {
+            if window[p..].starts_with(MAGIC) {
+                self.tried += 1;
+                if self.tried > MAX_CANDIDATES {
+                    return false;
+                }
+                let mut block = Vec::new();
+                if let Some(more) = self.grow(&mut block, &window[p..]) {
+                    self.block = Some((start + p as u64, block));
+                    return more;
+                }
+            }
+            p += ALIGN;
+        }
+        let keep = window.len().min(MAGIC.len() - 1);
+        self.carry_at = start + (window.len() - keep) as u64;
+        self.carry = window[window.len() - keep..].to_vec();
+        true
+    }
+
+    /// Adds `bytes` to `block`; `Some(go on)` while it is (or may still be) a block, `None`
+    /// when it is not one.
+    fn grow(&mut self, block: &mut Vec<u8>, bytes: &[u8]) -> Option<bool> {
+        let mut fed = 0;
+        loop {
+            match inline_block_need(block) {
+                BlockNeed::Invalid => return None,
+                BlockNeed::Bytes(n) if block.len() >= n => {
+                    let info = parse_block(&block[..n], None)?;
+                    self.found = Some(info);
+                    return Some(false);
+                }
+                BlockNeed::Bytes(n) => {
+                    if fed == bytes.len() {
+                        return Some(true);
+                    }
+                    let take = (n - block.len()).min(bytes.len() - fed);
+                    block.extend_from_slice(&bytes[fed..fed + take]);
+                    fed += take;
+                }
+            }
+        }
+    }
+
+    /// The build information, if it was found.
+    pub fn finish(self) -> Option<BuildInfo> {
+        self.found
+    }
+}
+
 /// An unsigned-varint length followed by that many bytes.
 fn decode_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut len: u64 = 0;
@@ -269,9 +480,115 @@ pub fn parse_modinfo(text: &str) -> BuildInfo {
                 m.replace = Some(Box::new(module(rest)));
             }
             last = Last::None;
+        } else if let Some(rest) = line.strip_prefix("build\t") {
+            if info.settings.len() < MAX_SETTINGS {
+                let rest = rest.trim_end_matches('\r');
+                let (k, v) = rest.split_once('=').unwrap_or((rest, ""));
+                // Values with spaces are quoted (`-ldflags="-s -w"`).
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|q| q.strip_suffix('"'))
+                    .map_or_else(|| v.to_string(), |q| q.replace("\\\"", "\""));
+                info.settings.push((k.to_string(), v));
+            }
+            last = Last::None;
         }
     }
     info
+}
+
+/// Whether `key`, the last part of an `-X` symbol (`Version`, `gitVersion`, `buildVersion`,
+/// `GitBuildVersion`, `Tag`) names a version.
+fn version_symbol(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    let k = k.strip_prefix("git").unwrap_or(&k);
+    let k = k.strip_prefix("build").unwrap_or(k);
+    k == "version" || k == "tag"
+}
+
+/// A release version: `v` optional, three dot-separated numbers, then an optional
+/// pre-release or build suffix of `[-+.\w]`.
+fn release_version(v: &str) -> Option<String> {
+    let bare = v.strip_prefix('v').unwrap_or(v);
+    let mut parts = bare.splitn(3, '.');
+    let major = parts.next()?;
+    let minor = parts.next()?;
+    let rest = parts.next()?;
+    let patch_len = rest.chars().take_while(char::is_ascii_digit).count();
+    let suffix = &rest[patch_len..];
+    let numeric = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if !numeric(major) || !numeric(minor) || patch_len == 0 {
+        return None;
+    }
+    if !suffix.is_empty()
+        && (!suffix.starts_with(['-', '+'])
+            || !suffix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.' | '_')))
+    {
+        return None;
+    }
+    Some(format!("v{bare}"))
+}
+
+/// The version an `-ldflags` value sets with `-X importpath.name=value`, where `name` names a
+/// version ([`version_symbol`]) and the value (after any `path/` prefix) is a release version.
+pub fn ldflags_version(ldflags: &str) -> Option<String> {
+    let words: Vec<&str> = ldflags
+        .split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut found = None;
+    for (i, w) in words.iter().enumerate() {
+        let assignment = if let Some(a) = w.strip_prefix("-X=") {
+            a
+        } else if *w == "-X" || *w == "--X" {
+            match words.get(i + 1) {
+                Some(a) => a,
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        let assignment = assignment.trim_matches(|c| c == '"' || c == '\'');
+        let Some((symbol, value)) = assignment.split_once('=') else {
+            continue;
+        };
+        let name = symbol.rsplit('.').next().unwrap_or(symbol);
+        if !version_symbol(name) {
+            continue;
+        }
+        let value = value.trim_matches(|c| c == '"' || c == '\'');
+        let value = value.rsplit('/').next().unwrap_or(value);
+        if let Some(v) = release_version(value) {
+            // `Version` wins over `Tag` and friends when both are set.
+            let exact = name.eq_ignore_ascii_case("version");
+            if exact {
+                return Some(v);
+            }
+            found.get_or_insert(v);
+        }
+    }
+    found
+}
+
+/// Go's pseudo-version for an untagged commit: `v0.0.0-YYYYMMDDHHMMSS-<12 hex>`, from the
+/// RFC 3339 `vcs.time` (UTC, as Go records it) and the `vcs.revision`.
+pub fn pseudo_version(time: &str, revision: &str) -> Option<String> {
+    let digits: String = time
+        .split(['.', 'Z', '+'])
+        .next()?
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    if digits.len() != 14 || revision.len() < 12 {
+        return None;
+    }
+    let rev = revision.get(..12)?;
+    if !rev.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some(format!("v0.0.0-{digits}-{}", rev.to_ascii_lowercase()))
 }
 
 /// `PATH\tVERSION[\tSUM]`.
@@ -355,6 +672,104 @@ build\tGOOS=linux\n";
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn streamed_search_finds_blocks_across_chunks() {
+        let block = inline_block("go1.24.3", MODINFO);
+        let want = parse_block(&block, None).unwrap();
+        // A decoy magic that is no block, then the real one, at every split of the stream.
+        let mut file = vec![0u8; 4096];
+        file[1600..1614].copy_from_slice(MAGIC);
+        file[1614] = 8;
+        file[1615] = 2;
+        let at = 3008;
+        file.splice(at..at, block.iter().copied());
+        for head in [0usize, 1000, 1601, 3000, 3020] {
+            for chunk in [1usize, 7, 16, 100, 5000] {
+                let mut s = StreamSearch::after(&file[..head]);
+                let mut off = head;
+                while off < file.len() {
+                    let end = (off + chunk).min(file.len());
+                    if !s.feed(off as u64, &file[off..end]) {
+                        break;
+                    }
+                    off = end;
+                }
+                assert_eq!(
+                    s.finish().as_ref(),
+                    Some(&want),
+                    "head {head} chunk {chunk}"
+                );
+            }
+        }
+        // Unaligned: not found.
+        let mut odd = vec![0u8; 3];
+        odd.extend_from_slice(&block);
+        let mut s = StreamSearch::after(&[]);
+        s.feed(0, &odd);
+        assert!(s.finish().is_none());
+        assert_eq!(
+            inline_block_need(&block[..20]),
+            BlockNeed::Bytes(HEADER_BYTES)
+        );
+        assert_eq!(inline_block_need(&block), BlockNeed::Bytes(block.len()));
+    }
+
+    #[test]
+    fn main_module_version_from_linker_flags_or_vcs() {
+        let info = |main: &str, build: &str| {
+            parse_modinfo(&format!(
+                "path\tgithub.com/docker/cli/cmd/docker\nmod\tgithub.com/docker/cli\t{main}\t\n{build}"
+            ))
+        };
+        let main = |i: &BuildInfo| {
+            i.components()
+                .into_iter()
+                .find(|c| c.name == "github.com/docker/cli")
+                .map(|c| c.version)
+        };
+        // docker's own build: `-X` with a bare version among other flags.
+        let docker = info(
+            "(devel)",
+            "build\t-ldflags=\"-w -X \\\"github.com/docker/cli/cli/version.GitCommit=e6534b4\\\" -X \\\"github.com/docker/cli/cli/version.Version=28.2.2\\\"\"\nbuild\tvcs.revision=e6534b4eb700e592f25a09e0e3b2c32b2d3f2b6a\nbuild\tvcs.time=2025-05-30T10:11:12Z\n",
+        );
+        assert_eq!(main(&docker).as_deref(), Some("v28.2.2"));
+        // kubernetes: gitVersion with a path-free `v` version.
+        let k8s = info(
+            "",
+            "build\t-ldflags=\"-X k8s.io/component-base/version.gitVersion=v1.31.0 -X k8s.io/component-base/version.gitCommit=abc\"\n",
+        );
+        assert_eq!(main(&k8s).as_deref(), Some("v1.31.0"));
+        // Not a version: a commit, a date, a dirty-tree marker.
+        let other = info(
+            "(devel)",
+            "build\t-ldflags=\"-X main.version=dev -X main.date=2024-01-02 -X main.Tag=abc\"\n",
+        );
+        assert_eq!(main(&other).as_deref(), Some("(devel)"));
+        // Only the VCS stamp: Go's pseudo-version.
+        let vcs = info(
+            "(devel)",
+            "build\tvcs.revision=E6534B4EB700e592f25a09e0e3b2c32b2d3f2b6a\nbuild\tvcs.time=2025-05-30T10:11:12Z\n",
+        );
+        assert_eq!(
+            main(&vcs).as_deref(),
+            Some("v0.0.0-20250530101112-e6534b4eb700")
+        );
+        // A recorded version is kept as it is.
+        let tagged = info("v1.2.3", "build\t-ldflags=\"-X main.version=9.9.9\"\n");
+        assert_eq!(main(&tagged).as_deref(), Some("v1.2.3"));
+        assert_eq!(
+            release_version("1.2.3-rc.1+meta").as_deref(),
+            Some("v1.2.3-rc.1+meta")
+        );
+        assert_eq!(release_version("1.2"), None);
+        assert_eq!(release_version("1.2.3x"), None);
+        assert_eq!(
+            ldflags_version("-X=main.Version=v2.0.1").as_deref(),
+            Some("v2.0.1")
+        );
+        assert_eq!(ldflags_version("-X main.Version"), None);
     }
 
     #[test]

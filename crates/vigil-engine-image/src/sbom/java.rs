@@ -17,7 +17,7 @@
 //! skipped with a note. Only stored and deflated members are read.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek};
 
 /// File name extensions of Java archives (compared case-insensitively).
 pub const EXTENSIONS: [&str; 7] = ["jar", "war", "ear", "par", "sar", "jpi", "hpi"];
@@ -82,12 +82,42 @@ pub struct ArchiveScan {
 pub fn scan(data: &[u8], file_name: &str) -> ArchiveScan {
     let mut out = ArchiveScan::default();
     let mut budget = MAX_TOTAL_BYTES;
-    scan_level(data, file_name, "", 1, &mut budget, &mut out);
+    scan_level(
+        Cursor::new(data),
+        zip64_entry_claim(data),
+        file_name,
+        "",
+        1,
+        &mut budget,
+        &mut out,
+    );
     out
 }
 
-fn scan_level(
-    data: &[u8],
+/// [`scan`] for an archive in a file (too large to hold in memory): its central directory is
+/// read from the end, members from where it says.
+pub fn scan_file(mut file: std::fs::File, file_name: &str) -> ArchiveScan {
+    let mut out = ArchiveScan::default();
+    let claim = match zip64_entry_claim_in(&mut file) {
+        Ok(c) => c,
+        Err(e) => {
+            out.notes.push(format!("archive: cannot read ({e})"));
+            return out;
+        }
+    };
+    if let Err(e) = file.rewind() {
+        out.notes.push(format!("archive: cannot read ({e})"));
+        return out;
+    }
+    let mut budget = MAX_TOTAL_BYTES;
+    let reader = std::io::BufReader::new(file);
+    scan_level(reader, claim, file_name, "", 1, &mut budget, &mut out);
+    out
+}
+
+fn scan_level<R: Read + Seek>(
+    reader: R,
+    zip64_claim: Option<u64>,
     file_name: &str,
     inner: &str,
     depth: usize,
@@ -95,13 +125,13 @@ fn scan_level(
     out: &mut ArchiveScan,
 ) {
     let here = if inner.is_empty() { "archive" } else { inner };
-    if let Some(n) = zip64_entry_claim(data).filter(|&n| n > MAX_ENTRIES) {
+    if let Some(n) = zip64_claim.filter(|&n| n > MAX_ENTRIES) {
         out.notes.push(format!(
             "{here}: claims {n} entries (limit {MAX_ENTRIES}); not read"
         ));
         return;
     }
-    let mut zip = match zip::ZipArchive::new(Cursor::new(data)) {
+    let mut zip = match zip::ZipArchive::new(reader) {
         Ok(z) => z,
         Err(e) => {
             out.notes.push(format!("{here}: not a readable zip ({e})"));
@@ -156,7 +186,19 @@ fn scan_level(
             poms.len()
         ));
     }
-    if poms.is_empty() {
+    // An archive whose pom.properties all belong to other artifacts (dependencies shaded
+    // into it, e.g. cglib inside guice) is a package of its own too, named by its manifest and
+    // file name.
+    let stem = file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem);
+    let (file_artifact, _) = split_file_name(stem);
+    let owned = out.packages.iter().any(|p| {
+        p.inner == inner
+            && p.origin == Origin::PomProperties
+            && (p.artifact == file_artifact || stem.starts_with(&p.artifact))
+    });
+    if !owned {
         let attrs = match manifest {
             Some(i) => match read_member(&mut zip, i, MAX_METADATA_BYTES, budget) {
                 Ok(bytes) => parse_manifest(&bytes),
@@ -168,7 +210,13 @@ fn scan_level(
             None => BTreeMap::new(),
         };
         if let Some(p) = from_manifest(&attrs, file_name, inner) {
-            out.packages.push(p);
+            let again = out
+                .packages
+                .iter()
+                .any(|q| q.inner == inner && q.artifact == p.artifact && q.version == p.version);
+            if !again {
+                out.packages.push(p);
+            }
         }
     }
     if depth >= MAX_DEPTH {
@@ -192,7 +240,16 @@ fn scan_level(
         match read_member(&mut zip, i, MAX_NESTED_BYTES, budget) {
             Ok(bytes) => {
                 let base = name.rsplit('/').next().unwrap_or(&name).to_string();
-                scan_level(&bytes, &base, &path, depth + 1, budget, out);
+                let claim = zip64_entry_claim(&bytes);
+                scan_level(
+                    Cursor::new(&bytes[..]),
+                    claim,
+                    &base,
+                    &path,
+                    depth + 1,
+                    budget,
+                    out,
+                );
             }
             Err(e) => out.notes.push(format!("{path}: {e}")),
         }
@@ -200,8 +257,8 @@ fn scan_level(
 }
 
 /// Reads member `i`, failing past `cap` bytes or the remaining budget.
-fn read_member(
-    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+fn read_member<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
     i: usize,
     cap: u64,
     budget: &mut u64,
@@ -245,6 +302,34 @@ fn zip64_entry_claim(data: &[u8]) -> Option<u64> {
         at = start + 4;
     }
     max
+}
+
+/// [`zip64_entry_claim`] over a whole stream, read in chunks that overlap by one record.
+fn zip64_entry_claim_in(r: &mut impl Read) -> std::io::Result<Option<u64>> {
+    const RECORD: usize = 56;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0;
+    let mut max = None;
+    loop {
+        let n = match r.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        filled += n;
+        if n == 0 || filled == buf.len() {
+            if let Some(c) = zip64_entry_claim(&buf[..filled]) {
+                max = Some(max.map_or(c, |m: u64| m.max(c)));
+            }
+            if n == 0 {
+                return Ok(max);
+            }
+            // A record cut at the end is read whole in the next window.
+            let keep = RECORD - 1;
+            buf.copy_within(filled - keep..filled, 0);
+            filled = keep;
+        }
+    }
 }
 
 /// `META-INF/maven/GROUP/ARTIFACT/pom.properties`.
@@ -558,6 +643,22 @@ Implementation-Version: 4.2.3\r\n\r\nName: foo/\r\nImplementation-Version: 9\r\n
                 ("org.shaded".into(), "b", "2.0")
             ]
         );
+        // The same archive under another name: its pom.properties are all shaded
+        // dependencies, so the archive is a package of its own, from its manifest and name.
+        let s = scan(&pom, "guice-4.2.jar");
+        let got: Vec<_> = s
+            .packages
+            .iter()
+            .map(|p| (p.artifact.as_str(), p.version.as_str(), p.origin))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", "1.0", Origin::PomProperties),
+                ("b", "2.0", Origin::PomProperties),
+                ("guice", "9", Origin::Manifest)
+            ]
+        );
         let mf = zip_of(&[(
             "META-INF/MANIFEST.MF",
             b"Manifest-Version: 1.0\nImplementation-Title: mylib\nImplementation-Version: 3.1\nImplementation-Vendor-Id: com.example\n",
@@ -592,6 +693,38 @@ Implementation-Version: 4.2.3\r\n\r\nName: foo/\r\nImplementation-Version: 9\r\n
         let s = scan(&data, "x.jar");
         assert!(s.notes[0].contains("claims"), "{:?}", s.notes);
         assert_eq!(zip64_entry_claim(b"PK\x06\x06"), None);
+        // Streamed: a record astride the window boundary is still seen, and only a whole one.
+        for at in [(1 << 20) - 30, (1 << 20) - 4, (1 << 20) - 56, (1 << 20) + 3] {
+            let mut big = vec![0u8; at];
+            big.extend_from_slice(&data[10..]);
+            big.extend_from_slice(&[0u8; 100]);
+            let got = zip64_entry_claim_in(&mut Cursor::new(&big)).unwrap();
+            assert_eq!(got, Some(u64::MAX), "record at {at}");
+            let cut = &big[..at + 40];
+            assert_eq!(zip64_entry_claim_in(&mut Cursor::new(cut)).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn archives_in_files_read_like_archives_in_memory() {
+        let inner = zip_of(&[(
+            "META-INF/maven/org.example/inner/pom.properties",
+            b"groupId=org.example\nartifactId=inner\nversion=2.0\n",
+        )]);
+        let outer = zip_of(&[
+            (
+                "META-INF/maven/org.example/app/pom.properties",
+                b"groupId=org.example\nartifactId=app\nversion=1.0\n",
+            ),
+            ("BOOT-INF/lib/inner-2.0.jar", &inner),
+        ]);
+        let path = std::env::temp_dir().join(format!("vigil-java-{}.jar", std::process::id()));
+        std::fs::write(&path, &outer).unwrap();
+        let from_file = scan_file(std::fs::File::open(&path).unwrap(), "app.jar");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(from_file, scan(&outer, "app.jar"));
+        assert_eq!(from_file.packages.len(), 2);
+        assert_eq!(from_file.packages[1].inner, "BOOT-INF/lib/inner-2.0.jar");
     }
 
     proptest::proptest! {

@@ -256,9 +256,13 @@ pub struct Inventory {
 /// - ELF executables (regular files of at least [`MIN_BINARY_BYTES`] with an execute bit, or
 ///   in a `bin`, `sbin`, `libexec` or `cli-plugins` directory, starting with the ELF magic):
 ///   Go build information ([`golang`]) and `cargo auditable` data ([`cargo`]);
-/// - Java archives (by extension, [`java`]), read only when given whole: a zip's directory is
-///   at its end, so an archive larger than [`crate::Limits::max_inspect_bytes`] is skipped with a
-///   note.
+/// - Java archives (by extension, [`java`]).
+///
+/// Files larger than [`crate::Limits::max_inspect_bytes`] are read on as they stream by
+/// ([`Inspector::wants_rest`]): an executable is searched for Go build information
+/// ([`golang::StreamSearch`]; `cargo auditable` data, in a section the file's end locates, is
+/// not read); an archive is copied to a private temporary file (at most [`MAX_SPOOL_BYTES`])
+/// and read from its central directory, then the copy is removed.
 ///
 /// Results are keyed by `(path, layer)`; [`inventory`] keeps those the final view still holds.
 #[derive(Debug, Default)]
@@ -266,6 +270,56 @@ pub struct Binaries {
     /// By path, then layer.
     found: BTreeMap<String, BTreeMap<usize, Found>>,
     packages: usize,
+    /// The large file being read on, if any.
+    rest: Option<Rest>,
+}
+
+/// Largest Java archive copied to a temporary file to be read.
+pub const MAX_SPOOL_BYTES: u64 = 2 << 30;
+
+/// A large file read on past its head.
+#[derive(Debug)]
+struct Rest {
+    path: String,
+    layer: usize,
+    size: u64,
+    kind: RestKind,
+}
+
+#[derive(Debug)]
+enum RestKind {
+    Go(Box<golang::StreamSearch>),
+    Archive(Spool),
+}
+
+/// A private temporary copy of a file, removed when dropped.
+#[derive(Debug)]
+struct Spool {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl Spool {
+    fn create() -> std::io::Result<Spool> {
+        use std::os::unix::fs::OpenOptionsExt;
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("vigil-archive-{}-{n}.zip", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        Ok(Spool { file, path })
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -316,19 +370,51 @@ impl Binaries {
 
     fn inspect_java(&mut self, meta: &FileMeta, data: &[u8]) {
         if (data.len() as u64) < meta.size {
-            self.note(
-                meta,
-                format!(
-                    "Java archive of {} bytes is larger than max_inspect_bytes ({} bytes given); \
-                     a zip is read from its end, so it was not read",
-                    meta.size,
-                    data.len()
-                ),
-            );
+            self.spool_archive(meta, data);
             return;
         }
         let file_name = meta.path.rsplit('/').next().unwrap_or(&meta.path);
         let scan = java::scan(data, file_name);
+        self.add_java(meta, scan);
+    }
+
+    /// Starts copying a Java archive too large to hold to a temporary file.
+    fn spool_archive(&mut self, meta: &FileMeta, head: &[u8]) {
+        if meta.size > MAX_SPOOL_BYTES {
+            self.note(
+                meta,
+                format!(
+                    "Java archive of {} bytes is larger than {MAX_SPOOL_BYTES} bytes; not read",
+                    meta.size
+                ),
+            );
+            return;
+        }
+        let spool = Spool::create().and_then(|mut s| {
+            use std::io::Write;
+            s.file.write_all(head)?;
+            Ok(s)
+        });
+        match spool {
+            Ok(spool) => {
+                self.rest = Some(Rest {
+                    path: meta.path.clone(),
+                    layer: meta.layer,
+                    size: meta.size,
+                    kind: RestKind::Archive(spool),
+                })
+            }
+            Err(e) => self.note(
+                meta,
+                format!(
+                    "Java archive of {} bytes: no temporary copy ({e}); not read",
+                    meta.size
+                ),
+            ),
+        }
+    }
+
+    fn add_java(&mut self, meta: &FileMeta, scan: java::ArchiveScan) {
         for j in scan.packages {
             let path = if j.inner.is_empty() {
                 meta.path.clone()
@@ -348,22 +434,26 @@ impl Binaries {
         }
     }
 
+    fn add_go(&mut self, meta: &FileMeta, info: &golang::BuildInfo) {
+        for c in info.components() {
+            let purl = golang_purl(&c.name, &c.version);
+            let p = Package::new(
+                c.name,
+                c.version,
+                "golang",
+                purl,
+                meta.path.clone(),
+                meta.layer,
+            );
+            self.add(meta, p);
+        }
+    }
+
     fn inspect_elf(&mut self, meta: &FileMeta, data: &[u8]) {
         let mut found = false;
         if let Some(info) = golang::read(data) {
             found = true;
-            for c in info.components() {
-                let purl = golang_purl(&c.name, &c.version);
-                let p = Package::new(
-                    c.name,
-                    c.version,
-                    "golang",
-                    purl,
-                    meta.path.clone(),
-                    meta.layer,
-                );
-                self.add(meta, p);
-            }
+            self.add_go(meta, &info);
         }
         match cargo::read_auditable(data) {
             Some(Ok(crates)) => {
@@ -386,17 +476,70 @@ impl Binaries {
             None => {}
         }
         if !found && (data.len() as u64) < meta.size {
-            self.note(
-                meta,
-                format!(
-                    "ELF file of {} bytes is larger than max_inspect_bytes: only the first {} \
-                     were read (no Go build information in them; a section table or \
-                     `.dep-v0` data beyond them could not be read)",
-                    meta.size,
-                    data.len()
-                ),
-            );
+            self.rest = Some(Rest {
+                path: meta.path.clone(),
+                layer: meta.layer,
+                size: meta.size,
+                kind: RestKind::Go(Box::new(golang::StreamSearch::after(data))),
+            });
         }
+    }
+
+    /// Finishes the large file being read on: what it held, or why it could not be read.
+    fn finish_rest(&mut self, meta: &FileMeta, complete: bool) {
+        let Some(rest) = self.rest.take() else {
+            return;
+        };
+        match rest.kind {
+            RestKind::Go(search) => match search.finish() {
+                Some(info) => self.add_go(meta, &info),
+                None => self.note(
+                    meta,
+                    format!(
+                        "ELF file of {} bytes: no Go build information in it{}",
+                        rest.size,
+                        if complete {
+                            ""
+                        } else {
+                            " (not read to its end)"
+                        }
+                    ),
+                ),
+            },
+            RestKind::Archive(mut spool) => {
+                use std::io::Seek;
+                if !complete {
+                    self.note(
+                        meta,
+                        format!(
+                            "Java archive of {} bytes not read to its end; not read",
+                            rest.size
+                        ),
+                    );
+                    return;
+                }
+                let file = match spool.file.rewind().and_then(|()| spool.file.try_clone()) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        self.note(
+                            meta,
+                            format!("Java archive: temporary copy unreadable ({e})"),
+                        );
+                        return;
+                    }
+                };
+                let file_name = meta.path.rsplit('/').next().unwrap_or(&meta.path);
+                let scan = java::scan_file(file, file_name);
+                drop(spool);
+                self.add_java(meta, scan);
+            }
+        }
+    }
+
+    fn is_rest_of(&self, meta: &FileMeta) -> bool {
+        self.rest
+            .as_ref()
+            .is_some_and(|r| r.path == meta.path && r.layer == meta.layer)
     }
 }
 
@@ -416,10 +559,60 @@ impl Inspector for Binaries {
         {
             self.packages = self.packages.saturating_sub(old.packages.len());
         }
+        // A file left unfinished (its reader stopped early) says so; this one starts afresh.
+        if let Some(r) = self.rest.take() {
+            let stale = FileMeta {
+                path: r.path.clone(),
+                layer: r.layer,
+                ..meta.clone()
+            };
+            self.rest = Some(r);
+            self.finish_rest(&stale, false);
+        }
         if java::is_java_archive(&meta.path) {
             self.inspect_java(meta, data);
         } else if data.starts_with(elf::MAGIC) {
             self.inspect_elf(meta, data);
+        }
+    }
+
+    fn wants_rest(&self, meta: &FileMeta) -> bool {
+        self.is_rest_of(meta)
+    }
+
+    fn inspect_rest(&mut self, meta: &FileMeta, offset: u64, chunk: &[u8]) -> bool {
+        if !self.is_rest_of(meta) {
+            return false;
+        }
+        let more = match self.rest.as_mut().map(|r| &mut r.kind) {
+            Some(RestKind::Go(search)) => search.feed(offset, chunk),
+            Some(RestKind::Archive(spool)) => {
+                use std::io::Write;
+                match spool.file.write_all(chunk) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        self.rest = None;
+                        self.note(
+                            meta,
+                            format!("Java archive: temporary copy failed ({e}); not read"),
+                        );
+                        return false;
+                    }
+                }
+            }
+            None => false,
+        };
+        if !more {
+            // Done early (found, or given up): finish now so `wants_rest` turns false.
+            let complete = matches!(self.rest.as_ref().map(|r| &r.kind), Some(RestKind::Go(_)));
+            self.finish_rest(meta, complete);
+        }
+        more
+    }
+
+    fn end_rest(&mut self, meta: &FileMeta, complete: bool) {
+        if self.is_rest_of(meta) {
+            self.finish_rest(meta, complete);
         }
     }
 }

@@ -7,29 +7,20 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use vigil_engine::{ScopeGuard, ScopePolicy};
 use vigil_registry::{Client, ClientConfig, Credentials};
 
-pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
+pub use vigil_testkit::registry::{Auth, Registry};
 
 /// Whether the registry binary is here; in CI its absence fails the test.
 pub fn have_registry() -> bool {
-    if Path::new(REGISTRY_BIN).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{REGISTRY_BIN} must be installed in CI (Debian package docker-registry; scripts/test)"
-    );
-    eprintln!("note: {REGISTRY_BIN} not installed (Debian package docker-registry); test skipped");
-    false
+    vigil_testkit::registry::installed()
 }
 
 /// A scope guard whose only allowed range is `cidr`.
@@ -67,154 +58,6 @@ pub fn basic(user: &str, pass: &str) -> Option<Credentials> {
         username: user.into(),
         password: pass.into(),
     })
-}
-
-/// How the registry authenticates.
-pub enum Auth {
-    None,
-    /// htpasswd file contents.
-    Htpasswd(String),
-    Token {
-        realm: String,
-        service: String,
-        issuer: String,
-        root_cert_pem: String,
-    },
-}
-
-/// A running registry, killed (and its storage removed) when dropped.
-pub struct Registry {
-    child: Child,
-    pub dir: tempfile::TempDir,
-    pub port: u16,
-    pub tls: bool,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Registry {
-    /// `127.0.0.1:PORT`.
-    pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// The registry's log so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
-    }
-
-    /// The file holding blob `hex` in the filesystem storage.
-    pub fn blob_path(&self, hex: &str) -> PathBuf {
-        self.dir
-            .path()
-            .join("data/docker/registry/v2/blobs/sha256")
-            .join(&hex[..2])
-            .join(hex)
-            .join("data")
-    }
-
-    /// Starts a registry with `auth` and, when given, TLS from (certificate PEM, key PEM).
-    pub fn start(auth: Auth, tls: Option<(&str, &str)>) -> Registry {
-        Registry::start_with(auth, tls, "")
-    }
-
-    /// [`Registry::start`] with more top-level YAML appended to the config.
-    pub fn start_with(auth: Auth, tls: Option<(&str, &str)>, extra: &str) -> Registry {
-        let dir = tempfile::Builder::new()
-            .prefix("vigil-registry-test")
-            .tempdir()
-            .unwrap();
-        let port = free_port("127.0.0.1");
-        let d = dir.path();
-        let mut cfg = format!(
-            "version: 0.1\n\
-             log:\n  level: info\n  accesslog:\n    disabled: true\n\
-             storage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n\
-             http:\n  addr: 127.0.0.1:{port}\n  secret: vigil-test-upload-state-secret\n",
-            data = d.join("data").display()
-        );
-        if let Some((cert, key)) = tls {
-            std::fs::write(d.join("tls.crt"), cert).unwrap();
-            std::fs::write(d.join("tls.key"), key).unwrap();
-            cfg.push_str(&format!(
-                "  tls:\n    certificate: {}\n    key: {}\n",
-                d.join("tls.crt").display(),
-                d.join("tls.key").display()
-            ));
-        }
-        match auth {
-            Auth::None => {}
-            Auth::Htpasswd(content) => {
-                std::fs::write(d.join("htpasswd"), content).unwrap();
-                cfg.push_str(&format!(
-                    "auth:\n  htpasswd:\n    realm: vigil-test\n    path: {}\n",
-                    d.join("htpasswd").display()
-                ));
-            }
-            Auth::Token {
-                realm,
-                service,
-                issuer,
-                root_cert_pem,
-            } => {
-                std::fs::write(d.join("token-root.pem"), root_cert_pem).unwrap();
-                cfg.push_str(&format!(
-                    "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    \
-                     issuer: {issuer}\n    rootcertbundle: {}\n",
-                    d.join("token-root.pem").display()
-                ));
-            }
-        }
-        cfg.push_str(extra);
-        std::fs::write(d.join("config.yml"), &cfg).unwrap();
-        let log = std::fs::File::create(d.join("registry.log")).unwrap();
-        let child = Command::new(REGISTRY_BIN)
-            .arg("serve")
-            .arg(d.join("config.yml"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let reg = Registry {
-            child,
-            dir,
-            port,
-            tls: tls.is_some(),
-        };
-        reg.wait_ready();
-        reg
-    }
-
-    /// Waits until `/v2/` answers (plain HTTP) or the TLS port accepts connections.
-    fn wait_ready(&self) {
-        let start = Instant::now();
-        loop {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "registry did not start on {}; log:\n{}",
-                self.port,
-                self.log()
-            );
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                if self.tls {
-                    return;
-                }
-                s.set_read_timeout(Some(Duration::from_secs(2))).ok();
-                let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-                let mut buf = [0u8; 12];
-                if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
 }
 
 /// A bcrypt htpasswd line as the registry accepts it (`$2y$`).

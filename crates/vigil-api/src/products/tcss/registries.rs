@@ -7,8 +7,9 @@
 //! comes back in `HealthCheckErr` (and later as `ConnectMsg` and `ConnDetectDetail`). Vigil
 //! has no host agents: connectivity is always checked from the Vigil server (`backend`);
 //! agent hosts named in `ConnDetectConfig` are reported offline. Passwords are sealed at rest
-//! and never returned. `Insecure` 1 is recorded, but Vigil always verifies TLS certificates;
-//! an `http://` URL is the only way to reach a registry without TLS.
+//! and never returned. `Insecure` 1 skips TLS certificate verification (for a registry with a
+//! self-signed certificate; scope checks still apply); an `http://` URL reaches a registry
+//! without TLS.
 //!
 //! A sync runs inside the request (the cloud runs it in the background): it lists the
 //! catalog and every repository's tags, reads each tag's manifest (for an index, the
@@ -118,7 +119,7 @@ macro_rules! registry_params {
             Param::opt("RegistryVersion", Ty::Str, "Registry API version, e.g. V2.").check(Check::MaxLen(32)),
             Param::opt("RegistryRegion", Ty::Str, "Region, e.g. default.").check(Check::MaxLen(64)),
             Param::opt("SpeedLimit", Ty::Int, "Pull rate limit (recorded).").check(Check::Range(0, i64::MAX)),
-            Param::opt("Insecure", Ty::Int, "1: skip certificate checks (recorded; Vigil always verifies TLS).")
+            Param::opt("Insecure", Ty::Int, "1: skip TLS certificate verification.")
                 .check(Check::OneOfInt(&[0, 1])),
             Param::opt("ConnDetectConfig", Ty::List(&Ty::Obj(CONN_DETECT)), "Hosts checking connectivity (Vigil: backend only).")
                 .check(Check::MaxItems(100)),
@@ -234,6 +235,7 @@ fn client(
 ) -> Result<Client, String> {
     let mut cfg = ClientConfig::new(&registry_host(&reg.url), st.scope.clone());
     cfg.insecure_http = reg.url.to_ascii_lowercase().starts_with("http://");
+    cfg.skip_tls_verify = reg.insecure;
     cfg.timeout = timeout;
     if !reg.username.is_empty() {
         cfg.credentials = Some(Credentials::Basic {
@@ -261,13 +263,7 @@ async fn health(st: &AppState, reg: &RegistryRow) -> ApiResult<String> {
     };
     Ok(match c.ping().await {
         Ok(()) => String::new(),
-        Err(e) => {
-            let mut msg = e.to_string();
-            if reg.insecure && u.scheme() == "https" {
-                msg.push_str(" (Insecure is set, but Vigil verifies TLS certificates; use http:// for a registry without TLS)");
-            }
-            msg
-        }
+        Err(e) => e.to_string(),
     })
 }
 

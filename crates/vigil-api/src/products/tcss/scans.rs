@@ -3,9 +3,9 @@
 //! image scan in the store with one queued task of kind `image` per image:
 //!
 //! - target `{"image": SOURCE, "image_id": "sha256:...", "registry": {"url", "username",
-//!   "password_sealed", "purpose", "insecure"}}` (`registry` only for registry images; the
-//!   password stays sealed, the engine opens it with the master key and `purpose`;
-//!   `insecure` is true for `http://` registries, the only insecure mode Vigil has),
+//!   "password_sealed", "purpose", "insecure", "skip_tls_verify"}}` (`registry` only for
+//!   registry images; the password stays sealed, the engine opens it with the master key and
+//!   `purpose`; `insecure` is true for `http://` registries, `skip_tls_verify` for `Insecure` 1),
 //! - options `{"scanners": [...]}` (a subset of `vuln`, `virus`, `risk`) plus the worker's
 //!   `timeout_secs` (the task's `Timeout`), `scope_key` (`tcss:image:<image id>`, so rescans
 //!   of an image tell what was fixed) and `finding_kinds`.
@@ -217,6 +217,7 @@ pub(crate) async fn task_spec(
             "password_sealed": sealed.as_ref().map(|s| s.sealed.clone()),
             "purpose": sealed.as_ref().map(|s| s.purpose.clone()),
             "insecure": reg.url.to_ascii_lowercase().starts_with("http://"),
+            "skip_tls_verify": reg.insecure,
         });
     }
     let mut options = json!({
