@@ -78,6 +78,7 @@ pub fn walk(
                     max: limits.max_files,
                 });
             }
+            visit.check_cancelled()?;
             let name = item.file_name();
             let name = name.to_string_lossy();
             let child = if vpath == "/" {
@@ -142,10 +143,12 @@ pub fn walk(
                             drop(data);
                             // A file that fails mid-way is as unreadable as one that fails
                             // at once; what was streamed stays with the inspector.
-                            if stream_rest(visit.inspector, &entry, head, &mut file, limits)
-                                .is_err()
-                            {
-                                view.unreadable.insert(child.clone());
+                            match stream_rest(visit, &entry, head, &mut file, limits) {
+                                Ok(_) => {}
+                                Err(ImageError::Cancelled) => return Err(ImageError::Cancelled),
+                                Err(_) => {
+                                    view.unreadable.insert(child.clone());
+                                }
                             }
                         }
                         None => {

@@ -5,7 +5,8 @@
 //! ["vuln", "virus", "risk"], "platform": "linux/arm64"}`). A registry password travels
 //! sealed in the task and is unsealed only here, by the function the binary gives the
 //! engine. Registry connections go through the run's scope guard. The scan itself runs on a
-//! blocking thread; a cancelled run stops waiting for it at once.
+//! blocking thread; a cancelled run stops waiting for it at once, and the read stops at its
+//! next file.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -164,6 +165,9 @@ impl Engine for ImageEngine {
                     .map_err(|e| EngineError::Failed(e.to_string()))?,
             );
         }
+        // The blocking read stops at its next file once the run is cancelled.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        read.cancel = Some(stop.clone());
         let cfg = ScanConfig {
             scanners,
             read,
@@ -175,10 +179,14 @@ impl Engine for ImageEngine {
         let job = tokio::task::spawn_blocking(move || scan::scan(&source, &reference, &cfg));
         let report = tokio::select! {
             r = job => r.map_err(|e| EngineError::Failed(format!("image scan thread: {e}")))?,
-            _ = ctx.cancel.cancelled() => return Err(EngineError::Cancelled),
+            _ = ctx.cancel.cancelled() => {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(EngineError::Cancelled);
+            }
         };
         let report = report.map_err(|e| match e {
             scan::ScanError::Config(m) => EngineError::InvalidInput(m),
+            scan::ScanError::Image(crate::ImageError::Cancelled) => EngineError::Cancelled,
             other => EngineError::Failed(other.to_string()),
         })?;
         if let Some(want) = &t.image_id {

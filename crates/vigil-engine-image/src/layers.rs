@@ -56,15 +56,16 @@ pub trait Inspector {
 const REST_CHUNK_BYTES: usize = 1 << 20;
 
 /// Streams the rest of `meta`'s file from `reader` (positioned just after the `head` bytes
-/// given to `inspect`) to the inspector, when it wants it. Returns the bytes read.
+/// given to `inspect`) to the visitor's inspector, when it wants it. Returns the bytes read;
+/// read errors are [`ImageError::Tar`], a cancellation [`ImageError::Cancelled`].
 pub(crate) fn stream_rest(
-    inspector: &mut dyn Inspector,
+    visit: &mut Visitor<'_>,
     meta: &FileMeta,
     head: u64,
     reader: &mut dyn Read,
     limits: &Limits,
-) -> io::Result<u64> {
-    if head >= meta.size || !inspector.wants_rest(meta) {
+) -> Result<u64, ImageError> {
+    if head >= meta.size || !visit.inspector.wants_rest(meta) {
         return Ok(0);
     }
     let mut buf = vec![0u8; REST_CHUNK_BYTES];
@@ -73,23 +74,27 @@ pub(crate) fn stream_rest(
         if offset >= limits.max_stream_bytes {
             break false;
         }
+        if let Err(e) = visit.check_cancelled() {
+            visit.inspector.end_rest(meta, false);
+            return Err(e);
+        }
         let want = (limits.max_stream_bytes - offset).min(REST_CHUNK_BYTES as u64) as usize;
         let n = match reader.read(&mut buf[..want]) {
             Ok(0) => break true,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                inspector.end_rest(meta, false);
-                return Err(e);
+                visit.inspector.end_rest(meta, false);
+                return Err(ImageError::Tar(e));
             }
         };
-        let more = inspector.inspect_rest(meta, offset, &buf[..n]);
+        let more = visit.inspector.inspect_rest(meta, offset, &buf[..n]);
         offset += n as u64;
         if !more {
             break false;
         }
     };
-    inspector.end_rest(meta, complete);
+    visit.inspector.end_rest(meta, complete);
     Ok(offset - head)
 }
 
@@ -146,6 +151,18 @@ pub struct Visitor<'a> {
     pub keep: &'a dyn Fn(&FileMeta) -> bool,
     /// Sees the contents of the files it wants, in every layer.
     pub inspector: &'a mut dyn Inspector,
+    /// Set from elsewhere to stop the read between two entries ([`ImageError::Cancelled`]).
+    pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
+}
+
+impl Visitor<'_> {
+    /// Fails with [`ImageError::Cancelled`] once the cancel flag is set.
+    pub(crate) fn check_cancelled(&self) -> Result<(), ImageError> {
+        match self.cancel {
+            Some(c) if c.load(std::sync::atomic::Ordering::Relaxed) => Err(ImageError::Cancelled),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What a filesystem entry is.
@@ -558,6 +575,7 @@ fn read_tar(
     let mut upper = Upper::default();
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries().map_err(ImageError::Tar)? {
+        visit.check_cancelled()?;
         let mut entry = entry.map_err(ImageError::Tar)?;
         budget.files += 1;
         if budget.files > limits.max_files {
@@ -659,8 +677,7 @@ fn read_tar(
             visit.inspector.inspect(&meta, &data);
             let head = data.len() as u64;
             drop(data);
-            stream_rest(visit.inspector, &meta, head, &mut entry, limits)
-                .map_err(ImageError::Tar)?;
+            stream_rest(visit, &meta, head, &mut entry, limits)?;
         }
         if wanted {
             match meta.kind {

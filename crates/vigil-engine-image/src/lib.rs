@@ -73,6 +73,9 @@ pub enum ImageError {
         /// The parser's error.
         source: serde_json::Error,
     },
+    /// The read was cancelled ([`ReadOptions::cancel`]).
+    #[error("image read cancelled")]
+    Cancelled,
     /// A bound of [`Limits`] was exceeded; `limit` is the field's name.
     #[error("image exceeds limit {limit} ({max})")]
     Limit {
@@ -220,6 +223,9 @@ pub struct ReadOptions {
     pub limits: Limits,
     /// Client and runtime for `registry:` sources.
     pub registry: Option<RegistryAccess>,
+    /// When set (by another thread), the read stops at the next file with
+    /// [`ImageError::Cancelled`].
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// One layer of an image, bottom first.
@@ -276,7 +282,11 @@ pub fn read_inspected(
     keep: &dyn Fn(&FileMeta) -> bool,
     inspector: &mut dyn Inspector,
 ) -> Result<Image, ImageError> {
-    let visit = &mut Visitor { keep, inspector };
+    let visit = &mut Visitor {
+        keep,
+        inspector,
+        cancel: opts.cancel.as_deref(),
+    };
     match source {
         Source::Dir(root) => dir::read_dir_image(root, &opts.limits, visit),
         Source::DockerArchive(path) => {

@@ -419,10 +419,14 @@ pub(crate) fn apply_layers<'a>(
     for (index, want_diff_id) in diff_ids.iter().enumerate() {
         let known = digest_of(index);
         let label = known.clone().unwrap_or_else(|| want_diff_id.clone());
-        let wrap = |source: ImageError| ImageError::Layer {
-            index,
-            digest: label.clone(),
-            source: Box::new(source),
+        let wrap = |source: ImageError| match source {
+            // Not about this layer.
+            ImageError::Cancelled => ImageError::Cancelled,
+            source => ImageError::Layer {
+                index,
+                digest: label.clone(),
+                source: Box::new(source),
+            },
         };
         let reader = open(index).map_err(wrap)?;
         let got = apply_layer(

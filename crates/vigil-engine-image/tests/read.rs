@@ -190,6 +190,7 @@ fn zstd_of_several_frames() {
         &mut Visitor {
             keep: &|_| true,
             inspector: &mut NoInspection,
+            cancel: None,
         },
     )
     .unwrap();
@@ -396,6 +397,7 @@ fn apply_blob(blob: &[u8], limits: &Limits) -> Result<Filesystem, ImageError> {
         &mut Visitor {
             keep: &|_| true,
             inspector: &mut NoInspection,
+            cancel: None,
         },
     )?;
     Ok(fs)
@@ -545,6 +547,7 @@ fn gzip_bomb_hits_total_bytes() {
         &mut Visitor {
             keep: &keep_none,
             inspector: &mut NoInspection,
+            cancel: None,
         },
     )
     .unwrap_err();
@@ -615,6 +618,7 @@ fn other_limits_are_named() {
         &mut Visitor {
             keep: &keep_none,
             inspector: &mut NoInspection,
+            cancel: None,
         },
     )
     .unwrap();
@@ -827,6 +831,7 @@ mod props {
             &mut Visitor {
                 keep: &|_| true,
                 inspector: &mut NoInspection,
+                cancel: None,
             },
         );
     }
@@ -881,6 +886,7 @@ fn reference_zstd_fixture() {
         &mut Visitor {
             keep: &|_| true,
             inspector: &mut NoInspection,
+            cancel: None,
         },
     )
     .unwrap();
@@ -982,4 +988,27 @@ fn inspectors_see_dir_sources() {
     assert_eq!(seen.0, [("/x.bin".to_string(), 0, b"abc".to_vec())]);
     assert!(image.fs.holds("/x.bin", 0));
     assert!(image.fs.contents.is_empty());
+}
+
+#[test]
+fn a_cancelled_read_stops() {
+    let tmp = TempDir::new().unwrap();
+    let path = tmp.path().join("image.tar");
+    two_layer_image(Compression::Gzip)
+        .write_docker_archive(&path)
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let opts = ReadOptions {
+        cancel: Some(stop.clone()),
+        ..ReadOptions::default()
+    };
+    let archive = Source::DockerArchive(path);
+    // Not cancelled: read whole.
+    assert!(read(&archive, &opts, &keep_none).is_ok());
+    // Cancelled: stopped, for archives and directories alike.
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let r = read(&archive, &opts, &keep_none);
+    assert!(matches!(r, Err(ImageError::Cancelled)), "{r:?}");
+    let r = read(&Source::Dir("/etc".into()), &opts, &keep_none);
+    assert!(matches!(r, Err(ImageError::Cancelled)), "{r:?}");
 }

@@ -1,12 +1,14 @@
-//! Python distributions: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO` and single-file
-//! `*.egg-info` (distutils), wherever they are (site-packages, dist-packages). RFC-822 headers; the body after the first blank line (the
-//! long description) is not read.
+//! Python distributions: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, single-file
+//! `*.egg-info` (distutils) and unpacked eggs (`*.egg/EGG-INFO/PKG-INFO`, setuptools'
+//! `easy_install`), wherever they are (site-packages, dist-packages). RFC-822 headers; the
+//! body after the first blank line (the long description) is not read.
 
 /// Whether `path` is a Python metadata file this module parses.
 pub fn is_metadata_path(path: &str) -> bool {
     path.ends_with(".dist-info/METADATA")
         || path.ends_with(".egg-info/PKG-INFO")
         || path.ends_with(".egg-info")
+        || path.ends_with(".egg/EGG-INFO/PKG-INFO")
 }
 
 /// Parses the headers of a METADATA / PKG-INFO file: (`Name`, `Version`) if both are present.
@@ -74,6 +76,10 @@ mod tests {
         assert!(is_metadata_path(
             "/usr/lib/python3/dist-packages/apt-2.6.egg-info"
         ));
+        assert!(is_metadata_path(
+            "/usr/lib/python3.11/site-packages/six-1.16.0-py3.11.egg/EGG-INFO/PKG-INFO"
+        ));
+        assert!(!is_metadata_path("/x.egg/EGG-INFO/SOURCES.txt"));
         assert!(!is_metadata_path("/x.dist-info/RECORD"));
         assert!(!is_metadata_path("/x.egg-info/SOURCES.txt"));
     }
