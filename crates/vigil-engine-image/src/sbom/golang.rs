@@ -100,9 +100,10 @@ impl BuildInfo {
     /// Failing that, the version-control stamp gives Go's pseudo-version
     /// (`v0.0.0-20240102150405-abcdef123456`). `None` when neither is there.
     pub fn main_version(&self) -> Option<String> {
-        let main = self.main.as_ref()?;
-        if !main.version.is_empty() && main.version != DEVEL {
-            return Some(main.version.clone());
+        if let Some(main) = &self.main {
+            if !main.version.is_empty() && main.version != DEVEL {
+                return Some(main.version.clone());
+            }
         }
         if let Some(v) = self.setting("-ldflags").and_then(ldflags_version) {
             return Some(v);
@@ -135,6 +136,17 @@ impl BuildInfo {
             });
         }
         let main_version = self.main_version();
+        // Built outside module mode (GOPATH, `GO111MODULE=off`: docker, Debian's
+        // docker-registry): no main module, but the main package and a version stamped by the
+        // linker name the program.
+        if let (None, Some(path), Some(v)) = (&self.main, &self.path, &main_version) {
+            if path != "command-line-arguments" {
+                out.push(GoComponent {
+                    name: path.clone(),
+                    version: v.clone(),
+                });
+            }
+        }
         for (i, m) in self.main.iter().chain(&self.deps).enumerate() {
             let is_main = i == 0 && self.main.is_some();
             let (path, version) = match &m.replace {
@@ -488,7 +500,7 @@ pub fn parse_modinfo(text: &str) -> BuildInfo {
                 let v = v
                     .strip_prefix('"')
                     .and_then(|q| q.strip_suffix('"'))
-                    .map_or_else(|| v.to_string(), |q| q.replace("\\\"", "\""));
+                    .map_or_else(|| v.to_string(), unquote);
                 info.settings.push((k.to_string(), v));
             }
             last = Last::None;
@@ -589,6 +601,31 @@ pub fn pseudo_version(time: &str, revision: &str) -> Option<String> {
         return None;
     }
     Some(format!("v0.0.0-{digits}-{}", rev.to_ascii_lowercase()))
+}
+
+/// The inside of a Go-quoted string (`strconv.Quote`): `\t`, `\n`, `\r`, `\"` and `\\`
+/// decoded, other escapes kept as written.
+fn unquote(q: &str) -> String {
+    let mut out = String::with_capacity(q.len());
+    let mut chars = q.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(e @ ('"' | '\\')) => out.push(e),
+            Some(e) => {
+                out.push('\\');
+                out.push(e);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// `PATH\tVERSION[\tSUM]`.
@@ -756,6 +793,29 @@ build\tGOOS=linux\n";
             main(&vcs).as_deref(),
             Some("v0.0.0-20250530101112-e6534b4eb700")
         );
+        // Go-quoted with escaped tabs between the flags (anthoscli), and `gitTag`.
+        let tabs = info(
+            "(devel)",
+            "build\t-ldflags=\"-X a/version.gitCommit=6801b89 \\t\\t-X a/version.gitTag=0.2.56\"\n",
+        );
+        assert_eq!(main(&tabs).as_deref(), Some("v0.2.56"));
+        // No main module (GOPATH mode): the main package with the stamped version.
+        let gopath = parse_modinfo(
+            "path\tgithub.com/docker/distribution/cmd/registry\nbuild\t-ldflags=\"-X github.com/docker/distribution/version.Version=v2.8.2+ds1\"\n",
+        );
+        let comps: Vec<(String, String)> = gopath
+            .components()
+            .into_iter()
+            .map(|c| (c.name, c.version))
+            .collect();
+        assert_eq!(
+            comps,
+            vec![(
+                "github.com/docker/distribution/cmd/registry".to_string(),
+                "v2.8.2+ds1".to_string()
+            )]
+        );
+        assert!(parse_modinfo("path\tx/cmd\n").components().is_empty());
         // A recorded version is kept as it is.
         let tagged = info("v1.2.3", "build\t-ldflags=\"-X main.version=9.9.9\"\n");
         assert_eq!(main(&tagged).as_deref(), Some("v1.2.3"));

@@ -22,7 +22,8 @@
 //! database), [`python`] (`dist-info` / `egg-info` metadata), [`npm`] (`node_modules`
 //! manifests), [`golang`] (Go build information, through [`elf`]), [`cargo`] (`Cargo.lock` and
 //! `cargo auditable` binaries), [`java`] (jar/war/ear archives, nested ones included), [`gem`]
-//! (RubyGems specifications) and [`composer`] (`composer.lock`, `installed.json`).
+//! (RubyGems specifications), [`composer`] (`composer.lock`, `installed.json`) and [`otp`]
+//! (Erlang/OTP application resource files).
 //!
 //! Every parser takes arbitrary bytes and never panics; files larger than their cap are
 //! neither kept nor parsed.
@@ -37,6 +38,7 @@ pub mod golang;
 pub mod java;
 pub mod npm;
 pub mod osrelease;
+pub mod otp;
 pub mod python;
 pub mod rpm;
 
@@ -90,6 +92,7 @@ enum Kind {
     CargoLock,
     Gem,
     Composer,
+    Otp,
 }
 
 impl Kind {
@@ -115,6 +118,8 @@ impl Kind {
             Some(Kind::Gem)
         } else if composer::is_composer_path(path) {
             Some(Kind::Composer)
+        } else if otp::is_app_path(path) {
+            Some(Kind::Otp)
         } else {
             None
         }
@@ -126,7 +131,9 @@ impl Kind {
             Kind::DpkgStatus | Kind::Apk => MAX_DB_BYTES,
             Kind::Rpm => MAX_RPMDB_BYTES,
             Kind::CargoLock | Kind::Composer => MAX_LOCK_BYTES,
-            Kind::DpkgStatusD | Kind::Python | Kind::Npm | Kind::Gem => MAX_PACKAGE_FILE_BYTES,
+            Kind::DpkgStatusD | Kind::Python | Kind::Npm | Kind::Gem | Kind::Otp => {
+                MAX_PACKAGE_FILE_BYTES
+            }
         }
     }
 }
@@ -211,7 +218,7 @@ impl Package {
 impl From<&Package> for vigil_core::Component {
     /// The component kind is the ecosystem, with language ecosystems named by language:
     /// `pypi` → `python`, `golang` → `go`, `cargo` → `rust`, `maven` → `java`, `gem` → `ruby`,
-    /// `composer` → `php` (`deb`, `apk`, `rpm` and `npm` as they are).
+    /// `composer` → `php`, `otp` → `erlang` (`deb`, `apk`, `rpm` and `npm` as they are).
     fn from(p: &Package) -> Self {
         vigil_core::Component {
             name: p.name.clone(),
@@ -223,6 +230,7 @@ impl From<&Package> for vigil_core::Component {
                 "maven" => "java",
                 "gem" => "ruby",
                 "composer" => "php",
+                "otp" => "erlang",
                 e => e,
             }
             .to_string(),
@@ -770,6 +778,12 @@ fn path_kind(
             if let Some((name, version)) = python::parse(data) {
                 let purl = pypi_purl(&name, &version);
                 packages.push(base(name, version, "pypi", purl));
+            }
+        }
+        Kind::Otp => {
+            if let Some((name, version)) = otp::parse(data) {
+                let purl = purl("otp", &[], &name, &version, &[]);
+                packages.push(base(name, version, "otp", purl));
             }
         }
         Kind::Npm => {
