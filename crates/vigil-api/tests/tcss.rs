@@ -1666,69 +1666,12 @@ async fn registries_are_sealed_scoped_and_managed() {
 // ------------------------------------------------------------------------------------------
 // A real registry on loopback.
 
-const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
-
-struct RealRegistry {
-    child: std::process::Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for RealRegistry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn start_registry(user: &str, pass: &str) -> Option<RealRegistry> {
-    if !std::path::Path::new(REGISTRY_BIN).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{REGISTRY_BIN} must be installed in CI (Debian package docker-registry)"
-        );
-        eprintln!("note: {REGISTRY_BIN} not installed; registry sync test skipped");
-        return None;
-    }
-    let dir = vigil_testkit::scratch_dir("tcss-registry");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+/// testkit's registry with Basic auth for `user`.
+fn start_registry(user: &str, pass: &str) -> Option<vigil_testkit::registry::Registry> {
     let hash = bcrypt::hash_with_result(pass, 4)
         .unwrap()
         .format_for_version(bcrypt::Version::TwoY);
-    std::fs::write(dir.join("htpasswd"), format!("{user}:{hash}\n")).unwrap();
-    let cfg = format!(
-        "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n\
-         storage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n\
-         http:\n  addr: 127.0.0.1:{port}\n  secret: vigil-tcss-test\n\
-         auth:\n  htpasswd:\n    realm: vigil-test\n    path: {pw}\n",
-        data = dir.join("data").display(),
-        pw = dir.join("htpasswd").display()
-    );
-    std::fs::write(dir.join("config.yml"), cfg).unwrap();
-    let log = std::fs::File::create(dir.join("registry.log")).unwrap();
-    let child = std::process::Command::new(REGISTRY_BIN)
-        .arg("serve")
-        .arg(dir.join("config.yml"))
-        .stdin(std::process::Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let reg = RealRegistry { child, port, dir };
-    let start = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "registry did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(reg)
+    vigil_testkit::registry::Registry::start(Some(&format!("{user}:{hash}\n")))
 }
 
 fn config(created: &str, arch: &str) -> Vec<u8> {

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -137,15 +137,7 @@ async fn scope_guard_refuses_denied_targets() {
     assert!(matches!(r, Err(EngineError::InvalidInput(_))));
 }
 
-/// A child process killed when dropped.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use vigil_testkit::daemon::Daemon;
 
 fn required() -> bool {
     std::env::var_os("CI").is_some()
@@ -168,16 +160,16 @@ fn start(name: &'static str, bin: &str, args: &[String], port: u16) -> Option<Da
         return None;
     };
     let log = tmpdir(name).join(format!("{port}.log"));
-    let child = Command::new(path)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut d = Daemon(child);
+    let mut d = Daemon::spawn(
+        Command::new(path)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap()),
+    )
+    .unwrap();
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        let exited = d.0.try_wait().ok().flatten();
+        let exited = d.child.try_wait().ok().flatten();
         if exited.is_some() || start.elapsed() > Duration::from_secs(30) {
             let out = std::fs::read_to_string(&log).unwrap_or_default();
             let tail: Vec<&str> = out.lines().rev().take(20).collect();
@@ -1096,17 +1088,18 @@ fn pg_cluster(password: &str, method: &str) -> Option<(Daemon, u16)> {
         .success();
     assert!(ok, "initdb failed");
     let p = free_port();
-    let child = as_pg(&bin.join("postgres"))
-        .args(["-D"])
-        .arg(dir.join("data"))
-        .args(["-p", &p.to_string(), "-k"])
-        .arg(&dir)
-        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let d = Daemon(child);
+    // Started through runuser: the process group takes postgres down with it.
+    let d = Daemon::spawn(
+        as_pg(&bin.join("postgres"))
+            .args(["-D"])
+            .arg(dir.join("data"))
+            .args(["-p", &p.to_string(), "-k"])
+            .arg(&dir)
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .unwrap();
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
         assert!(
@@ -1590,13 +1583,13 @@ impl Inetd {
                         let io = |c: &std::net::TcpStream| {
                             Stdio::from(std::os::fd::OwnedFd::from(c.try_clone().unwrap()))
                         };
-                        if let Ok(child) = Command::new(&server)
-                            .stdin(io(&conn))
-                            .stdout(io(&conn))
-                            .stderr(io(&conn))
-                            .spawn()
-                        {
-                            children.push(Daemon(child));
+                        if let Ok(child) = Daemon::spawn(
+                            Command::new(&server)
+                                .stdin(io(&conn))
+                                .stdout(io(&conn))
+                                .stderr(io(&conn)),
+                        ) {
+                            children.push(child);
                         }
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(20)),

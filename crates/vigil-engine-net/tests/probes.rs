@@ -7,7 +7,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vigil_engine_net::service;
 
@@ -34,29 +34,18 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A server process and its scratch directory: stopped with SIGTERM (so that it stops its own
-/// children), killed if it lingers, and its directory removed, when dropped.
+/// A server process (stopped with its whole process group) and its scratch directory, removed
+/// when dropped.
 struct Daemon {
-    child: Child,
+    /// `None` only while dropping.
+    server: Option<vigil_testkit::daemon::Daemon>,
     dir: PathBuf,
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill")
-            .args(["-TERM", &pid])
-            .stderr(Stdio::null())
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The server stops before its directory goes.
+        drop(self.server.take());
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -74,17 +63,25 @@ fn start(bin: &str, args: &[String], port: u16, dir: PathBuf) -> Option<Daemon> 
         return None;
     };
     let log = std::fs::File::create(dir.join("server.log")).unwrap();
-    let child = Command::new(path)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut d = Daemon { child, dir };
+    let server = vigil_testkit::daemon::Daemon::spawn(
+        Command::new(path)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log),
+    )
+    .unwrap();
+    let mut d = Daemon {
+        server: Some(server),
+        dir,
+    };
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = d.child.try_wait() {
+        let exited = d
+            .server
+            .as_mut()
+            .and_then(|s| s.child.try_wait().ok().flatten());
+        if let Some(status) = exited {
             let log = std::fs::read_to_string(d.dir.join("server.log")).unwrap_or_default();
             panic!("{bin} exited ({status}) before listening on {port}:\n{log}");
         }
@@ -171,10 +168,11 @@ fn start_smbd(port: u16) -> Option<Daemon> {
     }
     let path = dir.join("smb.conf");
     std::fs::write(&path, conf).unwrap();
-    // Not --no-process-group: smbd signals its whole process group when it stops, which
-    // must not be the test's.
+    // The daemon already runs in a process group of its own (which smbd signals as a whole
+    // when it stops), so smbd must not try to make another (setsid fails for a group leader).
     let args = vec![
         "--foreground".into(),
+        "--no-process-group".into(),
         "--debug-stdout".into(),
         "-s".into(),
         path.display().to_string(),

@@ -2,8 +2,11 @@
 //! database on every available backend — SQLite always, PostgreSQL when
 //! `VIGIL_TEST_POSTGRES_URL` names a server (`scripts/test` starts one; required when `CI` is
 //! set) — scratch directories, a fixed master key, a sink that collects what an engine
-//! sends ([`engine`]), a real container registry ([`registry`]) and the deliberately vulnerable test web application ([`webapp`]).
+//! sends ([`engine`]), server processes stopped with their whole process group ([`daemon`]), a
+//! real container registry ([`registry`]) and the deliberately vulnerable test web application
+//! ([`webapp`]).
 
+pub mod daemon;
 pub mod engine;
 pub mod registry;
 pub mod webapp;

@@ -7,7 +7,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The server binary of Debian's `docker-registry` package.
@@ -47,7 +47,8 @@ pub enum Auth {
 
 /// A running registry.
 pub struct Registry {
-    child: Child,
+    /// The server process; `None` only while dropping.
+    daemon: Option<crate::daemon::Daemon>,
     /// Its scratch directory (config, storage under `data/`, log).
     pub dir: PathBuf,
     /// Its port on 127.0.0.1.
@@ -58,8 +59,8 @@ pub struct Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The server stops before its storage goes.
+        drop(self.daemon.take());
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -125,16 +126,17 @@ impl Registry {
         cfg.push_str(extra);
         std::fs::write(d.join("config.yml"), &cfg).expect("write registry config");
         let log = std::fs::File::create(d.join("registry.log")).expect("registry log");
-        let child = Command::new(REGISTRY_BIN)
-            .arg("serve")
-            .arg(d.join("config.yml"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("start docker-registry");
+        let daemon = crate::daemon::Daemon::spawn(
+            Command::new(REGISTRY_BIN)
+                .arg("serve")
+                .arg(d.join("config.yml"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("log handle"))
+                .stderr(log),
+        )
+        .expect("start docker-registry");
         let reg = Registry {
-            child,
+            daemon: Some(daemon),
             dir: d,
             port,
             tls: tls.is_some(),

@@ -288,9 +288,8 @@ pub const MAX_SPOOL_BYTES: u64 = 2 << 30;
 /// A large file read on past its head.
 #[derive(Debug)]
 struct Rest {
-    path: String,
-    layer: usize,
-    size: u64,
+    /// The file (its path and layer key what is found).
+    meta: FileMeta,
     kind: RestKind,
 }
 
@@ -406,9 +405,7 @@ impl Binaries {
         match spool {
             Ok(spool) => {
                 self.rest = Some(Rest {
-                    path: meta.path.clone(),
-                    layer: meta.layer,
-                    size: meta.size,
+                    meta: meta.clone(),
                     kind: RestKind::Archive(spool),
                 })
             }
@@ -485,19 +482,18 @@ impl Binaries {
         }
         if !found && (data.len() as u64) < meta.size {
             self.rest = Some(Rest {
-                path: meta.path.clone(),
-                layer: meta.layer,
-                size: meta.size,
+                meta: meta.clone(),
                 kind: RestKind::Go(Box::new(golang::StreamSearch::after(data))),
             });
         }
     }
 
     /// Finishes the large file being read on: what it held, or why it could not be read.
-    fn finish_rest(&mut self, meta: &FileMeta, complete: bool) {
+    fn finish_rest(&mut self, complete: bool) {
         let Some(rest) = self.rest.take() else {
             return;
         };
+        let meta = &rest.meta;
         match rest.kind {
             RestKind::Go(search) => match search.finish() {
                 Some(info) => self.add_go(meta, &info),
@@ -505,7 +501,7 @@ impl Binaries {
                     meta,
                     format!(
                         "ELF file of {} bytes: no Go build information in it{}",
-                        rest.size,
+                        meta.size,
                         if complete {
                             ""
                         } else {
@@ -521,7 +517,7 @@ impl Binaries {
                         meta,
                         format!(
                             "Java archive of {} bytes not read to its end; not read",
-                            rest.size
+                            meta.size
                         ),
                     );
                     return;
@@ -547,7 +543,7 @@ impl Binaries {
     fn is_rest_of(&self, meta: &FileMeta) -> bool {
         self.rest
             .as_ref()
-            .is_some_and(|r| r.path == meta.path && r.layer == meta.layer)
+            .is_some_and(|r| r.meta.path == meta.path && r.meta.layer == meta.layer)
     }
 }
 
@@ -568,15 +564,7 @@ impl Inspector for Binaries {
             self.packages = self.packages.saturating_sub(old.packages.len());
         }
         // A file left unfinished (its reader stopped early) says so; this one starts afresh.
-        if let Some(r) = self.rest.take() {
-            let stale = FileMeta {
-                path: r.path.clone(),
-                layer: r.layer,
-                ..meta.clone()
-            };
-            self.rest = Some(r);
-            self.finish_rest(&stale, false);
-        }
+        self.finish_rest(false);
         if java::is_java_archive(&meta.path) {
             self.inspect_java(meta, data);
         } else if data.starts_with(elf::MAGIC) {
@@ -611,16 +599,16 @@ impl Inspector for Binaries {
             None => false,
         };
         if !more {
-            // Done early (found, or given up): finish now so `wants_rest` turns false.
-            let complete = matches!(self.rest.as_ref().map(|r| &r.kind), Some(RestKind::Go(_)));
-            self.finish_rest(meta, complete);
+            // Only the Go search stops early, having found the block or given up on the
+            // file: finish now so `wants_rest` turns false.
+            self.finish_rest(true);
         }
         more
     }
 
     fn end_rest(&mut self, meta: &FileMeta, complete: bool) {
         if self.is_rest_of(meta) {
-            self.finish_rest(meta, complete);
+            self.finish_rest(complete);
         }
     }
 }
