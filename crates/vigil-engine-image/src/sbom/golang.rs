@@ -415,24 +415,7 @@ impl StreamSearch {
 
 /// An unsigned-varint length followed by that many bytes.
 fn decode_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut len: u64 = 0;
-    let mut shift = 0u32;
-    let mut used = 0usize;
-    loop {
-        let b = *data.get(used)?;
-        used += 1;
-        if shift >= 63 && b > 1 {
-            return None;
-        }
-        len |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-        if used >= 10 {
-            return None;
-        }
-    }
+    let (len, used) = varint_prefix(data).ok()??;
     if len > MAX_STRING_BYTES {
         return None;
     }
