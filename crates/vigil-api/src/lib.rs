@@ -12,8 +12,9 @@ pub mod params;
 pub mod products;
 pub mod ratelimit;
 pub mod sign;
+pub mod upload;
 
-use axum::routing::{any, get};
+use axum::routing::{any, get, put};
 use axum::Router;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -86,6 +87,8 @@ pub struct AppState {
     pub limits: ratelimit::ApiRateLimits,
     /// Metrics.
     pub metrics: metrics::Metrics,
+    /// Image uploads (`PUT /upload/tcss/images`), when the binary enables them.
+    pub uploads: Option<upload::ImageUploads>,
 }
 
 impl AppState {
@@ -99,7 +102,14 @@ impl AppState {
             config,
             limits,
             metrics: metrics::Metrics::default(),
+            uploads: None,
         }
+    }
+
+    /// The same state with image uploads enabled.
+    pub fn with_uploads(mut self, uploads: upload::ImageUploads) -> Self {
+        self.uploads = Some(uploads);
+        self
     }
 }
 
@@ -131,6 +141,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/reports/cws/{app_id}/{what}/{id}",
             get(products::cws::scans::report_page),
         )
+        .route("/upload/tcss/images", put(upload::upload_image))
         .route("/", any(gateway::handle))
         .route("/{product}", any(gateway::handle))
         .route("/{product}/", any(gateway::handle))

@@ -96,6 +96,12 @@ pub fn tc3_signature(secret_key: &str, i: &Tc3Input<'_>) -> String {
         Some(p) => hex::encode(Sha256::digest(p)),
         None => hex::encode(Sha256::digest(b"UNSIGNED-PAYLOAD")),
     };
+    tc3_signature_hashed(secret_key, i, &payload_hash)
+}
+
+/// The TC3 signature over a payload known by its hex SHA-256 (`i.payload` is ignored): for
+/// bodies streamed after the signature is checked, whose hash is then compared.
+pub fn tc3_signature_hashed(secret_key: &str, i: &Tc3Input<'_>, payload_hash: &str) -> String {
     let canonical = format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         i.method, i.uri, i.query, i.canonical_headers, i.signed_headers, payload_hash

@@ -352,3 +352,23 @@ fn malformed_and_hostile_databases_fail_cleanly() {
         assert!(inv.skipped[0].reason.contains(what), "{:?}", inv.skipped);
     }
 }
+
+#[test]
+fn rpm_databases_in_unread_formats_are_noted() {
+    // A BerkeleyDB rpmdb (RHEL 8): Vigil does not read it and says so.
+    let image = TestImage::new(vec![Layer::new(vec![file(
+        "var/lib/rpm/Packages",
+        vec![0u8; 4096],
+    )])]);
+    let inv = inventory_of(&image);
+    assert!(inv.packages.is_empty());
+    assert_eq!(inv.skipped.len(), 1, "{:?}", inv.skipped);
+    assert_eq!(inv.skipped[0].path, "/var/lib/rpm/Packages");
+    assert!(inv.skipped[0].reason.contains("BerkeleyDB"));
+    // Its twin: an image with other files under /var/lib/rpm has no such note.
+    let image = TestImage::new(vec![Layer::new(vec![file(
+        "var/lib/rpm/.rpm.lock",
+        Vec::new(),
+    )])]);
+    assert!(inventory_of(&image).skipped.is_empty());
+}

@@ -18,6 +18,8 @@
 //! | Alpine | `Alpine:v3.11` | `3.11` | `3.11.6`, `v3.11`, `edge` |
 //! | Rocky Linux, AlmaLinux | `Rocky Linux:9` | `9` | `9`, `9.3` |
 //! | Red Hat | `Red Hat:enterprise_linux:9::appstream` | `9` | `9`, `9.3` |
+//! | openSUSE | `openSUSE:Leap 15.5`, `openSUSE:Tumbleweed` | `15.5`, `tumbleweed` | `15.5`, a snapshot date (`20240101`) |
+//! | SUSE | `SUSE:Linux Enterprise Server 15 SP5` | `15.5` (`15` for SP0) | `15.5`, `15` |
 //! | others | `X:rest` | `rest` lowercased | the same |
 //!
 //! An entry without a release (`PyPI`, `Debian`) has the empty key and applies
@@ -89,6 +91,7 @@ pub fn release_of(ecosystem: &str) -> String {
             }
         }
         "Alpine" => alpine_key(rest),
+        "openSUSE" | "SUSE" => suse_key(rest),
         "Rocky Linux" | "AlmaLinux" => major(rest),
         "Red Hat" => {
             let mut parts = rest.split(':');
@@ -131,6 +134,11 @@ pub fn normalize_release(base: &str, release: &str) -> Option<String> {
         }
         "Alpine" => alpine_key(&lower),
         "Rocky Linux" | "AlmaLinux" | "Red Hat" => major(&lower),
+        // Tumbleweed's VERSION_ID is its snapshot date.
+        "openSUSE" if lower.len() == 8 && lower.bytes().all(|c| c.is_ascii_digit()) => {
+            "tumbleweed".to_owned()
+        }
+        "openSUSE" | "SUSE" => suse_key(&lower),
         _ => lower,
     })
 }
@@ -237,6 +245,40 @@ fn alpine_key(r: &str) -> String {
 }
 
 /// `9.3` → `9`; non-numeric input lowercased as is.
+/// The release key of a SUSE product name as OSV spells it (`Leap 15.5`, `Linux Enterprise
+/// Server 15 SP5`, `Tumbleweed`) or a `VERSION_ID` (`15.5`): `major.sp`, `major` for SP0,
+/// else the lowercased text.
+fn suse_key(r: &str) -> String {
+    let lower = r.trim().to_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let number = |w: &str| !w.is_empty() && w.bytes().all(|c| c.is_ascii_digit());
+    match words.as_slice() {
+        [.., major, sp] if number(major) && sp.strip_prefix("sp").is_some_and(number) => {
+            let sp = sp.trim_start_matches("sp").trim_start_matches('0');
+            if sp.is_empty() {
+                (*major).to_owned()
+            } else {
+                format!("{major}.{sp}")
+            }
+        }
+        [.., last] => {
+            let parts: Vec<&str> = last.split('.').collect();
+            match parts.as_slice() {
+                [m] if number(m) && words.len() > 1 => (*m).to_owned(),
+                [m, n] if number(m) && number(n) => {
+                    if n.trim_start_matches('0').is_empty() {
+                        (*m).to_owned()
+                    } else {
+                        format!("{m}.{n}")
+                    }
+                }
+                _ => lower.clone(),
+            }
+        }
+        [] => lower.clone(),
+    }
+}
+
 fn major(r: &str) -> String {
     let r = r.trim().to_lowercase();
     match r.split('.').next() {
@@ -248,6 +290,31 @@ fn major(r: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suse_releases() {
+        assert_eq!(release_of("openSUSE:Leap 15.5"), "15.5");
+        assert_eq!(release_of("openSUSE:Tumbleweed"), "tumbleweed");
+        assert_eq!(release_of("SUSE:Linux Enterprise Server 15 SP5"), "15.5");
+        assert_eq!(release_of("SUSE:Linux Enterprise Server 15"), "15");
+        assert_eq!(
+            release_of("SUSE:Linux Enterprise Module for Basesystem 15 SP4"),
+            "15.4"
+        );
+        assert_eq!(
+            normalize_release("openSUSE", "15.5").as_deref(),
+            Some("15.5")
+        );
+        assert_eq!(
+            normalize_release("openSUSE", "20240101").as_deref(),
+            Some("tumbleweed")
+        );
+        assert_eq!(normalize_release("SUSE", "15.5").as_deref(), Some("15.5"));
+        assert_eq!(normalize_release("SUSE", "15").as_deref(), Some("15"));
+        assert_eq!(normalize_release("SUSE", "15.0").as_deref(), Some("15"));
+        // Other spellings stay as they were.
+        assert_eq!(release_of("SUSE:Linux Micro 6.0"), "6");
+    }
 
     #[test]
     fn names() {

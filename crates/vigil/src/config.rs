@@ -173,6 +173,8 @@ struct FileApi {
     link_ttl_secs: Option<u64>,
     plan_time_zone: Option<String>,
     min_plan_interval_secs: Option<u64>,
+    upload_dir: Option<PathBuf>,
+    max_upload_bytes: Option<u64>,
 }
 
 /// Effective configuration.
@@ -186,6 +188,11 @@ pub struct Config {
     pub lease: std::time::Duration,
     /// How often a worker renews its lease (and reports progress).
     pub heartbeat: std::time::Duration,
+    /// Directory of uploaded image archives (default DATA_DIR/uploads); shared by every
+    /// process that runs image tasks.
+    pub upload_dir: Option<PathBuf>,
+    /// Largest image archive `PUT /upload/tcss/images` accepts.
+    pub max_upload_bytes: u64,
     scope: ScopeArgs,
 }
 
@@ -260,9 +267,16 @@ impl Config {
             heartbeat * 3 <= lease,
             "worker.heartbeat_secs must be at most a third of worker.lease_secs"
         );
+        let max_upload_bytes = file.api.max_upload_bytes.unwrap_or(2 << 30);
+        anyhow::ensure!(
+            max_upload_bytes > 0,
+            "api.max_upload_bytes must be positive"
+        );
         Ok(Config {
             lease,
             heartbeat,
+            upload_dir: file.api.upload_dir.clone(),
+            max_upload_bytes,
             listen: file
                 .listen
                 .clone()

@@ -109,7 +109,7 @@ pub enum DbCmd {
     Update {
         /// OSV ecosystems (Debian, Alpine, PyPI, npm, Go, crates.io, Maven, RubyGems,
         /// Packagist, ...); repeatable.
-        #[arg(long = "ecosystem", default_values = ["Debian", "Ubuntu", "Alpine", "PyPI", "npm", "Go", "crates.io", "Maven", "RubyGems", "Packagist"])]
+        #[arg(long = "ecosystem", default_values = ["Debian", "Ubuntu", "Alpine", "Wolfi", "Chainguard", "Red Hat", "AlmaLinux", "Rocky Linux", "SUSE", "openSUSE", "PyPI", "npm", "Go", "crates.io", "Maven", "RubyGems", "Packagist"])]
         ecosystems: Vec<String>,
         /// Base URL of the archives.
         #[arg(long, default_value = vigil_vulndb::OSV_BASE_URL)]
@@ -420,42 +420,74 @@ pub async fn image(cmd: ImageCmd) -> Result<()> {
             .with_context(|| format!("cannot read {reference}"))?;
             let st = store.open().await?;
             let account = st.account_by_app_id(app_id).await?;
-            let created_at = image
-                .config
-                .created
-                .as_deref()
-                .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
-                .map(|t| t.timestamp_millis());
-            let history: Vec<String> = image
-                .config
-                .history
-                .iter()
-                .filter_map(|h| h.created_by.clone())
-                .collect();
-            let name = image
-                .repo_tags
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "<none>:<none>".into());
-            let img = vigil_store::NewImage {
-                image_id: image.config_digest.clone(),
-                digest: if image.digest == image.config_digest {
-                    String::new()
-                } else {
-                    image.digest.clone()
-                },
-                source: stored_ref,
-                name,
-                size: image.layers.iter().map(|l| l.size as i64).sum(),
-                os_name: image.config.os.clone().unwrap_or_default(),
-                architecture: image.config.architecture.clone().unwrap_or_default(),
-                history: history.join("\n"),
-                created_at,
-                ..vigil_store::NewImage::default()
-            };
+            let img = inventory_record(&image, stored_ref);
             let row = st.upsert_image(account.id, &img).await?;
             println!("{} {}", img.image_id, serde_json::to_string(&row.name)?);
             Ok(())
+        }
+    }
+}
+
+/// The inventory record of an image read from `source` (its image id is the identity).
+fn inventory_record(image: &vigil_engine_image::Image, source: String) -> vigil_store::NewImage {
+    let created_at = image
+        .config
+        .created
+        .as_deref()
+        .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+        .map(|t| t.timestamp_millis());
+    let history: Vec<String> = image
+        .config
+        .history
+        .iter()
+        .filter_map(|h| h.created_by.clone())
+        .collect();
+    let name = image
+        .repo_tags
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "<none>:<none>".into());
+    vigil_store::NewImage {
+        image_id: image.config_digest.clone(),
+        digest: if image.digest == image.config_digest {
+            String::new()
+        } else {
+            image.digest.clone()
+        },
+        source,
+        name,
+        size: image.layers.iter().map(|l| l.size as i64).sum(),
+        os_name: image.config.os.clone().unwrap_or_default(),
+        architecture: image.config.architecture.clone().unwrap_or_default(),
+        history: history.join("\n"),
+        created_at,
+        ..vigil_store::NewImage::default()
+    }
+}
+
+/// Reads uploaded archives for the gateway's `PUT /upload/tcss/images`: a `docker save` tar,
+/// else an OCI image layout tar, with the engine's default limits.
+pub struct ArchiveImporter;
+
+impl vigil_api::upload::ImageImporter for ArchiveImporter {
+    fn import(&self, path: &std::path::Path) -> Result<vigil_store::NewImage, String> {
+        let opts = ReadOptions::default();
+        let docker = Source::DockerArchive(path.to_path_buf());
+        let docker_err = match vigil_engine_image::read(&docker, &opts, &|_| false) {
+            Ok(image) => {
+                return Ok(inventory_record(
+                    &image,
+                    format!("docker-archive:{}", path.display()),
+                ))
+            }
+            Err(e) => e,
+        };
+        let oci = Source::Oci(path.to_path_buf());
+        match vigil_engine_image::read(&oci, &opts, &|_| false) {
+            Ok(image) => Ok(inventory_record(&image, format!("oci:{}", path.display()))),
+            Err(oci_err) => Err(format!(
+                "as a docker archive: {docker_err}; as an OCI layout: {oci_err}"
+            )),
         }
     }
 }

@@ -274,12 +274,22 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
     let store = cfg.store.open().await?;
     let scope = Arc::new(cfg.scope_guard()?);
     let shutdown = CancellationToken::new();
-    let state = Arc::new(vigil_api::AppState::new(
-        store.clone(),
-        scope,
-        cfg.dns()?,
-        cfg.api.clone(),
-    ));
+    let upload_dir = cfg
+        .upload_dir
+        .clone()
+        .unwrap_or_else(|| cfg.store.data_dir().join("uploads"));
+    // Stored image sources name the file; workers may run elsewhere in the tree.
+    let upload_dir = std::path::absolute(&upload_dir)
+        .with_context(|| format!("upload directory {}", upload_dir.display()))?;
+    let state = Arc::new(
+        vigil_api::AppState::new(store.clone(), scope, cfg.dns()?, cfg.api.clone()).with_uploads(
+            vigil_api::upload::ImageUploads::new(
+                upload_dir,
+                cfg.max_upload_bytes,
+                Arc::new(image::ArchiveImporter),
+            ),
+        ),
+    );
     let mut tasks = spawn_workers(&cfg, &state, &shutdown)?;
     tasks.push(tokio::spawn(vigil_worker::run_scheduler(
         store.clone(),

@@ -79,6 +79,16 @@ pub const RPMDB_SQLITE: [&str; 2] = [
     "/usr/lib/sysimage/rpm/rpmdb.sqlite",
 ];
 
+/// rpm databases in the formats Vigil does not read: BerkeleyDB `Packages` (RHEL/CentOS 7 and
+/// 8, Amazon Linux 2) and NDB `Packages.db` (SLES 15); an image holding one gets a note, so
+/// that an empty OS inventory is never mistaken for an image without packages.
+pub const RPMDB_UNREAD: [&str; 4] = [
+    "/var/lib/rpm/Packages",
+    "/var/lib/rpm/Packages.db",
+    "/usr/lib/sysimage/rpm/Packages",
+    "/usr/lib/sysimage/rpm/Packages.db",
+];
+
 /// What kind of file an analyzer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -649,6 +659,15 @@ pub fn inventory(image: &Image, binaries: &Binaries) -> Inventory {
     for (path, meta) in &image.fs.entries {
         if let Some(kind) = Kind::of(path).filter(|_| keepable(meta)) {
             path_kind(image, path, meta, kind, distro.as_ref(), &mut out);
+        }
+        if RPMDB_UNREAD.contains(&path.as_str()) && keepable(meta) {
+            out.skipped.push(Skipped {
+                path: path.clone(),
+                layer: meta.layer,
+                reason: "rpm database in BerkeleyDB or NDB format, which Vigil does not read: \
+                         this image's rpm packages are not inventoried"
+                    .into(),
+            });
         }
         if let Some(found) = binaries
             .found

@@ -488,9 +488,18 @@ pub fn evaluate(
     let listed = versions
         .iter()
         .any(|v| v == version || eco.is_some_and(|e| e.compare(v, version) == Ordering::Equal));
+    // A malformed installed version (Go's `(devel)`, Composer's `dev-main`) sorts below every
+    // version and would fall into each range that starts at 0: only an exact listing may
+    // match it.
+    let well_formed = |r: &Range| match r.kind {
+        RangeKind::Semver => semver::is_valid(version),
+        _ => e.is_valid(version),
+    };
     let in_range = |r: &Range| match cmp_for(r) {
-        Some(c) => crate::range::affected_by(|a, b| c(e, a, b), version, &r.events),
-        None => false,
+        Some(c) if well_formed(r) => {
+            crate::range::affected_by(|a, b| c(e, a, b), version, &r.events)
+        }
+        _ => false,
     };
     let matching: Vec<&Range> = ranges.iter().filter(|r| in_range(r)).collect();
     if !listed && matching.is_empty() {
@@ -654,6 +663,26 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn malformed_installed_versions_match_only_exact_listings() {
+        let from_zero = vec![range(RangeKind::Ecosystem, &[("i", "0"), ("f", "1.4.0")])];
+        let go = Some(Ecosystem::SemVer);
+        assert_eq!(
+            evaluate(go, "1.2.0", &from_zero, &[]),
+            Some(Some("1.4.0".into()))
+        );
+        for bad in ["(devel)", "1.21rc2", "dev-main"] {
+            assert_eq!(evaluate(go, bad, &from_zero, &[]), None, "{bad}");
+        }
+        let semver = vec![range(RangeKind::Semver, &[("i", "0"), ("f", "1.4.0")])];
+        assert_eq!(evaluate(None, "(devel)", &semver, &[]), None);
+        let composer = Some(Ecosystem::Packagist);
+        assert_eq!(
+            evaluate(composer, "dev-main", &from_zero, &["dev-main".into()]),
+            Some(Some("1.4.0".into()))
+        );
     }
 
     #[test]

@@ -1,0 +1,243 @@
+//! `PUT /upload/tcss/images`: an image archive (a `docker save` tar or an OCI layout tar)
+//! uploaded into the calling account's TCSS image inventory, a Vigil extension beside the
+//! cloud actions (which have no upload).
+//!
+//! The request is signed with TC3-HMAC-SHA256 for service `tcss` like any API call, with the
+//! body's SHA-256 in `X-TC-Content-SHA256` (`UNSIGNED-PAYLOAD` is refused): the signature is
+//! checked before the body is read, the body is streamed to a temporary file in the upload
+//! directory while it is hashed and counted (at most `max_bytes`), and only a body whose hash
+//! is the signed one is kept, under its hash. The archive is then read by the binary's
+//! [`ImageImporter`] (the image engine: digests verified, every size bounded) and recorded
+//! with its image id as identity, exactly as `vigil image import` does. The answer is the
+//! usual envelope, `{"Response": {"ImageId", "ImageName", "ImageDigest", "Size", "RequestId"}}`.
+
+use crate::error::ApiError;
+use crate::gateway::verify_tc3;
+use crate::{sign, AppState, RequestCtx};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+
+/// Reads an uploaded archive into an inventory record (implemented by the binary with the
+/// image engine, so the gateway does not link it).
+pub trait ImageImporter: Send + Sync {
+    /// Read the archive at `path` (blocking; called off the async runtime) and describe it;
+    /// `source` of the result must name `path`. The error is shown to the caller.
+    fn import(&self, path: &Path) -> Result<vigil_store::NewImage, String>;
+}
+
+/// Where uploads go and how big they may be.
+pub struct ImageUploads {
+    /// Directory of uploaded archives (`<dir>/<app_id>/<sha256>.tar`); workers read images
+    /// from it, so several processes need it shared.
+    pub dir: PathBuf,
+    /// Largest accepted archive in bytes.
+    pub max_bytes: u64,
+    /// The reader.
+    pub importer: Arc<dyn ImageImporter>,
+    /// Uploads in progress at once (each holds a file and a reading thread).
+    pub slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl ImageUploads {
+    /// Uploads into `dir`, at most `max_bytes` each, two at a time.
+    pub fn new(dir: PathBuf, max_bytes: u64, importer: Arc<dyn ImageImporter>) -> Self {
+        ImageUploads {
+            dir,
+            max_bytes,
+            importer,
+            slots: Arc::new(tokio::sync::Semaphore::new(2)),
+        }
+    }
+}
+
+/// The name rate limits and audit records use for uploads.
+const ACTION: &str = "UploadAssetImage";
+
+/// `PUT /upload/tcss/images`.
+pub async fn upload_image(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let body = match accept(&st, &request_id, req).await {
+        Ok(mut fields) => {
+            if let Value::Object(m) = &mut fields {
+                m.insert("RequestId".into(), Value::String(request_id.clone()));
+            }
+            json!({ "Response": fields })
+        }
+        Err(e) => {
+            tracing::info!(request_id = %request_id, action = ACTION, code = %e.code, "upload refused");
+            e.envelope(&request_id)
+        }
+    };
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A temporary file removed on drop unless kept.
+struct Spool(Option<PathBuf>);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, ApiError> {
+    let Some(up) = st.uploads.as_ref() else {
+        return Err(ApiError::unsupported(
+            "Image uploads are not enabled on this server.",
+        ));
+    };
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
+    let auth = header(headers, "authorization").ok_or_else(|| {
+        ApiError::new(
+            "AuthFailure.InvalidAuthorization",
+            "Uploads need a TC3-HMAC-SHA256 Authorization header.",
+        )
+    })?;
+    let a = sign::parse_tc3_authorization(auth).ok_or_else(|| {
+        ApiError::new(
+            "AuthFailure.InvalidAuthorization",
+            "The Authorization header is not a valid TC3-HMAC-SHA256 authorization.",
+        )
+    })?;
+    if a.service != crate::products::tcss::PRODUCT {
+        return Err(ApiError::new(
+            "AuthFailure.InvalidAuthorization",
+            "Image uploads are signed for the service `tcss`.",
+        ));
+    }
+    let want = header(headers, "x-tc-content-sha256")
+        .ok_or_else(|| ApiError::missing("X-TC-Content-SHA256"))?
+        .to_ascii_lowercase();
+    if want.len() != 64 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid_value(
+            "`X-TC-Content-SHA256` must be the hex SHA-256 of the body (UNSIGNED-PAYLOAD is not accepted for uploads).",
+        ));
+    }
+    let query = parts.uri.query().unwrap_or("");
+    let cred = verify_tc3(
+        st,
+        &parts.method,
+        parts.uri.path(),
+        query,
+        headers,
+        &a,
+        &want,
+    )
+    .await?;
+    let account = cred.account;
+    if !st.limits.allow(account.id, ACTION) {
+        return Err(ApiError::new(
+            "RequestLimitExceeded",
+            format!(
+                "Too many uploads; the limit is {} per second.",
+                st.config.rate_per_second
+            ),
+        ));
+    }
+    let too_big = || {
+        ApiError::new(
+            "RequestSizeLimitExceeded",
+            format!("Image uploads may not exceed {} bytes.", up.max_bytes),
+        )
+    };
+    if header(headers, "content-length")
+        .and_then(|l| l.trim().parse::<u64>().ok())
+        .is_some_and(|l| l > up.max_bytes)
+    {
+        return Err(too_big());
+    }
+    let _slot = up.slots.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            "RequestLimitExceeded",
+            "Too many uploads in progress; try again shortly.",
+        )
+    })?;
+
+    let dir = up.dir.join(account.app_id.to_string());
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| ApiError::internal(&format!("upload directory {}: {e}", dir.display())))?;
+    let tmp = dir.join(format!(".upload-{request_id}"));
+    let mut spool = Spool(Some(tmp.clone()));
+    let mut file = tokio::fs::File::create(&tmp)
+        .await
+        .map_err(|e| ApiError::internal(&format!("{}: {e}", tmp.display())))?;
+    let mut hasher = Sha256::new();
+    let mut total: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                "InvalidParameter",
+                format!("The upload was interrupted: {e}"),
+            )
+        })?;
+        total += chunk.len() as u64;
+        if total > up.max_bytes {
+            return Err(too_big());
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::internal(&format!("{}: {e}", tmp.display())))?;
+    }
+    file.sync_all()
+        .await
+        .map_err(|e| ApiError::internal(&format!("{}: {e}", tmp.display())))?;
+    drop(file);
+    if hex::encode(hasher.finalize()) != want {
+        return Err(ApiError::new(
+            "AuthFailure.SignatureFailure",
+            "The body's SHA-256 does not match the signed X-TC-Content-SHA256.",
+        ));
+    }
+    if total == 0 {
+        return Err(ApiError::missing("body (an image archive)"));
+    }
+    // Content-addressed: the same archive uploaded twice is one file.
+    let path = dir.join(format!("{want}.tar"));
+    let existed = tokio::fs::try_exists(&path).await.unwrap_or(false);
+    tokio::fs::rename(&tmp, &path)
+        .await
+        .map_err(|e| ApiError::internal(&format!("{}: {e}", path.display())))?;
+    spool.0 = if existed { None } else { Some(path.clone()) };
+
+    let importer = up.importer.clone();
+    let read_path = path.clone();
+    let img = tokio::task::spawn_blocking(move || importer.import(&read_path))
+        .await
+        .map_err(|e| ApiError::internal(&format!("image reading thread: {e}")))?
+        .map_err(|e| {
+            ApiError::invalid_value(format!("The upload is not a readable image archive: {e}"))
+        })?;
+    let row = st.store.upsert_image(account.id, &img).await?;
+    spool.0 = None;
+    let rc = RequestCtx {
+        request_id: request_id.to_string(),
+        account,
+        action: ACTION.to_string(),
+        region: header(headers, "x-tc-region").map(str::to_string),
+        host: header(headers, "host").unwrap_or("").to_string(),
+    };
+    crate::products::audit(st, &rc, "tcss.UploadAssetImage", &img.image_id).await?;
+    Ok(json!({
+        "ImageId": img.image_id,
+        "ImageName": row.name,
+        "ImageDigest": img.digest,
+        "Size": img.size,
+    }))
+}
