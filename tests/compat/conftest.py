@@ -93,8 +93,9 @@ def _tail(path, lines=60):
 class VigilServer:
     """A `vigil serve` process on 127.0.0.1:<free port> with its own data dir."""
 
-    def __init__(self, binary, root, label, extra_args=()):
+    def __init__(self, binary, root, label, extra_args=(), workers=1):
         self.binary = binary
+        self.workers = workers
         self.label = label
         self.root = Path(root)
         self.data_dir = self.root / "data"
@@ -140,7 +141,7 @@ class VigilServer:
     def start(self):
         self.port = free_loopback_port()
         cmd = [self.binary, "serve", "--listen", self.endpoint,
-               "--data-dir", str(self.data_dir), "--workers", "1"] + self.extra_args
+               "--data-dir", str(self.data_dir), "--workers", str(self.workers)] + self.extra_args
         self._log = open(self.log_path, "ab")
         self._log.write(("$ %s\n" % " ".join(cmd)).encode())
         self._log.flush()
@@ -213,9 +214,10 @@ def vigil_bin():
     return path
 
 
-def _server(request, binary, label, accounts, extra_args=()):
+def _server(request, binary, label, accounts, extra_args=(), workers=1):
+    """A started server with these accounts; `workers` 0 leaves queued tasks queued."""
     root = tempfile.mkdtemp(prefix="vigil-compat-%s-" % label)
-    server = VigilServer(binary, root, label, extra_args)
+    server = VigilServer(binary, root, label, extra_args, workers)
     created = {name: server.create_account(name) for name in accounts}
 
     def finish():

@@ -1209,7 +1209,7 @@ async fn validation_uses_the_clouds_codes() {
         (
             "DescribeAssetImageRegistryScanStatusOneKey",
             json!({}),
-            "UnsupportedOperation",
+            "ResourceNotFound",
         ),
         (
             "DescribeAssetImageRegistryVulList",

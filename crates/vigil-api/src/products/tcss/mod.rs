@@ -18,12 +18,17 @@
 //!
 //! Modules: [`images`] the inventory and its rows, [`scans`] scan tasks and result lists,
 //! [`registries`] registries and their sync, [`settings`] the periodic scan and its
-//! [`TcssPreflight`].
+//! [`TcssPreflight`], [`registry_scans`] one-key registry scans and stopping registry scans,
+//! [`timing`] the periodic registry scan, [`inventory`] detail, summary, namespace, sync
+//! status and compact views.
 
 mod images;
+mod inventory;
 mod registries;
+mod registry_scans;
 mod scans;
 mod settings;
+mod timing;
 
 pub use registries::{sync_now, SyncLimits, SyncOutcome};
 pub use settings::TcssPreflight;
@@ -41,31 +46,16 @@ pub(crate) const PRODUCT: &str = "tcss";
 
 /// TCSS image actions of the official SDK that Vigil does not serve yet.
 pub const NOT_YET_SERVED: &[&str] = &[
-    "CheckRepeatAssetImageRegistry",
-    "CreateAssetImageRegistryScanTaskOneKey",
     "CreateAssetImageVirusExportJob",
     "CreateImageExportJob",
     "CreateVulImageExportJob",
-    "DescribeAssetImageHostList",
-    "DescribeAssetImageRegistryAssetStatus",
-    "DescribeAssetImageRegistryDetail",
     "DescribeAssetImageRegistryListExport",
-    "DescribeAssetImageRegistryRegistryDetail",
     "DescribeAssetImageRegistryRiskListExport",
-    "DescribeAssetImageRegistryScanStatusOneKey",
-    "DescribeAssetImageRegistrySummary",
     "DescribeAssetImageRegistryVirusListExport",
     "DescribeAssetImageRegistryVulListExport",
     "DescribeAssetImageRiskListExport",
-    "DescribeAssetImageSimpleList",
     "DescribeAssetImageVirusListExport",
     "DescribeAssetImageVulListExport",
-    "DescribeImageRegistryNamespaceList",
-    "DescribeImageRegistryTimingScanTask",
-    "DescribeImageSimpleList",
-    "ModifyAssetImageRegistryScanStop",
-    "ModifyAssetImageRegistryScanStopOneKey",
-    "UpdateImageRegistryTimingScanTask",
 ];
 
 const FILTER_FIELDS: &[Param] = &[
@@ -132,7 +122,7 @@ macro_rules! action {
 }
 
 /// The TCSS actions.
-pub static ACTIONS: [Action; 22] = [
+pub static ACTIONS: [Action; 37] = [
     action!(
         "CreateAssetImageScanTask",
         scans::CREATE_PARAMS,
@@ -264,6 +254,96 @@ pub static ACTIONS: [Action; 22] = [
         scans::REGISTRY_RISK_PARAMS,
         scans::registry_risk_list,
         "Risks of a registry image."
+    ),
+    action!(
+        "CreateAssetImageRegistryScanTaskOneKey",
+        registry_scans::ONE_KEY_PARAMS,
+        registry_scans::create_one_key,
+        "One-key scan of registry images (all, chosen or recommended)."
+    ),
+    action!(
+        "DescribeAssetImageRegistryScanStatusOneKey",
+        registry_scans::STATUS_PARAMS,
+        registry_scans::status_one_key,
+        "Progress of a registry scan task, per image."
+    ),
+    action!(
+        "ModifyAssetImageRegistryScanStop",
+        registry_scans::STOP_PARAMS,
+        registry_scans::stop,
+        "Stop registry image scans (a task, or images)."
+    ),
+    action!(
+        "ModifyAssetImageRegistryScanStopOneKey",
+        registry_scans::STOP_ONE_KEY_PARAMS,
+        registry_scans::stop_one_key,
+        "Stop a one-key registry scan (a task, or images)."
+    ),
+    action!(
+        "DescribeAssetImageRegistryDetail",
+        inventory::REGISTRY_DETAIL_PARAMS,
+        inventory::registry_detail,
+        "One registry image."
+    ),
+    action!(
+        "DescribeAssetImageRegistrySummary",
+        inventory::SUMMARY_PARAMS,
+        inventory::registry_summary,
+        "Registry images not scanned yet."
+    ),
+    action!(
+        "DescribeAssetImageRegistryRegistryDetail",
+        inventory::REGISTRY_SETTINGS_PARAMS,
+        inventory::registry_settings,
+        "One image registry's settings (never its password)."
+    ),
+    action!(
+        "CheckRepeatAssetImageRegistry",
+        inventory::CHECK_REPEAT_PARAMS,
+        inventory::check_repeat,
+        "Whether a registry name is taken."
+    ),
+    action!(
+        "DescribeImageRegistryNamespaceList",
+        inventory::NAMESPACE_PARAMS,
+        inventory::namespaces,
+        "Namespaces of synced registry images."
+    ),
+    action!(
+        "DescribeAssetImageRegistryAssetStatus",
+        &[],
+        inventory::asset_status,
+        "Sync state of the image registries."
+    ),
+    action!(
+        "DescribeImageRegistryTimingScanTask",
+        &[],
+        timing::describe,
+        "The periodic scan of registry images."
+    ),
+    action!(
+        "UpdateImageRegistryTimingScanTask",
+        timing::UPDATE_PARAMS,
+        timing::update,
+        "Set the periodic scan of registry images."
+    ),
+    action!(
+        "DescribeAssetImageSimpleList",
+        inventory::SIMPLE_PARAMS,
+        inventory::asset_simple_list,
+        "Local images, compact."
+    ),
+    action!(
+        "DescribeImageSimpleList",
+        inventory::SIMPLE_PARAMS,
+        inventory::image_simple_list,
+        "Local images, compact, with container and host counts."
+    ),
+    action!(
+        "DescribeAssetImageHostList",
+        inventory::HOST_PARAMS,
+        inventory::host_list,
+        "Hosts holding images (none: Vigil has no host agents)."
     ),
 ];
 

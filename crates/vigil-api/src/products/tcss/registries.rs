@@ -40,7 +40,7 @@ use vigil_registry::{Client, ClientConfig, Credentials, Digest, Reference};
 use vigil_store::{ImageRow, ImageSet, NewImage, NewRegistry, RegistryRow, StoreError};
 
 /// Registry types accepted.
-const REGISTRY_TYPES: &[&str] = &[
+pub(super) const REGISTRY_TYPES: &[&str] = &[
     "harbor",
     "quay",
     "jfrog",
@@ -421,7 +421,7 @@ pub(super) async fn update(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
     Ok(out)
 }
 
-fn registry_not_found(e: StoreError, id: i64) -> ApiError {
+pub(super) fn registry_not_found(e: StoreError, id: i64) -> ApiError {
     match e {
         StoreError::NotFound => ApiError::not_found(format!("Registry {id} does not exist.")),
         other => other.into(),
@@ -458,7 +458,7 @@ fn is_backend(c: &Value) -> bool {
 }
 
 /// `ImageRepoRegistryInfo` of a registry.
-fn registry_row(r: &RegistryRow) -> Value {
+pub(super) fn registry_row(r: &RegistryRow) -> Value {
     let entries: Vec<Value> = match r.conn_detect.as_array() {
         Some(a) if !a.is_empty() => a.clone(),
         _ => vec![json!({"Quuid": "backend", "Uuid": "backend"})],

@@ -29,7 +29,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
 use crate::products::{params, time_str};
 use crate::{AppState, RequestCtx};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 use vigil_core::{Schedule, TaskSpec, TaskState};
@@ -310,13 +310,13 @@ pub(crate) async fn start_scan(
     Ok(st.store.create_image_scan(account_id, &scan).await?)
 }
 
-fn no_images() -> ApiError {
+pub(super) fn no_images() -> ApiError {
     ApiError::not_found(
         "No images to scan: none match the selection (add local images with `vigil image import`, registry images with SyncAssetImageRegistryAsset).",
     )
 }
 
-fn dedup(rows: Vec<&ImageRow>) -> Vec<&ImageRow> {
+pub(super) fn dedup(rows: Vec<&ImageRow>) -> Vec<&ImageRow> {
     let mut seen = HashSet::new();
     rows.into_iter().filter(|r| seen.insert(r.id)).collect()
 }
@@ -431,7 +431,7 @@ pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
     Ok(json!({"TaskID": scan.id.to_string()}))
 }
 
-fn unfinished(s: TaskState) -> bool {
+pub(super) fn unfinished(s: TaskState) -> bool {
     matches!(
         s,
         TaskState::Queued | TaskState::Running | TaskState::Paused
@@ -439,12 +439,12 @@ fn unfinished(s: TaskState) -> bool {
 }
 
 /// Whether every task of the scan has ended.
-fn ended(items: &[ImageScanItem]) -> bool {
+pub(super) fn ended(items: &[ImageScanItem]) -> bool {
     items.iter().all(|i| !unfinished(i.task.state))
 }
 
 /// `READY` (nothing started yet), `SCANNING`, `END`.
-fn task_status(items: &[ImageScanItem]) -> &'static str {
+pub(super) fn task_status(items: &[ImageScanItem]) -> &'static str {
     if ended(items) {
         "END"
     } else if items
@@ -479,7 +479,7 @@ fn task_not_found(raw: &str) -> ApiError {
 }
 
 /// A scan of the account by its `TaskID` text.
-async fn scan_by_id(st: &AppState, account_id: i64, raw: &str) -> ApiResult<ImageScan> {
+pub(super) async fn scan_by_id(st: &AppState, account_id: i64, raw: &str) -> ApiResult<ImageScan> {
     let id: i64 = raw.trim().parse().map_err(|_| task_not_found(raw))?;
     st.store
         .image_scan(account_id, id)
@@ -514,6 +514,38 @@ pub(super) async fn status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
             .ok_or_else(|| ApiError::not_found("There is no image scan task yet."))?,
     };
     let items = st.store.image_scan_items(account, scan.id).await?;
+    let p = progress_of(st, account, &items).await?;
+    Ok(json!({
+        "ImageTotal": p.total, "ImageScanCnt": p.scanned, "Status": p.status,
+        "Schedule": p.schedule, "SuccessCount": p.safe, "RiskCount": p.risky,
+        "LeftSeconds": p.left_secs,
+    }))
+}
+
+/// Progress of a scan's items, as the status actions report it.
+pub(super) struct Progress {
+    /// Images.
+    pub(super) total: u64,
+    /// Images whose task ended.
+    pub(super) scanned: u64,
+    /// `READY`, `SCANNING` or `END`.
+    pub(super) status: &'static str,
+    /// Percent done.
+    pub(super) schedule: u64,
+    /// Scanned successfully and nothing found.
+    pub(super) safe: u64,
+    /// Scanned successfully with vulnerabilities, viruses or risks.
+    pub(super) risky: u64,
+    /// Estimated seconds left.
+    pub(super) left_secs: u64,
+}
+
+/// The progress of these scan items (succeeded tasks' summaries read from the store).
+pub(super) async fn progress_of(
+    st: &AppState,
+    account: i64,
+    items: &[ImageScanItem],
+) -> ApiResult<Progress> {
     let total = items.len() as u64;
     let done: Vec<&ImageScanItem> = items.iter().filter(|i| !unfinished(i.task.state)).collect();
     let ok: Vec<i64> = done
@@ -523,7 +555,7 @@ pub(super) async fn status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
         .collect();
     let sums = st.store.scan_summaries(account, &ok).await?;
     let risky = sums.values().filter(|s| s.has_risk()).count() as u64;
-    let status = task_status(&items);
+    let status = task_status(items);
     let scanned = done.len() as u64;
     let durations: Vec<i64> = done
         .iter()
@@ -535,7 +567,7 @@ pub(super) async fn status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
     } else {
         (durations.iter().sum::<i64>() / durations.len() as i64 / 1000).max(1)
     };
-    let (schedule, left) = if status == "END" {
+    let (schedule, left_secs) = if status == "END" {
         (100, 0)
     } else {
         (
@@ -543,10 +575,15 @@ pub(super) async fn status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
             (total - scanned) * per_image as u64,
         )
     };
-    Ok(json!({
-        "ImageTotal": total, "ImageScanCnt": scanned, "Status": status, "Schedule": schedule,
-        "SuccessCount": ok.len() as u64 - risky, "RiskCount": risky, "LeftSeconds": left,
-    }))
+    Ok(Progress {
+        total,
+        scanned,
+        status,
+        schedule,
+        safe: (ok.len() as u64).saturating_sub(risky),
+        risky,
+        left_secs,
+    })
 }
 
 pub(super) async fn task(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiResult {
@@ -645,7 +682,7 @@ pub(super) async fn stop(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult 
     Ok(json!({"Status": "SUCCESS"}))
 }
 
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ImageInfoReq {
     instance_name: String,
@@ -653,14 +690,18 @@ pub(crate) struct ImageInfoReq {
     image_name: String,
     image_tag: String,
     force: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     image_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     registry_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     image_repo_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     instance_id: Option<String>,
 }
 
 impl ImageInfoReq {
-    fn force(&self) -> ApiResult<bool> {
+    pub(super) fn force(&self) -> ApiResult<bool> {
         match self.force.trim().to_ascii_lowercase().as_str() {
             "true" => Ok(true),
             "false" | "" => Ok(false),
@@ -672,7 +713,7 @@ impl ImageInfoReq {
 }
 
 /// The registry image an `ImageInfo` names.
-fn find_by_info<'a>(inv: &'a Inventory, info: &ImageInfoReq) -> ApiResult<&'a ImageRow> {
+pub(super) fn find_by_info<'a>(inv: &'a Inventory, info: &ImageInfoReq) -> ApiResult<&'a ImageRow> {
     let opt_eq = |want: &Option<String>, have: &str| {
         want.as_deref()
             .map(str::trim)
@@ -708,7 +749,7 @@ fn find_by_info<'a>(inv: &'a Inventory, info: &ImageInfoReq) -> ApiResult<&'a Im
 }
 
 /// A registry image by row id.
-fn find_registry_image(inv: &Inventory, id: i64) -> ApiResult<&ImageRow> {
+pub(super) fn find_registry_image(inv: &Inventory, id: i64) -> ApiResult<&ImageRow> {
     inv.images
         .iter()
         .find(|r| r.id == id && r.registry_id.is_some())
@@ -733,7 +774,7 @@ struct RegistryCreateReq {
 }
 
 /// Scanners of a registry `ScanType` (absent or empty: all three).
-fn registry_scanners(types: &Option<Vec<String>>) -> ApiResult<Vec<String>> {
+pub(super) fn registry_scanners(types: &Option<Vec<String>>) -> ApiResult<Vec<String>> {
     let types = types.clone().unwrap_or_default();
     if types.is_empty() {
         return Ok(vec!["vuln".into(), "virus".into(), "risk".into()]);

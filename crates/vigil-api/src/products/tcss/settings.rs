@@ -126,7 +126,7 @@ impl Setting {
     }
 }
 
-fn parse_time(raw: &str, name: &str) -> ApiResult<NaiveTime> {
+pub(super) fn parse_time(raw: &str, name: &str) -> ApiResult<NaiveTime> {
     let t = raw.trim();
     NaiveTime::parse_from_str(t, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
@@ -143,13 +143,20 @@ fn parse_time(raw: &str, name: &str) -> ApiResult<NaiveTime> {
 
 /// The schedule of an enabled setting and its first fire time.
 fn schedule(cfg: &ApiConfig, s: &Setting) -> ApiResult<(Schedule, i64)> {
-    let start = parse_time(&s.scan_time, "ScanTime")?;
-    let window = match s
-        .scan_end_time
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
+    plan_schedule(cfg, &s.scan_time, s.scan_end_time.as_deref(), s.scan_period)
+}
+
+/// A schedule firing every `period_days` days at `scan_time` (plan time zone), with a daily
+/// window up to `scan_end_time` when given, and its first fire time; refused when more
+/// often than the operator's shortest plan interval.
+pub(super) fn plan_schedule(
+    cfg: &ApiConfig,
+    scan_time: &str,
+    scan_end_time: Option<&str>,
+    period_days: i64,
+) -> ApiResult<(Schedule, i64)> {
+    let start = parse_time(scan_time, "ScanTime")?;
+    let window = match scan_end_time.map(str::trim).filter(|e| !e.is_empty()) {
         Some(e) => {
             let end = parse_time(e, "ScanEndTime")?;
             if end == start {
@@ -161,11 +168,11 @@ fn schedule(cfg: &ApiConfig, s: &Setting) -> ApiResult<(Schedule, i64)> {
         }
         None => None,
     };
-    let every = s.scan_period * 86_400;
-    if (every as u64) < cfg.min_plan_interval.as_secs() {
+    let every = period_days.saturating_mul(86_400);
+    if every < 1 || (every as u64) < cfg.min_plan_interval.as_secs() {
         return Err(ApiError::invalid_value(format!(
             "`ScanPeriod` {} is more often than the shortest interval allowed ({} s).",
-            s.scan_period,
+            period_days,
             cfg.min_plan_interval.as_secs()
         )));
     }
@@ -322,7 +329,8 @@ pub(super) async fn describe(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiRe
     }))
 }
 
-/// Re-derives each periodic run of the local image scan when its schedule fires: the
+/// Re-derives each periodic run of the local image scan (and of the registry image scan,
+/// see [`super::timing`]) when its schedule fires: the
 /// setting and the inventory as they are then become one scan task (see the module
 /// documentation); a run with nothing to scan, over the quota, or of a setting turned off
 /// or replaced, is refused with the reason.
@@ -438,9 +446,24 @@ impl vigil_worker::Preflight for TcssPreflight {
     async fn prepare(&self, task: &TaskRecord) -> Result<Option<vigil_worker::Prepared>, String> {
         // Only the task a schedule fired is turned into a scan; once turned (a retry of the
         // same run), it runs as it is.
-        if task.kind != "image"
-            || task.target.get("scheduled").and_then(Value::as_str) != Some(FIRED_TARGET)
-        {
+        let fired = task.target.get("scheduled").and_then(Value::as_str);
+        if task.kind == "image" && fired == Some(super::timing::FIRED_TARGET) {
+            return match super::timing::derive(&self.state, task).await {
+                Ok(p) => {
+                    if p.is_some() {
+                        super::timing::record(&self.state, task.account_id, "Success").await;
+                    }
+                    Ok(p)
+                }
+                Err((why, result)) => {
+                    if let Some(result) = result {
+                        super::timing::record(&self.state, task.account_id, result).await;
+                    }
+                    Err(format!("scheduled registry image scan refused: {why}"))
+                }
+            };
+        }
+        if task.kind != "image" || fired != Some(FIRED_TARGET) {
             return Ok(None);
         }
         match self.derive(task).await {

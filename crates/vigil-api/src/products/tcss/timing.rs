@@ -1,0 +1,391 @@
+//! The periodic scan of registry images: `UpdateImageRegistryTimingScanTask` sets (or
+//! replaces) the account's one setting, `DescribeImageRegistryTimingScanTask` reads it back
+//! with the outcome of the last periodic run.
+//!
+//! Like the local periodic scan ([`super::settings`]): when enabled, a schedule fires every
+//! `ScanPeriod` days at `ScanTime` (`HH:MM` or `HH:MM:SS` in the plan time zone), within the
+//! daily window up to `ScanEndTime` when given; periods shorter than the operator's
+//! `min_plan_interval_secs` are refused. Each firing is re-derived by the TCSS preflight from
+//! the setting and the registry inventory as they are then: the [`Selection`] of
+//! `ScanScope` (0 all, 1 `Images` and `Id`, 2 recommended; `All` means 0), `RegistryType`,
+//! `Namespace`, `Latest`, `ExcludeImageAssetIds` and `ContainerRunning`, minus images already
+//! being scanned, becomes one registry scan task (the fired task becomes its first image's)
+//! running the scanners of `ScanType` (`CVE`, `VIRUS`, `RISK`; all when empty). The run records
+//! `LastScanTime` and `ScanResult` (`Success`, `ImageNeedIsEmpty`, `InsufficientLicense`,
+//! `InternalError`). Images named in the setting that a later sync removed are skipped.
+
+use super::images::Inventory;
+use super::registry_scans::{check_registry_types, scope_of, Selection};
+use super::scans::{
+    build_scan, find_by_info, find_registry_image, registry_scanners, ImageInfoReq, ScanPlan,
+};
+use super::settings::{parse_time, plan_schedule};
+use super::{IMAGE_INFO, PRODUCT};
+use crate::error::{ApiError, ApiResult};
+use crate::params::{Check, Param, Ty};
+use crate::products::{params, time_str};
+use crate::{AppState, RequestCtx};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use vigil_core::TaskSpec;
+use vigil_store::{ImageSet, TaskRecord};
+
+/// Setting name of the periodic registry scan.
+const SETTING: &str = "registry_timing_scan";
+/// Setting name of the last periodic run's outcome.
+const LAST_RUN: &str = "registry_timing_scan_last_run";
+/// Target of the task a schedule fires, before it is turned into a scan.
+pub(super) const FIRED_TARGET: &str = "registry_timing_scan";
+
+/// Parameters of `UpdateImageRegistryTimingScanTask`.
+pub(super) const UPDATE_PARAMS: &[Param] = &[
+    Param::req("ScanPeriod", Ty::Int, "Days between scans (1-365).").check(Check::Range(0, 365)),
+    Param::req("Enable", Ty::Bool, "Periodic scan on or off."),
+    Param::req("ScanTime", Ty::Str, "Start time HH:MM (plan time zone).").check(Check::MaxLen(8)),
+    Param::opt(
+        "ScanType",
+        Ty::List(&Ty::Str),
+        "CVE, VIRUS, RISK (default all).",
+    )
+    .check(Check::MaxItems(3)),
+    Param::opt(
+        "Images",
+        Ty::List(&Ty::Obj(IMAGE_INFO)),
+        "Images by registry, namespace, name and tag (ScanScope 1).",
+    )
+    .check(Check::MaxItems(1000)),
+    Param::opt(
+        "All",
+        Ty::Bool,
+        "Every registry image (deprecated; ScanScope 0).",
+    ),
+    Param::opt(
+        "Id",
+        Ty::List(&Ty::Int),
+        "Registry image ids (ScanScope 1).",
+    )
+    .check(Check::MaxItems(1000)),
+    Param::opt(
+        "Latest",
+        Ty::Bool,
+        "Only the newest image of each repository.",
+    ),
+    Param::opt(
+        "ContainerRunning",
+        Ty::Bool,
+        "Only images with running containers (Vigil tracks none).",
+    ),
+    Param::opt(
+        "ScanEndTime",
+        Ty::Str,
+        "End of the daily scan window, HH:MM.",
+    )
+    .check(Check::MaxLen(8)),
+    Param::opt(
+        "ScanScope",
+        Ty::Int,
+        "0 all images, 1 Images and Id, 2 recommended.",
+    )
+    .check(Check::Range(0, 2)),
+    Param::opt(
+        "RegistryType",
+        Ty::List(&Ty::Str),
+        "Only registries of these types.",
+    )
+    .check(Check::MaxItems(16)),
+    Param::opt("Namespace", Ty::List(&Ty::Str), "Only these namespaces.")
+        .check(Check::MaxItems(1000)),
+    Param::opt(
+        "ExcludeImageAssetIds",
+        Ty::List(&Ty::Int),
+        "Registry image ids never scanned periodically.",
+    )
+    .check(Check::MaxItems(1000)),
+];
+
+/// The stored setting (also what the request carries).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+struct Timing {
+    scan_period: i64,
+    enable: bool,
+    scan_time: String,
+    #[serde(default)]
+    scan_type: Option<Vec<String>>,
+    #[serde(default)]
+    images: Vec<ImageInfoReq>,
+    #[serde(default)]
+    all: Option<bool>,
+    #[serde(default)]
+    id: Vec<i64>,
+    #[serde(default)]
+    latest: Option<bool>,
+    #[serde(default)]
+    container_running: Option<bool>,
+    #[serde(default)]
+    scan_end_time: Option<String>,
+    #[serde(default)]
+    scan_scope: Option<i64>,
+    #[serde(default)]
+    registry_type: Vec<String>,
+    #[serde(default)]
+    namespace: Vec<String>,
+    #[serde(default)]
+    exclude_image_asset_ids: Vec<i64>,
+    /// The schedule that fires the runs (Vigil's own field).
+    #[serde(default)]
+    schedule_id: Option<i64>,
+}
+
+impl Timing {
+    fn selection(&self) -> ApiResult<Selection> {
+        Ok(Selection {
+            scope: scope_of(
+                self.scan_scope,
+                !self.images.is_empty() || !self.id.is_empty(),
+            )?,
+            images: self.images.clone(),
+            ids: self.id.clone(),
+            exclude: self.exclude_image_asset_ids.clone(),
+            latest: self.latest.unwrap_or(false),
+            registry_types: self.registry_type.clone(),
+            namespaces: self.namespace.clone(),
+            container_running: self.container_running.unwrap_or(false),
+        })
+    }
+}
+
+/// `ScanType` names of scanners.
+fn scan_type_names(scanners: &[String]) -> Vec<String> {
+    scanners
+        .iter()
+        .map(|s| match s.as_str() {
+            "vuln" => "CVE".to_string(),
+            "virus" => "VIRUS".to_string(),
+            _ => "RISK".to_string(),
+        })
+        .collect()
+}
+
+async fn read(st: &AppState, account_id: i64) -> ApiResult<Option<Timing>> {
+    match st.store.setting(account_id, PRODUCT, SETTING).await? {
+        Some(v) => Ok(Some(
+            serde_json::from_value(v.value).map_err(|e| ApiError::internal(&e))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// `UpdateImageRegistryTimingScanTask`.
+pub(super) async fn update(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let mut t: Timing = params(p)?;
+    t.schedule_id = None;
+    let account = rc.account.id;
+    parse_time(&t.scan_time, "ScanTime")?;
+    if let Some(e) = t.scan_end_time.as_deref().filter(|e| !e.trim().is_empty()) {
+        parse_time(e, "ScanEndTime")?;
+    }
+    // The effective scanners are stored, so the setting reads back as it runs.
+    let scanners = registry_scanners(&t.scan_type)?;
+    t.scan_type = Some(scan_type_names(&scanners));
+    check_registry_types(&t.registry_type)?;
+    if t.all == Some(true) && t.scan_scope.is_none() && t.images.is_empty() && t.id.is_empty() {
+        t.scan_scope = Some(0);
+    }
+    let sel = t.selection()?;
+    t.scan_scope = Some(sel.scope);
+    // Named images must be the account's own now.
+    let inv = Inventory::load(st, account, ImageSet::Registry).await?;
+    for id in &t.id {
+        find_registry_image(&inv, *id)?;
+    }
+    for info in &t.images {
+        info.force()?;
+        find_by_info(&inv, info)?;
+    }
+    let mut schedule_id = None;
+    if t.enable {
+        if t.scan_period < 1 {
+            return Err(ApiError::invalid_value(
+                "`ScanPeriod` must be at least 1 day when the scan is enabled.",
+            ));
+        }
+        let (sched, first) = plan_schedule(
+            &st.config,
+            &t.scan_time,
+            t.scan_end_time.as_deref(),
+            t.scan_period,
+        )?;
+        let spec = TaskSpec {
+            product: PRODUCT.into(),
+            kind: "image".into(),
+            target: json!({ "scheduled": FIRED_TARGET }),
+            options: json!({ "scanners": scanners }),
+            max_attempts: 2,
+            job_id: None,
+        };
+        schedule_id = Some(
+            st.store
+                .create_schedule(account, PRODUCT, &sched, &spec, Some(first))
+                .await?,
+        );
+    }
+    let old = read(st, account).await?.and_then(|o| o.schedule_id);
+    t.schedule_id = schedule_id;
+    let value = serde_json::to_value(&t).map_err(|e| ApiError::internal(&e))?;
+    st.store
+        .set_setting(account, PRODUCT, SETTING, &value)
+        .await?;
+    if let Some(old) = old.filter(|o| Some(*o) != schedule_id) {
+        match st.store.set_schedule_enabled(account, old, false).await {
+            Ok(()) | Err(vigil_store::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    crate::products::audit(
+        st,
+        rc,
+        "tcss.UpdateImageRegistryTimingScanTask",
+        if t.enable { "enabled" } else { "disabled" },
+    )
+    .await?;
+    Ok(json!({}))
+}
+
+/// `DescribeImageRegistryTimingScanTask`.
+pub(super) async fn describe(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiResult {
+    let t = read(st, rc.account.id).await?.unwrap_or_default();
+    let last = st
+        .store
+        .setting(rc.account.id, PRODUCT, LAST_RUN)
+        .await?
+        .map(|v| v.value)
+        .unwrap_or(Value::Null);
+    let images = serde_json::to_value(&t.images).map_err(|e| ApiError::internal(&e))?;
+    Ok(json!({
+        "Enable": t.enable, "ScanTime": t.scan_time, "ScanPeriod": t.scan_period.max(0),
+        "ScanType": t.scan_type.clone().unwrap_or_default(), "All": t.all.unwrap_or(false),
+        "Images": images, "Id": t.id, "Latest": t.latest.unwrap_or(false),
+        "ScanEndTime": t.scan_end_time.clone().unwrap_or_default(),
+        "RegistryType": t.registry_type, "ContainerRunning": t.container_running.unwrap_or(false),
+        "ScanScope": t.scan_scope.unwrap_or(0), "Namespace": t.namespace,
+        "ExcludeImageAssetIds": t.exclude_image_asset_ids,
+        "LastScanTime": last.get("LastScanTime").and_then(Value::as_i64).map(time_str).unwrap_or_default(),
+        "ScanResult": last.get("ScanResult").and_then(Value::as_str).unwrap_or(""),
+    }))
+}
+
+/// Record the outcome of a periodic run.
+pub(super) async fn record(st: &AppState, account_id: i64, result: &str) {
+    let v = json!({"LastScanTime": vigil_core::now_millis(), "ScanResult": result});
+    if let Err(e) = st
+        .store
+        .set_setting(account_id, PRODUCT, LAST_RUN, &v)
+        .await
+    {
+        tracing::warn!(error = %e, "recording the periodic registry scan outcome failed");
+    }
+}
+
+/// The run a fired schedule becomes (see the module documentation), or why it is refused
+/// and the `ScanResult` to record (none for a run of a setting turned off or replaced).
+pub(super) async fn derive(
+    st: &AppState,
+    task: &TaskRecord,
+) -> Result<Option<vigil_worker::Prepared>, (String, Option<&'static str>)> {
+    let account = task.account_id;
+    let internal = |e: ApiError| (e.message, Some("InternalError"));
+    let t = read(st, account)
+        .await
+        .map_err(internal)?
+        .filter(|t| t.enable && t.schedule_id.is_some() && t.schedule_id == task.schedule_id)
+        .ok_or_else(|| {
+            (
+                "the periodic registry image scan was turned off or replaced".to_string(),
+                None,
+            )
+        })?;
+    let inv = Inventory::load(st, account, ImageSet::Registry)
+        .await
+        .map_err(internal)?;
+    let sel = t.selection().map_err(internal)?;
+    let (rows, _) = sel.rows(&inv, false).map_err(internal)?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|i| !inv.view(i).scanning())
+        .collect();
+    if rows.is_empty() {
+        return Err((
+            "no images to scan (ImageNeedIsEmpty)".to_string(),
+            Some("ImageNeedIsEmpty"),
+        ));
+    }
+    crate::products::check_quota(st, account, PRODUCT, rows.len() as i64 - 1)
+        .await
+        .map_err(|e| (e.message, Some("InsufficientLicense")))?;
+    let window = plan_schedule(
+        &st.config,
+        &t.scan_time,
+        t.scan_end_time.as_deref(),
+        t.scan_period,
+    )
+    .map_err(internal)?
+    .0;
+    let plan = ScanPlan {
+        kind: "registry",
+        one_click: false,
+        origin: "schedule",
+        scanners: registry_scanners(&t.scan_type).map_err(internal)?,
+        timeout_secs: t.scan_period.max(1) * 86_400,
+        window: window.window.is_some().then_some(window),
+    };
+    let scan = build_scan(st, account, &inv, &rows, &plan)
+        .await
+        .map_err(internal)?;
+    let Some(first) = scan.items.first().map(|i| i.spec.clone()) else {
+        return Err(("no images to scan".into(), Some("ImageNeedIsEmpty")));
+    };
+    match st
+        .store
+        .fan_out_image_scan(account, task.id, &task.target, &scan)
+        .await
+    {
+        Ok(Some(_)) => Ok(Some(vigil_worker::Prepared {
+            target: first.target,
+            options: first.options,
+        })),
+        Ok(None) => Ok(None),
+        Err(e) => Err((e.to_string(), Some("InternalError"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_setting_round_trips() {
+        let t: Timing = serde_json::from_value(json!({
+            "ScanPeriod": 3, "Enable": true, "ScanTime": "02:00", "Id": [4, 5],
+            "Namespace": ["team"], "RegistryType": ["harbor"], "ExcludeImageAssetIds": [5],
+        }))
+        .unwrap();
+        let sel = t.selection().unwrap();
+        assert_eq!(sel.scope, 1, "named images default to ScanScope 1");
+        assert_eq!(sel.exclude, vec![5]);
+        let back: Timing = serde_json::from_value(serde_json::to_value(&t).unwrap()).unwrap();
+        assert_eq!(back, t);
+        let none: Timing = serde_json::from_value(json!({
+            "ScanPeriod": 1, "Enable": true, "ScanTime": "02:00", "ScanScope": 1,
+        }))
+        .unwrap();
+        assert_eq!(
+            none.selection().unwrap_err().code,
+            "InvalidParameter.MissingParameter"
+        );
+        assert_eq!(
+            scan_type_names(&["vuln".into(), "risk".into()]),
+            vec!["CVE", "RISK"]
+        );
+    }
+}
