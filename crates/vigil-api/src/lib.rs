@@ -12,6 +12,7 @@ pub mod params;
 pub mod products;
 pub mod ratelimit;
 pub mod sign;
+mod xlsx;
 
 use axum::routing::{any, get};
 use axum::Router;
@@ -43,7 +44,8 @@ pub struct ApiConfig {
     /// Base URL of links Vigil hands out (reports), e.g. `https://vigil.example.com`;
     /// when unset, links use the request's `Host` over plain HTTP.
     pub public_url: Option<String>,
-    /// How long report links stay valid.
+    /// How long report links stay valid (also download links of exports, and the exports
+    /// themselves, for at most a day).
     pub link_ttl: Duration,
     /// IANA time zone in which scan plans (cron fields, `YYYY-MM-DD HH:MM:SS` times) are
     /// read. The clouds' consoles use China Standard Time (`Asia/Shanghai`); Vigil's
@@ -130,6 +132,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route(
             "/reports/cws/{app_id}/{what}/{id}",
             get(products::cws::scans::report_page),
+        )
+        .route(
+            "/exports/tcss/{app_id}/{job_id}",
+            get(products::tcss::export_download),
         )
         .route("/", any(gateway::handle))
         .route("/{product}", any(gateway::handle))
