@@ -13,6 +13,7 @@ pub mod products;
 pub mod ratelimit;
 pub mod sign;
 pub mod upload;
+mod xlsx;
 
 use axum::routing::{any, get, put};
 use axum::Router;
@@ -44,7 +45,8 @@ pub struct ApiConfig {
     /// Base URL of links Vigil hands out (reports), e.g. `https://vigil.example.com`;
     /// when unset, links use the request's `Host` over plain HTTP.
     pub public_url: Option<String>,
-    /// How long report links stay valid.
+    /// How long report links stay valid (also download links of exports, and the exports
+    /// themselves, for at most a day).
     pub link_ttl: Duration,
     /// IANA time zone in which scan plans (cron fields, `YYYY-MM-DD HH:MM:SS` times) are
     /// read. The clouds' consoles use China Standard Time (`Asia/Shanghai`); Vigil's
@@ -142,6 +144,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(products::cws::scans::report_page),
         )
         .route("/upload/tcss/images", put(upload::upload_image))
+        .route(
+            "/exports/tcss/{app_id}/{job_id}",
+            get(products::tcss::export_download),
+        )
         .route("/", any(gateway::handle))
         .route("/{product}", any(gateway::handle))
         .route("/{product}/", any(gateway::handle))

@@ -25,6 +25,36 @@ struct Server {
     http: reqwest::Client,
 }
 
+/// Download an export link: its sheet XML and shared strings.
+async fn workbook(s: &Server, url: &str) -> (String, Vec<String>) {
+    use std::io::Read;
+    let resp = s.http.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{url}");
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut read = |name: &str| {
+        let mut out = String::new();
+        if let Ok(mut f) = zip.by_name(name) {
+            f.read_to_string(&mut out).unwrap();
+        }
+        out
+    };
+    let sheet = read("xl/worksheets/sheet1.xml");
+    let strings = read("xl/sharedStrings.xml")
+        .split("<t")
+        .skip(1)
+        .filter_map(|p| {
+            let body = &p[p.find('>')? + 1..];
+            Some(body[..body.find("</t>")?].to_string())
+        })
+        .collect();
+    (sheet, strings)
+}
+
 /// A server whose operator scope allows `allow` (nothing: no allow rules).
 async fn start(allow: &[&str]) -> Server {
     let db_url = vigil_testkit::sqlite_url("tcss");
@@ -2006,6 +2036,58 @@ async fn registry_sync_records_images_and_scans_new_ones() {
         .await;
     assert_eq!(r["List"][0]["Level"], "3");
     assert_eq!(r["List"][0]["Behavior"], 3);
+    // The registry exports hold the same rows as those lists.
+    for (action, params, rows, want) in [
+        (
+            "DescribeAssetImageRegistryVulListExport",
+            json!({"Id": scanned_row, "ExportField": ["CVEID", "Level", "Components"]}),
+            1,
+            vec!["CVEID", "Level", "Components", "CVE-2024-1000", "3"],
+        ),
+        (
+            "DescribeAssetImageRegistryVirusListExport",
+            json!({"ImageInfo": info.clone()}),
+            1,
+            vec!["FileMd5", "PHP", "0123456789abcdef0123456789abcdef"],
+        ),
+        (
+            "DescribeAssetImageRegistryRiskListExport",
+            json!({"Id": scanned_row, "Filters": [{"Name": "Level", "Values": ["3"]}]}),
+            1,
+            vec!["InstructionContent", "3"],
+        ),
+        (
+            "DescribeAssetImageRegistryListExport",
+            json!({"Filters": [{"Name": "ImageAssetIds", "Values": [scanned_row.to_string()]}],
+                   "ExportField": ["Id", "ImageTag", "ScanStatus"]}),
+            1,
+            vec!["Id", "ImageTag", "2.0", "SCANNED"],
+        ),
+        (
+            "DescribeAssetImageRegistryListExport",
+            json!({"Filters": [{"Name": "ImageTag", "Values": ["no-such-tag"]}]}),
+            0,
+            vec!["ImageDigest", "Reason"],
+        ),
+    ] {
+        let e = s.ok(&a, action, params).await;
+        assert!(
+            e["JobId"].as_str().is_some_and(|j| !j.is_empty()),
+            "{action}"
+        );
+        let (sheet, strings) = workbook(&s, e["DownloadUrl"].as_str().unwrap()).await;
+        assert_eq!(
+            sheet.matches("<row ").count(),
+            rows + 1,
+            "{action}: {sheet}"
+        );
+        for w in want {
+            assert!(
+                strings.iter().any(|x| x == w),
+                "{action}: {w} in {strings:?}"
+            );
+        }
+    }
 
     // A registry scan task: already scanning images are refused, Force "false" skips scanned.
     assert_eq!(

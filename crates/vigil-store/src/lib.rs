@@ -8,6 +8,7 @@ mod accounts;
 mod assets;
 mod audit;
 mod error;
+mod exports;
 mod findings;
 mod images;
 mod jobs;
@@ -22,6 +23,7 @@ mod sites;
 pub use accounts::{Account, ApiKeyInfo, Credential, NewKey};
 pub use assets::Asset;
 pub use error::StoreError;
+pub use exports::{Export, NewExport};
 pub use findings::StoredFinding;
 pub use images::{
     is_image_id, ImageRow, ImageScan, ImageScanItem, ImageScanState, ImageSet, NewImage,

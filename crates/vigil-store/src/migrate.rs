@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_images.sql"),
         include_str!("../migrations/postgres/0005_images.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_exports.sql"),
+        include_str!("../migrations/postgres/0006_exports.sql"),
+    ),
 ];
 
 /// Apply every migration not yet recorded.

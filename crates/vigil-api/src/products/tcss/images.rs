@@ -622,10 +622,15 @@ pub(crate) fn select_registry(inv: &Inventory, filters: &[AssetFilter]) -> ApiRe
     super::filter_rows(rows, filters, &REGISTRY_SPEC)
 }
 
+/// The local image rows (helpers kept) of an account, before filtering.
+pub(crate) async fn local_rows(st: &AppState, account_id: i64) -> ApiResult<Vec<Value>> {
+    let inv = Inventory::load(st, account_id, ImageSet::Local).await?;
+    Ok(inv.images.iter().map(|i| inv.view(i).local_row()).collect())
+}
+
 pub(super) async fn list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let page: Page = params(p)?;
-    let inv = Inventory::load(st, rc.account.id, ImageSet::Local).await?;
-    let rows: Vec<Value> = inv.images.iter().map(|i| inv.view(i).local_row()).collect();
+    let rows = local_rows(st, rc.account.id).await?;
     let (total, list) = list_rows(rows, &page, &LOCAL_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }
@@ -683,18 +688,36 @@ struct RegistryListReq {
     is_running: Option<bool>,
 }
 
-pub(super) async fn registry_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryListReq = params(p)?;
-    let inv = Inventory::load(st, rc.account.id, ImageSet::Registry).await?;
-    let rows: Vec<Value> = inv
+/// The registry image rows (helpers kept) of an account, before filtering: only the newest
+/// of each repository with `only_latest`, none with `is_running` (Vigil knows no
+/// containers).
+pub(crate) async fn registry_rows(
+    st: &AppState,
+    account_id: i64,
+    only_latest: bool,
+    is_running: bool,
+) -> ApiResult<Vec<Value>> {
+    let inv = Inventory::load(st, account_id, ImageSet::Registry).await?;
+    Ok(inv
         .images
         .iter()
         .map(|i| inv.view(i))
-        .filter(|v| !r.only_show_latest.unwrap_or(false) || v.is_latest())
+        .filter(|v| !only_latest || v.is_latest())
         // No image has running containers in Vigil.
-        .filter(|_| !r.is_running.unwrap_or(false))
+        .filter(|_| !is_running)
         .map(|v| v.registry_row())
-        .collect();
+        .collect())
+}
+
+pub(super) async fn registry_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: RegistryListReq = params(p)?;
+    let rows = registry_rows(
+        st,
+        rc.account.id,
+        r.only_show_latest.unwrap_or(false),
+        r.is_running.unwrap_or(false),
+    )
+    .await?;
     let (total, list) = list_rows(rows, &r.page, &REGISTRY_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }

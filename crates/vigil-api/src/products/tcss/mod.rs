@@ -2,7 +2,7 @@
 //! inventory (local images imported with `vigil image import`, and images listed from
 //! registries), image scan tasks and what they find (vulnerabilities, viruses, risks,
 //! components), image registries, and the periodic scan of local images. Shapes follow
-//! `tencentcloud-sdk-python` 3.0.1459 `tcss/v20201101/models.py`.
+//! `tencentcloud-sdk-python` 3.1.195 (the release the SDK tests pin) `tcss/v20201101/models.py`.
 //!
 //! A TCSS scan task is an image scan in the store: one queue task of kind `image` per image,
 //! run by the image engine. An image shows the state of its latest task and the results of
@@ -14,14 +14,15 @@
 //! free-text keys match case-insensitive substrings unless `ExactMatch` is true, enumerated
 //! and numeric keys always match exactly and take `all` as "no filter"; an unknown filter
 //! name, sort field or order is `InvalidParameter`. `Limit` defaults to 10 (0 too) and may
-//! not exceed 100.
+//! not exceed 100; exports of the lists are not paged that way (see [`exports`]).
 //!
 //! Modules: [`images`] the inventory and its rows, [`scans`] scan tasks and result lists,
 //! [`registries`] registries and their sync, [`settings`] the periodic scan and its
 //! [`TcssPreflight`], [`registry_scans`] one-key registry scans and stopping registry scans,
 //! [`timing`] the periodic registry scan, [`inventory`] detail, summary, namespace, sync
-//! status and compact views.
+//! status and compact views, [`exports`] the lists as Excel workbooks behind signed download links.
 
+mod exports;
 mod images;
 mod inventory;
 mod registries;
@@ -30,6 +31,7 @@ mod scans;
 mod settings;
 mod timing;
 
+pub use exports::export_download;
 pub use registries::{sync_now, SyncLimits, SyncOutcome};
 pub use settings::TcssPreflight;
 
@@ -45,18 +47,7 @@ pub(crate) const VERSION: &str = "2020-11-01";
 pub(crate) const PRODUCT: &str = "tcss";
 
 /// TCSS image actions of the official SDK that Vigil does not serve yet.
-pub const NOT_YET_SERVED: &[&str] = &[
-    "CreateAssetImageVirusExportJob",
-    "CreateImageExportJob",
-    "CreateVulImageExportJob",
-    "DescribeAssetImageRegistryListExport",
-    "DescribeAssetImageRegistryRiskListExport",
-    "DescribeAssetImageRegistryVirusListExport",
-    "DescribeAssetImageRegistryVulListExport",
-    "DescribeAssetImageRiskListExport",
-    "DescribeAssetImageVirusListExport",
-    "DescribeAssetImageVulListExport",
-];
+pub const NOT_YET_SERVED: &[&str] = &["DescribeExportJobManageList"];
 
 const FILTER_FIELDS: &[Param] = &[
     Param::req("Name", Ty::Str, "Filter key.").check(Check::MaxLen(64)),
@@ -122,7 +113,7 @@ macro_rules! action {
 }
 
 /// The TCSS actions.
-pub static ACTIONS: [Action; 37] = [
+pub static ACTIONS: [Action; 49] = [
     action!(
         "CreateAssetImageScanTask",
         scans::CREATE_PARAMS,
@@ -344,6 +335,76 @@ pub static ACTIONS: [Action; 37] = [
         inventory::HOST_PARAMS,
         inventory::host_list,
         "Hosts holding images (none: Vigil has no host agents)."
+        "CreateImageExportJob",
+        exports::IMAGE_PARAMS,
+        exports::image_job,
+        "Export the local image list (as DescribeAssetImageList filters it) to Excel."
+    ),
+    action!(
+        "DescribeAssetImageVulListExport",
+        exports::VUL_PARAMS,
+        exports::vul,
+        "Export a local image's vulnerabilities to Excel."
+    ),
+    action!(
+        "DescribeAssetImageRiskListExport",
+        exports::RISK_PARAMS,
+        exports::risk,
+        "Export a local image's risks to Excel."
+    ),
+    action!(
+        "DescribeAssetImageVirusListExport",
+        exports::VIRUS_PARAMS,
+        exports::virus,
+        "Export a local image's viruses to Excel."
+    ),
+    action!(
+        "CreateAssetImageVirusExportJob",
+        exports::VIRUS_JOB_PARAMS,
+        exports::virus_job,
+        "Export a local image's viruses to Excel (a job to follow)."
+    ),
+    action!(
+        "CreateVulImageExportJob",
+        exports::VUL_IMAGE_PARAMS,
+        exports::vul_image_job,
+        "Export the local images one vulnerability affects to Excel."
+    ),
+    action!(
+        "DescribeAssetImageRegistryListExport",
+        exports::REGISTRY_PARAMS,
+        exports::registry,
+        "Export the registry image list to Excel."
+    ),
+    action!(
+        "DescribeAssetImageRegistryVulListExport",
+        exports::REGISTRY_RESULT_PARAMS,
+        exports::registry_vul,
+        "Export a registry image's vulnerabilities to Excel."
+    ),
+    action!(
+        "DescribeAssetImageRegistryRiskListExport",
+        exports::REGISTRY_RESULT_PARAMS,
+        exports::registry_risk,
+        "Export a registry image's risks to Excel."
+    ),
+    action!(
+        "DescribeAssetImageRegistryVirusListExport",
+        exports::REGISTRY_RESULT_PARAMS,
+        exports::registry_virus,
+        "Export a registry image's viruses to Excel."
+    ),
+    action!(
+        "DescribeExportJobResult",
+        exports::RESULT_PARAMS,
+        exports::result,
+        "State and download link of an export job."
+    ),
+    action!(
+        "DescribeExportJobDownloadURL",
+        exports::DOWNLOAD_PARAMS,
+        exports::download_url,
+        "Download link of an export job."
     ),
 ];
 
@@ -549,6 +610,29 @@ pub(crate) fn list_rows(
             .map(strip)
             .collect(),
     ))
+}
+
+/// Filter, sort and cut rendered rows for an export: `Offset` is honoured, `Limit` absent or
+/// 0 means every row, and no more than `max` rows either way; helper fields are stripped.
+pub(crate) fn export_rows(
+    rows: Vec<Value>,
+    page: &Page,
+    spec: &ListSpec<'_>,
+    max: usize,
+) -> ApiResult<Vec<Value>> {
+    let mut rows = filter_rows(rows, &page.filters, spec)?;
+    sort_rows(&mut rows, page, spec)?;
+    let offset = usize::try_from(page.offset.unwrap_or(0).max(0)).unwrap_or(usize::MAX);
+    let limit = match page.limit {
+        None | Some(0) => max,
+        Some(n) => usize::try_from(n.max(1)).unwrap_or(max).min(max),
+    };
+    Ok(rows
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(strip)
+        .collect())
 }
 
 /// TCSS level of a severity: 4 critical, 3 high, 2 medium, 1 low (and unknown or info).

@@ -149,12 +149,12 @@ pub(super) const REGISTRY_CREATE_PARAMS: &[Param] = &[
     TIMEOUT,
 ];
 
-const IMAGE_INFO_PARAM: Param = Param::opt(
+pub(super) const IMAGE_INFO_PARAM: Param = Param::opt(
     "ImageInfo",
     Ty::Obj(IMAGE_INFO),
     "The image by registry, namespace, name and tag.",
 );
-const ID_PARAM: Param = Param::opt(
+pub(super) const ID_PARAM: Param = Param::opt(
     "Id",
     Ty::Int,
     "Registry image id (from DescribeAssetImageRegistryList).",
@@ -1057,7 +1057,8 @@ fn tag_key(row: &Value, v: &str) -> Option<bool> {
     )
 }
 
-const VUL_SPEC: ListSpec<'static> = ListSpec {
+/// Filters and sorts of local image vulnerabilities.
+pub(crate) const VUL_SPEC: ListSpec<'static> = ListSpec {
     keys: &[
         ("Name", Key::Text(&["Name", "CVEID"])),
         ("Level", Key::Enum(level_key)),
@@ -1118,10 +1119,19 @@ async fn results_of(
     Ok((Some(task), findings))
 }
 
+/// The vulnerability rows (helpers kept) of a local image, before filtering.
+pub(crate) async fn local_vul_rows(
+    st: &AppState,
+    account_id: i64,
+    image_id: &str,
+) -> ApiResult<Vec<Value>> {
+    let (_, _, _, findings) = local_results(st, account_id, image_id, "image-vuln").await?;
+    Ok(findings.iter().map(|f| local_vul_row(&vul(f))).collect())
+}
+
 pub(super) async fn vul_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ResultReq = params(p)?;
-    let (_, _, _, findings) = local_results(st, rc.account.id, &r.image_id, "image-vuln").await?;
-    let rows: Vec<Value> = findings.iter().map(|f| local_vul_row(&vul(f))).collect();
+    let rows = local_vul_rows(st, rc.account.id, &r.image_id).await?;
     let (total, list) = list_rows(rows, &r.page, &VUL_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }
@@ -1219,7 +1229,8 @@ fn local_virus_row(v: &Virus<'_>) -> Value {
     })
 }
 
-const VIRUS_SPEC: ListSpec<'static> = ListSpec {
+/// Filters and sorts of local image viruses.
+pub(crate) const VIRUS_SPEC: ListSpec<'static> = ListSpec {
     keys: &[
         ("Name", Key::Text(&["VirusName", "FileName", "Path"])),
         ("RiskLevel", Key::Enum(risk_level_key)),
@@ -1249,21 +1260,42 @@ fn virus_scan_status(inv: &Inventory, row: &ImageRow) -> u64 {
     }
 }
 
-pub(super) async fn virus_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ResultReq = params(p)?;
-    let (inv, row, _, findings) =
-        local_results(st, rc.account.id, &r.image_id, "image-virus").await?;
+/// The virus rows (helpers kept) of a local image, before filtering, and its virus scan
+/// state.
+async fn local_virus_rows_and_status(
+    st: &AppState,
+    account_id: i64,
+    image_id: &str,
+) -> ApiResult<(Vec<Value>, u64)> {
+    let (inv, row, _, findings) = local_results(st, account_id, image_id, "image-virus").await?;
     let rows: Vec<Value> = findings
         .iter()
         .map(|f| local_virus_row(&virus(f)))
         .collect();
-    let (total, list) = list_rows(rows, &r.page, &VIRUS_SPEC)?;
     let status = inv
         .images
         .iter()
         .find(|i| i.id == row)
         .map(|i| virus_scan_status(&inv, i))
         .unwrap_or(0);
+    Ok((rows, status))
+}
+
+/// The virus rows (helpers kept) of a local image, before filtering.
+pub(crate) async fn local_virus_rows(
+    st: &AppState,
+    account_id: i64,
+    image_id: &str,
+) -> ApiResult<Vec<Value>> {
+    Ok(local_virus_rows_and_status(st, account_id, image_id)
+        .await?
+        .0)
+}
+
+pub(super) async fn virus_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: ResultReq = params(p)?;
+    let (rows, status) = local_virus_rows_and_status(st, rc.account.id, &r.image_id).await?;
+    let (total, list) = list_rows(rows, &r.page, &VIRUS_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total, "VirusScanStatus": status}))
 }
 
@@ -1330,7 +1362,8 @@ fn local_risk_row(r: &Risk<'_>) -> Value {
     })
 }
 
-const RISK_SPEC: ListSpec<'static> = ListSpec {
+/// Filters and sorts of image risks (local and registry).
+pub(crate) const RISK_SPEC: ListSpec<'static> = ListSpec {
     keys: &[
         ("Level", Key::Enum(level_key)),
         ("Behavior", Key::Enum(behavior_key)),
@@ -1345,13 +1378,22 @@ const RISK_SPEC: ListSpec<'static> = ListSpec {
     default: ("Level", true),
 };
 
-pub(super) async fn risk_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ResultReq = params(p)?;
-    let (_, _, _, findings) = local_results(st, rc.account.id, &r.image_id, "image-risk").await?;
-    let rows: Vec<Value> = findings
+/// The risk rows of a local image, before filtering.
+pub(crate) async fn local_risk_rows(
+    st: &AppState,
+    account_id: i64,
+    image_id: &str,
+) -> ApiResult<Vec<Value>> {
+    let (_, _, _, findings) = local_results(st, account_id, image_id, "image-risk").await?;
+    Ok(findings
         .iter()
         .map(|f| local_risk_row(&Risk { f }))
-        .collect();
+        .collect())
+}
+
+pub(super) async fn risk_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: ResultReq = params(p)?;
+    let rows = local_risk_rows(st, rc.account.id, &r.image_id).await?;
     let (total, list) = list_rows(rows, &r.page, &RISK_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }
@@ -1427,13 +1469,14 @@ pub(super) async fn component_list(st: &AppState, rc: &RequestCtx, p: Value) -> 
     Ok(json!({"TotalCount": total, "List": list}))
 }
 
+/// Which registry image a result request names, and its paging.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct RegistryResultReq {
+pub(crate) struct RegistryResultReq {
     image_info: Option<ImageInfoReq>,
     id: Option<i64>,
     #[serde(flatten)]
-    page: Page,
+    pub(crate) page: Page,
 }
 
 /// The registry image of a result request and its unsuppressed findings of `kind`.
@@ -1500,7 +1543,8 @@ fn registry_vul_rows(findings: &[StoredFinding]) -> Vec<Value> {
         .collect()
 }
 
-const REGISTRY_VUL_SPEC: ListSpec<'static> = ListSpec {
+/// Filters of registry image vulnerabilities.
+pub(crate) const REGISTRY_VUL_SPEC: ListSpec<'static> = ListSpec {
     keys: &[
         ("Level", Key::Enum(level_key)),
         ("RiskLevel", Key::Enum(level_key)),
@@ -1511,10 +1555,20 @@ const REGISTRY_VUL_SPEC: ListSpec<'static> = ListSpec {
     default: ("Level", true),
 };
 
+/// The vulnerability rows of a registry image, before filtering.
+pub(crate) async fn registry_vul_rows_of(
+    st: &AppState,
+    account_id: i64,
+    r: &RegistryResultReq,
+) -> ApiResult<Vec<Value>> {
+    let findings = registry_results(st, account_id, r, "image-vuln").await?;
+    Ok(registry_vul_rows(&findings))
+}
+
 pub(super) async fn registry_vul_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryResultReq = params(p)?;
-    let findings = registry_results(st, rc.account.id, &r, "image-vuln").await?;
-    let (total, list) = list_rows(registry_vul_rows(&findings), &r.page, &REGISTRY_VUL_SPEC)?;
+    let rows = registry_vul_rows_of(st, rc.account.id, &r).await?;
+    let (total, list) = list_rows(rows, &r.page, &REGISTRY_VUL_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }
 
@@ -1529,7 +1583,8 @@ fn registry_virus_row(v: &Virus<'_>) -> Value {
     })
 }
 
-const REGISTRY_VIRUS_SPEC: ListSpec<'static> = ListSpec {
+/// Filters of registry image viruses.
+pub(crate) const REGISTRY_VIRUS_SPEC: ListSpec<'static> = ListSpec {
     keys: &[
         ("RiskLevel", Key::Enum(risk_level_key)),
         ("Level", Key::Enum(risk_level_key)),
@@ -1539,30 +1594,123 @@ const REGISTRY_VIRUS_SPEC: ListSpec<'static> = ListSpec {
     default: ("RiskLevel", true),
 };
 
-pub(super) async fn registry_virus_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryResultReq = params(p)?;
-    let findings = registry_results(st, rc.account.id, &r, "image-virus").await?;
-    let rows: Vec<Value> = findings
+/// The virus rows of a registry image, before filtering.
+pub(crate) async fn registry_virus_rows_of(
+    st: &AppState,
+    account_id: i64,
+    r: &RegistryResultReq,
+) -> ApiResult<Vec<Value>> {
+    let findings = registry_results(st, account_id, r, "image-virus").await?;
+    Ok(findings
         .iter()
         .map(|f| registry_virus_row(&virus(f)))
-        .collect();
+        .collect())
+}
+
+pub(super) async fn registry_virus_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: RegistryResultReq = params(p)?;
+    let rows = registry_virus_rows_of(st, rc.account.id, &r).await?;
     let (total, list) = list_rows(rows, &r.page, &REGISTRY_VIRUS_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }
 
-pub(super) async fn registry_risk_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryResultReq = params(p)?;
-    let findings = registry_results(st, rc.account.id, &r, "image-risk").await?;
-    let rows: Vec<Value> = findings
+/// The risk rows of a registry image, before filtering.
+pub(crate) async fn registry_risk_rows_of(
+    st: &AppState,
+    account_id: i64,
+    r: &RegistryResultReq,
+) -> ApiResult<Vec<Value>> {
+    let findings = registry_results(st, account_id, r, "image-risk").await?;
+    Ok(findings
         .iter()
         .map(|f| {
             let mut row = local_risk_row(&Risk { f });
             row["Level"] = json!(level(f.finding.severity).to_string());
             row
         })
-        .collect();
+        .collect())
+}
+
+pub(super) async fn registry_risk_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: RegistryResultReq = params(p)?;
+    let rows = registry_risk_rows_of(st, rc.account.id, &r).await?;
     let (total, list) = list_rows(rows, &r.page, &RISK_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
+}
+
+// ------------------------------------------------------------------------------------------
+// Images affected by one vulnerability (`CreateVulImageExportJob`)
+
+fn newest_key(row: &Value, v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" => Some(row.get("_Latest").and_then(Value::as_bool) == Some(true)),
+        "0" | "false" => Some(true),
+        _ => None,
+    }
+}
+
+/// Filters and sorts of the images a vulnerability affects. Vigil tracks no hosts: the host
+/// keys (`ClientIP`, `PublicIP`, `HostName`) match only an empty value.
+pub(crate) const VUL_IMAGE_SPEC: ListSpec<'static> = ListSpec {
+    keys: &[
+        ("OnlyAffectedNewestImage", Key::Enum(newest_key)),
+        ("ImageID", Key::Text(&["ImageID"])),
+        ("ImageName", Key::Text(&["ImageName"])),
+        ("ClientIP", Key::Text(&["_Host"])),
+        ("PublicIP", Key::Text(&["_Host"])),
+        ("HostName", Key::Text(&["_Host"])),
+        ("ComponentName", Key::Text(&["_ComponentNames"])),
+        ("ComponentVersion", Key::Text(&["_ComponentVersions"])),
+    ],
+    sorts: &[
+        ("ImageID", "ImageID"),
+        ("ImageName", "ImageName"),
+        ("HostCount", "HostCount"),
+        ("ContainerCount", "ContainerCount"),
+    ],
+    default: ("_Id", true),
+};
+
+/// `VulAffectedImageInfo` rows (helpers kept): the local images whose latest successful scan
+/// found the vulnerability `poc_id` (its CVE id or advisory id, as the vulnerability lists
+/// show it in `CVEID`), with the affected components.
+pub(crate) async fn vul_image_rows(
+    st: &AppState,
+    account_id: i64,
+    poc_id: &str,
+) -> ApiResult<Vec<Value>> {
+    let poc_id = poc_id.trim();
+    let inv = Inventory::load(st, account_id, ImageSet::Local).await?;
+    let mut rows = Vec::new();
+    for img in &inv.images {
+        let (_, findings) = results_of(st, account_id, &inv, img.id, "image-vuln").await?;
+        let hits: Vec<Vul<'_>> = findings
+            .iter()
+            .map(vul)
+            .filter(|v| v.cve.eq_ignore_ascii_case(poc_id))
+            .collect();
+        if hits.is_empty() {
+            continue;
+        }
+        let components: Vec<Value> = hits
+            .iter()
+            .map(|v| {
+                json!({"Name": v.name, "Version": v.version,
+                       "FixedVersion": v.fixed.unwrap_or(""), "Path": v.path})
+            })
+            .collect();
+        let view = inv.view(img);
+        rows.push(json!({
+            "ImageID": img.image_id,
+            "ImageName": if img.name.is_empty() { "<none>:<none>".to_string() } else { img.name.clone() },
+            "HostCount": 0, "SuperNodeCount": 0, "ContainerCount": 0,
+            "ComponentList": components,
+            "_Id": img.id, "_Latest": view.is_latest(), "_Host": "",
+            "_ComponentNames": hits.iter().map(|v| v.name).collect::<Vec<_>>().join("\n"),
+            "_ComponentVersions": hits.iter().map(|v| v.version).collect::<Vec<_>>().join("\n"),
+        }));
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -1733,6 +1881,36 @@ mod tests {
         assert_eq!(row["CVSSV3Score"], 0.0);
         assert_eq!(row["CategoryType"], "WEB");
         assert_eq!(row["Tag"], json!([]));
+    }
+
+    /// The export column lists are exactly the fields the lists render (helpers left out).
+    #[test]
+    fn export_columns_are_the_row_fields() {
+        use super::super::exports::{LOCAL_VIRUS, LOCAL_VUL, REGISTRY_VIRUS, REGISTRY_VUL, RISK};
+        use std::collections::BTreeSet;
+        fn keys(v: Value) -> BTreeSet<String> {
+            super::super::strip(v)
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        }
+        fn set(cols: &[&str]) -> BTreeSet<String> {
+            cols.iter().map(|c| c.to_string()).collect()
+        }
+        let f = stored(Finding {
+            kind: "image-vuln".into(),
+            title: "t".into(),
+            evidence: json!({"package": {"name": "a", "version": "1"}, "file": "/x"}),
+            ..Default::default()
+        });
+        assert_eq!(keys(local_vul_row(&vul(&f))), set(LOCAL_VUL));
+        assert_eq!(
+            keys(registry_vul_rows(std::slice::from_ref(&f))[0].clone()),
+            set(REGISTRY_VUL)
+        );
+        assert_eq!(keys(local_virus_row(&virus(&f))), set(LOCAL_VIRUS));
+        assert_eq!(keys(registry_virus_row(&virus(&f))), set(REGISTRY_VIRUS));
+        assert_eq!(keys(local_risk_row(&Risk { f: &f })), set(RISK));
     }
 
     #[test]
