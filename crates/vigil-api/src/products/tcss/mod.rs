@@ -335,6 +335,8 @@ pub static ACTIONS: [Action; 49] = [
         inventory::HOST_PARAMS,
         inventory::host_list,
         "Hosts holding images (none: Vigil has no host agents)."
+    ),
+    action!(
         "CreateImageExportJob",
         exports::IMAGE_PARAMS,
         exports::image_job,
