@@ -282,6 +282,13 @@ def test_validation_codes(ta, ca):
     with pytest.raises(TencentCloudSDKException) as exc:
         ca.call_json("UpdateAssetImageScanSetting", {})
     assert exc.value.get_code() == "InvalidAction"
+    # Cloud actions outside image scanning (clusters, runtime, compliance) exist but are not
+    # served: the SDK's own clients get UnsupportedOperation naming the action.
+    for action in ("DescribeClusterSummary", "DescribeExportJobManageList"):
+        with pytest.raises(TencentCloudSDKException) as exc:
+            ca.call_json(action, {})
+        assert exc.value.get_code() == "UnsupportedOperation", action
+        assert action in exc.value.get_message()
 
 
 @pytest.mark.parametrize("signing", [

@@ -30,6 +30,7 @@ mod registry_scans;
 mod scans;
 mod settings;
 mod timing;
+mod unserved;
 
 pub use exports::export_download;
 pub use registries::{sync_now, SyncLimits, SyncOutcome};
@@ -46,8 +47,7 @@ use vigil_core::Severity;
 pub(crate) const VERSION: &str = "2020-11-01";
 pub(crate) const PRODUCT: &str = "tcss";
 
-/// TCSS image actions of the official SDK that Vigil does not serve yet.
-pub const NOT_YET_SERVED: &[&str] = &["DescribeExportJobManageList"];
+pub use unserved::NOT_YET_SERVED;
 
 const FILTER_FIELDS: &[Param] = &[
     Param::req("Name", Ty::Str, "Filter key.").check(Check::MaxLen(64)),
