@@ -18,12 +18,12 @@
 //! read listed in [`Inventory::skipped`].
 //!
 //! Analyzers: [`osrelease`] (the distribution, for purl qualifiers), [`dpkg`] (Debian and
-//! derivatives, including distroless `status.d`), [`apk`] (Alpine), [`rpm`] (the SQLite rpm
-//! database), [`python`] (`dist-info` / `egg-info` metadata), [`npm`] (`node_modules`
-//! manifests), [`golang`] (Go build information, through [`elf`]), [`cargo`] (`Cargo.lock` and
-//! `cargo auditable` binaries), [`java`] (jar/war/ear archives, nested ones included), [`gem`]
-//! (RubyGems specifications), [`composer`] (`composer.lock`, `installed.json`) and [`otp`]
-//! (Erlang/OTP application resource files).
+//! derivatives, including distroless `status.d`), [`apk`] (Alpine), [`rpm`] (the rpm database
+//! in its SQLite, Berkeley DB and NDB forms), [`python`] (`dist-info` / `egg-info` metadata),
+//! [`npm`] (`node_modules` manifests), [`golang`] (Go build information, through [`elf`]),
+//! [`cargo`] (`Cargo.lock` and `cargo auditable` binaries), [`java`] (jar/war/ear archives,
+//! nested ones included), [`gem`] (RubyGems specifications), [`composer`] (`composer.lock`,
+//! `installed.json`) and [`otp`] (Erlang/OTP application resource files).
 //!
 //! Every parser takes arbitrary bytes and never panics; files larger than their cap are
 //! neither kept nor parsed.
@@ -52,7 +52,8 @@ pub use osrelease::OsRelease;
 pub const MAX_OS_RELEASE_BYTES: u64 = 64 << 10;
 /// Cap for the whole-system package databases (`dpkg/status`, apk `installed`).
 pub const MAX_DB_BYTES: u64 = 64 << 20;
-/// Cap for the SQLite rpm database.
+/// Cap for the rpm database (SQLite, Berkeley DB or NDB; a database of a few thousand
+/// packages is some hundreds of megabytes at most).
 pub const MAX_RPMDB_BYTES: u64 = 256 << 20;
 /// Cap for lock files and installed-package lists (`Cargo.lock`, `composer.lock`,
 /// `installed.json`).
@@ -79,13 +80,15 @@ pub const RPMDB_SQLITE: [&str; 2] = [
     "/usr/lib/sysimage/rpm/rpmdb.sqlite",
 ];
 
-/// rpm databases in the formats Vigil does not read: BerkeleyDB `Packages` (RHEL/CentOS 7 and
-/// 8, Amazon Linux 2) and NDB `Packages.db` (SLES 15); an image holding one gets a note, so
-/// that an empty OS inventory is never mistaken for an image without packages.
-pub const RPMDB_UNREAD: [&str; 4] = [
-    "/var/lib/rpm/Packages",
+/// Berkeley DB rpm database locations (RHEL/CentOS 7 and 8, Rocky/Alma 8, Amazon Linux 2).
+/// When an `rpmdb.sqlite` sits in the same directory, rpm uses that one: the Berkeley DB file
+/// is then a leftover of a conversion, noted and not read.
+pub const RPMDB_BDB: [&str; 2] = ["/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm/Packages"];
+
+/// NDB rpm database locations (SLES 15, openSUSE Leap 15). As with [`RPMDB_BDB`], an
+/// `rpmdb.sqlite` in the same directory is read instead.
+pub const RPMDB_NDB: [&str; 2] = [
     "/var/lib/rpm/Packages.db",
-    "/usr/lib/sysimage/rpm/Packages",
     "/usr/lib/sysimage/rpm/Packages.db",
 ];
 
@@ -97,6 +100,8 @@ enum Kind {
     DpkgStatusD,
     Apk,
     Rpm,
+    RpmBdb,
+    RpmNdb,
     Python,
     Npm,
     CargoLock,
@@ -118,6 +123,10 @@ impl Kind {
             Some(Kind::Apk)
         } else if RPMDB_SQLITE.contains(&path) {
             Some(Kind::Rpm)
+        } else if RPMDB_BDB.contains(&path) {
+            Some(Kind::RpmBdb)
+        } else if RPMDB_NDB.contains(&path) {
+            Some(Kind::RpmNdb)
         } else if python::is_metadata_path(path) {
             Some(Kind::Python)
         } else if npm::is_package_json(path) {
@@ -139,7 +148,7 @@ impl Kind {
         match self {
             Kind::OsRelease => MAX_OS_RELEASE_BYTES,
             Kind::DpkgStatus | Kind::Apk => MAX_DB_BYTES,
-            Kind::Rpm => MAX_RPMDB_BYTES,
+            Kind::Rpm | Kind::RpmBdb | Kind::RpmNdb => MAX_RPMDB_BYTES,
             Kind::CargoLock | Kind::Composer => MAX_LOCK_BYTES,
             Kind::DpkgStatusD | Kind::Python | Kind::Npm | Kind::Gem | Kind::Otp => {
                 MAX_PACKAGE_FILE_BYTES
@@ -660,15 +669,6 @@ pub fn inventory(image: &Image, binaries: &Binaries) -> Inventory {
         if let Some(kind) = Kind::of(path).filter(|_| keepable(meta)) {
             path_kind(image, path, meta, kind, distro.as_ref(), &mut out);
         }
-        if RPMDB_UNREAD.contains(&path.as_str()) && keepable(meta) {
-            out.skipped.push(Skipped {
-                path: path.clone(),
-                layer: meta.layer,
-                reason: "rpm database in BerkeleyDB or NDB format, which Vigil does not read: \
-                         this image's rpm packages are not inventoried"
-                    .into(),
-            });
-        }
         if let Some(found) = binaries
             .found
             .get(path.as_str())
@@ -759,28 +759,53 @@ fn path_kind(
                 packages.push(p);
             }
         }
-        Kind::Rpm => match rpm::read_sqlite(data) {
-            Ok(rows) => {
-                let mut bad = 0usize;
-                for row in rows {
-                    let Ok(h) = row.header else {
+        Kind::RpmBdb | Kind::RpmNdb
+            if path
+                .rsplit_once('/')
+                .and_then(|(dir, _)| image.fs.entries.get(&format!("{dir}/rpmdb.sqlite")))
+                .is_some_and(keepable) =>
+        {
+            skip(
+                out,
+                "older rpm database next to an rpmdb.sqlite, which rpm uses instead; not read"
+                    .into(),
+            );
+        }
+        Kind::Rpm | Kind::RpmBdb | Kind::RpmNdb => {
+            let read = match kind {
+                Kind::RpmBdb => rpm::bdb::read(data).map_err(|e| e.to_string()),
+                Kind::RpmNdb => rpm::ndb::read(data).map_err(|e| e.to_string()),
+                _ => rpm::read_sqlite(data).map_err(|e| e.to_string()),
+            };
+            let rows = match read {
+                Ok(rows) => rows,
+                Err(e) => {
+                    skip(out, format!("rpm database: {e}"));
+                    return;
+                }
+            };
+            let (mut bad, mut first_error) = (0usize, None);
+            for row in rows {
+                let h = match row.header {
+                    Ok(h) => h,
+                    Err(e) => {
                         bad += 1;
+                        first_error.get_or_insert(e);
                         continue;
-                    };
-                    let purl = rpm_purl(&h, distro);
-                    let mut p = base(h.name.clone(), h.evr(), "rpm", purl);
-                    p.source_name = h.source_name();
-                    p.arch = h.arch;
-                    p.license = h.license;
-                    p.distro = distro.cloned();
-                    packages.push(p);
-                }
-                if bad > 0 {
-                    skip(out, format!("{bad} rpm headers unreadable"));
-                }
+                    }
+                };
+                let purl = rpm_purl(&h, distro);
+                let mut p = base(h.name.clone(), h.evr(), "rpm", purl);
+                p.source_name = h.source_name();
+                p.arch = h.arch;
+                p.license = h.license;
+                p.distro = distro.cloned();
+                packages.push(p);
             }
-            Err(e) => skip(out, format!("rpm database: {e}")),
-        },
+            if let Some(e) = first_error {
+                skip(out, format!("{bad} rpm headers unreadable (first: {e})"));
+            }
+        }
         Kind::Python => {
             if let Some((name, version)) = python::parse(data) {
                 let purl = pypi_purl(&name, &version);
@@ -1033,7 +1058,14 @@ mod tests {
             "/var/lib/rpm/rpmdb.sqlite",
             MAX_RPMDB_BYTES + 1
         )));
-        assert!(!wanted(&meta("/var/lib/rpm/Packages", 1)));
+        assert!(wanted(&meta("/var/lib/rpm/Packages", 1)));
+        assert!(wanted(&meta("/usr/lib/sysimage/rpm/Packages", 1)));
+        assert!(wanted(&meta("/usr/lib/sysimage/rpm/Packages.db", 1)));
+        assert!(wanted(&meta("/var/lib/rpm/Packages.db", MAX_RPMDB_BYTES)));
+        assert!(!wanted(&meta("/var/lib/rpm/Packages", MAX_RPMDB_BYTES + 1)));
+        // rpm's Berkeley DB index files are not read.
+        assert!(!wanted(&meta("/var/lib/rpm/Name", 1)));
+        assert!(!wanted(&meta("/var/lib/rpm/__db.001", 1)));
         assert!(wanted(&meta("/src/app/Cargo.lock", 10)));
         assert!(!wanted(&meta("/src/app/Cargo.toml", 10)));
         assert!(wanted(&meta("/app/composer.lock", 10)));

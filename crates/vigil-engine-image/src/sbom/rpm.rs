@@ -1,7 +1,7 @@
 //! The rpm database in its SQLite form (rpm 4.16 and later: Fedora 33+, RHEL/CentOS/Alma/Rocky
 //! 9, Amazon Linux 2023, openSUSE with `/usr/lib/sysimage/rpm`): table `Packages(hnum, blob)`,
-//! one rpm header per row. The older Berkeley DB (`Packages`) and NDB (`Packages.db`) formats
-//! are not read.
+//! one rpm header per row. The older Berkeley DB form (`Packages`) is read by [`bdb`], the NDB
+//! form (`Packages.db`, SLES 15) by [`ndb`]; all three yield the same [`RpmRow`]s.
 //!
 //! The database is opened from memory (SQLite's `deserialize`, read-only; nothing is written
 //! to disk) with SQLite's defensive settings, an untrusted schema, a cap on the length of any
@@ -13,6 +13,9 @@
 //! length `dl` (4 bytes each), `il` index entries of 16 bytes (tag, type, offset into the data,
 //! count), then `dl` bytes of data. [`parse_header`] reads the tags the inventory needs and
 //! checks every offset against the blob; it never panics.
+
+pub mod bdb;
+pub mod ndb;
 
 use std::ptr::NonNull;
 
@@ -63,6 +66,13 @@ pub enum HeaderError {
     /// No name, version or release.
     #[error("rpm header lacks {0}")]
     Missing(&'static str),
+    /// Larger than [`MAX_HEADER_BYTES`]; not read.
+    #[error("rpm header of {0} bytes is too large")]
+    TooLarge(u64),
+    /// The database entry holding the header could not be read (a Berkeley DB entry with a
+    /// broken overflow chain, an unexpected item type or key; an NDB blob failing its checks).
+    #[error("rpm database entry unreadable: {0}")]
+    Entry(&'static str),
 }
 
 /// Why a database could not be read.
