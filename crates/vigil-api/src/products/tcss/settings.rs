@@ -22,6 +22,7 @@ use crate::params::{Check, Param, Ty};
 use crate::products::{params, time_str};
 use crate::{ApiConfig, AppState, RequestCtx};
 use chrono::{NaiveTime, TimeZone};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -239,7 +240,7 @@ pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
     check_ids(&s.images, "Images")?;
     check_ids(&s.exclude_images, "ExcludeImages")?;
     let account = rc.account.id;
-    let mut schedule_id = None;
+    let mut plan = None;
     if s.enable {
         if s.scanners().is_empty() {
             return Err(ApiError::invalid(
@@ -264,11 +265,78 @@ pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
             _ => {}
         }
         let (sched, first) = schedule(&st.config, &s)?;
+        plan = Some((sched, first, s.scanners()));
+    }
+    let old = read_setting::<Setting>(st, account, SETTING)
+        .await?
+        .and_then(|o| o.schedule_id);
+    let save = PeriodicSave {
+        key: SETTING,
+        fired: FIRED_TARGET,
+        plan,
+        old_schedule: old,
+        audit: "tcss.CreateAssetImageScanSetting",
+        enabled: s.enable,
+    };
+    save_periodic(st, rc, save, |id| {
+        s.schedule_id = id;
+        serde_json::to_value(&s).map_err(|e| ApiError::internal(&e))
+    })
+    .await
+}
+
+async fn read(st: &AppState, account_id: i64) -> ApiResult<Option<Setting>> {
+    read_setting(st, account_id, SETTING).await
+}
+
+/// The product's setting `key` of an account, if stored.
+pub(super) async fn read_setting<T: DeserializeOwned>(
+    st: &AppState,
+    account_id: i64,
+    key: &str,
+) -> ApiResult<Option<T>> {
+    match st.store.setting(account_id, PRODUCT, key).await? {
+        Some(v) => Ok(Some(
+            serde_json::from_value(v.value).map_err(|e| ApiError::internal(&e))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// What [`save_periodic`] stores.
+pub(super) struct PeriodicSave<'a> {
+    /// Setting name.
+    pub key: &'a str,
+    /// `target.scheduled` of the tasks the schedule fires, which the preflight turns into a
+    /// scan of the image set as it is then.
+    pub fired: &'a str,
+    /// The schedule, its first fire time and the scanners of each run; `None` when off.
+    pub plan: Option<(Schedule, i64, Vec<String>)>,
+    /// The schedule of the setting being replaced.
+    pub old_schedule: Option<i64>,
+    /// Audit action name.
+    pub audit: &'a str,
+    /// Whether the periodic scan is on (for the audit record).
+    pub enabled: bool,
+}
+
+/// Replaces a periodic image scan: creates its schedule (when on), stores the setting that
+/// `render` makes with that schedule's id, disables the schedule of the setting it replaces
+/// and audits the change.
+pub(super) async fn save_periodic(
+    st: &AppState,
+    rc: &RequestCtx,
+    p: PeriodicSave<'_>,
+    render: impl FnOnce(Option<i64>) -> ApiResult<Value>,
+) -> ApiResult {
+    let account = rc.account.id;
+    let mut schedule_id = None;
+    if let Some((sched, first, scanners)) = p.plan {
         let spec = TaskSpec {
             product: PRODUCT.into(),
             kind: "image".into(),
-            target: json!({ "scheduled": FIRED_TARGET }),
-            options: json!({ "scanners": s.scanners() }),
+            target: json!({ "scheduled": p.fired }),
+            options: json!({ "scanners": scanners }),
             max_attempts: 2,
             job_id: None,
         };
@@ -278,13 +346,11 @@ pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
                 .await?,
         );
     }
-    let old = read(st, account).await?.and_then(|o| o.schedule_id);
-    s.schedule_id = schedule_id;
-    let value = serde_json::to_value(&s).map_err(|e| ApiError::internal(&e))?;
+    let value = render(schedule_id)?;
     st.store
-        .set_setting(account, PRODUCT, SETTING, &value)
+        .set_setting(account, PRODUCT, p.key, &value)
         .await?;
-    if let Some(old) = old.filter(|o| Some(*o) != schedule_id) {
+    if let Some(old) = p.old_schedule.filter(|o| Some(*o) != schedule_id) {
         match st.store.set_schedule_enabled(account, old, false).await {
             Ok(()) | Err(vigil_store::StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
@@ -293,20 +359,11 @@ pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
     crate::products::audit(
         st,
         rc,
-        "tcss.CreateAssetImageScanSetting",
-        if s.enable { "enabled" } else { "disabled" },
+        p.audit,
+        if p.enabled { "enabled" } else { "disabled" },
     )
     .await?;
     Ok(json!({}))
-}
-
-async fn read(st: &AppState, account_id: i64) -> ApiResult<Option<Setting>> {
-    match st.store.setting(account_id, PRODUCT, SETTING).await? {
-        Some(v) => Ok(Some(
-            serde_json::from_value(v.value).map_err(|e| ApiError::internal(&e))?,
-        )),
-        None => Ok(None),
-    }
 }
 
 pub(super) async fn describe(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiResult {

@@ -19,7 +19,7 @@ use super::registry_scans::{check_registry_types, scope_of, Selection};
 use super::scans::{
     build_scan, find_by_info, find_registry_image, registry_scanners, ImageInfoReq, ScanPlan,
 };
-use super::settings::{parse_time, plan_schedule};
+use super::settings::{parse_time, plan_schedule, read_setting, save_periodic, PeriodicSave};
 use super::{IMAGE_INFO, PRODUCT};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
@@ -27,7 +27,6 @@ use crate::products::{params, time_str};
 use crate::{AppState, RequestCtx};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use vigil_core::TaskSpec;
 use vigil_store::{ImageSet, TaskRecord};
 
 /// Setting name of the periodic registry scan.
@@ -168,12 +167,7 @@ fn scan_type_names(scanners: &[String]) -> Vec<String> {
 }
 
 async fn read(st: &AppState, account_id: i64) -> ApiResult<Option<Timing>> {
-    match st.store.setting(account_id, PRODUCT, SETTING).await? {
-        Some(v) => Ok(Some(
-            serde_json::from_value(v.value).map_err(|e| ApiError::internal(&e))?,
-        )),
-        None => Ok(None),
-    }
+    read_setting(st, account_id, SETTING).await
 }
 
 /// `UpdateImageRegistryTimingScanTask`.
@@ -203,7 +197,7 @@ pub(super) async fn update(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
         info.force()?;
         find_by_info(&inv, info)?;
     }
-    let mut schedule_id = None;
+    let mut plan = None;
     if t.enable {
         if t.scan_period < 1 {
             return Err(ApiError::invalid_value(
@@ -216,40 +210,22 @@ pub(super) async fn update(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
             t.scan_end_time.as_deref(),
             t.scan_period,
         )?;
-        let spec = TaskSpec {
-            product: PRODUCT.into(),
-            kind: "image".into(),
-            target: json!({ "scheduled": FIRED_TARGET }),
-            options: json!({ "scanners": scanners }),
-            max_attempts: 2,
-            job_id: None,
-        };
-        schedule_id = Some(
-            st.store
-                .create_schedule(account, PRODUCT, &sched, &spec, Some(first))
-                .await?,
-        );
+        plan = Some((sched, first, scanners));
     }
     let old = read(st, account).await?.and_then(|o| o.schedule_id);
-    t.schedule_id = schedule_id;
-    let value = serde_json::to_value(&t).map_err(|e| ApiError::internal(&e))?;
-    st.store
-        .set_setting(account, PRODUCT, SETTING, &value)
-        .await?;
-    if let Some(old) = old.filter(|o| Some(*o) != schedule_id) {
-        match st.store.set_schedule_enabled(account, old, false).await {
-            Ok(()) | Err(vigil_store::StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    crate::products::audit(
-        st,
-        rc,
-        "tcss.UpdateImageRegistryTimingScanTask",
-        if t.enable { "enabled" } else { "disabled" },
-    )
-    .await?;
-    Ok(json!({}))
+    let save = PeriodicSave {
+        key: SETTING,
+        fired: FIRED_TARGET,
+        plan,
+        old_schedule: old,
+        audit: "tcss.UpdateImageRegistryTimingScanTask",
+        enabled: t.enable,
+    };
+    save_periodic(st, rc, save, |id| {
+        t.schedule_id = id;
+        serde_json::to_value(&t).map_err(|e| ApiError::internal(&e))
+    })
+    .await
 }
 
 /// `DescribeImageRegistryTimingScanTask`.
