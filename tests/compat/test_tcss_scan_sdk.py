@@ -393,5 +393,23 @@ def test_export_links_and_tenants(scanned):
             call(b, action, params)
         assert exc.value.get_code() == "ResourceNotFound", action
     # Its own export of the same list is empty: no images.
-    header, rows = read_xlsx(download(call(b, "CreateImageExportJob", {}).DownloadUrl)[2])
+    b_job = call(b, "CreateImageExportJob", {})
+    header, rows = read_xlsx(download(b_job.DownloadUrl)[2])
     assert header == fields("ImagesInfo") and rows == []
+
+    # The job lists: each tenant sees exactly its own jobs, newest first, filterable.
+    mine = call(a, "DescribeExportJobManageList", {"Limit": 100})
+    ids = [j.JobID for j in mine.List]
+    assert job.JobId in ids and b_job.JobId not in ids
+    assert mine.TotalCount == len(ids)
+    assert all(j.ExportStatus == "SUCCESS" and j.ExportProgress == 100 for j in mine.List)
+    assert [j.InsertTime for j in mine.List] == sorted((j.InsertTime for j in mine.List), reverse=True)
+    theirs = call(b, "DescribeExportJobManageList", {"Limit": 100})
+    assert [j.JobID for j in theirs.List] == [b_job.JobId]
+    source = next(j.Source for j in mine.List if j.JobID == job.JobId)
+    only = call(a, "DescribeExportJobManageList",
+                {"Filters": [{"Name": "JobID", "Values": [job.JobId]}]})
+    assert (only.TotalCount, only.List[0].Source) == (1, source)
+    with pytest.raises(TencentCloudSDKException) as exc:
+        call(a, "DescribeExportJobManageList", {"Filters": [{"Name": "Nope", "Values": ["x"]}]})
+    assert exc.value.get_code() == "InvalidParameter"

@@ -284,7 +284,7 @@ def test_validation_codes(ta, ca):
     assert exc.value.get_code() == "InvalidAction"
     # Cloud actions outside image scanning (clusters, runtime, compliance) exist but are not
     # served: the SDK's own clients get UnsupportedOperation naming the action.
-    for action in ("DescribeClusterSummary", "DescribeExportJobManageList"):
+    for action in ("DescribeClusterSummary", "DescribeComplianceAssetList"):
         with pytest.raises(TencentCloudSDKException) as exc:
             ca.call_json(action, {})
         assert exc.value.get_code() == "UnsupportedOperation", action

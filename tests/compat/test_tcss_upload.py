@@ -148,3 +148,63 @@ def test_upload_refusals(upload_server):
     up_dir = srv.data_dir / "uploads" / str(a.app_id)
     assert sorted(p.name for p in up_dir.iterdir()) == \
         [hashlib.sha256(body).hexdigest() + ".tar"]
+
+
+def repacked(archive):
+    """The same image in other bytes: the archive's members in reverse order."""
+    src = tarfile.open(fileobj=io.BytesIO(archive))
+    members = [(m, src.extractfile(m).read()) for m in src.getmembers()]
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as t:
+        for m, data in reversed(members):
+            t.addfile(m, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_reupload_keeps_only_the_newest_archive(upload_server):
+    srv = upload_server
+    a = srv.accounts["up-b"]
+    up_dir = srv.data_dir / "uploads" / str(a.app_id)
+    first = signed_put(srv, a, srv.archive)
+    assert first["ImageId"] == srv.image_id, first
+    again = repacked(srv.archive)
+    assert again != srv.archive
+    second = signed_put(srv, a, again)
+    assert second["ImageId"] == srv.image_id, second
+    # One image, read from the new archive; the old one is gone.
+    assert sorted(p.name for p in up_dir.iterdir()) == [hashlib.sha256(again).hexdigest() + ".tar"]
+    images = call(client(srv, "up-b"), "DescribeAssetImageList", {"Limit": 100})
+    assert [i.ImageID for i in images.List] == [srv.image_id]
+
+
+@pytest.fixture(scope="module")
+def small_server(request, vigil_bin, tmp_path_factory, upload_server):
+    """A server taking archives of at most 64 KiB, 256 KiB per account."""
+    conf = tmp_path_factory.mktemp("conf") / "vigil.toml"
+    conf.write_text("[api]\nmax_upload_bytes = 65536\n")
+    server, accounts = _server(request, vigil_bin, "tcss-upload-small", ["small"],
+                               extra_args=["--config", str(conf)])
+    server.accounts = accounts
+    server.archive = upload_server.archive
+    return server
+
+
+def test_size_limits(small_server):
+    srv = small_server
+    a = srv.accounts["small"]
+    assert len(srv.archive) < 65536
+    assert "Error" not in signed_put(srv, a, srv.archive)
+    # One archive over the limit: refused, nothing kept.
+    big = srv.archive + b"\0" * 70000
+    assert error_code(signed_put(srv, a, big)) == "RequestSizeLimitExceeded"
+    # Distinct archives until the account's 256 KiB are used up.
+    codes = []
+    for n in range(12):
+        files = {"srv/blob.bin": (b"%d" % n) * 8000}
+        path = srv.root / ("filler%d.tar" % n)
+        docker_archive(path, files, "filler/%d:1" % n)
+        codes.append(error_code(signed_put(srv, a, path.read_bytes())))
+    assert codes[0] is None, codes
+    assert "LimitExceeded" in codes, codes
+    up_dir = srv.data_dir / "uploads" / str(a.app_id)
+    assert sum(p.stat().st_size for p in up_dir.iterdir()) <= 4 * 65536

@@ -20,8 +20,10 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
 /// Reads an uploaded archive into an inventory record (implemented by the binary with the
@@ -39,22 +41,89 @@ pub struct ImageUploads {
     pub dir: PathBuf,
     /// Largest accepted archive in bytes.
     pub max_bytes: u64,
+    /// Bytes of uploaded archives an account may keep (default four archives' worth).
+    pub max_account_bytes: u64,
     /// The reader.
     pub importer: Arc<dyn ImageImporter>,
-    /// Uploads in progress at once (each holds a file and a reading thread).
+    /// Uploads in progress at once, over all accounts (each holds a file and a thread).
     pub slots: Arc<tokio::sync::Semaphore>,
+    /// Accounts with an upload in progress: one at a time per account, so one tenant cannot
+    /// hold every slot.
+    busy: Mutex<HashSet<i64>>,
 }
 
 impl ImageUploads {
-    /// Uploads into `dir`, at most `max_bytes` each, two at a time.
+    /// Uploads into `dir`, at most `max_bytes` each and four archives' worth per account, four
+    /// at a time and one per account.
     pub fn new(dir: PathBuf, max_bytes: u64, importer: Arc<dyn ImageImporter>) -> Self {
         ImageUploads {
             dir,
             max_bytes,
+            max_account_bytes: max_bytes.saturating_mul(4),
             importer,
-            slots: Arc::new(tokio::sync::Semaphore::new(2)),
+            slots: Arc::new(tokio::sync::Semaphore::new(4)),
+            busy: Mutex::new(HashSet::new()),
         }
     }
+}
+
+/// Longest pause between two pieces of a body.
+const IDLE: Duration = Duration::from_secs(30);
+/// Longest time one upload may take in all.
+const DEADLINE: Duration = Duration::from_secs(3600);
+
+/// An account's upload in progress, released on drop.
+struct Busy<'a>(&'a Mutex<HashSet<i64>>, i64);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.0.lock() {
+            set.remove(&self.1);
+        }
+    }
+}
+
+/// Bytes of the archives kept in an account's upload directory.
+async fn used_bytes(dir: &Path) -> u64 {
+    let mut used = 0u64;
+    if let Ok(mut rd) = tokio::fs::read_dir(dir).await {
+        while let Ok(Some(e)) = rd.next_entry().await {
+            if let Ok(m) = e.metadata().await {
+                if m.is_file() {
+                    used = used.saturating_add(m.len());
+                }
+            }
+        }
+    }
+    used
+}
+
+/// Removes the archives of an account's upload directory that no inventory image reads
+/// any more (an image uploaded again in other bytes keeps only its newest archive).
+async fn remove_unreferenced(st: &AppState, account_id: i64, dir: &Path) -> Result<(), ApiError> {
+    let images = st
+        .store
+        .images(account_id, vigil_store::ImageSet::Local)
+        .await?;
+    let kept: HashSet<PathBuf> = images
+        .iter()
+        .filter_map(|i| {
+            i.source
+                .strip_prefix("docker-archive:")
+                .or_else(|| i.source.strip_prefix("oci:"))
+                .map(PathBuf::from)
+        })
+        .collect();
+    if let Ok(mut rd) = tokio::fs::read_dir(dir).await {
+        while let Ok(Some(e)) = rd.next_entry().await {
+            let path = e.path();
+            let archive = path.extension().is_some_and(|x| x == "tar");
+            if archive && !kept.contains(&path) {
+                let _ = tokio::fs::remove_file(&path).await;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The name rate limits and audit records use for uploads.
@@ -160,14 +229,45 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     {
         return Err(too_big());
     }
-    let _slot = up.slots.clone().try_acquire_owned().map_err(|_| {
+    let in_progress = || {
         ApiError::new(
             "RequestLimitExceeded",
             "Too many uploads in progress; try again shortly.",
         )
-    })?;
+    };
+    let _busy = {
+        let mut set = up.busy.lock().map_err(|_| in_progress())?;
+        if !set.insert(account.id) {
+            return Err(ApiError::new(
+                "RequestLimitExceeded",
+                "This account already has an upload in progress; one at a time.",
+            ));
+        }
+        Busy(&up.busy, account.id)
+    };
+    let _slot = up
+        .slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| in_progress())?;
 
     let dir = up.dir.join(account.app_id.to_string());
+    let used = used_bytes(&dir).await;
+    let over_quota = || {
+        ApiError::new(
+            "LimitExceeded",
+            format!(
+                "The account's uploaded archives would exceed {} bytes.",
+                up.max_account_bytes
+            ),
+        )
+    };
+    let declared = header(headers, "content-length")
+        .and_then(|l| l.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    if used.saturating_add(declared) > up.max_account_bytes {
+        return Err(over_quota());
+    }
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| ApiError::internal(&format!("upload directory {}: {e}", dir.display())))?;
@@ -179,7 +279,22 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     let mut hasher = Sha256::new();
     let mut total: u64 = 0;
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
+    let started = Instant::now();
+    loop {
+        let wait = IDLE.min(DEADLINE.saturating_sub(started.elapsed()));
+        let next = tokio::time::timeout(wait, stream.next())
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    "InvalidParameter",
+                    format!(
+                        "The upload stalled for {} s or took longer than {} s.",
+                        IDLE.as_secs(),
+                        DEADLINE.as_secs()
+                    ),
+                )
+            })?;
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| {
             ApiError::new(
                 "InvalidParameter",
@@ -189,6 +304,9 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
         total += chunk.len() as u64;
         if total > up.max_bytes {
             return Err(too_big());
+        }
+        if used.saturating_add(total) > up.max_account_bytes {
+            return Err(over_quota());
         }
         hasher.update(&chunk);
         file.write_all(&chunk)
@@ -226,6 +344,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
         })?;
     let row = st.store.upsert_image(account.id, &img).await?;
     spool.0 = None;
+    remove_unreferenced(st, account.id, &dir).await?;
     let rc = RequestCtx {
         request_id: request_id.to_string(),
         account,

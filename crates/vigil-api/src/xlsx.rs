@@ -73,7 +73,7 @@ pub(crate) fn workbook(
                 }
                 Value::Number(n) => {
                     let exact = match (n.as_i64(), n.as_u64()) {
-                        (Some(i), _) => i.abs() <= MAX_EXACT_INT,
+                        (Some(i), _) => i.unsigned_abs() <= MAX_EXACT_INT.unsigned_abs(),
                         (None, Some(_)) => false,
                         (None, None) => true,
                     };

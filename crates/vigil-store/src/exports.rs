@@ -129,6 +129,21 @@ impl Store {
         Ok((export_of(&row)?, content))
     }
 
+    /// The unexpired exports of an account (without their files), newest first, at most
+    /// `limit`.
+    pub async fn exports(&self, account_id: i64, now: Millis, limit: i64) -> Result<Vec<Export>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM exports WHERE account_id = $1 AND expires_at > $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        ))
+        .bind(account_id)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(export_of).collect()
+    }
+
     /// How many unexpired exports an account holds and their bytes in total.
     pub async fn export_usage(&self, account_id: i64, now: Millis) -> Result<(i64, i64)> {
         let row = sqlx::query(

@@ -244,7 +244,6 @@ fn alpine_key(r: &str) -> String {
     }
 }
 
-/// `9.3` → `9`; non-numeric input lowercased as is.
 /// The release key of a SUSE product name as OSV spells it (`Leap 15.5`, `Linux Enterprise
 /// Server 15 SP5`, `Tumbleweed`) or a `VERSION_ID` (`15.5`): `major.sp`, `major` for SP0,
 /// else the lowercased text.
@@ -279,6 +278,7 @@ fn suse_key(r: &str) -> String {
     }
 }
 
+/// `9.3` → `9`; non-numeric input lowercased as is.
 fn major(r: &str) -> String {
     let r = r.trim().to_lowercase();
     match r.split('.').next() {
@@ -312,7 +312,7 @@ mod tests {
         assert_eq!(normalize_release("SUSE", "15.5").as_deref(), Some("15.5"));
         assert_eq!(normalize_release("SUSE", "15").as_deref(), Some("15"));
         assert_eq!(normalize_release("SUSE", "15.0").as_deref(), Some("15"));
-        // Other spellings stay as they were.
+        // Other SUSE products: major.minor, a zero minor dropped as for SP0.
         assert_eq!(release_of("SUSE:Linux Micro 6.0"), "6");
     }
 

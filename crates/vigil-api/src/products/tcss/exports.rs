@@ -16,10 +16,13 @@
 
 use super::images::{local_rows, registry_rows, LOCAL_SPEC, REGISTRY_SPEC};
 use super::scans::{self, RegistryResultReq, ID_PARAM, IMAGE_INFO_PARAM};
-use super::{export_rows, ListSpec, Page, BY, FILTERS, ORDER};
+use super::{
+    export_rows, list_rows, Key, ListSpec, Page, BY, FILTERS, LIMIT as PAGE_LIMIT,
+    OFFSET as PAGE_OFFSET, ORDER,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
-use crate::products::params;
+use crate::products::{params, time_str};
 use crate::{AppState, RequestCtx};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -656,6 +659,50 @@ pub(super) async fn result(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
         "ExportStatus": "SUCCESS", "DownloadURL": link(st, rc, &e.job_id, secs(e.expires_at)),
         "ExportProgress": 100.0, "FailureMsg": "",
     }))
+}
+
+/// Parameters of `DescribeExportJobManageList`.
+pub(super) const MANAGE_LIST_PARAMS: &[Param] = &[FILTERS, PAGE_OFFSET, PAGE_LIMIT, ORDER, BY];
+
+const MANAGE_LIST_SPEC: ListSpec<'static> = ListSpec {
+    keys: &[
+        ("JobID", Key::Text(&["JobID"])),
+        ("JobName", Key::Text(&["JobName"])),
+        ("Source", Key::Text(&["Source"])),
+        ("ExportStatus", Key::Text(&["ExportStatus"])),
+    ],
+    sorts: &[("InsertTime", "InsertTime"), ("Timeout", "Timeout")],
+    default: ("InsertTime", true),
+};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ManageListReq {
+    #[serde(flatten)]
+    page: Page,
+}
+
+/// `DescribeExportJobManageList`: the caller's export jobs that have not expired (an export
+/// is made when it is requested, so every listed job is `SUCCESS`); `Timeout` is when its
+/// file and links expire.
+pub(super) async fn manage_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+    let r: ManageListReq = params(p)?;
+    let now = vigil_core::now_millis();
+    let rows: Vec<Value> = st
+        .store
+        .exports(rc.account.id, now, MAX_LIVE)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "JobID": e.job_id, "JobName": e.file_name, "Source": e.source,
+                "ExportStatus": "SUCCESS", "ExportProgress": 100, "FailureMsg": "",
+                "Timeout": time_str(e.expires_at), "InsertTime": time_str(e.created_at),
+            })
+        })
+        .collect();
+    let (total, list) = list_rows(rows, &r.page, &MANAGE_LIST_SPEC)?;
+    Ok(json!({"TotalCount": total, "List": list}))
 }
 
 #[derive(Deserialize)]

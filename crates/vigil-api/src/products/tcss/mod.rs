@@ -113,7 +113,7 @@ macro_rules! action {
 }
 
 /// The TCSS actions.
-pub static ACTIONS: [Action; 49] = [
+pub static ACTIONS: [Action; 50] = [
     action!(
         "CreateAssetImageScanTask",
         scans::CREATE_PARAMS,
@@ -395,6 +395,12 @@ pub static ACTIONS: [Action; 49] = [
         exports::REGISTRY_RESULT_PARAMS,
         exports::registry_virus,
         "Export a registry image's viruses to Excel."
+    ),
+    action!(
+        "DescribeExportJobManageList",
+        exports::MANAGE_LIST_PARAMS,
+        exports::manage_list,
+        "The caller's export jobs that have not expired."
     ),
     action!(
         "DescribeExportJobResult",

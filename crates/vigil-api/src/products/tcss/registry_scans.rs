@@ -474,16 +474,15 @@ async fn stop_registry(st: &AppState, rc: &RequestCtx, r: StopReq, action: &str)
             format!("task {} ({n} image scans)", scan.id)
         }
         (Some(scan), Some(rows)) => {
-            let mine: HashSet<i64> = st
-                .store
-                .image_scan_items(account, scan.id)
-                .await?
-                .iter()
-                .filter(|i| unfinished(i.task.state))
-                .map(|i| i.image_row)
-                .collect();
-            let rows: Vec<i64> = rows.into_iter().filter(|r| mine.contains(r)).collect();
-            let n = st.store.stop_image_tasks(account, &rows).await?;
+            // Only this scan's tasks of those images: their scans in other tasks go on.
+            let chosen: HashSet<i64> = rows.into_iter().collect();
+            let mut n = 0;
+            for item in st.store.image_scan_items(account, scan.id).await? {
+                if unfinished(item.task.state) && chosen.contains(&item.image_row) {
+                    st.store.request_stop(account, item.task.id).await?;
+                    n += 1;
+                }
+            }
             format!("task {}: {n} image scans", scan.id)
         }
         (None, Some(rows)) => {

@@ -188,14 +188,19 @@ pub(super) async fn update(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
     }
     let sel = t.selection()?;
     t.scan_scope = Some(sel.scope);
-    // Named images must be the account's own now.
-    let inv = Inventory::load(st, account, ImageSet::Registry).await?;
-    for id in &t.id {
-        find_registry_image(&inv, *id)?;
-    }
     for info in &t.images {
         info.force()?;
-        find_by_info(&inv, info)?;
+    }
+    // Named images must be the account's own now, when the scan is on (turning it off must
+    // work after a named image is gone).
+    if t.enable {
+        let inv = Inventory::load(st, account, ImageSet::Registry).await?;
+        for id in &t.id {
+            find_registry_image(&inv, *id)?;
+        }
+        for info in &t.images {
+            find_by_info(&inv, info)?;
+        }
     }
     let mut plan = None;
     if t.enable {

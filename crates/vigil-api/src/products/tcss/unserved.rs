@@ -136,7 +136,6 @@ pub const NOT_YET_SERVED: &[&str] = &[
     "DescribeEscapeSafeState",
     "DescribeEscapeWhiteList",
     "DescribeEventEscapeImageList",
-    "DescribeExportJobManageList",
     "DescribeImageAuthorizedInfo",
     "DescribeImageAutoAuthorizedLogList",
     "DescribeImageAutoAuthorizedRule",
