@@ -427,6 +427,9 @@ struct Made {
     url: String,
 }
 
+/// Workbooks being built at once, over all accounts.
+static BUILDS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Filter, sort and cut `rows` as the list would, write the workbook, store it, and hand
 /// out its link.
 async fn save(
@@ -437,6 +440,8 @@ async fn save(
     rows: Vec<Value>,
     page: &Page,
 ) -> ApiResult<Made> {
+    // Workbooks are built in memory: a few at a time over the whole process.
+    let _build = BUILDS.acquire().await.map_err(|e| ApiError::internal(&e))?;
     let rows = export_rows(rows, page, kind.spec, kind.max_rows)?;
     let now = vigil_core::now_millis();
     let gone = st.store.delete_expired_exports(now).await?;
