@@ -23,7 +23,7 @@ use super::images::{select_registry, Inventory};
 use super::registries::REGISTRY_TYPES;
 use super::scans::{
     dedup, find_by_info, find_registry_image, no_images, progress_of, recommended,
-    registry_scanners, scan_by_id, start_scan, unfinished, ImageInfoReq, ScanPlan, DEFAULT_TIMEOUT,
+    registry_scanners, scan_by_id, start_audited, unfinished, ImageInfoReq, ScanPlan,
 };
 use super::{missing_sub, AssetFilter, FILTERS, IMAGE_INFO};
 use crate::error::{ApiError, ApiResult};
@@ -286,22 +286,9 @@ pub(super) async fn create_one_key(st: &AppState, rc: &RequestCtx, p: Value) -> 
         }
         return Err(no_images());
     }
-    let plan = ScanPlan {
-        kind: "registry",
-        one_click: true,
-        origin: "api",
-        scanners,
-        timeout_secs: r.timeout.filter(|t| *t > 0).unwrap_or(DEFAULT_TIMEOUT),
-        window: None,
-    };
-    let scan = start_scan(st, rc.account.id, &inv, &rows, &plan).await?;
-    crate::products::audit(
-        st,
-        rc,
-        "tcss.CreateAssetImageRegistryScanTaskOneKey",
-        &format!("{} ({} images)", scan.id, rows.len()),
-    )
-    .await?;
+    let plan = ScanPlan::api("registry", true, scanners, r.timeout);
+    let action = "tcss.CreateAssetImageRegistryScanTaskOneKey";
+    let scan = start_audited(st, rc, &inv, &rows, &plan, action).await?;
     Ok(json!({"TaskID": scan.id}))
 }
 

@@ -297,6 +297,45 @@ pub(crate) async fn build_scan(
     })
 }
 
+impl<'a> ScanPlan<'a> {
+    /// A scan requested over the API: its own timeout (else the default), no runtime window.
+    pub(crate) fn api(
+        kind: &'a str,
+        one_click: bool,
+        scanners: Vec<String>,
+        timeout: Option<i64>,
+    ) -> Self {
+        ScanPlan {
+            kind,
+            one_click,
+            origin: "api",
+            scanners,
+            timeout_secs: timeout.filter(|t| *t > 0).unwrap_or(DEFAULT_TIMEOUT),
+            window: None,
+        }
+    }
+}
+
+/// [`start_scan`], audited as `action` with the scan id and image count.
+pub(crate) async fn start_audited(
+    st: &AppState,
+    rc: &RequestCtx,
+    inv: &Inventory,
+    rows: &[&ImageRow],
+    plan: &ScanPlan<'_>,
+    action: &str,
+) -> ApiResult<ImageScan> {
+    let scan = start_scan(st, rc.account.id, inv, rows, plan).await?;
+    crate::products::audit(
+        st,
+        rc,
+        action,
+        &format!("{} ({} images)", scan.id, rows.len()),
+    )
+    .await?;
+    Ok(scan)
+}
+
 /// Create a scan of these images (quota checked).
 pub(crate) async fn start_scan(
     st: &AppState,
@@ -412,22 +451,9 @@ pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
     if rows.is_empty() {
         return Err(no_images());
     }
-    let plan = ScanPlan {
-        kind: "local",
-        one_click: r.is_one_click_scanning_task.unwrap_or(false),
-        origin: "api",
-        scanners,
-        timeout_secs: r.timeout.filter(|t| *t > 0).unwrap_or(DEFAULT_TIMEOUT),
-        window: None,
-    };
-    let scan = start_scan(st, rc.account.id, &inv, &rows, &plan).await?;
-    crate::products::audit(
-        st,
-        rc,
-        "tcss.CreateAssetImageScanTask",
-        &format!("{} ({} images)", scan.id, rows.len()),
-    )
-    .await?;
+    let one_click = r.is_one_click_scanning_task.unwrap_or(false);
+    let plan = ScanPlan::api("local", one_click, scanners, r.timeout);
+    let scan = start_audited(st, rc, &inv, &rows, &plan, "tcss.CreateAssetImageScanTask").await?;
     Ok(json!({"TaskID": scan.id.to_string()}))
 }
 
@@ -843,22 +869,9 @@ pub(super) async fn registry_create(st: &AppState, rc: &RequestCtx, p: Value) ->
         }
         return Err(no_images());
     }
-    let plan = ScanPlan {
-        kind: "registry",
-        one_click: false,
-        origin: "api",
-        scanners,
-        timeout_secs: r.timeout.filter(|t| *t > 0).unwrap_or(DEFAULT_TIMEOUT),
-        window: None,
-    };
-    let scan = start_scan(st, rc.account.id, &inv, &rows, &plan).await?;
-    crate::products::audit(
-        st,
-        rc,
-        "tcss.CreateAssetImageRegistryScanTask",
-        &format!("{} ({} images)", scan.id, rows.len()),
-    )
-    .await?;
+    let plan = ScanPlan::api("registry", false, scanners, r.timeout);
+    let action = "tcss.CreateAssetImageRegistryScanTask";
+    let scan = start_audited(st, rc, &inv, &rows, &plan, action).await?;
     Ok(json!({"TaskID": scan.id}))
 }
 

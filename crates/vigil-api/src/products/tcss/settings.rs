@@ -459,15 +459,6 @@ impl TcssPreflight {
             .filter(|i| !inv.view(i).scanning())
             .filter(|_| !s.container_running.unwrap_or(false))
             .collect();
-        if rows.is_empty() {
-            return Err((
-                "no images to scan (ImageNeedIsEmpty)".to_string(),
-                Some("ImageNeedIsEmpty"),
-            ));
-        }
-        crate::products::check_quota(st, account, PRODUCT, rows.len() as i64 - 1)
-            .await
-            .map_err(|e| (e.message, Some("InsufficientLicense")))?;
         let window = schedule(&st.config, &s).map_err(internal)?.0;
         let plan = ScanPlan {
             kind: "local",
@@ -477,24 +468,47 @@ impl TcssPreflight {
             timeout_secs: s.scan_period.max(1) * 86_400,
             window: window.window.is_some().then_some(window),
         };
-        let scan = build_scan(st, account, &inv, &rows, &plan)
-            .await
-            .map_err(internal)?;
-        let Some(first) = scan.items.first().map(|i| i.spec.clone()) else {
-            return Err(("no images to scan".into(), Some("ImageNeedIsEmpty")));
-        };
-        match st
-            .store
-            .fan_out_image_scan(account, task.id, &task.target, &scan)
-            .await
-        {
-            Ok(Some(_)) => Ok(Some(vigil_worker::Prepared {
-                target: first.target,
-                options: first.options,
-            })),
-            Ok(None) => Ok(None),
-            Err(e) => Err((e.to_string(), Some("InternalError"))),
-        }
+        fire_periodic(st, task, &inv, &rows, &plan).await
+    }
+}
+
+/// A periodic image scan's fired task made into its scan: refused when no image is left or
+/// the daily quota is used up, else the scan of `rows` is built and fanned out, and the
+/// fired task becomes its first image task.
+pub(super) async fn fire_periodic(
+    st: &AppState,
+    task: &TaskRecord,
+    inv: &Inventory,
+    rows: &[&ImageRow],
+    plan: &ScanPlan<'_>,
+) -> Result<Option<vigil_worker::Prepared>, (String, Option<&'static str>)> {
+    let account = task.account_id;
+    if rows.is_empty() {
+        return Err((
+            "no images to scan (ImageNeedIsEmpty)".to_string(),
+            Some("ImageNeedIsEmpty"),
+        ));
+    }
+    crate::products::check_quota(st, account, PRODUCT, rows.len() as i64 - 1)
+        .await
+        .map_err(|e| (e.message, Some("InsufficientLicense")))?;
+    let scan = build_scan(st, account, inv, rows, plan)
+        .await
+        .map_err(|e| (e.message, Some("InternalError")))?;
+    let Some(first) = scan.items.first().map(|i| i.spec.clone()) else {
+        return Err(("no images to scan".into(), Some("ImageNeedIsEmpty")));
+    };
+    match st
+        .store
+        .fan_out_image_scan(account, task.id, &task.target, &scan)
+        .await
+    {
+        Ok(Some(_)) => Ok(Some(vigil_worker::Prepared {
+            target: first.target,
+            options: first.options,
+        })),
+        Ok(None) => Ok(None),
+        Err(e) => Err((e.to_string(), Some("InternalError"))),
     }
 }
 

@@ -16,10 +16,10 @@
 
 use super::images::Inventory;
 use super::registry_scans::{check_registry_types, scope_of, Selection};
-use super::scans::{
-    build_scan, find_by_info, find_registry_image, registry_scanners, ImageInfoReq, ScanPlan,
+use super::scans::{find_by_info, find_registry_image, registry_scanners, ImageInfoReq, ScanPlan};
+use super::settings::{
+    fire_periodic, parse_time, plan_schedule, read_setting, save_periodic, PeriodicSave,
 };
-use super::settings::{parse_time, plan_schedule, read_setting, save_periodic, PeriodicSave};
 use super::{IMAGE_INFO, PRODUCT};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
@@ -295,15 +295,6 @@ pub(super) async fn derive(
         .into_iter()
         .filter(|i| !inv.view(i).scanning())
         .collect();
-    if rows.is_empty() {
-        return Err((
-            "no images to scan (ImageNeedIsEmpty)".to_string(),
-            Some("ImageNeedIsEmpty"),
-        ));
-    }
-    crate::products::check_quota(st, account, PRODUCT, rows.len() as i64 - 1)
-        .await
-        .map_err(|e| (e.message, Some("InsufficientLicense")))?;
     let window = plan_schedule(
         &st.config,
         &t.scan_time,
@@ -320,24 +311,7 @@ pub(super) async fn derive(
         timeout_secs: t.scan_period.max(1) * 86_400,
         window: window.window.is_some().then_some(window),
     };
-    let scan = build_scan(st, account, &inv, &rows, &plan)
-        .await
-        .map_err(internal)?;
-    let Some(first) = scan.items.first().map(|i| i.spec.clone()) else {
-        return Err(("no images to scan".into(), Some("ImageNeedIsEmpty")));
-    };
-    match st
-        .store
-        .fan_out_image_scan(account, task.id, &task.target, &scan)
-        .await
-    {
-        Ok(Some(_)) => Ok(Some(vigil_worker::Prepared {
-            target: first.target,
-            options: first.options,
-        })),
-        Ok(None) => Ok(None),
-        Err(e) => Err((e.to_string(), Some("InternalError"))),
-    }
+    fire_periodic(st, task, &inv, &rows, &plan).await
 }
 
 #[cfg(test)]
