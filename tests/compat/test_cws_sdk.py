@@ -2,9 +2,8 @@
 typed CwsClient) and check it behaves like Tencent Cloud API 3.0, CWS 2018-03-12."""
 
 import concurrent.futures
-import functools
-import http.server
 import json
+import os
 import threading
 import time
 import urllib.parse
@@ -20,6 +19,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
 from tencentcloud.cws.v20180312 import models
 
 from conftest import free_loopback_port
+import publichost
 
 # Ways the SDK can sign and send a request.  TC3 POST (JSON body) is the
 # default; the others put flattened parameters (SiteIds.0=1) into a query
@@ -362,31 +362,6 @@ def test_same_url_may_belong_to_two_accounts(client_a, client_b, sites, new_url)
 # ownership verification
 # --------------------------------------------------------------------------
 
-class _RecordingHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, fmt, *args):
-        self.server.requested_paths.append(self.path)
-
-
-@pytest.fixture
-def static_site(tmp_path):
-    """A real web site on 127.0.0.1:<random> serving tmp_path/www."""
-    root = tmp_path / "www"
-    root.mkdir()
-    (root / "index.html").write_text("<h1>compat</h1>")
-    handler = functools.partial(_RecordingHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.requested_paths = []
-    server.root = root
-    server.url = "http://127.0.0.1:%d/" % server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
 def place_file(root, verify_url, content):
     path = urllib.parse.unquote(urllib.parse.urlparse(verify_url).path)
     target = (Path(root) / path.lstrip("/")).resolve()
@@ -396,11 +371,47 @@ def place_file(root, verify_url, content):
     return path
 
 
-def test_file_based_ownership_verification(client_a, account_a, sites, static_site):
-    site_id = sites.create_one(client_a, static_site.url)
+@pytest.fixture
+def public_host(tmp_path):
+    """A test host at a public-looking address (TEST-NET-3) in a network namespace."""
+    if not publichost.available():
+        if os.environ.get("CI"):
+            pytest.fail("root and iproute2 are required in CI for the public test host")
+        pytest.skip("needs root and iproute2 for a network namespace")
+    host = publichost.PublicHost(tmp_path)
+    yield host
+    host.close()
+
+
+def csip_client(server, account):
+    from tencentcloud.csip.v20221121 import csip_client as csip
+    from tencentcloud.common import credential
+    from conftest import make_profile
+    return csip.CsipClient(credential.Credential(account.secret_id, account.secret_key),
+                           "ap-guangzhou", make_profile(server))
+
+
+def csip_task(client, host):
+    return client.call_json("CreateRiskCenterScanTask", {
+        "TaskName": "proof", "ScanAssetType": 3, "SelfDefiningAssets": [host],
+        "ScanItem": ["port"], "ScanPlanType": 0, "ScanPlanContent": "0 0 3 * * ? *",
+        "TaskMode": 1})["Response"]
+
+
+def test_file_based_ownership_verification(vigil_main, client_for, account_a, client_a, sites,
+                                           public_host, tmp_path):
+    """A token file proves the site it is served on (scheme, host, port); only one on the
+    host's default port (or a TXT record) proves the whole host, which CSIP's host checks
+    need."""
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "index.html").write_text("<h1>compat</h1>")
+    log = public_host.serve(8080, root)
+    site_url = "http://%s:8080/" % public_host.ip
+    site_id = sites.create_one(client_a, site_url)
     assert get_site(client_a, site_id)["VerifyStatus"] == 0
 
-    resp = call(client_a, "DescribeSitesVerification", {"Urls": [static_site.url]})
+    resp = call(client_a, "DescribeSitesVerification", {"Urls": [site_url]})
     assert resp["TotalCount"] == 1, resp
     (v,) = resp["SitesVerification"]
     for key in ("Domain", "TxtName", "TxtText", "ValidTo", "CreatedAt", "UpdatedAt",
@@ -410,29 +421,46 @@ def test_file_based_ownership_verification(client_a, account_a, sites, static_si
     assert v["VerifyStatus"] == 0
     assert is_int(v["Id"]) and v["Appid"] == int(account_a.app_id), v
     verify = urllib.parse.urlparse(v["VerifyUrl"])
-    assert (verify.scheme, verify.netloc) == ("http", "127.0.0.1:%d" % static_site.server_address[1]), v
+    assert (verify.scheme, verify.netloc) == ("http", "%s:8080" % public_host.ip), v
 
     # 1. nothing at VerifyUrl yet (404)
-    resp = call(client_a, "VerifySites", {"Urls": [static_site.url]})
+    resp = call(client_a, "VerifySites", {"Urls": [site_url]})
     assert (resp["SuccessNumber"], resp["FailNumber"]) == (0, 1), resp
     assert get_site(client_a, site_id)["VerifyStatus"] == 0
 
     # 2. a file with the wrong token
-    path = place_file(static_site.root, v["VerifyUrl"], "not-the-token\n")
-    resp = call(client_a, "VerifySites", {"Urls": [static_site.url]})
+    path = place_file(root, v["VerifyUrl"], "not-the-token\n")
+    resp = call(client_a, "VerifySites", {"Urls": [site_url]})
     assert (resp["SuccessNumber"], resp["FailNumber"]) == (0, 1), resp
     assert get_site(client_a, site_id)["VerifyStatus"] == 0
 
-    # 3. the right token
-    place_file(static_site.root, v["VerifyUrl"], v["TxtText"] + "\n")
-    resp = call(client_a, "VerifySites", {"Urls": [static_site.url]})
+    # 3. the right token, on port 8080: that site is verified ...
+    place_file(root, v["VerifyUrl"], v["TxtText"] + "\n")
+    resp = call(client_a, "VerifySites", {"Urls": [site_url]})
     assert (resp["SuccessNumber"], resp["FailNumber"]) == (1, 0), resp
     assert get_site(client_a, site_id)["VerifyStatus"] == 1
-
-    resp = call(client_a, "DescribeSitesVerification", {"Urls": [static_site.url]})
+    resp = call(client_a, "DescribeSitesVerification", {"Urls": [site_url]})
     assert resp["SitesVerification"][0]["VerifyStatus"] == 1
-    fetched = [p.split("?")[0] for p in static_site.requested_paths]
+    fetched = [line.split("?")[0] for line in log.read_text().splitlines()]
     assert fetched.count(path) >= 3, "vigil did not fetch %s each time: %s" % (path, fetched)
+
+    # ... but not another port of the host, nor the host for CSIP's checks.
+    other_id = sites.create_one(client_a, "http://%s:8081/" % public_host.ip)
+    assert get_site(client_a, other_id)["VerifyStatus"] == 0
+    csip = csip_client(vigil_main, account_a)
+    r = csip_task(csip, public_host.ip)
+    assert r["Status"] == -1 and r["UnAuthAsset"] == [public_host.ip], r
+
+    # 4. the same file on the default port proves the whole host.
+    public_host.serve(80, root)
+    host_site = sites.create_one(client_a, "http://%s/" % public_host.ip)
+    resp = call(client_a, "VerifySites", {"Urls": ["http://%s/" % public_host.ip]})
+    assert (resp["SuccessNumber"], resp["FailNumber"]) == (1, 0), resp
+    assert get_site(client_a, host_site)["VerifyStatus"] == 1
+    assert get_site(client_a, other_id)["VerifyStatus"] == 1
+    r = csip_task(csip, public_host.ip)
+    assert r["Status"] == 0 and r["TaskId"], r
+    call(csip, "DeleteRiskScanTask", {"TaskIdList": [{"TaskId": r["TaskId"]}]})
 
 
 def test_operator_scope_sites_are_verified_automatically(vigil_scoped, client_for, sites):

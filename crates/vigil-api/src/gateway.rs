@@ -3,7 +3,7 @@
 
 use crate::action::{self, Action};
 use crate::error::ApiError;
-use crate::params::{unflatten, validate};
+use crate::params::{parse_pairs, unflatten, validate};
 use crate::sign;
 use crate::{AppState, RequestCtx};
 use axum::body::Bytes;
@@ -49,10 +49,10 @@ struct Authed {
     form: bool,
 }
 
-/// `GET /metrics`.
+/// `GET /metrics`. The task gauges come from the store at most once per second, however
+/// often the endpoint is hit; concurrent scrapes wait for the one refresh in flight.
 pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
-    let depth = st.store.queue_depth().await.unwrap_or(-1);
-    let tasks = st.store.task_stats().await.unwrap_or_default();
+    let (depth, tasks) = st.metrics.gauges(&st.store).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         st.metrics.render(depth, &tasks),
@@ -66,8 +66,19 @@ pub async fn handle(State(st): State<Arc<AppState>>, req: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     let path_product = parts.uri.path().trim_matches('/').to_string();
-    let result = match axum::body::to_bytes(body, st.config.max_body_bytes).await {
+    let read = axum::body::to_bytes(body, st.config.max_body_bytes);
+    let result = match tokio::time::timeout(st.config.body_read_timeout, read).await {
         Err(_) => Err((
+            "-".to_string(),
+            ApiError::new(
+                "InvalidRequest",
+                format!(
+                    "The request body was not received within {} seconds.",
+                    st.config.body_read_timeout.as_secs()
+                ),
+            ),
+        )),
+        Ok(Err(_)) => Err((
             "-".to_string(),
             ApiError::new(
                 "RequestSizeLimitExceeded",
@@ -77,7 +88,7 @@ pub async fn handle(State(st): State<Arc<AppState>>, req: Request) -> Response {
                 ),
             ),
         )),
-        Ok(bytes) => {
+        Ok(Ok(bytes)) => {
             let raw = Raw {
                 method: &parts.method,
                 uri: &parts.uri,
@@ -122,20 +133,26 @@ async fn process(
     let authed = authenticate(st, request_id, raw).await?;
     let name = authed.action.name.to_string();
     let fail = |e: ApiError| (name.clone(), e);
-    if !st.limits.allow(authed.ctx.account.id, &name) {
-        return Err(fail(ApiError::new(
-            "RequestLimitExceeded",
-            format!(
-                "Too many {name} requests; the limit is {} per second.",
-                st.config.rate_per_second
-            ),
-        )));
-    }
     let params = validate(authed.action.params, &authed.params, authed.form).map_err(fail)?;
     let out = (authed.action.handler)(st, &authed.ctx, params)
         .await
         .map_err(fail)?;
     Ok((name, out))
+}
+
+/// The per-account, per-action rate limit; checked after the signature and before anything
+/// is written for the request (v1 nonces included).
+fn rate_limit(st: &AppState, account_id: i64, action: &str) -> Result<(), ApiError> {
+    if st.limits.allow(account_id, action) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        "RequestLimitExceeded",
+        format!(
+            "Too many {action} requests; the limit is {} per second.",
+            st.limits.rate_of(action)
+        ),
+    ))
 }
 
 fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -148,7 +165,7 @@ fn check_skew(st: &AppState, ts: &str) -> Result<(), ApiError> {
         .parse()
         .map_err(|_| ApiError::invalid_value("`Timestamp` must be a Unix time in seconds."))?;
     let now = chrono::Utc::now().timestamp();
-    if (now - t).unsigned_abs() > st.config.max_skew.as_secs() {
+    if now.abs_diff(t) > st.config.max_skew.as_secs() {
         return Err(ApiError::new(
             "AuthFailure.SignatureExpire",
             format!("The request timestamp {t} differs from the server time {now} by more than {} seconds.", st.config.max_skew.as_secs()),
@@ -258,7 +275,7 @@ async fn authenticate(
     } else {
         body
     };
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(encoded).into_owned().collect();
+    let pairs = parse_pairs(encoded).map_err(|e| ("-".to_string(), e))?;
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let name = get("Action").unwrap_or("-").to_string();
     if get("Signature").is_none() {
@@ -318,11 +335,9 @@ async fn tc3(
     )
     .await?;
     let act = route(Some(&a.service), version, action_name)?;
+    rate_limit(st, cred.account.id, act.name)?;
     let (params, form) = if *method == Method::GET {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-        (unflatten(&pairs)?, true)
+        (unflatten(&parse_pairs(query.as_bytes())?)?, true)
     } else if body.is_empty() {
         (Value::Object(Default::default()), false)
     } else {
@@ -443,6 +458,17 @@ async fn v1(
     let signature = req("Signature")?;
     let ts = req("Timestamp")?;
     let nonce = req("Nonce")?;
+    // A positive integer, as Tencent documents it: also keeps `&` and `=` out of the string
+    // to sign, which joins raw values.
+    if nonce.is_empty()
+        || nonce.len() > 20
+        || !nonce.bytes().all(|b| b.is_ascii_digit())
+        || nonce.bytes().all(|b| b == b'0')
+    {
+        return Err(ApiError::invalid_value(
+            "`Nonce` must be a positive integer.",
+        ));
+    }
     let method_name = get("SignatureMethod").unwrap_or("HmacSHA1");
     if method_name != "HmacSHA1" && method_name != "HmacSHA256" {
         return Err(ApiError::invalid_value(
@@ -466,6 +492,15 @@ async fn v1(
             "The request signature does not match.",
         ));
     }
+    let hint = product_hint(headers, path_product);
+    let act = route(hint.as_deref(), version, action_name)?;
+    rate_limit(st, cred.account.id, act.name)?;
+    let rest: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| !V1_COMMON.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let params = unflatten(&rest)?;
     let now = vigil_core::now_millis();
     let ttl = st.config.max_skew.as_millis() as i64 * 2;
     match st.store.use_nonce(secret_id, nonce, now, now + ttl).await {
@@ -476,13 +511,6 @@ async fn v1(
         )),
         Err(e) => return Err(ApiError::internal(&e)),
     }
-    let hint = product_hint(headers, path_product);
-    let act = route(hint.as_deref(), version, action_name)?;
-    let rest: Vec<(String, String)> = pairs
-        .iter()
-        .filter(|(k, _)| !V1_COMMON.contains(&k.as_str()))
-        .cloned()
-        .collect();
     Ok(Authed {
         ctx: RequestCtx {
             request_id: request_id.to_string(),
@@ -492,7 +520,7 @@ async fn v1(
             host: host.to_string(),
         },
         action: act,
-        params: unflatten(&rest)?,
+        params,
         form: true,
     })
 }

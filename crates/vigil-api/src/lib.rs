@@ -7,10 +7,12 @@
 pub mod action;
 pub mod error;
 mod gateway;
+mod links;
 pub mod metrics;
 pub mod params;
 pub mod products;
 pub mod ratelimit;
+pub mod server;
 pub mod sign;
 pub mod upload;
 mod xlsx;
@@ -28,6 +30,10 @@ use vigil_store::{Account, Store};
 pub struct ApiConfig {
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// Time a client has to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send an API request's body (uploads have their own limits).
+    pub body_read_timeout: Duration,
     /// Allowed clock skew of signed requests.
     pub max_skew: Duration,
     /// Default requests per second per account per action.
@@ -43,8 +49,10 @@ pub struct ApiConfig {
     /// Assets (addresses and domains) each account may register.
     pub max_assets: i64,
     /// Base URL of links Vigil hands out (reports), e.g. `https://vigil.example.com`;
-    /// when unset, links use the request's `Host` over plain HTTP.
+    /// when unset, links use `listen` over plain HTTP (see [`links`]).
     pub public_url: Option<String>,
+    /// The address the API listens on (set by the binary once bound).
+    pub listen: Option<std::net::SocketAddr>,
     /// How long report links stay valid (also download links of exports, and the exports
     /// themselves, for at most a day).
     pub link_ttl: Duration,
@@ -60,6 +68,8 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             max_body_bytes: 2 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
             max_skew: Duration::from_secs(300),
             rate_per_second: 20,
             rate_overrides: HashMap::new(),
@@ -68,6 +78,7 @@ impl Default for ApiConfig {
             max_sites: 1000,
             max_assets: 10_000,
             public_url: None,
+            listen: None,
             link_ttl: Duration::from_secs(3600),
             plan_time_zone: "UTC".into(),
             min_plan_interval: Duration::from_secs(3600),

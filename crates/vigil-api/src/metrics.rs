@@ -1,18 +1,47 @@
-//! Prometheus text exposition of request counts by action and code and request durations.
-//! A handful of counters does not justify a metrics framework; this keeps them in one map.
+//! Prometheus text exposition of request counts by action and code, request durations and
+//! task gauges. A handful of counters does not justify a metrics framework; this keeps them
+//! in one map. The task gauges cost queries over the task table, so they are cached and
+//! refreshed at most once per [`GAUGE_TTL`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long task gauges are served from the cache.
+pub const GAUGE_TTL: Duration = Duration::from_secs(1);
 
 /// Request metrics.
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String), u64>>,
     durations: Mutex<BTreeMap<String, (f64, u64)>>,
+    gauges: tokio::sync::Mutex<Option<(Instant, i64, vigil_store::TaskStats)>>,
+    gauge_reads: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
+    /// Queue depth and task figures, read from the store at most once per [`GAUGE_TTL`].
+    pub async fn gauges(&self, store: &vigil_store::Store) -> (i64, vigil_store::TaskStats) {
+        let mut cached = self.gauges.lock().await;
+        if let Some((at, depth, tasks)) = cached.as_ref() {
+            if at.elapsed() < GAUGE_TTL {
+                return (*depth, tasks.clone());
+            }
+        }
+        self.gauge_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let depth = store.queue_depth().await.unwrap_or(-1);
+        let tasks = store.task_stats().await.unwrap_or_default();
+        *cached = Some((Instant::now(), depth, tasks.clone()));
+        (depth, tasks)
+    }
+
+    /// How many times the task gauges were read from the store.
+    pub fn gauge_reads(&self) -> u64 {
+        self.gauge_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Count one request.
     pub fn record(&self, action: &str, code: &str, seconds: f64) {
         if let Ok(mut m) = self.requests.lock() {

@@ -80,24 +80,95 @@ impl Param {
     }
 }
 
-/// Build a JSON tree from flattened pairs (`Filters.0.Values.1=x`). Leaves stay strings;
-/// numeric segments index lists, in index order.
-pub fn unflatten(pairs: &[(String, String)]) -> Result<Value, ApiError> {
-    let mut root = Value::Object(Map::new());
-    for (key, value) in pairs {
-        let segs: Vec<&str> = key.split('.').collect();
-        if segs.iter().any(|s| s.is_empty()) {
+/// Most parameters one request may carry (the largest action takes lists of a few hundred).
+pub const MAX_PARAMS: usize = 2_000;
+/// Longest parameter name, in bytes.
+pub const MAX_NAME_BYTES: usize = 256;
+/// Most `.`-separated segments in one parameter name (`Filters.0.Values.1` has four).
+pub const MAX_DEPTH: usize = 8;
+/// Largest list index (`SiteIds.9999`): lists hold at most 10,000 items.
+pub const MAX_INDEX: u32 = 9_999;
+
+/// Split `application/x-www-form-urlencoded` text (a query or a form body) into pairs,
+/// refusing more than [`MAX_PARAMS`] before collecting them.
+pub fn parse_pairs(encoded: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let mut pairs = Vec::new();
+    for (k, v) in form_urlencoded::parse(encoded) {
+        if pairs.len() == MAX_PARAMS {
+            return Err(too_many());
+        }
+        pairs.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(pairs)
+}
+
+fn too_many() -> ApiError {
+    ApiError::invalid(format!(
+        "The request carries more than {MAX_PARAMS} parameters."
+    ))
+}
+
+/// Check one flattened parameter name against the bounds and split it into segments.
+fn segments(key: &str) -> Result<Vec<&str>, ApiError> {
+    let shown = || {
+        let mut end = key.len().min(64);
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!(
+            "{}{}",
+            &key[..end],
+            if end < key.len() { "..." } else { "" }
+        )
+    };
+    if key.len() > MAX_NAME_BYTES {
+        return Err(ApiError::invalid(format!(
+            "The parameter name `{}` is longer than {MAX_NAME_BYTES} bytes.",
+            shown()
+        )));
+    }
+    let segs: Vec<&str> = key.split('.').collect();
+    if segs.len() > MAX_DEPTH {
+        return Err(ApiError::invalid(format!(
+            "The parameter name `{}` nests deeper than {MAX_DEPTH} levels.",
+            shown()
+        )));
+    }
+    for s in &segs {
+        if s.is_empty() {
             return Err(ApiError::invalid(format!(
                 "malformed parameter name `{key}`"
             )));
         }
+        if s.bytes().all(|b| b.is_ascii_digit())
+            && !matches!(s.parse::<u32>(), Ok(i) if i <= MAX_INDEX)
+        {
+            return Err(ApiError::invalid(format!(
+                "The list index in `{key}` is larger than {MAX_INDEX}."
+            )));
+        }
+    }
+    Ok(segs)
+}
+
+/// Build a JSON tree from flattened pairs (`Filters.0.Values.1=x`). Leaves stay strings;
+/// numeric segments index lists, in index order. Names are bounded ([`MAX_PARAMS`],
+/// [`MAX_NAME_BYTES`], [`MAX_DEPTH`], [`MAX_INDEX`]) before anything is built, so the
+/// recursion below never goes deeper than [`MAX_DEPTH`].
+pub fn unflatten(pairs: &[(String, String)]) -> Result<Value, ApiError> {
+    if pairs.len() > MAX_PARAMS {
+        return Err(too_many());
+    }
+    let mut root = Value::Object(Map::new());
+    for (key, value) in pairs {
+        let segs = segments(key)?;
         insert(&mut root, &segs, value, key)?;
     }
     Ok(finish_lists(root))
 }
 
 /// Intermediate representation: numeric segments collect into an object keyed `#<index>`,
-/// turned into a list at the end.
+/// turned into a list at the end. Depth is bounded by [`segments`].
 fn insert(node: &mut Value, segs: &[&str], value: &str, full: &str) -> Result<(), ApiError> {
     let conflict = || {
         ApiError::invalid(format!(
@@ -107,11 +178,14 @@ fn insert(node: &mut Value, segs: &[&str], value: &str, full: &str) -> Result<()
     let Value::Object(map) = node else {
         return Err(conflict());
     };
-    let key = match segs[0].parse::<u32>() {
-        Ok(i) => format!("#{i:010}"),
-        Err(_) => segs[0].to_string(),
+    let Some((first, rest)) = segs.split_first() else {
+        return Err(conflict());
     };
-    if segs.len() == 1 {
+    let key = match first.parse::<u32>() {
+        Ok(i) if first.bytes().all(|b| b.is_ascii_digit()) => format!("#{i:010}"),
+        _ => first.to_string(),
+    };
+    if rest.is_empty() {
         if map.insert(key, Value::String(value.to_string())).is_some() {
             return Err(ApiError::invalid(format!(
                 "parameter `{full}` is given twice"
@@ -123,9 +197,10 @@ fn insert(node: &mut Value, segs: &[&str], value: &str, full: &str) -> Result<()
     if !child.is_object() {
         return Err(conflict());
     }
-    insert(child, &segs[1..], value, full)
+    insert(child, rest, value, full)
 }
 
+/// Turn `#<index>` objects into lists; depth is bounded by [`MAX_DEPTH`].
 fn finish_lists(v: Value) -> Value {
     match v {
         Value::Object(map) => {
@@ -338,6 +413,42 @@ mod tests {
         assert!(unflatten(&pairs(&[("A", "1"), ("A", "2")])).is_err());
     }
 
+    #[test]
+    fn hostile_names_are_bounded() {
+        let code = |v: Vec<(String, String)>| unflatten(&v).unwrap_err().code;
+        // 100,000 segments: refused before any tree is built (this overflowed the stack).
+        let deep = vec!["a"; 100_000].join(".");
+        assert_eq!(code(vec![(deep, "x".into())]), "InvalidParameter");
+        let nine = ["A"; MAX_DEPTH + 1].join(".");
+        assert_eq!(code(vec![(nine, "x".into())]), "InvalidParameter");
+        let eight = ["A"; MAX_DEPTH].join(".");
+        assert!(unflatten(&[(eight, "x".into())]).is_ok());
+        for big in [
+            "SiteIds.4294967296",
+            "SiteIds.10000",
+            "SiteIds.99999999999999999999",
+        ] {
+            assert_eq!(code(pairs(&[(big, "1")])), "InvalidParameter", "{big}");
+        }
+        assert_eq!(
+            unflatten(&pairs(&[("SiteIds.9999", "1")])).unwrap(),
+            json!({"SiteIds": ["1"]})
+        );
+        let long = "é".repeat(200);
+        let e = unflatten(&[(long, "x".into())]).unwrap_err();
+        assert_eq!(e.code, "InvalidParameter");
+        let many: Vec<(String, String)> = (0..MAX_PARAMS + 1)
+            .map(|i| (format!("P{i}"), "x".to_string()))
+            .collect();
+        assert_eq!(code(many), "InvalidParameter");
+        let body = "a=1&".repeat(MAX_PARAMS + 1);
+        assert_eq!(
+            parse_pairs(body.as_bytes()).unwrap_err().code,
+            "InvalidParameter"
+        );
+        assert_eq!(parse_pairs(b"a=1&b=2").unwrap().len(), 2);
+    }
+
     const FILTER: &[Param] = &[
         Param::req("Name", Ty::Str, ""),
         Param::req("Values", Ty::List(&Ty::Str), ""),
@@ -453,6 +564,13 @@ mod tests {
         #[test]
         fn unflatten_never_panics(keys in prop::collection::vec(("[A-Za-z0-9.]{0,12}", "[ -~]{0,6}"), 0..12)) {
             let _ = unflatten(&keys);
+        }
+
+        #[test]
+        fn parse_pairs_never_panics(raw in prop::collection::vec(any::<u8>(), 0..400)) {
+            if let Ok(pairs) = parse_pairs(&raw) {
+                let _ = unflatten(&pairs);
+            }
         }
     }
 }

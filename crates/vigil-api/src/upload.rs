@@ -268,12 +268,19 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     if used.saturating_add(declared) > up.max_account_bytes {
         return Err(over_quota());
     }
-    tokio::fs::create_dir_all(&dir)
+    let made = dir.clone();
+    tokio::task::spawn_blocking(move || vigil_store::private::private_dir(&made))
         .await
+        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&format!("upload directory {}: {e}", dir.display())))?;
     let tmp = dir.join(format!(".upload-{request_id}"));
     let mut spool = Spool(Some(tmp.clone()));
-    let mut file = tokio::fs::File::create(&tmp)
+    let mut opts = tokio::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut file = opts
+        .open(&tmp)
         .await
         .map_err(|e| ApiError::internal(&format!("{}: {e}", tmp.display())))?;
     let mut hasher = Sha256::new();

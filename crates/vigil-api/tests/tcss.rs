@@ -68,16 +68,27 @@ async fn start(allow: &[&str]) -> Server {
         deny: vec![],
     })
     .with_dns(dns.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    // Links Vigil hands out name the address it listens on.
     let state = Arc::new(AppState::new(
         store.clone(),
         Arc::new(scope),
         dns,
-        ApiConfig::default(),
+        ApiConfig {
+            listen: Some(addr),
+            ..ApiConfig::default()
+        },
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let st = state.clone();
-    tokio::spawn(async move { axum::serve(listener, app(st)).await.unwrap() });
+    let timeout = st.config.header_read_timeout;
+    tokio::spawn(vigil_api::server::serve(
+        listener,
+        app(st),
+        timeout,
+        std::future::pending(),
+    ));
     Server {
         base,
         store,

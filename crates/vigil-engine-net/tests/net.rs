@@ -18,7 +18,7 @@ fn ctx(sink: Arc<Collect>) -> ScanCtx {
     ScanCtx {
         cancel: CancellationToken::new(),
         rate: Arc::new(RateLimiter::new(None)),
-        scope: Arc::new(ScopeGuard::default()),
+        scope: Arc::new(ScopeGuard::operator(Default::default())),
         sink,
     }
 }

@@ -119,6 +119,7 @@ impl Request {
             self.url.host_str().unwrap_or("")
         );
         for (k, v) in &self.headers {
+            let v = if secret_header(k) { REDACTED } else { v };
             out.push_str(&format!("{k}: {v}\r\n"));
         }
         if let Some(c) = cookie.filter(|c| !c.is_empty()) {
@@ -182,11 +183,39 @@ impl Response {
     pub fn wire(&self, mark: Option<&str>) -> String {
         let mut out = format!("HTTP/1.1 {}\r\n", self.status);
         for (k, v) in &self.headers {
-            out.push_str(&format!("{k}: {v}\r\n"));
+            if k == "set-cookie" {
+                out.push_str(&format!("{k}: {}\r\n", redact_set_cookie(v)));
+            } else if secret_header(k) {
+                out.push_str(&format!("{k}: {REDACTED}\r\n"));
+            } else {
+                out.push_str(&format!("{k}: {v}\r\n"));
+            }
         }
         out.push_str("\r\n");
         out.push_str(&excerpt(&self.text(), mark, 600));
         out
+    }
+}
+
+/// What stands in for a credential in evidence: cookie values, `Authorization` headers.
+pub const REDACTED: &str = "<redacted>";
+
+/// Headers whose values are credentials, never shown in evidence.
+pub fn secret_header(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "x-api-key" | "x-auth-token"
+    )
+}
+
+/// A `Set-Cookie` value with the cookie's value hidden and its name and attributes kept
+/// (the attributes are what cookie findings prove).
+pub fn redact_set_cookie(v: &str) -> String {
+    let (pair, attrs) = v.split_once(';').map_or((v, None), |(p, a)| (p, Some(a)));
+    let name = pair.split_once('=').map_or(pair, |(n, _)| n).trim();
+    match attrs {
+        Some(a) => format!("{name}={REDACTED};{a}"),
+        None => format!("{name}={REDACTED}"),
     }
 }
 
@@ -320,7 +349,21 @@ impl Http {
 
     /// The Cookie header the next request would carry, with `overrides` applied.
     pub fn cookie_header(&self, overrides: &[(String, String)]) -> String {
+        self.cookies_with(false, overrides)
+    }
+
+    /// The Cookie header as evidence shows it: the jar's values (the login cookie, the
+    /// session the site set) redacted, names kept; `overrides` (values a check injected)
+    /// shown as sent, since they are the proof.
+    pub fn cookie_evidence(&self, overrides: &[(String, String)]) -> String {
+        self.cookies_with(true, overrides)
+    }
+
+    fn cookies_with(&self, redact: bool, overrides: &[(String, String)]) -> String {
         let mut jar = self.jar.lock().map(|j| j.clone()).unwrap_or_default();
+        if redact {
+            jar.values_mut().for_each(|v| *v = REDACTED.to_string());
+        }
         for (k, v) in overrides {
             jar.insert(k.clone(), v.clone());
         }
@@ -452,6 +495,37 @@ mod tests {
         assert!(e.chars().count() <= 106);
         assert_eq!(excerpt("short", None, 100), "short");
         assert_eq!(excerpt("ünïcödé", Some("cö"), 4), "...nïcö...");
+    }
+
+    #[test]
+    fn credentials_are_redacted_in_evidence() {
+        let mut req = Request::get(Url::parse("http://h/x").unwrap());
+        req.headers = vec![
+            ("Authorization".into(), "Bearer s3cr3t".into()),
+            ("X-Forwarded-For".into(), "1.2.3.4".into()),
+        ];
+        let w = req.wire(Some("sid=<redacted>; probe=1'"));
+        assert!(
+            !w.contains("s3cr3t") && w.contains("Authorization: <redacted>"),
+            "{w}"
+        );
+        assert!(w.contains("X-Forwarded-For: 1.2.3.4"), "{w}");
+        let resp = Response {
+            status: 200,
+            headers: vec![
+                ("set-cookie".into(), "sid=abcdef; Path=/; HttpOnly".into()),
+                ("set-cookie".into(), "bare".into()),
+                ("content-type".into(), "text/html".into()),
+            ],
+            ..Response::default()
+        };
+        let w = resp.wire(None);
+        assert!(
+            w.contains("set-cookie: sid=<redacted>; Path=/; HttpOnly"),
+            "{w}"
+        );
+        assert!(w.contains("set-cookie: bare=<redacted>"), "{w}");
+        assert!(!w.contains("abcdef"), "{w}");
     }
 
     #[test]

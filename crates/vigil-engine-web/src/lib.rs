@@ -136,9 +136,9 @@ impl Scan<'_> {
         self.http.cookie_header(&req.cookies)
     }
 
-    /// Evidence of an exchange.
+    /// Evidence of an exchange, with the session's cookie values and credentials redacted.
     pub fn evidence(&self, req: &Request, resp: &Response, mark: Option<&str>) -> Value {
-        let cookie = self.cookie(req);
+        let cookie = self.http.cookie_evidence(&req.cookies);
         http::evidence(req, resp, mark, Some(&cookie))
     }
 }

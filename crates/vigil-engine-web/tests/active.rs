@@ -22,7 +22,7 @@ async fn scan(app: &App, target: Value, options: Value, rate: Option<u32>) -> Ve
     let ctx = ScanCtx {
         cancel: CancellationToken::new(),
         rate: Arc::new(RateLimiter::strict(rate)),
-        scope: Arc::new(ScopeGuard::default()),
+        scope: Arc::new(ScopeGuard::operator(Default::default())),
         sink: sink.clone(),
     };
     let mut t = target;
@@ -157,6 +157,22 @@ async fn deep_authenticated_scan_adds_cookies_headers_time_and_the_login_area() 
         "{problems:#?}\nfound: {:#?}",
         found.iter().map(|f| &f.title).collect::<Vec<_>>()
     );
+    // The login cookie's value never reaches stored evidence; its name does.
+    let (name, value) = cookie.split_once('=').unwrap();
+    assert!(value.len() >= 8, "a real session value: {cookie}");
+    let mut named = 0;
+    for f in &found {
+        let ev = f.evidence.to_string();
+        assert!(
+            !ev.contains(value),
+            "login cookie in evidence of {}: {ev}",
+            f.title
+        );
+        if ev.contains(&format!("{name}=<redacted>")) {
+            named += 1;
+        }
+    }
+    assert!(named > 0, "no evidence names the login cookie");
 }
 
 #[tokio::test]

@@ -108,7 +108,7 @@ async fn scan(url: String, deep: bool, checks: &[&str]) -> Run {
     let ctx = ScanCtx {
         cancel: CancellationToken::new(),
         rate: Arc::new(RateLimiter::new(None)),
-        scope: Arc::new(ScopeGuard::default()),
+        scope: Arc::new(ScopeGuard::operator(Default::default())),
         sink: sink.clone(),
     };
     let opts = json!({"checks": checks, "mode": if deep { "deep" } else { "normal" }});
@@ -471,7 +471,7 @@ async fn catch_all_site_has_no_sensitive_file() {
     let ctx = ScanCtx {
         cancel: CancellationToken::new(),
         rate: Arc::new(RateLimiter::new(None)),
-        scope: Arc::new(ScopeGuard::default()),
+        scope: Arc::new(ScopeGuard::operator(Default::default())),
         sink: sink.clone(),
     };
     let cov = WebEngine

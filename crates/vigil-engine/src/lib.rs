@@ -12,7 +12,7 @@ mod scope;
 pub use coverage::{Coverage, Everything, Nothing};
 pub use dns::{Dns, DnsConfigError};
 pub use rate::RateLimiter;
-pub use scope::{Decision, PinnedTarget, ScopeError, ScopeGuard, ScopePolicy, ScopeRule};
+pub use scope::{Decision, PinnedTarget, Reach, ScopeError, ScopeGuard, ScopePolicy, ScopeRule};
 
 use async_trait::async_trait;
 use serde_json::Value;

@@ -3,11 +3,17 @@
 //! is returned pinned, and callers connect to that address only (no DNS rebinding between
 //! check and use).
 //!
-//! Policy: explicit deny rules always win. With no allow rules, every other address may be
-//! reached (accounts still have to prove ownership of what they scan), except link-local and
-//! cloud metadata addresses. With allow rules, only matching targets may be reached, and they
-//! count as operator-trusted (sites there need no ownership proof). Link-local and metadata
-//! addresses are reachable only when an allow rule names them.
+//! Policy: explicit deny rules always win. Link-local and cloud metadata addresses are
+//! reachable only when an allow rule names their address range (a domain rule is not
+//! enough: a name under an allowed domain that resolves to a metadata or loopback address
+//! is refused). Unspecified, multicast, broadcast and reserved addresses are never reached
+//! unless named. Internal addresses (loopback, private, shared, benchmarking, protocol
+//! assignments, unique- and site-local, and IPv6 forms that embed one: IPv4-mapped,
+//! IPv4-compatible, NAT64, 6to4) are refused for anything fetched on a tenant's behalf
+//! unless an allow rule names them ([`ScopeGuard::new`], the guard of the service); the
+//! local operator's own command-line scans ([`ScopeGuard::operator`]) may reach them. With
+//! allow rules, only matching targets may be reached, and they count as operator-trusted
+//! (sites there need no ownership proof).
 
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -72,6 +78,9 @@ pub enum Decision {
     },
     /// Must not be touched, with the reason.
     Denied(String),
+    /// An internal address the operator's scope does not name, refused for everything
+    /// fetched on a tenant's behalf.
+    Internal,
 }
 
 /// Why a target may not be touched.
@@ -88,6 +97,15 @@ pub enum ScopeError {
     /// The name does not resolve.
     #[error("cannot resolve {0}")]
     Unresolvable(String),
+    /// The target is (or resolves to) an internal address the operator's scope does not
+    /// name: tenants may register it but never reach it.
+    #[error("target {target} resolves to the internal address {addr}; internal addresses are reachable only when the operator's scope names them (--scope-allow)")]
+    Internal {
+        /// The target as given.
+        target: String,
+        /// The internal address.
+        addr: IpAddr,
+    },
 }
 
 /// A target whose address was checked; connect to `addr`, present `host` (SNI, Host header).
@@ -109,10 +127,21 @@ impl PinnedTarget {
     }
 }
 
+/// Whether internal addresses not named by the policy may be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reach {
+    /// Refused: every fetch made on a tenant's behalf (the service's guard).
+    #[default]
+    TenantOnly,
+    /// Allowed: the local operator's own scans from the command line.
+    Operator,
+}
+
 /// Applies a [`ScopePolicy`].
 #[derive(Clone, Default)]
 pub struct ScopeGuard {
     policy: ScopePolicy,
+    reach: Reach,
     dns: Option<std::sync::Arc<crate::Dns>>,
 }
 
@@ -120,16 +149,19 @@ impl std::fmt::Debug for ScopeGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScopeGuard")
             .field("policy", &self.policy)
+            .field("reach", &self.reach)
             .finish()
     }
 }
 
+fn net(s: &str) -> IpNet {
+    IpNet::from_str(s).unwrap_or_else(|_| IpNet::from(IpAddr::V4(Ipv4Addr::UNSPECIFIED)))
+}
+
 fn metadata_nets() -> [IpNet; 4] {
     [
-        IpNet::from_str("169.254.0.0/16")
-            .unwrap_or_else(|_| IpNet::from(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
-        IpNet::from_str("fe80::/10")
-            .unwrap_or_else(|_| IpNet::from(IpAddr::V6(Ipv6Addr::UNSPECIFIED))),
+        net("169.254.0.0/16"),
+        net("fe80::/10"),
         IpNet::from(IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200))),
         IpNet::from(IpAddr::V6(Ipv6Addr::new(
             0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254,
@@ -142,7 +174,8 @@ fn domain_matches(rule: &str, host: &str) -> bool {
     host == rule || host.ends_with(&format!(".{rule}"))
 }
 
-/// Map IPv4-mapped IPv6 addresses to IPv4 so rules cannot be bypassed by spelling.
+/// Map IPv4-mapped IPv6 addresses to IPv4 so rules cannot be bypassed by spelling; the
+/// address connected to.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
@@ -150,10 +183,49 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The IPv4 address an IPv6 address stands for, where it embeds one that packets end up at:
+/// IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`)
+/// and 6to4 (`2002:AABB:CCDD::/48`). Checks apply to this address.
+fn effective(ip: IpAddr) -> IpAddr {
+    let IpAddr::V6(v6) = ip else {
+        return ip;
+    };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return IpAddr::V4(v4);
+    }
+    let s = v6.segments();
+    let tail = |hi: u16, lo: u16| IpAddr::V4(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+    if s[..6] == [0; 6] && !(s[6] == 0 && s[7] <= 1) {
+        return tail(s[6], s[7]);
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return tail(s[6], s[7]);
+    }
+    if s[0] == 0x2002 {
+        return tail(s[1], s[2]);
+    }
+    ip
+}
+
 impl ScopeGuard {
-    /// A guard for a policy.
+    /// The guard of the service: internal addresses not named by an allow rule are refused
+    /// for everything fetched on a tenant's behalf.
     pub fn new(policy: ScopePolicy) -> Self {
-        ScopeGuard { policy, dns: None }
+        ScopeGuard {
+            policy,
+            reach: Reach::TenantOnly,
+            dns: None,
+        }
+    }
+
+    /// The guard of the local operator's own scans (`vigil scan`, `vigil image import`):
+    /// internal addresses may be reached unless denied.
+    pub fn operator(policy: ScopePolicy) -> Self {
+        ScopeGuard {
+            policy,
+            reach: Reach::Operator,
+            dns: None,
+        }
     }
 
     /// Resolve host names with this DNS client instead of the system resolver.
@@ -167,10 +239,22 @@ impl ScopeGuard {
         &self.policy
     }
 
-    fn rule_hits(rules: &[ScopeRule], ip: IpAddr, host: Option<&str>) -> bool {
-        rules.iter().any(|r| match r {
-            ScopeRule::Net(n) => n.contains(&ip),
-            ScopeRule::Domain(d) => host.is_some_and(|h| domain_matches(d, h)),
+    /// Whether internal addresses not named by the policy may be reached.
+    pub fn reach(&self) -> Reach {
+        self.reach
+    }
+
+    fn net_hits(rules: &[ScopeRule], ip: IpAddr) -> bool {
+        rules
+            .iter()
+            .any(|r| matches!(r, ScopeRule::Net(n) if n.contains(&ip)))
+    }
+
+    fn domain_hits(rules: &[ScopeRule], host: Option<&str>) -> bool {
+        host.is_some_and(|h| {
+            rules
+                .iter()
+                .any(|r| matches!(r, ScopeRule::Domain(d) if domain_matches(d, h)))
         })
     }
 
@@ -181,36 +265,45 @@ impl ScopeGuard {
         match bare.parse::<IpAddr>() {
             Ok(ip) => self.check_ip(ip, None) == Decision::Allowed { trusted: true },
             Err(_) => {
-                let hit = |rules: &[ScopeRule]| {
-                    rules
-                        .iter()
-                        .any(|r| matches!(r, ScopeRule::Domain(d) if domain_matches(d, bare)))
-                };
-                hit(&self.policy.allow) && !hit(&self.policy.deny)
+                Self::domain_hits(&self.policy.allow, Some(bare))
+                    && !Self::domain_hits(&self.policy.deny, Some(bare))
             }
         }
     }
 
     /// Whether an address is internal: loopback, private (RFC 1918), shared (RFC 6598),
-    /// unique local, link-local or unspecified. Targets that a tenant proved to own, and
-    /// callbacks, may reach such addresses only when an operator allow rule names them.
+    /// IETF protocol assignments (192.0.0.0/24), benchmarking (198.18.0.0/15), "this
+    /// network" (0.0.0.0/8), reserved (240.0.0.0/4), multicast, unique local, site-local,
+    /// link-local or unspecified, judged on the IPv4 address an IPv6 one embeds
+    /// (IPv4-mapped, IPv4-compatible, NAT64, 6to4). Anything fetched on a tenant's behalf
+    /// may reach such addresses only when an operator allow rule names them.
     pub fn is_internal(ip: IpAddr) -> bool {
-        match canonical(ip) {
+        match effective(ip) {
             IpAddr::V4(v4) => {
                 let o = v4.octets();
                 v4.is_loopback()
                     || v4.is_private()
                     || v4.is_link_local()
                     || v4.is_unspecified()
-                    || (o[0] == 100 && (64..128).contains(&o[1]))
+                    || v4.is_multicast()
+                    || v4.is_broadcast()
                     || o[0] == 0
+                    || o[0] >= 240
+                    || (o[0] == 100 && (64..128).contains(&o[1]))
+                    || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                    || (o[0] == 198 && (o[1] & 0xfe) == 18)
             }
             IpAddr::V6(v6) => {
                 let seg = v6.segments();
                 v6.is_loopback()
                     || v6.is_unspecified()
+                    || v6.is_multicast()
                     || (seg[0] & 0xfe00) == 0xfc00
                     || (seg[0] & 0xffc0) == 0xfe80
+                    || (seg[0] & 0xffc0) == 0xfec0
+                    // Local-use NAT64 (RFC 8215) and Teredo: the real destination is hidden.
+                    || (seg[0] == 0x64 && seg[1] == 0xff9b && seg[2] == 1)
+                    || (seg[0] == 0x2001 && seg[1] == 0)
             }
         }
     }
@@ -226,26 +319,60 @@ impl ScopeGuard {
     /// Decide on an address reached under an optional host name.
     pub fn check_ip(&self, ip: IpAddr, host: Option<&str>) -> Decision {
         let ip = canonical(ip);
-        if Self::rule_hits(&self.policy.deny, ip, host) {
+        let eff = effective(ip);
+        let hits = |rules: &[ScopeRule]| {
+            Self::net_hits(rules, ip) || (eff != ip && Self::net_hits(rules, eff))
+        };
+        if hits(&self.policy.deny) || Self::domain_hits(&self.policy.deny, host) {
             return Decision::Denied("denied by operator scope".into());
         }
-        let allowed = Self::rule_hits(&self.policy.allow, ip, host);
-        if allowed {
-            return Decision::Allowed { trusted: true };
-        }
-        if metadata_nets().iter().any(|n| n.contains(&ip)) {
-            return Decision::Denied("link-local and cloud metadata addresses are denied".into());
-        }
-        if ip.is_unspecified() || ip.is_multicast() || ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
+        let net_allowed = hits(&self.policy.allow);
+        let metadata = metadata_nets()
+            .iter()
+            .any(|n| n.contains(&ip) || n.contains(&eff));
+        if metadata && !net_allowed {
             return Decision::Denied(
-                "unspecified, multicast and broadcast addresses are denied".into(),
+                "link-local and cloud metadata addresses are denied unless an allow rule names their address".into(),
             );
         }
-        if self.policy.allow.is_empty() {
-            Decision::Allowed { trusted: false }
-        } else {
-            Decision::Denied("not inside the operator's allowed scope".into())
+        if net_allowed {
+            return Decision::Allowed { trusted: true };
         }
+        let loopback = match eff {
+            IpAddr::V4(v4) => v4.is_loopback() || v4.is_unspecified(),
+            IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified(),
+        };
+        if Self::domain_hits(&self.policy.allow, host) {
+            // A name under an allowed domain may point anywhere its owner likes: loopback
+            // (Vigil itself) needs an address rule.
+            if loopback {
+                return Decision::Denied(format!(
+                    "{ip} is a loopback address; a domain allow rule does not open it"
+                ));
+            }
+            return Decision::Allowed { trusted: true };
+        }
+        let never = match eff {
+            IpAddr::V4(v4) => {
+                v4.is_unspecified()
+                    || v4.is_multicast()
+                    || v4.is_broadcast()
+                    || v4.octets()[0] >= 240
+            }
+            IpAddr::V6(v6) => v6.is_unspecified() || v6.is_multicast(),
+        };
+        if never {
+            return Decision::Denied(
+                "unspecified, multicast, broadcast and reserved addresses are denied".into(),
+            );
+        }
+        if !self.policy.allow.is_empty() {
+            return Decision::Denied("not inside the operator's allowed scope".into());
+        }
+        if self.reach == Reach::TenantOnly && Self::is_internal(ip) {
+            return Decision::Internal;
+        }
+        Decision::Allowed { trusted: false }
     }
 
     /// Resolve `host` once and return the first allowed address, pinned.
@@ -272,7 +399,8 @@ impl ScopeGuard {
                 (found, Some(bare))
             }
         };
-        let mut last_reason = String::new();
+        let mut last_reason = None;
+        let mut internal = None;
         for addr in addrs {
             match self.check_ip(addr.ip(), name) {
                 Decision::Allowed { trusted } => {
@@ -282,13 +410,20 @@ impl ScopeGuard {
                         trusted,
                     })
                 }
-                Decision::Denied(r) => last_reason = r,
+                Decision::Denied(r) => last_reason = Some(r),
+                Decision::Internal => internal = Some(canonical(addr.ip())),
             }
         }
-        Err(ScopeError::Denied {
-            target: host.to_string(),
-            reason: last_reason,
-        })
+        match (last_reason, internal) {
+            (None, Some(addr)) => Err(ScopeError::Internal {
+                target: host.to_string(),
+                addr,
+            }),
+            (reason, _) => Err(ScopeError::Denied {
+                target: host.to_string(),
+                reason: reason.unwrap_or_default(),
+            }),
+        }
     }
 
     /// An HTTP client for one URL whose host is resolved through the guard and pinned; it
@@ -338,11 +473,120 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:10.0.0.1",
+            "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "::10.1.2.3",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
+            "192.0.0.1",
+            "192.0.0.170",
+            "198.18.0.1",
+            "198.19.255.254",
+            "0.1.2.3",
+            "240.0.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "239.255.255.250",
+            "ff02::1",
         ] {
             assert!(ScopeGuard::is_internal(a.parse().unwrap()), "{a}");
         }
-        for a in ["8.8.8.8", "100.128.0.1", "2001:db8::1", "172.32.0.1"] {
+        for a in [
+            "8.8.8.8",
+            "100.128.0.1",
+            "2001:db8::1",
+            "172.32.0.1",
+            "198.20.0.1",
+            "192.0.1.1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2606:4700::1111",
+        ] {
             assert!(!ScopeGuard::is_internal(a.parse().unwrap()), "{a}");
+        }
+    }
+
+    /// The service's guard refuses every internal address the operator's scope does not
+    /// name, in every spelling; the operator's own guard reaches them.
+    #[test]
+    fn tenant_guard_refuses_internal_addresses() {
+        let tenant = guard(&[], &[]);
+        let operator = ScopeGuard::operator(ScopePolicy::default());
+        for a in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "::1",
+            "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::1",
+            "fec0::1",
+            "192.0.0.8",
+            "198.18.0.2",
+            "fd12::1",
+        ] {
+            assert_eq!(tenant.check_ip(ip(a), None), Decision::Internal, "{a}");
+            assert_eq!(
+                operator.check_ip(ip(a), None),
+                Decision::Allowed { trusted: false },
+                "{a}"
+            );
+        }
+        assert_eq!(
+            tenant.check_ip(ip("8.8.8.8"), None),
+            Decision::Allowed { trusted: false }
+        );
+        // A deny rule on the IPv4 address also catches its embedded spellings.
+        let g = guard(&["0.0.0.0/0", "::/0"], &["10.0.0.0/8"]);
+        for a in [
+            "10.1.1.1",
+            "::ffff:10.1.1.1",
+            "64:ff9b::a01:101",
+            "2002:a01:101::1",
+        ] {
+            assert!(
+                matches!(g.check_ip(ip(a), None), Decision::Denied(_)),
+                "{a}"
+            );
+        }
+        // Named by an address rule: reachable and trusted.
+        let g = guard(&["127.0.0.0/8"], &[]);
+        assert_eq!(
+            g.check_ip(ip("127.0.0.1"), None),
+            Decision::Allowed { trusted: true }
+        );
+    }
+
+    /// A domain allow rule trusts what its names resolve to, except metadata and loopback
+    /// addresses, which need an address rule.
+    #[test]
+    fn domain_rules_never_open_metadata_or_loopback() {
+        let g = guard(&["corp.example.test"], &[]);
+        assert_eq!(
+            g.check_ip(ip("10.2.3.4"), Some("app.corp.example.test")),
+            Decision::Allowed { trusted: true }
+        );
+        for a in [
+            "169.254.169.254",
+            "100.100.100.200",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "127.0.0.1",
+            "::1",
+        ] {
+            assert!(
+                matches!(
+                    g.check_ip(ip(a), Some("app.corp.example.test")),
+                    Decision::Denied(_)
+                ),
+                "{a}"
+            );
         }
     }
 
@@ -359,7 +603,7 @@ mod tests {
 
     #[test]
     fn open_policy_denies_metadata_only() {
-        let g = guard(&[], &[]);
+        let g = ScopeGuard::operator(ScopePolicy::default());
         assert_eq!(
             g.check_ip(ip("127.0.0.1"), None),
             Decision::Allowed { trusted: false }
@@ -429,7 +673,10 @@ mod tests {
 
     #[tokio::test]
     async fn resolve_pins_checked_address() {
-        let g = guard(&[], &["127.0.0.2"]);
+        let g = ScopeGuard::operator(ScopePolicy {
+            allow: vec![],
+            deny: vec!["127.0.0.2".parse().unwrap()],
+        });
         let p = g.resolve("localhost", 8080).await.unwrap();
         assert!(p.addr.ip().is_loopback());
         assert_eq!(p.addr.port(), 8080);

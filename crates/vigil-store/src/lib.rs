@@ -14,6 +14,7 @@ mod images;
 mod jobs;
 mod migrate;
 mod nonces;
+pub mod private;
 mod queue;
 mod schedules;
 mod secrets;
@@ -75,20 +76,25 @@ pub fn sqlite_url_for_dir(dir: &Path) -> String {
 }
 
 impl Store {
+    /// The backend a database URL names, or an error for any other URL.
+    pub fn backend_of(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL scheme in `{}` (use sqlite:// or postgres://)",
+                redact_url(url)
+            )))
+        }
+    }
+
     /// Connect to `url` (`sqlite://...` or `postgres://...`), apply pending migrations, and use
     /// `secrets` to encrypt secret columns.
     pub async fn open(url: &str, secrets: SecretBox) -> Result<Self> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
-        } else {
-            return Err(StoreError::Config(format!(
-                "unsupported database URL scheme in `{}` (use sqlite:// or postgres://)",
-                redact_url(url)
-            )));
-        };
+        let backend = Self::backend_of(url)?;
         let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         opts = match backend {
             Backend::Sqlite => opts.max_connections(4).after_connect(|conn, _| {

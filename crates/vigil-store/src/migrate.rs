@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_exports.sql"),
         include_str!("../migrations/postgres/0006_exports.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_fairness.sql"),
+        include_str!("../migrations/postgres/0007_fairness.sql"),
+    ),
 ];
 
 /// Apply every migration not yet recorded.

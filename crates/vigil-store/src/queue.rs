@@ -131,57 +131,122 @@ impl Store {
         task_from(&row)
     }
 
-    /// Claim the next ready task of one of `kinds` for `worker_id`, with a lease of `lease_ms`.
+    /// Claim the next ready task of one of `kinds` for `worker_id`, with a lease of `lease_ms`,
+    /// interleaving accounts and without a cap on running tasks (see [`Store::claim_fair`]).
     pub async fn claim(
         &self,
         worker_id: &str,
         kinds: &[String],
         lease_ms: i64,
     ) -> Result<Option<Lease>> {
+        self.claim_fair(worker_id, kinds, lease_ms, 0).await
+    }
+
+    /// Claim the next ready task of one of `kinds` for `worker_id`, with a lease of `lease_ms`.
+    ///
+    /// Fair between accounts: among accounts with a ready task, the one with the fewest
+    /// running tasks goes first, then the one served longest ago, so one account that
+    /// enqueues many tasks cannot starve the others; within an account, tasks run in order.
+    /// An account already running `max_running_per_account` tasks (0: no cap) is skipped.
+    pub async fn claim_fair(
+        &self,
+        worker_id: &str,
+        kinds: &[String],
+        lease_ms: i64,
+        max_running_per_account: i64,
+    ) -> Result<Option<Lease>> {
         if kinds.is_empty() {
             return Ok(None);
         }
         let now = now_millis();
-        let ph: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 4)).collect();
+        let kinds_in = |first: usize| {
+            (0..kinds.len())
+                .map(|i| format!("${}", i + first))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let candidates_sql = format!(
+            "SELECT q.account_id AS account_id, a.last_claim_at AS last_claim_at, \
+             (SELECT COUNT(*) FROM tasks r WHERE r.account_id = q.account_id AND r.state = 'running') AS running \
+             FROM (SELECT DISTINCT account_id FROM tasks WHERE state IN ('queued', 'paused') AND run_after <= $1 \
+             AND kind IN ({})) q JOIN accounts a ON a.id = q.account_id \
+             ORDER BY running, last_claim_at, account_id LIMIT 64",
+            kinds_in(2)
+        );
+        let mut q = sqlx::query(&candidates_sql).bind(now);
+        for k in kinds {
+            q = q.bind(k.clone());
+        }
+        let candidates = q.fetch_all(&self.pool).await?;
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let sql = format!(
+        let claim_sql = format!(
             "UPDATE tasks SET state = 'running', lease_owner = $1, lease_expires_at = $2, heartbeat_at = $3, \
              attempts = attempts + 1, started_at = COALESCE(started_at, $3), updated_at = $3 \
-             WHERE id = (SELECT id FROM tasks WHERE state IN ('queued', 'paused') AND run_after <= $3 \
+             WHERE id = (SELECT id FROM tasks WHERE account_id = $4 AND state IN ('queued', 'paused') AND run_after <= $3 \
              AND kind IN ({}) ORDER BY run_after, id LIMIT 1{lock}) RETURNING {TASK_COLUMNS}",
-            ph.join(", ")
+            kinds_in(5)
         );
-        let mut tx = self.pool.begin().await?;
-        let mut q = sqlx::query(&sql)
+        for c in candidates {
+            let account_id: i64 = c.try_get("account_id")?;
+            let mut tx = self.pool.begin().await?;
+            if max_running_per_account > 0 {
+                if self.backend == Backend::Postgres {
+                    // Claims for one account take turns, so the cap holds across processes.
+                    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+                        .bind(account_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let running: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM tasks WHERE account_id = $1 AND state = 'running'",
+                )
+                .bind(account_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+                if running >= max_running_per_account {
+                    tx.commit().await?;
+                    continue;
+                }
+            }
+            let mut q = sqlx::query(&claim_sql)
+                .bind(worker_id)
+                .bind(now + lease_ms)
+                .bind(now)
+                .bind(account_id);
+            for k in kinds {
+                q = q.bind(k.clone());
+            }
+            let Some(row) = q.fetch_optional(&mut *tx).await? else {
+                tx.commit().await?;
+                continue;
+            };
+            let task = task_from(&row)?;
+            sqlx::query("UPDATE accounts SET last_claim_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO task_attempts (task_id, attempt, worker_id, started_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(task.id)
+            .bind(task.attempts)
             .bind(worker_id)
-            .bind(now + lease_ms)
-            .bind(now);
-        for k in kinds {
-            q = q.bind(k.clone());
-        }
-        let Some(row) = q.fetch_optional(&mut *tx).await? else {
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
-            return Ok(None);
-        };
-        let task = task_from(&row)?;
-        sqlx::query(
-            "INSERT INTO task_attempts (task_id, attempt, worker_id, started_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(task.id)
-        .bind(task.attempts)
-        .bind(worker_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Some(Lease {
-            attempt: task.attempts,
-            task,
-            worker_id: worker_id.to_string(),
-        }))
+            return Ok(Some(Lease {
+                attempt: task.attempts,
+                task,
+                worker_id: worker_id.to_string(),
+            }));
+        }
+        Ok(None)
     }
 
     /// Renew a lease and record progress. `Ok(Some(stop_requested))` while the lease is held,

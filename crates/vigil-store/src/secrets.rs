@@ -39,13 +39,28 @@ impl SecretBox {
         })
     }
 
-    /// Read the key file, or create it with a fresh random key and mode 0600.
+    /// Read the key file, or create it with a fresh random key and mode 0600. A key file
+    /// that other users may read or write is refused.
     pub fn load_or_create(path: &Path) -> Result<Self> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_hex(&text),
+            Ok(text) => {
+                let shared = crate::private::shared_bits(path).map_err(|e| {
+                    StoreError::Config(format!("cannot read key file {}: {e}", path.display()))
+                })?;
+                if shared != 0 {
+                    return Err(StoreError::Config(format!(
+                        "the master key {} may be read or written by other users (mode {:o}); \
+                         make it private with `chmod 600 {}`",
+                        path.display(),
+                        0o600 | shared,
+                        path.display()
+                    )));
+                }
+                Self::from_hex(&text)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    crate::private::create_private_dir(dir).map_err(|e| {
                         StoreError::Config(format!("cannot create {}: {e}", dir.display()))
                     })?;
                 }
@@ -180,6 +195,14 @@ mod tests {
         let sealed = a.seal("p", "v").unwrap();
         let b = SecretBox::load_or_create(&path).unwrap();
         assert_eq!(b.open("p", &sealed).unwrap(), "v");
+        // A key other users may read is refused, naming the fix.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let e = SecretBox::load_or_create(&path).err().unwrap().to_string();
+            assert!(e.contains("chmod 600") && e.contains("644"), "{e}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -681,3 +681,77 @@ async fn jobs_schedules_runs_and_sightings() {
         assert_eq!(store.remove_assets(a.id, None).await.unwrap(), 1);
     }
 }
+
+/// One account enqueues 50 tasks, another 5 after it: claims interleave the two, and the
+/// per-account cap holds back the busy account while the other one still gets workers.
+#[tokio::test]
+async fn claims_interleave_accounts_and_respect_the_cap() {
+    for store in stores().await {
+        let busy = store.create_account("busy").await.unwrap();
+        let quiet = store.create_account("quiet").await.unwrap();
+        let kinds = vec!["k".to_string()];
+        for (acct, n) in [(&busy, 50), (&quiet, 5)] {
+            for _ in 0..n {
+                store
+                    .enqueue(&NewTask {
+                        account_id: acct.id,
+                        spec: spec("k"),
+                        run_after: 0,
+                        schedule_id: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+        }
+        // One worker at a time, each task finished before the next claim: the quiet
+        // account's five tasks are all served within the first ten claims.
+        let mut order = Vec::new();
+        for i in 0..10 {
+            let l = store
+                .claim_fair(&format!("w{i}"), &kinds, 10_000, 0)
+                .await
+                .unwrap()
+                .unwrap();
+            order.push(l.task.account_id);
+            assert!(store
+                .finish(&l, TaskState::Succeeded, None, 0)
+                .await
+                .unwrap());
+        }
+        let quiet_served = order.iter().filter(|a| **a == quiet.id).count();
+        assert_eq!(quiet_served, 5, "claim order {order:?}");
+        assert!(
+            order.windows(2).all(|w| w[0] != w[1]),
+            "accounts alternate: {order:?}"
+        );
+        // With a cap of 2 running per account, the busy account gets two workers and no more.
+        let mut held = Vec::new();
+        for i in 0..5 {
+            if let Some(l) = store
+                .claim_fair(&format!("c{i}"), &kinds, 10_000, 2)
+                .await
+                .unwrap()
+            {
+                held.push(l);
+            }
+        }
+        assert_eq!(held.len(), 2, "only the busy account has tasks left");
+        assert!(held.iter().all(|l| l.task.account_id == busy.id));
+        // A task of the quiet account enqueued now is claimed despite the busy backlog.
+        store
+            .enqueue(&NewTask {
+                account_id: quiet.id,
+                spec: spec("k"),
+                run_after: 0,
+                schedule_id: None,
+            })
+            .await
+            .unwrap();
+        let l = store
+            .claim_fair("late", &kinds, 10_000, 2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(l.task.account_id, quiet.id);
+    }
+}

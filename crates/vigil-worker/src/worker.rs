@@ -25,6 +25,8 @@ pub struct WorkerConfig {
     pub idle_poll: Duration,
     /// Delay before a failed task is retried.
     pub retry_backoff: Duration,
+    /// Most tasks of one account running at once across all workers (0: no cap).
+    pub max_running_per_account: i64,
 }
 
 impl WorkerConfig {
@@ -36,6 +38,7 @@ impl WorkerConfig {
             heartbeat: Duration::from_secs(5),
             idle_poll: Duration::from_millis(500),
             retry_backoff: Duration::from_secs(10),
+            max_running_per_account: 0,
         }
     }
 }
@@ -139,7 +142,12 @@ impl Worker {
         let kinds = self.engines.kinds();
         while !shutdown.is_cancelled() {
             let lease_ms = self.cfg.lease.as_millis() as i64;
-            match self.store.claim(&self.cfg.id, &kinds, lease_ms).await {
+            let cap = self.cfg.max_running_per_account;
+            match self
+                .store
+                .claim_fair(&self.cfg.id, &kinds, lease_ms, cap)
+                .await
+            {
                 Ok(Some(lease)) => {
                     if let Err(e) = self.run_one(lease, &shutdown).await {
                         tracing::error!(worker = %self.cfg.id, error = %e, "task bookkeeping failed");

@@ -123,7 +123,7 @@ async fn killed_worker_task_completes_once() {
             .unwrap();
         let mut engines = Registry::new();
         engines.register(Arc::new(Stepper)).unwrap();
-        let scope = Arc::new(ScopeGuard::default());
+        let scope = Arc::new(ScopeGuard::operator(Default::default()));
 
         let a = Worker::new(
             store.clone(),
@@ -217,7 +217,7 @@ async fn stop_request_reaches_running_engine_and_shutdown_releases() {
     let w = Worker::new(
         store.clone(),
         engines,
-        Arc::new(ScopeGuard::default()),
+        Arc::new(ScopeGuard::operator(Default::default())),
         cfg("w"),
     );
     let shutdown = CancellationToken::new();
@@ -282,7 +282,7 @@ async fn task_outside_its_runtime_window_waits_for_the_opening() {
     let w = Worker::new(
         store.clone(),
         engines,
-        Arc::new(ScopeGuard::default()),
+        Arc::new(ScopeGuard::operator(Default::default())),
         cfg("w"),
     );
     let shutdown = CancellationToken::new();
@@ -332,7 +332,7 @@ async fn scheduled_runs_pass_the_product_check_first() {
         let w = Worker::new(
             store.clone(),
             engines,
-            Arc::new(ScopeGuard::default()),
+            Arc::new(ScopeGuard::operator(Default::default())),
             cfg("worker-p"),
         )
         .with_preflight("test", Arc::new(ThreeSteps));

@@ -33,11 +33,15 @@ impl StoreArgs {
 
     /// Open the store, creating the data directory and key file as needed.
     pub async fn open(&self) -> Result<Store> {
+        if let Some(url) = &self.database_url {
+            // Refuse a wrong URL before creating or reading anything.
+            Store::backend_of(url)?;
+        }
         let dir = self.data_dir();
         let needs_dir = self.database_url.is_none()
             || (self.key_file.is_none() && std::env::var("VIGIL_MASTER_KEY").is_err());
         if needs_dir {
-            std::fs::create_dir_all(&dir)
+            vigil_store::private::private_dir(&dir)
                 .with_context(|| format!("cannot create data directory {}", dir.display()))?;
         }
         let secrets = match std::env::var("VIGIL_MASTER_KEY") {
@@ -54,7 +58,15 @@ impl StoreArgs {
             .database_url
             .clone()
             .unwrap_or_else(|| vigil_store::sqlite_url_for_dir(&dir));
-        Ok(Store::open(&url, secrets).await?)
+        let store = Store::open(&url, secrets).await?;
+        if self.database_url.is_none() {
+            for name in ["vigil.db", "vigil.db-wal", "vigil.db-shm"] {
+                let path = dir.join(name);
+                vigil_store::private::private_file(&path)
+                    .with_context(|| format!("cannot make {} private", path.display()))?;
+            }
+        }
+        Ok(store)
     }
 }
 
@@ -142,12 +154,14 @@ pub struct FileConfig {
     worker: FileWorker,
 }
 
-/// `[worker]`: how long a claimed task stays a worker's without a heartbeat.
+/// `[worker]`: how long a claimed task stays a worker's without a heartbeat, and how many
+/// tasks of one account may run at once.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileWorker {
     lease_secs: Option<f64>,
     heartbeat_secs: Option<f64>,
+    max_running_per_account: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,6 +180,8 @@ struct FileApi {
     #[serde(default)]
     rate_overrides: HashMap<String, u32>,
     max_body_bytes: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
+    body_read_timeout_secs: Option<u64>,
     scan_quota: Option<i64>,
     max_sites: Option<i64>,
     max_assets: Option<i64>,
@@ -188,6 +204,8 @@ pub struct Config {
     pub lease: std::time::Duration,
     /// How often a worker renews its lease (and reports progress).
     pub heartbeat: std::time::Duration,
+    /// Most tasks of one account running at once over every worker (0: no cap).
+    pub max_running_per_account: i64,
     /// Directory of uploaded image archives (default DATA_DIR/uploads); shared by every
     /// process that runs image tasks.
     pub upload_dir: Option<PathBuf>,
@@ -215,6 +233,14 @@ impl Config {
         api.rate_overrides = file.api.rate_overrides.clone();
         if let Some(b) = file.api.max_body_bytes {
             api.max_body_bytes = b;
+        }
+        if let Some(t) = file.api.header_read_timeout_secs {
+            anyhow::ensure!(t > 0, "api.header_read_timeout_secs must be at least 1");
+            api.header_read_timeout = std::time::Duration::from_secs(t);
+        }
+        if let Some(t) = file.api.body_read_timeout_secs {
+            anyhow::ensure!(t > 0, "api.body_read_timeout_secs must be at least 1");
+            api.body_read_timeout = std::time::Duration::from_secs(t);
         }
         if let Some(q) = file.api.scan_quota {
             api.scan_quota = q;
@@ -267,6 +293,11 @@ impl Config {
             heartbeat * 3 <= lease,
             "worker.heartbeat_secs must be at most a third of worker.lease_secs"
         );
+        let max_running_per_account = file.worker.max_running_per_account.unwrap_or(8);
+        anyhow::ensure!(
+            max_running_per_account >= 0,
+            "worker.max_running_per_account must be 0 (no cap) or more"
+        );
         let max_upload_bytes = file.api.max_upload_bytes.unwrap_or(2 << 30);
         anyhow::ensure!(
             max_upload_bytes > 0,
@@ -275,6 +306,7 @@ impl Config {
         Ok(Config {
             lease,
             heartbeat,
+            max_running_per_account,
             upload_dir: file.api.upload_dir.clone(),
             max_upload_bytes,
             listen: file

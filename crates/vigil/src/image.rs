@@ -164,7 +164,7 @@ fn read_options(
         opts.platform = Some(Platform::parse(p)?);
     }
     if let Source::Registry(reference) = source {
-        let scope = Arc::new(ScopeGuard::new(reg.scope.policy()?));
+        let scope = Arc::new(ScopeGuard::operator(reg.scope.policy()?));
         let ca_pem = match &reg.ca_file {
             Some(ca) => {
                 Some(std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?)

@@ -233,6 +233,7 @@ fn spawn_workers(
             let mut wc = WorkerConfig::new(format!("{host}:{}:{i}", std::process::id()));
             wc.lease = cfg.lease;
             wc.heartbeat = cfg.heartbeat;
+            wc.max_running_per_account = cfg.max_running_per_account;
             let mut w = Worker::new(
                 state.store.clone(),
                 engines(image.clone()),
@@ -270,7 +271,17 @@ async fn shutdown_signal(token: CancellationToken) {
 }
 
 async fn serve(args: config::ServeArgs) -> Result<()> {
-    let cfg = Config::load(args.run.config.as_deref())?.merge_serve(&args)?;
+    let mut cfg = Config::load(args.run.config.as_deref())?.merge_serve(&args)?;
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let bound = listener.local_addr()?;
+    cfg.api.listen = Some(bound);
+    if cfg.api.public_url.is_none() && bound.ip().is_unspecified() {
+        tracing::warn!(
+            "listening on every address without api.public_url: links in answers use the request's Host only when it names the listening port, else 127.0.0.1; set api.public_url"
+        );
+    }
     let store = cfg.store.open().await?;
     let scope = Arc::new(cfg.scope_guard()?);
     let shutdown = CancellationToken::new();
@@ -301,16 +312,17 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
         cfg.lease.min(Duration::from_secs(5)),
         shutdown.clone(),
     )));
-    let listener = tokio::net::TcpListener::bind(&cfg.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), workers = cfg.workers, "vigil serving");
     tokio::spawn(shutdown_signal(shutdown.clone()));
     let sd = shutdown.clone();
-    axum::serve(listener, vigil_api::app(state))
-        .with_graceful_shutdown(async move { sd.cancelled().await })
-        .await
-        .context("server failed")?;
+    let header_timeout = cfg.api.header_read_timeout;
+    vigil_api::server::serve(
+        listener,
+        vigil_api::app(state),
+        header_timeout,
+        async move { sd.cancelled().await },
+    )
+    .await;
     for t in tasks {
         let _ = t.await;
     }

@@ -209,7 +209,7 @@ async fn execute(
         cancel: cancel.clone(),
         // Bursts would break a web site's requests-per-second promise: requests are spaced.
         rate: Arc::new(RateLimiter::strict(common.rate)),
-        scope: Arc::new(ScopeGuard::new(common.scope.policy()?)),
+        scope: Arc::new(ScopeGuard::operator(common.scope.policy()?)),
         sink: sink.clone(),
     };
     let c2 = cancel.clone();

@@ -69,6 +69,20 @@ fn keys_lifecycle_and_encryption_at_rest() {
         .any(|l| l.contains(secret_id) && l.contains("revoked")));
     let (ok, _, err) = run(&["keys", "revoke", secret_id, "--data-dir", dir]);
     assert!(!ok && err.contains("no active key"), "{err}");
+    // The data directory and the database are private whatever the umask.
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&d), 0o700);
+    assert_eq!(mode(&d.join("vigil.db")), 0o600);
+    // A master key other users could read is refused with the fix named; tightened, it works.
+    std::fs::set_permissions(d.join("master.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, _, err) = run(&["keys", "list", "--data-dir", dir]);
+    assert!(!ok && err.contains("chmod 600"), "{err}");
+    std::fs::set_permissions(d.join("master.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    // An existing data directory open to others is tightened.
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (ok, _, err) = run(&["keys", "list", "--data-dir", dir]);
+    assert!(ok, "{err}");
+    assert_eq!(mode(&d), 0o700);
 }
 
 #[test]

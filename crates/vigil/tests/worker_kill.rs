@@ -73,7 +73,8 @@ async fn killed_worker_process_loses_nothing() {
         let config = dir.join("vigil.toml");
         std::fs::write(
             &config,
-            "[worker]\nlease_secs = 1.5\nheartbeat_secs = 0.3\n",
+            // Loopback is internal: workers reach it only when the operator's scope names it.
+            "[worker]\nlease_secs = 1.5\nheartbeat_secs = 0.3\n[scope]\nallow = [\"127.0.0.0/8\"]\n",
         )
         .unwrap();
 

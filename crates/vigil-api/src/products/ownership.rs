@@ -1,6 +1,12 @@
 //! Proof that an account may scan a host, shared by the products: the operator's scope
 //! (an allow rule naming it), a token file served by the host, or a DNS TXT record at
 //! `_vigil-verify.<host>`. Proofs are fetched through the scope guard with the address pinned.
+//!
+//! What a proof covers: the operator's scope, the TXT record, and a token file served on
+//! the host's default HTTP or HTTPS port (80, 443) prove the whole host (every site on it,
+//! and CSIP's port, password and configuration checks). A token file served on any other
+//! port proves only that site: its scheme, host and port ([`site_key`]), recorded in a
+//! verification row of its own keyed by that origin.
 
 use crate::error::ApiResult;
 use crate::AppState;
@@ -70,6 +76,36 @@ async fn proof_present(st: &AppState, url: &str, token: &str) -> bool {
     String::from_utf8_lossy(&body).contains(token)
 }
 
+/// The key of a site-level proof: `scheme://host:port` with the port always written.
+pub(crate) fn site_key(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    let port = url.port_or_known_default().unwrap_or(80);
+    format!("{}://{host}:{port}", url.scheme())
+}
+
+/// Whether a file proof at `url` proves the whole host: served on the scheme's default
+/// port.
+pub(crate) fn proves_host(url: &url::Url) -> bool {
+    url.port().is_none()
+        || url.port()
+            == Some(match url.scheme() {
+                "https" => 443,
+                _ => 80,
+            })
+}
+
+/// The verification status of a site from its host's record and its own origin's record:
+/// 1 when either proves it, else the host's (or the origin's expired) status.
+pub(crate) fn combined_status(host: Option<&Verification>, site: Option<&Verification>) -> i64 {
+    let h = host.map_or(0, effective_status);
+    let s = site.map_or(0, effective_status);
+    if h == 1 || s == 1 {
+        1
+    } else {
+        h.max(s)
+    }
+}
+
 /// Path of the proof file for a token.
 pub(crate) fn proof_path(v: &Verification) -> String {
     format!("/vigil-verify-{}.txt", &v.token[..12.min(v.token.len())])
@@ -82,7 +118,7 @@ pub(crate) async fn authorised(st: &AppState, account_id: i64, host: &str) -> Ap
     match st.scope.resolve(host, 0).await {
         Ok(p) if p.trusted => return Ok(true),
         Ok(_) | Err(ScopeError::Unresolvable(_)) => {}
-        Err(ScopeError::Denied { .. }) => return Ok(false),
+        Err(ScopeError::Denied { .. } | ScopeError::Internal { .. }) => return Ok(false),
     }
     let v = ensure_verification(st, account_id, host).await?;
     if effective_status(&v) == 1 {

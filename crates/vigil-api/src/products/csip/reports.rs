@@ -157,10 +157,7 @@ struct UrlReq {
 }
 
 fn base_url(st: &AppState, rc: &RequestCtx) -> String {
-    match &st.config.public_url {
-        Some(u) => u.trim_end_matches('/').to_string(),
-        None => format!("http://{}", rc.host),
-    }
+    crate::links::base(&st.config, &rc.host)
 }
 
 pub(super) async fn urls(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {

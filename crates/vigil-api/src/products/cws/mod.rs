@@ -5,7 +5,7 @@
 pub mod monitors;
 pub mod scans;
 
-use super::ownership::{effective_status, ensure_verification, find_proof};
+use super::ownership::{combined_status, ensure_verification, find_proof, proves_host, site_key};
 use super::{params, time_str};
 use crate::action::Action;
 use crate::error::{ApiError, ApiResult};
@@ -211,7 +211,8 @@ async fn create_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
         let port = su.url.port_or_known_default().unwrap_or(80);
         match st.scope.resolve(&su.host, port).await {
             Ok(pinned) if pinned.trusted => trusted_hosts.push(su.host.clone()),
-            Ok(_) | Err(ScopeError::Unresolvable(_)) => {}
+            // Registered, never reached: scans and proofs refuse internal addresses.
+            Ok(_) | Err(ScopeError::Unresolvable(_) | ScopeError::Internal { .. }) => {}
             Err(e @ ScopeError::Denied { .. }) => {
                 return Err(ApiError::new("UnauthorizedOperation", e.to_string()));
             }
@@ -342,24 +343,31 @@ pub(crate) async fn all_sites(st: &AppState, account_id: i64) -> ApiResult<Vec<S
     Ok(st.store.list_sites(account_id, &all).await?.1)
 }
 
-/// Verification status of each host of `sites`, in one query.
+/// Verification records of the hosts and the sites' own origins of `sites`, in one query.
 pub(crate) async fn verify_statuses(
     st: &AppState,
     rc: &RequestCtx,
     sites: &[Site],
-) -> ApiResult<HashMap<String, i64>> {
-    let mut hosts: Vec<String> = sites.iter().map(|s| s.host.clone()).collect();
-    hosts.sort();
-    hosts.dedup();
-    let found = st.store.verifications(rc.account.id, &hosts).await?;
-    Ok(found
+) -> ApiResult<HashMap<String, Verification>> {
+    let mut keys: Vec<String> = sites
         .iter()
-        .map(|v| (v.domain.clone(), effective_status(v)))
-        .collect())
+        .flat_map(|s| {
+            let origin = url::Url::parse(&s.url).ok().map(|u| site_key(&u));
+            std::iter::once(s.host.clone()).chain(origin)
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let found = st.store.verifications(rc.account.id, &keys).await?;
+    Ok(found.into_iter().map(|v| (v.domain.clone(), v)).collect())
 }
 
-pub(crate) fn status_of(status: &HashMap<String, i64>, s: &Site) -> i64 {
-    status.get(&s.host).copied().unwrap_or(0)
+/// A site's verification status: proven by its host's record or its own origin's.
+pub(crate) fn status_of(status: &HashMap<String, Verification>, s: &Site) -> i64 {
+    let origin = url::Url::parse(&s.url)
+        .ok()
+        .and_then(|u| status.get(&site_key(&u)));
+    combined_status(status.get(&s.host), origin)
 }
 
 fn render_site(rc: &RequestCtx, s: &Site, verify: i64) -> Value {
@@ -463,15 +471,31 @@ fn proof_url(su: &SiteUrl, v: &Verification) -> String {
     u.to_string()
 }
 
+/// The record of a site's own origin (site-level file proofs), if there is one.
+async fn site_record(
+    st: &AppState,
+    account_id: i64,
+    su: &SiteUrl,
+) -> ApiResult<Option<Verification>> {
+    let key = site_key(&su.url);
+    Ok(st
+        .store
+        .verifications(account_id, std::slice::from_ref(&key))
+        .await?
+        .into_iter()
+        .next())
+}
+
 async fn describe_verification(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: UrlsReq = params(p)?;
     let mut out = Vec::new();
     for raw in &req.urls {
         let su = parse_site_url(raw)?;
         let v = ensure_verification(st, rc.account.id, &su.host).await?;
+        let site = site_record(st, rc.account.id, &su).await?;
         out.push(json!({
             "Domain": v.domain, "TxtName": format!("_vigil-verify.{}", v.domain), "TxtText": v.token,
-            "ValidTo": time_str(v.valid_to), "VerifyStatus": effective_status(&v),
+            "ValidTo": time_str(v.valid_to), "VerifyStatus": combined_status(Some(&v), site.as_ref()),
             "CreatedAt": time_str(v.created_at), "UpdatedAt": time_str(v.updated_at), "Id": v.id,
             "Appid": rc.account.app_id, "VerifyUrl": proof_url(&su, &v),
             "VerifyFileUrl": proof_url(&su, &v),
@@ -494,10 +518,20 @@ async fn verify_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
                 .await?;
             ok += 1;
         } else if let Some(method) = find_proof(st, &su.host, &[proof_url(&su, &v)], &v).await {
+            // A file on another port proves that site only, not the host.
+            let subject = if method == "file" && !proves_host(&su.url) {
+                let key = site_key(&su.url);
+                st.store
+                    .verification(rc.account.id, &key, &v.token, v.valid_to)
+                    .await?;
+                key
+            } else {
+                su.host.clone()
+            };
             st.store
-                .set_verified(rc.account.id, &su.host, 1, method)
+                .set_verified(rc.account.id, &subject, 1, method)
                 .await?;
-            crate::products::audit(st, rc, "cws.VerifySites", &su.host).await?;
+            crate::products::audit(st, rc, "cws.VerifySites", &subject).await?;
             ok += 1;
         } else {
             failed += 1;

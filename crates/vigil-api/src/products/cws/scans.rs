@@ -159,10 +159,12 @@ pub(crate) async fn check_scannable(
     account_id: i64,
     site: &Site,
 ) -> ApiResult<Option<String>> {
-    let v = st
-        .store
-        .verifications(account_id, std::slice::from_ref(&site.host))
-        .await?;
+    let mut keys = vec![site.host.clone()];
+    if let Ok(u) = url::Url::parse(&site.url) {
+        keys.push(crate::products::ownership::site_key(&u));
+    }
+    let v = st.store.verifications(account_id, &keys).await?;
+    // The host's record, or the site's own origin's (a file proof on a non-default port).
     let verified = v
         .iter()
         .any(|v| crate::products::ownership::effective_status(v) == 1);
@@ -838,10 +840,7 @@ async fn create_report(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
         .store
         .secrets()
         .tag(LINK_PURPOSE, &format!("{app}:{what}:{id}:{expires}"));
-    let base = match &st.config.public_url {
-        Some(u) => u.trim_end_matches('/').to_string(),
-        None => format!("http://{}", rc.host),
-    };
+    let base = crate::links::base(&st.config, &rc.host);
     Ok(
         json!({"ReportFileUrl": format!("{base}/reports/cws/{app}/{what}/{id}?expires={expires}&sig={tag}")}),
     )

@@ -397,10 +397,7 @@ fn limit_exceeded(message: impl Into<String>) -> ApiError {
 }
 
 fn base_url(st: &AppState, rc: &RequestCtx) -> String {
-    match &st.config.public_url {
-        Some(u) => u.trim_end_matches('/').to_string(),
-        None => format!("http://{}", rc.host),
-    }
+    crate::links::base(&st.config, &rc.host)
 }
 
 /// The signed download link of an export, valid until `expires` (Unix seconds).
