@@ -219,7 +219,10 @@ async fn execute(
         }
     });
     let started = chrono::Utc::now();
-    let outcome = engine.run(&ctx, &target, &options).await;
+    // An engine panic (a bug a hostile target can trigger) is a failed scan, reported as one.
+    let outcome = vigil_worker::catch_panic(engine.run(&ctx, &target, &options))
+        .await
+        .unwrap_or_else(|why| Err(EngineError::Failed(format!("engine panicked: {why}"))));
     if sink.show_progress {
         eprint!("\r    \r");
     }
