@@ -390,7 +390,10 @@ mod tests {
             let Err(RecordError::Malformed(m)) = parse_record(raw.as_bytes()) else {
                 panic!("a string is not a list of affected packages");
             };
-            assert!(m.len() <= 200 && m.starts_with("invalid type: string"), "{m}");
+            assert!(
+                m.len() <= 200 && m.starts_with("invalid type: string"),
+                "{m}"
+            );
         }
     }
 

@@ -122,7 +122,10 @@ mod tests {
         // Every alignment of the text against the window's end.
         for pad in 0..4 {
             let url = format!("https://{TARGET_HOST}/{}", "x".repeat(pad));
-            assert_eq!(sends_away(&page(&url), &base).as_deref(), Some("meta refresh"));
+            assert_eq!(
+                sends_away(&page(&url), &base).as_deref(),
+                Some("meta refresh")
+            );
             let url = format!("https://shop.test/{}", "x".repeat(pad));
             assert_eq!(sends_away(&page(&url), &base), None);
         }
