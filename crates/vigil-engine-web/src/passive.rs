@@ -999,7 +999,7 @@ pub fn mask_secrets(text: &str) -> Cow<'_, str> {
 }
 
 /// Inline `<script>` blocks of an HTML page, joined.
-fn inline_scripts(body: &str) -> String {
+pub(crate) fn inline_scripts(body: &str) -> String {
     regex!(r"(?is)<script\b[^>]*>(.*?)</script>")
         .captures_iter(body)
         .filter_map(|c| c.get(1).map(|m| m.as_str().to_string()))
@@ -1281,7 +1281,7 @@ pub async fn check_pages(scan: &Scan<'_>, pages: &[Page]) -> Result<(), EngineEr
 
 /// The string values of a JSON body, joined by newlines (a trace inside a JSON error has its
 /// newlines and quotes escaped); `None` if the body is not JSON.
-fn json_strings(body: &[u8]) -> Option<String> {
+pub(crate) fn json_strings(body: &[u8]) -> Option<String> {
     fn walk(v: &Value, out: &mut Vec<String>, budget: &mut usize) {
         if *budget == 0 {
             return;
@@ -1304,7 +1304,7 @@ fn json_strings(body: &[u8]) -> Option<String> {
 
 /// A mark found in decoded text, as it appears in the raw (possibly escaped) text: its first
 /// word, which escaping leaves alone.
-fn decode_mark(raw: &str, mark: &str) -> Option<String> {
+pub(crate) fn decode_mark(raw: &str, mark: &str) -> Option<String> {
     if raw.contains(mark) {
         return Some(mark.to_string());
     }
