@@ -23,6 +23,7 @@ use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 use url::Url;
+use vigil_engine::text::clip;
 use vigil_engine::EngineError;
 
 macro_rules! regex {
@@ -162,7 +163,8 @@ pub fn backups_of(name: &str) -> Vec<Candidate> {
 }
 
 fn looks_html(text: &str) -> bool {
-    let t = text.trim_start().get(..200).unwrap_or(text.trim_start());
+    // The first 200 bytes, whole characters only.
+    let t = clip(text.trim_start(), 200);
     let l = t.to_ascii_lowercase();
     l.starts_with("<!doctype")
         || l.starts_with("<html")
@@ -211,7 +213,7 @@ pub fn validate(kind: Kind, body: &[u8]) -> Option<String> {
         }
         Kind::DsStore => magic(b"\x00\x00\x00\x01Bud1").then(|| "Bud1".into()),
         Kind::WebConfig => {
-            let head = t.get(..100).unwrap_or(t).to_ascii_lowercase();
+            let head = clip(t, 100).to_ascii_lowercase();
             ((head.starts_with("<?xml") || head.starts_with("<configuration"))
                 && t.contains("<configuration")
                 && regex!(r"<(?:system\.web|system\.webServer|connectionStrings|appSettings)\b|</configuration>")
@@ -337,7 +339,7 @@ fn binary(kind: Kind) -> bool {
 
 /// The response as evidence shows it: text masked; binary files as their size and first
 /// bytes.
-fn shown(kind: Kind, resp: &Response) -> Response {
+pub(crate) fn shown(kind: Kind, resp: &Response) -> Response {
     let mut r = resp.clone();
     r.body = if binary(kind) {
         let head: Vec<String> = resp

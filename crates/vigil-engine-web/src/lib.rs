@@ -14,6 +14,8 @@ pub mod extract;
 pub mod files;
 pub mod http;
 pub mod passive;
+#[cfg(test)]
+mod robustness;
 
 use async_trait::async_trait;
 use futures::StreamExt;

@@ -38,6 +38,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::net::Ipv4Addr;
 use std::sync::OnceLock;
 use url::Url;
+use vigil_engine::text::{clip, floor_boundary};
 use vigil_engine::EngineError;
 
 /// Origin sent by the CORS probe: a reserved TLD, only ever a header value.
@@ -876,7 +877,7 @@ pub fn secrets(text: &str, script: bool) -> Vec<Secret> {
             // The secret access key usually sits next to the id.
             let from = m.start().saturating_sub(300);
             let to = (m.end() + 400).min(text.len());
-            let (from, to) = (floor(text, from), floor(text, to));
+            let (from, to) = (floor_boundary(text, from), floor_boundary(text, to));
             // 40 characters; up to 44 when the line names it a secret.
             for k in regex!(r"[A-Za-z0-9/+]{40,44}").find_iter(&text[from..to]) {
                 let (s, e) = (from + k.start(), from + k.end());
@@ -900,7 +901,7 @@ pub fn secrets(text: &str, script: bool) -> Vec<Secret> {
     for m in key.find_iter(text) {
         let rest = &text[m.end()..];
         let end = rest.find("-----END").unwrap_or(rest.len().min(8192));
-        let body = &rest[..floor(rest, end)];
+        let body = clip(rest, end);
         if regex!(r"[A-Za-z0-9+/=]{40,}").is_match(body) {
             let lead = body.len() - body.trim_start().len();
             let s = m.end() + lead;
@@ -961,15 +962,6 @@ pub fn secrets(text: &str, script: bool) -> Vec<Secret> {
     out
 }
 
-/// The largest char boundary at or below `i`.
-fn floor(s: &str, mut i: usize) -> usize {
-    i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 /// `text` with every secret the matchers know masked (generic assignments included, and
 /// `password=...`-style values of configuration lines).
 pub fn mask_secrets(text: &str) -> Cow<'_, str> {
@@ -1007,7 +999,7 @@ pub fn mask_secrets(text: &str) -> Cow<'_, str> {
 }
 
 /// Inline `<script>` blocks of an HTML page, joined.
-fn inline_scripts(body: &str) -> String {
+pub(crate) fn inline_scripts(body: &str) -> String {
     regex!(r"(?is)<script\b[^>]*>(.*?)</script>")
         .captures_iter(body)
         .filter_map(|c| c.get(1).map(|m| m.as_str().to_string()))
@@ -1289,7 +1281,7 @@ pub async fn check_pages(scan: &Scan<'_>, pages: &[Page]) -> Result<(), EngineEr
 
 /// The string values of a JSON body, joined by newlines (a trace inside a JSON error has its
 /// newlines and quotes escaped); `None` if the body is not JSON.
-fn json_strings(body: &[u8]) -> Option<String> {
+pub(crate) fn json_strings(body: &[u8]) -> Option<String> {
     fn walk(v: &Value, out: &mut Vec<String>, budget: &mut usize) {
         if *budget == 0 {
             return;
@@ -1312,7 +1304,7 @@ fn json_strings(body: &[u8]) -> Option<String> {
 
 /// A mark found in decoded text, as it appears in the raw (possibly escaped) text: its first
 /// word, which escaping leaves alone.
-fn decode_mark(raw: &str, mark: &str) -> Option<String> {
+pub(crate) fn decode_mark(raw: &str, mark: &str) -> Option<String> {
     if raw.contains(mark) {
         return Some(mark.to_string());
     }

@@ -1,13 +1,15 @@
 //! The contract between Vigil and its scan engines: the [`Engine`] trait, the small
 //! [`ScanCtx`] every run gets (cancellation, rate limiter, scope guard, sink for findings and
 //! progress), and the [`ScopeGuard`] that decides which addresses may be touched and pins
-//! resolved addresses so DNS cannot be rebound between check and connect. Engines know nothing
-//! about HTTP APIs, products or storage.
+//! resolved addresses so DNS cannot be rebound between check and connect; and [`text`], slicing
+//! of scanned text on character boundaries. Engines know nothing about HTTP APIs, products or
+//! storage.
 
 mod coverage;
 mod dns;
 mod rate;
 mod scope;
+pub mod text;
 
 pub use coverage::{Coverage, Everything, Nothing};
 pub use dns::{Dns, DnsConfigError};

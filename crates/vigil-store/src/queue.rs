@@ -450,6 +450,18 @@ impl Store {
             })
             .collect()
     }
+
+    /// Errors recorded on a task's attempts, in order: (attempt, error).
+    pub async fn task_attempt_errors(&self, task_id: i64) -> Result<Vec<(i64, Option<String>)>> {
+        let rows =
+            sqlx::query("SELECT attempt, error FROM task_attempts WHERE task_id = $1 ORDER BY id")
+                .bind(task_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("attempt")?, opt_str(r, "error")?)))
+            .collect()
+    }
 }
 
 /// Insert a task on an open connection or transaction.

@@ -215,11 +215,9 @@ pub fn parse_record(bytes: &[u8]) -> Result<Record, RecordError> {
 /// [`parse_record`] without the size check (the importer applies its own
 /// configured bound first).
 pub(crate) fn parse_record_unbounded(bytes: &[u8]) -> Result<Record, RecordError> {
-    let raw: RawRecord = serde_json::from_slice(bytes).map_err(|e| {
-        let mut m = e.to_string();
-        m.truncate(200);
-        RecordError::Malformed(m)
-    })?;
+    // The message may quote the record's text: cut on a character boundary.
+    let raw: RawRecord = serde_json::from_slice(bytes)
+        .map_err(|e| RecordError::Malformed(clip_to(e.to_string(), 200)))?;
     convert(raw)
 }
 
@@ -366,7 +364,8 @@ fn clip(s: &str) -> String {
     s.chars().take(80).collect()
 }
 
-fn clip_to(mut s: String, max: usize) -> String {
+/// `s` cut to at most `max` bytes on a character boundary.
+pub(crate) fn clip_to(mut s: String, max: usize) -> String {
     if s.len() > max {
         let mut cut = max;
         while !s.is_char_boundary(cut) {
@@ -380,6 +379,23 @@ fn clip_to(mut s: String, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// serde's message quotes the offending value; cut at 200 bytes it must stay whole
+    /// characters (it panicked when byte 200 fell inside one).
+    #[test]
+    fn malformed_record_message_with_multibyte_value() {
+        for pad in 0..4 {
+            let value = format!("{}{}", "a".repeat(pad), "😀".repeat(100));
+            let raw = format!(r#"{{"id":"X-1","affected":"{value}"}}"#);
+            let Err(RecordError::Malformed(m)) = parse_record(raw.as_bytes()) else {
+                panic!("a string is not a list of affected packages");
+            };
+            assert!(
+                m.len() <= 200 && m.starts_with("invalid type: string"),
+                "{m}"
+            );
+        }
+    }
 
     #[test]
     fn cve_extraction() {

@@ -94,11 +94,9 @@ pub fn parse(bytes: &[u8]) -> Result<SecDb, SecDbError> {
 pub(crate) fn parse_unbounded(bytes: &[u8]) -> Result<SecDb, SecDbError> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| SecDbError::Malformed(format!("not UTF-8: {e}")))?;
-    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| {
-        let mut m = e.to_string();
-        m.truncate(200);
-        SecDbError::Malformed(m)
-    })?;
+    // The message may quote the document's text: cut on a character boundary.
+    let doc: Value = serde_yaml_ng::from_str(text)
+        .map_err(|e| SecDbError::Malformed(crate::osv::clip_to(e.to_string(), 200)))?;
     let Value::Mapping(top) = doc else {
         return Err(SecDbError::Malformed("top level is not a mapping".into()));
     };

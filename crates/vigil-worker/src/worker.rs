@@ -1,6 +1,7 @@
 //! One worker: claims tasks of the kinds it has engines for, runs them, and records the outcome
-//! only while it still holds the lease.
+//! only while it still holds the lease. An engine that panics fails its run, not the worker.
 
+use crate::supervise::{catch_panic, supervise, RESTART_DELAY};
 use crate::Preflight;
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -85,6 +86,8 @@ impl Sink for StoreSink {
 /// How a run ended, as seen by the lease loop.
 enum RunEnd {
     Done(Result<Box<dyn Coverage>, EngineError>),
+    /// The engine panicked, with this message.
+    Panicked(String),
     LeaseLost,
     Stop,
     Pause(i64),
@@ -137,7 +140,20 @@ impl Worker {
         self
     }
 
+    /// [`Worker::run`] under [`supervise`]: should the loop ever die, it is started again.
+    pub async fn run_supervised(self: Arc<Self>, shutdown: CancellationToken) {
+        let name = format!("worker {}", self.cfg.id);
+        let sd = shutdown.clone();
+        supervise(name, shutdown, RESTART_DELAY, move || {
+            let (w, sd) = (self.clone(), sd.clone());
+            async move { w.run(sd).await }
+        })
+        .await
+    }
+
     /// Claim and run tasks until `shutdown`; on shutdown the current task's lease is given back.
+    /// A panic while running a task (an engine's, a product check's) fails that attempt and
+    /// the loop goes on.
     pub async fn run(&self, shutdown: CancellationToken) {
         let kinds = self.engines.kinds();
         while !shutdown.is_cancelled() {
@@ -149,8 +165,13 @@ impl Worker {
                 .await
             {
                 Ok(Some(lease)) => {
-                    if let Err(e) = self.run_one(lease, &shutdown).await {
-                        tracing::error!(worker = %self.cfg.id, error = %e, "task bookkeeping failed");
+                    let held = lease.clone();
+                    match catch_panic(self.run_one(lease, &shutdown)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            tracing::error!(worker = %self.cfg.id, error = %e, "task bookkeeping failed")
+                        }
+                        Err(why) => self.fail_after_panic(&held, "task run", &why).await,
                     }
                 }
                 Ok(None) => {
@@ -171,6 +192,21 @@ impl Worker {
             }
             Ok(_) => {}
             Err(e) => tracing::error!(worker = %self.cfg.id, error = %e, "releasing leases failed"),
+        }
+    }
+
+    /// Record a panic as the attempt's error (retried while attempts remain), if the lease is
+    /// still held; a run that had already been recorded stays as it is.
+    async fn fail_after_panic(&self, lease: &Lease, what: &str, why: &str) {
+        tracing::error!(worker = %self.cfg.id, task = lease.task.id, kind = %lease.task.kind, error = %why, "{what} panicked");
+        let msg = format!("{what} panicked: {}", vigil_engine::text::clip(why, 1000));
+        let backoff = self.cfg.retry_backoff.as_millis() as i64;
+        if let Err(e) = self
+            .store
+            .finish(lease, TaskState::Failed, Some(&msg), backoff)
+            .await
+        {
+            tracing::error!(worker = %self.cfg.id, task = lease.task.id, error = %e, "recording a panic failed");
         }
     }
 
@@ -274,14 +310,18 @@ impl Worker {
         // Findings last seen before this instant and not seen by this run are candidates
         // for "fixed"; one seen by an overlapping run after it is not.
         let run_started = vigil_core::now_millis();
-        let run = engine.run(&ctx, &target, &options);
+        // A panic inside the engine ends this run only (see `RunEnd::Panicked`).
+        let run = catch_panic(engine.run(&ctx, &target, &options));
         tokio::pin!(run);
         let lease_ms = self.cfg.lease.as_millis() as i64;
         let mut beat = tokio::time::interval(self.cfg.heartbeat);
         beat.tick().await;
         let end = loop {
             tokio::select! {
-                r = &mut run => break RunEnd::Done(r),
+                r = &mut run => break match r {
+                    Ok(r) => RunEnd::Done(r),
+                    Err(why) => RunEnd::Panicked(why),
+                },
                 _ = sleep_until(deadline) => break RunEnd::Timeout,
                 _ = shutdown.cancelled() => break RunEnd::Shutdown,
                 _ = beat.tick() => {
@@ -338,6 +378,7 @@ impl Worker {
                     .finish(&lease, TaskState::Failed, Some(&e.to_string()), backoff)
                     .await?;
             }
+            RunEnd::Panicked(why) => self.fail_after_panic(&lease, "engine", &why).await,
             RunEnd::Timeout => {
                 let mut l = lease.clone();
                 l.attempt = l.task.max_attempts;

@@ -105,12 +105,28 @@ fn init_logs(json: bool) {
     }
 }
 
+/// Panics are logged like other errors, with where they happened (and a backtrace when
+/// `RUST_BACKTRACE` asks for one); the run or command a panic ended reports it as its error.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| l.to_string()).unwrap_or_default();
+        let message = vigil_worker::panic_message(info.payload());
+        let backtrace = std::backtrace::Backtrace::capture();
+        if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+            tracing::error!(%location, %message, %backtrace, "panic");
+        } else {
+            tracing::error!(%location, %message, "panic");
+        }
+    }));
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     // Port scans keep thousands of sockets open: lift the soft open-file limit to the hard one.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     init_logs(cli.log_json);
+    log_panics();
     if let Err(e) = run(cli.cmd).await {
         eprintln!("vigil: {e:#}");
         std::process::exit(2);
@@ -243,10 +259,44 @@ fn spawn_workers(
             for (product, check) in vigil_api::products::preflights(state.clone()) {
                 w = w.with_preflight(product, check);
             }
-            let sd = shutdown.clone();
-            tokio::spawn(async move { w.run(sd).await })
+            // One hostile target must not stop scanning: an engine panic fails its run, and
+            // should the worker loop itself ever die, it is started again.
+            tokio::spawn(Arc::new(w).run_supervised(shutdown.clone()))
         })
         .collect())
+}
+
+/// The scheduler loop, started again should it ever die.
+fn supervised_scheduler(
+    store: &vigil_store::Store,
+    shutdown: &CancellationToken,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (store, sd) = (store.clone(), shutdown.clone());
+    vigil_worker::supervise(
+        "scheduler".into(),
+        shutdown.clone(),
+        vigil_worker::RESTART_DELAY,
+        move || vigil_worker::run_scheduler(store.clone(), Duration::from_secs(1), sd.clone()),
+    )
+}
+
+/// The lease rescuer loop, started again should it ever die.
+fn supervised_rescuer(
+    store: &vigil_store::Store,
+    cfg: &Config,
+    shutdown: &CancellationToken,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (store, sd, tick) = (
+        store.clone(),
+        shutdown.clone(),
+        cfg.lease.min(Duration::from_secs(5)),
+    );
+    vigil_worker::supervise(
+        "lease rescuer".into(),
+        shutdown.clone(),
+        vigil_worker::RESTART_DELAY,
+        move || vigil_worker::run_rescuer(store.clone(), tick, sd.clone()),
+    )
 }
 
 async fn shutdown_signal(token: CancellationToken) {
@@ -302,16 +352,8 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
         ),
     );
     let mut tasks = spawn_workers(&cfg, &state, &shutdown)?;
-    tasks.push(tokio::spawn(vigil_worker::run_scheduler(
-        store.clone(),
-        Duration::from_secs(1),
-        shutdown.clone(),
-    )));
-    tasks.push(tokio::spawn(vigil_worker::run_rescuer(
-        store.clone(),
-        cfg.lease.min(Duration::from_secs(5)),
-        shutdown.clone(),
-    )));
+    tasks.push(tokio::spawn(supervised_scheduler(&store, &shutdown)));
+    tasks.push(tokio::spawn(supervised_rescuer(&store, &cfg, &shutdown)));
     tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), workers = cfg.workers, "vigil serving");
     tokio::spawn(shutdown_signal(shutdown.clone()));
     let sd = shutdown.clone();
@@ -345,11 +387,7 @@ async fn worker_only(args: config::WorkerArgs) -> Result<()> {
         cfg.api.clone(),
     ));
     let mut tasks = spawn_workers(&cfg, &state, &shutdown)?;
-    tasks.push(tokio::spawn(vigil_worker::run_rescuer(
-        store.clone(),
-        cfg.lease.min(Duration::from_secs(5)),
-        shutdown.clone(),
-    )));
+    tasks.push(tokio::spawn(supervised_rescuer(&store, &cfg, &shutdown)));
     tracing::info!(workers = cfg.workers, "vigil workers running");
     shutdown_signal(shutdown.clone()).await;
     for t in tasks {

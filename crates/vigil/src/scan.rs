@@ -219,7 +219,10 @@ async fn execute(
         }
     });
     let started = chrono::Utc::now();
-    let outcome = engine.run(&ctx, &target, &options).await;
+    // An engine panic (a bug a hostile target can trigger) is a failed scan, reported as one.
+    let outcome = vigil_worker::catch_panic(engine.run(&ctx, &target, &options))
+        .await
+        .unwrap_or_else(|why| Err(EngineError::Failed(format!("engine panicked: {why}"))));
     if sink.show_progress {
         eprint!("\r    \r");
     }
@@ -290,4 +293,48 @@ pub(crate) fn print_report(
     }
     print!("{text}");
     report.exit_status(fail_on)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Panics like the web engine once did: a slice inside a multi-byte character.
+    struct Boom;
+
+    #[async_trait]
+    impl Engine for Boom {
+        fn kind(&self) -> &'static str {
+            "boom"
+        }
+        fn version(&self) -> &'static str {
+            "1"
+        }
+        async fn run(
+            &self,
+            _: &ScanCtx,
+            target: &serde_json::Value,
+            _: &serde_json::Value,
+        ) -> Result<Box<dyn vigil_engine::Coverage>, EngineError> {
+            let text = target["text"].as_str().unwrap_or_default();
+            Err(EngineError::Failed(text[..1].to_string()))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_engine_panic_is_a_scan_error() {
+        let common = CommonArgs {
+            format: Some(FormatArg::Json),
+            fail_on: None,
+            rate: None,
+            scope: Default::default(),
+        };
+        let target = serde_json::json!({"text": "İstanbul"});
+        let err = execute(&Boom, &common, "x".into(), target, serde_json::json!({}))
+            .await
+            .expect_err("a panic is an error");
+        let msg = format!("{err:#}");
+        assert!(msg.starts_with("scan failed: engine panicked: "), "{msg}");
+        assert!(msg.contains("byte index 1 is not a char boundary"), "{msg}");
+    }
 }

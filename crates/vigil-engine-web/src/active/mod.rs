@@ -6,13 +6,13 @@
 
 mod cmdi;
 mod crlf;
-mod redirect;
-mod sqli;
+pub(crate) mod redirect;
+pub(crate) mod sqli;
 mod ssrf;
 mod ssti;
-mod traversal;
-mod xss;
-mod xxe;
+pub(crate) mod traversal;
+pub(crate) mod xss;
+pub(crate) mod xxe;
 
 use crate::endpoint::{Endpoint, Loc, Point};
 use crate::http::{HttpError, Request, Response};

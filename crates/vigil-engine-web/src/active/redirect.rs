@@ -37,7 +37,8 @@ pub fn sends_away(resp: &Response, base: &Url) -> Option<String> {
     }
     let text = resp.text().to_ascii_lowercase();
     if let Some(i) = text.find("http-equiv=\"refresh\"") {
-        let around = &text[i..(i + 300).min(text.len())];
+        // 300 bytes on, cut at a character boundary: the page's text may be multi-byte.
+        let around = vigil_engine::text::window(&text, i, 300);
         if around.contains(&format!("url=https://{TARGET_HOST}"))
             || around.contains(&format!("url=//{TARGET_HOST}"))
         {
@@ -100,5 +101,33 @@ mod tests {
         assert!(sends_away(&r(302, "//vigil-redirect.example/"), &base).is_some());
         assert!(sends_away(&r(302, "/next?u=https://vigil-redirect.example/"), &base).is_none());
         assert!(sends_away(&r(200, "https://vigil-redirect.example/"), &base).is_none());
+    }
+
+    /// A 200 answer with a meta refresh followed by multi-byte text: the 300-byte window after
+    /// `http-equiv="refresh"` ended inside a character and the slice panicked.
+    #[test]
+    fn meta_refresh_before_multibyte_text() {
+        let base = Url::parse("http://shop.test/go").unwrap();
+        let page = |url: &str| Response {
+            status: 200,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: format!(
+                "<html><head><meta http-equiv=\"refresh\" content=\"0; url={url}\"></head>\
+                 <body>{}</body></html>",
+                "Weiterleitung … İstanbul ẞ 😀 重定向 ".repeat(40)
+            )
+            .into_bytes(),
+            ..Default::default()
+        };
+        // Every alignment of the text against the window's end.
+        for pad in 0..4 {
+            let url = format!("https://{TARGET_HOST}/{}", "x".repeat(pad));
+            assert_eq!(
+                sends_away(&page(&url), &base).as_deref(),
+                Some("meta refresh")
+            );
+            let url = format!("https://shop.test/{}", "x".repeat(pad));
+            assert_eq!(sends_away(&page(&url), &base), None);
+        }
     }
 }

@@ -123,7 +123,7 @@ pub fn broke_out(html: &str, m: &str) -> Option<Context> {
 
 /// Whether a browser renders this answer as HTML: an HTML content type, and not a redirect
 /// (browsers follow a redirect's `Location` and never show its body).
-fn html_like(r: &Response) -> bool {
+pub(crate) fn html_like(r: &Response) -> bool {
     !(300..400).contains(&r.status)
         && r.header("content-type")
             .is_none_or(|c| c.to_ascii_lowercase().contains("html"))
