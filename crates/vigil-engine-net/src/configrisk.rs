@@ -437,7 +437,8 @@ async fn ssh_risks(addr: SocketAddr, t: Duration) -> Vec<Risk> {
             }
             if buf.len() >= 4 + len {
                 let pad = buf[4] as usize;
-                break buf.get(5..4 + len - pad.min(len - 1)).map(<[u8]>::to_vec);
+                let end = (4 + len).saturating_sub(pad.min(len.saturating_sub(1)));
+                break buf.get(5..end).map(<[u8]>::to_vec);
             }
         }
         match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {

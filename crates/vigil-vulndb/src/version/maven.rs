@@ -227,8 +227,30 @@ fn parse(version: &str) -> Vec<Item> {
 }
 
 /// Compares two Maven versions (total order, never panics).
+///
+/// Every `-` and every switch between digits and letters opens a nested list, and comparing
+/// and dropping nested lists recurse, so versions are compared on their first
+/// [`MAX_PARSED`] bytes (real versions are far shorter); longer ones that tie there are
+/// ordered by their bytes, which keeps the order total.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    Item::List(parse(a)).cmp_to(Some(&Item::List(parse(b))))
+    let (ca, cb) = (clip(a), clip(b));
+    let parsed = Item::List(parse(ca)).cmp_to(Some(&Item::List(parse(cb))));
+    if ca.len() == a.len() && cb.len() == b.len() {
+        parsed
+    } else {
+        parsed.then_with(|| a.cmp(b))
+    }
+}
+
+/// Most bytes of a version that are parsed.
+pub const MAX_PARSED: usize = 256;
+
+fn clip(v: &str) -> &str {
+    let mut end = v.len().min(MAX_PARSED);
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    &v[..end]
 }
 
 /// Maven accepts every string; this only rejects the empty one and
@@ -241,6 +263,20 @@ pub fn is_valid(v: &str) -> bool {
 mod tests {
     use super::*;
     use Ordering::*;
+
+    /// A version of a million `-` (or alternating digits and letters) would nest that
+    /// deep; only its head is parsed, and the comparison stays total and quick.
+    #[test]
+    fn hostile_versions_do_not_nest_without_bound() {
+        let dashes = "1-".repeat(500_000);
+        let mixed = "1a".repeat(500_000);
+        assert_eq!(compare(&dashes, &dashes), Equal);
+        assert_eq!(compare(&mixed, &mixed), Equal);
+        assert_ne!(compare(&dashes, &mixed), Equal);
+        assert_eq!(compare(&dashes, &mixed), compare(&mixed, &dashes).reverse());
+        let long_tail = format!("1.0{}", "é".repeat(MAX_PARSED));
+        assert_eq!(compare(&long_tail, "1.0"), Greater);
+    }
 
     #[track_caller]
     fn check(a: &str, op: Ordering, b: &str) {
