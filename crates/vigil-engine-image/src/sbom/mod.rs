@@ -364,9 +364,7 @@ pub fn inventory(
                 .map(|data| (kind, data.as_ptr() as usize, data.len()));
             match key.and_then(|k| parsed.get(&k)).cloned() {
                 Some((packages, skipped)) => {
-                    let Some(same) = out.packages.get(packages) else {
-                        continue;
-                    };
+                    let same = out.packages.get(packages).unwrap_or_default();
                     let cost = same
                         .iter()
                         .map(|p| p.approx_bytes() + path.len() as u64)
