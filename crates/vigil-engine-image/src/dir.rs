@@ -4,7 +4,10 @@
 //! ever opened, and only those the predicate keeps; sockets, FIFOs and devices are skipped;
 //! the walk stays on the root's filesystem (a mounted `/proc` or `/sys` below it is skipped).
 //! Entries that cannot be read are listed in [`Filesystem::unreadable`] instead of failing.
+//! Kept contents are charged to the scan's budget; hard links (one inode under several names)
+//! are read once and share their bytes.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
@@ -54,6 +57,8 @@ pub fn walk(
     let mut view = Filesystem::default();
     let mut files = 0u64;
     let mut bytes = 0u64;
+    // Contents already read, by (device, inode), for files with several names.
+    let mut linked: HashMap<(u64, u64), bytes::Bytes> = HashMap::new();
     view.entries
         .insert("/".into(), meta_of("/".into(), FileKind::Dir, &root_meta));
     // Directories still to read: (path on disk, view path).
@@ -121,11 +126,24 @@ pub fn walk(
                     stack.push((disk_child, child.clone()));
                 }
                 FileKind::File if (visit.keep)(&entry) => {
-                    match read_regular(&disk_child, &meta, limits, &mut bytes) {
+                    let inode = (meta.dev(), meta.ino());
+                    // Another name of a file already read shares its bytes.
+                    let read = match linked.get(&inode) {
+                        Some(data) => Ok(Some(data.clone())),
+                        None => {
+                            visit.budget.charge(meta.len())?;
+                            read_regular(&disk_child, &meta, limits, &mut bytes)
+                                .map(|r| r.map(bytes::Bytes::from))
+                        }
+                    };
+                    match read {
                         Ok(Some(data)) => {
                             if visit.inspector.wants(&entry) {
                                 let n = data.len().min(limits.max_inspect_bytes as usize);
                                 visit.inspector.inspect(&entry, &data[..n]);
+                            }
+                            if meta.nlink() > 1 {
+                                linked.insert(inode, data.clone());
                             }
                             view.contents.insert(child.clone(), data);
                         }

@@ -5,11 +5,16 @@
 //! ["vuln", "virus", "risk"], "platform": "linux/arm64"}`). A registry password travels
 //! sealed in the task and is unsealed only here, by the function the binary gives the
 //! engine. Registry connections go through the run's scope guard. The scan itself runs on a
-//! blocking thread; a cancelled run stops waiting for it at once, and the read stops at its
-//! next file.
+//! blocking thread ([`run_blocking`]); a cancelled run stops waiting for it at once, and so
+//! does a run whose future is dropped (a worker's timeout, an abandoned run): either way the
+//! read's stop flag is set, and the read stops at its next check (the next file, chunk, or read
+//! of a layer's bytes). Each registry blob read is bounded by the client's deadline
+//! (`ClientConfig::blob_deadline`, 30 minutes by default).
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -102,6 +107,32 @@ fn bad(msg: impl Into<String>) -> EngineError {
     EngineError::InvalidInput(msg.into())
 }
 
+/// Sets a stop flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Runs `job` on a blocking thread and waits for it. `stop` (the flag `job` checks) is set
+/// when `cancelled` completes (the run is then [`EngineError::Cancelled`] at once) and when
+/// the returned future is dropped before `job` ends, so abandoned work stops at its next check
+/// instead of running on unseen. A `job` that ends first is unaffected.
+pub async fn run_blocking<T: Send + 'static>(
+    stop: Arc<AtomicBool>,
+    cancelled: impl Future<Output = ()>,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, EngineError> {
+    let _guard = StopOnDrop(stop);
+    let handle = tokio::task::spawn_blocking(job);
+    tokio::select! {
+        r = handle => r.map_err(|e| EngineError::Failed(format!("image scan thread: {e}"))),
+        () = cancelled => Err(EngineError::Cancelled),
+    }
+}
+
 #[async_trait]
 impl Engine for ImageEngine {
     fn kind(&self) -> &'static str {
@@ -165,8 +196,8 @@ impl Engine for ImageEngine {
                     .map_err(|e| EngineError::Failed(e.to_string()))?,
             );
         }
-        // The blocking read stops at its next file once the run is cancelled.
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // The blocking read stops at its next check once the run is cancelled or dropped.
+        let stop = Arc::new(AtomicBool::new(false));
         read.cancel = Some(stop.clone());
         let cfg = ScanConfig {
             scanners,
@@ -176,14 +207,10 @@ impl Engine for ImageEngine {
         };
         ctx.sink.progress(5);
         let reference = t.image.clone();
-        let job = tokio::task::spawn_blocking(move || scan::scan(&source, &reference, &cfg));
-        let report = tokio::select! {
-            r = job => r.map_err(|e| EngineError::Failed(format!("image scan thread: {e}")))?,
-            _ = ctx.cancel.cancelled() => {
-                stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                return Err(EngineError::Cancelled);
-            }
-        };
+        let report = run_blocking(stop, ctx.cancel.cancelled(), move || {
+            scan::scan(&source, &reference, &cfg)
+        })
+        .await?;
         let report = report.map_err(|e| match e {
             scan::ScanError::Config(m) => EngineError::InvalidInput(m),
             scan::ScanError::Image(crate::ImageError::Cancelled) => EngineError::Cancelled,
@@ -211,5 +238,94 @@ impl Engine for ImageEngine {
         Ok(Box::new(KindsCoverage(
             scanners.kinds().into_iter().collect(),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    /// A reader that blocks 20 ms per byte, forever.
+    struct Slow;
+
+    impl Read for Slow {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(20));
+            match buf.first_mut() {
+                Some(b) => {
+                    *b = 0;
+                    Ok(1)
+                }
+                None => Ok(0),
+            }
+        }
+    }
+
+    /// A job reading [`Slow`] until `stop` is set (checking it between reads, as the image
+    /// reader does); it reports on `exited` when it stops.
+    fn slow_job(stop: Arc<AtomicBool>, exited: mpsc::Sender<u64>) -> impl FnOnce() -> u64 {
+        move || {
+            let mut read = 0u64;
+            let mut buf = [0u8; 16];
+            while !stop.load(Ordering::Relaxed) {
+                read += Slow.read(&mut buf).unwrap_or(0) as u64;
+            }
+            let _ = exited.send(read);
+            read
+        }
+    }
+
+    #[tokio::test]
+    async fn dropping_the_run_stops_the_blocking_read() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, exited) = mpsc::channel();
+        let run = run_blocking(
+            stop.clone(),
+            std::future::pending(),
+            slow_job(stop.clone(), tx),
+        );
+        // The run is abandoned (as a worker's timeout does): its future is dropped.
+        assert!(tokio::time::timeout(Duration::from_millis(200), run)
+            .await
+            .is_err());
+        assert!(stop.load(Ordering::Relaxed), "the drop set the stop flag");
+        let started = Instant::now();
+        let read = exited
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the blocking read stopped");
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(read > 0);
+    }
+
+    #[tokio::test]
+    async fn cancelling_the_run_stops_the_blocking_read() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, exited) = mpsc::channel();
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        let run = tokio::spawn(run_blocking(
+            stop.clone(),
+            async move {
+                let _ = cancelled.await;
+            },
+            slow_job(stop.clone(), tx),
+        ));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = cancel.send(());
+        let r = tokio::time::timeout(Duration::from_secs(5), run)
+            .await
+            .expect("the run returned at once")
+            .expect("no panic");
+        assert!(matches!(r, Err(EngineError::Cancelled)), "{r:?}");
+        assert!(exited.recv_timeout(Duration::from_secs(5)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_finished_job_is_returned() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let r = run_blocking(stop.clone(), std::future::pending(), || 7).await;
+        assert!(matches!(r, Ok(7)));
     }
 }

@@ -10,13 +10,21 @@
 //! the link's target, and its path is listed in [`Filesystem::through_symlink`]: resolving
 //! would let a layer alias any path, and refusing would reject real images built by stacking
 //! package tars (a merged-`/usr` `bin -> usr/bin` and a later `bin/...`).
+//!
+//! Kept contents are [`Bytes`]: a hard link to a kept file shares its target's bytes (one
+//! allocation however many links), and what is kept is charged to the scan's [`KeptBudget`]
+//! once. A GNU sparse entry reads out its holes as zeros the tar does not store; those bytes
+//! are charged to the budget as they are read out. PAX sparse entries (`GNU.sparse.*`
+//! records) are not expanded: they read as the bytes the tar stores, under the name it stores.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Read};
 
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use crate::archive::read_up_to;
+use crate::budget::{Guarded, KeptBudget, SparseCharge};
 use crate::{ImageError, Limits};
 
 /// Reads file contents while the layers stream by, for analyses that must look at many files
@@ -151,8 +159,12 @@ pub struct Visitor<'a> {
     pub keep: &'a dyn Fn(&FileMeta) -> bool,
     /// Sees the contents of the files it wants, in every layer.
     pub inspector: &'a mut dyn Inspector,
-    /// Set from elsewhere to stop the read between two entries ([`ImageError::Cancelled`]).
+    /// Set from elsewhere to stop the read ([`ImageError::Cancelled`]): checked between two
+    /// entries, between two chunks of a file streamed on, and at every read of a layer's bytes.
     pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
+    /// The scan's budget of kept and made-up bytes ([`Limits::max_kept_bytes`]); checked
+    /// between two entries, so what an inspector charges stops the read too.
+    pub budget: &'a KeptBudget,
 }
 
 impl Visitor<'_> {
@@ -212,8 +224,9 @@ pub struct FileMeta {
 pub struct Filesystem {
     /// Every surviving entry, by path.
     pub entries: BTreeMap<String, FileMeta>,
-    /// Contents of the surviving files the caller's predicate chose, by path.
-    pub contents: HashMap<String, Vec<u8>>,
+    /// Contents of the surviving files the caller's predicate chose, by path (a hard link and
+    /// its target share one allocation).
+    pub contents: HashMap<String, Bytes>,
     /// Surviving paths that a layer wrote below a symbolic link of the view (see the module
     /// documentation); recorded as written, never resolved.
     pub through_symlink: BTreeSet<String>,
@@ -386,7 +399,7 @@ impl<R: io::BufRead> Read for MultiFrameZstd<R> {
 #[derive(Default)]
 struct Upper {
     entries: BTreeMap<String, FileMeta>,
-    contents: HashMap<String, Vec<u8>>,
+    contents: HashMap<String, Bytes>,
     through_symlink: BTreeSet<String>,
     /// Paths deleted from lower layers (`.wh.NAME`).
     whiteouts: Vec<String>,
@@ -404,7 +417,9 @@ pub struct LayerId<'a> {
 }
 
 /// Streams one layer (as stored: compressed or not) and applies it to `fs`. Returns the
-/// layer's digests once the whole layer (trailing bytes included) has been read.
+/// layer's digests once the whole layer (trailing bytes included) has been read. When the
+/// layer's own bytes fail (a registry deadline, a broken connection), that error is the one
+/// returned, not what the decompressor or the tar reader made of it.
 pub fn apply_layer(
     fs: &mut Filesystem,
     raw: impl Read,
@@ -414,51 +429,32 @@ pub fn apply_layer(
     visit: &mut Visitor<'_>,
 ) -> Result<LayerDigests, ImageError> {
     let mut stored = HashingReader {
-        inner: raw,
+        inner: Guarded {
+            inner: raw,
+            cancel: visit.cancel,
+            error: None,
+        },
         hasher: Sha256::new(),
         count: 0,
     };
-    let mut head = [0u8; 6];
-    let n = read_up_to(&mut stored, &mut head).map_err(|e| ImageError::io("reading layer", e))?;
-    let compression = detect_compression(&head[..n])?;
-    let upper;
-    let diff_id;
-    {
-        let joined = io::Cursor::new(&head[..n]).chain(&mut stored);
-        let decompressed: Box<dyn Read + '_> = match compression {
-            Compression::None => Box::new(joined),
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(joined)),
-            Compression::Zstd => Box::new(
-                MultiFrameZstd::new(io::BufReader::new(joined))
-                    .map_err(|e| ImageError::Tar(io::Error::other(format!("zstd: {e}"))))?,
-            ),
-        };
-        let mut bounded = BoundedReader {
-            inner: HashingReader {
-                inner: decompressed,
-                hasher: Sha256::new(),
-                count: 0,
-            },
-            before: budget.bytes,
-            max: limits.max_total_bytes,
-            exceeded: false,
-        };
-        let result = read_tar(&mut bounded, layer, limits, budget, fs, visit).and_then(|u| {
-            // Read what follows the end-of-archive blocks, so the digests cover everything.
-            io::copy(&mut bounded, &mut io::sink()).map_err(ImageError::Tar)?;
-            Ok(u)
-        });
-        if bounded.exceeded {
-            return Err(ImageError::Limit {
-                limit: "max_total_bytes",
-                max: limits.max_total_bytes,
+    let read = read_stored(&mut stored, fs, layer, limits, budget, visit).and_then(|read| {
+        io::copy(&mut stored, &mut io::sink()).map_err(|e| ImageError::io("reading layer", e))?;
+        Ok(read)
+    });
+    let (upper, diff_id) = match read {
+        Ok(read) => read,
+        Err(e @ ImageError::Limit { .. }) => return Err(e),
+        Err(e) => {
+            visit.check_cancelled()?;
+            return Err(match stored.inner.error.take() {
+                Some(source) => match vigil_registry::RegistryError::from_io(&source) {
+                    Some(r) => ImageError::Registry(r.to_string()),
+                    None => ImageError::io("reading layer", source),
+                },
+                None => e,
             });
         }
-        upper = result?;
-        budget.bytes += bounded.inner.count;
-        diff_id = format!("sha256:{}", hex::encode(bounded.inner.hasher.finalize()));
-    }
-    io::copy(&mut stored, &mut io::sink()).map_err(|e| ImageError::io("reading layer", e))?;
+    };
     let digests = LayerDigests {
         digest: format!("sha256:{}", hex::encode(stored.hasher.finalize())),
         size: stored.count,
@@ -466,6 +462,56 @@ pub fn apply_layer(
     };
     merge(fs, upper);
     Ok(digests)
+}
+
+/// Decompresses and reads the tar of one layer from its stored bytes (up to the end of the
+/// compressed stream; the caller reads what follows). Returns the layer's changes and its
+/// diff id.
+fn read_stored(
+    stored: &mut impl Read,
+    fs: &Filesystem,
+    layer: LayerId<'_>,
+    limits: &Limits,
+    budget: &mut Budget,
+    visit: &mut Visitor<'_>,
+) -> Result<(Upper, String), ImageError> {
+    let mut head = [0u8; 6];
+    let n = read_up_to(&mut *stored, &mut head).map_err(|e| ImageError::io("reading layer", e))?;
+    let compression = detect_compression(&head[..n])?;
+    let joined = io::Cursor::new(&head[..n]).chain(stored);
+    let decompressed: Box<dyn Read + '_> = match compression {
+        Compression::None => Box::new(joined),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(joined)),
+        Compression::Zstd => Box::new(
+            MultiFrameZstd::new(io::BufReader::new(joined))
+                .map_err(|e| ImageError::Tar(io::Error::other(format!("zstd: {e}"))))?,
+        ),
+    };
+    let mut bounded = BoundedReader {
+        inner: HashingReader {
+            inner: decompressed,
+            hasher: Sha256::new(),
+            count: 0,
+        },
+        before: budget.bytes,
+        max: limits.max_total_bytes,
+        exceeded: false,
+    };
+    let result = read_tar(&mut bounded, layer, limits, budget, fs, visit).and_then(|u| {
+        // Read what follows the end-of-archive blocks, so the digests cover everything.
+        io::copy(&mut bounded, &mut io::sink()).map_err(ImageError::Tar)?;
+        Ok(u)
+    });
+    if bounded.exceeded {
+        return Err(ImageError::Limit {
+            limit: "max_total_bytes",
+            max: limits.max_total_bytes,
+        });
+    }
+    let upper = result?;
+    budget.bytes += bounded.inner.count;
+    let diff_id = format!("sha256:{}", hex::encode(bounded.inner.hasher.finalize()));
+    Ok((upper, diff_id))
 }
 
 /// Applies one layer's changes: whiteouts and opaque directories remove lower-layer entries,
@@ -576,6 +622,7 @@ fn read_tar(
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries().map_err(ImageError::Tar)? {
         visit.check_cancelled()?;
+        visit.budget.check()?;
         let mut entry = entry.map_err(ImageError::Tar)?;
         budget.files += 1;
         if budget.files > limits.max_files {
@@ -669,15 +716,32 @@ fn read_tar(
             matches!(meta.kind, FileKind::File | FileKind::Hardlink { .. }) && (visit.keep)(&meta);
         let inspected = meta.kind == FileKind::File && visit.inspector.wants(&meta);
         if inspected && !wanted {
+            let budget = visit.budget;
+            // A sparse entry's holes are read out as zeros the tar does not store: charged.
+            let sparse = entry.header().entry_type().is_gnu_sparse();
+            let stored = entry.header().entry_size().unwrap_or(0);
+            let mut source: Box<dyn Read + '_> = if sparse {
+                Box::new(SparseCharge {
+                    inner: &mut entry,
+                    stored_left: stored,
+                    budget,
+                })
+            } else {
+                Box::new(&mut entry)
+            };
+            let over = |e: ImageError| match budget.check() {
+                Err(limit) => limit,
+                Ok(()) => e,
+            };
             let mut data = Vec::with_capacity(meta.size.min(1 << 20) as usize);
-            (&mut entry)
+            (&mut source)
                 .take(limits.max_inspect_bytes)
                 .read_to_end(&mut data)
-                .map_err(ImageError::Tar)?;
+                .map_err(|e| over(ImageError::Tar(e)))?;
             visit.inspector.inspect(&meta, &data);
             let head = data.len() as u64;
             drop(data);
-            stream_rest(visit, &meta, head, &mut entry, limits)?;
+            stream_rest(visit, &meta, head, &mut source, limits).map_err(over)?;
         }
         if wanted {
             match meta.kind {
@@ -688,6 +752,8 @@ fn read_tar(
                             max: limits.max_content_bytes,
                         });
                     }
+                    // Charged before it is read, holes of a sparse entry included.
+                    visit.budget.charge(meta.size)?;
                     let mut data = Vec::with_capacity(meta.size.min(1 << 20) as usize);
                     (&mut entry)
                         .take(limits.max_content_bytes + 1)
@@ -703,10 +769,11 @@ fn read_tar(
                         let n = data.len().min(limits.max_inspect_bytes as usize);
                         visit.inspector.inspect(&meta, &data[..n]);
                     }
-                    upper.contents.insert(path.clone(), data);
+                    upper.contents.insert(path.clone(), Bytes::from(data));
                 }
                 FileKind::Hardlink { ref target } => {
-                    // The linked file's contents, if they were kept.
+                    // The linked file's contents, if they were kept: shared, not copied, and
+                    // not charged again.
                     let linked = upper
                         .contents
                         .get(target)

@@ -13,9 +13,11 @@
 //! configs, platform choice, blob digests), [`layers`] (streaming a layer tar into the
 //! [`Filesystem`] view), [`dir`] (walking an unpacked root filesystem), [`registry`] (reading
 //! through `vigil-registry`), [`archive`] (reading members of a directory or tar without
-//! unpacking), and, behind the `testing` feature, the in-memory image builder `testing`.
+//! unpacking), [`budget`] (the scan-wide budget of kept bytes, and the cancellable reader of a
+//! layer's bytes), and, behind the `testing` feature, the in-memory image builder `testing`.
 
 pub mod archive;
+pub mod budget;
 pub mod dir;
 pub mod engine;
 pub mod layers;
@@ -30,6 +32,7 @@ pub mod testing;
 
 use std::io;
 
+pub use budget::KeptBudget;
 pub use engine::ImageEngine;
 pub use layers::{FileKind, FileMeta, Filesystem, Inspector, Inspectors, NoInspection, Visitor};
 pub use manifest::{ImageConfig, Platform};
@@ -193,6 +196,12 @@ pub struct Limits {
     /// Bytes of one file streamed on to an inspector that asks for more than that head
     /// ([`Inspector::wants_rest`]). Default 4 GiB.
     pub max_stream_bytes: u64,
+    /// Bytes one scan holds in memory or makes up, over all files ([`KeptBudget`]): contents
+    /// kept for the analyses (a hard link shares its target's and costs nothing more), bytes
+    /// read out of sparse entries beyond what the tar stores, and the packages of the
+    /// in-memory inventories (their estimated size). Only grows, so replaced files stay
+    /// counted. Default 512 MiB.
+    pub max_kept_bytes: u64,
 }
 
 impl Default for Limits {
@@ -206,6 +215,7 @@ impl Default for Limits {
             max_json_bytes: 8 << 20,
             max_inspect_bytes: 64 << 20,
             max_stream_bytes: 4 << 30,
+            max_kept_bytes: 512 << 20,
         }
     }
 }
@@ -223,8 +233,9 @@ pub struct ReadOptions {
     pub limits: Limits,
     /// Client and runtime for `registry:` sources.
     pub registry: Option<RegistryAccess>,
-    /// When set (by another thread), the read stops at the next file with
-    /// [`ImageError::Cancelled`].
+    /// When set (by another thread), the read stops with [`ImageError::Cancelled`] at its next
+    /// check: the next file, the next chunk of a file streamed on, the next read of a layer's
+    /// bytes.
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
@@ -275,17 +286,31 @@ pub fn read(
     read_inspected(source, opts, keep, &mut NoInspection)
 }
 
-/// [`read`], streaming the contents of the files `inspector` wants through it as well.
+/// [`read`], streaming the contents of the files `inspector` wants through it as well, within
+/// a fresh [`KeptBudget`] of [`Limits::max_kept_bytes`].
 pub fn read_inspected(
     source: &Source,
     opts: &ReadOptions,
     keep: &dyn Fn(&FileMeta) -> bool,
     inspector: &mut dyn Inspector,
 ) -> Result<Image, ImageError> {
+    read_within(source, opts, keep, inspector, &KeptBudget::of(&opts.limits))
+}
+
+/// [`read_inspected`], charging `budget` (shared with whatever else the caller's scan keeps
+/// in memory, such as the inventory) instead of a fresh one.
+pub fn read_within(
+    source: &Source,
+    opts: &ReadOptions,
+    keep: &dyn Fn(&FileMeta) -> bool,
+    inspector: &mut dyn Inspector,
+    budget: &KeptBudget,
+) -> Result<Image, ImageError> {
     let visit = &mut Visitor {
         keep,
         inspector,
         cancel: opts.cancel.as_deref(),
+        budget,
     };
     match source {
         Source::Dir(root) => dir::read_dir_image(root, &opts.limits, visit),

@@ -3,7 +3,10 @@
 //! [`vigil_registry::Client`], whose connections the scope guard checks and pins. Layers are
 //! streamed from the network straight into the layer reader, never written to disk; every
 //! blob is verified against its digest (by the client and again by the layer reader) and the
-//! uncompressed layers against the config's diff ids.
+//! uncompressed layers against the config's diff ids. Each blob must arrive within the client's
+//! overall deadline (`ClientConfig::blob_deadline`, 30 minutes unless the caller's client says
+//! otherwise); past it the read fails with the registry's error naming `blob_deadline`, and a
+//! cancelled read stops at its next read of the blob.
 //!
 //! The reading itself is synchronous, like every other source: it must run on a thread that
 //! may block (inside `spawn_blocking`), and drives the asynchronous client through the

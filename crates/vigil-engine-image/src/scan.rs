@@ -264,7 +264,9 @@ pub fn scan(source: &Source, reference: &str, cfg: &ScanConfig) -> Result<Report
         None
     };
 
-    let mut binaries = Binaries::default();
+    // One budget for all the scan keeps: contents, made-up sparse bytes, inventories.
+    let budget = crate::KeptBudget::of(&cfg.read.limits);
+    let mut binaries = Binaries::within(budget.clone());
     let keep = sbom::keep_within(&cfg.read.limits);
     let mut detections = detector.map(|scanner| Detections {
         scanner,
@@ -276,9 +278,9 @@ pub fn scan(source: &Source, reference: &str, cfg: &ScanConfig) -> Result<Report
         if let Some(d) = detections.as_mut() {
             all.push(d);
         }
-        crate::read_inspected(source, &cfg.read, &keep, &mut Inspectors(all))?
+        crate::read_within(source, &cfg.read, &keep, &mut Inspectors(all), &budget)?
     };
-    let inventory = sbom::inventory(&image, &binaries);
+    let inventory = sbom::inventory(&image, &binaries, &budget)?;
     let os = sbom::distro(&image);
     let mut notes: Vec<String> = inventory
         .skipped

@@ -3,7 +3,8 @@
 //! layer tars (plain, gzip or zstd, compressed with the pure-Rust `flate2` and `ruzstd`
 //! encoders), a `docker save` archive, an OCI layout directory (one image, or an index of
 //! several platforms) and a tar of it. Hostile entries (names with `..`, absolute names) are
-//! written with raw headers, as the `tar` builder refuses them.
+//! written with raw headers, as the `tar` builder refuses them; so are sparse files, in the GNU
+//! form (type `S`) and the PAX 1.0 form (`GNU.sparse.*` records, the map before the data).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -62,6 +63,20 @@ pub enum Entry {
         /// Contents.
         data: Vec<u8>,
     },
+    /// A sparse file of `real_size` bytes whose only data is `data` at `offset` (holes
+    /// elsewhere), mode 0755.
+    Sparse {
+        /// Path inside the layer.
+        path: String,
+        /// Where the data starts in the file.
+        offset: u64,
+        /// The only stored bytes.
+        data: Vec<u8>,
+        /// The file's size with its holes (what the entry claims).
+        real_size: u64,
+        /// PAX 1.0 sparse (`GNU.sparse.*` records) rather than a GNU type `S` header.
+        pax: bool,
+    },
 }
 
 /// A regular file.
@@ -107,6 +122,28 @@ pub fn hardlink(path: &str, target: &str) -> Entry {
     Entry::Hardlink {
         path: path.into(),
         target: target.into(),
+    }
+}
+
+/// A GNU sparse file (type `S`) claiming `real_size` bytes, storing only `data` at `offset`.
+pub fn gnu_sparse(path: &str, offset: u64, data: impl Into<Vec<u8>>, real_size: u64) -> Entry {
+    Entry::Sparse {
+        path: path.into(),
+        offset,
+        data: data.into(),
+        real_size,
+        pax: false,
+    }
+}
+
+/// A PAX 1.0 sparse file claiming `real_size` bytes, storing only `data` at `offset`.
+pub fn pax_sparse(path: &str, offset: u64, data: impl Into<Vec<u8>>, real_size: u64) -> Entry {
+    Entry::Sparse {
+        path: path.into(),
+        offset,
+        data: data.into(),
+        real_size,
+        pax: true,
     }
 }
 
@@ -229,9 +266,86 @@ pub fn build_tar(entries: &[Entry]) -> io::Result<Vec<u8>> {
                 h.set_cksum();
                 b.append(&h, data.as_slice())?;
             }
+            Entry::Sparse {
+                path,
+                offset,
+                data,
+                real_size,
+                pax: false,
+            } => {
+                h.set_path(path)?;
+                h.set_entry_type(tar::EntryType::GNUSparse);
+                h.set_mode(0o755);
+                h.set_size(data.len() as u64);
+                let gnu = h
+                    .as_gnu_mut()
+                    .ok_or_else(|| io::Error::other("not a GNU header"))?;
+                gnu.sparse[0].set_offset(*offset);
+                gnu.sparse[0].set_length(data.len() as u64);
+                // A hole at the end is an empty block at the end (as GNU tar writes it).
+                let end = offset.saturating_add(data.len() as u64);
+                if end < *real_size {
+                    gnu.sparse[1].set_offset(*real_size);
+                    gnu.sparse[1].set_length(0);
+                }
+                gnu.set_real_size(*real_size);
+                h.set_cksum();
+                b.append(&h, data.as_slice())?;
+            }
+            Entry::Sparse {
+                path,
+                offset,
+                data,
+                real_size,
+                pax: true,
+            } => {
+                // GNU tar's layout: the records name the real file, the entry itself is
+                // `DIR/GNUSparseFile.0/NAME`, its data the map (padded to a block) and the data.
+                let (dir, name) = match path.rsplit_once('/') {
+                    Some((d, n)) => (format!("{d}/"), n),
+                    None => (String::new(), path.as_str()),
+                };
+                let mut records = Vec::new();
+                for (k, v) in [
+                    ("GNU.sparse.major", "1".to_string()),
+                    ("GNU.sparse.minor", "0".to_string()),
+                    ("GNU.sparse.name", path.clone()),
+                    ("GNU.sparse.realsize", real_size.to_string()),
+                ] {
+                    records.extend(pax_record(k, &v));
+                }
+                let mut x = tar::Header::new_ustar();
+                x.set_path(format!("{dir}PaxHeaders.0/{name}"))?;
+                x.set_entry_type(tar::EntryType::XHeader);
+                x.set_mode(0o644);
+                x.set_size(records.len() as u64);
+                x.set_cksum();
+                b.append(&x, records.as_slice())?;
+                let mut stored = format!("1\n{offset}\n{}\n", data.len()).into_bytes();
+                stored.resize(512, 0);
+                stored.extend_from_slice(data);
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(0o755);
+                h.set_size(stored.len() as u64);
+                b.append_data(
+                    &mut h,
+                    format!("{dir}GNUSparseFile.0/{name}"),
+                    stored.as_slice(),
+                )?;
+            }
         }
     }
     b.into_inner()
+}
+
+/// One PAX extended-header record: `LEN KEY=VALUE\n`, LEN counting itself.
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while len.to_string().len() + body.len() != len {
+        len = len.to_string().len() + body.len();
+    }
+    format!("{len}{body}").into_bytes()
 }
 
 /// Compresses a tar as a layer blob.

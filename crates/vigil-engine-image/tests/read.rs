@@ -9,7 +9,8 @@ use vigil_engine_image::testing::{
     write_oci_index, Compression, Layer, TempDir, TestImage,
 };
 use vigil_engine_image::{
-    read, FileKind, FileMeta, Filesystem, Image, ImageError, Limits, Platform, ReadOptions, Source,
+    read, FileKind, FileMeta, Filesystem, Image, ImageError, KeptBudget, Limits, Platform,
+    ReadOptions, Source,
 };
 
 fn keep_none(_: &FileMeta) -> bool {
@@ -191,10 +192,11 @@ fn zstd_of_several_frames() {
             keep: &|_| true,
             inspector: &mut NoInspection,
             cancel: None,
+            budget: &KeptBudget::unlimited(),
         },
     )
     .unwrap();
-    assert_eq!(fs.contents["/b"], b"bee");
+    assert_eq!(&fs.contents["/b"][..], b"bee");
     assert_eq!(fs.contents["/a"].len(), 3000);
     assert_eq!(got.diff_id, vigil_engine_image::testing::sha256(&tar));
 }
@@ -217,7 +219,7 @@ fn read_arch(layout: &std::path::Path, platform: Option<&str>) -> Result<String,
     let img = read(&Source::Oci(layout.to_path_buf()), &opts, &|m| {
         m.path == "/arch"
     })?;
-    Ok(String::from_utf8(img.fs.contents["/arch"].clone()).unwrap())
+    Ok(String::from_utf8(img.fs.contents["/arch"].to_vec()).unwrap())
 }
 
 #[test]
@@ -398,6 +400,7 @@ fn apply_blob(blob: &[u8], limits: &Limits) -> Result<Filesystem, ImageError> {
             keep: &|_| true,
             inspector: &mut NoInspection,
             cancel: None,
+            budget: &KeptBudget::unlimited(),
         },
     )?;
     Ok(fs)
@@ -470,9 +473,9 @@ fn writes_through_symlinks_are_recorded_as_written() {
         &|_| true,
     )
     .unwrap();
-    assert_eq!(img.fs.contents["/etc/passwd"], b"root");
+    assert_eq!(&img.fs.contents["/etc/passwd"][..], b"root");
     assert_eq!(img.fs.entries["/etc/passwd"].layer, 0);
-    assert_eq!(img.fs.contents["/link/passwd"], b"evil");
+    assert_eq!(&img.fs.contents["/link/passwd"][..], b"evil");
     assert!(img.fs.through_symlink.contains("/link/passwd"));
 }
 
@@ -494,7 +497,7 @@ fn links_are_recorded_and_hardlinks_share_content() {
         }
     );
     assert_eq!(fs.entries["/bin/sh"].size, 3);
-    assert_eq!(fs.contents["/bin/sh"], b"ELF");
+    assert_eq!(&fs.contents["/bin/sh"][..], b"ELF");
     assert_eq!(
         fs.entries["/bin/ls"].kind,
         FileKind::Symlink {
@@ -548,6 +551,7 @@ fn gzip_bomb_hits_total_bytes() {
             keep: &keep_none,
             inspector: &mut NoInspection,
             cancel: None,
+            budget: &KeptBudget::unlimited(),
         },
     )
     .unwrap_err();
@@ -619,6 +623,7 @@ fn other_limits_are_named() {
             keep: &keep_none,
             inspector: &mut NoInspection,
             cancel: None,
+            budget: &KeptBudget::unlimited(),
         },
     )
     .unwrap();
@@ -805,7 +810,7 @@ fn dir_walk_never_follows_links_and_skips_special_files() {
             target: "/proc/self/fd".into()
         }
     );
-    assert_eq!(img.fs.contents["/usr/lib/os-release"], b"ID=test\n");
+    assert_eq!(&img.fs.contents["/usr/lib/os-release"][..], b"ID=test\n");
     assert_eq!(img.fs.contents.len(), 1);
 }
 
@@ -832,6 +837,7 @@ mod props {
                 keep: &|_| true,
                 inspector: &mut NoInspection,
                 cancel: None,
+                budget: &KeptBudget::unlimited(),
             },
         );
     }
@@ -887,6 +893,7 @@ fn reference_zstd_fixture() {
             keep: &|_| true,
             inspector: &mut NoInspection,
             cancel: None,
+            budget: &KeptBudget::unlimited(),
         },
     )
     .unwrap();
@@ -894,8 +901,8 @@ fn reference_zstd_fixture() {
         got.diff_id,
         "sha256:93ed7a3e2e7072c505f45e6b83e695349d220f3430e2910c9c44158c0b2193e6"
     );
-    assert_eq!(fs.contents["/etc/os-release"], b"ID=fixture\n");
-    let text = String::from_utf8(fs.contents["/etc/text"].clone()).unwrap();
+    assert_eq!(&fs.contents["/etc/os-release"][..], b"ID=fixture\n");
+    let text = String::from_utf8(fs.contents["/etc/text"].to_vec()).unwrap();
     assert_eq!(text.lines().count(), 200);
     assert_eq!(
         text.lines().last(),
@@ -969,7 +976,7 @@ fn inspectors_see_every_layer_and_keep_only_what_survives() {
     // Truncated to max_inspect_bytes; the inspector can tell from the size.
     assert!(kept.contains(&("/big.bin", 0, [7u8; 10].as_slice())));
     assert_eq!(image.fs.entries["/big.bin"].size, 100);
-    assert_eq!(image.fs.contents["/a.bin"], b"new");
+    assert_eq!(&image.fs.contents["/a.bin"][..], b"new");
 }
 
 #[test]

@@ -96,7 +96,7 @@ async fn reads_pushed_images_and_indexes() {
     assert_eq!(got.digest, pushed.digest.to_string());
     assert_eq!(got.config_digest, pushed.config.unwrap().to_string());
     assert_eq!(got.layers.len(), 2);
-    assert_eq!(got.fs.contents["/app/arch.txt"], b"amd64 build");
+    assert_eq!(&got.fs.contents["/app/arch.txt"][..], b"amd64 build");
     assert!(
         !got.fs.entries.contains_key("/app/gone.txt"),
         "whiteout applied"
@@ -141,12 +141,12 @@ async fn reads_pushed_images_and_indexes() {
     .unwrap();
     let multi = format!("registry:{}/team/multi:latest", reg.addr());
     let d = read_from(&multi, access(c.clone()), None).await.unwrap();
-    assert_eq!(d.fs.contents["/app/arch.txt"], b"amd64 build");
+    assert_eq!(&d.fs.contents["/app/arch.txt"][..], b"amd64 build");
     assert_eq!(d.digest, p_amd.digest.to_string());
     let a = read_from(&multi, access(c.clone()), Some("linux/arm64"))
         .await
         .unwrap();
-    assert_eq!(a.fs.contents["/app/arch.txt"], b"arm64 build");
+    assert_eq!(&a.fs.contents["/app/arch.txt"][..], b"arm64 build");
     let none = read_from(&multi, access(c.clone()), Some("linux/s390x"))
         .await
         .unwrap_err();
@@ -203,7 +203,7 @@ async fn basic_auth_registry() {
     .await;
     let src = format!("registry:{}/private/app:1", reg.addr());
     let got = read_from(&src, access(good), None).await.unwrap();
-    assert_eq!(got.fs.contents["/app/arch.txt"], b"private");
+    assert_eq!(&got.fs.contents["/app/arch.txt"][..], b"private");
     // Anonymous and wrong password: refused, and the password never shows.
     let anon = client(&reg, None, "127.0.0.0/8");
     let e = read_from(&src, access(anon), None).await.unwrap_err();

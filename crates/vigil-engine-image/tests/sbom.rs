@@ -12,7 +12,7 @@ use vigil_engine_image::sbom::{
     Package,
 };
 use vigil_engine_image::testing::{dir, file, symlink, whiteout, Layer, TempDir, TestImage};
-use vigil_engine_image::{read, Image, ReadOptions, Source};
+use vigil_engine_image::{read, Image, KeptBudget, ReadOptions, Source};
 
 const DEBIAN_12: &str =
     "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n\
@@ -89,7 +89,9 @@ fn debian_image_with_this_machines_dpkg_database() {
         ),
     ]);
     let image = read_image(&TestImage::new(vec![l1, l2]));
-    let pkgs = sbom::inventory(&image, &Binaries::default()).packages;
+    let pkgs = sbom::inventory(&image, &Binaries::default(), &KeptBudget::unlimited())
+        .unwrap()
+        .packages;
 
     // Python: requests is whited out, urllib3 comes from layer 1.
     let py = of(&pkgs, "pypi");
@@ -214,7 +216,9 @@ fn alpine_image() {
         dev: false,
     };
     assert_eq!(
-        sbom::inventory(&image, &Binaries::default()).packages,
+        sbom::inventory(&image, &Binaries::default(), &KeptBudget::unlimited())
+            .unwrap()
+            .packages,
         vec![pkg("musl", "1.2.4-r2"), pkg("busybox", "1.36.1-r5")]
     );
     let c = vigil_core::Component::from(&pkg("musl", "1.2.4-r2"));
@@ -236,8 +240,13 @@ fn distroless_status_d_and_os_release_symlink() {
             "Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n",
         ),
     ]);
-    let pkgs =
-        sbom::inventory(&read_image(&TestImage::new(vec![l1])), &Binaries::default()).packages;
+    let pkgs = sbom::inventory(
+        &read_image(&TestImage::new(vec![l1])),
+        &Binaries::default(),
+        &KeptBudget::unlimited(),
+    )
+    .unwrap()
+    .packages;
     let got: Vec<(&str, &str, &str, Option<&str>)> = pkgs
         .iter()
         .map(|p| {
@@ -353,8 +362,13 @@ fn python_and_npm_layouts() {
         file("app/node_modules/d/package.json", r#"{"name":"d"}"#),
         file("app/node_modules/e/package.json", "{not json"),
     ]);
-    let pkgs =
-        sbom::inventory(&read_image(&TestImage::new(vec![l1])), &Binaries::default()).packages;
+    let pkgs = sbom::inventory(
+        &read_image(&TestImage::new(vec![l1])),
+        &Binaries::default(),
+        &KeptBudget::unlimited(),
+    )
+    .unwrap()
+    .packages;
     // Path order: `.pnpm` < `a/node_modules` < `a/package.json`.
     let got: Vec<&str> = pkgs.iter().map(|p| p.purl.as_str()).collect();
     assert_eq!(

@@ -7,19 +7,134 @@
 //!
 //! [`BlockingBlob`] carries the same reader into synchronous code through
 //! `tokio_util::io::SyncIoBridge`, for layer readers that run inside `spawn_blocking`.
+//!
+//! A blob download has an overall deadline ([`ClientConfig::blob_deadline`](crate::ClientConfig),
+//! from the request to the last byte): a registry that trickles bytes just fast enough to
+//! dodge the read-stall timeout fails with [`RegistryError::Deadline`] instead of holding the
+//! reader (and, through `SyncIoBridge`, a blocking thread) for as long as it likes.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
+use reqwest::StatusCode;
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
+use tokio::time::{Instant, Sleep};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
+use crate::client::{check_repository, fail, pull_scope, Call, Client};
 use crate::digest::Digest;
 use crate::error::RegistryError;
+
+impl Client {
+    /// A blob of `repository` as an [`AsyncRead`](tokio::io::AsyncRead) that hashes what it
+    /// yields and, at the end of the stream, fails unless the sha256 is `digest` and the size
+    /// is `expected_size` (when given). Never more than `max_blob_bytes` (nor more than
+    /// `expected_size`) is read. Redirects to blob storage are followed through the scope
+    /// guard without credentials.
+    pub async fn blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        expected_size: Option<u64>,
+    ) -> Result<BlobReader, RegistryError> {
+        check_repository(repository)?;
+        let url = self.url(&format!("v2/{repository}/blobs/{digest}"))?;
+        let mut call = Call::get(url.clone(), Some(pull_scope(repository)));
+        call.timed = false;
+        let what = format!("blob {digest} of {repository}");
+        let allowed = self.config().blob_deadline;
+        let deadline = Instant::now() + allowed;
+        let expired = |what: String| RegistryError::Deadline {
+            what,
+            deadline: allowed,
+        };
+        let resp = match tokio::time::timeout_at(deadline, async {
+            let resp = self.send(call).await?;
+            if resp.status() != StatusCode::OK {
+                return Err(fail(resp, &url, what.clone()).await);
+            }
+            Ok(resp)
+        })
+        .await
+        {
+            Ok(r) => r?,
+            Err(_) => return Err(expired(what)),
+        };
+        let max_blob_bytes = self.config().max_blob_bytes;
+        let limit = match expected_size {
+            Some(s) if s > max_blob_bytes => {
+                return Err(RegistryError::TooLarge {
+                    what,
+                    limit: max_blob_bytes,
+                })
+            }
+            Some(s) => s,
+            None => max_blob_bytes,
+        };
+        if let Some(len) = resp.content_length() {
+            if let Some(expected) = expected_size.filter(|e| *e != len) {
+                return Err(RegistryError::SizeMismatch {
+                    what,
+                    expected,
+                    actual: len,
+                });
+            }
+            if len > max_blob_bytes {
+                return Err(RegistryError::TooLarge {
+                    what,
+                    limit: max_blob_bytes,
+                });
+            }
+        }
+        Ok(BlobReader::new(
+            resp,
+            digest.clone(),
+            expected_size,
+            limit,
+            what,
+            (deadline, allowed),
+        ))
+    }
+
+    /// A whole blob in memory (a config, say), verified, at most `limit` bytes (and at most
+    /// `max_blob_bytes`).
+    pub async fn blob_bytes(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        limit: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let mut reader = self.blob(repository, digest, None).await?;
+        reader.lower_limit(limit);
+        let mut out = Vec::new();
+        match tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut out).await {
+            Ok(_) => Ok(out),
+            Err(e) => Err(crate::blob::io_to_registry(e)),
+        }
+    }
+
+    /// [`Client::blob`] for a synchronous reader: the returned [`BlockingBlob`] implements
+    /// [`std::io::Read`] over a `tokio_util::io::SyncIoBridge` and must be read inside
+    /// `tokio::task::spawn_blocking` (or another thread that is not a runtime worker). Read
+    /// it to the end, or call [`BlockingBlob::finish`], for the digest check.
+    pub async fn blob_reader_blocking(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        expected_size: Option<u64>,
+    ) -> Result<BlockingBlob, RegistryError> {
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|e| RegistryError::Config(format!("no tokio runtime: {e}")))?;
+        let reader = self.blob(repository, digest, expected_size).await?;
+        Ok(BlockingBlob::new(reader, handle))
+    }
+}
 
 /// A blob's bytes as they arrive, verified at the end.
 pub struct BlobReader {
@@ -31,6 +146,10 @@ pub struct BlobReader {
     limit: u64,
     what: String,
     state: State,
+    /// Fires at the download's deadline.
+    deadline: Pin<Box<Sleep>>,
+    /// How long the download was allowed (for the error).
+    allowed: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +177,7 @@ impl BlobReader {
         expected_size: Option<u64>,
         limit: u64,
         what: String,
+        (deadline, allowed): (Instant, Duration),
     ) -> Self {
         let url = resp.url().clone();
         let stream = futures::stream::try_unfold(resp, move |mut r| {
@@ -79,6 +199,8 @@ impl BlobReader {
             limit,
             what,
             state: State::Reading,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            allowed,
         }
     }
 
@@ -142,6 +264,13 @@ impl AsyncRead for BlobReader {
                 ))))
             }
             State::Reading => {}
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            let e = RegistryError::Deadline {
+                what: this.what.clone(),
+                deadline: this.allowed,
+            };
+            return this.fail(e);
         }
         let before = buf.filled().len();
         if let Err(e) = futures::ready!(Pin::new(&mut this.inner).poll_read(cx, buf)) {

@@ -22,7 +22,6 @@ use url::Url;
 use vigil_engine::ScopeGuard;
 
 use crate::auth::{next_link, parse_challenges, Challenge, Credentials};
-use crate::blob::{BlobReader, BlockingBlob};
 use crate::digest::Digest;
 use crate::error::{redact, ReferenceError, RegistryError};
 use crate::reference::{is_valid_repository, parse_host_port, Reference, DOCKER_HUB_REGISTRY};
@@ -61,8 +60,11 @@ pub struct ClientConfig {
     /// self-signed certificate; the cloud's `Insecure` 1). Scope checks and pinning still apply.
     pub skip_tls_verify: bool,
     /// Connect timeout, read-stall timeout, and total timeout of every request except blob
-    /// downloads (which only time out when stalled).
+    /// downloads (which time out when stalled, and at `blob_deadline`).
     pub timeout: Duration,
+    /// Longest one blob download may take, from the request to its last byte (a blob that
+    /// trickles in slower fails with [`RegistryError::Deadline`]).
+    pub blob_deadline: Duration,
     /// Largest manifest or index read.
     pub max_manifest_bytes: u64,
     /// Largest blob read.
@@ -74,8 +76,8 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Anonymous HTTPS access to `registry` with default bounds: 30 s timeout, 4 MiB
-    /// manifests, 4 GiB blobs, 100 listing pages.
+    /// Anonymous HTTPS access to `registry` with default bounds: 30 s timeout, 30 minutes per
+    /// blob, 4 MiB manifests, 4 GiB blobs, 100 listing pages.
     pub fn new(registry: &str, scope: Arc<ScopeGuard>) -> Self {
         ClientConfig {
             registry: registry.to_string(),
@@ -84,6 +86,7 @@ impl ClientConfig {
             insecure_http: false,
             skip_tls_verify: false,
             timeout: Duration::from_secs(30),
+            blob_deadline: Duration::from_secs(30 * 60),
             max_manifest_bytes: 4 * 1024 * 1024,
             max_blob_bytes: 4 * 1024 * 1024 * 1024,
             max_pages: 100,
@@ -101,6 +104,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("insecure_http", &self.insecure_http)
             .field("skip_tls_verify", &self.skip_tls_verify)
             .field("timeout", &self.timeout)
+            .field("blob_deadline", &self.blob_deadline)
             .field("max_manifest_bytes", &self.max_manifest_bytes)
             .field("max_blob_bytes", &self.max_blob_bytes)
             .field("max_pages", &self.max_pages)
@@ -356,93 +360,6 @@ impl Client {
             digest,
             bytes,
         })
-    }
-
-    /// A blob of `repository` as an [`AsyncRead`](tokio::io::AsyncRead) that hashes what it
-    /// yields and, at the end of the stream, fails unless the sha256 is `digest` and the size
-    /// is `expected_size` (when given). Never more than `max_blob_bytes` (nor more than
-    /// `expected_size`) is read. Redirects to blob storage are followed through the scope
-    /// guard without credentials.
-    pub async fn blob(
-        &self,
-        repository: &str,
-        digest: &Digest,
-        expected_size: Option<u64>,
-    ) -> Result<BlobReader, RegistryError> {
-        check_repository(repository)?;
-        let url = self.url(&format!("v2/{repository}/blobs/{digest}"))?;
-        let mut call = Call::get(url.clone(), Some(pull_scope(repository)));
-        call.timed = false;
-        let resp = self.send(call).await?;
-        let what = format!("blob {digest} of {repository}");
-        if resp.status() != StatusCode::OK {
-            return Err(fail(resp, &url, what).await);
-        }
-        let limit = match expected_size {
-            Some(s) if s > self.cfg.max_blob_bytes => {
-                return Err(RegistryError::TooLarge {
-                    what,
-                    limit: self.cfg.max_blob_bytes,
-                })
-            }
-            Some(s) => s,
-            None => self.cfg.max_blob_bytes,
-        };
-        if let Some(len) = resp.content_length() {
-            if let Some(expected) = expected_size.filter(|e| *e != len) {
-                return Err(RegistryError::SizeMismatch {
-                    what,
-                    expected,
-                    actual: len,
-                });
-            }
-            if len > self.cfg.max_blob_bytes {
-                return Err(RegistryError::TooLarge {
-                    what,
-                    limit: self.cfg.max_blob_bytes,
-                });
-            }
-        }
-        Ok(BlobReader::new(
-            resp,
-            digest.clone(),
-            expected_size,
-            limit,
-            what,
-        ))
-    }
-
-    /// A whole blob in memory (a config, say), verified, at most `limit` bytes (and at most
-    /// `max_blob_bytes`).
-    pub async fn blob_bytes(
-        &self,
-        repository: &str,
-        digest: &Digest,
-        limit: u64,
-    ) -> Result<Vec<u8>, RegistryError> {
-        let mut reader = self.blob(repository, digest, None).await?;
-        reader.lower_limit(limit);
-        let mut out = Vec::new();
-        match tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut out).await {
-            Ok(_) => Ok(out),
-            Err(e) => Err(crate::blob::io_to_registry(e)),
-        }
-    }
-
-    /// [`Client::blob`] for a synchronous reader: the returned [`BlockingBlob`] implements
-    /// [`std::io::Read`] over a `tokio_util::io::SyncIoBridge` and must be read inside
-    /// `tokio::task::spawn_blocking` (or another thread that is not a runtime worker). Read
-    /// it to the end, or call [`BlockingBlob::finish`], for the digest check.
-    pub async fn blob_reader_blocking(
-        &self,
-        repository: &str,
-        digest: &Digest,
-        expected_size: Option<u64>,
-    ) -> Result<BlockingBlob, RegistryError> {
-        let handle = tokio::runtime::Handle::try_current()
-            .map_err(|e| RegistryError::Config(format!("no tokio runtime: {e}")))?;
-        let reader = self.blob(repository, digest, expected_size).await?;
-        Ok(BlockingBlob::new(reader, handle))
     }
 
     fn check_registry(&self, reference: &Reference) -> Result<(), RegistryError> {
@@ -899,7 +816,7 @@ impl Client {
     }
 }
 
-fn pull_scope(repository: &str) -> String {
+pub(crate) fn pull_scope(repository: &str) -> String {
     format!("repository:{repository}:pull")
 }
 

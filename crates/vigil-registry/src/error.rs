@@ -93,6 +93,14 @@ pub enum RegistryError {
         /// The registry's error text, bounded.
         message: String,
     },
+    /// A blob not read to its end within the client's `blob_deadline`.
+    #[error("{what} was not read within the blob deadline of {deadline:?} (blob_deadline)")]
+    Deadline {
+        /// What was being read.
+        what: String,
+        /// The deadline it was given.
+        deadline: std::time::Duration,
+    },
     /// A body larger than the configured limit.
     #[error("{what} is larger than the limit of {limit} bytes")]
     TooLarge {

@@ -2,7 +2,8 @@
 //! tests can put images into a registry without docker. Blobs: `HEAD` (skip when present),
 //! `POST /v2/<repo>/blobs/uploads/`, then `PUT <Location>&digest=` with the bytes (a
 //! monolithic upload). Manifests and indexes: `PUT /v2/<repo>/manifests/<tag>`. The same
-//! authentication, scope guard and redirect rules apply as for reading.
+//! authentication, scope guard and redirect rules apply as for reading. Also a registry of
+//! fixed content on loopback that can trickle blobs ([`StaticRegistry`], in `serve`).
 
 use bytes::Bytes;
 use reqwest::header::{HeaderValue, CONTENT_TYPE, LOCATION};
@@ -14,6 +15,9 @@ use crate::digest::Digest;
 use crate::error::{ReferenceError, RegistryError};
 use crate::reference::is_valid_tag;
 use crate::{MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST};
+
+mod serve;
+pub use serve::{StaticRegistry, Trickle};
 
 /// What a push stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

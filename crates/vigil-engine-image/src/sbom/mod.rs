@@ -9,7 +9,7 @@
 //!   larger than [`crate::Limits::max_content_bytes`], so [`keep_within`] (what
 //!   [`read_inventory`] uses) also leaves out files over that limit, and the inventory notes
 //!   them as skipped.
-//! - [`Binaries`] is an [`Inspector`] for files that cannot be found by path: ELF executables
+//! - [`Binaries`] is an [`Inspector`](crate::Inspector) for files that cannot be found by path: ELF executables
 //!   (Go build information, `cargo auditable` data) and Java archives. It sees every layer's
 //!   files as they stream by, keys what it finds by `(path, layer)`, and [`inventory`] keeps
 //!   only what [`Filesystem::holds`](crate::Filesystem::holds) confirms in the final view.
@@ -29,6 +29,7 @@
 //! neither kept nor parsed.
 
 pub mod apk;
+mod binaries;
 pub mod cargo;
 pub mod composer;
 pub mod dpkg;
@@ -42,10 +43,11 @@ pub mod otp;
 pub mod python;
 pub mod rpm;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
-use crate::{FileKind, FileMeta, Image, ImageError, Inspector, Limits, ReadOptions, Source};
+use crate::{FileKind, FileMeta, Image, ImageError, KeptBudget, Limits, ReadOptions, Source};
 
+pub use binaries::{Binaries, MAX_SPOOL_BYTES};
 pub use osrelease::OsRelease;
 
 /// Cap for the os-release file.
@@ -93,7 +95,7 @@ pub const RPMDB_NDB: [&str; 2] = [
 ];
 
 /// What kind of file an analyzer reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
     OsRelease,
     DpkgStatus,
@@ -142,6 +144,12 @@ impl Kind {
         } else {
             None
         }
+    }
+
+    /// Whether what this kind's analyzer makes of a file depends on its contents alone (not on
+    /// its name or its neighbours), so files sharing contents share results.
+    fn reads_contents_only(self) -> bool {
+        !matches!(self, Kind::Composer | Kind::RpmBdb | Kind::RpmNdb)
     }
 
     fn cap(self) -> u64 {
@@ -209,6 +217,26 @@ pub struct Package {
 }
 
 impl Package {
+    /// Roughly the memory this package takes (the struct, its strings and their allocation
+    /// overhead), for the scan's [`KeptBudget`].
+    pub(crate) fn approx_bytes(&self) -> u64 {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        let distro = self.distro.as_ref().map_or(0, |d| {
+            d.id.capacity() + opt(&d.version_id) + opt(&d.version_codename) + opt(&d.pretty_name)
+        });
+        let strings = self.name.capacity()
+            + self.version.capacity()
+            + self.purl.capacity()
+            + self.path.capacity()
+            + opt(&self.arch)
+            + opt(&self.source_name)
+            + opt(&self.source_version)
+            + opt(&self.license)
+            + distro;
+        // About 16 bytes of allocator overhead for each of the (up to) 12 strings.
+        (std::mem::size_of::<Package>() + strings + 12 * 16) as u64
+    }
+
     fn new(
         name: String,
         version: String,
@@ -279,369 +307,18 @@ pub struct Inventory {
     pub skipped: Vec<Skipped>,
 }
 
-/// The [`Inspector`] for packages recorded inside files that are not found by path:
-/// - ELF executables (regular files of at least [`MIN_BINARY_BYTES`] with an execute bit, or
-///   in a `bin`, `sbin`, `libexec` or `cli-plugins` directory, starting with the ELF magic):
-///   Go build information ([`golang`]) and `cargo auditable` data ([`cargo`]);
-/// - Java archives (by extension, [`java`]).
-///
-/// Files larger than [`crate::Limits::max_inspect_bytes`] are read on as they stream by
-/// ([`Inspector::wants_rest`]): an executable is searched for Go build information
-/// ([`golang::StreamSearch`]; `cargo auditable` data, in a section the file's end locates, is
-/// not read); an archive is copied to a private temporary file (at most [`MAX_SPOOL_BYTES`])
-/// and read from its central directory, then the copy is removed.
-///
-/// Results are keyed by `(path, layer)`; [`inventory`] keeps those the final view still holds.
-#[derive(Debug, Default)]
-pub struct Binaries {
-    /// By path, then layer.
-    found: BTreeMap<String, BTreeMap<usize, Found>>,
-    packages: usize,
-    /// The large file being read on, if any.
-    rest: Option<Rest>,
-}
-
-/// Largest Java archive copied to a temporary file to be read.
-pub const MAX_SPOOL_BYTES: u64 = 2 << 30;
-
-/// A large file read on past its head.
-#[derive(Debug)]
-struct Rest {
-    /// The file (its path and layer key what is found).
-    meta: FileMeta,
-    kind: RestKind,
-}
-
-#[derive(Debug)]
-enum RestKind {
-    Go(Box<golang::StreamSearch>),
-    Archive(Spool),
-}
-
-/// A private temporary copy of a file, removed when dropped.
-#[derive(Debug)]
-struct Spool {
-    file: std::fs::File,
-    path: std::path::PathBuf,
-}
-
-impl Spool {
-    fn create() -> std::io::Result<Spool> {
-        use std::os::unix::fs::OpenOptionsExt;
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("vigil-archive-{}-{n}.zip", std::process::id()));
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)?;
-        Ok(Spool { file, path })
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-#[derive(Debug, Default)]
-struct Found {
-    packages: Vec<Package>,
-    notes: Vec<String>,
-}
-
-/// Directory names whose files [`Binaries`] reads even without an execute bit.
-const BIN_DIRS: [&str; 4] = ["bin", "sbin", "libexec", "cli-plugins"];
-
-impl Binaries {
-    /// Whether `meta` is a possible executable (see the type documentation).
-    pub fn is_executable_candidate(meta: &FileMeta) -> bool {
-        meta.kind == FileKind::File
-            && meta.size >= MIN_BINARY_BYTES
-            && (meta.mode & 0o111 != 0
-                || meta
-                    .path
-                    .rsplit('/')
-                    .skip(1)
-                    .any(|dir| BIN_DIRS.contains(&dir)))
-    }
-
-    fn slot(&mut self, meta: &FileMeta) -> &mut Found {
-        self.found
-            .entry(meta.path.clone())
-            .or_default()
-            .entry(meta.layer)
-            .or_default()
-    }
-
-    fn add(&mut self, meta: &FileMeta, p: Package) {
-        if self.packages >= MAX_BINARY_PACKAGES {
-            return;
-        }
-        self.packages += 1;
-        if self.packages == MAX_BINARY_PACKAGES {
-            let note = format!("package limit of {MAX_BINARY_PACKAGES} for binaries reached");
-            self.slot(meta).notes.push(note);
-        }
-        self.slot(meta).packages.push(p);
-    }
-
-    fn note(&mut self, meta: &FileMeta, note: String) {
-        self.slot(meta).notes.push(note);
-    }
-
-    fn inspect_java(&mut self, meta: &FileMeta, data: &[u8]) {
-        if (data.len() as u64) < meta.size {
-            self.spool_archive(meta, data);
-            return;
-        }
-        let file_name = meta.path.rsplit('/').next().unwrap_or(&meta.path);
-        let scan = java::scan(data, file_name);
-        self.add_java(meta, scan);
-    }
-
-    /// Starts copying a Java archive too large to hold to a temporary file.
-    fn spool_archive(&mut self, meta: &FileMeta, head: &[u8]) {
-        if meta.size > MAX_SPOOL_BYTES {
-            self.note(
-                meta,
-                format!(
-                    "Java archive of {} bytes is larger than {MAX_SPOOL_BYTES} bytes; not read",
-                    meta.size
-                ),
-            );
-            return;
-        }
-        let spool = Spool::create().and_then(|mut s| {
-            use std::io::Write;
-            s.file.write_all(head)?;
-            Ok(s)
-        });
-        match spool {
-            Ok(spool) => {
-                self.rest = Some(Rest {
-                    meta: meta.clone(),
-                    kind: RestKind::Archive(spool),
-                })
-            }
-            Err(e) => self.note(
-                meta,
-                format!(
-                    "Java archive of {} bytes: no temporary copy ({e}); not read",
-                    meta.size
-                ),
-            ),
-        }
-    }
-
-    fn add_java(&mut self, meta: &FileMeta, scan: java::ArchiveScan) {
-        for j in scan.packages {
-            let path = if j.inner.is_empty() {
-                meta.path.clone()
-            } else {
-                format!("{}!/{}", meta.path, j.inner)
-            };
-            let name = match &j.group {
-                Some(g) => format!("{g}:{}", j.artifact),
-                None => j.artifact.clone(),
-            };
-            let purl = maven_purl(j.group.as_deref(), &j.artifact, &j.version);
-            let p = Package::new(name, j.version, "maven", purl, path, meta.layer);
-            self.add(meta, p);
-        }
-        for n in scan.notes {
-            self.note(meta, n);
-        }
-    }
-
-    fn add_go(&mut self, meta: &FileMeta, info: &golang::BuildInfo) {
-        for c in info.components() {
-            let purl = golang_purl(&c.name, &c.version);
-            let p = Package::new(
-                c.name,
-                c.version,
-                "golang",
-                purl,
-                meta.path.clone(),
-                meta.layer,
-            );
-            self.add(meta, p);
-        }
-    }
-
-    fn inspect_elf(&mut self, meta: &FileMeta, data: &[u8]) {
-        let mut found = false;
-        if let Some(info) = golang::read(data) {
-            found = true;
-            self.add_go(meta, &info);
-        }
-        match cargo::read_auditable(data) {
-            Some(Ok(crates)) => {
-                found = true;
-                for c in crates {
-                    let purl = cargo_purl(&c.name, &c.version);
-                    let mut p = Package::new(
-                        c.name,
-                        c.version,
-                        "cargo",
-                        purl,
-                        meta.path.clone(),
-                        meta.layer,
-                    );
-                    p.dev = c.build;
-                    self.add(meta, p);
-                }
-            }
-            Some(Err(e)) => self.note(meta, e.to_string()),
-            None => {}
-        }
-        if !found && (data.len() as u64) < meta.size {
-            self.rest = Some(Rest {
-                meta: meta.clone(),
-                kind: RestKind::Go(Box::new(golang::StreamSearch::after(data))),
-            });
-        }
-    }
-
-    /// Finishes the large file being read on: what it held, or why it could not be read.
-    fn finish_rest(&mut self, complete: bool) {
-        let Some(rest) = self.rest.take() else {
-            return;
-        };
-        let meta = &rest.meta;
-        match rest.kind {
-            RestKind::Go(search) => match search.finish() {
-                Some(info) => self.add_go(meta, &info),
-                None => self.note(
-                    meta,
-                    format!(
-                        "ELF file of {} bytes: no Go build information in it{}",
-                        meta.size,
-                        if complete {
-                            ""
-                        } else {
-                            " (not read to its end)"
-                        }
-                    ),
-                ),
-            },
-            RestKind::Archive(mut spool) => {
-                use std::io::Seek;
-                if !complete {
-                    self.note(
-                        meta,
-                        format!(
-                            "Java archive of {} bytes not read to its end; not read",
-                            meta.size
-                        ),
-                    );
-                    return;
-                }
-                let file = match spool.file.rewind().and_then(|()| spool.file.try_clone()) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        self.note(
-                            meta,
-                            format!("Java archive: temporary copy unreadable ({e})"),
-                        );
-                        return;
-                    }
-                };
-                let file_name = meta.path.rsplit('/').next().unwrap_or(&meta.path);
-                let scan = java::scan_file(file, file_name);
-                drop(spool);
-                self.add_java(meta, scan);
-            }
-        }
-    }
-
-    fn is_rest_of(&self, meta: &FileMeta) -> bool {
-        self.rest
-            .as_ref()
-            .is_some_and(|r| r.meta.path == meta.path && r.meta.layer == meta.layer)
-    }
-}
-
-impl Inspector for Binaries {
-    fn wants(&self, meta: &FileMeta) -> bool {
-        meta.kind == FileKind::File
-            && ((java::is_java_archive(&meta.path) && meta.size >= 22)
-                || Binaries::is_executable_candidate(meta))
-    }
-
-    fn inspect(&mut self, meta: &FileMeta, data: &[u8]) {
-        // A layer that writes the same path twice: the last write is what the layer holds.
-        if let Some(old) = self
-            .found
-            .get_mut(meta.path.as_str())
-            .and_then(|by_layer| by_layer.remove(&meta.layer))
-        {
-            self.packages = self.packages.saturating_sub(old.packages.len());
-        }
-        // A file left unfinished (its reader stopped early) says so; this one starts afresh.
-        self.finish_rest(false);
-        if java::is_java_archive(&meta.path) {
-            self.inspect_java(meta, data);
-        } else if data.starts_with(elf::MAGIC) {
-            self.inspect_elf(meta, data);
-        }
-    }
-
-    fn wants_rest(&self, meta: &FileMeta) -> bool {
-        self.is_rest_of(meta)
-    }
-
-    fn inspect_rest(&mut self, meta: &FileMeta, offset: u64, chunk: &[u8]) -> bool {
-        if !self.is_rest_of(meta) {
-            return false;
-        }
-        let more = match self.rest.as_mut().map(|r| &mut r.kind) {
-            Some(RestKind::Go(search)) => search.feed(offset, chunk),
-            Some(RestKind::Archive(spool)) => {
-                use std::io::Write;
-                match spool.file.write_all(chunk) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        self.rest = None;
-                        self.note(
-                            meta,
-                            format!("Java archive: temporary copy failed ({e}); not read"),
-                        );
-                        return false;
-                    }
-                }
-            }
-            None => false,
-        };
-        if !more {
-            // Only the Go search stops early, having found the block or given up on the
-            // file: finish now so `wants_rest` turns false.
-            self.finish_rest(true);
-        }
-        more
-    }
-
-    fn end_rest(&mut self, meta: &FileMeta, complete: bool) {
-        if self.is_rest_of(meta) {
-            self.finish_rest(complete);
-        }
-    }
-}
-
 /// Reads an image and inventories it in one pass: [`keep_within`] the read's limits as the
-/// keep-predicate, [`Binaries`] as the inspector, then [`inventory`]. Synchronous.
+/// keep-predicate, [`Binaries`] as the inspector, then [`inventory`], all within one
+/// [`KeptBudget`] of [`Limits::max_kept_bytes`]. Synchronous.
 pub fn read_inventory(
     source: &Source,
     opts: &ReadOptions,
 ) -> Result<(Image, Inventory), ImageError> {
-    let mut binaries = Binaries::default();
+    let budget = KeptBudget::of(&opts.limits);
+    let mut binaries = Binaries::within(budget.clone());
     let keep = keep_within(&opts.limits);
-    let image = crate::read_inspected(source, opts, &keep, &mut binaries)?;
-    let inventory = inventory(&image, &binaries);
+    let image = crate::read_within(source, opts, &keep, &mut binaries, &budget)?;
+    let inventory = inventory(&image, &binaries, &budget)?;
     Ok((image, inventory))
 }
 
@@ -662,12 +339,70 @@ pub fn distro(image: &Image) -> Option<OsRelease> {
 /// `binaries` recorded for files the view still holds; in path order (and file order within a
 /// file). Files of a wanted kind whose contents were not kept or do not parse, and what the
 /// binary analyzers could not read, are listed in [`Inventory::skipped`].
-pub fn inventory(image: &Image, binaries: &Binaries) -> Inventory {
+///
+/// Every package is charged to `budget` (its estimated size) before it is added; once the
+/// budget is spent this fails with [`ImageError::Limit`] naming `max_kept_bytes`. A file whose
+/// kept contents are another's (a hard link shares its target's bytes) is parsed once: its
+/// packages are the other's, under its own path and layer.
+pub fn inventory(
+    image: &Image,
+    binaries: &Binaries,
+    budget: &KeptBudget,
+) -> Result<Inventory, ImageError> {
     let distro = distro(image);
     let mut out = Inventory::default();
+    // What shared contents already gave: (kind, address, length) -> the ranges of `out`.
+    type Ranges = (std::ops::Range<usize>, std::ops::Range<usize>);
+    let mut parsed: HashMap<(Kind, usize, usize), Ranges> = HashMap::new();
     for (path, meta) in &image.fs.entries {
         if let Some(kind) = Kind::of(path).filter(|_| keepable(meta)) {
-            path_kind(image, path, meta, kind, distro.as_ref(), &mut out);
+            let key = image
+                .fs
+                .contents
+                .get(path)
+                .filter(|_| kind.reads_contents_only())
+                .map(|data| (kind, data.as_ptr() as usize, data.len()));
+            match key.and_then(|k| parsed.get(&k)).cloned() {
+                Some((packages, skipped)) => {
+                    let same = out.packages.get(packages).unwrap_or_default();
+                    let cost = same
+                        .iter()
+                        .map(|p| p.approx_bytes() + path.len() as u64)
+                        .sum();
+                    budget.charge(cost)?;
+                    let copies: Vec<Package> = same
+                        .iter()
+                        .map(|p| Package {
+                            path: path.clone(),
+                            layer: meta.layer,
+                            ..p.clone()
+                        })
+                        .collect();
+                    out.packages.extend(copies);
+                    let notes: Vec<Skipped> = out
+                        .skipped
+                        .get(skipped)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|s| Skipped {
+                            path: path.clone(),
+                            layer: meta.layer,
+                            reason: s.reason.clone(),
+                        })
+                        .collect();
+                    out.skipped.extend(notes);
+                }
+                None => {
+                    let before = (out.packages.len(), out.skipped.len());
+                    path_kind(image, path, meta, kind, distro.as_ref(), &mut out);
+                    let added = out.packages.get(before.0..).unwrap_or_default();
+                    budget.charge(added.iter().map(Package::approx_bytes).sum())?;
+                    if let Some(k) = key {
+                        let ranges = (before.0..out.packages.len(), before.1..out.skipped.len());
+                        parsed.insert(k, ranges);
+                    }
+                }
+            }
         }
         if let Some(found) = binaries
             .found
@@ -675,6 +410,7 @@ pub fn inventory(image: &Image, binaries: &Binaries) -> Inventory {
             .and_then(|by_layer| by_layer.get(&meta.layer))
             .filter(|_| image.fs.holds(path, meta.layer))
         {
+            budget.charge(found.packages.iter().map(Package::approx_bytes).sum())?;
             out.packages.extend(found.packages.iter().cloned());
             out.skipped.extend(found.notes.iter().map(|n| Skipped {
                 path: path.clone(),
@@ -683,7 +419,7 @@ pub fn inventory(image: &Image, binaries: &Binaries) -> Inventory {
             }));
         }
     }
-    out
+    Ok(out)
 }
 
 /// The packages of one file found by path.
@@ -1019,6 +755,7 @@ fn encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Inspector;
 
     fn meta(path: &str, size: u64) -> FileMeta {
         FileMeta {
