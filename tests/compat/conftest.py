@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+import publichost
 from tencentcloud.common import credential
 from tencentcloud.common.common_client import CommonClient
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
@@ -384,3 +386,15 @@ def sites():
     registry = Sites()
     yield registry
     registry.cleanup()
+
+
+@pytest.fixture
+def public_host(tmp_path):
+    """A test host at a public-looking address (TEST-NET-3) in a network namespace."""
+    if not publichost.available():
+        if os.environ.get("CI"):
+            pytest.fail("root and iproute2 are required in CI for the public test host")
+        pytest.skip("needs root and iproute2 for a network namespace")
+    host = publichost.PublicHost(tmp_path)
+    yield host
+    host.close()

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import http.client
 import urllib.request
 from pathlib import Path
 
@@ -69,6 +70,26 @@ class PublicHost:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("the test host's web server on port %d did not start" % port)
+
+    def serve_code(self, port, code, *args):
+        """Run `code` (a Python program serving on 0.0.0.0:port, given as argv[1] with
+        `args` after it) on the test host, and wait until it answers."""
+        proc = subprocess.Popen(["ip", "netns", "exec", self.ns, sys.executable, "-c", code,
+                                 str(port), *map(str, args)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                # No redirects followed: the server's answer may point anywhere.
+                conn = http.client.HTTPConnection(self.ip, port, timeout=1)
+                conn.request("GET", "/v2/")
+                conn.getresponse().read()
+                conn.close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the test host's server on port %d did not start" % port)
 
     def close(self):
         for p in self.procs:

@@ -26,7 +26,7 @@ use crate::scan::{self, ScanConfig, Scanners};
 use crate::{Platform, ReadOptions, RegistryAccess, RegistryLogin, Source};
 
 /// Opens a sealed secret: (ciphertext, purpose) to plaintext.
-pub type Unseal = Arc<dyn Fn(&str, &str) -> Result<String, String> + Send + Sync>;
+pub use vigil_engine::Unseal;
 
 /// The image engine.
 pub struct ImageEngine {

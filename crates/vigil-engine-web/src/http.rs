@@ -208,6 +208,15 @@ pub fn secret_header(name: &str) -> bool {
     )
 }
 
+/// A `Cookie` header (`a=1; b=2`) with every value hidden and the names kept.
+pub fn redact_cookie_header(raw: &str) -> String {
+    parse_cookie_header(raw)
+        .into_iter()
+        .map(|(k, _)| format!("{k}={REDACTED}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// A `Set-Cookie` value with the cookie's value hidden and its name and attributes kept
 /// (the attributes are what cookie findings prove).
 pub fn redact_set_cookie(v: &str) -> String {

@@ -26,7 +26,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use url::Url;
 use vigil_core::Finding;
-use vigil_engine::{Coverage, Engine, EngineError, ScanCtx};
+use vigil_engine::{Coverage, Engine, EngineError, ScanCtx, Unseal};
 
 use crate::endpoint::{Endpoint, Point};
 use crate::http::{Http, HttpConfig, HttpError, Request, Response};
@@ -40,6 +40,10 @@ pub struct WebTarget {
     /// Cookie header sent with every request (`a=b; c=d`), for authenticated scans.
     #[serde(default)]
     pub login_cookie: Option<String>,
+    /// The same, sealed by the service (tasks never hold it in clear); opened with the
+    /// engine's [`Unseal`].
+    #[serde(default)]
+    pub login_cookie_sealed: Option<SealedCookie>,
     /// A URL that shows `login_check_keyword` only while the session is valid.
     #[serde(default)]
     pub login_check_url: Option<String>,
@@ -52,6 +56,16 @@ pub struct WebTarget {
     /// User-Agent (default: Vigil's).
     #[serde(default)]
     pub user_agent: Option<String>,
+}
+
+/// A login cookie sealed under the master key for `purpose`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedCookie {
+    /// The sealed text.
+    pub sealed: String,
+    /// What it was sealed for (bound into the seal).
+    pub purpose: String,
 }
 
 /// Scan mode.
@@ -173,8 +187,42 @@ impl Coverage for WebCoverage {
 }
 
 /// The web engine.
-#[derive(Debug, Default)]
-pub struct WebEngine;
+#[derive(Default, Clone)]
+pub struct WebEngine {
+    unseal: Option<Unseal>,
+}
+
+impl std::fmt::Debug for WebEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebEngine")
+            .field("unseal", &self.unseal.is_some())
+            .finish()
+    }
+}
+
+impl WebEngine {
+    /// An engine that opens sealed login cookies with `unseal`.
+    pub fn with_unseal(unseal: Unseal) -> Self {
+        WebEngine {
+            unseal: Some(unseal),
+        }
+    }
+
+    /// The target with its sealed login cookie opened.
+    fn opened(&self, mut t: WebTarget) -> Result<WebTarget, EngineError> {
+        if let Some(s) = t.login_cookie_sealed.take() {
+            let unseal = self.unseal.as_ref().ok_or_else(|| {
+                EngineError::Failed(
+                    "the login cookie is sealed and this engine cannot open it".into(),
+                )
+            })?;
+            let cookie = unseal(&s.sealed, &s.purpose)
+                .map_err(|e| EngineError::Failed(format!("login cookie: {e}")))?;
+            t.login_cookie = Some(cookie);
+        }
+        Ok(t)
+    }
+}
 
 fn bad(msg: impl Into<String>) -> EngineError {
     EngineError::InvalidInput(msg.into())
@@ -268,6 +316,10 @@ impl Engine for WebEngine {
         if sites.is_empty() {
             return Err(bad("the target names no site"));
         }
+        let sites = sites
+            .into_iter()
+            .map(|t| self.opened(t))
+            .collect::<Result<Vec<_>, _>>()?;
         let n = sites.len();
         let mut looked = HashSet::new();
         for (i, t) in sites.iter().enumerate() {

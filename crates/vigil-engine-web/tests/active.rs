@@ -29,7 +29,7 @@ async fn scan(app: &App, target: Value, options: Value, rate: Option<u32>) -> Ve
     if t.get("url").is_none() {
         t["url"] = json!(format!("http://127.0.0.1:{}/", app.port));
     }
-    WebEngine.run(&ctx, &t, &options).await.unwrap();
+    WebEngine::default().run(&ctx, &t, &options).await.unwrap();
     sink.findings()
 }
 

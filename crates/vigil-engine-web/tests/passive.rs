@@ -112,7 +112,7 @@ async fn scan(url: String, deep: bool, checks: &[&str]) -> Run {
         sink: sink.clone(),
     };
     let opts = json!({"checks": checks, "mode": if deep { "deep" } else { "normal" }});
-    let coverage = WebEngine
+    let coverage = WebEngine::default()
         .run(&ctx, &json!({ "url": url }), &opts)
         .await
         .unwrap();
@@ -474,7 +474,7 @@ async fn catch_all_site_has_no_sensitive_file() {
         scope: Arc::new(ScopeGuard::operator(Default::default())),
         sink: sink.clone(),
     };
-    let cov = WebEngine
+    let cov = WebEngine::default()
         .run(
             &ctx,
             &json!({ "url": url }),

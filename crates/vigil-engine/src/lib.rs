@@ -14,6 +14,10 @@ pub mod text;
 pub use coverage::{Coverage, Everything, Nothing};
 pub use dns::{Dns, DnsConfigError};
 pub use rate::RateLimiter;
+
+/// Opens a secret the service sealed into a task (`sealed`, `purpose`), with the binary's
+/// master key; engines never hold the key themselves.
+pub type Unseal = std::sync::Arc<dyn Fn(&str, &str) -> Result<String, String> + Send + Sync>;
 pub use scope::{Decision, PinnedTarget, Reach, ScopeError, ScopeGuard, ScopePolicy, ScopeRule};
 
 use async_trait::async_trait;

@@ -99,11 +99,11 @@ pub enum ScopeError {
     Unresolvable(String),
     /// The target is (or resolves to) an internal address the operator's scope does not
     /// name: tenants may register it but never reach it.
-    #[error("target {target} resolves to the internal address {addr}; internal addresses are reachable only when the operator's scope names them (--scope-allow)")]
+    #[error("target {target} is or resolves to an internal address; internal addresses are reachable only when the operator's scope names them (--scope-allow)")]
     Internal {
         /// The target as given.
         target: String,
-        /// The internal address.
+        /// The internal address (for the operator's logs; not in the message tenants see).
         addr: IpAddr,
     },
 }
@@ -158,11 +158,13 @@ fn net(s: &str) -> IpNet {
     IpNet::from_str(s).unwrap_or_else(|_| IpNet::from(IpAddr::V4(Ipv4Addr::UNSPECIFIED)))
 }
 
-fn metadata_nets() -> [IpNet; 4] {
+fn metadata_nets() -> [IpNet; 5] {
     [
         net("169.254.0.0/16"),
         net("fe80::/10"),
         IpNet::from(IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200))),
+        // Oracle Cloud's instance metadata.
+        IpNet::from(IpAddr::V4(Ipv4Addr::new(192, 0, 0, 192))),
         IpNet::from(IpAddr::V6(Ipv6Addr::new(
             0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254,
         ))),
@@ -342,16 +344,6 @@ impl ScopeGuard {
             IpAddr::V4(v4) => v4.is_loopback() || v4.is_unspecified(),
             IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified(),
         };
-        if Self::domain_hits(&self.policy.allow, host) {
-            // A name under an allowed domain may point anywhere its owner likes: loopback
-            // (Vigil itself) needs an address rule.
-            if loopback {
-                return Decision::Denied(format!(
-                    "{ip} is a loopback address; a domain allow rule does not open it"
-                ));
-            }
-            return Decision::Allowed { trusted: true };
-        }
         let never = match eff {
             IpAddr::V4(v4) => {
                 v4.is_unspecified()
@@ -365,6 +357,16 @@ impl ScopeGuard {
             return Decision::Denied(
                 "unspecified, multicast, broadcast and reserved addresses are denied".into(),
             );
+        }
+        if Self::domain_hits(&self.policy.allow, host) {
+            // A name under an allowed domain may point anywhere its owner likes: loopback
+            // (Vigil itself) needs an address rule.
+            if loopback {
+                return Decision::Denied(format!(
+                    "{ip} is a loopback address; a domain allow rule does not open it"
+                ));
+            }
+            return Decision::Allowed { trusted: true };
         }
         if !self.policy.allow.is_empty() {
             return Decision::Denied("not inside the operator's allowed scope".into());
@@ -577,8 +579,12 @@ mod tests {
             "fd00:ec2::254",
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
+            "192.0.0.192",
             "127.0.0.1",
             "::1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
         ] {
             assert!(
                 matches!(

@@ -912,8 +912,9 @@ pub(crate) async fn fail(resp: reqwest::Response, url: &Url, what: String) -> Re
     }
 }
 
-/// The registry's `{"errors":[{"code","message"}]}` text, or the start of the body, bounded
-/// and without control characters.
+/// The registry's error codes (`{"errors":[{"code"}]}`, the distribution spec's fixed
+/// vocabulary such as `NAME_UNKNOWN`), never the server's own text: these errors reach
+/// tenants, and a body chosen by whatever answered must not.
 async fn error_text(resp: reqwest::Response, url: &Url) -> String {
     #[derive(Deserialize)]
     struct Errors {
@@ -924,31 +925,24 @@ async fn error_text(resp: reqwest::Response, url: &Url) -> String {
     struct ErrorItem {
         #[serde(default)]
         code: String,
-        #[serde(default)]
-        message: String,
     }
     let body = read_bounded(resp, url, MAX_ERROR_BYTES, "error body")
         .await
         .unwrap_or_default();
-    let text = match serde_json::from_slice::<Errors>(&body) {
-        Ok(e) if !e.errors.is_empty() => e
-            .errors
-            .iter()
-            .take(5)
-            .map(|i| format!("{}: {}", i.code, i.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => String::from_utf8_lossy(&body).into_owned(),
-    };
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
+    let codes: Vec<String> = serde_json::from_slice::<Errors>(&body)
+        .map(|e| e.errors)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.code)
+        .filter(|c| {
+            !c.is_empty() && c.len() <= 40 && c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+        })
+        .take(5)
         .collect();
-    if clean.trim().is_empty() {
-        "no details".into()
+    if codes.is_empty() {
+        "no error code given".into()
     } else {
-        clean.trim().to_string()
+        format!("registry error {}", codes.join(", "))
     }
 }
 

@@ -34,7 +34,18 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        let full = std::fs::metadata(dir)?.permissions().mode();
+        if full & 0o1000 != 0 {
+            // A shared directory such as /tmp: never Vigil's to lock down.
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is a shared (sticky) directory; give Vigil a directory of its own",
+                    dir.display()
+                ),
+            ));
+        }
+        let mode = full & 0o777;
         if mode != 0o700 {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
         }

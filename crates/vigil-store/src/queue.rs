@@ -166,11 +166,11 @@ impl Store {
                 .join(", ")
         };
         let candidates_sql = format!(
-            "SELECT q.account_id AS account_id, a.last_claim_at AS last_claim_at, \
+            "SELECT q.account_id AS account_id, a.claim_seq AS claim_seq, \
              (SELECT COUNT(*) FROM tasks r WHERE r.account_id = q.account_id AND r.state = 'running') AS running \
              FROM (SELECT DISTINCT account_id FROM tasks WHERE state IN ('queued', 'paused') AND run_after <= $1 \
              AND kind IN ({})) q JOIN accounts a ON a.id = q.account_id \
-             ORDER BY running, last_claim_at, account_id LIMIT 64",
+             ORDER BY running, claim_seq, account_id LIMIT 64",
             kinds_in(2)
         );
         let mut q = sqlx::query(&candidates_sql).bind(now);
@@ -182,41 +182,37 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        // One statement claims the task and checks the cap, so on SQLite the transaction
+        // writes first and waits for the lock instead of failing to upgrade a read.
         let claim_sql = format!(
             "UPDATE tasks SET state = 'running', lease_owner = $1, lease_expires_at = $2, heartbeat_at = $3, \
              attempts = attempts + 1, started_at = COALESCE(started_at, $3), updated_at = $3 \
              WHERE id = (SELECT id FROM tasks WHERE account_id = $4 AND state IN ('queued', 'paused') AND run_after <= $3 \
-             AND kind IN ({}) ORDER BY run_after, id LIMIT 1{lock}) RETURNING {TASK_COLUMNS}",
-            kinds_in(5)
+             AND kind IN ({}) ORDER BY run_after, id LIMIT 1{lock}) \
+             AND ($5 <= 0 OR (SELECT COUNT(*) FROM tasks r WHERE r.account_id = $4 AND r.state = 'running') < $5) \
+             RETURNING {TASK_COLUMNS}",
+            kinds_in(6)
         );
         for c in candidates {
             let account_id: i64 = c.try_get("account_id")?;
+            let running: i64 = c.try_get("running")?;
+            if max_running_per_account > 0 && running >= max_running_per_account {
+                continue;
+            }
             let mut tx = self.pool.begin().await?;
-            if max_running_per_account > 0 {
-                if self.backend == Backend::Postgres {
-                    // Claims for one account take turns, so the cap holds across processes.
-                    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
-                        .bind(account_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let running: i64 = sqlx::query(
-                    "SELECT COUNT(*) AS n FROM tasks WHERE account_id = $1 AND state = 'running'",
-                )
-                .bind(account_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("n")?;
-                if running >= max_running_per_account {
-                    tx.commit().await?;
-                    continue;
-                }
+            if max_running_per_account > 0 && self.backend == Backend::Postgres {
+                // Claims for one account take turns, so the cap holds across processes.
+                sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let mut q = sqlx::query(&claim_sql)
                 .bind(worker_id)
                 .bind(now + lease_ms)
                 .bind(now)
-                .bind(account_id);
+                .bind(account_id)
+                .bind(max_running_per_account);
             for k in kinds {
                 q = q.bind(k.clone());
             }
@@ -225,11 +221,14 @@ impl Store {
                 continue;
             };
             let task = task_from(&row)?;
-            sqlx::query("UPDATE accounts SET last_claim_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
+            // A strictly increasing sequence, not the clock: claims in the same millisecond
+            // must not tie (ties would always favour the oldest account).
+            sqlx::query(
+                "UPDATE accounts SET claim_seq = (SELECT COALESCE(MAX(claim_seq), 0) + 1 FROM accounts) WHERE id = $1",
+            )
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO task_attempts (task_id, attempt, worker_id, started_at) VALUES ($1, $2, $3, $4)",
             )

@@ -208,14 +208,25 @@ async fn keys(cmd: KeysCmd) -> Result<()> {
     Ok(())
 }
 
-/// The engines this build can run; the image engine is built once and shared.
-fn engines(image: Arc<vigil_engine_image::ImageEngine>) -> Registry {
+/// The engines this build can run; the image engine is built once and shared. Secrets sealed
+/// into tasks (login cookies, registry passwords) are opened with the store's master key.
+fn engines(image: Arc<vigil_engine_image::ImageEngine>, store: &vigil_store::Store) -> Registry {
     let mut r = Registry::new();
     // Kinds are unique by construction here; a clash is a programming error caught by tests.
     let _ = r.register(Arc::new(vigil_engine_net::NetEngine));
-    let _ = r.register(Arc::new(vigil_engine_web::WebEngine));
+    let _ = r.register(Arc::new(vigil_engine_web::WebEngine::with_unseal(unseal(
+        store,
+    ))));
     let _ = r.register(image);
     r
+}
+
+/// Opens what the service sealed into tasks, with the store's master key.
+fn unseal(store: &vigil_store::Store) -> vigil_engine::Unseal {
+    let secrets = store.secrets().clone();
+    Arc::new(move |sealed: &str, purpose: &str| {
+        secrets.open(purpose, sealed).map_err(|e| e.to_string())
+    })
 }
 
 /// The image engine: the data directory's vulnerability database, the built-in content rules,
@@ -224,15 +235,10 @@ fn image_engine(
     cfg: &Config,
     store: &vigil_store::Store,
 ) -> Result<Arc<vigil_engine_image::ImageEngine>> {
-    let secrets = store.secrets().clone();
-    let unseal: vigil_engine_image::engine::Unseal =
-        Arc::new(move |sealed: &str, purpose: &str| {
-            secrets.open(purpose, sealed).map_err(|e| e.to_string())
-        });
     Ok(Arc::new(vigil_engine_image::ImageEngine::new(
         cfg.store.data_dir(),
         image::detector(&[], &[])?,
-        Some(unseal),
+        Some(unseal(store)),
     )))
 }
 
@@ -252,7 +258,7 @@ fn spawn_workers(
             wc.max_running_per_account = cfg.max_running_per_account;
             let mut w = Worker::new(
                 state.store.clone(),
-                engines(image.clone()),
+                engines(image.clone(), &state.store),
                 state.scope.clone(),
                 wc,
             );
@@ -329,7 +335,7 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
     cfg.api.listen = Some(bound);
     if cfg.api.public_url.is_none() && bound.ip().is_unspecified() {
         tracing::warn!(
-            "listening on every address without api.public_url: links in answers use the request's Host only when it names the listening port, else 127.0.0.1; set api.public_url"
+            "listening on every address without api.public_url: links in answers name the loopback address; set api.public_url"
         );
     }
     let store = cfg.store.open().await?;

@@ -182,7 +182,7 @@ pub async fn run(cmd: ScanCmd) -> Result<i32> {
                 options["checks"] = serde_json::json!(a.checks);
             }
             execute(
-                &vigil_engine_web::WebEngine,
+                &vigil_engine_web::WebEngine::default(),
                 &a.common,
                 a.url.clone(),
                 target,

@@ -156,10 +156,6 @@ struct UrlReq {
     report_task_id_list: Vec<TaskKeys>,
 }
 
-fn base_url(st: &AppState, rc: &RequestCtx) -> String {
-    crate::links::base(&st.config, &rc.host)
-}
-
 pub(super) async fn urls(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: UrlReq = params(p)?;
     no_members(&req.member_id)?;
@@ -207,7 +203,7 @@ pub(super) async fn urls(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult 
     let names = job_names(st, rc, &runs).await?;
     let expires = vigil_core::now_millis() / 1000 + st.config.link_ttl.as_secs() as i64;
     let download = req.kind == Some(1);
-    let base = base_url(st, rc);
+    let base = crate::links::base(&st.config);
     let data: Vec<Value> = runs
         .iter()
         .map(|r| {

@@ -379,7 +379,7 @@ fn render_site(rc: &RequestCtx, s: &Site, verify: i64) -> Value {
         "LastScanVulsLowNum": 0, "LastScanVulsNoticeNum": 0, "CreatedAt": time_str(s.created_at),
         "UpdatedAt": time_str(s.updated_at), "LastScanRateLimit": 0, "LastScanVulsNum": 0,
         "LastScanNoticeNum": 0, "Progress": 0, "Appid": rc.account.app_id, "Uin": rc.account.uin,
-        "NeedLogin": s.need_login, "LoginCookie": s.login_cookie.clone().unwrap_or_default(),
+        "NeedLogin": s.need_login, "LoginCookie": s.login_cookie.as_deref().map(vigil_engine_web::http::redact_cookie_header).unwrap_or_default(),
         "LoginCookieValid": 0, "LoginCheckUrl": s.login_check_url, "LoginCheckKw": s.login_check_kw,
         "ScanDisallow": s.scan_disallow, "UserAgent": s.user_agent, "ContentStatus": 0,
         "LastScanContentNum": 0,

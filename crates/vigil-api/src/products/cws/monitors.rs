@@ -272,7 +272,10 @@ async fn plan(
         spec: TaskSpec {
             product: PRODUCT.into(),
             kind: "web".into(),
-            target: json!({"sites": sites.iter().map(site_target).collect::<Vec<_>>()}),
+            target: json!({"sites": sites
+                .iter()
+                .map(|s| site_target(st.store.secrets(), s))
+                .collect::<Result<Vec<_>, _>>()?}),
             options: scan_options(
                 &r.scanner_type,
                 r.rate_limit,
@@ -490,7 +493,7 @@ impl vigil_worker::Preflight for CwsPreflight {
                     .await
                     .map_err(|e| refused(e.message))?,
             );
-            targets.push(site_target(&site));
+            targets.push(site_target(st.store.secrets(), &site).map_err(|e| refused(e.message))?);
         }
         if targets.is_empty() {
             return Err(refused(format!("monitor {job_id} has no sites")));

@@ -129,8 +129,12 @@ pub static ACTIONS: [Action; 8] = [
     },
 ];
 
-/// The web engine's target for a site.
-pub(crate) fn site_target(site: &Site) -> Value {
+/// What a task's login cookie is sealed for.
+const COOKIE_PURPOSE: &str = "web_task_login_cookie";
+
+/// The web engine's target for a site; its login cookie is sealed (tasks and schedules are
+/// stored, and must not hold it in clear).
+pub(crate) fn site_target(secrets: &vigil_store::SecretBox, site: &Site) -> ApiResult<Value> {
     let disallow: Vec<String> = site
         .scan_disallow
         .split([',', '\n', ';', '|'])
@@ -140,7 +144,8 @@ pub(crate) fn site_target(site: &Site) -> Value {
         .collect();
     let mut t = json!({"url": site.url, "disallow": disallow});
     if let Some(c) = site.login_cookie.as_deref().filter(|c| !c.is_empty()) {
-        t["login_cookie"] = json!(c);
+        let sealed = secrets.seal(COOKIE_PURPOSE, c)?;
+        t["login_cookie_sealed"] = json!({"sealed": sealed, "purpose": COOKIE_PURPOSE});
     }
     if !site.login_check_url.is_empty() && !site.login_check_kw.is_empty() {
         t["login_check_url"] = json!(site.login_check_url);
@@ -149,7 +154,7 @@ pub(crate) fn site_target(site: &Site) -> Value {
     if !site.user_agent.is_empty() {
         t["user_agent"] = json!(site.user_agent);
     }
-    t
+    Ok(t)
 }
 
 /// Checks that an account may scan a site now: verified, and (unless the operator's scope
@@ -261,7 +266,7 @@ async fn create_scans(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
         let spec = TaskSpec {
             product: PRODUCT.into(),
             kind: "web".into(),
-            target: site_target(site),
+            target: site_target(st.store.secrets(), site)?,
             options: scan_options(
                 &req.scanner_type,
                 req.rate_limit,
@@ -840,7 +845,7 @@ async fn create_report(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
         .store
         .secrets()
         .tag(LINK_PURPOSE, &format!("{app}:{what}:{id}:{expires}"));
-    let base = crate::links::base(&st.config, &rc.host);
+    let base = crate::links::base(&st.config);
     Ok(
         json!({"ReportFileUrl": format!("{base}/reports/cws/{app}/{what}/{id}?expires={expires}&sig={tag}")}),
     )
@@ -981,9 +986,22 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         };
+        let secrets = vigil_store::SecretBox::from_hex(&"11".repeat(32)).unwrap();
+        let mut t = site_target(&secrets, &site).unwrap();
+        // The cookie is sealed in the task, never in clear, and opens back to itself.
+        assert!(!t.to_string().contains("s=1"), "{t}");
+        let sealed = t["login_cookie_sealed"].take();
+        let opened = secrets
+            .open(
+                sealed["purpose"].as_str().unwrap(),
+                sealed["sealed"].as_str().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(opened, "s=1");
+        t.as_object_mut().unwrap().remove("login_cookie_sealed");
         assert_eq!(
-            site_target(&site),
-            json!({"url": "http://h/", "disallow": ["/admin", "/logout", "/delete"], "login_cookie": "s=1",
+            t,
+            json!({"url": "http://h/", "disallow": ["/admin", "/logout", "/delete"],
                    "login_check_url": "http://h/account", "login_check_keyword": "Welcome"})
         );
     }

@@ -396,10 +396,6 @@ fn limit_exceeded(message: impl Into<String>) -> ApiError {
     ApiError::new("LimitExceeded", message)
 }
 
-fn base_url(st: &AppState, rc: &RequestCtx) -> String {
-    crate::links::base(&st.config, &rc.host)
-}
-
 /// The signed download link of an export, valid until `expires` (Unix seconds).
 fn link(st: &AppState, rc: &RequestCtx, job_id: &str, expires: i64) -> String {
     let app = rc.account.app_id;
@@ -409,7 +405,7 @@ fn link(st: &AppState, rc: &RequestCtx, job_id: &str, expires: i64) -> String {
         .tag(LINK_PURPOSE, &format!("{app}:{job_id}:{expires}"));
     format!(
         "{}/exports/tcss/{app}/{job_id}?expires={expires}&sig={tag}",
-        base_url(st, rc)
+        crate::links::base(&st.config)
     )
 }
 

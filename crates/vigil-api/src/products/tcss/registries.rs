@@ -222,8 +222,8 @@ async fn scope_check(st: &AppState, u: &url::Url) -> ApiResult<Option<String>> {
         Err(ScopeError::Denied { reason, .. }) => Err(ApiError::invalid_value(format!(
             "The registry host {host} is outside the operator's scope: {reason}."
         ))),
-        Err(ScopeError::Internal { addr, .. }) => Err(ApiError::invalid_value(format!(
-            "The registry host {host} resolves to an internal address ({addr}); registries on internal addresses are reachable only inside the operator's allowed scope (--scope-allow)."
+        Err(ScopeError::Internal { .. }) => Err(ApiError::invalid_value(format!(
+            "The registry host {host} is or resolves to an internal address; registries on internal addresses are reachable only inside the operator's allowed scope (--scope-allow)."
         ))),
         Err(ScopeError::Unresolvable(_)) => Ok(Some(format!("cannot resolve {host}"))),
     }
