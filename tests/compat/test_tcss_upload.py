@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import io
 import json
+import stat
 import tarfile
 import time
 import urllib.error
@@ -173,6 +174,12 @@ def test_reupload_keeps_only_the_newest_archive(upload_server):
     assert second["ImageId"] == srv.image_id, second
     # One image, read from the new archive; the old one is gone.
     assert sorted(p.name for p in up_dir.iterdir()) == [hashlib.sha256(again).hexdigest() + ".tar"]
+    # Uploads are private to Vigil's user whatever the umask: directories 0700, files 0600.
+    for d in (srv.data_dir, up_dir):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
+    for f in up_dir.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    assert stat.S_IMODE((srv.data_dir / "vigil.db").stat().st_mode) == 0o600
     images = call(client(srv, "up-b"), "DescribeAssetImageList", {"Limit": 100})
     assert [i.ImageID for i in images.List] == [srv.image_id]
 
