@@ -111,15 +111,8 @@ fn too_many() -> ApiError {
 /// Check one flattened parameter name against the bounds and split it into segments.
 fn segments(key: &str) -> Result<Vec<&str>, ApiError> {
     let shown = || {
-        let mut end = key.len().min(64);
-        while !key.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!(
-            "{}{}",
-            &key[..end],
-            if end < key.len() { "..." } else { "" }
-        )
+        let head = vigil_engine::text::clip(key, 64);
+        format!("{head}{}", if head.len() < key.len() { "..." } else { "" })
     };
     if key.len() > MAX_NAME_BYTES {
         return Err(ApiError::invalid(format!(

@@ -82,6 +82,23 @@ async fn deep_parameter_names_are_refused_not_fatal() {
     assert_eq!(code(&v), "OK", "{v}");
 }
 
+/// JSON nested 100,000 deep in a signed TC3 body is refused by the parser's depth limit,
+/// and the server goes on.
+#[tokio::test]
+async fn deeply_nested_json_bodies_are_refused() {
+    let s = start(ApiConfig::default()).await;
+    let mut t = Tc3::new("DescribeSites", json!({}));
+    t.body = format!(
+        "{}1{}",
+        "{\"Filters\":[".repeat(100_000),
+        "]}".repeat(100_000)
+    );
+    let v = s.tc3(t).await;
+    assert_eq!(code(&v), "InvalidParameter", "{v}");
+    let v = s.tc3(Tc3::new("DescribeSites", json!({}))).await;
+    assert_eq!(code(&v), "OK", "{v}");
+}
+
 /// A TC3-signed GET with `query` as its query string.
 async fn tc3_get(s: &Server, query: &str) -> serde_json::Value {
     use vigil_api::sign::{tc3_signature, Tc3Input};

@@ -5,15 +5,40 @@
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
 use vigil_api::action;
-use vigil_api::params::{parse_pairs, unflatten, validate};
+use vigil_api::params::{parse_pairs, unflatten, validate, Param, Ty};
+
+/// Every parameter and field name the served actions declare, so generated input gets past
+/// the unknown-parameter check and into type, range and nested-object validation.
+fn real_names() -> Vec<String> {
+    fn walk(params: &[Param], out: &mut Vec<String>) {
+        for p in params {
+            out.push(p.name.to_string());
+            let mut ty = &p.ty;
+            while let Ty::List(inner) = ty {
+                ty = inner;
+            }
+            if let Ty::Obj(fields) = ty {
+                walk(fields, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for a in action::all() {
+        walk(a.params, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
 
 /// Parameter names shaped like the real ones, with hostile twists.
 fn name() -> impl Strategy<Value = String> {
     let seg = prop_oneof![
-        "[A-Z][A-Za-z]{0,10}",
-        "[0-9]{1,12}",
-        Just(String::new()),
-        "[^.&=]{0,6}",
+        3 => prop::sample::select(real_names()).boxed(),
+        1 => "[A-Z][A-Za-z]{0,10}".boxed(),
+        1 => "[0-9]{1,3}".boxed(),
+        1 => Just(String::new()).boxed(),
+        1 => "[^.&=]{0,6}".boxed(),
     ];
     prop::collection::vec(seg, 1..12).prop_map(|s| s.join("."))
 }

@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::net::Ipv4Addr;
 use std::sync::OnceLock;
 use url::Url;
-use vigil_engine::text::{clip, floor_boundary};
+use vigil_engine::text::clip;
 use vigil_engine::EngineError;
 
 /// Origin sent by the CORS probe: a reserved TLD, only ever a header value.
@@ -877,7 +877,7 @@ pub fn secrets(text: &str, script: bool) -> Vec<Secret> {
             // The secret access key usually sits next to the id.
             let from = m.start().saturating_sub(300);
             let to = (m.end() + 400).min(text.len());
-            let (from, to) = (floor_boundary(text, from), floor_boundary(text, to));
+            let (from, to) = (text.floor_char_boundary(from), text.floor_char_boundary(to));
             // 40 characters; up to 44 when the line names it a secret.
             for k in regex!(r"[A-Za-z0-9/+]{40,44}").find_iter(&text[from..to]) {
                 let (s, e) = (from + k.start(), from + k.end());

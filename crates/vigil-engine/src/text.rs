@@ -2,44 +2,22 @@
 //! character. A byte offset found in one string (an ASCII-lowercased copy, a fixed width, an
 //! offset plus a window length) may fall inside a multi-byte character of the text it is
 //! applied to, and `&s[a..b]` then panics. These helpers move such offsets to the nearest
-//! character boundary instead: a start is rounded up and an end down, so a slice never grows past its requested
-//! width and never panics, whatever the offsets.
-
-/// The largest character boundary of `s` at or below `i` (`s.len()` when `i` is past the end).
-pub fn floor_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// The smallest character boundary of `s` at or above `i` (`s.len()` when `i` is past the end).
-pub fn ceil_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i += 1;
-    }
-    i
-}
+//! character boundary instead (std's `floor_char_boundary` and `ceil_char_boundary`): a start
+//! is rounded up and an end down, so a slice never grows past its requested width and never
+//! panics, whatever the offsets.
 
 /// At most the first `max_bytes` bytes of `s`, cut at a character boundary.
 pub fn clip(s: &str, max_bytes: usize) -> &str {
-    s.get(..floor_boundary(s, max_bytes)).unwrap_or_default()
+    s.get(..s.floor_char_boundary(max_bytes))
+        .unwrap_or_default()
 }
 
 /// At most `len` bytes of `s` from byte offset `start`: the start rounded up and the end
 /// rounded down to character boundaries (empty when `start` is past the end).
 pub fn window(s: &str, start: usize, len: usize) -> &str {
-    let from = ceil_boundary(s, start);
-    let to = floor_boundary(s, start.saturating_add(len)).max(from);
+    let from = s.ceil_char_boundary(start);
+    let to = s.floor_char_boundary(start.saturating_add(len)).max(from);
     s.get(from..to).unwrap_or_default()
-}
-
-/// `s` shortened in place to at most `max_bytes` bytes, cut at a character boundary.
-pub fn truncate(s: &mut String, max_bytes: usize) {
-    let cut = floor_boundary(s, max_bytes);
-    s.truncate(cut);
 }
 
 #[cfg(test)]
@@ -50,12 +28,12 @@ mod tests {
     #[test]
     fn boundaries_inside_characters_move() {
         let s = "aİb😀"; // 1 + 2 + 1 + 4 bytes
-        assert_eq!(floor_boundary(s, 2), 1);
-        assert_eq!(ceil_boundary(s, 2), 3);
-        assert_eq!(floor_boundary(s, 6), 4);
-        assert_eq!(ceil_boundary(s, 6), 8);
-        assert_eq!(floor_boundary(s, 99), 8);
-        assert_eq!(ceil_boundary(s, 99), 8);
+        assert_eq!(s.floor_char_boundary(2), 1);
+        assert_eq!(s.ceil_char_boundary(2), 3);
+        assert_eq!(s.floor_char_boundary(6), 4);
+        assert_eq!(s.ceil_char_boundary(6), 8);
+        assert_eq!(s.floor_char_boundary(99), 8);
+        assert_eq!(s.ceil_char_boundary(99), 8);
         assert_eq!(clip(s, 2), "a");
         assert_eq!(clip(s, 3), "aİ");
         assert_eq!(clip(s, 100), s);
@@ -66,7 +44,7 @@ mod tests {
         assert_eq!(window(s, 50, 4), "");
         assert_eq!(window(s, 1, usize::MAX), "İb😀");
         let mut t = String::from("ẞẞ");
-        truncate(&mut t, 4);
+        t.truncate(t.floor_char_boundary(4));
         assert_eq!(t, "ẞ");
     }
 
@@ -83,12 +61,12 @@ mod tests {
             let w = window(&s, a, n);
             prop_assert!(w.len() <= n);
             prop_assert!(s.contains(w));
-            let f = floor_boundary(&s, a);
-            let e = ceil_boundary(&s, a);
+            let f = s.floor_char_boundary(a);
+            let e = s.ceil_char_boundary(a);
             prop_assert!(f <= e && s.is_char_boundary(f) && s.is_char_boundary(e));
             prop_assert!(e - f <= 4);
             let mut t = s.clone();
-            truncate(&mut t, a);
+            t.truncate(t.floor_char_boundary(a));
             prop_assert_eq!(t.as_str(), c);
         }
     }

@@ -41,11 +41,7 @@ fn clip(s: &str) -> String {
     if s.len() <= MAX_TEXT {
         return s.to_string();
     }
-    let mut end = MAX_TEXT;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    s[..s.floor_char_boundary(MAX_TEXT)].to_string()
 }
 
 /// An image to record (see [`Store::upsert_image`]). Text fields left empty (and a zero

@@ -366,13 +366,7 @@ fn clip(s: &str) -> String {
 
 /// `s` cut to at most `max` bytes on a character boundary.
 pub(crate) fn clip_to(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut cut = max;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
+    s.truncate(s.floor_char_boundary(max));
     s
 }
 

@@ -4,13 +4,15 @@
 //! panicking product check fails only its run; and a loop that dies is started again.
 //! Runs on SQLite and, when `VIGIL_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
+mod support;
+
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Finding, Severity, TaskSpec, TaskState};
+use vigil_core::{Finding, Severity, TaskState};
 use vigil_engine::{Coverage, Engine, EngineError, Everything, Registry, ScanCtx, ScopeGuard};
 use vigil_store::{NewTask, Store, TaskRecord};
 use vigil_worker::{supervise, Worker, WorkerConfig};
@@ -68,28 +70,13 @@ impl vigil_worker::Preflight for PanickyCheck {
 }
 
 fn cfg(id: &str) -> WorkerConfig {
-    let mut c = WorkerConfig::new(id);
-    c.lease = Duration::from_millis(400);
-    c.heartbeat = Duration::from_millis(100);
-    c.idle_poll = Duration::from_millis(50);
+    let mut c = support::cfg(id);
     c.retry_backoff = Duration::from_millis(50);
     c
 }
 
 fn task(account_id: i64, target: Value, max_attempts: i64) -> NewTask {
-    NewTask {
-        account_id,
-        spec: TaskSpec {
-            product: "test".into(),
-            kind: "fragile".into(),
-            target,
-            options: json!({}),
-            max_attempts,
-            job_id: None,
-        },
-        run_after: 0,
-        schedule_id: None,
-    }
+    support::task("fragile", account_id, target, json!({}), max_attempts)
 }
 
 fn engines() -> Registry {
@@ -100,15 +87,10 @@ fn engines() -> Registry {
 
 /// Poll a task until it is terminal (at most `secs` seconds).
 async fn finished(store: &Store, account_id: i64, task_id: i64, secs: u64) -> TaskRecord {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let t = store.task(account_id, task_id).await.unwrap();
-        if t.state.is_terminal() {
-            return t;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never ended: {t:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    support::wait_for(store, account_id, task_id, secs, "never ended", |t| {
+        t.state.is_terminal()
+    })
+    .await
 }
 
 const PANIC_TEXT: &str = "byte index 1 is not a char boundary";

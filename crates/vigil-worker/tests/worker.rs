@@ -2,15 +2,18 @@
 //! second worker picks the task up after the lease expires and it completes exactly once.
 //! Runs on SQLite and, when `VIGIL_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
+mod support;
+
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
+use support::{cfg, task, wait_for};
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Component, Finding, Severity, TaskSpec, TaskState};
+use vigil_core::{Component, Finding, Severity, TaskState};
 use vigil_engine::{Coverage, Engine, EngineError, Everything, Registry, ScanCtx, ScopeGuard};
 use vigil_store::{NewTask, Store, TaskRecord};
-use vigil_worker::{run_rescuer, Worker, WorkerConfig};
+use vigil_worker::{run_rescuer, Worker};
 
 /// Test engine: ten steps of 60 ms, reporting progress, one finding per step.
 struct Stepper;
@@ -58,36 +61,8 @@ impl Engine for Stepper {
     }
 }
 
-fn cfg(id: &str) -> WorkerConfig {
-    let mut c = WorkerConfig::new(id);
-    c.lease = Duration::from_millis(400);
-    c.heartbeat = Duration::from_millis(100);
-    c.idle_poll = Duration::from_millis(50);
-    c
-}
-
 async fn open(url: &str) -> Store {
     Store::open(url, vigil_testkit::secrets()).await.unwrap()
-}
-
-/// Poll a task until `done` holds for it (at most `secs` seconds); returns it then.
-async fn wait_for(
-    store: &Store,
-    account_id: i64,
-    task_id: i64,
-    secs: u64,
-    what: &str,
-    done: impl Fn(&TaskRecord) -> bool,
-) -> TaskRecord {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let t = store.task(account_id, task_id).await.unwrap();
-        if done(&t) {
-            return t;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{what}: {t:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// A task for the stepper engine.
@@ -97,19 +72,13 @@ fn stepper_task(
     max_attempts: i64,
     options: serde_json::Value,
 ) -> NewTask {
-    NewTask {
+    task(
+        "stepper",
         account_id,
-        spec: TaskSpec {
-            product: "test".into(),
-            kind: "stepper".into(),
-            target: json!({ "steps": steps }),
-            options,
-            max_attempts,
-            job_id: None,
-        },
-        run_after: 0,
-        schedule_id: None,
-    }
+        json!({ "steps": steps }),
+        options,
+        max_attempts,
+    )
 }
 
 #[tokio::test]

@@ -240,11 +240,7 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 pub const MAX_PARSED: usize = 256;
 
 fn clip(v: &str) -> &str {
-    let mut end = v.len().min(MAX_PARSED);
-    while !v.is_char_boundary(end) {
-        end -= 1;
-    }
-    &v[..end]
+    &v[..v.floor_char_boundary(MAX_PARSED)]
 }
 
 /// Maven accepts every string; this only rejects the empty one and

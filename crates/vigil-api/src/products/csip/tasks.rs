@@ -393,12 +393,8 @@ async fn unauthorised(
                 .parse::<ipnet::IpNet>()
                 .is_ok_and(|n| st.scope.trusts_net(&n)),
             _ if st.scope.names_trusted(t) => true,
-            _ => {
-                // Owned but not operator-trusted: it must not lead to internal addresses.
-                let internal =
-                    matches!(st.scope.resolve(t, 0).await, Ok(p) if p.reaches_internal());
-                !internal && authorised(st, account_id, t).await?
-            }
+            // Owned but not operator-trusted; the scope guard refuses internal addresses.
+            _ => authorised(st, account_id, t).await?,
         };
         if !ok {
             out.push(t.clone());
@@ -423,16 +419,11 @@ async fn check_webhook(st: &AppState, raw: &str) -> ApiResult<()> {
     let u = check_webhook_shape(raw)?;
     let host = u.host_str().unwrap_or("");
     let port = u.port_or_known_default().unwrap_or(80);
-    let pinned =
-        st.scope.resolve(host, port).await.map_err(|e| {
-            ApiError::invalid_value(format!("`FinishWebHook` cannot be called: {e}."))
-        })?;
-    if pinned.reaches_internal() {
-        return Err(ApiError::invalid_value(format!(
-            "`FinishWebHook` {raw} points at an internal address ({}); callbacks may reach internal addresses only inside the operator's allowed scope.",
-            pinned.addr.ip()
-        )));
-    }
+    // The scope guard refuses internal addresses the operator's scope does not name.
+    st.scope
+        .resolve(host, port)
+        .await
+        .map_err(|e| ApiError::invalid_value(format!("`FinishWebHook` cannot be called: {e}.")))?;
     Ok(())
 }
 

@@ -214,10 +214,6 @@ async fn scope_check(st: &AppState, u: &url::Url) -> ApiResult<Option<String>> {
     let host = u.host_str().unwrap_or("");
     let port = u.port_or_known_default().unwrap_or(443);
     match st.scope.resolve(host, port).await {
-        Ok(p) if p.reaches_internal() => Err(ApiError::invalid_value(format!(
-            "The registry host {host} resolves to an internal address ({}); registries on internal addresses are reachable only inside the operator's allowed scope (--scope-allow).",
-            p.addr.ip()
-        ))),
         Ok(_) => Ok(None),
         Err(ScopeError::Denied { reason, .. }) => Err(ApiError::invalid_value(format!(
             "The registry host {host} is outside the operator's scope: {reason}."
