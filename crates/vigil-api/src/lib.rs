@@ -1,15 +1,19 @@
-//! Vigil's HTTP gateway, wire-compatible with Tencent Cloud API 3.0: TC3-HMAC-SHA256 and v1
-//! (HmacSHA1/HmacSHA256) signatures, flattened parameters, routing by (service, version,
-//! action), declarative parameter validation, per-account rate limits and the
-//! `{"Response": {..., "RequestId"}}` envelope. Product modules map cloud actions to store and
-//! queue operations and render the cloud's response shapes.
+//! Vigil's HTTP gateway: one [`product::Product`] entry per cloud product (its versions, wire
+//! dialect, actions, unserved actions, preflight and extra routes), wire dialects that own
+//! authentication, envelopes and error codes (`dialect/`, Tencent Cloud API 3.0 today:
+//! TC3-HMAC-SHA256 and v1 signatures, `{"Response": {..., "RequestId"}}`), flattened
+//! parameters with declarative validation, routing by (product, version, action) and
+//! per-account rate limits. Product modules map cloud actions to store and queue operations
+//! and render the cloud's response shapes; they see [`Services`], never the gateway's state.
 
 pub mod action;
+pub mod dialect;
 pub mod error;
 mod gateway;
 mod links;
 pub mod metrics;
 pub mod params;
+pub mod product;
 pub mod products;
 pub mod ratelimit;
 pub mod server;
@@ -17,7 +21,7 @@ pub mod sign;
 pub mod upload;
 mod xlsx;
 
-use axum::routing::{any, get, put};
+use axum::routing::{any, get};
 use axum::Router;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -86,8 +90,9 @@ impl Default for ApiConfig {
     }
 }
 
-/// Shared state of the gateway.
-pub struct AppState {
+/// What product modules and their preflights work with: the store, the operator's scope, DNS
+/// and the settings. Workers build this alone (`vigil worker` runs no gateway).
+pub struct Services {
     /// Database.
     pub store: Store,
     /// Operator scope.
@@ -96,6 +101,25 @@ pub struct AppState {
     pub dns: Arc<Dns>,
     /// Settings.
     pub config: ApiConfig,
+}
+
+impl Services {
+    /// Services from their parts.
+    pub fn new(store: Store, scope: Arc<ScopeGuard>, dns: Arc<Dns>, config: ApiConfig) -> Self {
+        Services {
+            store,
+            scope,
+            dns,
+            config,
+        }
+    }
+}
+
+/// Shared state of the gateway: the products' [`Services`] (reachable through `Deref`) and
+/// what only the gateway uses.
+pub struct AppState {
+    /// What the products work with.
+    pub services: Arc<Services>,
     /// Rate limits.
     pub limits: ratelimit::ApiRateLimits,
     /// Metrics.
@@ -109,10 +133,7 @@ impl AppState {
     pub fn new(store: Store, scope: Arc<ScopeGuard>, dns: Arc<Dns>, config: ApiConfig) -> Self {
         let limits = ratelimit::ApiRateLimits::new(config.rate_per_second, &config.rate_overrides);
         AppState {
-            store,
-            scope,
-            dns,
-            config,
+            services: Arc::new(Services::new(store, scope, dns, config)),
             limits,
             metrics: metrics::Metrics::default(),
             uploads: None,
@@ -123,6 +144,13 @@ impl AppState {
     pub fn with_uploads(mut self, uploads: upload::ImageUploads) -> Self {
         self.uploads = Some(uploads);
         self
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.services
     }
 }
 
@@ -141,26 +169,25 @@ pub struct RequestCtx {
     pub host: String,
 }
 
-/// The HTTP application.
+/// The HTTP application: the gateway's own routes, then each product's extra routes.
 pub fn app(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+    let gateway = Router::new()
+        .route(
+            "/healthz",
+            get(|| async {
+                "ok
+"
+            }),
+        )
         .route("/metrics", get(gateway::metrics))
-        .route(
-            "/reports/{app_id}/{run_id}",
-            get(products::csip::report_page),
-        )
-        .route(
-            "/reports/cws/{app_id}/{what}/{id}",
-            get(products::cws::scans::report_page),
-        )
-        .route("/upload/tcss/images", put(upload::upload_image))
-        .route(
-            "/exports/tcss/{app_id}/{job_id}",
-            get(products::tcss::export_download),
-        )
         .route("/", any(gateway::handle))
         .route("/{product}", any(gateway::handle))
         .route("/{product}/", any(gateway::handle))
-        .with_state(state)
+        .with_state(state.clone());
+    product::all()
+        .iter()
+        .filter_map(|p| p.routes)
+        .fold(gateway, |app, routes| {
+            app.merge(routes().with_state(state.clone()))
+        })
 }

@@ -11,8 +11,8 @@
 //! with its image id as identity, exactly as `vigil image import` does. The answer is the
 //! usual envelope, `{"Response": {"ImageId", "ImageName", "ImageDigest", "Size", "RequestId"}}`.
 
-use crate::error::ApiError;
-use crate::gateway::verify_tc3;
+use crate::dialect::tencent::{verify_tc3, TENCENT};
+use crate::error::{ApiError, Code};
 use crate::{sign, AppState, RequestCtx};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -141,7 +141,7 @@ pub async fn upload_image(State(st): State<Arc<AppState>>, req: Request) -> Resp
         }
         Err(e) => {
             tracing::info!(request_id = %request_id, action = ACTION, code = %e.code, "upload refused");
-            e.envelope(&request_id)
+            TENCENT.error_body(&request_id, &e)
         }
     };
     (StatusCode::OK, axum::Json(body)).into_response()
@@ -172,19 +172,19 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     let headers = &parts.headers;
     let auth = header(headers, "authorization").ok_or_else(|| {
         ApiError::new(
-            "AuthFailure.InvalidAuthorization",
+            Code::InvalidAuthorization,
             "Uploads need a TC3-HMAC-SHA256 Authorization header.",
         )
     })?;
     let a = sign::parse_tc3_authorization(auth).ok_or_else(|| {
         ApiError::new(
-            "AuthFailure.InvalidAuthorization",
+            Code::InvalidAuthorization,
             "The Authorization header is not a valid TC3-HMAC-SHA256 authorization.",
         )
     })?;
-    if a.service != crate::products::tcss::PRODUCT {
+    if a.service != crate::products::tcss::NAME {
         return Err(ApiError::new(
-            "AuthFailure.InvalidAuthorization",
+            Code::InvalidAuthorization,
             "Image uploads are signed for the service `tcss`.",
         ));
     }
@@ -210,7 +210,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     let account = cred.account;
     if !st.limits.allow(account.id, ACTION) {
         return Err(ApiError::new(
-            "RequestLimitExceeded",
+            Code::RequestLimitExceeded,
             format!(
                 "Too many uploads; the limit is {} per second.",
                 st.config.rate_per_second
@@ -219,7 +219,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     }
     let too_big = || {
         ApiError::new(
-            "RequestSizeLimitExceeded",
+            Code::RequestSizeLimitExceeded,
             format!("Image uploads may not exceed {} bytes.", up.max_bytes),
         )
     };
@@ -231,7 +231,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     }
     let in_progress = || {
         ApiError::new(
-            "RequestLimitExceeded",
+            Code::RequestLimitExceeded,
             "Too many uploads in progress; try again shortly.",
         )
     };
@@ -239,7 +239,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
         let mut set = up.busy.lock().map_err(|_| in_progress())?;
         if !set.insert(account.id) {
             return Err(ApiError::new(
-                "RequestLimitExceeded",
+                Code::RequestLimitExceeded,
                 "This account already has an upload in progress; one at a time.",
             ));
         }
@@ -255,7 +255,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     let used = used_bytes(&dir).await;
     let over_quota = || {
         ApiError::new(
-            "LimitExceeded",
+            Code::LimitExceeded,
             format!(
                 "The account's uploaded archives would exceed {} bytes.",
                 up.max_account_bytes
@@ -293,7 +293,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
             .await
             .map_err(|_| {
                 ApiError::new(
-                    "InvalidParameter",
+                    Code::InvalidParameter,
                     format!(
                         "The upload stalled for {} s or took longer than {} s.",
                         IDLE.as_secs(),
@@ -304,7 +304,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
         let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| {
             ApiError::new(
-                "InvalidParameter",
+                Code::InvalidParameter,
                 format!("The upload was interrupted: {e}"),
             )
         })?;
@@ -326,7 +326,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     drop(file);
     if hex::encode(hasher.finalize()) != want {
         return Err(ApiError::new(
-            "AuthFailure.SignatureFailure",
+            Code::SignatureFailure,
             "The body's SHA-256 does not match the signed X-TC-Content-SHA256.",
         ));
     }

@@ -95,7 +95,7 @@ fn targets(p: &vigil_worker::Prepared) -> Vec<String> {
 async fn scheduled_runs_read_assets_and_authorisation_again() {
     let st = state(&["127.0.0.0/8"]).await;
     let a = st.store.create_account("a").await.unwrap();
-    let check = CsipPreflight::new(st.clone());
+    let check = CsipPreflight::new(st.services.clone());
     st.store
         .add_assets(a.id, &[("ip".into(), "127.0.0.1".into())], &[])
         .await
@@ -153,7 +153,7 @@ async fn a_scope_narrowed_since_creation_refuses_the_run() {
         .await
         .unwrap();
     let run = scheduled_run(&st, a.id, 0, &[]).await;
-    let why = CsipPreflight::new(st.clone())
+    let why = CsipPreflight::new(st.services.clone())
         .prepare(&run)
         .await
         .unwrap_err();
@@ -175,7 +175,7 @@ async fn scheduled_runs_count_against_the_daily_quota() {
         .add_assets(a.id, &[("ip".into(), "127.0.0.1".into())], &[])
         .await
         .unwrap();
-    let check = CsipPreflight::new(st.clone());
+    let check = CsipPreflight::new(st.services.clone());
     let first = scheduled_run(&st, a.id, 0, &[]).await;
     assert!(check.prepare(&first).await.is_ok());
     let second = scheduled_run(&st, a.id, 0, &[]).await;

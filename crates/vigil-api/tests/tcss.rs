@@ -1439,7 +1439,7 @@ async fn scan_setting_schedules_runs_that_the_preflight_derives() {
         .unwrap()
         .unwrap();
     assert_eq!(lease.task.id, fired);
-    let pre = vigil_api::products::tcss::TcssPreflight::new(s.state.clone());
+    let pre = vigil_api::products::tcss::TcssPreflight::new(s.state.services.clone());
     let prepared = pre.prepare(&lease.task).await.unwrap().unwrap();
     assert_eq!(prepared.target["image_id"], id(1));
     assert_eq!(prepared.options["scanners"], json!(["vuln", "risk"]));

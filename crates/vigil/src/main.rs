@@ -245,7 +245,7 @@ fn image_engine(
 /// Start `n` workers; each product re-checks scheduled runs of its saved scans through `state`.
 fn spawn_workers(
     cfg: &Config,
-    state: &Arc<vigil_api::AppState>,
+    state: &Arc<vigil_api::Services>,
     shutdown: &CancellationToken,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
     let image = image_engine(cfg, &state.store)?;
@@ -262,7 +262,7 @@ fn spawn_workers(
                 state.scope.clone(),
                 wc,
             );
-            for (product, check) in vigil_api::products::preflights(state.clone()) {
+            for (product, check) in vigil_api::product::preflights(state) {
                 w = w.with_preflight(product, check);
             }
             // One hostile target must not stop scanning: an engine panic fails its run, and
@@ -357,7 +357,7 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
             ),
         ),
     );
-    let mut tasks = spawn_workers(&cfg, &state, &shutdown)?;
+    let mut tasks = spawn_workers(&cfg, &state.services, &shutdown)?;
     tasks.push(tokio::spawn(supervised_scheduler(&store, &shutdown)));
     tasks.push(tokio::spawn(supervised_rescuer(&store, &cfg, &shutdown)));
     tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), workers = cfg.workers, "vigil serving");
@@ -386,7 +386,8 @@ async fn worker_only(args: config::WorkerArgs) -> Result<()> {
     let store = cfg.store.open().await?;
     let scope = Arc::new(cfg.scope_guard()?);
     let shutdown = CancellationToken::new();
-    let state = Arc::new(vigil_api::AppState::new(
+    // Workers need what the products' preflights work with, not the gateway.
+    let state = Arc::new(vigil_api::Services::new(
         store.clone(),
         scope,
         cfg.dns()?,

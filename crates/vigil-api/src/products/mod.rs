@@ -6,64 +6,66 @@ pub mod cws;
 mod ownership;
 pub mod tcss;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// The checks each product makes before a scheduled run of one of its saved scans starts,
-/// by product name, for the workers.
-pub fn preflights(
-    state: std::sync::Arc<crate::AppState>,
-) -> Vec<(&'static str, std::sync::Arc<dyn vigil_worker::Preflight>)> {
-    vec![
-        (
-            csip::PRODUCT,
-            std::sync::Arc::new(csip::CsipPreflight::new(state.clone())),
-        ),
-        (
-            cws::scans::PRODUCT,
-            std::sync::Arc::new(cws::monitors::CwsPreflight::new(state.clone())),
-        ),
-        (
-            tcss::PRODUCT,
-            std::sync::Arc::new(tcss::TcssPreflight::new(state)),
-        ),
-    ]
+/// Why a product may not start more runs: the daily scan quota would be passed (`used`
+/// runs in the last 24 hours, `asked` more, `quota` allowed), or the store failed. Products
+/// name the code (CWS has its own; the others answer `LimitExceeded` through `From`).
+#[derive(Debug)]
+pub(crate) enum QuotaError {
+    /// The quota would be passed.
+    Exceeded { used: i64, asked: i64, quota: i64 },
+    /// The store failed.
+    Store(vigil_store::StoreError),
+}
+
+impl QuotaError {
+    /// The error under `code` when the quota would be passed.
+    pub(crate) fn with_code(self, code: Code) -> ApiError {
+        match self {
+            QuotaError::Exceeded { used, asked, quota } => ApiError::new(
+                code,
+                format!("The account has started {used} scans in the last 24 hours; {asked} more would pass its quota of {quota}."),
+            ),
+            QuotaError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<QuotaError> for ApiError {
+    fn from(e: QuotaError) -> Self {
+        e.with_code(Code::LimitExceeded)
+    }
 }
 
 /// Refuses `new_runs` more runs of `product` when the account would pass its daily quota
 /// (`api.scan_quota` runs in 24 hours; a run already queued counts itself, so it asks for 0).
 pub(crate) async fn check_quota(
-    st: &crate::AppState,
+    st: &crate::Services,
     account_id: i64,
     product: &str,
     new_runs: i64,
-) -> ApiResult<()> {
+) -> Result<(), QuotaError> {
     let used = st
         .store
         .count_tasks_since(account_id, product, vigil_core::now_millis() - 86_400_000)
-        .await?;
+        .await
+        .map_err(QuotaError::Store)?;
     if used + new_runs > st.config.scan_quota {
-        // CWS has its own code for this; the other products use the common one.
-        let code = if product == "cws" {
-            "LimitExceeded.ScanQuota"
-        } else {
-            "LimitExceeded"
-        };
-        return Err(ApiError::new(
-            code,
-            format!(
-                "The account has started {used} scans in the last 24 hours; {new_runs} more would pass its quota of {}.",
-                st.config.scan_quota
-            ),
-        ));
+        return Err(QuotaError::Exceeded {
+            used,
+            asked: new_runs,
+            quota: st.config.scan_quota,
+        });
     }
     Ok(())
 }
 
 /// Record a change the caller made (`action` as `product.Action`) in the audit log.
 pub(crate) async fn audit(
-    st: &crate::AppState,
+    st: &crate::Services,
     rc: &crate::RequestCtx,
     action: &str,
     detail: &str,

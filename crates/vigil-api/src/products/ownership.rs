@@ -9,7 +9,7 @@
 //! verification row of its own keyed by that origin.
 
 use crate::error::ApiResult;
-use crate::AppState;
+use crate::Services;
 use vigil_engine::ScopeError;
 use vigil_store::Verification;
 
@@ -37,7 +37,7 @@ fn new_token() -> String {
 
 /// The verification record of a host, created with a fresh token if there is none.
 pub(crate) async fn ensure_verification(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     host: &str,
 ) -> ApiResult<Verification> {
@@ -49,7 +49,7 @@ pub(crate) async fn ensure_verification(
 }
 
 /// Fetch the proof file through the scope guard (pinned address, no redirects, bounded body).
-async fn proof_present(st: &AppState, url: &str, token: &str) -> bool {
+async fn proof_present(st: &Services, url: &str, token: &str) -> bool {
     let Ok(u) = url::Url::parse(url) else {
         return false;
     };
@@ -114,7 +114,7 @@ pub(crate) fn proof_path(v: &Verification) -> String {
 /// Whether the account may scan `host` (an address or a name): the operator's scope names
 /// it, or a proof of ownership is on record or found now (token file over HTTP or HTTPS on
 /// the default ports, or the TXT record). Hosts the scope denies are never authorised.
-pub(crate) async fn authorised(st: &AppState, account_id: i64, host: &str) -> ApiResult<bool> {
+pub(crate) async fn authorised(st: &Services, account_id: i64, host: &str) -> ApiResult<bool> {
     match st.scope.resolve(host, 0).await {
         Ok(p) if p.trusted => return Ok(true),
         Ok(_) | Err(ScopeError::Unresolvable(_)) => {}
@@ -143,7 +143,7 @@ pub(crate) async fn authorised(st: &AppState, account_id: i64, host: &str) -> Ap
 /// Which proof of ownership of `host` is in place: the token file at one of `urls` (`file`),
 /// else, for host names, the TXT record at `_vigil-verify.<host>` (`dns`).
 pub(crate) async fn find_proof(
-    st: &AppState,
+    st: &Services,
     host: &str,
     urls: &[String],
     v: &Verification,

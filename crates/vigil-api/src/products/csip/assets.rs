@@ -2,12 +2,12 @@
 //! `CreateDomainAndIp`, listed with their risk counts and verification state.
 
 use super::listing::{apply, choices, FilterReq, Listing};
-use super::{instance_type, no_members, owner, ASSET_TAG, MEMBER_ID, PRODUCT};
-use crate::error::{ApiError, ApiResult};
+use super::{instance_type, no_members, owner, ASSET_TAG, MEMBER_ID, NAME};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::ownership::effective_status;
 use crate::products::{params, time_str};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -142,7 +142,7 @@ struct CreateReq {
     tags: Vec<Tag>,
 }
 
-pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: CreateReq = params(p)?;
     no_members(&req.member_id)?;
     if req.content.is_empty() {
@@ -157,7 +157,7 @@ pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
             if let Ok(ip) = value.parse::<IpAddr>() {
                 if let vigil_engine::Decision::Denied(why) = st.scope.check_ip(ip, None) {
                     return Err(ApiError::new(
-                        "UnauthorizedOperation",
+                        Code::UnauthorizedOperation,
                         format!("`{value}` cannot be an asset here: {why}."),
                     ));
                 }
@@ -175,7 +175,7 @@ pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
     let have = st.store.list_assets(rc.account.id, None).await?.len() as i64;
     if have + new.len() as i64 > st.config.max_assets {
         return Err(ApiError::new(
-            "LimitExceeded",
+            Code::LimitExceeded,
             format!(
                 "An account may register at most {} assets; it has {have}.",
                 st.config.max_assets
@@ -213,7 +213,7 @@ struct DeleteReq {
     kind: Option<String>,
 }
 
-pub(super) async fn delete(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn delete(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: DeleteReq = params(p)?;
     no_members(&req.member_id)?;
     let n = if req.kind.as_deref() == Some("ALL") {
@@ -258,7 +258,7 @@ impl ListReq {
     /// Hosts carrying one of the requested tags; `None` when no tags were asked for.
     pub async fn tagged_hosts(
         &self,
-        st: &AppState,
+        st: &Services,
         rc: &RequestCtx,
     ) -> ApiResult<Option<Vec<String>>> {
         let want = self.tags();
@@ -286,7 +286,7 @@ struct HostRisks {
     last_seen: i64,
 }
 
-async fn risks_by_host(st: &AppState, rc: &RequestCtx) -> ApiResult<HashMap<String, HostRisks>> {
+async fn risks_by_host(st: &Services, rc: &RequestCtx) -> ApiResult<HashMap<String, HostRisks>> {
     let found = st
         .store
         .findings_of_kinds(
@@ -320,9 +320,9 @@ async fn risks_by_host(st: &AppState, rc: &RequestCtx) -> ApiResult<HashMap<Stri
 }
 
 /// How many saved tasks of the account target each host.
-async fn tasks_by_host(st: &AppState, rc: &RequestCtx) -> ApiResult<HashMap<String, i64>> {
+async fn tasks_by_host(st: &Services, rc: &RequestCtx) -> ApiResult<HashMap<String, i64>> {
     let mut out = HashMap::new();
-    for job in st.store.list_jobs(rc.account.id, PRODUCT).await? {
+    for job in st.store.list_jobs(rc.account.id, NAME).await? {
         if let Some(targets) = job.definition.get("Targets").and_then(Value::as_array) {
             for t in targets.iter().filter_map(Value::as_str) {
                 *out.entry(t.to_string()).or_insert(0) += 1;
@@ -333,7 +333,7 @@ async fn tasks_by_host(st: &AppState, rc: &RequestCtx) -> ApiResult<HashMap<Stri
 }
 
 async fn verify_status(
-    st: &AppState,
+    st: &Services,
     rc: &RequestCtx,
     assets: &[Asset],
 ) -> ApiResult<HashMap<String, (i64, String)>> {
@@ -367,7 +367,7 @@ fn is_new(a: &Asset) -> i64 {
     i64::from(vigil_core::now_millis() - a.created_at < 7 * 86_400_000)
 }
 
-async fn listing(st: &AppState, rc: &RequestCtx, p: Value, kind: &str) -> ApiResult {
+async fn listing(st: &Services, rc: &RequestCtx, p: Value, kind: &str) -> ApiResult {
     let req: ListReq = params(p)?;
     no_members(&req.member_id)?;
     let tagged = req.tagged_hosts(st, rc).await?;
@@ -470,11 +470,11 @@ async fn listing(st: &AppState, rc: &RequestCtx, p: Value, kind: &str) -> ApiRes
     }
 }
 
-pub(super) async fn describe_domains(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn describe_domains(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     listing(st, rc, p, "domain").await
 }
 
-pub(super) async fn describe_ips(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn describe_ips(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     listing(st, rc, p, "ip").await
 }
 

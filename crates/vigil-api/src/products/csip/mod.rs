@@ -13,15 +13,16 @@ mod tasks;
 pub use reports::report_page;
 pub use tasks::CsipPreflight;
 
-use crate::action::Action;
+use crate::action::{action, Action};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
+use crate::product::Product;
 use crate::RequestCtx;
 use listing::FILTER;
 use vigil_core::{FindingStatus, Severity};
 
 const VERSION: &str = "2022-11-21";
-pub(crate) const PRODUCT: &str = "csip";
+pub(crate) const NAME: &str = "csip";
 
 const ASSET_TAG: &[Param] = &[
     Param::opt("TagKey", Ty::Str, "Tag key.").check(Check::MaxLen(128)),
@@ -51,6 +52,22 @@ const TASK_ID_KEY: &[Param] = &[
 ];
 const RISK_LIST_PARAMS: &[Param] = &[MEMBER_ID, FILTER_PARAM, TAGS_PARAM];
 
+/// The CSIP entry of the product registry.
+pub static PRODUCT: Product = Product {
+    name: NAME,
+    versions: &[VERSION],
+    dialect: &crate::dialect::tencent::TENCENT,
+    actions: &[&ACTIONS],
+    unserved: NOT_YET_SERVED,
+    preflight: Some(|s| std::sync::Arc::new(CsipPreflight::new(s))),
+    routes: Some(|| {
+        axum::Router::new().route(
+            "/reports/{app_id}/{run_id}",
+            axum::routing::get(report_page),
+        )
+    }),
+};
+
 /// CSIP actions of the official SDK that need engines Vigil does not have yet.
 pub const NOT_YET_SERVED: &[&str] = &[
     "DescribeRiskCenterAssetViewVULRiskList",
@@ -59,19 +76,6 @@ pub const NOT_YET_SERVED: &[&str] = &[
     "DescribeAssetViewVulRiskList",
     "DescribeVULRiskAdvanceCFGList",
 ];
-
-macro_rules! action {
-    ($name:literal, $params:expr, $handler:path, $doc:literal) => {
-        Action {
-            product: PRODUCT,
-            version: VERSION,
-            name: $name,
-            params: $params,
-            handler: |s, c, p| Box::pin($handler(s, c, p)),
-            doc: $doc,
-        }
-    };
-}
 
 /// The CSIP actions.
 pub static ACTIONS: [Action; 19] = [

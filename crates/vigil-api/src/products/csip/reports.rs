@@ -7,11 +7,11 @@
 use super::assets::ListReq;
 use super::listing::{apply, Listing};
 use super::tasks::scan_status;
-use super::{no_members, owner, MEMBER_ID, PRODUCT};
-use crate::error::{ApiError, ApiResult};
+use super::{no_members, owner, MEMBER_ID, NAME};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::{opt_time_str, params, time_str};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -61,7 +61,7 @@ fn log_name(job_name: &str, run: &TaskRecord) -> String {
 
 /// Names of jobs (deleted ones included) by id.
 async fn job_names(
-    st: &AppState,
+    st: &Services,
     rc: &RequestCtx,
     runs: &[TaskRecord],
 ) -> ApiResult<HashMap<i64, String>> {
@@ -82,10 +82,10 @@ async fn job_names(
     Ok(out)
 }
 
-pub(super) async fn list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ListReq = params(p)?;
     no_members(&req.member_id)?;
-    let runs = st.store.product_runs(rc.account.id, PRODUCT).await?;
+    let runs = st.store.product_runs(rc.account.id, NAME).await?;
     let names = job_names(st, rc, &runs).await?;
     let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
     let counts: HashMap<i64, i64> = st.store.sighting_counts(&ids).await?.into_iter().collect();
@@ -156,7 +156,7 @@ struct UrlReq {
     report_task_id_list: Vec<TaskKeys>,
 }
 
-pub(super) async fn urls(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn urls(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: UrlReq = params(p)?;
     no_members(&req.member_id)?;
     let bad_id = |s: &str| ApiError::not_found(format!("Report `{s}` does not exist."));
@@ -169,7 +169,7 @@ pub(super) async fn urls(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult 
                 .task(rc.account.id, id)
                 .await
                 .map_err(|_| bad_id(s))?;
-            if run.product != PRODUCT || run.job_id.is_none() {
+            if run.product != NAME || run.job_id.is_none() {
                 return Err(bad_id(s));
             }
             runs.push(run);
@@ -179,7 +179,7 @@ pub(super) async fn urls(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult 
         if let Some(app) = k.app_id.as_deref().filter(|a| !a.is_empty()) {
             if app != rc.account.app_id.to_string() {
                 return Err(ApiError::new(
-                    "UnauthorizedOperation",
+                    Code::UnauthorizedOperation,
                     format!("AppId {app} is not the caller's."),
                 ));
             }
@@ -239,7 +239,7 @@ fn refuse(code: StatusCode, why: &str) -> Response {
 
 /// `GET /reports/{app_id}/{run_id}`: the HTML report of a run, for holders of a valid link.
 pub async fn report_page(
-    State(st): State<Arc<AppState>>,
+    State(st): State<Arc<crate::AppState>>,
     Path((app_id, run_id)): Path<(i64, i64)>,
     Query(q): Query<LinkQuery>,
 ) -> Response {
@@ -275,7 +275,9 @@ pub async fn report_page(
             )
                 .into_response()
         }
-        Err(e) if e.code == "ResourceNotFound" => refuse(StatusCode::NOT_FOUND, "No such report."),
+        Err(e) if e.code == crate::error::Code::ResourceNotFound => {
+            refuse(StatusCode::NOT_FOUND, "No such report.")
+        }
         Err(_) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             "The report could not be produced; see the server log.",
@@ -283,7 +285,7 @@ pub async fn report_page(
     }
 }
 
-async fn render(st: &AppState, app_id: i64, run_id: i64) -> ApiResult<String> {
+async fn render(st: &Services, app_id: i64, run_id: i64) -> ApiResult<String> {
     let account = st.store.account_by_app_id(app_id).await?;
     let run = st.store.task(account.id, run_id).await?;
     let job_name = match run.job_id {

@@ -5,10 +5,10 @@
 use super::assets::ListReq;
 use super::listing::{apply, choices, Listing};
 use super::{instance_type, label, level, no_members, owner, status_code, MEMBER_ID};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::{params, time_str};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -79,7 +79,7 @@ fn merge(mut a: Value, b: Value) -> Value {
 }
 
 async fn load(
-    st: &AppState,
+    st: &Services,
     rc: &RequestCtx,
     req: &ListReq,
     kind: &str,
@@ -157,7 +157,7 @@ const PORT_FIELDS: &[&str] = &[
     "ServiceJudge",
 ];
 
-pub(super) async fn asset_ports(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn asset_ports(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ListReq = params(p)?;
     let rows: Vec<Value> = load(st, rc, &req, "open_port")
         .await?
@@ -188,7 +188,7 @@ fn severity_rank(l: &str) -> u8 {
     }
 }
 
-pub(super) async fn port_view(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn port_view(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ListReq = params(p)?;
     let found = load(st, rc, &req, "open_port").await?;
     let mut groups: BTreeMap<(u16, String), Vec<Value>> = BTreeMap::new();
@@ -244,7 +244,7 @@ pub(super) async fn port_view(st: &AppState, rc: &RequestCtx, p: Value) -> ApiRe
     )
 }
 
-pub(super) async fn weak_passwords(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn weak_passwords(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ListReq = params(p)?;
     let rows: Vec<Value> = load(st, rc, &req, "weak_password")
         .await?
@@ -326,7 +326,7 @@ fn cfg_title(f: &StoredFinding) -> String {
         .unwrap_or_else(|| t.clone())
 }
 
-pub(super) async fn asset_cfg(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn asset_cfg(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ListReq = params(p)?;
     let rows: Vec<Value> = load(st, rc, &req, "config_risk")
         .await?
@@ -372,7 +372,7 @@ pub(super) async fn asset_cfg(st: &AppState, rc: &RequestCtx, p: Value) -> ApiRe
     )
 }
 
-pub(super) async fn cfg_view(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn cfg_view(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ListReq = params(p)?;
     let found = load(st, rc, &req, "config_risk").await?;
     let mut groups: BTreeMap<String, Vec<&StoredFinding>> = BTreeMap::new();
@@ -434,7 +434,7 @@ pub(super) async fn cfg_view(st: &AppState, rc: &RequestCtx, p: Value) -> ApiRes
     Ok(out)
 }
 
-pub(super) async fn servers(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn servers(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ListReq = params(p)?;
     let rows: Vec<Value> = load(st, rc, &req, "exposed_service")
         .await?
@@ -507,7 +507,7 @@ struct StatusReq {
     member_id: Option<Vec<String>>,
 }
 
-pub(super) async fn set_status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn set_status(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: StatusReq = params(p)?;
     no_members(&req.member_id)?;
     let kind = match req.kind {
@@ -540,7 +540,7 @@ pub(super) async fn set_status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiR
         if let Some(app) = k.app_id.as_deref().filter(|a| !a.is_empty()) {
             if app != rc.account.app_id.to_string() {
                 return Err(ApiError::new(
-                    "UnauthorizedOperation",
+                    Code::UnauthorizedOperation,
                     format!("Risk `{}` of AppId {app} is not the caller's.", k.id),
                 ));
             }
@@ -557,7 +557,7 @@ pub(super) async fn set_status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiR
             Some(f) if f.finding.kind == kind => {
                 if let Some(from) = undoes.filter(|from| f.status != *from) {
                     return Err(ApiError::new(
-                        "FailedOperation",
+                        Code::FailedOperation,
                         format!(
                             "Risk `{id}` is {}, not {}: there is nothing to undo.",
                             f.status.as_str(),

@@ -5,12 +5,12 @@
 
 use super::assets::{parse_asset, AssetKind, ListReq};
 use super::listing::{apply, Listing};
-use super::{no_members, owner, ASSET_TAG, FILTER_PARAM, MEMBER_ID, PRODUCT, TASK_ID_KEY};
-use crate::error::{ApiError, ApiResult};
+use super::{no_members, owner, ASSET_TAG, FILTER_PARAM, MEMBER_ID, NAME, TASK_ID_KEY};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::ownership::authorised;
 use crate::products::{opt_time_str, params, time_str};
-use crate::{ApiConfig, AppState, RequestCtx};
+use crate::{ApiConfig, RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use vigil_core::{Schedule, TaskSpec, TaskState, Trigger};
@@ -316,7 +316,7 @@ fn finding_kinds(items: &[String]) -> Vec<&'static str> {
 
 /// Targets of the task, with explicit ports from URLs.
 async fn targets(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     r: &TaskReq,
 ) -> ApiResult<(Vec<String>, Vec<u16>)> {
@@ -382,7 +382,7 @@ async fn targets(
 
 /// Targets the account may not scan.
 async fn unauthorised(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     targets: &[String],
 ) -> ApiResult<Vec<String>> {
@@ -415,7 +415,7 @@ fn check_webhook_shape(raw: &str) -> ApiResult<url::Url> {
     Ok(u)
 }
 
-async fn check_webhook(st: &AppState, raw: &str) -> ApiResult<()> {
+async fn check_webhook(st: &Services, raw: &str) -> ApiResult<()> {
     let u = check_webhook_shape(raw)?;
     let host = u.host_str().unwrap_or("");
     let port = u.port_or_known_default().unwrap_or(80);
@@ -519,7 +519,7 @@ enum Building {
 /// scheduled run can be derived again), the task spec and the schedule; or the targets the
 /// account may not scan.
 async fn build(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     r: &TaskReq,
     raw: &Value,
@@ -537,13 +537,8 @@ async fn build(
     };
     if run_now || when == Building::Run {
         // A scheduled run is already queued and counts itself.
-        crate::products::check_quota(
-            st,
-            account_id,
-            PRODUCT,
-            i64::from(when == Building::Request),
-        )
-        .await?;
+        crate::products::check_quota(st, account_id, NAME, i64::from(when == Building::Request))
+            .await?;
     }
     let denied = unauthorised(st, account_id, &targets).await?;
     if !denied.is_empty() {
@@ -633,7 +628,7 @@ async fn build(
         name: r.task_name.clone(),
         definition,
         spec: TaskSpec {
-            product: PRODUCT.into(),
+            product: NAME.into(),
             kind: "net".into(),
             target: json!({ "targets": targets }),
             options,
@@ -645,12 +640,12 @@ async fn build(
     }))
 }
 
-pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: TaskReq = params(p.clone())?;
     match build(st, rc.account.id, &r, &p, Building::Request).await? {
         Err(denied) => Ok(json!({"TaskId": "", "Status": -1, "UnAuthAsset": denied})),
         Ok(plan) => {
-            let (id, _) = st.store.create_job(rc.account.id, PRODUCT, &plan).await?;
+            let (id, _) = st.store.create_job(rc.account.id, NAME, &plan).await?;
             st.store
                 .audit(
                     Some(rc.account.id),
@@ -677,12 +672,12 @@ fn not_found(id: &str) -> impl Fn(StoreError) -> ApiError + '_ {
     }
 }
 
-pub(super) async fn modify(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn modify(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: TaskReq = params(p.clone())?;
     let raw = r.task_id.clone().unwrap_or_default();
     let id = task_id(&raw)?;
     st.store
-        .job(rc.account.id, PRODUCT, id)
+        .job(rc.account.id, NAME, id)
         .await
         .map_err(not_found(&raw))?;
     match build(st, rc.account.id, &r, &p, Building::Request).await? {
@@ -690,7 +685,7 @@ pub(super) async fn modify(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
         Ok(mut plan) => {
             if let Some(tags) = st
                 .store
-                .job(rc.account.id, PRODUCT, id)
+                .job(rc.account.id, NAME, id)
                 .await?
                 .definition
                 .get("Tags")
@@ -698,7 +693,7 @@ pub(super) async fn modify(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
                 plan.definition["Tags"] = tags.clone();
             }
             st.store
-                .update_job(rc.account.id, PRODUCT, id, &plan)
+                .update_job(rc.account.id, NAME, id, &plan)
                 .await
                 .map_err(not_found(&raw))?;
             st.store
@@ -754,7 +749,7 @@ fn frequency(job: &Job) -> i64 {
     }
 }
 
-async fn render(st: &AppState, rc: &RequestCtx, job: &Job) -> ApiResult<Value> {
+async fn render(st: &Services, rc: &RequestCtx, job: &Job) -> ApiResult<Value> {
     let runs = st.store.job_runs(rc.account.id, job.id).await?;
     let latest = runs.first();
     let last_done = runs.iter().find(|r| r.state.is_terminal());
@@ -811,12 +806,12 @@ async fn render(st: &AppState, rc: &RequestCtx, job: &Job) -> ApiResult<Value> {
     }))
 }
 
-pub(super) async fn list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ListReq = params(p)?;
     no_members(&req.member_id)?;
     let wanted = req.tags();
     let mut rows = Vec::new();
-    for job in st.store.list_jobs(rc.account.id, PRODUCT).await? {
+    for job in st.store.list_jobs(rc.account.id, NAME).await? {
         if !wanted.is_empty() {
             let t = job.definition.get("Tags");
             let field = |k: &str| {
@@ -875,7 +870,7 @@ struct KeysReq {
 }
 
 /// Job ids of the request, all of which must exist and belong to the caller.
-async fn job_ids(st: &AppState, rc: &RequestCtx, req: &KeysReq) -> ApiResult<Vec<i64>> {
+async fn job_ids(st: &Services, rc: &RequestCtx, req: &KeysReq) -> ApiResult<Vec<i64>> {
     no_members(&req.member_id)?;
     if req.task_id_list.is_empty() {
         return Err(ApiError::invalid_value(
@@ -887,14 +882,14 @@ async fn job_ids(st: &AppState, rc: &RequestCtx, req: &KeysReq) -> ApiResult<Vec
         if let Some(app) = k.target_app_id.as_deref().filter(|a| !a.is_empty()) {
             if app != rc.account.app_id.to_string() {
                 return Err(ApiError::new(
-                    "UnauthorizedOperation",
+                    Code::UnauthorizedOperation,
                     format!("Task `{}` of AppId {app} is not the caller's.", k.task_id),
                 ));
             }
         }
         let id = task_id(&k.task_id)?;
         st.store
-            .job(rc.account.id, PRODUCT, id)
+            .job(rc.account.id, NAME, id)
             .await
             .map_err(not_found(&k.task_id))?;
         if !ids.contains(&id) {
@@ -904,7 +899,7 @@ async fn job_ids(st: &AppState, rc: &RequestCtx, req: &KeysReq) -> ApiResult<Vec
     Ok(ids)
 }
 
-pub(super) async fn stop(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn stop(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: KeysReq = params(p)?;
     for id in job_ids(st, rc, &req).await? {
         st.store.stop_job_runs(rc.account.id, id).await?;
@@ -920,10 +915,10 @@ pub(super) async fn stop(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult 
     Ok(json!({"Status": 0}))
 }
 
-pub(super) async fn delete(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn delete(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: KeysReq = params(p)?;
     let ids = job_ids(st, rc, &req).await?;
-    st.store.delete_jobs(rc.account.id, PRODUCT, &ids).await?;
+    st.store.delete_jobs(rc.account.id, NAME, &ids).await?;
     let list: Vec<String> = ids.iter().map(i64::to_string).collect();
     st.store
         .audit(
@@ -946,13 +941,13 @@ struct AgainReq {
     timeout_period: Option<i64>,
 }
 
-pub(super) async fn again(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn again(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: AgainReq = params(p)?;
     no_members(&req.member_id)?;
     let raw = req.task_id.to_string();
     let job = st
         .store
-        .job(rc.account.id, PRODUCT, req.task_id)
+        .job(rc.account.id, NAME, req.task_id)
         .await
         .map_err(not_found(&raw))?;
     let all: Vec<String> = job
@@ -978,11 +973,11 @@ pub(super) async fn again(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult
     let denied = unauthorised(st, rc.account.id, &targets).await?;
     if !denied.is_empty() {
         return Err(ApiError::new(
-            "UnauthorizedOperation",
+            Code::UnauthorizedOperation,
             format!("The account may no longer scan: {}.", denied.join(", ")),
         ));
     }
-    crate::products::check_quota(st, rc.account.id, PRODUCT, 1).await?;
+    crate::products::check_quota(st, rc.account.id, NAME, 1).await?;
     let mut spec = job.spec.clone();
     spec.job_id = Some(job.id);
     spec.target = json!({ "targets": targets });
@@ -1016,12 +1011,12 @@ pub(super) async fn again(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult
 /// Re-derives each scheduled run of a CSIP scan task from its saved request: the registered
 /// assets as they are now (for `ScanAssetType` 0 and 2), and every target authorised again.
 pub struct CsipPreflight {
-    state: std::sync::Arc<AppState>,
+    state: std::sync::Arc<Services>,
 }
 
 impl CsipPreflight {
     /// The check, reading assets and proofs through `state`.
-    pub fn new(state: std::sync::Arc<AppState>) -> Self {
+    pub fn new(state: std::sync::Arc<Services>) -> Self {
         CsipPreflight { state }
     }
 }

@@ -8,9 +8,10 @@ pub mod scans;
 use super::ownership::{combined_status, ensure_verification, find_proof, proves_host, site_key};
 use super::{params, time_str};
 use crate::action::Action;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
-use crate::{AppState, RequestCtx};
+use crate::product::Product;
+use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -36,14 +37,35 @@ const FILTER: &[Param] = &[
 const URLS: Param =
     Param::req("Urls", Ty::List(&Ty::Str), "Site URLs (http or https).").check(Check::MaxItems(50));
 
+/// CWS's own error code for the daily scan quota.
+pub(crate) const SCAN_QUOTA: Code = Code::Product("LimitExceeded.ScanQuota");
+/// CWS's own error code for the number of monitors.
+pub(crate) const MONITOR_QUOTA: Code = Code::Product("LimitExceeded.MonitorQuota");
+/// CWS's own error code for a referenced resource that does not exist.
+pub(crate) const PARAMETER_NOT_FOUND: Code = Code::Product("InvalidParameter.NotFound");
+
+/// The CWS entry of the product registry.
+pub static PRODUCT: Product = Product {
+    name: scans::NAME,
+    versions: &[VERSION],
+    dialect: &crate::dialect::tencent::TENCENT,
+    actions: &[&ACTIONS, &scans::ACTIONS, &monitors::ACTIONS],
+    unserved: NOT_YET_SERVED,
+    preflight: Some(|s| std::sync::Arc::new(monitors::CwsPreflight::new(s))),
+    routes: Some(|| {
+        axum::Router::new().route(
+            "/reports/cws/{app_id}/{what}/{id}",
+            axum::routing::get(scans::report_page),
+        )
+    }),
+};
+
 /// CWS actions of the official SDK that Vigil does not serve (none: every action is served).
 pub const NOT_YET_SERVED: &[&str] = &[];
 
 /// The CWS actions.
 pub static ACTIONS: [Action; 7] = [
     Action {
-        product: "cws",
-        version: VERSION,
         name: "CreateSites",
         params: &[
             URLS,
@@ -58,8 +80,6 @@ pub static ACTIONS: [Action; 7] = [
         doc: "Register websites for scanning.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DescribeSites",
         params: &[
             Param::opt("SiteIds", Ty::List(&Ty::Int), "Only these site ids.")
@@ -83,8 +103,6 @@ pub static ACTIONS: [Action; 7] = [
         doc: "List registered websites.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DeleteSites",
         params: &[
             Param::req("SiteIds", Ty::List(&Ty::Int), "Sites to delete.")
@@ -94,8 +112,6 @@ pub static ACTIONS: [Action; 7] = [
         doc: "Delete websites; all ids must exist or nothing is deleted.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "ModifySiteAttribute",
         params: &[
             Param::req("SiteId", Ty::Int, "Site to change."),
@@ -135,24 +151,18 @@ pub static ACTIONS: [Action; 7] = [
         doc: "Change a website's settings.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DescribeSiteQuota",
         params: &[],
         handler: |s, c, p| Box::pin(describe_quota(s, c, p)),
         doc: "Scan quota of the account.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DescribeSitesVerification",
         params: &[URLS],
         handler: |s, c, p| Box::pin(describe_verification(s, c, p)),
         doc: "How to prove ownership of the sites' hosts.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "VerifySites",
         params: &[URLS],
         handler: |s, c, p| Box::pin(verify_sites(s, c, p)),
@@ -197,7 +207,7 @@ struct UrlsReq {
     user_agent: Option<String>,
 }
 
-async fn create_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn create_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: UrlsReq = params(p)?;
     if req.urls.is_empty() {
         return Err(ApiError::invalid_value(
@@ -214,12 +224,12 @@ async fn create_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             // Registered, never reached: scans and proofs refuse internal addresses.
             Ok(_) | Err(ScopeError::Unresolvable(_) | ScopeError::Internal { .. }) => {}
             Err(e @ ScopeError::Denied { .. }) => {
-                return Err(ApiError::new("UnauthorizedOperation", e.to_string()));
+                return Err(ApiError::new(Code::UnauthorizedOperation, e.to_string()));
             }
         }
         if new.iter().any(|n: &NewSite| n.url == su.url.as_str()) {
             return Err(ApiError::new(
-                "InvalidParameter.Duplicate",
+                Code::Duplicate,
                 format!("`{raw}` is given twice."),
             ));
         }
@@ -233,7 +243,7 @@ async fn create_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     let existing = st.store.count_sites(rc.account.id).await?;
     if existing + new.len() as i64 > st.config.max_sites {
         return Err(ApiError::new(
-            "LimitExceeded",
+            Code::LimitExceeded,
             format!(
                 "An account may register at most {} sites; it has {existing}.",
                 st.config.max_sites
@@ -271,7 +281,7 @@ struct DescribeSitesReq {
     limit: Option<i64>,
 }
 
-async fn describe_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn describe_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: DescribeSitesReq = params(p)?;
     let mut f = SiteFilter {
         ids: req.site_ids,
@@ -335,7 +345,7 @@ async fn describe_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
 }
 
 /// Every site of an account.
-pub(crate) async fn all_sites(st: &AppState, account_id: i64) -> ApiResult<Vec<Site>> {
+pub(crate) async fn all_sites(st: &Services, account_id: i64) -> ApiResult<Vec<Site>> {
     let all = SiteFilter {
         limit: i64::MAX / 2,
         ..Default::default()
@@ -345,7 +355,7 @@ pub(crate) async fn all_sites(st: &AppState, account_id: i64) -> ApiResult<Vec<S
 
 /// Verification records of the hosts and the sites' own origins of `sites`, in one query.
 pub(crate) async fn verify_statuses(
-    st: &AppState,
+    st: &Services,
     rc: &RequestCtx,
     sites: &[Site],
 ) -> ApiResult<HashMap<String, Verification>> {
@@ -392,7 +402,7 @@ struct SiteIdsReq {
     site_ids: Vec<i64>,
 }
 
-async fn delete_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn delete_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: SiteIdsReq = params(p)?;
     if req.site_ids.is_empty() {
         return Err(ApiError::invalid_value(
@@ -430,7 +440,7 @@ struct ModifyReq {
     scan_disallow: Option<String>,
 }
 
-async fn modify_site(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn modify_site(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ModifyReq = params(p)?;
     if let Some(u) = r.login_check_url.as_deref().filter(|u| !u.is_empty()) {
         parse_site_url(u)?;
@@ -455,7 +465,7 @@ async fn modify_site(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     Ok(json!({}))
 }
 
-async fn describe_quota(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
+async fn describe_quota(st: &Services, rc: &RequestCtx, _: Value) -> ApiResult {
     let used = st
         .store
         .count_tasks_since(rc.account.id, "cws", vigil_core::now_millis() - 86_400_000)
@@ -473,7 +483,7 @@ fn proof_url(su: &SiteUrl, v: &Verification) -> String {
 
 /// The record of a site's own origin (site-level file proofs), if there is one.
 async fn site_record(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     su: &SiteUrl,
 ) -> ApiResult<Option<Verification>> {
@@ -486,7 +496,7 @@ async fn site_record(
         .next())
 }
 
-async fn describe_verification(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn describe_verification(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: UrlsReq = params(p)?;
     let mut out = Vec::new();
     for raw in &req.urls {
@@ -504,7 +514,7 @@ async fn describe_verification(st: &AppState, rc: &RequestCtx, p: Value) -> ApiR
     Ok(json!({"TotalCount": out.len(), "SitesVerification": out}))
 }
 
-async fn verify_sites(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn verify_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: UrlsReq = params(p)?;
     let (mut ok, mut failed) = (0, 0);
     for raw in &req.urls {

@@ -4,13 +4,13 @@
 //! (sites as they are now, verification checked again, daily quota). Pausing a monitor
 //! (`MonitorStatus` 2) removes its schedule; resuming restores it.
 
-use super::scans::{check_scannable, scan_options, site_target, PRODUCT};
-use super::{parse_site_url, VERSION};
+use super::parse_site_url;
+use super::scans::{check_scannable, scan_options, site_target, NAME};
 use crate::action::Action;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::{params, time_str};
-use crate::{ApiConfig, AppState, RequestCtx};
+use crate::{ApiConfig, RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ const MONITOR_QUOTA: usize = 100;
 
 const URLS: Param = Param::req("Urls", Ty::List(&Ty::Str), "Site URLs (registered sites).")
     .check(Check::MaxItems(50));
-const NAME: Param = Param::req("Name", Ty::Str, "Monitor name.").check(Check::MaxLen(128));
+const MONITOR_NAME: Param = Param::req("Name", Ty::Str, "Monitor name.").check(Check::MaxLen(128));
 const SCANNER: Param = Param::req("ScannerType", Ty::Str, "normal or deep.")
     .check(Check::OneOfStr(&["normal", "deep"]));
 const CRONTAB: Param =
@@ -39,16 +39,12 @@ const FIRST: Param = Param::req(
 /// The monitor actions.
 pub static ACTIONS: [Action; 4] = [
     Action {
-        product: "cws",
-        version: VERSION,
         name: "CreateMonitors",
-        params: &[URLS, NAME, SCANNER, CRONTAB, RATE, FIRST],
+        params: &[URLS, MONITOR_NAME, SCANNER, CRONTAB, RATE, FIRST],
         handler: |s, c, p| Box::pin(create(s, c, p)),
         doc: "Scan sites periodically.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DescribeMonitors",
         params: &[
             Param::opt("MonitorIds", Ty::List(&Ty::Int), "Only these monitors.")
@@ -71,13 +67,11 @@ pub static ACTIONS: [Action; 4] = [
         doc: "Monitors with their sites and vulnerability counts.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "ModifyMonitorAttribute",
         params: &[
             Param::req("MonitorId", Ty::Int, "Monitor."),
             URLS,
-            NAME,
+            MONITOR_NAME,
             SCANNER,
             CRONTAB,
             RATE,
@@ -89,8 +83,6 @@ pub static ACTIONS: [Action; 4] = [
         doc: "Change a monitor.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DeleteMonitors",
         params: &[
             Param::req("MonitorIds", Ty::List(&Ty::Int), "Monitors to delete.")
@@ -115,10 +107,10 @@ struct MonitorReq {
 }
 
 /// Monitor jobs of the account (jobs of CWS with a `Monitor` definition).
-async fn monitors(st: &AppState, account_id: i64) -> ApiResult<Vec<Job>> {
+async fn monitors(st: &Services, account_id: i64) -> ApiResult<Vec<Job>> {
     Ok(st
         .store
-        .list_jobs(account_id, PRODUCT)
+        .list_jobs(account_id, NAME)
         .await?
         .into_iter()
         .filter(|j| j.definition.get("Monitor").is_some())
@@ -140,10 +132,10 @@ fn status_of(job: &Job) -> i64 {
 }
 
 /// The sites of a monitor.
-pub(crate) async fn monitor_sites(st: &AppState, account_id: i64, id: i64) -> ApiResult<Vec<i64>> {
+pub(crate) async fn monitor_sites(st: &Services, account_id: i64, id: i64) -> ApiResult<Vec<i64>> {
     let job = st
         .store
-        .job(account_id, PRODUCT, id)
+        .job(account_id, NAME, id)
         .await
         .ok()
         .filter(|j| j.definition.get("Monitor").is_some())
@@ -153,7 +145,7 @@ pub(crate) async fn monitor_sites(st: &AppState, account_id: i64, id: i64) -> Ap
 
 /// For each site in a monitor: the monitor and its status.
 pub(crate) async fn site_monitors(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
 ) -> ApiResult<HashMap<i64, (i64, i64)>> {
     let mut out = HashMap::new();
@@ -166,7 +158,7 @@ pub(crate) async fn site_monitors(
 }
 
 /// Sites named by URL, each registered by the account.
-async fn sites_by_url(st: &AppState, account_id: i64, urls: &[String]) -> ApiResult<Vec<Site>> {
+async fn sites_by_url(st: &Services, account_id: i64, urls: &[String]) -> ApiResult<Vec<Site>> {
     if urls.is_empty() {
         return Err(ApiError::invalid_value(
             "`Urls` must name at least one site.",
@@ -178,13 +170,13 @@ async fn sites_by_url(st: &AppState, account_id: i64, urls: &[String]) -> ApiRes
         let norm = parse_site_url(u)?.url.to_string();
         let site = all.iter().find(|s| s.url == norm).ok_or_else(|| {
             ApiError::new(
-                "InvalidParameter.NotFound",
+                super::PARAMETER_NOT_FOUND,
                 format!("`{u}` is not a registered site; add it with CreateSites first."),
             )
         })?;
         if out.iter().any(|s| s.id == site.id) {
             return Err(ApiError::new(
-                "InvalidParameter.Duplicate",
+                Code::Duplicate,
                 format!("`{u}` is given twice."),
             ));
         }
@@ -240,7 +232,7 @@ fn schedule(cfg: &ApiConfig, crontab: i64, first: &str) -> ApiResult<(Schedule, 
 
 /// The saved scan of a monitor request (schedule only while monitoring).
 async fn plan(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     r: &MonitorReq,
     this: Option<i64>,
@@ -270,7 +262,7 @@ async fn plan(
             "FirstScanStartTime": r.first_scan_start_time, "MonitorStatus": status,
         }),
         spec: TaskSpec {
-            product: PRODUCT.into(),
+            product: NAME.into(),
             kind: "web".into(),
             target: json!({"sites": sites
                 .iter()
@@ -290,27 +282,27 @@ async fn plan(
     })
 }
 
-async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: MonitorReq = params(p)?;
     if monitors(st, rc.account.id).await?.len() >= MONITOR_QUOTA {
         return Err(ApiError::new(
-            "LimitExceeded.MonitorQuota",
+            super::MONITOR_QUOTA,
             format!("An account may have at most {MONITOR_QUOTA} monitors."),
         ));
     }
     let plan = plan(st, rc.account.id, &r, None).await?;
-    let (id, _) = st.store.create_job(rc.account.id, PRODUCT, &plan).await?;
+    let (id, _) = st.store.create_job(rc.account.id, NAME, &plan).await?;
     crate::products::audit(st, rc, "cws.CreateMonitors", &id.to_string()).await?;
     Ok(json!({}))
 }
 
-async fn modify(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn modify(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: MonitorReq = params(p)?;
     let id = r.monitor_id.ok_or_else(|| ApiError::missing("MonitorId"))?;
     monitor_sites(st, rc.account.id, id).await?;
     let plan = plan(st, rc.account.id, &r, Some(id)).await?;
     st.store
-        .update_job(rc.account.id, PRODUCT, id, &plan)
+        .update_job(rc.account.id, NAME, id, &plan)
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found(format!("Monitor {id} does not exist.")),
@@ -326,7 +318,7 @@ struct IdsReq {
     monitor_ids: Vec<i64>,
 }
 
-async fn delete(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn delete(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: IdsReq = params(p)?;
     if r.monitor_ids.is_empty() {
         return Err(ApiError::invalid_value(
@@ -337,7 +329,7 @@ async fn delete(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
         monitor_sites(st, rc.account.id, *id).await?;
     }
     st.store
-        .delete_jobs(rc.account.id, PRODUCT, &r.monitor_ids)
+        .delete_jobs(rc.account.id, NAME, &r.monitor_ids)
         .await
         .map_err(|e| match e {
             StoreError::NotFound => {
@@ -398,7 +390,7 @@ fn basic(rc: &RequestCtx, j: &Job, last: Option<&TaskRecord>) -> Value {
     })
 }
 
-async fn describe(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn describe(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: DescribeReq = params(p)?;
     let mut jobs = monitors(st, rc.account.id).await?;
     if let Some(ids) = &r.monitor_ids {
@@ -458,12 +450,12 @@ async fn describe(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
 /// must still be registered and verified (and, unless the operator's scope names it, not
 /// lead to an internal address), and the daily quota must allow one more scan.
 pub struct CwsPreflight {
-    state: std::sync::Arc<AppState>,
+    state: std::sync::Arc<Services>,
 }
 
 impl CwsPreflight {
     /// The check, reading sites and proofs through `state`.
-    pub fn new(state: std::sync::Arc<AppState>) -> Self {
+    pub fn new(state: std::sync::Arc<Services>) -> Self {
         CwsPreflight { state }
     }
 }
@@ -498,9 +490,9 @@ impl vigil_worker::Preflight for CwsPreflight {
         if targets.is_empty() {
             return Err(refused(format!("monitor {job_id} has no sites")));
         }
-        crate::products::check_quota(st, task.account_id, PRODUCT, 0)
+        crate::products::check_quota(st, task.account_id, NAME, 0)
             .await
-            .map_err(|e| refused(e.message))?;
+            .map_err(|e| refused(e.with_code(super::SCAN_QUOTA).message))?;
         let mut options = task.options.clone();
         options["public_only"] = json!(public);
         Ok(Some(vigil_worker::Prepared {

@@ -4,12 +4,12 @@
 //! `DescribeVulsNumberTimeline`), false-positive marking, the notice-level configuration and
 //! `CreateVulsReport` (a signed link to a self-contained HTML report).
 
-use super::{parse_site_url, status_of, verify_statuses, VERSION};
+use super::{parse_site_url, status_of, verify_statuses};
 use crate::action::Action;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::{params, time_str};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -17,7 +17,7 @@ use vigil_core::{FindingStatus, Severity, TaskSpec, TaskState};
 use vigil_store::{Site, StoredFinding, TaskRecord};
 
 /// Product name of CWS tasks.
-pub(crate) const PRODUCT: &str = "cws";
+pub(crate) const NAME: &str = "cws";
 /// Scope of every web finding (the engine's coverage is exact per URL and parameter).
 pub(crate) const WEB_SCOPE: &str = "web";
 
@@ -39,8 +39,6 @@ const FILTERS: Param = Param::opt(
 /// The scan and vulnerability actions.
 pub static ACTIONS: [Action; 8] = [
     Action {
-        product: "cws",
-        version: VERSION,
         name: "CreateSitesScans",
         params: &[
             Param::req("SiteIds", Ty::List(&Ty::Int), "Sites to scan.").check(Check::MaxItems(50)),
@@ -53,8 +51,6 @@ pub static ACTIONS: [Action; 8] = [
         doc: "Scan verified sites now.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DescribeVuls",
         params: &[
             Param::opt("SiteId", Ty::Int, "Only this site's vulnerabilities."),
@@ -67,24 +63,18 @@ pub static ACTIONS: [Action; 8] = [
         doc: "Vulnerabilities found by the scans.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DescribeVulsNumber",
         params: &[],
         handler: |s, c, p| Box::pin(describe_number(s, c, p)),
         doc: "Vulnerability counts over the verified sites.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DescribeVulsNumberTimeline",
         params: &[],
         handler: |s, c, p| Box::pin(describe_timeline(s, c, p)),
         doc: "Vulnerability counts day by day.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "CreateVulsMisinformation",
         params: &[Param::req(
             "VulIds",
@@ -96,8 +86,6 @@ pub static ACTIONS: [Action; 8] = [
         doc: "Mark vulnerabilities as false positives; rescans keep them so.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "CreateVulsReport",
         params: &[
             Param::opt("SiteId", Ty::Int, "Report of this site."),
@@ -107,16 +95,12 @@ pub static ACTIONS: [Action; 8] = [
         doc: "A temporary link to an HTML report.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "DescribeConfig",
         params: &[],
         handler: |s, c, p| Box::pin(describe_config(s, c, p)),
         doc: "Alert settings of the account.",
     },
     Action {
-        product: "cws",
-        version: VERSION,
         name: "ModifyConfigAttribute",
         params: &[Param::opt(
             "NoticeLevel",
@@ -160,7 +144,7 @@ pub(crate) fn site_target(secrets: &vigil_store::SecretBox, site: &Site) -> ApiR
 /// Checks that an account may scan a site now: verified, and (unless the operator's scope
 /// names it) not leading to an internal address. Returns the hosts that must stay public.
 pub(crate) async fn check_scannable(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     site: &Site,
 ) -> ApiResult<Option<String>> {
@@ -175,7 +159,7 @@ pub(crate) async fn check_scannable(
         .any(|v| crate::products::ownership::effective_status(v) == 1);
     if !verified {
         return Err(ApiError::new(
-            "UnauthorizedOperation",
+            Code::UnauthorizedOperation,
             format!(
                 "Site {} ({}) is not verified: prove ownership of {} with DescribeSitesVerification and VerifySites first.",
                 site.id, site.url, site.host
@@ -190,7 +174,7 @@ pub(crate) async fn check_scannable(
     match st.scope.resolve(&site.host, port).await {
         Ok(_) => Ok(Some(site.host.clone())),
         Err(e) => Err(ApiError::new(
-            "UnauthorizedOperation",
+            Code::UnauthorizedOperation,
             format!("Site {} cannot be scanned: {e}.", site.url),
         )),
     }
@@ -215,7 +199,7 @@ struct ScanReq {
     rate_limit: i64,
 }
 
-async fn create_scans(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn create_scans(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ScanReq = params(p)?;
     if req.site_ids.is_empty() {
         return Err(ApiError::invalid_value(
@@ -227,7 +211,7 @@ async fn create_scans(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     ids.dedup();
     if ids.len() != req.site_ids.len() {
         return Err(ApiError::new(
-            "InvalidParameter.Duplicate",
+            Code::Duplicate,
             "`SiteIds` names a site twice.",
         ));
     }
@@ -246,17 +230,19 @@ async fn create_scans(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
             })?;
         if let Some(task) = running.get(id) {
             return Err(ApiError::new(
-                "ResourceInUse",
+                Code::ResourceInUse,
                 format!("Site {id} is being scanned (task {task}); wait for that scan to end."),
             ));
         }
         let public = check_scannable(st, rc.account.id, &site).await?;
         plans.push((site, public));
     }
-    crate::products::check_quota(st, rc.account.id, PRODUCT, plans.len() as i64).await?;
+    crate::products::check_quota(st, rc.account.id, NAME, plans.len() as i64)
+        .await
+        .map_err(|e| e.with_code(super::SCAN_QUOTA))?;
     for (site, public) in &plans {
         let spec = TaskSpec {
-            product: PRODUCT.into(),
+            product: NAME.into(),
             kind: "web".into(),
             target: site_target(st.store.secrets(), site)?,
             options: scan_options(
@@ -297,9 +283,9 @@ pub(crate) fn run_sites(t: &TaskRecord) -> Vec<i64> {
 }
 
 /// Sites with a queued or running scan, and that scan's task.
-async fn running_sites(st: &AppState, account_id: i64) -> ApiResult<HashMap<i64, i64>> {
+async fn running_sites(st: &Services, account_id: i64) -> ApiResult<HashMap<i64, i64>> {
     let mut out = HashMap::new();
-    for t in st.store.product_tasks(account_id, PRODUCT).await? {
+    for t in st.store.product_tasks(account_id, NAME).await? {
         if !t.state.is_terminal() {
             for s in run_sites(&t) {
                 out.insert(s, t.id);
@@ -348,7 +334,7 @@ fn by_level<'a>(fs: impl Iterator<Item = &'a StoredFinding>) -> [i64; 4] {
 
 /// Pages a run fetched (its site map), of one site's origin or of all.
 pub(crate) async fn page_count(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     task_id: i64,
     of_origin: Option<&str>,
@@ -380,11 +366,11 @@ pub(crate) struct SiteScan {
 
 /// The last scan of each site.
 pub(crate) async fn site_scans(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     sites: &[Site],
 ) -> ApiResult<HashMap<i64, SiteScan>> {
-    let mut runs = st.store.product_tasks(account_id, PRODUCT).await?;
+    let mut runs = st.store.product_tasks(account_id, NAME).await?;
     runs.sort_by_key(|t| std::cmp::Reverse(t.id));
     let mut out = HashMap::new();
     for site in sites {
@@ -461,7 +447,7 @@ pub(crate) fn scan_fields(row: &mut Value, scan: Option<&SiteScan>) {
 
 /// Web findings of the account that are not fixed, with the site each belongs to.
 async fn current_vuls(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
 ) -> ApiResult<(Vec<Site>, Vec<(i64, StoredFinding)>)> {
     let sites = super::all_sites(st, account_id).await?;
@@ -482,7 +468,7 @@ async fn current_vuls(
 
 /// Counted vulnerabilities of each site: (high, middle, low, notice).
 pub(crate) async fn vul_counts_by_site(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
 ) -> ApiResult<HashMap<i64, [i64; 4]>> {
     let (_, vuls) = current_vuls(st, account_id).await?;
@@ -500,7 +486,7 @@ pub(crate) async fn vul_counts_by_site(
 /// `GET /reports/cws/{app_id}/{site|monitor}/{id}`: the HTML report, for holders of a valid
 /// link from `CreateVulsReport`.
 pub async fn report_page(
-    axum::extract::State(st): axum::extract::State<std::sync::Arc<AppState>>,
+    axum::extract::State(st): axum::extract::State<std::sync::Arc<crate::AppState>>,
     axum::extract::Path((app_id, what, id)): axum::extract::Path<(i64, String, i64)>,
     axum::extract::Query(q): axum::extract::Query<ReportLink>,
 ) -> axum::response::Response {
@@ -541,7 +527,9 @@ pub async fn report_page(
             html,
         )
             .into_response(),
-        Err(e) if e.code == "ResourceNotFound" => refuse(StatusCode::NOT_FOUND, "No such report."),
+        Err(e) if e.code == crate::error::Code::ResourceNotFound => {
+            refuse(StatusCode::NOT_FOUND, "No such report.")
+        }
         Err(_) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             "The report could not be produced; see the server log.",
@@ -599,7 +587,7 @@ struct VulsReq {
     limit: Option<i64>,
 }
 
-async fn describe_vuls(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn describe_vuls(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: VulsReq = params(p)?;
     let (_, mut vuls) = current_vuls(st, rc.account.id).await?;
     if let Some(id) = req.site_id {
@@ -654,7 +642,7 @@ async fn describe_vuls(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
 }
 
 /// Verified sites, the numbers over them, and which are affected.
-async fn numbers(st: &AppState, rc: &RequestCtx) -> ApiResult<Value> {
+async fn numbers(st: &Services, rc: &RequestCtx) -> ApiResult<Value> {
     let (sites, vuls) = current_vuls(st, rc.account.id).await?;
     let status = verify_statuses(st, rc, &sites).await?;
     let verified: Vec<&Site> = sites
@@ -688,14 +676,14 @@ async fn numbers(st: &AppState, rc: &RequestCtx) -> ApiResult<Value> {
     }))
 }
 
-async fn describe_number(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
+async fn describe_number(st: &Services, rc: &RequestCtx, _: Value) -> ApiResult {
     numbers(st, rc).await
 }
 
 /// One day per entry, from the first web finding to today (at most a year): what existed
 /// at the end of that day. A finding existed from its first sighting; a fixed one until its
 /// last sighting.
-async fn describe_timeline(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
+async fn describe_timeline(st: &Services, rc: &RequestCtx, _: Value) -> ApiResult {
     let sites = super::all_sites(st, rc.account.id).await?;
     let all: Vec<StoredFinding> = st
         .store
@@ -717,7 +705,7 @@ async fn describe_timeline(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResul
         return Ok(json!({"TotalCount": 0, "VulsTimeline": []}));
     };
     let start = (first - first.rem_euclid(day)).max(today - 364 * day);
-    let runs = st.store.product_tasks(rc.account.id, PRODUCT).await?;
+    let runs = st.store.product_tasks(rc.account.id, NAME).await?;
     let mut out = Vec::new();
     let mut d = today;
     while d >= start {
@@ -763,7 +751,7 @@ struct VulIdsReq {
     vul_ids: Vec<i64>,
 }
 
-async fn misinformation(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn misinformation(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: VulIdsReq = params(p)?;
     if req.vul_ids.is_empty() {
         return Err(ApiError::invalid_value(
@@ -807,7 +795,7 @@ struct ReportReq {
     monitor_id: Option<i64>,
 }
 
-async fn create_report(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn create_report(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ReportReq = params(p)?;
     let (what, id) = match (
         req.site_id.filter(|i| *i > 0),
@@ -846,7 +834,7 @@ async fn create_report(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
 /// The HTML report of a site or monitor: its current vulnerabilities (false positives shown
 /// as suppressed) and the pages of its last scan.
 pub(crate) async fn report_html(
-    st: &AppState,
+    st: &Services,
     app_id: i64,
     what: &str,
     id: i64,
@@ -909,11 +897,8 @@ pub(crate) async fn report_html(
 const NOTICE_LEVEL: &str = "notice_level";
 const DEFAULT_NOTICE_LEVEL: &str = "1111";
 
-async fn describe_config(st: &AppState, rc: &RequestCtx, _: Value) -> ApiResult {
-    let s = st
-        .store
-        .setting(rc.account.id, PRODUCT, NOTICE_LEVEL)
-        .await?;
+async fn describe_config(st: &Services, rc: &RequestCtx, _: Value) -> ApiResult {
+    let s = st.store.setting(rc.account.id, NAME, NOTICE_LEVEL).await?;
     let (level, created, updated) = match &s {
         Some(s) => (
             s.value.as_str().unwrap_or(DEFAULT_NOTICE_LEVEL).to_string(),
@@ -938,7 +923,7 @@ struct ConfigReq {
     notice_level: Option<String>,
 }
 
-async fn modify_config(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+async fn modify_config(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let req: ConfigReq = params(p)?;
     let Some(level) = req.notice_level else {
         return Ok(json!({}));
@@ -949,7 +934,7 @@ async fn modify_config(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
         )));
     }
     st.store
-        .set_setting(rc.account.id, PRODUCT, NOTICE_LEVEL, &json!(level))
+        .set_setting(rc.account.id, NAME, NOTICE_LEVEL, &json!(level))
         .await?;
     crate::products::audit(st, rc, "cws.ModifyConfigAttribute", &level).await?;
     Ok(json!({}))

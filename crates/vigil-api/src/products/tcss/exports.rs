@@ -20,10 +20,10 @@ use super::{
     export_rows, list_rows, Key, ListSpec, Page, BY, FILTERS, LIMIT as PAGE_LIMIT,
     OFFSET as PAGE_OFFSET, ORDER,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::{params, time_str};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -393,11 +393,11 @@ fn columns(all: &'static [&'static str], asked: &[String]) -> ApiResult<Vec<&'st
 }
 
 fn limit_exceeded(message: impl Into<String>) -> ApiError {
-    ApiError::new("LimitExceeded", message)
+    ApiError::new(Code::LimitExceeded, message)
 }
 
 /// The signed download link of an export, valid until `expires` (Unix seconds).
-fn link(st: &AppState, rc: &RequestCtx, job_id: &str, expires: i64) -> String {
+fn link(st: &Services, rc: &RequestCtx, job_id: &str, expires: i64) -> String {
     let app = rc.account.app_id;
     let tag = st
         .store
@@ -426,7 +426,7 @@ static BUILDS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 /// Filter, sort and cut `rows` as the list would, write the workbook, store it, and hand
 /// out its link.
 async fn save(
-    st: &AppState,
+    st: &Services,
     rc: &RequestCtx,
     kind: &Kind,
     cols: Vec<&'static str>,
@@ -477,7 +477,7 @@ async fn save(
             rc.account.id,
             &NewExport {
                 job_id: job_id.clone(),
-                product: super::PRODUCT.into(),
+                product: super::NAME.into(),
                 source: kind.source.into(),
                 file_name: format!("vigil-tcss-{}-{stamp}.xlsx", kind.source),
                 row_count,
@@ -510,7 +510,7 @@ struct ImageExportReq {
     page: Page,
 }
 
-pub(super) async fn vul(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn vul(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ImageExportReq = params(p)?;
     let cols = columns(K_LOCAL_VUL.columns, &r.export_field)?;
     let rows = scans::local_vul_rows(st, rc.account.id, &r.image_id).await?;
@@ -518,7 +518,7 @@ pub(super) async fn vul(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     Ok(json!({"DownloadUrl": m.url}))
 }
 
-pub(super) async fn risk(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn risk(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ImageExportReq = params(p)?;
     let cols = columns(K_LOCAL_RISK.columns, &r.export_field)?;
     let rows = scans::local_risk_rows(st, rc.account.id, &r.image_id).await?;
@@ -526,7 +526,7 @@ pub(super) async fn risk(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult 
     Ok(json!({"DownloadUrl": m.url}))
 }
 
-pub(super) async fn virus(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn virus(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ImageExportReq = params(p)?;
     let cols = columns(K_LOCAL_VIRUS.columns, &r.export_field)?;
     let rows = scans::local_virus_rows(st, rc.account.id, &r.image_id).await?;
@@ -534,7 +534,7 @@ pub(super) async fn virus(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult
     Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
 }
 
-pub(super) async fn virus_job(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn virus_job(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ImageExportReq = params(p)?;
     let cols = columns(K_LOCAL_VIRUS.columns, &r.export_field)?;
     let rows = scans::local_virus_rows(st, rc.account.id, &r.image_id).await?;
@@ -556,7 +556,7 @@ struct ListExportReq {
     page: Page,
 }
 
-pub(super) async fn image_job(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn image_job(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ListExportReq = params(p)?;
     let cols = columns(K_LOCAL_IMAGE.columns, &r.export_field)?;
     let rows = local_rows(st, rc.account.id).await?;
@@ -564,7 +564,7 @@ pub(super) async fn image_job(st: &AppState, rc: &RequestCtx, p: Value) -> ApiRe
     Ok(json!({"JobId": m.job_id, "DownloadUrl": m.url}))
 }
 
-pub(super) async fn registry(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ListExportReq = params(p)?;
     let cols = columns(K_REGISTRY_IMAGE.columns, &r.export_field)?;
     let rows = registry_rows(
@@ -587,7 +587,7 @@ struct VulImageReq {
     page: Page,
 }
 
-pub(super) async fn vul_image_job(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn vul_image_job(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: VulImageReq = params(p)?;
     if r.poc_id.trim().is_empty() {
         return Err(ApiError::missing("PocID"));
@@ -606,7 +606,7 @@ struct RegistryExportReq {
     req: RegistryResultReq,
 }
 
-pub(super) async fn registry_vul(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_vul(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryExportReq = params(p)?;
     let cols = columns(K_REGISTRY_VUL.columns, &r.export_field)?;
     let rows = scans::registry_vul_rows_of(st, rc.account.id, &r.req).await?;
@@ -614,7 +614,7 @@ pub(super) async fn registry_vul(st: &AppState, rc: &RequestCtx, p: Value) -> Ap
     Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
 }
 
-pub(super) async fn registry_risk(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_risk(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryExportReq = params(p)?;
     let cols = columns(K_REGISTRY_RISK.columns, &r.export_field)?;
     let rows = scans::registry_risk_rows_of(st, rc.account.id, &r.req).await?;
@@ -622,7 +622,7 @@ pub(super) async fn registry_risk(st: &AppState, rc: &RequestCtx, p: Value) -> A
     Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
 }
 
-pub(super) async fn registry_virus(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_virus(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryExportReq = params(p)?;
     let cols = columns(K_REGISTRY_VIRUS.columns, &r.export_field)?;
     let rows = scans::registry_virus_rows_of(st, rc.account.id, &r.req).await?;
@@ -631,7 +631,7 @@ pub(super) async fn registry_virus(st: &AppState, rc: &RequestCtx, p: Value) -> 
 }
 
 /// The unexpired export job of the caller, or `ResourceNotFound`.
-async fn job(st: &AppState, rc: &RequestCtx, job_id: &str) -> ApiResult<vigil_store::Export> {
+async fn job(st: &Services, rc: &RequestCtx, job_id: &str) -> ApiResult<vigil_store::Export> {
     st.store
         .export(rc.account.id, job_id.trim(), vigil_core::now_millis())
         .await
@@ -650,7 +650,7 @@ struct ResultReq {
     job_id: String,
 }
 
-pub(super) async fn result(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn result(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ResultReq = params(p)?;
     let e = job(st, rc, &r.job_id).await?;
     Ok(json!({
@@ -683,7 +683,7 @@ struct ManageListReq {
 /// `DescribeExportJobManageList`: the caller's export jobs that have not expired (an export
 /// is made when it is requested, so every listed job is `SUCCESS`); `Timeout` is when its
 /// file and links expire.
-pub(super) async fn manage_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn manage_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ManageListReq = params(p)?;
     let now = vigil_core::now_millis();
     let rows: Vec<Value> = st
@@ -709,7 +709,7 @@ struct DownloadReq {
     job_id: String,
 }
 
-pub(super) async fn download_url(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn download_url(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: DownloadReq = params(p)?;
     let e = job(st, rc, &r.job_id).await?;
     Ok(json!({"DownloadURL": link(st, rc, &e.job_id, secs(e.expires_at))}))
@@ -751,7 +751,7 @@ fn safe_name(name: &str) -> String {
 /// `GET /exports/tcss/{app_id}/{job_id}`: the workbook of an export, for holders of a valid
 /// link (a tampered or expired link is 403, an export that is gone 404).
 pub async fn export_download(
-    State(st): State<Arc<AppState>>,
+    State(st): State<Arc<crate::AppState>>,
     Path((app_id, job_id)): Path<(i64, String)>,
     Query(q): Query<DownloadLink>,
 ) -> Response {

@@ -16,7 +16,7 @@ use super::{
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Param, Ty};
 use crate::products::{params, time_str};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -99,7 +99,7 @@ fn latest_rows(images: &[ImageRow]) -> HashSet<i64> {
 
 impl Inventory {
     /// Load the images of `set` (scans past their deadline are stopped first).
-    pub(crate) async fn load(st: &AppState, account_id: i64, set: ImageSet) -> ApiResult<Self> {
+    pub(crate) async fn load(st: &Services, account_id: i64, set: ImageSet) -> ApiResult<Self> {
         st.store
             .expire_image_scans(account_id, vigil_core::now_millis())
             .await?;
@@ -623,12 +623,12 @@ pub(crate) fn select_registry(inv: &Inventory, filters: &[AssetFilter]) -> ApiRe
 }
 
 /// The local image rows (helpers kept) of an account, before filtering.
-pub(crate) async fn local_rows(st: &AppState, account_id: i64) -> ApiResult<Vec<Value>> {
+pub(crate) async fn local_rows(st: &Services, account_id: i64) -> ApiResult<Vec<Value>> {
     let inv = Inventory::load(st, account_id, ImageSet::Local).await?;
     Ok(inv.images.iter().map(|i| inv.view(i).local_row()).collect())
 }
 
-pub(super) async fn list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let page: Page = params(p)?;
     let rows = local_rows(st, rc.account.id).await?;
     let (total, list) = list_rows(rows, &page, &LOCAL_SPEC)?;
@@ -655,7 +655,7 @@ pub(crate) fn find_local<'a>(inv: &'a Inventory, image_id: &str) -> ApiResult<&'
         })
 }
 
-pub(super) async fn detail(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn detail(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: DetailReq = params(p)?;
     let inv = Inventory::load(st, rc.account.id, ImageSet::Local).await?;
     let img = find_local(&inv, &r.image_id)?;
@@ -692,7 +692,7 @@ struct RegistryListReq {
 /// of each repository with `only_latest`, none with `is_running` (Vigil knows no
 /// containers).
 pub(crate) async fn registry_rows(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     only_latest: bool,
     is_running: bool,
@@ -709,7 +709,7 @@ pub(crate) async fn registry_rows(
         .collect())
 }
 
-pub(super) async fn registry_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryListReq = params(p)?;
     let rows = registry_rows(
         st,

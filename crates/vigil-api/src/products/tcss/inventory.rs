@@ -22,7 +22,7 @@ use super::{
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
 use crate::products::{opt_time_str, params};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -101,7 +101,7 @@ struct RegistryDetailReq {
 /// `DescribeAssetImageRegistryDetail`: the registry image by `Id`, else the newest recorded
 /// registry image with `ImageId` (both must hold when both are given). `LayerInfo` is the
 /// image's build history, one step per line.
-pub(super) async fn registry_detail(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_detail(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryDetailReq = params(p)?;
     let image_id = r
         .image_id
@@ -154,7 +154,7 @@ struct SummaryReq {
 
 /// `DescribeAssetImageRegistrySummary`: registry images (passing `Filters`, those of
 /// `DescribeAssetImageRegistryList`) never scanned.
-pub(super) async fn registry_summary(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_summary(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: SummaryReq = params(p)?;
     let inv = Inventory::load(st, rc.account.id, ImageSet::Registry).await?;
     let n = select_registry(&inv, &r.filters)?
@@ -171,7 +171,7 @@ struct RegistryIdReq {
 }
 
 /// `DescribeAssetImageRegistryRegistryDetail`.
-pub(super) async fn registry_settings(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_settings(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryIdReq = params(p)?;
     let reg = st
         .store
@@ -202,7 +202,7 @@ struct NameReq {
 
 /// `CheckRepeatAssetImageRegistry`: whether one of the account's registries has this name
 /// (compared as `AddAssetImageRegistryRegistryDetail` does, trimmed).
-pub(super) async fn check_repeat(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn check_repeat(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: NameReq = params(p)?;
     let name = r.name.trim();
     if name.is_empty() {
@@ -235,7 +235,7 @@ struct NamespaceReq {
 
 /// `DescribeImageRegistryNamespaceList`: the namespaces of the account's registry images,
 /// by name, with their repositories, images, and images whose latest scan found something.
-pub(super) async fn namespaces(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn namespaces(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: NamespaceReq = params(p)?;
     let inv = Inventory::load(st, rc.account.id, ImageSet::Registry).await?;
     let mut groups: BTreeMap<&str, NamespaceCounts<'_>> = BTreeMap::new();
@@ -264,7 +264,7 @@ pub(super) async fn namespaces(st: &AppState, rc: &RequestCtx, p: Value) -> ApiR
 /// when a registry's last sync failed (`Err` names them), else `success` once any sync
 /// succeeded; empty before the first sync. `LatestSyncSuccessTime`: the latest successful
 /// sync of any registry.
-pub(super) async fn asset_status(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiResult {
+pub(super) async fn asset_status(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult {
     let regs = st.store.registries(rc.account.id).await?;
     let failed: Vec<String> = regs
         .iter()
@@ -319,7 +319,7 @@ fn simple_rows(
 }
 
 /// `DescribeAssetImageSimpleList`: local images, compact.
-pub(super) async fn asset_simple_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn asset_simple_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let page: Page = params(p)?;
     let inv = Inventory::load(st, rc.account.id, ImageSet::Local).await?;
     let (total, rows) = simple_rows(&inv, &page, &ASSET_SIMPLE_SPEC)?;
@@ -351,7 +351,7 @@ const IMAGE_SIMPLE_SPEC: ListSpec<'static> = ListSpec {
 
 /// `DescribeImageSimpleList`: local images (`ImageType` `local`: imported, not listed from a
 /// registry), compact, with their container and host counts (0: Vigil tracks neither).
-pub(super) async fn image_simple_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn image_simple_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let page: Page = params(p)?;
     let inv = Inventory::load(st, rc.account.id, ImageSet::Local).await?;
     let (total, rows) = simple_rows(&inv, &page, &IMAGE_SIMPLE_SPEC)?;
@@ -383,7 +383,7 @@ const HOST_SPEC: ListSpec<'static> = ListSpec {
 
 /// `DescribeAssetImageHostList`: images by host. Vigil has no host agents: no image is on a
 /// known host, so the list is empty (filters are still checked).
-pub(super) async fn host_list(_st: &AppState, _rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn host_list(_st: &Services, _rc: &RequestCtx, p: Value) -> ApiResult {
     let r: HostReq = params(p)?;
     let rows = filter_rows(Vec::new(), &r.filters, &HOST_SPEC)?;
     Ok(json!({"List": rows, "TotalCount": rows.len()}))

@@ -36,16 +36,43 @@ pub use exports::export_download;
 pub use registries::{sync_now, SyncLimits, SyncOutcome};
 pub use settings::TcssPreflight;
 
-use crate::action::Action;
-use crate::error::{ApiError, ApiResult};
+use crate::action::{action, Action};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
+use crate::product::Product;
 use serde::Deserialize;
 use serde_json::Value;
 use std::cmp::Ordering;
 use vigil_core::Severity;
 
 pub(crate) const VERSION: &str = "2020-11-01";
-pub(crate) const PRODUCT: &str = "tcss";
+pub(crate) const NAME: &str = "tcss";
+
+/// TCSS's own error code for a scan of an image that is being scanned.
+pub(crate) const ALREADY_SCANNING: Code = Code::Product("FailedOperation.ErrAlreadyScanning");
+/// TCSS's own error code for a parameter a choice of the request makes required.
+pub(crate) const PARAMETER_MISSING: Code = Code::Product("InvalidParameter.MissingParameter");
+
+/// The TCSS entry of the product registry.
+pub static PRODUCT: Product = Product {
+    name: NAME,
+    versions: &[VERSION],
+    dialect: &crate::dialect::tencent::TENCENT,
+    actions: &[&ACTIONS],
+    unserved: NOT_YET_SERVED,
+    preflight: Some(|s| std::sync::Arc::new(TcssPreflight::new(s))),
+    routes: Some(|| {
+        axum::Router::new()
+            .route(
+                "/upload/tcss/images",
+                axum::routing::put(crate::upload::upload_image),
+            )
+            .route(
+                "/exports/tcss/{app_id}/{job_id}",
+                axum::routing::get(export_download),
+            )
+    }),
+};
 
 pub use unserved::NOT_YET_SERVED;
 
@@ -98,19 +125,6 @@ pub(crate) const IMAGE_INFO: &[Param] = &[
     Param::opt("ImageRepoAddress", Ty::Str, "Repository address.").check(Check::MaxLen(1024)),
     Param::opt("InstanceId", Ty::Str, "Registry instance id.").check(Check::MaxLen(128)),
 ];
-
-macro_rules! action {
-    ($name:literal, $params:expr, $handler:path, $doc:literal) => {
-        Action {
-            product: PRODUCT,
-            version: VERSION,
-            name: $name,
-            params: $params,
-            handler: |s, c, p| Box::pin($handler(s, c, p)),
-            doc: $doc,
-        }
-    };
-}
 
 /// The TCSS actions.
 pub static ACTIONS: [Action; 50] = [
@@ -692,12 +706,12 @@ pub(crate) fn rfc3339(ms: Option<i64>) -> String {
 
 /// `FailedOperation.ErrAlreadyScanning`.
 pub(crate) fn already_scanning(message: impl Into<String>) -> ApiError {
-    ApiError::new("FailedOperation.ErrAlreadyScanning", message)
+    ApiError::new(ALREADY_SCANNING, message)
 }
 
 /// `InvalidParameter.MissingParameter` (a parameter another one makes necessary).
 pub(crate) fn missing_sub(message: impl Into<String>) -> ApiError {
-    ApiError::new("InvalidParameter.MissingParameter", message)
+    ApiError::new(PARAMETER_MISSING, message)
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use super::{list_rows, missing_sub, Key, ListSpec, Page, BY, FILTERS, LIMIT, OFF
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
 use crate::products::{opt_time_str, params};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -210,7 +210,7 @@ fn parse_url(raw: &str) -> ApiResult<url::Url> {
 /// Whether the registry host may be reached: `Err` when the operator's scope denies it or it
 /// leads to an internal address the scope does not name; `Ok(Some(problem))` when it cannot
 /// be resolved now (a connectivity problem, not a refusal).
-async fn scope_check(st: &AppState, u: &url::Url) -> ApiResult<Option<String>> {
+async fn scope_check(st: &Services, u: &url::Url) -> ApiResult<Option<String>> {
     let host = u.host_str().unwrap_or("");
     let port = u.port_or_known_default().unwrap_or(443);
     match st.scope.resolve(host, port).await {
@@ -227,7 +227,7 @@ async fn scope_check(st: &AppState, u: &url::Url) -> ApiResult<Option<String>> {
 
 /// A registry client for a saved registry.
 fn client(
-    st: &AppState,
+    st: &Services,
     reg: &RegistryRow,
     password: &str,
     timeout: Duration,
@@ -247,7 +247,7 @@ fn client(
 
 /// Connectivity check from the Vigil server: the scope, then `GET /v2/` with the
 /// credentials. Empty when the registry answers.
-async fn health(st: &AppState, reg: &RegistryRow) -> ApiResult<String> {
+async fn health(st: &Services, reg: &RegistryRow) -> ApiResult<String> {
     let u = parse_url(&reg.url)?;
     if let Some(problem) = match scope_check(st, &u).await {
         Ok(p) => p,
@@ -304,7 +304,7 @@ fn name_repeat(name: &str) -> String {
 /// Check a registry request, save it (new, or over `existing`), check connectivity and sync
 /// when the registry answers.
 async fn save_and_check(
-    st: &AppState,
+    st: &Services,
     rc: &RequestCtx,
     r: &RegistryReq,
     existing: Option<i64>,
@@ -359,7 +359,7 @@ async fn save_and_check(
     Ok(json!({"HealthCheckErr": problem, "NameRepeatErr": "", "RegistryId": reg.id}))
 }
 
-pub(super) async fn add(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn add(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryReq = params(p)?;
     if r.webhook_url.as_deref().is_some_and(|w| !w.is_empty())
         || r.webhook_token.as_deref().is_some_and(|w| !w.is_empty())
@@ -381,7 +381,7 @@ pub(super) async fn add(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
     Ok(out)
 }
 
-pub(super) async fn update(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn update(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryReq = params(p)?;
     let id = r
         .registry_id
@@ -433,7 +433,7 @@ struct RemoveReq {
     registry_id: i64,
 }
 
-pub(super) async fn remove(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn remove(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RemoveReq = params(p)?;
     let images = st
         .store
@@ -541,7 +541,7 @@ const LIST_SPEC: ListSpec<'static> = ListSpec {
     default: ("_Created", true),
 };
 
-pub(super) async fn list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let page: Page = params(p)?;
     let rows: Vec<Value> = st
         .store
@@ -562,7 +562,7 @@ struct SyncReq {
     registry_ids: Vec<i64>,
 }
 
-pub(super) async fn sync(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn sync(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: SyncReq = params(p)?;
     let regs = if r.all.unwrap_or(false) {
         st.store.registries(rc.account.id).await?
@@ -637,7 +637,7 @@ pub struct SyncOutcome {
 /// does per registry; also for the command line and tests). The outcome is recorded on the
 /// registry as well.
 pub async fn sync_now(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     registry_id: i64,
     limits: &SyncLimits,
@@ -653,7 +653,7 @@ pub async fn sync_now(
 /// Sync one registry (see the module documentation); the outcome is also recorded on the
 /// registry (`SyncStatus` and the rest).
 pub(crate) async fn sync_registry(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     reg: &RegistryRow,
     limits: &SyncLimits,
@@ -738,7 +738,7 @@ pub(crate) async fn sync_registry(
 
 /// `NeedScan`: scan the new images (full sync: the newest of each repository among them).
 async fn scan_new(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     reg: &RegistryRow,
     new: &[i64],
@@ -767,7 +767,7 @@ async fn scan_new(
 }
 
 async fn list_and_record(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     reg: &RegistryRow,
     limits: &SyncLimits,

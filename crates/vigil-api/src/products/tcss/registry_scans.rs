@@ -26,10 +26,10 @@ use super::scans::{
     registry_scanners, scan_by_id, start_audited, unfinished, ImageInfoReq, ScanPlan,
 };
 use super::{missing_sub, AssetFilter, FILTERS, IMAGE_INFO};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::params;
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -260,7 +260,7 @@ pub(super) fn scope_of(scope: Option<i64>, named: bool) -> ApiResult<i64> {
 }
 
 /// `CreateAssetImageRegistryScanTaskOneKey`.
-pub(super) async fn create_one_key(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn create_one_key(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: OneKeyReq = params(p)?;
     let scanners = registry_scanners(&r.scan_type)?;
     check_registry_types(&r.registry_type)?;
@@ -280,7 +280,7 @@ pub(super) async fn create_one_key(st: &AppState, rc: &RequestCtx, p: Value) -> 
     if rows.is_empty() {
         if skipped > 0 {
             return Err(ApiError::new(
-                "FailedOperation",
+                Code::FailedOperation,
                 "Every selected image is scanned already and `Force` is \"false\": nothing to scan.",
             ));
         }
@@ -293,7 +293,7 @@ pub(super) async fn create_one_key(st: &AppState, rc: &RequestCtx, p: Value) -> 
 }
 
 /// A registry scan of the account by id.
-async fn registry_scan(st: &AppState, account: i64, id: i64) -> ApiResult<ImageScan> {
+async fn registry_scan(st: &Services, account: i64, id: i64) -> ApiResult<ImageScan> {
     let scan = scan_by_id(st, account, &id.to_string()).await?;
     if scan.kind != "registry" {
         return Err(ApiError::not_found(format!(
@@ -373,7 +373,7 @@ fn image_progress(item: &ImageScanItem, inv: &Inventory) -> Value {
 }
 
 /// `DescribeAssetImageRegistryScanStatusOneKey`.
-pub(super) async fn status_one_key(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn status_one_key(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: StatusReq = params(p)?;
     let account = rc.account.id;
     st.store
@@ -423,7 +423,7 @@ struct StopReq {
     task_id: Option<i64>,
 }
 
-async fn stop_registry(st: &AppState, rc: &RequestCtx, r: StopReq, action: &str) -> ApiResult {
+async fn stop_registry(st: &Services, rc: &RequestCtx, r: StopReq, action: &str) -> ApiResult {
     let account = rc.account.id;
     let scan = match r.task_id {
         Some(id) => Some(registry_scan(st, account, id).await?),
@@ -487,13 +487,13 @@ async fn stop_registry(st: &AppState, rc: &RequestCtx, r: StopReq, action: &str)
 }
 
 /// `ModifyAssetImageRegistryScanStop`.
-pub(super) async fn stop(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn stop(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: StopReq = params(p)?;
     stop_registry(st, rc, r, "tcss.ModifyAssetImageRegistryScanStop").await
 }
 
 /// `ModifyAssetImageRegistryScanStopOneKey`.
-pub(super) async fn stop_one_key(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn stop_one_key(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: StopReq = params(p)?;
     stop_registry(st, rc, r, "tcss.ModifyAssetImageRegistryScanStopOneKey").await
 }

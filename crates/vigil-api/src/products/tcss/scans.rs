@@ -23,12 +23,12 @@
 use super::images::{find_local, select_local, select_registry, Inventory};
 use super::{
     already_scanning, is_all, level, list_rows, missing_sub, numeric_is, rfc3339, AssetFilter, Key,
-    ListSpec, Page, BY, FILTERS, IMAGE_INFO, LIMIT, OFFSET, ORDER, PRODUCT,
+    ListSpec, Page, BY, FILTERS, IMAGE_INFO, LIMIT, NAME, OFFSET, ORDER,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::{params, time_str};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -197,7 +197,7 @@ pub(crate) fn scanner_list(vul: bool, virus: bool, risk: bool) -> ApiResult<Vec<
 
 /// The queue task that scans one image.
 pub(crate) async fn task_spec(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     img: &ImageRow,
     registry: Option<&RegistryRow>,
@@ -230,7 +230,7 @@ pub(crate) async fn task_spec(
         options["schedule"] = serde_json::to_value(w).map_err(|e| ApiError::internal(&e))?;
     }
     Ok(TaskSpec {
-        product: PRODUCT.into(),
+        product: NAME.into(),
         kind: "image".into(),
         target,
         options,
@@ -251,7 +251,7 @@ pub(crate) struct ScanPlan<'a> {
 
 /// The scan items of these images; refuses images already being scanned.
 pub(crate) async fn build_scan(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     inv: &Inventory,
     rows: &[&ImageRow],
@@ -318,7 +318,7 @@ impl<'a> ScanPlan<'a> {
 
 /// [`start_scan`], audited as `action` with the scan id and image count.
 pub(crate) async fn start_audited(
-    st: &AppState,
+    st: &Services,
     rc: &RequestCtx,
     inv: &Inventory,
     rows: &[&ImageRow],
@@ -338,14 +338,14 @@ pub(crate) async fn start_audited(
 
 /// Create a scan of these images (quota checked).
 pub(crate) async fn start_scan(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     inv: &Inventory,
     rows: &[&ImageRow],
     plan: &ScanPlan<'_>,
 ) -> ApiResult<ImageScan> {
     let scan = build_scan(st, account_id, inv, rows, plan).await?;
-    crate::products::check_quota(st, account_id, PRODUCT, rows.len() as i64).await?;
+    crate::products::check_quota(st, account_id, NAME, rows.len() as i64).await?;
     Ok(st.store.create_image_scan(account_id, &scan).await?)
 }
 
@@ -397,7 +397,7 @@ pub(crate) fn recommended(inv: &Inventory) -> Vec<&ImageRow> {
         .collect()
 }
 
-pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: CreateReq = params(p)?;
     let scanners = scanner_list(
         r.scan_vul.unwrap_or(false),
@@ -505,7 +505,7 @@ fn task_not_found(raw: &str) -> ApiError {
 }
 
 /// A scan of the account by its `TaskID` text.
-pub(super) async fn scan_by_id(st: &AppState, account_id: i64, raw: &str) -> ApiResult<ImageScan> {
+pub(super) async fn scan_by_id(st: &Services, account_id: i64, raw: &str) -> ApiResult<ImageScan> {
     let id: i64 = raw.trim().parse().map_err(|_| task_not_found(raw))?;
     st.store
         .image_scan(account_id, id)
@@ -523,7 +523,7 @@ struct StatusReq {
     task_id: Option<String>,
 }
 
-pub(super) async fn status(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn status(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: StatusReq = params(p)?;
     let account = rc.account.id;
     st.store
@@ -568,7 +568,7 @@ pub(super) struct Progress {
 
 /// The progress of these scan items (succeeded tasks' summaries read from the store).
 pub(super) async fn progress_of(
-    st: &AppState,
+    st: &Services,
     account: i64,
     items: &[ImageScanItem],
 ) -> ApiResult<Progress> {
@@ -612,7 +612,7 @@ pub(super) async fn progress_of(
     })
 }
 
-pub(super) async fn task(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiResult {
+pub(super) async fn task(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult {
     let account = rc.account.id;
     st.store
         .expire_image_scans(account, vigil_core::now_millis())
@@ -662,7 +662,7 @@ fn parse_excluded(raw: &str) -> ApiResult<Vec<String>> {
     if raw.starts_with('[') {
         return serde_json::from_str::<Vec<String>>(raw).map_err(|e| {
             ApiError::new(
-                "InvalidParameter.InvalidFormat",
+                Code::InvalidFormat,
                 format!("`ExcludeImageIds` is not a JSON array of strings: {e}"),
             )
         });
@@ -674,7 +674,7 @@ fn parse_excluded(raw: &str) -> ApiResult<Vec<String>> {
         .collect())
 }
 
-pub(super) async fn stop(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn stop(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: StopReq = params(p)?;
     let account = rc.account.id;
     let detail = if let Some(raw) = r.task_id.as_deref().filter(|t| !t.trim().is_empty()) {
@@ -824,7 +824,7 @@ pub(super) fn registry_scanners(types: &Option<Vec<String>>) -> ApiResult<Vec<St
     Ok(out)
 }
 
-pub(super) async fn registry_create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryCreateReq = params(p)?;
     let scanners = registry_scanners(&r.scan_type)?;
     let inv = Inventory::load(st, rc.account.id, ImageSet::Registry).await?;
@@ -1101,7 +1101,7 @@ struct ResultReq {
 
 /// The latest successful scan of a local image and its unsuppressed findings of `kind`.
 async fn local_results(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     image_id: &str,
     kind: &str,
@@ -1113,7 +1113,7 @@ async fn local_results(
 }
 
 async fn results_of(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     inv: &Inventory,
     row: i64,
@@ -1134,7 +1134,7 @@ async fn results_of(
 
 /// The vulnerability rows (helpers kept) of a local image, before filtering.
 pub(crate) async fn local_vul_rows(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     image_id: &str,
 ) -> ApiResult<Vec<Value>> {
@@ -1142,7 +1142,7 @@ pub(crate) async fn local_vul_rows(
     Ok(findings.iter().map(|f| local_vul_row(&vul(f))).collect())
 }
 
-pub(super) async fn vul_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn vul_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ResultReq = params(p)?;
     let rows = local_vul_rows(st, rc.account.id, &r.image_id).await?;
     let (total, list) = list_rows(rows, &r.page, &VUL_SPEC)?;
@@ -1276,7 +1276,7 @@ fn virus_scan_status(inv: &Inventory, row: &ImageRow) -> u64 {
 /// The virus rows (helpers kept) of a local image, before filtering, and its virus scan
 /// state.
 async fn local_virus_rows_and_status(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     image_id: &str,
 ) -> ApiResult<(Vec<Value>, u64)> {
@@ -1296,7 +1296,7 @@ async fn local_virus_rows_and_status(
 
 /// The virus rows (helpers kept) of a local image, before filtering.
 pub(crate) async fn local_virus_rows(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     image_id: &str,
 ) -> ApiResult<Vec<Value>> {
@@ -1305,7 +1305,7 @@ pub(crate) async fn local_virus_rows(
         .0)
 }
 
-pub(super) async fn virus_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn virus_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ResultReq = params(p)?;
     let (rows, status) = local_virus_rows_and_status(st, rc.account.id, &r.image_id).await?;
     let (total, list) = list_rows(rows, &r.page, &VIRUS_SPEC)?;
@@ -1393,7 +1393,7 @@ pub(crate) const RISK_SPEC: ListSpec<'static> = ListSpec {
 
 /// The risk rows of a local image, before filtering.
 pub(crate) async fn local_risk_rows(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     image_id: &str,
 ) -> ApiResult<Vec<Value>> {
@@ -1404,7 +1404,7 @@ pub(crate) async fn local_risk_rows(
         .collect())
 }
 
-pub(super) async fn risk_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn risk_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: ResultReq = params(p)?;
     let rows = local_risk_rows(st, rc.account.id, &r.image_id).await?;
     let (total, list) = list_rows(rows, &r.page, &RISK_SPEC)?;
@@ -1446,7 +1446,7 @@ const COMPONENT_SPEC: ListSpec<'static> = ListSpec {
     default: ("VulCount", true),
 };
 
-pub(super) async fn component_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn component_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let mut r: ResultReq = params(p)?;
     // `ALL` as a text value of these keys means no filter too.
     for f in &mut r.page.filters {
@@ -1494,7 +1494,7 @@ pub(crate) struct RegistryResultReq {
 
 /// The registry image of a result request and its unsuppressed findings of `kind`.
 async fn registry_results(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     r: &RegistryResultReq,
     kind: &str,
@@ -1570,7 +1570,7 @@ pub(crate) const REGISTRY_VUL_SPEC: ListSpec<'static> = ListSpec {
 
 /// The vulnerability rows of a registry image, before filtering.
 pub(crate) async fn registry_vul_rows_of(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     r: &RegistryResultReq,
 ) -> ApiResult<Vec<Value>> {
@@ -1578,7 +1578,7 @@ pub(crate) async fn registry_vul_rows_of(
     Ok(registry_vul_rows(&findings))
 }
 
-pub(super) async fn registry_vul_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_vul_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryResultReq = params(p)?;
     let rows = registry_vul_rows_of(st, rc.account.id, &r).await?;
     let (total, list) = list_rows(rows, &r.page, &REGISTRY_VUL_SPEC)?;
@@ -1609,7 +1609,7 @@ pub(crate) const REGISTRY_VIRUS_SPEC: ListSpec<'static> = ListSpec {
 
 /// The virus rows of a registry image, before filtering.
 pub(crate) async fn registry_virus_rows_of(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     r: &RegistryResultReq,
 ) -> ApiResult<Vec<Value>> {
@@ -1620,7 +1620,7 @@ pub(crate) async fn registry_virus_rows_of(
         .collect())
 }
 
-pub(super) async fn registry_virus_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_virus_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryResultReq = params(p)?;
     let rows = registry_virus_rows_of(st, rc.account.id, &r).await?;
     let (total, list) = list_rows(rows, &r.page, &REGISTRY_VIRUS_SPEC)?;
@@ -1629,7 +1629,7 @@ pub(super) async fn registry_virus_list(st: &AppState, rc: &RequestCtx, p: Value
 
 /// The risk rows of a registry image, before filtering.
 pub(crate) async fn registry_risk_rows_of(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     r: &RegistryResultReq,
 ) -> ApiResult<Vec<Value>> {
@@ -1644,7 +1644,7 @@ pub(crate) async fn registry_risk_rows_of(
         .collect())
 }
 
-pub(super) async fn registry_risk_list(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn registry_risk_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: RegistryResultReq = params(p)?;
     let rows = registry_risk_rows_of(st, rc.account.id, &r).await?;
     let (total, list) = list_rows(rows, &r.page, &RISK_SPEC)?;
@@ -1688,7 +1688,7 @@ pub(crate) const VUL_IMAGE_SPEC: ListSpec<'static> = ListSpec {
 /// found the vulnerability `poc_id` (its CVE id or advisory id, as the vulnerability lists
 /// show it in `CVEID`), with the affected components.
 pub(crate) async fn vul_image_rows(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     poc_id: &str,
 ) -> ApiResult<Vec<Value>> {

@@ -16,11 +16,11 @@
 
 use super::images::Inventory;
 use super::scans::{build_scan, recommended, ScanPlan};
-use super::PRODUCT;
-use crate::error::{ApiError, ApiResult};
+use super::NAME;
+use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
 use crate::products::{params, time_str};
-use crate::{ApiConfig, AppState, RequestCtx};
+use crate::{ApiConfig, RequestCtx, Services};
 use chrono::{NaiveTime, TimeZone};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -133,7 +133,7 @@ pub(super) fn parse_time(raw: &str, name: &str) -> ApiResult<NaiveTime> {
         .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
         .map_err(|_| {
             ApiError::new(
-                "InvalidParameter.InvalidFormat",
+                Code::InvalidFormat,
                 format!(
                     "`{name}` must be a time of day HH:MM, not `{}`.",
                     t.chars().take(16).collect::<String>()
@@ -217,7 +217,7 @@ pub(super) fn plan_schedule(
 fn check_ids(ids: &[String], name: &str) -> ApiResult<()> {
     match ids.iter().find(|i| !vigil_store::is_image_id(i.trim())) {
         Some(bad) => Err(ApiError::new(
-            "InvalidParameter.InvalidFormat",
+            Code::InvalidFormat,
             format!(
                 "`{name}` holds `{}`, which is not an image id (sha256:<64 hex>).",
                 bad.chars().take(80).collect::<String>()
@@ -227,7 +227,7 @@ fn check_ids(ids: &[String], name: &str) -> ApiResult<()> {
     }
 }
 
-pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let mut s: Setting = params(p)?;
     s.schedule_id = None;
     if s.all == Some(true) && s.scan_scope.is_none() {
@@ -285,17 +285,17 @@ pub(super) async fn create(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
     .await
 }
 
-async fn read(st: &AppState, account_id: i64) -> ApiResult<Option<Setting>> {
+async fn read(st: &Services, account_id: i64) -> ApiResult<Option<Setting>> {
     read_setting(st, account_id, SETTING).await
 }
 
 /// The product's setting `key` of an account, if stored.
 pub(super) async fn read_setting<T: DeserializeOwned>(
-    st: &AppState,
+    st: &Services,
     account_id: i64,
     key: &str,
 ) -> ApiResult<Option<T>> {
-    match st.store.setting(account_id, PRODUCT, key).await? {
+    match st.store.setting(account_id, NAME, key).await? {
         Some(v) => Ok(Some(
             serde_json::from_value(v.value).map_err(|e| ApiError::internal(&e))?,
         )),
@@ -324,7 +324,7 @@ pub(super) struct PeriodicSave<'a> {
 /// `render` makes with that schedule's id, disables the schedule of the setting it replaces
 /// and audits the change.
 pub(super) async fn save_periodic(
-    st: &AppState,
+    st: &Services,
     rc: &RequestCtx,
     p: PeriodicSave<'_>,
     render: impl FnOnce(Option<i64>) -> ApiResult<Value>,
@@ -333,7 +333,7 @@ pub(super) async fn save_periodic(
     let mut schedule_id = None;
     if let Some((sched, first, scanners)) = p.plan {
         let spec = TaskSpec {
-            product: PRODUCT.into(),
+            product: NAME.into(),
             kind: "image".into(),
             target: json!({ "scheduled": p.fired }),
             options: json!({ "scanners": scanners }),
@@ -342,14 +342,12 @@ pub(super) async fn save_periodic(
         };
         schedule_id = Some(
             st.store
-                .create_schedule(account, PRODUCT, &sched, &spec, Some(first))
+                .create_schedule(account, NAME, &sched, &spec, Some(first))
                 .await?,
         );
     }
     let value = render(schedule_id)?;
-    st.store
-        .set_setting(account, PRODUCT, p.key, &value)
-        .await?;
+    st.store.set_setting(account, NAME, p.key, &value).await?;
     if let Some(old) = p.old_schedule.filter(|o| Some(*o) != schedule_id) {
         match st.store.set_schedule_enabled(account, old, false).await {
             Ok(()) | Err(vigil_store::StoreError::NotFound) => {}
@@ -366,11 +364,11 @@ pub(super) async fn save_periodic(
     Ok(json!({}))
 }
 
-pub(super) async fn describe(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiResult {
+pub(super) async fn describe(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult {
     let s = read(st, rc.account.id).await?.unwrap_or_default();
     let last = st
         .store
-        .setting(rc.account.id, PRODUCT, LAST_RUN)
+        .setting(rc.account.id, NAME, LAST_RUN)
         .await?
         .map(|v| v.value)
         .unwrap_or(Value::Null);
@@ -392,12 +390,12 @@ pub(super) async fn describe(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiRe
 /// documentation); a run with nothing to scan, over the quota, or of a setting turned off
 /// or replaced, is refused with the reason.
 pub struct TcssPreflight {
-    state: std::sync::Arc<AppState>,
+    state: std::sync::Arc<Services>,
 }
 
 impl TcssPreflight {
     /// The check, reading the setting and the inventory through `state`.
-    pub fn new(state: std::sync::Arc<AppState>) -> Self {
+    pub fn new(state: std::sync::Arc<Services>) -> Self {
         TcssPreflight { state }
     }
 
@@ -406,7 +404,7 @@ impl TcssPreflight {
         if let Err(e) = self
             .state
             .store
-            .set_setting(account_id, PRODUCT, LAST_RUN, &v)
+            .set_setting(account_id, NAME, LAST_RUN, &v)
             .await
         {
             tracing::warn!(error = %e, "recording the periodic image scan outcome failed");
@@ -476,7 +474,7 @@ impl TcssPreflight {
 /// the daily quota is used up, else the scan of `rows` is built and fanned out, and the
 /// fired task becomes its first image task.
 pub(super) async fn fire_periodic(
-    st: &AppState,
+    st: &Services,
     task: &TaskRecord,
     inv: &Inventory,
     rows: &[&ImageRow],
@@ -489,9 +487,14 @@ pub(super) async fn fire_periodic(
             Some("ImageNeedIsEmpty"),
         ));
     }
-    crate::products::check_quota(st, account, PRODUCT, rows.len() as i64 - 1)
+    crate::products::check_quota(st, account, NAME, rows.len() as i64 - 1)
         .await
-        .map_err(|e| (e.message, Some("InsufficientLicense")))?;
+        .map_err(|e| {
+            (
+                crate::error::ApiError::from(e).message,
+                Some("InsufficientLicense"),
+            )
+        })?;
     let scan = build_scan(st, account, inv, rows, plan)
         .await
         .map_err(|e| (e.message, Some("InternalError")))?;

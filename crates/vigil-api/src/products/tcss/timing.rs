@@ -20,11 +20,11 @@ use super::scans::{find_by_info, find_registry_image, registry_scanners, ImageIn
 use super::settings::{
     fire_periodic, parse_time, plan_schedule, read_setting, save_periodic, PeriodicSave,
 };
-use super::{IMAGE_INFO, PRODUCT};
+use super::{IMAGE_INFO, NAME};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{Check, Param, Ty};
 use crate::products::{params, time_str};
-use crate::{AppState, RequestCtx};
+use crate::{RequestCtx, Services};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use vigil_store::{ImageSet, TaskRecord};
@@ -166,12 +166,12 @@ fn scan_type_names(scanners: &[String]) -> Vec<String> {
         .collect()
 }
 
-async fn read(st: &AppState, account_id: i64) -> ApiResult<Option<Timing>> {
+async fn read(st: &Services, account_id: i64) -> ApiResult<Option<Timing>> {
     read_setting(st, account_id, SETTING).await
 }
 
 /// `UpdateImageRegistryTimingScanTask`.
-pub(super) async fn update(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResult {
+pub(super) async fn update(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let mut t: Timing = params(p)?;
     t.schedule_id = None;
     let account = rc.account.id;
@@ -234,11 +234,11 @@ pub(super) async fn update(st: &AppState, rc: &RequestCtx, p: Value) -> ApiResul
 }
 
 /// `DescribeImageRegistryTimingScanTask`.
-pub(super) async fn describe(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiResult {
+pub(super) async fn describe(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult {
     let t = read(st, rc.account.id).await?.unwrap_or_default();
     let last = st
         .store
-        .setting(rc.account.id, PRODUCT, LAST_RUN)
+        .setting(rc.account.id, NAME, LAST_RUN)
         .await?
         .map(|v| v.value)
         .unwrap_or(Value::Null);
@@ -257,13 +257,9 @@ pub(super) async fn describe(st: &AppState, rc: &RequestCtx, _p: Value) -> ApiRe
 }
 
 /// Record the outcome of a periodic run.
-pub(super) async fn record(st: &AppState, account_id: i64, result: &str) {
+pub(super) async fn record(st: &Services, account_id: i64, result: &str) {
     let v = json!({"LastScanTime": vigil_core::now_millis(), "ScanResult": result});
-    if let Err(e) = st
-        .store
-        .set_setting(account_id, PRODUCT, LAST_RUN, &v)
-        .await
-    {
+    if let Err(e) = st.store.set_setting(account_id, NAME, LAST_RUN, &v).await {
         tracing::warn!(error = %e, "recording the periodic registry scan outcome failed");
     }
 }
@@ -271,7 +267,7 @@ pub(super) async fn record(st: &AppState, account_id: i64, result: &str) {
 /// The run a fired schedule becomes (see the module documentation), or why it is refused
 /// and the `ScanResult` to record (none for a run of a setting turned off or replaced).
 pub(super) async fn derive(
-    st: &AppState,
+    st: &Services,
     task: &TaskRecord,
 ) -> Result<Option<vigil_worker::Prepared>, (String, Option<&'static str>)> {
     let account = task.account_id;
