@@ -6,6 +6,7 @@
 pub mod cron;
 pub mod finding;
 pub mod schedule;
+pub mod spec;
 pub mod task;
 
 pub use finding::{Component, Finding, FindingStatus, Severity};

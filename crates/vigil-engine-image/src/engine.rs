@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
 use serde_json::Value;
 use vigil_engine::{Coverage, Engine, EngineError, ScanCtx};
 
@@ -51,46 +50,7 @@ impl ImageEngine {
     }
 }
 
-/// Registry access details of a target.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RegistryTarget {
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    password_sealed: Option<String>,
-    #[serde(default)]
-    purpose: Option<String>,
-    #[serde(default)]
-    insecure: bool,
-    #[serde(default)]
-    skip_tls_verify: bool,
-    #[serde(default)]
-    ca_pem: Option<String>,
-    /// Accepted for the product's records; the reference names the registry.
-    #[serde(default)]
-    #[allow(dead_code)]
-    url: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImageTarget {
-    image: String,
-    #[serde(default)]
-    image_id: Option<String>,
-    #[serde(default)]
-    registry: Option<RegistryTarget>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImageOptions {
-    #[serde(default)]
-    scanners: Option<Vec<String>>,
-    #[serde(default)]
-    platform: Option<String>,
-}
+use vigil_core::spec::image::{ImageOptions, ImageTarget};
 
 /// What an image run examined: every finding kind of the scanners that ran, over the whole
 /// image (a finding of those kinds not seen again is gone from the image).
@@ -164,7 +124,8 @@ impl Engine for ImageEngine {
         let o: ImageOptions = serde_json::from_value(vigil_engine::engine_options(options))
             .map_err(|e| bad(format!("options: {e}")))?;
         let scanners = match &o.scanners {
-            Some(list) => Scanners::parse(list).map_err(bad)?,
+            Some(list) => Scanners::parse(&list.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+                .map_err(bad)?,
             None => Scanners::default(),
         };
         let source = Source::parse(&t.image).map_err(|e| bad(e.to_string()))?;

@@ -48,13 +48,13 @@ struct HostChecks {
 #[derive(Debug, Clone)]
 pub struct NetCoverage {
     ports: Arc<PortBits>,
-    skip_checks: Vec<String>,
+    skip_checks: Vec<vigil_core::spec::net::ConfigCheck>,
     hosts: HashMap<String, HostChecks>,
 }
 
 impl NetCoverage {
     /// A run over `ports` that skipped the named configuration checks.
-    pub fn new(ports: &[u16], skip_checks: &[String]) -> Self {
+    pub fn new(ports: &[u16], skip_checks: &[vigil_core::spec::net::ConfigCheck]) -> Self {
         NetCoverage {
             ports: Arc::new(PortBits::of(ports)),
             skip_checks: skip_checks.to_vec(),
@@ -101,7 +101,7 @@ impl Coverage for NetCoverage {
                 checks.config_risks
                     && f.identity
                         .first()
-                        .is_some_and(|id| !self.skip_checks.iter().any(|s| s == id))
+                        .is_some_and(|id| !self.skip_checks.iter().any(|s| s.as_str() == id))
             }
             "exposed_service" => checks.exposures,
             _ => false,
@@ -125,7 +125,10 @@ mod tests {
 
     #[test]
     fn only_what_was_examined_is_covered() {
-        let mut c = NetCoverage::new(&[22, 80, 443, 6379], &["tls_weak_cipher".into()]);
+        let mut c = NetCoverage::new(
+            &[22, 80, 443, 6379],
+            &[vigil_core::spec::net::ConfigCheck::TlsWeakCipher],
+        );
         c.host_scanned("a");
         c.port_checked(
             "a",

@@ -27,7 +27,6 @@ pub mod weakpass;
 use async_trait::async_trait;
 use coverage::{NetCoverage, PortChecks};
 use ipnet::IpNet;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -44,128 +43,9 @@ const DISCOVERY_PORTS: &[u16] = &[
     80, 443, 22, 445, 3389, 8080, 21, 25, 139, 53, 8443, 3306, 5900, 23,
 ];
 
-/// Options of a network scan.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NetOptions {
-    /// Port specification (`top100`, `top1000`, `all`, `22,80,8000-8100`).
-    #[serde(default = "default_ports")]
-    pub ports: String,
-    /// Probe hosts before scanning them (skipped for loopback).
-    #[serde(default = "yes")]
-    pub discovery: bool,
-    /// Identify services on open ports.
-    #[serde(default = "yes")]
-    pub service_detection: bool,
-    /// Scan items: `port` (open ports and services), `exposedserver` (unauthenticated access).
-    #[serde(default = "default_items")]
-    pub items: Vec<String>,
-    /// Weak-password settings (extra users and passwords, budget, pause).
-    #[serde(default)]
-    pub weak_password: weakpass::WeakPassOptions,
-    /// Connection attempts in flight per host (default from the open-file limit).
-    #[serde(default)]
-    pub max_in_flight: Option<usize>,
-    /// Weak-password services not to try (`ssh`, `ftp`, `mysql`, `postgresql`, `redis`,
-    /// `mongodb`, `http`, `smtp`, `telnet`, `vnc`).
-    #[serde(default)]
-    pub skip_services: Vec<String>,
-    /// Configuration checks not to report (ids from [`CONFIG_CHECKS`]).
-    #[serde(default)]
-    pub skip_checks: Vec<String>,
-    /// Targets a tenant proved to own but the operator's scope does not name: they must not
-    /// resolve to internal addresses (loopback, private, link-local), so a verified name
-    /// cannot be pointed at the scanner's own network.
-    #[serde(default)]
-    pub public_only: Vec<String>,
-}
-
-/// Weak-password services that `skip_services` may name.
-pub const WEAKPASS_SERVICES: &[&str] = &[
-    "ssh",
-    "ftp",
-    "mysql",
-    "postgresql",
-    "redis",
-    "mongodb",
-    "http",
-    "smtp",
-    "telnet",
-    "vnc",
-];
-
-/// Configuration check ids (the `check` of `config_risk` findings).
-pub const CONFIG_CHECKS: &[&str] = &[
-    "tls_cert_expired",
-    "tls_cert_not_yet_valid",
-    "tls_cert_self_signed",
-    "tls_cert_name_mismatch",
-    "tls_weak_key",
-    "tls_sha1_signature",
-    "tls_legacy_protocol",
-    "tls_weak_cipher",
-    "ssh_password_auth",
-    "ssh_weak_algorithms",
-    "ssh_protocol_1",
-    "http_trace_enabled",
-    "http_directory_listing",
-    "http_default_page",
-];
-
-/// Check the skip lists name real services and checks.
-fn check_skips(opts: &NetOptions) -> Result<(), EngineError> {
-    for s in &opts.skip_services {
-        if !WEAKPASS_SERVICES.contains(&s.as_str()) {
-            return Err(EngineError::InvalidInput(format!(
-                "unknown weak-password service `{s}`; services are {}",
-                WEAKPASS_SERVICES.join(", ")
-            )));
-        }
-    }
-    for c in &opts.skip_checks {
-        if !CONFIG_CHECKS.contains(&c.as_str()) {
-            return Err(EngineError::InvalidInput(format!(
-                "unknown configuration check `{c}`; checks are {}",
-                CONFIG_CHECKS.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn default_ports() -> String {
-    "top1000".into()
-}
-fn default_items() -> Vec<String> {
-    vec!["port".into()]
-}
-
-/// Scan items this engine runs; the others of the product's list are refused by name.
-pub const ITEMS: &[&str] = &["port", "weakpass", "exposedserver", "configrisk"];
-
-/// Check the requested items.
-pub fn check_items(items: &[String]) -> Result<(), EngineError> {
-    for item in items {
-        if !ITEMS.contains(&item.as_str()) {
-            return Err(EngineError::InvalidInput(format!(
-                "unknown scan item `{item}`; items are {}",
-                ITEMS.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// The targets of a network scan.
-#[derive(Debug, Clone, Deserialize)]
-pub struct NetTarget {
-    /// Addresses, CIDR ranges or host names.
-    pub targets: Vec<String>,
-}
+pub use vigil_core::spec::net::{
+    ConfigCheck, NetItem, NetOptions, NetTarget, WeakPassOptions, WeakpassService,
+};
 
 /// One address to scan, with the name it was reached under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -370,11 +250,9 @@ impl Engine for NetEngine {
             .map_err(|e| EngineError::InvalidInput(format!("options: {e}")))?;
         let ports =
             ports::parse(&opts.ports).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-        check_items(&opts.items)?;
-        check_skips(&opts)?;
-        let exposures = opts.items.iter().any(|i| i == "exposedserver");
-        let config_risks = opts.items.iter().any(|i| i == "configrisk");
-        let weak_passwords = opts.items.iter().any(|i| i == "weakpass");
+        let exposures = opts.items.contains(&NetItem::Exposedserver);
+        let config_risks = opts.items.contains(&NetItem::Configrisk);
+        let weak_passwords = opts.items.contains(&NetItem::Weakpass);
         let hosts = expand(ctx, &target.targets).await?;
         for h in &hosts {
             let trusted = matches!(
@@ -440,7 +318,7 @@ impl Engine for NetEngine {
                     } else {
                         s.name.as_str()
                     };
-                    !opts.skip_services.iter().any(|k| k == family)
+                    !opts.skip_services.iter().any(|k| k.as_str() == family)
                 };
                 let mut checks = PortChecks::default();
                 if let (true, Some(s)) = (weak_passwords, svc.as_ref().filter(skipped)) {
@@ -467,7 +345,7 @@ impl Engine for NetEngine {
                     checks.config_risks = true;
                     for risk in risks
                         .into_iter()
-                        .filter(|r| !opts.skip_checks.iter().any(|c| c == r.id))
+                        .filter(|r| !opts.skip_checks.iter().any(|c| c.as_str() == r.id))
                     {
                         ctx.sink
                             .finding(config_risk_finding(host, r.port, s, risk))

@@ -18,7 +18,6 @@ use crate::sshauth::{offered_methods, SshAuth, SshConn};
 use crate::telnetauth::TelnetLogin;
 use crate::vncauth::VncLogin;
 use base64::Engine as _;
-use serde::Deserialize;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -85,41 +84,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("kibana", "changeme"),
 ];
 
-/// The task's settings (`TaskAdvanceCFG.WeakPwdRisk` maps onto these).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WeakPassOptions {
-    /// Extra user names, tried before the built-in ones.
-    #[serde(default)]
-    pub users: Vec<String>,
-    /// Extra passwords, tried before the built-in ones.
-    #[serde(default)]
-    pub passwords: Vec<String>,
-    /// Most login attempts per service.
-    #[serde(default = "default_budget")]
-    pub max_attempts: usize,
-    /// Pause between attempts on one service, in milliseconds.
-    #[serde(default = "default_delay")]
-    pub delay_ms: u64,
-}
-
-fn default_budget() -> usize {
-    400
-}
-fn default_delay() -> u64 {
-    20
-}
-
-impl Default for WeakPassOptions {
-    fn default() -> Self {
-        WeakPassOptions {
-            users: vec![],
-            passwords: vec![],
-            max_attempts: default_budget(),
-            delay_ms: default_delay(),
-        }
-    }
-}
+pub use vigil_core::spec::net::WeakPassOptions;
 
 /// A password that worked.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,7 +19,6 @@ mod robustness;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -31,86 +30,7 @@ use vigil_engine::{Coverage, Engine, EngineError, ScanCtx, Unseal};
 use crate::endpoint::{Endpoint, Point};
 use crate::http::{Http, HttpConfig, HttpError, Request, Response};
 
-/// What to scan.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebTarget {
-    /// Start URL (http or https).
-    pub url: String,
-    /// Cookie header sent with every request (`a=b; c=d`), for authenticated scans.
-    #[serde(default)]
-    pub login_cookie: Option<String>,
-    /// The same, sealed by the service (tasks never hold it in clear); opened with the
-    /// engine's [`Unseal`].
-    #[serde(default)]
-    pub login_cookie_sealed: Option<SealedCookie>,
-    /// A URL that shows `login_check_keyword` only while the session is valid.
-    #[serde(default)]
-    pub login_check_url: Option<String>,
-    /// Keyword of a logged-in page.
-    #[serde(default)]
-    pub login_check_keyword: Option<String>,
-    /// Path keywords never requested.
-    #[serde(default)]
-    pub disallow: Vec<String>,
-    /// User-Agent (default: Vigil's).
-    #[serde(default)]
-    pub user_agent: Option<String>,
-}
-
-/// A login cookie sealed under the master key for `purpose`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SealedCookie {
-    /// The sealed text.
-    pub sealed: String,
-    /// What it was sealed for (bound into the seal).
-    pub purpose: String,
-}
-
-/// Scan mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Crawl budget of 300 pages, depth 5; no time-based tests, no cookie or header points.
-    #[default]
-    Normal,
-    /// Crawl budget of 2,000 pages, depth 10; time-based SQL and command injection; cookies
-    /// and selected headers are injection points too.
-    Deep,
-}
-
-/// How to scan.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct WebOptions {
-    /// Normal or deep.
-    #[serde(default)]
-    pub mode: Mode,
-    /// Page budget (default by mode).
-    #[serde(default)]
-    pub max_pages: Option<usize>,
-    /// Depth budget (default by mode).
-    #[serde(default)]
-    pub max_depth: Option<usize>,
-    /// Regular expressions of URLs never requested.
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    /// Most requests in flight (default 8).
-    #[serde(default)]
-    pub concurrency: Option<usize>,
-    /// Only these finding kinds (default all).
-    #[serde(default)]
-    pub checks: Option<Vec<String>>,
-    /// Hosts the caller owns but the operator's scope does not name: they must not resolve
-    /// to an internal address (checked again at every run, after DNS).
-    #[serde(default)]
-    pub public_only: Vec<String>,
-    /// Timeout of one request in seconds (default 15); the run's own timeout is the
-    /// worker's `timeout_secs`.
-    #[serde(default)]
-    pub request_timeout_secs: Option<u64>,
-}
+pub use vigil_core::spec::web::{Mode, SealedCookie, WebOptions, WebTarget, WebTargets};
 
 /// Everything a check needs.
 pub struct Scan<'a> {
@@ -306,13 +226,9 @@ impl Engine for WebEngine {
         let o: WebOptions = serde_json::from_value(vigil_engine::engine_options(options))
             .map_err(|e| bad(format!("options: {e}")))?;
         // One site, or several one after another (`{"sites": [...]}`).
-        let sites: Vec<WebTarget> =
-            match target.get("sites") {
-                Some(list) => serde_json::from_value(list.clone())
-                    .map_err(|e| bad(format!("target sites: {e}")))?,
-                None => vec![serde_json::from_value(target.clone())
-                    .map_err(|e| bad(format!("target: {e}")))?],
-            };
+        let sites = serde_json::from_value::<WebTargets>(target.clone())
+            .map_err(|e| bad(format!("target: {e}")))?
+            .sites;
         if sites.is_empty() {
             return Err(bad("the target names no site"));
         }

@@ -27,34 +27,12 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use vigil_core::{Component, Finding};
 
-/// Task option keys read by the worker, not by engines: the rate and its strictness, the
-/// scope key, the runtime window, the finding kinds that can become fixed, the finish
-/// webhook and the run timeout; and `meta`, notes of the product that queued the task.
-pub const WORKER_OPTIONS: &[&str] = &[
-    "rate_per_second",
-    "rate_strict",
-    "scope_key",
-    "schedule",
-    "finding_kinds",
-    "finish_webhook",
-    "timeout_secs",
-    "meta",
-];
+/// Task option keys read by the worker, not by engines (see `vigil_core::spec::RunOptions`).
+pub use vigil_core::spec::RUN_OPTION_KEYS as WORKER_OPTIONS;
 
 /// A task's options without [`WORKER_OPTIONS`]: what an engine parses (strictly, so that any
 /// other unknown key is refused as a typo). `null` becomes an empty object.
-pub fn engine_options(options: &Value) -> Value {
-    match options {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| !WORKER_OPTIONS.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        Value::Null => Value::Object(Default::default()),
-        other => other.clone(),
-    }
-}
+pub use vigil_core::spec::without_run_keys as engine_options;
 
 /// Why an engine run ended without success.
 #[derive(Debug, thiserror::Error)]

@@ -252,35 +252,33 @@ impl Worker {
                 .await?;
             return Ok(());
         };
-        let window: Option<Schedule> = task
-            .options
-            .get("schedule")
-            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        // The worker's options, checked: a malformed one fails the run with the reason
+        // rather than being ignored (a window that silently does not apply, say).
+        let opts = match vigil_core::spec::run_options(&task.kind, &task.options) {
+            Ok(opts) => opts,
+            Err(e) => {
+                let mut l = lease.clone();
+                l.attempt = l.task.max_attempts;
+                self.store
+                    .finish(&l, TaskState::Failed, Some(&e.to_string()), 0)
+                    .await?;
+                return Ok(());
+            }
+        };
+        let window = opts.schedule.clone();
         if let Some(resume) = window.as_ref().and_then(outside_window_until) {
             self.store.pause(&lease, resume).await?;
             return Ok(());
         }
-        let rate = task
-            .options
-            .get("rate_per_second")
-            .and_then(|v| v.as_u64())
-            .and_then(|v| u32::try_from(v).ok());
-        let scope_key = task
-            .options
-            .get("scope_key")
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
+        let rate = opts.rate_per_second;
+        let scope_key = opts
+            .scope_key
+            .clone()
             .or_else(|| engine.scope_key(&task.target))
             .unwrap_or_else(|| default_scope_key(task));
-        let kinds: Vec<String> = task
-            .options
-            .get("finding_kinds")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
-        let deadline = task
-            .options
-            .get("timeout_secs")
-            .and_then(|v| v.as_u64())
+        let kinds: Vec<String> = opts.finding_kinds.clone().unwrap_or_default();
+        let deadline = opts
+            .timeout_secs
             .filter(|s| *s > 0)
             .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
         let sink = Arc::new(StoreSink {
@@ -295,13 +293,11 @@ impl Worker {
             cancel: cancel.clone(),
             // `rate_strict`: requests evenly spaced, never a burst (a web site's promised rate
             // holds in every one-second window); otherwise bursts up to the rate.
-            rate: Arc::new(
-                if task.options.get("rate_strict").and_then(|v| v.as_bool()) == Some(true) {
-                    RateLimiter::strict(rate)
-                } else {
-                    RateLimiter::new(rate)
-                },
-            ),
+            rate: Arc::new(if opts.rate_strict {
+                RateLimiter::strict(rate)
+            } else {
+                RateLimiter::new(rate)
+            }),
             scope: self.scope.clone(),
             sink: sink.clone(),
         };
@@ -382,13 +378,7 @@ impl Worker {
             RunEnd::Timeout => {
                 let mut l = lease.clone();
                 l.attempt = l.task.max_attempts;
-                let why = format!(
-                    "timed out after {} s",
-                    task.options
-                        .get("timeout_secs")
-                        .and_then(|v| v.as_u64())
-                        .unwrap_or(0)
-                );
+                let why = format!("timed out after {} s", opts.timeout_secs.unwrap_or(0));
                 self.store
                     .finish(&l, TaskState::Failed, Some(&why), 0)
                     .await?;
@@ -401,7 +391,7 @@ impl Worker {
             }
             RunEnd::Shutdown => {}
         }
-        if let Some(hook) = task.options.get("finish_webhook").and_then(|v| v.as_str()) {
+        if let Some(hook) = opts.finish_webhook.as_deref() {
             let done = self.store.task(task.account_id, task.id).await?;
             if done.state.is_terminal() {
                 let found = self.store.sighting_counts(&[task.id]).await?;

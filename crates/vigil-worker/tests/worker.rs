@@ -274,6 +274,63 @@ async fn task_outside_its_runtime_window_waits_for_the_opening() {
     h.await.unwrap();
 }
 
+#[tokio::test]
+async fn a_malformed_runtime_window_fails_the_run_with_the_reason() {
+    let store = open(&vigil_testkit::sqlite_url("badwindow")).await;
+    let acct = store.create_account("a").await.unwrap();
+    // A window the worker cannot read must not be ignored (the task would run at any hour).
+    let bad = store
+        .enqueue(&stepper_task(
+            acct.id,
+            1,
+            3,
+            json!({ "schedule": {"trigger": "whenever"} }),
+        ))
+        .await
+        .unwrap();
+    // Its safe twin: a task with well-formed worker options runs.
+    let good = store
+        .enqueue(&stepper_task(
+            acct.id,
+            1,
+            3,
+            json!({ "timeout_secs": 60, "rate_per_second": 100 }),
+        ))
+        .await
+        .unwrap();
+    let mut engines = Registry::new();
+    engines.register(Arc::new(Stepper)).unwrap();
+    let w = Worker::new(
+        store.clone(),
+        engines,
+        Arc::new(ScopeGuard::operator(Default::default())),
+        cfg("w"),
+    );
+    let shutdown = CancellationToken::new();
+    let sd = shutdown.clone();
+    let h = tokio::spawn(async move { w.run(sd).await });
+    let t = wait_for(&store, acct.id, bad, 5, "bad task not failed", |t| {
+        t.state == TaskState::Failed
+    })
+    .await;
+    let why = t.error.unwrap_or_default();
+    assert!(
+        why.contains("run options") && why.contains("schedule") || why.contains("whenever"),
+        "{why}"
+    );
+    assert!(store
+        .findings_of_task(acct.id, bad)
+        .await
+        .unwrap()
+        .is_empty());
+    wait_for(&store, acct.id, good, 5, "good task not done", |t| {
+        t.state == TaskState::Succeeded
+    })
+    .await;
+    shutdown.cancel();
+    h.await.unwrap();
+}
+
 /// Product check for the test: scheduled runs get three steps, or are refused when the
 /// target asks for it.
 struct ThreeSteps;

@@ -7,6 +7,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
+use vigil_core::spec::net::{NetItem, NetOptions, NetTarget};
+use vigil_core::spec::web::{Mode, WebOptions, WebTarget};
 use vigil_core::{Component, Finding, FindingStatus, Severity};
 use vigil_engine::{Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard, Sink};
 use vigil_report::{Format, ReportedFinding, ScanReport};
@@ -142,15 +144,29 @@ pub async fn run(cmd: ScanCmd) -> Result<i32> {
     match cmd {
         ScanCmd::Image(a) => crate::image::scan_image(a).await,
         ScanCmd::Host(a) => {
-            vigil_engine_net::check_items(&a.items)?;
+            let items = a
+                .items
+                .iter()
+                .map(|i| {
+                    NetItem::parse(i).with_context(|| {
+                        format!(
+                            "unknown scan item `{i}`; items are {}",
+                            NetItem::ALL.map(NetItem::as_str).join(", ")
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
             vigil_engine_net::ports::parse(&a.ports)?;
-            let target = serde_json::json!({"targets": a.targets});
-            let options = serde_json::json!({
-                "ports": a.ports,
-                "discovery": !a.skip_discovery,
-                "service_detection": !a.no_service_detection,
-                "items": a.items,
-            });
+            let target = encode(&NetTarget {
+                targets: a.targets.clone(),
+            })?;
+            let options = encode(&NetOptions {
+                ports: a.ports.clone(),
+                discovery: !a.skip_discovery,
+                service_detection: !a.no_service_detection,
+                items,
+                ..NetOptions::default()
+            })?;
             execute(
                 &vigil_engine_net::NetEngine,
                 &a.common,
@@ -161,12 +177,20 @@ pub async fn run(cmd: ScanCmd) -> Result<i32> {
             .await
         }
         ScanCmd::Web(a) => {
-            let target = serde_json::json!({"url": a.url, "login_cookie": a.cookie});
-            let mut options = serde_json::json!({
-                "mode": match a.mode { ModeArg::Normal => "normal", ModeArg::Deep => "deep" },
-                "exclude": a.exclude,
-                "max_pages": a.max_pages,
-            });
+            let target = encode(&WebTarget {
+                url: a.url.clone(),
+                login_cookie: a.cookie.clone(),
+                ..WebTarget::default()
+            })?;
+            let mut options = WebOptions {
+                mode: match a.mode {
+                    ModeArg::Normal => Mode::Normal,
+                    ModeArg::Deep => Mode::Deep,
+                },
+                exclude: a.exclude.clone(),
+                max_pages: a.max_pages,
+                ..WebOptions::default()
+            };
             if !a.checks.is_empty() {
                 for c in &a.checks {
                     anyhow::ensure!(
@@ -179,8 +203,9 @@ pub async fn run(cmd: ScanCmd) -> Result<i32> {
                             .join(", ")
                     );
                 }
-                options["checks"] = serde_json::json!(a.checks);
+                options.checks = Some(a.checks.clone());
             }
+            let options = encode(&options)?;
             execute(
                 &vigil_engine_web::WebEngine::default(),
                 &a.common,
@@ -191,6 +216,11 @@ pub async fn run(cmd: ScanCmd) -> Result<i32> {
             .await
         }
     }
+}
+
+/// A contract type as the engine reads it.
+fn encode<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).context("cannot encode the scan's settings")
 }
 
 async fn execute(

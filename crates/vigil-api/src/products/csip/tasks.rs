@@ -13,10 +13,12 @@ use crate::products::{opt_time_str, params, time_str};
 use crate::{ApiConfig, RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use vigil_core::spec::net::{ConfigCheck, NetItem, NetOptions, NetTarget, WeakpassService};
+use vigil_core::spec::{EngineSpec, RunOptions};
 use vigil_core::{Schedule, TaskSpec, TaskState, Trigger};
 use vigil_store::{Job, JobPlan, StoreError, TaskRecord};
 
-/// Scan items of the CSIP API, and what Vigil does with each.
+/// Scan items of the CSIP API; those the network engine runs are its [`NetItem`]s.
 const ITEMS: &[&str] = &[
     "port",
     "poc",
@@ -26,17 +28,17 @@ const ITEMS: &[&str] = &[
     "exposedserver",
 ];
 /// Weak-password check item ids of `TaskAdvanceCFG.WeakPwdRisk`, by service.
-pub(super) const WEAKPASS_ITEMS: &[(i64, &str)] = &[
-    (1, "ssh"),
-    (2, "ftp"),
-    (3, "mysql"),
-    (4, "postgresql"),
-    (5, "redis"),
-    (6, "mongodb"),
-    (7, "http"),
-    (8, "smtp"),
-    (9, "telnet"),
-    (10, "vnc"),
+const WEAKPASS_ITEMS: &[(i64, WeakpassService)] = &[
+    (1, WeakpassService::Ssh),
+    (2, WeakpassService::Ftp),
+    (3, WeakpassService::Mysql),
+    (4, WeakpassService::Postgresql),
+    (5, WeakpassService::Redis),
+    (6, WeakpassService::Mongodb),
+    (7, WeakpassService::Http),
+    (8, WeakpassService::Smtp),
+    (9, WeakpassService::Telnet),
+    (10, WeakpassService::Vnc),
 ];
 
 const TASK_ASSET: &[Param] = &[
@@ -271,13 +273,13 @@ struct TaskReq {
 }
 
 /// Items Vigil runs, deduplicated, in API order; refuses the ones it cannot run yet.
-fn check_items(items: &[String]) -> ApiResult<Vec<String>> {
+fn check_items(items: &[String]) -> ApiResult<Vec<NetItem>> {
     if items.is_empty() {
         return Err(ApiError::invalid_value(
             "`ScanItem` must name at least one item.",
         ));
     }
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<NetItem> = Vec::new();
     for i in items {
         if !ITEMS.contains(&i.as_str()) {
             return Err(ApiError::invalid_value(format!(
@@ -285,32 +287,29 @@ fn check_items(items: &[String]) -> ApiResult<Vec<String>> {
                 ITEMS.join(", ")
             )));
         }
-        if i == "poc" || i == "webcontent" {
+        let Some(item) = NetItem::parse(i) else {
             return Err(ApiError::unsupported(format!(
                 "Scan item `{i}` is not available yet in Vigil; use port, weakpass, configrisk and exposedserver."
             )));
-        }
-        if !out.contains(i) {
-            out.push(i.clone());
+        };
+        if !out.contains(&item) {
+            out.push(item);
         }
     }
     Ok(out)
 }
 
 /// Finding kinds the items produce (for deciding what a rescan fixed).
-fn finding_kinds(items: &[String]) -> Vec<&'static str> {
+fn finding_kinds(items: &[NetItem]) -> Vec<String> {
     // The engine reports open ports whatever the items, so every run can fix them.
     std::iter::once("open_port")
-        .chain(
-            items
-                .iter()
-                .filter(|i| *i != "port")
-                .map(|i| match i.as_str() {
-                    "weakpass" => "weak_password",
-                    "configrisk" => "config_risk",
-                    _ => "exposed_service",
-                }),
-        )
+        .chain(items.iter().filter_map(|i| match i {
+            NetItem::Port => None,
+            NetItem::Weakpass => Some("weak_password"),
+            NetItem::Configrisk => Some("config_risk"),
+            NetItem::Exposedserver => Some("exposed_service"),
+        }))
+        .map(str::to_string)
         .collect()
 }
 
@@ -578,7 +577,7 @@ async fn build(
             ports.push_str(&format!(",{p}"));
         }
     }
-    let skip_services: Vec<&str> = adv
+    let skip_services: Vec<WeakpassService> = adv
         .weak_pwd_risk
         .iter()
         .filter(|w| w.enable == Some(0))
@@ -589,27 +588,44 @@ async fn build(
                 .map(|(_, s)| *s)
         })
         .collect();
-    let skip_checks: Vec<&str> = adv
+    let skip_checks = adv
         .cfg_risk
         .iter()
         .filter(|c| c.enable == Some(0))
-        .map(|c| c.id.as_str())
-        .collect();
-    let public_only: Vec<&String> = targets
+        .map(|c| {
+            ConfigCheck::parse(&c.id).ok_or_else(|| {
+                ApiError::invalid_value(format!(
+                    "`TaskAdvanceCFG.CfgRisk.Id` `{}` is not a configuration check; checks are {}.",
+                    c.id,
+                    ConfigCheck::ALL.map(ConfigCheck::as_str).join(", ")
+                ))
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let public_only: Vec<String> = targets
         .iter()
         .filter(|t| !st.scope.names_trusted(t))
+        .cloned()
         .collect();
-    let mut options = json!({
-        "public_only": public_only,
-        "ports": ports,
-        "items": items,
-        "finding_kinds": finding_kinds(&items),
-        "skip_services": skip_services,
-        "skip_checks": skip_checks,
-    });
-    if let Some(h) = r.finish_web_hook.as_deref().filter(|h| !h.is_empty()) {
-        options["finish_webhook"] = json!(h);
-    }
+    let engine = EngineSpec::Net(
+        NetTarget {
+            targets: targets.clone(),
+        },
+        NetOptions {
+            public_only,
+            ports,
+            items: items.clone(),
+            skip_services,
+            skip_checks,
+            ..NetOptions::default()
+        },
+    );
+    let run = RunOptions {
+        finding_kinds: Some(finding_kinds(&items)),
+        finish_webhook: r.finish_web_hook.clone().filter(|h| !h.is_empty()),
+        ..RunOptions::default()
+    };
+    let items: Vec<&str> = items.iter().map(|i| i.as_str()).collect();
     let definition = json!({
         "TaskName": r.task_name, "ScanAssetType": r.scan_asset_type, "ScanItem": items,
         "ScanPlanType": r.scan_plan_type, "ScanPlanContent": r.scan_plan_content.clone().unwrap_or_default(),
@@ -627,14 +643,7 @@ async fn build(
     Ok(Ok(JobPlan {
         name: r.task_name.clone(),
         definition,
-        spec: TaskSpec {
-            product: NAME.into(),
-            kind: "net".into(),
-            target: json!({ "targets": targets }),
-            options,
-            max_attempts: 3,
-            job_id: None,
-        },
+        spec: TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?,
         schedule,
         run_now,
     }))
@@ -978,17 +987,31 @@ pub(super) async fn again(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult
         ));
     }
     crate::products::check_quota(st, rc.account.id, NAME, 1).await?;
-    let mut spec = job.spec.clone();
-    spec.job_id = Some(job.id);
-    spec.target = json!({ "targets": targets });
+    let saved = &job.spec;
+    let (Ok(EngineSpec::Net(_, options)), Ok(mut run)) = (saved.engine(), saved.run_options())
+    else {
+        return Err(ApiError::internal(&format!(
+            "the saved scan {} does not hold a network scan",
+            job.id
+        )));
+    };
     if let Some(t) = req.timeout_period.filter(|t| *t != 0) {
         if !(1..=7200).contains(&t) {
             return Err(ApiError::invalid(
                 "`TimeoutPeriod` must be between 1 and 7200 seconds.",
             ));
         }
-        spec.options["timeout_secs"] = json!(t);
+        run.timeout_secs = Some(t as u64);
     }
+    let engine = EngineSpec::Net(
+        NetTarget {
+            targets: targets.clone(),
+        },
+        options,
+    );
+    let mut spec = TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?;
+    spec.max_attempts = saved.max_attempts;
+    spec.job_id = Some(job.id);
     st.store
         .enqueue(&vigil_store::NewTask {
             account_id: rc.account.id,
@@ -1112,7 +1135,7 @@ mod tests {
     fn items() {
         assert_eq!(
             check_items(&["port".into(), "port".into()]).unwrap(),
-            vec!["port"]
+            vec![NetItem::Port]
         );
         let e = check_items(&["poc".into()]).unwrap_err();
         assert_eq!(e.code, "UnsupportedOperation");

@@ -5,7 +5,7 @@
 //! (`MonitorStatus` 2) removes its schedule; resuming restores it.
 
 use super::parse_site_url;
-use super::scans::{check_scannable, scan_options, site_target, NAME};
+use super::scans::{check_scannable, scan_task, site_target, NAME};
 use crate::action::Action;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Check, Param, Ty};
@@ -261,22 +261,16 @@ async fn plan(
             "SiteIds": ids, "ScannerType": r.scanner_type, "Crontab": r.crontab, "RateLimit": r.rate_limit,
             "FirstScanStartTime": r.first_scan_start_time, "MonitorStatus": status,
         }),
-        spec: TaskSpec {
-            product: NAME.into(),
-            kind: "web".into(),
-            target: json!({"sites": sites
+        spec: scan_task(
+            sites
                 .iter()
                 .map(|s| site_target(st.store.secrets(), s))
-                .collect::<Result<Vec<_>, _>>()?}),
-            options: scan_options(
-                &r.scanner_type,
-                r.rate_limit,
-                &public,
-                json!({"site_ids": ids}),
-            ),
-            max_attempts: 2,
-            job_id: None,
-        },
+                .collect::<Result<Vec<_>, _>>()?,
+            &r.scanner_type,
+            r.rate_limit,
+            public,
+            json!({"site_ids": ids}),
+        )?,
         schedule: (status == 1).then_some(sched),
         run_now: false,
     })
@@ -493,11 +487,25 @@ impl vigil_worker::Preflight for CwsPreflight {
         crate::products::check_quota(st, task.account_id, NAME, 0)
             .await
             .map_err(|e| refused(e.with_code(super::SCAN_QUOTA).message))?;
-        let mut options = task.options.clone();
-        options["public_only"] = json!(public);
-        Ok(Some(vigil_worker::Prepared {
-            target: json!({"sites": targets}),
+        // The sites and hosts as they are now; the saved mode, rate and records stay.
+        let saved = vigil_core::spec::EngineSpec::parse(&task.kind, &task.target, &task.options);
+        let (Ok(vigil_core::spec::EngineSpec::Web(_, mut options)), Ok(run)) = (
+            saved,
+            vigil_core::spec::run_options(&task.kind, &task.options),
+        ) else {
+            return Err(refused(format!(
+                "the run of monitor {job_id} does not hold a website scan"
+            )));
+        };
+        options.public_only = public;
+        let engine = vigil_core::spec::EngineSpec::Web(
+            vigil_core::spec::web::WebTargets { sites: targets },
             options,
+        );
+        let spec = TaskSpec::new(NAME, &engine, &run).map_err(|e| refused(e.to_string()))?;
+        Ok(Some(vigil_worker::Prepared {
+            target: spec.target,
+            options: spec.options,
         }))
     }
 }

@@ -13,6 +13,8 @@ use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use vigil_core::spec::web::{Mode, SealedCookie, WebOptions, WebTarget, WebTargets};
+use vigil_core::spec::{EngineSpec, RunOptions};
 use vigil_core::{FindingStatus, Severity, TaskSpec, TaskState};
 use vigil_store::{Site, StoredFinding, TaskRecord};
 
@@ -118,7 +120,7 @@ const COOKIE_PURPOSE: &str = "web_task_login_cookie";
 
 /// The web engine's target for a site; its login cookie is sealed (tasks and schedules are
 /// stored, and must not hold it in clear).
-pub(crate) fn site_target(secrets: &vigil_store::SecretBox, site: &Site) -> ApiResult<Value> {
+pub(crate) fn site_target(secrets: &vigil_store::SecretBox, site: &Site) -> ApiResult<WebTarget> {
     let disallow: Vec<String> = site
         .scan_disallow
         .split([',', '\n', ';', '|'])
@@ -126,19 +128,23 @@ pub(crate) fn site_target(secrets: &vigil_store::SecretBox, site: &Site) -> ApiR
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    let mut t = json!({"url": site.url, "disallow": disallow});
-    if let Some(c) = site.login_cookie.as_deref().filter(|c| !c.is_empty()) {
-        let sealed = secrets.seal(COOKIE_PURPOSE, c)?;
-        t["login_cookie_sealed"] = json!({"sealed": sealed, "purpose": COOKIE_PURPOSE});
-    }
-    if !site.login_check_url.is_empty() && !site.login_check_kw.is_empty() {
-        t["login_check_url"] = json!(site.login_check_url);
-        t["login_check_keyword"] = json!(site.login_check_kw);
-    }
-    if !site.user_agent.is_empty() {
-        t["user_agent"] = json!(site.user_agent);
-    }
-    Ok(t)
+    let login_cookie_sealed = match site.login_cookie.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(SealedCookie {
+            sealed: secrets.seal(COOKIE_PURPOSE, c)?,
+            purpose: COOKIE_PURPOSE.into(),
+        }),
+        None => None,
+    };
+    let login_check = !site.login_check_url.is_empty() && !site.login_check_kw.is_empty();
+    Ok(WebTarget {
+        url: site.url.clone(),
+        disallow,
+        login_cookie_sealed,
+        login_check_url: login_check.then(|| site.login_check_url.clone()),
+        login_check_keyword: login_check.then(|| site.login_check_kw.clone()),
+        user_agent: Some(site.user_agent.clone()).filter(|u| !u.is_empty()),
+        login_cookie: None,
+    })
 }
 
 /// Checks that an account may scan a site now: verified, and (unless the operator's scope
@@ -180,15 +186,37 @@ pub(crate) async fn check_scannable(
     }
 }
 
-/// Options of a web scan task.
-pub(crate) fn scan_options(mode: &str, rate: i64, public: &[String], meta: Value) -> Value {
-    json!({
-        "mode": mode,
-        "rate_per_second": rate,
-        "rate_strict": true,
-        "public_only": public,
-        "meta": meta,
-    })
+/// A web scan task of `sites` in `mode` (`normal` or `deep`, checked by the action's
+/// schema) at exactly `rate` requests per second; `public` are hosts that must not lead to
+/// internal addresses, `meta` the product's record of the run (the site ids).
+pub(crate) fn scan_task(
+    sites: Vec<WebTarget>,
+    mode: &str,
+    rate: i64,
+    public: Vec<String>,
+    meta: Value,
+) -> ApiResult<TaskSpec> {
+    let mode = match mode {
+        "deep" => Mode::Deep,
+        _ => Mode::Normal,
+    };
+    let engine = EngineSpec::Web(
+        WebTargets { sites },
+        WebOptions {
+            mode,
+            public_only: public,
+            ..WebOptions::default()
+        },
+    );
+    let run = RunOptions {
+        rate_per_second: u32::try_from(rate).ok(),
+        rate_strict: true,
+        meta: Some(meta),
+        ..RunOptions::default()
+    };
+    let mut spec = TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?;
+    spec.max_attempts = 2;
+    Ok(spec)
 }
 
 #[derive(Deserialize)]
@@ -241,19 +269,13 @@ async fn create_scans(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
         .await
         .map_err(|e| e.with_code(super::SCAN_QUOTA))?;
     for (site, public) in &plans {
-        let spec = TaskSpec {
-            product: NAME.into(),
-            kind: "web".into(),
-            target: site_target(st.store.secrets(), site)?,
-            options: scan_options(
-                &req.scanner_type,
-                req.rate_limit,
-                &public.iter().cloned().collect::<Vec<_>>(),
-                json!({"site_ids": [site.id]}),
-            ),
-            max_attempts: 2,
-            job_id: None,
-        };
+        let spec = scan_task(
+            vec![site_target(st.store.secrets(), site)?],
+            &req.scanner_type,
+            req.rate_limit,
+            public.iter().cloned().collect(),
+            json!({"site_ids": [site.id]}),
+        )?;
         st.store
             .enqueue(&vigil_store::NewTask {
                 account_id: rc.account.id,
@@ -964,7 +986,7 @@ mod tests {
             updated_at: 0,
         };
         let secrets = vigil_store::SecretBox::from_hex(&"11".repeat(32)).unwrap();
-        let mut t = site_target(&secrets, &site).unwrap();
+        let mut t = serde_json::to_value(site_target(&secrets, &site).unwrap()).unwrap();
         // The cookie is sealed in the task, never in clear, and opens back to itself.
         assert!(!t.to_string().contains("s=1"), "{t}");
         let sealed = t["login_cookie_sealed"].take();

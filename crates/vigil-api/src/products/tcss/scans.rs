@@ -32,6 +32,8 @@ use crate::{RequestCtx, Services};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
+use vigil_core::spec::image::{ImageOptions, ImageScanner, ImageTarget, RegistryAccess};
+use vigil_core::spec::{EngineSpec, RunOptions};
 use vigil_core::{Schedule, TaskSpec, TaskState};
 use vigil_store::{
     ImageRow, ImageScan, ImageScanItem, ImageSet, NewImageScan, NewScanItem, RegistryRow,
@@ -205,38 +207,58 @@ pub(crate) async fn task_spec(
     timeout_secs: i64,
     window: Option<&Schedule>,
 ) -> ApiResult<TaskSpec> {
-    let mut target = json!({"image": img.source, "image_id": img.image_id});
-    if let Some(reg) = registry {
-        let sealed = st
-            .store
-            .registry_sealed_password(account_id, reg.id)
-            .await?;
-        target["registry"] = json!({
-            "url": reg.url,
-            "username": reg.username,
-            "password_sealed": sealed.as_ref().map(|s| s.sealed.clone()),
-            "purpose": sealed.as_ref().map(|s| s.purpose.clone()),
-            "insecure": reg.url.to_ascii_lowercase().starts_with("http://"),
-            "skip_tls_verify": reg.insecure,
-        });
-    }
-    let mut options = json!({
-        "scanners": scanners,
-        "timeout_secs": timeout_secs,
-        "scope_key": format!("tcss:image:{}", img.image_id),
-        "finding_kinds": scanners.iter().map(|s| finding_kind(s)).collect::<Vec<_>>(),
-    });
-    if let Some(w) = window {
-        options["schedule"] = serde_json::to_value(w).map_err(|e| ApiError::internal(&e))?;
-    }
-    Ok(TaskSpec {
-        product: NAME.into(),
-        kind: "image".into(),
-        target,
-        options,
-        max_attempts: 2,
-        job_id: None,
-    })
+    let registry = match registry {
+        Some(reg) => {
+            let sealed = st
+                .store
+                .registry_sealed_password(account_id, reg.id)
+                .await?;
+            Some(RegistryAccess {
+                url: Some(reg.url.clone()),
+                username: Some(reg.username.clone()),
+                password_sealed: sealed.as_ref().map(|s| s.sealed.clone()),
+                purpose: sealed.as_ref().map(|s| s.purpose.clone()),
+                insecure: reg.url.to_ascii_lowercase().starts_with("http://"),
+                skip_tls_verify: reg.insecure,
+                ca_pem: None,
+            })
+        }
+        None => None,
+    };
+    let engine = EngineSpec::Image(
+        ImageTarget {
+            image: img.source.clone(),
+            image_id: Some(img.image_id.clone()),
+            registry,
+        },
+        ImageOptions {
+            scanners: Some(
+                scanners
+                    .iter()
+                    .map(|s| {
+                        ImageScanner::parse(s)
+                            .ok_or_else(|| ApiError::internal(&format!("no image scanner `{s}`")))
+                    })
+                    .collect::<ApiResult<_>>()?,
+            ),
+            platform: None,
+        },
+    );
+    let run = RunOptions {
+        timeout_secs: u64::try_from(timeout_secs).ok(),
+        scope_key: Some(format!("tcss:image:{}", img.image_id)),
+        finding_kinds: Some(
+            scanners
+                .iter()
+                .map(|s| finding_kind(s).to_string())
+                .collect(),
+        ),
+        schedule: window.cloned(),
+        ..RunOptions::default()
+    };
+    let mut spec = TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?;
+    spec.max_attempts = 2;
+    Ok(spec)
 }
 
 /// What a new scan is made of.
