@@ -11,12 +11,10 @@ Every byte goes to 127.0.0.0/8."""
 
 import datetime
 import hashlib
-import io
 import json
 import os
 import shutil
 import subprocess
-import tarfile
 import tempfile
 import time
 import urllib.request
@@ -30,7 +28,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
 from tencentcloud.tcss.v20201101 import models, tcss_client
 
 from conftest import _server, free_loopback_port, make_profile, stop_process
-from test_tcss_scan_sdk import docker_archive, metadata
+from images import docker_archive, metadata, tar_of
 
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
 
@@ -71,19 +69,8 @@ def _push_blob(base, repo, data):
     return digest
 
 
-def _layer(files):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 def push_image(base, repo, tag, created):
-    layer = _layer({"etc/os-release": b"ID=scratch\n", "app/%s" % tag: repo.encode()})
+    layer = tar_of({"etc/os-release": b"ID=scratch\n", "app/%s" % tag: repo.encode()})
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     config = json.dumps({
         "architecture": "amd64", "os": "linux", "created": created,

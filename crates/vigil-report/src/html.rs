@@ -1,6 +1,7 @@
 //! A self-contained HTML report (no scripts, no external resources): a summary with a bar
 //! chart of active findings by severity, the findings most severe first with their evidence,
-//! and the inventory. Every value from a scan is HTML-escaped.
+//! and the inventory. Every value from a scan is HTML-escaped. Block elements and table rows
+//! start on their own lines, so that two reports (and the golden file) diff line by line.
 
 use crate::{location, ScanReport};
 use std::fmt::Write;
@@ -41,13 +42,13 @@ fn chart(counts: &[(&str, &str, usize)]) -> String {
         let w = (*n as f64 / max as f64 * 360.0).round() as usize;
         let _ = write!(
             svg,
-            "<text x=\"0\" y=\"{}\" font-size=\"13\">{name}</text><rect x=\"80\" y=\"{y}\" width=\"{w}\" height=\"18\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\" font-size=\"13\">{n}</text>",
+            "\n<text x=\"0\" y=\"{}\" font-size=\"13\">{name}</text><rect x=\"80\" y=\"{y}\" width=\"{w}\" height=\"18\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\" font-size=\"13\">{n}</text>",
             y + 14,
             86 + w,
             y + 14
         );
     }
-    svg.push_str("</svg>");
+    svg.push_str("\n</svg>");
     svg
 }
 
@@ -80,9 +81,9 @@ impl ScanReport {
              <style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;width:100%}}\
              td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}\
              pre{{white-space:pre-wrap;word-break:break-all;max-height:20em;overflow:auto;background:#f6f6f6;margin:0}}\
-             .sev{{font-weight:bold}}.suppressed{{color:#888}}</style></head><body>\
-             <h1>{t}</h1><p>Target: <code>{target}</code><br>Started: {s}<br>Finished: {f}</p>\
-             <h2>Summary</h2><p>{active} active findings, {suppressed} suppressed, {c} components.</p>{chart}",
+             .sev{{font-weight:bold}}.suppressed{{color:#888}}</style></head><body>\n\
+             <h1>{t}</h1>\n<p>Target: <code>{target}</code><br>Started: {s}<br>Finished: {f}</p>\n\
+             <h2>Summary</h2>\n<p>{active} active findings, {suppressed} suppressed, {c} components.</p>\n{chart}\n",
             t = escape(title),
             target = escape(&self.target),
             s = self.started.to_rfc3339(),
@@ -90,14 +91,14 @@ impl ScanReport {
             c = self.components.len(),
             chart = chart(&counts),
         );
-        h.push_str("<h2>Findings</h2><table><tr><th>Severity</th><th>Finding</th><th>Location</th><th>Status</th><th>Evidence</th></tr>");
+        h.push_str("<h2>Findings</h2>\n<table>\n<tr><th>Severity</th><th>Finding</th><th>Location</th><th>Status</th><th>Evidence</th></tr>\n");
         for rf in &findings {
             let f = &rf.finding;
             let sev = f.severity.unwrap_or(Severity::Info).as_str();
             let mut refs: Vec<String> = f.cve.clone();
             refs.extend(f.cwe.iter().cloned());
             let evidence = serde_json::to_string_pretty(&f.evidence).unwrap_or_default();
-            let _ = write!(
+            let _ = writeln!(
                 h,
                 "<tr class=\"{cls}\"><td class=\"sev\">{sev}</td><td>{title}<br><small>{desc}</small><br><small>{refs}</small></td>\
                  <td>{loc}</td><td>{status}</td><td><pre>{ev}</pre></td></tr>",
@@ -110,11 +111,11 @@ impl ScanReport {
                 ev = escape(&evidence),
             );
         }
-        h.push_str("</table>");
+        h.push_str("</table>\n");
         if !self.components.is_empty() {
-            h.push_str("<h2>Inventory</h2><table><tr><th>Name</th><th>Version</th><th>Kind</th><th>Where</th></tr>");
+            h.push_str("<h2>Inventory</h2>\n<table>\n<tr><th>Name</th><th>Version</th><th>Kind</th><th>Where</th></tr>\n");
             for c in &self.components {
-                let _ = write!(
+                let _ = writeln!(
                     h,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     escape(&c.name),
@@ -123,7 +124,7 @@ impl ScanReport {
                     escape(c.path.as_deref().unwrap_or(""))
                 );
             }
-            h.push_str("</table>");
+            h.push_str("</table>\n");
         }
         h.push_str("</body></html>\n");
         h

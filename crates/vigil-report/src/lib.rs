@@ -1,11 +1,13 @@
 //! Rendering of scan results for people and tools: the one JSON document every `vigil scan`
 //! command prints (`{"target", "started", "finished", "components", "findings"}`), a terminal
-//! table, SARIF 2.1.0 for code-scanning dashboards, a self-contained HTML page, and CycloneDX and SPDX
-//! SBOMs. Suppressed findings (ignored, false
+//! table, SARIF 2.1.0 for code-scanning dashboards (`sarif.rs`), a self-contained HTML page
+//! (`html.rs`), and CycloneDX and SPDX SBOMs (`sbom/`). Suppressed findings (ignored, false
 //! positive) are left out of counts and the exit status everywhere, and marked as suppressed
-//! in SARIF.
+//! in SARIF. What legitimately differs between two renderings of one report (an SBOM's serial
+//! number, the tool's version) comes from a [`Stamp`], so tests can fix it.
 
 mod html;
+mod sarif;
 mod sbom;
 
 pub use sbom::PACKAGE_VULN_KIND;
@@ -15,6 +17,28 @@ pub use html::escape;
 use serde_json::{json, Value};
 pub use vigil_core::Component;
 use vigil_core::{Finding, FindingStatus, Severity};
+
+/// What differs between two renderings of one report besides the report itself: the serial
+/// number that makes each SBOM document unique (CycloneDX `serialNumber`, SPDX
+/// `documentNamespace`) and the version of Vigil named as the producing tool (SARIF,
+/// CycloneDX, SPDX). [`ScanReport::render`] takes a fresh one; tests inject a fixed one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    /// Serial number of the document.
+    pub serial: uuid::Uuid,
+    /// Version of the tool that made it.
+    pub tool_version: String,
+}
+
+impl Stamp {
+    /// A random serial number and this build's version.
+    pub fn fresh() -> Self {
+        Stamp {
+            serial: uuid::Uuid::new_v4(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
 
 /// A finding with its triage status, as reported.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,17 +128,21 @@ impl ScanReport {
         })
     }
 
-    /// Render in a format.
+    /// Render in a format, with a fresh [`Stamp`].
     pub fn render(&self, format: Format) -> String {
+        self.render_with(format, &Stamp::fresh())
+    }
+
+    /// Render in a format with the serial number and tool version of `stamp`.
+    pub fn render_with(&self, format: Format, stamp: &Stamp) -> String {
+        let json = |v: Value| serde_json::to_string_pretty(&v).unwrap_or_default();
         match format {
-            Format::Json => serde_json::to_string_pretty(&self.to_json()).unwrap_or_default(),
-            Format::Sarif => serde_json::to_string_pretty(&self.to_sarif()).unwrap_or_default(),
+            Format::Json => json(self.to_json()),
+            Format::Sarif => json(self.to_sarif_with(stamp)),
             Format::Table => self.to_table(),
             Format::Html => self.to_html(&format!("Vigil scan of {}", self.target)),
-            Format::CycloneDx => {
-                serde_json::to_string_pretty(&self.to_cyclonedx()).unwrap_or_default()
-            }
-            Format::Spdx => serde_json::to_string_pretty(&self.to_spdx()).unwrap_or_default(),
+            Format::CycloneDx => json(self.to_cyclonedx_with(stamp)),
+            Format::Spdx => json(self.to_spdx_with(stamp)),
         }
     }
 
@@ -202,63 +230,6 @@ impl ScanReport {
             (self.finished - self.started).num_milliseconds() as f64 / 1000.0,
         ));
         out
-    }
-
-    /// SARIF 2.1.0: one run, one rule per finding kind, partial fingerprints for dedup.
-    pub fn to_sarif(&self) -> Value {
-        let mut kinds: Vec<&str> = self
-            .findings
-            .iter()
-            .map(|f| f.finding.kind.as_str())
-            .collect();
-        kinds.sort();
-        kinds.dedup();
-        let rules: Vec<Value> = kinds
-            .iter()
-            .map(|k| json!({"id": k, "name": k, "shortDescription": {"text": k.replace('_', " ")}}))
-            .collect();
-        let results: Vec<Value> = self
-            .findings
-            .iter()
-            .map(|rf| {
-                let f = &rf.finding;
-                let mut r = json!({
-                    "ruleId": f.kind,
-                    "level": sarif_level(f.severity.unwrap_or(Severity::Info)),
-                    "message": {"text": match &f.description { Some(d) => format!("{}: {d}", f.title), None => f.title.clone() }},
-                    "partialFingerprints": {"vigil/v1": f.fingerprint()},
-                    "properties": {"severity": f.severity.unwrap_or(Severity::Info).as_str(), "cve": f.cve, "cwe": f.cwe},
-                });
-                let loc = match (&f.url, &f.path) {
-                    (Some(u), _) => json!({"physicalLocation": {"artifactLocation": {"uri": u}}}),
-                    (None, Some(p)) => json!({"physicalLocation": {"artifactLocation": {"uri": p}}}),
-                    _ => json!({"logicalLocations": [{"fullyQualifiedName": location(f), "kind": "module"}]}),
-                };
-                r["locations"] = json!([loc]);
-                if rf.status.is_suppressed() {
-                    r["suppressions"] = json!([{"kind": "external", "justification": rf.status.as_str()}]);
-                }
-                r
-            })
-            .collect();
-        json!({
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "version": "2.1.0",
-            "runs": [{
-                "tool": {"driver": {"name": "vigil", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
-                "invocations": [{"executionSuccessful": true,
-                                 "startTimeUtc": self.started.to_rfc3339(), "endTimeUtc": self.finished.to_rfc3339()}],
-                "results": results,
-            }],
-        })
-    }
-}
-
-fn sarif_level(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
     }
 }
 
