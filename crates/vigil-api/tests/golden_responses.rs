@@ -227,6 +227,7 @@ fn image_vuln(image: &str, cve: &str, severity: Severity, fixed: Option<&str>) -
                          "severity": severity.as_str(), "cvss": null, "references": [],
                          "published": "2024-01-01T00:00:00Z", "modified": "2024-01-02T00:00:00Z", "source": "alpine-secdb"},
         }),
+        fixable: fixed.is_some(),
         ..Default::default()
     }
 }

@@ -264,6 +264,7 @@ fn vuln(image: &str, cve: &str, sev: Severity, fixed: Option<&str>, pkg: &str) -
                          "references": ["https://security.example/advisory"], "published": "2024-02-01T00:00:00Z",
                          "modified": "2024-02-02T00:00:00Z", "source": "osv"},
         }),
+        fixable: fixed.is_some(),
         ..Default::default()
     }
 }
@@ -292,6 +293,7 @@ fn secret(image: &str) -> Finding {
         evidence: json!({"type": "secret", "rule": "aws-access-key", "file": "/app/.env", "layer": "sha256:33",
                           "line": 2, "masked": "AKIA************", "description": "An AWS access key.",
                           "remediation": "Revoke the key."}),
+        sensitive: true,
         ..Default::default()
     }
 }

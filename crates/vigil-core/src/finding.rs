@@ -149,6 +149,17 @@ pub struct Finding {
     /// (e.g. the user name of a weak password); part of the fingerprint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identity: Vec<String>,
+    /// A fixed version exists (vulnerable packages): stored as a column the store filters
+    /// and counts on, never searched for in the evidence.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fixable: bool,
+    /// The finding exposes a secret or a sensitive file: stored as a column like `fixable`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sensitive: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Finding {

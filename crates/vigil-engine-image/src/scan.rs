@@ -444,6 +444,7 @@ fn vuln_finding(p: &Package, m: &vigil_vulndb::Match) -> Finding {
             },
         }),
         identity: vec![id, p.ecosystem.to_string(), p.name.clone(), p.path.clone()],
+        fixable: m.fixed_version.is_some(),
         ..Default::default()
     }
 }
@@ -482,6 +483,7 @@ fn detection_finding(d: &FileDetection) -> Finding {
         path: Some(d.path.clone()),
         evidence,
         identity,
+        sensitive: !malware,
         ..Default::default()
     }
 }
@@ -502,6 +504,7 @@ fn risk_finding(r: &Risk) -> Finding {
             r.file.clone().unwrap_or_default(),
             r.masked.clone(),
         ],
+        sensitive: matches!(r.kind, "secret" | "sensitive-file"),
         ..Default::default()
     }
 }

@@ -61,10 +61,11 @@ impl Store {
         let now = now_millis();
         let data = serde_json::to_string(f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let row = sqlx::query(
-            "INSERT INTO findings (account_id, task_id, scope_key, fingerprint, kind, severity, title, data, status, first_seen, last_seen) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9) \
+            "INSERT INTO findings (account_id, task_id, scope_key, fingerprint, kind, severity, title, data, status, first_seen, last_seen, fixable, sensitive) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9, $10, $11) \
              ON CONFLICT (account_id, fingerprint) DO UPDATE SET task_id = excluded.task_id, scope_key = excluded.scope_key, \
              severity = excluded.severity, title = excluded.title, data = excluded.data, last_seen = excluded.last_seen, \
+             fixable = excluded.fixable, sensitive = excluded.sensitive, \
              status = CASE WHEN findings.status = 'fixed' THEN 'open' ELSE findings.status END \
              RETURNING id",
         )
@@ -77,6 +78,8 @@ impl Store {
         .bind(&f.title)
         .bind(data)
         .bind(now)
+        .bind(i64::from(f.fixable))
+        .bind(i64::from(f.sensitive))
         .fetch_one(&self.pool)
         .await?;
         let id: i64 = row.try_get("id")?;

@@ -1129,9 +1129,7 @@ impl Store {
     }
 
     /// What each of these tasks of an account found, counted in the database (see
-    /// [`ScanSummary`]). A vulnerability is fixable when its evidence says
-    /// `"fix_status":"fixed"`, a risk sensitive when its evidence `type` is `secret` or
-    /// `sensitive-file` (findings are stored as compact JSON, so these are exact matches).
+    /// [`ScanSummary`]), by the findings' `fixable` and `sensitive` columns.
     pub async fn scan_summaries(
         &self,
         account_id: i64,
@@ -1145,8 +1143,7 @@ impl Store {
             let list = placeholders(2, chunk.len());
             let sql = format!(
                 "SELECT s.task_id, f.kind, f.severity, \
-                 CAST(CASE WHEN f.kind = 'image-vuln' AND f.data LIKE '%\"fix_status\":\"fixed\"%' THEN 1 ELSE 0 END AS BIGINT) AS fixable, \
-                 CAST(CASE WHEN f.kind = 'image-risk' AND (f.data LIKE '%\"type\":\"secret\"%' OR f.data LIKE '%\"type\":\"sensitive-file\"%') THEN 1 ELSE 0 END AS BIGINT) AS sensitive, \
+                 f.fixable, f.sensitive, \
                  CAST(COUNT(*) AS BIGINT) AS n \
                  FROM finding_sightings s JOIN findings f ON f.id = s.finding_id \
                  WHERE f.account_id = $1 AND f.status NOT IN ('ignored', 'false_positive') AND s.task_id IN ({list}) \

@@ -340,6 +340,7 @@ fn vuln(image: &str, cve: &str, sev: Severity, fixed: bool) -> Finding {
             "fixed_version": if fixed { json!("3.0.2") } else { json!(null) },
             "fix_status": if fixed { "fixed" } else { "not-fixed" },
         }),
+        fixable: fixed,
         ..Default::default()
     }
 }
@@ -352,6 +353,7 @@ fn risk(image: &str, kind: &str, file: &str) -> Finding {
         path: Some(file.into()),
         identity: vec![image.into()],
         evidence: json!({"type": kind, "rule": "r", "file": file, "masked": "****"}),
+        sensitive: matches!(kind, "secret" | "sensitive-file"),
         ..Default::default()
     }
 }

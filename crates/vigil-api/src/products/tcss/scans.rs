@@ -960,7 +960,7 @@ fn vul(f: &StoredFinding) -> Vul<'_> {
     let v3 = s(cvss, &["version"]).starts_with('3') || vector.starts_with("CVSS:3");
     let fixed = e["fixed_version"]
         .as_str()
-        .filter(|v| !v.is_empty() && s(e, &["fix_status"]) == "fixed");
+        .filter(|v| !v.is_empty() && f.finding.fixable);
     Vul {
         f,
         level: level(f.finding.severity),
@@ -1879,6 +1879,7 @@ mod tests {
                              "cvss": {"score": 7.5, "vector": "CVSS:3.1/AV:N", "version": "3.1"},
                              "references": ["https://example/advisory"], "published": "2022-03-15T10:00:00Z"},
             }),
+            fixable: true,
             ..Default::default()
         });
         let row = local_vul_row(&vul(&f));
