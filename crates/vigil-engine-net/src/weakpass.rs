@@ -332,66 +332,227 @@ async fn wants_basic(addr: SocketAddr, host: &str, t: Duration) -> bool {
     status(&raw) == 401 && text.contains("www-authenticate: basic")
 }
 
-async fn attempt(
-    sessions: &mut Sessions,
-    kind: &str,
-    addr: SocketAddr,
-    host: &str,
-    user: &str,
-    pass: &str,
-    t: Duration,
-) -> Attempt {
-    match kind {
-        "redis" => redis_login(addr, user, pass, t).await,
-        "postgresql" => match crate::pgauth::login(addr, user, pass, t).await {
-            crate::pgauth::PgLogin::Ok => Attempt::Success("AuthenticationOk".into()),
-            crate::pgauth::PgLogin::Rejected => Attempt::Failure,
-            crate::pgauth::PgLogin::Unusable(_) => Attempt::Stop,
-        },
-        "ftp" => ftp_login(addr, user, pass, t).await,
+/// A login attempt of one protocol (`sessions` keeps SSH connections between attempts).
+type Login = for<'a> fn(
+    &'a mut Sessions,
+    SocketAddr,
+    &'a str,
+    &'a str,
+    &'a str,
+    Duration,
+) -> futures::future::BoxFuture<'a, Attempt>;
+
+/// How a protocol's candidate accounts are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Users {
+    /// The task's users and the built-in dictionary, each also tried as its own password.
+    Dictionary,
+    /// Only these accounts (Redis's legacy `default`).
+    Only(&'static [&'static str]),
+    /// No user names: the protocol has a password only (VNC).
+    PasswordOnly,
+}
+
+/// What is asked of the server before any password is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Precheck {
+    /// Nothing.
+    None,
+    /// The site must answer `401` with a Basic challenge (plain HTTP only).
+    BasicChallenge,
+    /// The VNC security types: `None` is a hit, no `VNC Authentication` means nothing to try.
+    VncSecurityTypes,
+    /// The SSH methods offered to user `none`: success is a hit, no `password` nothing to try.
+    SshMethods,
+}
+
+/// One login protocol of the weak-password item: the detected service it logs into, the
+/// family `skip_services` names it by, how candidates are drawn, the account a random
+/// password is first tried on, an attempt budget below the task's, and the login itself.
+/// Adding a protocol is a login module and one entry in [`AUTHENTICATORS`].
+struct Authenticator {
+    /// Service name from detection.
+    service: &'static str,
+    /// Protocol name in findings.
+    kind: &'static str,
+    /// Candidate accounts.
+    users: Users,
+    /// The account a random password is tried on (besides the task's users).
+    usual_user: &'static str,
+    /// Most attempts, when the protocol is slower than the task's budget allows.
+    budget: Option<usize>,
+    /// Asked before any password.
+    precheck: Precheck,
+    /// One attempt.
+    login: Login,
+}
+
+/// Every weak-password protocol.
+static AUTHENTICATORS: [Authenticator; 10] = [
+    Authenticator {
+        service: "redis",
+        kind: "redis",
+        // Redis before 6 has only a password; 6+ also has ACL users ("default" is the
+        // legacy one).
+        users: Users::Only(&["default"]),
+        usual_user: "",
+        budget: None,
+        precheck: Precheck::None,
+        login: |_, addr, _, user, pass, t| Box::pin(redis_login(addr, user, pass, t)),
+    },
+    Authenticator {
+        service: "http",
+        kind: "http-basic",
+        users: Users::Dictionary,
+        usual_user: "admin",
+        budget: None,
+        precheck: Precheck::BasicChallenge,
+        login: |_, addr, host, user, pass, t| Box::pin(http_basic_login(addr, host, user, pass, t)),
+    },
+    Authenticator {
+        service: "postgresql",
+        kind: "postgresql",
+        users: Users::Dictionary,
+        usual_user: "postgres",
+        budget: None,
+        precheck: Precheck::None,
+        login: |_, addr, _, user, pass, t| Box::pin(pg_login(addr, user, pass, t)),
+    },
+    Authenticator {
+        service: "ftp",
+        kind: "ftp",
+        users: Users::Dictionary,
+        usual_user: "admin",
+        budget: None,
+        precheck: Precheck::None,
+        login: |_, addr, _, user, pass, t| Box::pin(ftp_login(addr, user, pass, t)),
+    },
+    Authenticator {
+        service: "ssh",
+        kind: "ssh",
+        users: Users::Dictionary,
+        usual_user: "root",
+        budget: None,
+        precheck: Precheck::SshMethods,
         // Key exchange and PAM take a while on a loaded or slow server (reverse DNS with
         // UseDNS): a timeout that cuts a login short proves nothing.
-        "ssh" => ssh_login(sessions, addr, user, pass, t.max(SSH_LOGIN_TIMEOUT)).await,
-        "telnet" => match crate::telnetauth::login(addr, user, pass, t).await {
-            TelnetLogin::Ok(proof) => Attempt::Success(proof),
-            TelnetLogin::Rejected => Attempt::Failure,
-            TelnetLogin::Unclear(what) => {
-                tracing::debug!(%addr, user, what, "telnet login unclear");
-                Attempt::Inconclusive
-            }
-            TelnetLogin::Unusable(_) => Attempt::Stop,
+        login: |sessions, addr, _, user, pass, t| {
+            Box::pin(ssh_login(
+                sessions,
+                addr,
+                user,
+                pass,
+                t.max(SSH_LOGIN_TIMEOUT),
+            ))
         },
-        "smtp" => match crate::smtpauth::login(addr, host, false, user, pass, t).await {
-            SmtpLogin::Ok(proof) => Attempt::Success(proof),
-            SmtpLogin::Rejected => Attempt::Failure,
-            SmtpLogin::NoAuth(_) | SmtpLogin::Unusable(_) => Attempt::Stop,
-        },
-        "mongodb" => match crate::mongoauth::login(addr, user, pass, t).await {
-            MongoLogin::Ok(proof) => Attempt::Success(proof),
-            MongoLogin::Rejected => Attempt::Failure,
-            MongoLogin::Unusable(why) => {
-                tracing::debug!(%addr, user, why, "mongodb login unusable");
-                Attempt::Stop
-            }
-        },
-        "vnc" => match crate::vncauth::login(addr, pass, t).await {
-            VncLogin::Ok(proof) => Attempt::Success(proof),
-            VncLogin::Rejected => Attempt::Failure,
-            VncLogin::NoPassword(_) | VncLogin::Unusable(_) => Attempt::Stop,
-        },
-        "mysql" => match crate::mysqlauth::login(addr, user, pass, t).await {
-            MyLogin::Ok(proof) => Attempt::Success(proof),
-            MyLogin::Rejected => Attempt::Failure,
-            MyLogin::Unverifiable(why) => {
-                tracing::debug!(%addr, user, why, "mysql login not verifiable");
-                Attempt::Inconclusive
-            }
-            MyLogin::Unusable(why) => {
-                tracing::debug!(%addr, user, why, "mysql login unusable");
-                Attempt::Stop
-            }
-        },
-        _ => http_basic_login(addr, host, user, pass, t).await,
+    },
+    Authenticator {
+        service: "mysql",
+        kind: "mysql",
+        users: Users::Dictionary,
+        usual_user: "root",
+        budget: None,
+        precheck: Precheck::None,
+        login: |_, addr, _, user, pass, t| Box::pin(mysql_login(addr, user, pass, t)),
+    },
+    Authenticator {
+        service: "telnet",
+        kind: "telnet",
+        users: Users::Dictionary,
+        usual_user: "root",
+        // A failed Unix login costs about three seconds: fewer tries on telnet.
+        budget: Some(TELNET_BUDGET),
+        precheck: Precheck::None,
+        login: |_, addr, _, user, pass, t| Box::pin(telnet_login(addr, user, pass, t)),
+    },
+    Authenticator {
+        service: "smtp",
+        kind: "smtp",
+        users: Users::Dictionary,
+        usual_user: "admin",
+        budget: None,
+        precheck: Precheck::None,
+        login: |_, addr, host, user, pass, t| Box::pin(smtp_login(addr, host, user, pass, t)),
+    },
+    Authenticator {
+        service: "mongodb",
+        kind: "mongodb",
+        users: Users::Dictionary,
+        usual_user: "admin",
+        budget: None,
+        precheck: Precheck::None,
+        login: |_, addr, _, user, pass, t| Box::pin(mongo_login(addr, user, pass, t)),
+    },
+    Authenticator {
+        service: "vnc",
+        kind: "vnc",
+        users: Users::PasswordOnly,
+        usual_user: "",
+        budget: None,
+        precheck: Precheck::VncSecurityTypes,
+        login: |_, addr, _, _, pass, t| Box::pin(vnc_login(addr, pass, t)),
+    },
+];
+
+async fn pg_login(addr: SocketAddr, user: &str, pass: &str, t: Duration) -> Attempt {
+    match crate::pgauth::login(addr, user, pass, t).await {
+        crate::pgauth::PgLogin::Ok => Attempt::Success("AuthenticationOk".into()),
+        crate::pgauth::PgLogin::Rejected => Attempt::Failure,
+        crate::pgauth::PgLogin::Unusable(_) => Attempt::Stop,
+    }
+}
+
+async fn telnet_login(addr: SocketAddr, user: &str, pass: &str, t: Duration) -> Attempt {
+    match crate::telnetauth::login(addr, user, pass, t).await {
+        TelnetLogin::Ok(proof) => Attempt::Success(proof),
+        TelnetLogin::Rejected => Attempt::Failure,
+        TelnetLogin::Unclear(what) => {
+            tracing::debug!(%addr, user, what, "telnet login unclear");
+            Attempt::Inconclusive
+        }
+        TelnetLogin::Unusable(_) => Attempt::Stop,
+    }
+}
+
+async fn smtp_login(addr: SocketAddr, host: &str, user: &str, pass: &str, t: Duration) -> Attempt {
+    match crate::smtpauth::login(addr, host, false, user, pass, t).await {
+        SmtpLogin::Ok(proof) => Attempt::Success(proof),
+        SmtpLogin::Rejected => Attempt::Failure,
+        SmtpLogin::NoAuth(_) | SmtpLogin::Unusable(_) => Attempt::Stop,
+    }
+}
+
+async fn mongo_login(addr: SocketAddr, user: &str, pass: &str, t: Duration) -> Attempt {
+    match crate::mongoauth::login(addr, user, pass, t).await {
+        MongoLogin::Ok(proof) => Attempt::Success(proof),
+        MongoLogin::Rejected => Attempt::Failure,
+        MongoLogin::Unusable(why) => {
+            tracing::debug!(%addr, user, why, "mongodb login unusable");
+            Attempt::Stop
+        }
+    }
+}
+
+async fn vnc_login(addr: SocketAddr, pass: &str, t: Duration) -> Attempt {
+    match crate::vncauth::login(addr, pass, t).await {
+        VncLogin::Ok(proof) => Attempt::Success(proof),
+        VncLogin::Rejected => Attempt::Failure,
+        VncLogin::NoPassword(_) | VncLogin::Unusable(_) => Attempt::Stop,
+    }
+}
+
+async fn mysql_login(addr: SocketAddr, user: &str, pass: &str, t: Duration) -> Attempt {
+    match crate::mysqlauth::login(addr, user, pass, t).await {
+        MyLogin::Ok(proof) => Attempt::Success(proof),
+        MyLogin::Rejected => Attempt::Failure,
+        MyLogin::Unverifiable(why) => {
+            tracing::debug!(%addr, user, why, "mysql login not verifiable");
+            Attempt::Inconclusive
+        }
+        MyLogin::Unusable(why) => {
+            tracing::debug!(%addr, user, why, "mysql login unusable");
+            Attempt::Stop
+        }
     }
 }
 
@@ -458,34 +619,30 @@ pub async fn check(
         hits,
         complete: true,
     };
-    let (pairs, kind) = match svc.name.as_str() {
-        // Redis before 6 has only a password; 6+ also has ACL users ("default" is the legacy one).
-        "redis" => (candidates(opts, &["default"], false), "redis"),
-        "http" if !svc.tls && wants_basic(addr, host, t).await => {
-            (candidates(opts, USERS, true), "http-basic")
-        }
-        "postgresql" => (candidates(opts, USERS, true), "postgresql"),
-        "ftp" => (candidates(opts, USERS, true), "ftp"),
-        "ssh" => (candidates(opts, USERS, true), "ssh"),
-        "mysql" => (candidates(opts, USERS, true), "mysql"),
-        "telnet" => (candidates(opts, USERS, true), "telnet"),
-        "smtp" => (candidates(opts, USERS, true), "smtp"),
-        "mongodb" => (candidates(opts, USERS, true), "mongodb"),
-        "vnc" => (candidates(opts, &[], false), "vnc"),
-        _ => return Ok(done(Vec::new())),
+    let Some(auth) = AUTHENTICATORS.iter().find(|a| a.service == svc.name) else {
+        return Ok(done(Vec::new()));
     };
-    // A failed Unix login costs about three seconds: fewer tries on telnet.
+    if auth.precheck == Precheck::BasicChallenge && (svc.tls || !wants_basic(addr, host, t).await) {
+        return Ok(done(Vec::new()));
+    }
+    let kind = auth.kind;
+    let pairs = match auth.users {
+        Users::Dictionary => candidates(opts, USERS, true),
+        Users::Only(users) => candidates(opts, users, false),
+        Users::PasswordOnly => candidates(opts, &[], false),
+    };
     let capped;
-    let opts = if kind == "telnet" && opts.max_attempts > TELNET_BUDGET {
-        capped = WeakPassOptions {
-            max_attempts: TELNET_BUDGET,
-            ..opts.clone()
-        };
-        &capped
-    } else {
-        opts
+    let opts = match auth.budget {
+        Some(budget) if opts.max_attempts > budget => {
+            capped = WeakPassOptions {
+                max_attempts: budget,
+                ..opts.clone()
+            };
+            &capped
+        }
+        _ => opts,
     };
-    if kind == "vnc" {
+    if auth.precheck == Precheck::VncSecurityTypes {
         match crate::vncauth::offered(addr, t).await {
             Ok(types) if types.contains(&crate::vncauth::SECURITY_NONE) => {
                 return Ok(done(vec![Hit {
@@ -505,7 +662,7 @@ pub async fn check(
         }
     }
     let mut hits: Vec<Hit> = Vec::new();
-    if kind == "ssh" {
+    if auth.precheck == Precheck::SshMethods {
         // Only where the server takes passwords (asked with method `none`, no secret sent).
         let probe_user = opts.users.first().map(String::as_str).unwrap_or("root");
         match offered_methods(addr, probe_user, t).await {
@@ -530,7 +687,7 @@ pub async fn check(
         ctx,
         addr,
         host,
-        kind,
+        auth,
         &pairs,
         opts,
         t,
@@ -550,7 +707,7 @@ async fn try_pairs(
     ctx: &ScanCtx,
     addr: SocketAddr,
     host: &str,
-    kind: &str,
+    auth: &Authenticator,
     pairs: &[(String, String)],
     opts: &WeakPassOptions,
     t: Duration,
@@ -561,22 +718,17 @@ async fn try_pairs(
     // reported once per user instead of as a dictionary hit.
     let nonsense = format!("vigil-{:016x}", rand::random::<u64>());
     // Probed with: the task's users and the service's usual administrator.
-    let usual = match kind {
-        "postgresql" => "postgres",
-        "ssh" | "mysql" | "telnet" => "root",
-        "redis" | "vnc" => "",
-        _ => "admin",
+    let kind = auth.kind;
+    let mut users: Vec<&str> = match auth.users {
+        Users::Dictionary => opts.users.iter().map(String::as_str).collect(),
+        Users::Only(_) | Users::PasswordOnly => Vec::new(),
     };
-    let mut users: Vec<&str> = opts.users.iter().map(String::as_str).collect();
-    if kind == "redis" || kind == "vnc" {
-        users.clear();
-    }
-    users.push(usual);
+    users.push(auth.usual_user);
     users.dedup();
     for user in users {
         ctx.check_cancelled()?;
         if let Attempt::Success(proof) =
-            attempt(sessions, kind, addr, host, user, &nonsense, t).await
+            (auth.login)(sessions, addr, host, user, &nonsense, t).await
         {
             hits.push(Hit {
                 service: kind.to_string(),
@@ -600,7 +752,7 @@ async fn try_pairs(
             continue;
         }
         ctx.rate.acquire().await;
-        let outcome = attempt(sessions, kind, addr, host, user, pass, t).await;
+        let outcome = (auth.login)(sessions, addr, host, user, pass, t).await;
         match outcome {
             Attempt::Success(proof) => {
                 hits.push(Hit {
@@ -629,6 +781,21 @@ async fn try_pairs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_service_a_task_may_skip_has_one_authenticator() {
+        for family in vigil_core::spec::net::WeakpassService::ALL {
+            let n = AUTHENTICATORS
+                .iter()
+                .filter(|a| a.service == family.as_str())
+                .count();
+            assert_eq!(n, 1, "{family:?}");
+        }
+        assert_eq!(
+            AUTHENTICATORS.len(),
+            vigil_core::spec::net::WeakpassService::ALL.len()
+        );
+    }
 
     #[test]
     fn masking_never_reveals_short_passwords() {
