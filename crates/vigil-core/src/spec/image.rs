@@ -56,12 +56,18 @@ pub enum ImageScanner {
     Virus,
     /// Secrets, sensitive files, configuration risks.
     Risk,
+    /// The inventory alone (components, no findings).
+    Sbom,
 }
 
 impl ImageScanner {
     /// Every scanner.
-    pub const ALL: [ImageScanner; 3] =
-        [ImageScanner::Vuln, ImageScanner::Virus, ImageScanner::Risk];
+    pub const ALL: [ImageScanner; 4] = [
+        ImageScanner::Vuln,
+        ImageScanner::Virus,
+        ImageScanner::Risk,
+        ImageScanner::Sbom,
+    ];
 
     /// The scanner's name.
     pub fn as_str(self) -> &'static str {
@@ -69,6 +75,7 @@ impl ImageScanner {
             ImageScanner::Vuln => "vuln",
             ImageScanner::Virus => "virus",
             ImageScanner::Risk => "risk",
+            ImageScanner::Sbom => "sbom",
         }
     }
 
