@@ -1,6 +1,6 @@
 //! Golden file of `vigil actions --json`, the catalogue of every served action and its
 //! parameters that clients and documentation generators read: `tests/golden/actions.json`.
-//! Regenerate with `UPDATE_GOLDEN=1 cargo test -p vigil --test golden_actions` and review the
+//! Regenerate with `UPDATE_GOLDEN=1 cargo test -p vigil --test it golden_actions` and review the
 //! diff. Nothing in the catalogue varies between runs, so nothing is normalised.
 
 use std::process::Command;

@@ -8,13 +8,11 @@
 //! from an empty database, so they are the same each run.
 //!
 //! Files: `tests/golden/{cws_describe_sites,csip_describe_scan_task_list,tcss_describe_asset_image_list}.json`;
-//! regenerate with `UPDATE_GOLDEN=1 cargo test -p vigil-api --test golden_responses` and
+//! regenerate with `UPDATE_GOLDEN=1 cargo test -p vigil-api --test it golden_responses` and
 //! review the diff.
 
-mod support;
-
 use serde_json::{json, Value};
-use support::{Server, Tc3};
+use crate::support::{Server, Tc3};
 use vigil_api::ApiConfig;
 use vigil_core::{Component, Finding, Severity, TaskState};
 use vigil_store::{NewImage, Store};
