@@ -6,7 +6,7 @@ back, the cloud's validation codes, every signing method, and tenant isolation.
 The server's operator scope is 127.0.0.2/32, where nothing listens: registries there are
 accepted and fail their connectivity check, which comes back in HealthCheckErr.  Scans of
 real images and registry syncs against a real registry are covered by the Rust tests
-(crates/vigil-api/tests/tcss.rs) until the image engine and `vigil image import` land.
+(crates/vigil-api/tests/it/tcss.rs) until the image engine and `vigil image import` land.
 
 Every byte goes to 127.0.0.0/8."""
 
