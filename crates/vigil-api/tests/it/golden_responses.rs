@@ -11,8 +11,8 @@
 //! regenerate with `UPDATE_GOLDEN=1 cargo test -p vigil-api --test it golden_responses` and
 //! review the diff.
 
-use serde_json::{json, Value};
 use crate::support::{Server, Tc3};
+use serde_json::{json, Value};
 use vigil_api::ApiConfig;
 use vigil_core::{Component, Finding, Severity, TaskState};
 use vigil_store::{NewImage, Store};

@@ -1,10 +1,10 @@
 //! Every request runs in a tracing span carrying its request id: an internal error's cause
 //! is logged under the RequestId the caller receives, as the error message promises.
 
+use crate::support::{start, Tc3};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use crate::support::{start, Tc3};
 use vigil_api::ApiConfig;
 
 /// Log lines written by the subscriber under test.
