@@ -153,6 +153,7 @@ mod tests {
                 },
                 status: FindingStatus::Open,
             }],
+            engine: None,
         };
         let html = r.to_html("t\"itle");
         assert!(!html.contains("<script>"));

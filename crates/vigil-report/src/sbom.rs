@@ -279,6 +279,7 @@ mod tests {
                 vuln("CVE-2018-18074", FindingStatus::Open),
                 vuln("CVE-2023-32681", FindingStatus::FalsePositive),
             ],
+            engine: None,
         }
     }
 

@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_fairness.sql"),
         include_str!("../migrations/postgres/0007_fairness.sql"),
     ),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_attempt_engine.sql"),
+        include_str!("../migrations/postgres/0008_attempt_engine.sql"),
+    ),
 ];
 
 /// Apply every migration not yet recorded.
