@@ -104,8 +104,8 @@ impl Source {
 /// One thing found in one file.
 ///
 /// `evidence` never holds a secret in full: secret values are shown through [`mask`] (at most
-/// their first four characters, never more than a quarter, then `****`). For malware it is the matched text (printable
-/// characters, bounded) or the matching hash.
+/// their first four characters, never more than a quarter, then `****`). For malware it is the
+/// matched text (printable characters, bounded) or the matching hash.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Detection {
     /// Malware, secret or sensitive file.

@@ -22,7 +22,8 @@ fn pattern(cell: &'static OnceLock<Regex>, p: &str) -> &'static Regex {
 /// `text` with secrets masked; borrowed when there is nothing to mask.
 ///
 /// ```
-/// let shown = vigil_detect::redact("DB_PASSWORD=Sup3rS3cretDbPass! url=https://bob:hunter22@git.example/x");
+/// let text = "DB_PASSWORD=Sup3rS3cretDbPass! url=https://bob:hunter22@git.example/x";
+/// let shown = vigil_detect::redact(text);
 /// assert_eq!(shown, "DB_PASSWORD=Sup3**** url=https://bob:hu****@git.example/x");
 /// ```
 pub fn redact(text: &str) -> Cow<'_, str> {

@@ -68,7 +68,8 @@ pub fn secrets(text: &str, script: bool) -> Vec<Secret> {
     };
     let mut out: Vec<Secret> = Vec::new();
     for found in Secrets::shared().find(text.as_bytes(), ctx) {
-        let with_id = found.parts.iter().any(|p| p.label == "SecretId");
+        // A key id with its secret is two parts; a secret alone is one.
+        let with_id = found.parts.len() > 1;
         let kind = kind(&found.detection.rule, with_id);
         for part in &found.parts {
             let (s, e) = (part.span.start, part.span.end);
