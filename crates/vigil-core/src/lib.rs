@@ -1,15 +1,18 @@
 //! Vigil's domain model, free of I/O: severities and the one normalised finding model with its
 //! dedup fingerprint, task states and specifications, and schedules (one-off, interval, cron in
-//! Unix and Quartz forms) with daily runtime windows and time zones. Every other crate speaks
-//! these types; nothing here knows about HTTP, SQL or sockets.
+//! Unix and Quartz forms) with daily runtime windows and time zones, and the one policy for
+//! showing secrets masked ([`mask`]). Every other crate speaks these types; nothing here knows
+//! about HTTP, SQL or sockets.
 
 pub mod cron;
 pub mod finding;
+mod mask;
 pub mod schedule;
 pub mod spec;
 pub mod task;
 
 pub use finding::{Component, Finding, FindingStatus, Severity};
+pub use mask::mask;
 pub use schedule::{DailyWindow, Schedule, Trigger};
 pub use task::{TaskSpec, TaskState};
 

@@ -5,11 +5,21 @@
 //! once, plus the operator's rule directories) run through `yara-x` ([`rules`]), SHA-256 / SHA-1 /
 //! MD5 lists and ClamAV `.hdb` / `.hsb` hash databases matched against complete files
 //! ([`hashes`]), secrets in text (private keys, cloud and SaaS tokens, passwords in configuration
-//! files, always reported with masked evidence; [`secrets`]) and sensitive files recognised by
-//! path and content (SSH private keys, shell histories, credential stores, weak `/etc/shadow`
-//! entries; [`sensitive`]). It knows nothing about where files come from: callers (the image
-//! engine's inspector, later host agents) hand it `(path, data, size)` and ask [`Scanner::wants`]
-//! first so that contents are read only when something will look at them.
+//! files, credentials hard-coded in code, always reported with masked evidence; [`secrets`]) and
+//! sensitive files recognised by path and content (SSH private keys, shell histories, credential
+//! stores, weak `/etc/shadow` entries; [`sensitive`]). It knows nothing about where files come
+//! from: callers (the image engine's inspector, later host agents) hand it `(path, data, size)`
+//! and ask [`Scanner::wants`] first so that contents are read only when something will look at
+//! them.
+//!
+//! It is also the one place secrets are recognised and hidden for every engine: the web engine
+//! searches response bodies with [`Secrets::find`] (which also says where each secret is) and
+//! shows texts through [`redact`]; everything masks with [`mask`], the workspace's one policy
+//! (defined in `vigil-core` so that engines without content detection use it too).
+//!
+//! The YARA engine (`yara-x`, which brings a WebAssembly compiler) is behind the default feature
+//! `yara`; crates that only need secrets and masking (the web engine) turn default features off.
+//! Without it, a [`Config`] asking for YARA rules is refused ([`Error::NoYara`]).
 //!
 //! Build one [`Scanner`] from a [`Config`] (rules are compiled and hash lists read once; it is
 //! `Send + Sync`), then scan with [`Scanner::scan`] or, for many files on one thread, with a
@@ -22,6 +32,8 @@
 #![warn(missing_docs)]
 
 pub mod hashes;
+mod redact;
+#[cfg(feature = "yara")]
 pub mod rules;
 pub mod secrets;
 pub mod sensitive;
@@ -30,8 +42,11 @@ mod text;
 mod scanner;
 
 pub use hashes::{HashAlgorithm, HashDb, HashEntry};
+pub use redact::redact;
+#[cfg(feature = "yara")]
 pub use rules::Rules;
 pub use scanner::{Config, Limits, Scanner, Session};
+pub use secrets::{Context, Found, Part, Secrets};
 pub use text::mask;
 pub use vigil_core::Severity;
 
@@ -89,8 +104,8 @@ impl Source {
 /// One thing found in one file.
 ///
 /// `evidence` never holds a secret in full: secret values are shown through [`mask`] (at most
-/// their first four characters, then `****`). For malware it is the matched text (printable
-/// characters, bounded) or the matching hash.
+/// their first four characters, never more than a quarter, then `****`). For malware it is the
+/// matched text (printable characters, bounded) or the matching hash.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Detection {
     /// Malware, secret or sensitive file.
@@ -193,6 +208,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// YARA rules were asked for in a build without the `yara` feature.
+    #[error("YARA rules need vigil-detect's `yara` feature, which this build does not have")]
+    NoYara,
     /// A configured limit was exceeded while loading rules or hash lists.
     #[error("{path}: {reason}")]
     Limit {

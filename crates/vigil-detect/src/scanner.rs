@@ -1,5 +1,5 @@
 //! The [`Scanner`]: every detector behind one call, and the per-thread [`Session`] that reuses a
-//! YARA scanning context between files.
+//! YARA scanning context between files (YARA only with the `yara` feature).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,9 +8,11 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use crate::hashes::HashDb;
+#[cfg(feature = "yara")]
 use crate::rules::{Meta, Rules};
 use crate::secrets::Secrets;
 use crate::sensitive;
+#[cfg(feature = "yara")]
 use crate::text::{line_of, printable};
 use crate::{Category, Detection, Error, Severity, Source};
 
@@ -74,6 +76,7 @@ impl Default for Config {
 /// give each thread a [`Session`] (or call [`Scanner::scan`], which makes one per call).
 #[derive(Debug)]
 pub struct Scanner {
+    #[cfg(feature = "yara")]
     rules: Option<Rules>,
     hashes: HashDb,
     secrets: Option<Secrets>,
@@ -83,14 +86,23 @@ pub struct Scanner {
 
 impl Scanner {
     /// Compiles the rules and reads the hash lists of `config`.
+    /// Without the `yara` feature, a configuration asking for rules is refused
+    /// ([`Error::NoYara`]).
     pub fn new(config: Config) -> Result<Scanner, Error> {
-        let rules = if config.builtin_rules || !config.rules_dirs.is_empty() {
+        let want_rules = config.builtin_rules || !config.rules_dirs.is_empty();
+        #[cfg(feature = "yara")]
+        let rules = if want_rules {
             Some(Rules::compile(config.builtin_rules, &config.rules_dirs)?)
         } else {
             None
         };
+        #[cfg(not(feature = "yara"))]
+        if want_rules {
+            return Err(Error::NoYara);
+        }
         let hashes = HashDb::load(&config.hash_files)?;
         Ok(Scanner {
+            #[cfg(feature = "yara")]
             rules: rules.filter(|r| !r.is_empty()),
             hashes,
             secrets: config
@@ -102,8 +114,16 @@ impl Scanner {
     }
 
     /// The compiled YARA rules, if any.
+    #[cfg(feature = "yara")]
     pub fn rules(&self) -> Option<&Rules> {
         self.rules.as_ref()
+    }
+
+    fn has_rules(&self) -> bool {
+        #[cfg(feature = "yara")]
+        return self.rules.is_some();
+        #[cfg(not(feature = "yara"))]
+        false
     }
 
     /// The hash lists.
@@ -117,7 +137,7 @@ impl Scanner {
         if size == 0 {
             return false;
         }
-        self.rules.is_some()
+        self.has_rules()
             || (!self.hashes.is_empty() && self.hashes.wants_size(size))
             || (self.secrets.is_some() && size <= self.limits.max_secret_file_size)
             || (self.sensitive_files && sensitive::kind_of(path).is_some())
@@ -125,6 +145,7 @@ impl Scanner {
 
     /// A session for scanning many files on one thread, reusing one YARA scanning context.
     pub fn session(&self) -> Session<'_> {
+        #[cfg(feature = "yara")]
         let yara = self.rules.as_ref().map(|r| {
             let mut s = yara_x::Scanner::new(&r.inner);
             s.set_timeout(self.limits.yara_timeout);
@@ -134,6 +155,7 @@ impl Scanner {
         });
         Session {
             scanner: self,
+            #[cfg(feature = "yara")]
             yara,
         }
     }
@@ -148,13 +170,14 @@ impl Scanner {
 /// Scanning on one thread: holds a YARA scanning context borrowed from its [`Scanner`].
 pub struct Session<'a> {
     scanner: &'a Scanner,
+    #[cfg(feature = "yara")]
     yara: Option<yara_x::Scanner<'a>>,
 }
 
 impl std::fmt::Debug for Session<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("yara", &self.yara.is_some())
+            .field("yara", &self.scanner.has_rules())
             .finish()
     }
 }
@@ -207,6 +230,7 @@ impl Session<'_> {
         }
 
         // YARA rules.
+        #[cfg(feature = "yara")]
         if let Some(yara) = self.yara.as_mut() {
             match yara.scan(data) {
                 Ok(results) => {
@@ -262,6 +286,7 @@ impl Session<'_> {
 
 const MALWARE_REMEDIATION: &str = "Remove the file and rebuild the image from trusted sources; find out how it got there (base image, dependency, build step) and treat systems that ran the image as possibly compromised.";
 
+#[cfg(feature = "yara")]
 fn yara_detection(rule: &yara_x::Rule<'_, '_>, data: &[u8]) -> Detection {
     let meta = Meta::of(rule.metadata());
     let name = rule.identifier().to_string();
@@ -346,6 +371,24 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "yara"))]
+    fn rules_need_the_yara_feature() {
+        assert!(matches!(
+            Scanner::new(Config::default()),
+            Err(Error::NoYara)
+        ));
+        let s = Scanner::new(Config {
+            builtin_rules: false,
+            ..Config::default()
+        })
+        .unwrap();
+        let token = ["ghp_", "q8Zr2LmX0pVt7KcW4nYsB1dF6hJ9kQ3wE5rT"].concat();
+        let found = s.scan("ci/run.sh", token.as_bytes(), token.len() as u64);
+        assert_eq!(found[0].rule, "github-token");
+    }
+
+    #[test]
+    #[cfg(feature = "yara")]
     fn a_yara_timeout_is_reported_not_lost() {
         let s = Scanner::new(Config {
             secrets: false,

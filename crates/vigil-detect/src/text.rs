@@ -1,28 +1,13 @@
-//! Small helpers on bytes and paths shared by the detectors: masking, line numbers, binary
-//! sniffing, entropy, placeholder values and path normalisation.
+//! Small helpers on bytes and paths shared by the detectors: masking (the workspace's one policy,
+//! re-exported from `vigil-core`), line numbers, binary sniffing, entropy, placeholder values and
+//! path normalisation.
 
 /// How many leading bytes are looked at to decide that a file is binary.
 pub(crate) const BINARY_SNIFF_BYTES: usize = 8 * 1024;
 
-/// Masks a secret for display: at most its first four characters (fewer for short values, a
-/// quarter of its length at most), then `****`. The rest is never shown.
-///
-/// ```
-/// assert_eq!(vigil_detect::mask("ghp_abcdefghijklmnopqrstuvwxyz0123456789"), "ghp_****");
-/// assert_eq!(vigil_detect::mask("hunter22"), "hu****");
-/// assert_eq!(vigil_detect::mask("abc"), "****");
-/// ```
-pub fn mask(secret: &str) -> String {
-    let chars = secret.chars().count();
-    let shown = (chars / 4).min(4);
-    let mut out: String = secret
-        .chars()
-        .take(shown)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    out.push_str("****");
-    out
-}
+/// The one masking policy (see [`vigil_core::mask`]): at most the first four characters, never
+/// more than a quarter of the value, then `****`.
+pub use vigil_core::mask;
 
 /// 1-based line number of byte `offset` in `data` (offsets past the end count the whole data).
 pub(crate) fn line_of(data: &[u8], offset: usize) -> u32 {
@@ -148,6 +133,7 @@ pub(crate) fn low_entropy(token: &[u8]) -> bool {
 }
 
 /// A bounded, printable rendering of matched bytes for malware evidence.
+#[cfg(feature = "yara")]
 pub(crate) fn printable(data: &[u8], max: usize) -> String {
     let mut out = String::new();
     for &b in data.iter().take(max) {

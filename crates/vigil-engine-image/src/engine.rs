@@ -93,14 +93,20 @@ pub async fn run_blocking<T: Send + 'static>(
     }
 }
 
+/// The image engine's task kind.
+pub const KIND: &str = "image";
+/// The image engine's version (also named by `vigil scan image`, which reads images without
+/// going through [`ImageEngine`]).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 #[async_trait]
 impl Engine for ImageEngine {
     fn kind(&self) -> &'static str {
-        "image"
+        KIND
     }
 
     fn version(&self) -> &'static str {
-        env!("CARGO_PKG_VERSION")
+        VERSION
     }
 
     /// Runs over the same image (by image id) share one scope, whatever tag or registry

@@ -33,7 +33,7 @@ pub mod testing;
 use std::io;
 
 pub use budget::KeptBudget;
-pub use engine::ImageEngine;
+pub use engine::{ImageEngine, KIND, VERSION};
 pub use layers::{FileKind, FileMeta, Filesystem, Inspector, Inspectors, NoInspection, Visitor};
 pub use manifest::{ImageConfig, Platform};
 pub use registry::{RegistryAccess, RegistryLogin};

@@ -14,24 +14,16 @@
 
 use crate::crawl::Page;
 use crate::http::{Http, HttpError, Request, Response};
-use crate::passive::{decode_entities, mask, mask_secrets, re};
+use crate::passive::decode_entities;
 use crate::{catalogue, Scan};
 use futures::stream::{self, StreamExt};
 use rand::Rng;
-use regex::Regex;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::OnceLock;
 use url::Url;
+use vigil_detect::{mask, redact};
 use vigil_engine::text::clip;
 use vigil_engine::EngineError;
-
-macro_rules! regex {
-    ($pattern:expr) => {{
-        static CELL: OnceLock<Regex> = OnceLock::new();
-        re(&CELL, $pattern)
-    }};
-}
 
 /// How a probed file is recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,10 +298,11 @@ pub fn same_page(a: &Response, a_path: &str, b: &Response, b_path: &str) -> bool
     inter / union >= 0.85
 }
 
-/// Mask what a sensitive file's evidence would show: known secrets and credential-looking
-/// assignments, and, in source code, every longer string literal.
+/// Mask what a sensitive file's evidence would show: known secrets, credential-looking
+/// assignments and URL passwords ([`vigil_detect::redact`]), and, in source code, every longer
+/// string literal and, in `.htpasswd` files, every hash ([`vigil_detect::mask`]).
 pub fn masked_file_text(kind: Kind, text: &str) -> String {
-    let out = mask_secrets(text).into_owned();
+    let out = redact(text).into_owned();
     match kind {
         Kind::Source => regex!(r#"'([^'\n]{7,200})'|"([^"\n]{7,200})""#)
             .replace_all(&out, |c: &regex::Captures<'_>| {
@@ -549,7 +542,7 @@ pub async fn check(scan: &Scan<'_>, pages: &[Page]) -> Result<(), EngineError> {
             let mark = if binary(c.kind) {
                 None
             } else {
-                Some(mask_secrets(&mark).into_owned())
+                Some(redact(&mark).into_owned())
             };
             let mut ev = scan.evidence(&req, &show, mark.as_deref());
             if let serde_json::Value::Object(e) = &mut ev {

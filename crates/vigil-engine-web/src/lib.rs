@@ -6,13 +6,24 @@
 //! proof (the request sent, the relevant part of the response) and returns what it examined,
 //! so a rescan can tell what was fixed. It knows nothing about CWS or any API.
 
+/// A regular expression compiled once, on first use; the patterns are constants.
+macro_rules! regex {
+    ($pattern:expr) => {{
+        static CELL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        $crate::passive::re(&CELL, $pattern)
+    }};
+}
+
 pub mod active;
 pub mod catalogue;
+pub mod cors;
 pub mod crawl;
 pub mod endpoint;
 pub mod extract;
 pub mod files;
+pub mod headers;
 pub mod http;
+pub mod leak;
 pub mod passive;
 #[cfg(test)]
 mod robustness;

@@ -146,12 +146,12 @@ proptest! {
     fn passive_checks_take_any_page(text in body(), header in body(), https in any::<bool>()) {
         for ct in TYPES {
             let resp = response(200, ct, &header, &text);
-            let _ = passive::missing_headers(&resp, &text, https);
+            let _ = crate::headers::missing_headers(&resp, &text, https);
             let _ = passive::canary_text(&resp);
             let _ = passive::is_text(&resp);
-            let shown = passive::masked_response(&resp);
+            let shown = crate::leak::masked_response(&resp);
             let _ = shown.wire(Some(&header));
-            let _ = passive::cors_allows(&resp, "https://evil.test");
+            let _ = crate::cors::cors_allows(&resp, "https://evil.test");
             let page = Page {
                 request: Request::get(base()),
                 response: resp,
@@ -159,24 +159,24 @@ proptest! {
                 password_forms: vec![],
                 subresources: vec![text.clone()],
             };
-            let _ = passive::cors_candidate(&page);
+            let _ = crate::cors::cors_candidate(&page);
         }
-        let _ = passive::cookie_problems(&header, https);
-        let _ = passive::header_version(&header);
+        let _ = crate::headers::cookie_problems(&header, https);
+        let _ = crate::headers::header_version(&header);
         let _ = passive::stack_trace(&text);
         let _ = passive::directory_listing(&text);
         let _ = passive::mixed_content(&text);
         let _ = passive::private_ips(&text, None);
         let _ = passive::private_ips(&text, Some("10.0.12.7"));
         let _ = passive::decode_entities(&text);
-        let _ = passive::mask(&text);
-        let _ = passive::mask_secrets(&text);
+        let _ = vigil_detect::mask(&text);
+        let _ = vigil_detect::redact(&text);
         let _ = passive::inline_scripts(&text);
         let _ = passive::json_strings(text.as_bytes());
         let _ = passive::json_strings(json!({"error": text}).to_string().as_bytes());
         let _ = passive::decode_mark(&text, &header);
         for script in [false, true] {
-            for s in passive::secrets(&text, script) {
+            for s in crate::leak::secrets(&text, script) {
                 // Spans are whole characters of the text and hold the value.
                 prop_assert_eq!(text.get(s.span.0..s.span.1), Some(s.value.as_str()));
             }
@@ -266,7 +266,7 @@ fn meta_refresh_with_multibyte_text() {
     let resp = response(200, "text/html", "", &text);
     assert_eq!(redirect::sends_away(&resp, &base()), None);
     let _ = passive::canary_text(&resp);
-    let _ = passive::secrets(&text, true);
+    let _ = crate::leak::secrets(&text, true);
     let _ = xss::broke_out(&text, "vglabcd12345");
     let _ = extract::html(&base(), &text);
 }

@@ -1,16 +1,19 @@
 //! The contract between Vigil and its scan engines: the [`Engine`] trait, the small
 //! [`ScanCtx`] every run gets (cancellation, rate limiter, scope guard, sink for findings and
-//! progress), and the [`ScopeGuard`] that decides which addresses may be touched and pins
-//! resolved addresses so DNS cannot be rebound between check and connect; and [`text`], slicing
-//! of scanned text on character boundaries. Engines know nothing about HTTP APIs, products or
-//! storage.
+//! progress), the [`Registry`] of engines by kind (a kind registered twice is an error), the
+//! [`CollectSink`] that keeps a run's results for rendering at the end, and the [`ScopeGuard`]
+//! that decides which addresses may be touched and pins resolved addresses so DNS cannot be
+//! rebound between check and connect; and [`text`], slicing of scanned text on character
+//! boundaries. Engines know nothing about HTTP APIs, products or storage.
 
+mod collect;
 mod coverage;
 mod dns;
 mod rate;
 mod scope;
 pub mod text;
 
+pub use collect::CollectSink;
 pub use coverage::{Coverage, Everything, Nothing};
 pub use dns::{Dns, DnsConfigError};
 pub use rate::RateLimiter;
@@ -95,7 +98,8 @@ impl ScanCtx {
 pub trait Engine: Send + Sync {
     /// Task kind this engine runs (`net`, `web`, ...).
     fn kind(&self) -> &'static str;
-    /// Engine version, part of result cache keys and reports.
+    /// Engine version: recorded with every run (the worker writes it on the task's attempt)
+    /// and named in reports (SARIF's tool extensions).
     fn version(&self) -> &'static str;
     /// Findings of runs with the same scope key are compared to tell what was fixed. `None`
     /// (the default) gives each saved scan over the same target its own scope; an engine whose
@@ -112,6 +116,21 @@ pub trait Engine: Send + Sync {
     ) -> Result<Box<dyn Coverage>, EngineError>;
 }
 
+/// Why an engine could not be registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// A second engine of a kind already registered; the first one stays.
+    #[error("engine kind `{kind}` registered twice (versions {first} and {second})")]
+    Duplicate {
+        /// The kind.
+        kind: &'static str,
+        /// Version of the engine registered first.
+        first: &'static str,
+        /// Version of the engine refused.
+        second: &'static str,
+    },
+}
+
 /// The engines a worker can run, by kind; each kind is registered once.
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -124,13 +143,19 @@ impl Registry {
         Self::default()
     }
 
-    /// Add an engine; a second engine of the same kind is refused.
-    pub fn register(&mut self, engine: Arc<dyn Engine>) -> Result<(), String> {
-        let kind = engine.kind();
-        if self.engines.insert(kind, engine).is_some() {
-            return Err(format!("engine kind `{kind}` registered twice"));
+    /// Add an engine; a second engine of the same kind is refused and the first one kept.
+    pub fn register(&mut self, engine: Arc<dyn Engine>) -> Result<(), RegistryError> {
+        match self.engines.entry(engine.kind()) {
+            std::collections::hash_map::Entry::Occupied(first) => Err(RegistryError::Duplicate {
+                kind: engine.kind(),
+                first: first.get().version(),
+                second: engine.version(),
+            }),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(engine);
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     /// The engine for a kind.
@@ -143,6 +168,52 @@ impl Registry {
         let mut k: Vec<String> = self.engines.keys().map(|s| s.to_string()).collect();
         k.sort();
         k
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    struct Fake(&'static str);
+
+    #[async_trait]
+    impl Engine for Fake {
+        fn kind(&self) -> &'static str {
+            "fake"
+        }
+        fn version(&self) -> &'static str {
+            self.0
+        }
+        async fn run(
+            &self,
+            _: &ScanCtx,
+            _: &Value,
+            _: &Value,
+        ) -> Result<Box<dyn Coverage>, EngineError> {
+            Ok(Box::new(Nothing))
+        }
+    }
+
+    #[test]
+    fn a_kind_registered_twice_is_refused_and_the_first_kept() {
+        let mut r = Registry::new();
+        r.register(Arc::new(Fake("1.0"))).unwrap();
+        let err = r.register(Arc::new(Fake("2.0"))).unwrap_err();
+        assert_eq!(
+            err,
+            RegistryError::Duplicate {
+                kind: "fake",
+                first: "1.0",
+                second: "2.0"
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "engine kind `fake` registered twice (versions 1.0 and 2.0)"
+        );
+        assert_eq!(r.get("fake").map(|e| e.version()), Some("1.0"));
+        assert_eq!(r.kinds(), vec!["fake"]);
     }
 }
 

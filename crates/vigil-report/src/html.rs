@@ -154,6 +154,7 @@ mod tests {
                 },
                 status: FindingStatus::Open,
             }],
+            engine: None,
         };
         let html = r.to_html("t\"itle");
         assert!(!html.contains("<script>"));

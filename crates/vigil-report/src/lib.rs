@@ -1,7 +1,8 @@
 //! Rendering of scan results for people and tools: the one JSON document every `vigil scan`
-//! command prints (`{"target", "started", "finished", "components", "findings"}`), a terminal
-//! table, SARIF 2.1.0 for code-scanning dashboards (`sarif.rs`), a self-contained HTML page
-//! (`html.rs`), and CycloneDX and SPDX SBOMs (`sbom/`). Suppressed findings (ignored, false
+//! command prints (`{"target", "started", "finished", "components", "findings"}`, and `engine`,
+//! the kind and version of the engine that ran, when known), a terminal table, SARIF 2.1.0 for
+//! code-scanning dashboards (`sarif.rs`; the engine as an extension of the `vigil` tool), a
+//! self-contained HTML page (`html.rs`), and CycloneDX and SPDX SBOMs (`sbom/`). Suppressed findings (ignored, false
 //! positive) are left out of counts and the exit status everywhere, and marked as suppressed
 //! in SARIF. What legitimately differs between two renderings of one report (an SBOM's serial
 //! number, the tool's version) comes from a [`Stamp`], so tests can fix it.
@@ -62,6 +63,25 @@ pub struct ScanReport {
     pub components: Vec<Component>,
     /// Findings.
     pub findings: Vec<ReportedFinding>,
+    /// The engine that produced them, when one run of one engine did.
+    pub engine: Option<EngineInfo>,
+}
+
+/// Which engine produced a report's results: its kind and version ([`vigil_engine`'s
+/// `Engine::kind` and `Engine::version`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineInfo {
+    /// The engine kind (`net`, `web`, `image`).
+    pub kind: String,
+    /// The engine's version.
+    pub version: String,
+}
+
+impl EngineInfo {
+    /// The SARIF tool component naming the engine (an extension of the `vigil` driver).
+    fn sarif_component(&self) -> Value {
+        json!({"name": format!("vigil-engine-{}", self.kind), "version": self.version})
+    }
 }
 
 /// Output format of the CLI.
@@ -119,13 +139,17 @@ impl ScanReport {
                 v
             })
             .collect();
-        json!({
+        let mut out = json!({
             "target": self.target,
             "started": self.started.to_rfc3339(),
             "finished": self.finished.to_rfc3339(),
             "components": self.components,
             "findings": findings,
-        })
+        });
+        if let Some(e) = &self.engine {
+            out["engine"] = json!({"kind": e.kind, "version": e.version});
+        }
+        out
     }
 
     /// Render in a format, with a fresh [`Stamp`].
@@ -291,6 +315,7 @@ mod tests {
                     status: FindingStatus::FalsePositive,
                 },
             ],
+            engine: None,
         }
     }
 
@@ -353,6 +378,27 @@ mod tests {
         assert_eq!(
             r0["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
             "127.0.0.1:22/tcp"
+        );
+    }
+
+    #[test]
+    fn the_engine_is_named_in_json_and_sarif() {
+        let mut r = report();
+        assert!(r.to_json().get("engine").is_none());
+        assert!(r.to_sarif()["runs"][0]["tool"].get("extensions").is_none());
+        r.engine = Some(EngineInfo {
+            kind: "net".into(),
+            version: "1.2.3".into(),
+        });
+        assert_eq!(
+            r.to_json()["engine"],
+            json!({"kind": "net", "version": "1.2.3"})
+        );
+        let tool = &r.to_sarif()["runs"][0]["tool"];
+        assert_eq!(tool["driver"]["name"], "vigil");
+        assert_eq!(
+            tool["extensions"],
+            json!([{"name": "vigil-engine-net", "version": "1.2.3"}])
         );
     }
 

@@ -48,11 +48,16 @@ impl ScanReport {
                 r
             })
             .collect();
+        let mut tool =
+            json!({"driver": {"name": "vigil", "version": stamp.tool_version, "rules": rules}});
+        if let Some(e) = &self.engine {
+            tool["extensions"] = json!([e.sarif_component()]);
+        }
         json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": [{
-                "tool": {"driver": {"name": "vigil", "version": stamp.tool_version, "rules": rules}},
+                "tool": tool,
                 "invocations": [{"executionSuccessful": true,
                                  "startTimeUtc": self.started.to_rfc3339(), "endTimeUtc": self.finished.to_rfc3339()}],
                 "results": results,

@@ -46,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_finding_facts.sql"),
         include_str!("../migrations/postgres/0008_finding_facts.sql"),
     ),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_attempt_engine.sql"),
+        include_str!("../migrations/postgres/0009_attempt_engine.sql"),
+    ),
 ];
 
 /// Apply every migration not yet recorded.

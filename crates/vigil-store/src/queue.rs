@@ -450,6 +450,50 @@ impl Store {
             .collect()
     }
 
+    /// Record which engine (kind and version) runs the leased attempt. Nothing is written if the
+    /// lease was lost; returns whether the attempt was recorded.
+    pub async fn record_attempt_engine(
+        &self,
+        lease: &Lease,
+        kind: &str,
+        version: &str,
+    ) -> Result<bool> {
+        let res = sqlx::query(
+            "UPDATE task_attempts SET engine_kind = $1, engine_version = $2 \
+             WHERE task_id = $3 AND attempt = $4 AND worker_id = $5 AND finished_at IS NULL",
+        )
+        .bind(kind)
+        .bind(version)
+        .bind(lease.task.id)
+        .bind(lease.attempt)
+        .bind(&lease.worker_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() > 0)
+    }
+
+    /// The engine recorded on each attempt of a task, in order: (attempt, kind, version).
+    pub async fn attempt_engines(
+        &self,
+        task_id: i64,
+    ) -> Result<Vec<(i64, Option<String>, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT attempt, engine_kind, engine_version FROM task_attempts WHERE task_id = $1 ORDER BY id",
+        )
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("attempt")?,
+                    opt_str(r, "engine_kind")?,
+                    opt_str(r, "engine_version")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Errors recorded on a task's attempts, in order: (attempt, error).
     pub async fn task_attempt_errors(&self, task_id: i64) -> Result<Vec<(i64, Option<String>)>> {
         let rows =

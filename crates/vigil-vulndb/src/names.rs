@@ -36,28 +36,33 @@
 pub fn normalize_name(base: &str, name: &str) -> String {
     let name = name.trim();
     match base_of(base) {
-        "PyPI" => {
-            let mut out = String::with_capacity(name.len());
-            let mut sep = false;
-            for c in name.chars() {
-                if matches!(c, '-' | '_' | '.') {
-                    sep = true;
-                } else {
-                    if sep && !out.is_empty() {
-                        out.push('-');
-                    }
-                    sep = false;
-                    out.extend(c.to_lowercase());
-                }
-            }
-            out
-        }
+        "PyPI" => pep503(name),
         "crates.io" => name.to_lowercase().replace('_', "-"),
         "Debian" | "Ubuntu" | "Packagist" | "NuGet" | "Hackage" | "Pub" | "Hex" => {
             name.to_lowercase()
         }
         _ => name.to_owned(),
     }
+}
+
+/// A Python project name normalised as PEP 503 says: lowercase, each run of `-`, `_` and `.`
+/// one `-` (leading and trailing runs dropped). The one implementation: advisories are stored
+/// under it and the image engine's purls use it.
+pub fn pep503(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// The base of an OSV ecosystem string: the part before the first `:`,

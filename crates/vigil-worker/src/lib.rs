@@ -1,9 +1,10 @@
 //! Vigil's background machinery: workers that claim tasks from the durable queue, run the
-//! matching engine with a scan context, store findings as they stream in and keep the lease
-//! alive with heartbeats (which also carry progress and bring back stop requests); the
-//! scheduler that fires due schedules; the product hook that re-checks a scheduled run; the
-//! rescuer that returns expired leases; and the panic isolation that keeps one bad run (an
-//! engine panicking on a hostile answer) from stopping a worker, and restarts a loop that dies.
+//! matching engine with a scan context (recording on the attempt which engine kind and version
+//! ran it), store findings as they stream in and keep the lease alive with heartbeats (which
+//! also carry progress and bring back stop requests); the scheduler that fires due schedules;
+//! the product hook that re-checks a scheduled run; the rescuer that returns expired leases;
+//! and the panic isolation that keeps one bad run (an engine panicking on a hostile answer)
+//! from stopping a worker, and restarts a loop that dies.
 
 mod preflight;
 mod scheduler;
@@ -13,4 +14,4 @@ mod worker;
 pub use preflight::{Preflight, Prepared};
 pub use scheduler::{run_rescuer, run_scheduler};
 pub use supervise::{catch_panic, panic_message, supervise, RESTART_DELAY};
-pub use worker::{Worker, WorkerConfig};
+pub use worker::{DuplicatePreflight, Worker, WorkerConfig};

@@ -95,6 +95,11 @@ enum RunEnd {
     Timeout,
 }
 
+/// A product given two preflight checks ([`Worker::with_preflights`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("preflight check for product `{0}` registered twice")]
+pub struct DuplicatePreflight(pub String);
+
 /// For engines without a scope of their own: findings of runs of one saved scan over the same
 /// targets share a scope (so a rescan can tell what was fixed); other tasks are their own.
 fn default_scope_key(task: &vigil_store::TaskRecord) -> String {
@@ -134,10 +139,30 @@ impl Worker {
         }
     }
 
-    /// Have `product` re-check each scheduled run of its saved scans before it starts.
+    /// Have `product` re-check each scheduled run of its saved scans before it starts (a check
+    /// set before for the product is replaced; [`Worker::with_preflights`] refuses that).
     pub fn with_preflight(mut self, product: &str, check: Arc<dyn Preflight>) -> Self {
         self.preflights.insert(product.to_string(), check);
         self
+    }
+
+    /// Have each product re-check its scheduled runs ([`Worker::with_preflight`]); a product
+    /// given a check twice is an error, as an engine kind registered twice is.
+    pub fn with_preflights<'a>(
+        mut self,
+        checks: impl IntoIterator<Item = (&'a str, Arc<dyn Preflight>)>,
+    ) -> Result<Self, DuplicatePreflight> {
+        for (product, check) in checks {
+            match self.preflights.entry(product.to_string()) {
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    return Err(DuplicatePreflight(product.to_string()))
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(check);
+                }
+            }
+        }
+        Ok(self)
     }
 
     /// [`Worker::run`] under [`supervise`]: should the loop ever die, it is started again.
@@ -252,6 +277,10 @@ impl Worker {
                 .await?;
             return Ok(());
         };
+        // Which engine (kind and version) ran this attempt: part of the run's record.
+        self.store
+            .record_attempt_engine(&lease, engine.kind(), engine.version())
+            .await?;
         // The worker's options, checked: a malformed one fails the run with the reason
         // rather than being ignored (a window that silently does not apply, say).
         let opts = match vigil_core::spec::run_options(&task.kind, &task.options) {

@@ -248,14 +248,17 @@ pub async fn scan_image(a: ImageArgs) -> Result<i32> {
         ImageFormat::Cyclonedx => Format::CycloneDx,
         ImageFormat::Spdx => Format::Spdx,
     });
-    Ok(crate::scan::print_report(
-        a.reference.clone(),
+    let run = crate::scan::Run {
+        target: a.reference.clone(),
         started,
-        report.components(),
-        report.findings(),
-        format,
-        a.fail_on,
-    ))
+        engine: vigil_report::EngineInfo {
+            kind: vigil_engine_image::KIND.to_string(),
+            version: vigil_engine_image::VERSION.to_string(),
+        },
+        components: report.components(),
+        findings: report.findings(),
+    };
+    Ok(crate::scan::print_report(run, format, a.fail_on))
 }
 
 /// `vigil db ...`.

@@ -209,16 +209,19 @@ async fn keys(cmd: KeysCmd) -> Result<()> {
 }
 
 /// The engines this build can run; the image engine is built once and shared. Secrets sealed
-/// into tasks (login cookies, registry passwords) are opened with the store's master key.
-fn engines(image: Arc<vigil_engine_image::ImageEngine>, store: &vigil_store::Store) -> Registry {
+/// into tasks (login cookies, registry passwords) are opened with the store's master key. Two
+/// engines of one kind are an error: the service does not start.
+fn engines(
+    image: Arc<vigil_engine_image::ImageEngine>,
+    store: &vigil_store::Store,
+) -> Result<Registry, vigil_engine::RegistryError> {
     let mut r = Registry::new();
-    // Kinds are unique by construction here; a clash is a programming error caught by tests.
-    let _ = r.register(Arc::new(vigil_engine_net::NetEngine));
-    let _ = r.register(Arc::new(vigil_engine_web::WebEngine::with_unseal(unseal(
+    r.register(Arc::new(vigil_engine_net::NetEngine))?;
+    r.register(Arc::new(vigil_engine_web::WebEngine::with_unseal(unseal(
         store,
-    ))));
-    let _ = r.register(image);
-    r
+    ))))?;
+    r.register(image)?;
+    Ok(r)
 }
 
 /// Opens what the service sealed into tasks, with the store's master key.
@@ -249,26 +252,29 @@ fn spawn_workers(
     shutdown: &CancellationToken,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
     let image = image_engine(cfg, &state.store)?;
+    let registry = engines(image, &state.store).context("registering engines")?;
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
-    Ok((0..cfg.workers)
+    let workers = (0..cfg.workers)
         .map(|i| {
             let mut wc = WorkerConfig::new(format!("{host}:{}:{i}", std::process::id()));
             wc.lease = cfg.lease;
             wc.heartbeat = cfg.heartbeat;
             wc.max_running_per_account = cfg.max_running_per_account;
-            let mut w = Worker::new(
+            Worker::new(
                 state.store.clone(),
-                engines(image.clone(), &state.store),
+                registry.clone(),
                 state.scope.clone(),
                 wc,
-            );
-            for (product, check) in vigil_api::product::preflights(state) {
-                w = w.with_preflight(product, check);
-            }
-            // One hostile target must not stop scanning: an engine panic fails its run, and
-            // should the worker loop itself ever die, it is started again.
-            tokio::spawn(Arc::new(w).run_supervised(shutdown.clone()))
+            )
+            .with_preflights(vigil_api::product::preflights(state))
+            .context("registering preflight checks")
         })
+        .collect::<Result<Vec<Worker>>>()?;
+    // One hostile target must not stop scanning: an engine panic fails its run, and should the
+    // worker loop itself ever die, it is started again.
+    Ok(workers
+        .into_iter()
+        .map(|w| tokio::spawn(Arc::new(w).run_supervised(shutdown.clone())))
         .collect())
 }
 

@@ -2,16 +2,15 @@
 //! and print one report (table, the JSON output contract, or SARIF).
 
 use anyhow::{Context, Result};
-use async_trait::async_trait;
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::IsTerminal;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use vigil_core::spec::net::{NetItem, NetOptions, NetTarget};
 use vigil_core::spec::web::{Mode, WebOptions, WebTarget};
-use vigil_core::{Component, Finding, FindingStatus, Severity};
-use vigil_engine::{Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard, Sink};
-use vigil_report::{Format, ReportedFinding, ScanReport};
+use vigil_core::{FindingStatus, Severity};
+use vigil_engine::{CollectSink, Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard};
+use vigil_report::{EngineInfo, Format, ReportedFinding, ScanReport};
 
 /// What to scan.
 #[derive(Subcommand)]
@@ -109,36 +108,6 @@ pub struct HostArgs {
     pub common: CommonArgs,
 }
 
-#[derive(Default)]
-struct CollectSink {
-    findings: Mutex<Vec<Finding>>,
-    components: Mutex<Vec<Component>>,
-    show_progress: bool,
-}
-
-#[async_trait]
-impl Sink for CollectSink {
-    async fn finding(&self, f: Finding) -> Result<(), EngineError> {
-        self.findings
-            .lock()
-            .map_err(|_| EngineError::Sink("poisoned".into()))?
-            .push(f);
-        Ok(())
-    }
-    async fn component(&self, c: Component) -> Result<(), EngineError> {
-        self.components
-            .lock()
-            .map_err(|_| EngineError::Sink("poisoned".into()))?
-            .push(c);
-        Ok(())
-    }
-    fn progress(&self, percent: u8) {
-        if self.show_progress {
-            eprint!("\r{percent:>3}%");
-        }
-    }
-}
-
 /// Run a scan command; returns the process exit status.
 pub async fn run(cmd: ScanCmd) -> Result<i32> {
     match cmd {
@@ -230,9 +199,11 @@ async fn execute(
     target: serde_json::Value,
     options: serde_json::Value,
 ) -> Result<i32> {
-    let sink = Arc::new(CollectSink {
-        show_progress: std::io::stderr().is_terminal(),
-        ..Default::default()
+    let show_progress = std::io::stderr().is_terminal();
+    let sink = Arc::new(if show_progress {
+        CollectSink::on_progress(|percent| eprint!("\r{percent:>3}%"))
+    } else {
+        CollectSink::new()
     });
     let cancel = CancellationToken::new();
     let ctx = ScanCtx {
@@ -253,7 +224,7 @@ async fn execute(
     let outcome = vigil_worker::catch_panic(engine.run(&ctx, &target, &options))
         .await
         .unwrap_or_else(|why| Err(EngineError::Failed(format!("engine panicked: {why}"))));
-    if sink.show_progress {
+    if show_progress {
         eprint!("\r    \r");
     }
     match outcome {
@@ -261,18 +232,7 @@ async fn execute(
         Err(EngineError::Cancelled) => eprintln!("vigil: scan interrupted; partial results follow"),
         Err(e) => return Err(e).context("scan failed"),
     }
-    let findings = std::mem::take(
-        &mut *sink
-            .findings
-            .lock()
-            .map_err(|_| anyhow::anyhow!("poisoned"))?,
-    );
-    let components = std::mem::take(
-        &mut *sink
-            .components
-            .lock()
-            .map_err(|_| anyhow::anyhow!("poisoned"))?,
-    );
+    let (findings, components) = sink.take()?;
     let format = common.format.map(|f| match f {
         FormatArg::Table => Format::Table,
         FormatArg::Json => Format::Json,
@@ -280,37 +240,57 @@ async fn execute(
         FormatArg::Html => Format::Html,
     });
     Ok(print_report(
-        label,
-        started,
-        components,
-        findings,
+        Run {
+            target: label,
+            started,
+            engine: engine_info(engine),
+            components,
+            findings,
+        },
         format,
         common.fail_on,
     ))
 }
 
+/// The kind and version of an engine, as reports name it.
+pub(crate) fn engine_info(engine: &dyn Engine) -> EngineInfo {
+    EngineInfo {
+        kind: engine.kind().to_string(),
+        version: engine.version().to_string(),
+    }
+}
+
+/// What one scan produced, for [`print_report`].
+pub(crate) struct Run {
+    /// What was scanned, as given.
+    pub target: String,
+    /// When the scan started.
+    pub started: chrono::DateTime<chrono::Utc>,
+    /// The engine that ran.
+    pub engine: EngineInfo,
+    /// Inventory.
+    pub components: Vec<vigil_core::Component>,
+    /// Findings.
+    pub findings: Vec<vigil_core::Finding>,
+}
+
 /// Prints the report of a finished scan in `format` (by default a table on a terminal, JSON
 /// otherwise) and returns the exit status `fail_on` asks for.
-pub(crate) fn print_report(
-    target: String,
-    started: chrono::DateTime<chrono::Utc>,
-    components: Vec<vigil_core::Component>,
-    findings: Vec<vigil_core::Finding>,
-    format: Option<Format>,
-    fail_on: Option<Severity>,
-) -> i32 {
+pub(crate) fn print_report(run: Run, format: Option<Format>, fail_on: Option<Severity>) -> i32 {
     let report = ScanReport {
-        target,
-        started,
+        target: run.target,
+        started: run.started,
         finished: chrono::Utc::now(),
-        components,
-        findings: findings
+        components: run.components,
+        findings: run
+            .findings
             .into_iter()
             .map(|finding| ReportedFinding {
                 finding,
                 status: FindingStatus::Open,
             })
             .collect(),
+        engine: Some(run.engine),
     };
     let format = format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Table
@@ -328,6 +308,7 @@ pub(crate) fn print_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_trait::async_trait;
 
     /// Panics like the web engine once did: a slice inside a multi-byte character.
     struct Boom;

@@ -162,6 +162,88 @@ fn private_keys_generated_by_openssl_and_ssh_keygen() {
 }
 
 #[test]
+fn openpgp_secret_keys_generated_by_gpg() {
+    let s = secrets_only();
+    if !have("gpg") {
+        assert!(!in_ci(), "gpg must be installed in CI");
+        eprintln!("skipping: gpg not installed");
+        return;
+    }
+    let home = scratch_dir("gpg");
+    let gpg = |args: &[&str]| {
+        let mut all = vec!["--homedir", home.to_str().unwrap_or_default(), "--batch"];
+        all.extend_from_slice(args);
+        run("gpg", &all).map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let pass = ["--pinentry-mode", "loopback", "--passphrase"];
+    let mut cases = Vec::new();
+    for (uid, algo, passphrase, severity) in [
+        ("plain@example.com", "ed25519", "", Severity::High),
+        (
+            "enc@example.com",
+            "rsa2048",
+            "correct-horse",
+            Severity::Medium,
+        ),
+    ] {
+        let mut args = pass.to_vec();
+        args.extend([passphrase, "--quick-gen-key", uid, algo, "default", "never"]);
+        gpg(&args).expect("gpg key generation");
+        let mut args = pass.to_vec();
+        args.extend([passphrase, "--armor", "--export-secret-keys", uid]);
+        let armored = gpg(&args).expect("gpg export");
+        assert!(armored.contains("PGP PRIVATE KEY BLOCK"), "{armored}");
+        cases.push((armored, severity));
+    }
+    for (armored, severity) in &cases {
+        let found = secrets(&s, "backup/key.asc", &format!("# keys\n{armored}"));
+        let d = only(&found, "pgp-private-key");
+        assert_eq!((d.severity, d.line), (*severity, Some(2)));
+        let body = armored.lines().find(|l| l.len() > 40).unwrap_or_default();
+        assert_masked(&found, body);
+    }
+    // Safe twins: the public key, and a block whose body is not a secret-key packet.
+    let public = gpg(&["--armor", "--export", "plain@example.com"]).unwrap_or_default();
+    assert!(public.contains("PUBLIC KEY BLOCK"));
+    let relabelled = public.replace("PUBLIC KEY BLOCK", "PRIVATE KEY BLOCK");
+    for safe in [public, relabelled] {
+        let found = secrets(&s, "backup/key.asc", &safe);
+        assert!(found.is_empty(), "{safe}: {found:#?}");
+    }
+    // gpg started an agent for this home directory: stop it before removing the directory.
+    let _ = run(
+        "gpgconf",
+        &[
+            "--homedir",
+            home.to_str().unwrap_or_default(),
+            "--kill",
+            "gpg-agent",
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn keys_written_in_string_literals() {
+    let s = secrets_only();
+    let dir = scratch_dir("escaped");
+    let Some(key) = generated_key(
+        &dir,
+        "k.pem",
+        "openssl",
+        &["genpkey", "-algorithm", "ED25519", "-out", "{out}"],
+    ) else {
+        return;
+    };
+    // JavaScript with the key's line breaks escaped, as a served script would carry it.
+    let js = format!("const key = \"{}\";\n", key.trim_end().replace('\n', "\\n"));
+    let found = secrets(&s, "app/static/config.js", &js);
+    only(&found, "private-key");
+    assert_masked(&found, key.lines().nth(1).unwrap_or_default());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn keys_in_binaries_are_found_but_tokens_in_binaries_are_not() {
     let s = secrets_only();
     let dir = scratch_dir("binkey");

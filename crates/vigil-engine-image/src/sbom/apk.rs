@@ -1,6 +1,8 @@
 //! The apk database `/lib/apk/db/installed`: records separated by blank lines, one
 //! `X:value` field per line (`P` name, `V` version, `A` architecture, `o` origin).
 
+use super::analyzer::{Analyzer, Input, Output};
+
 /// Records larger than this (in bytes) are ignored.
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
@@ -57,6 +59,30 @@ pub fn parse(data: &[u8]) -> Vec<ApkEntry> {
         *slot = Some(value.to_string());
     }
     out
+}
+
+/// The apk database, [`super::APK_INSTALLED`].
+pub(crate) struct Installed;
+
+impl Analyzer for Installed {
+    fn name(&self) -> &'static str {
+        "apk"
+    }
+    fn wants(&self, path: &str) -> bool {
+        super::APK_INSTALLED.contains(&path)
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_DB_BYTES
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        for e in parse(file.data) {
+            let purl = super::apk_purl(&e.name, &e.version, e.arch.as_deref(), file.distro);
+            let p = out.package(e.name, e.version, "apk", purl);
+            p.arch = e.arch;
+            p.source_name = e.origin;
+            p.distro = file.distro.cloned();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! git crates are kept. Build-time crates of audit data (`"kind": "build"`: build scripts,
 //! proc macros) are kept and marked as such.
 
+use super::analyzer::{Analyzer, Input, Output};
+
 use std::io::Read;
 
 use serde::Deserialize;
@@ -133,6 +135,32 @@ pub fn parse_audit_data(compressed: &[u8]) -> Result<Vec<Crate>, CargoError> {
             })
         })
         .collect())
+}
+
+/// `Cargo.lock` files.
+pub(crate) struct Lock;
+
+impl Analyzer for Lock {
+    fn name(&self) -> &'static str {
+        "cargo-lock"
+    }
+    fn wants(&self, path: &str) -> bool {
+        path.ends_with("/Cargo.lock")
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_LOCK_BYTES
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        match parse_lock(file.data) {
+            Ok(crates) => {
+                for c in crates {
+                    let purl = super::cargo_purl(&c.name, &c.version);
+                    out.package(c.name, c.version, "cargo", purl);
+                }
+            }
+            Err(e) => out.skip(e.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]

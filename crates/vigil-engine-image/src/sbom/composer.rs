@@ -6,6 +6,8 @@
 //! version's syntax, and advisories (FriendsOfPHP, GitHub) name versions both ways, so the
 //! matcher normalises, not the inventory.
 
+use super::analyzer::{Analyzer, Input, Output};
+
 /// Whether `path` is a `composer.lock` or an `installed.json` of a `vendor/composer` directory.
 pub fn is_composer_path(path: &str) -> bool {
     path.ends_with("/composer.lock") || path.ends_with("/vendor/composer/installed.json")
@@ -91,6 +93,41 @@ fn package(p: &serde_json::Value, dev: bool) -> Option<ComposerPackage> {
         version: version.to_string(),
         dev,
     })
+}
+
+/// `composer.lock` and `vendor/composer/installed.json` ([`is_composer_path`]); which of the
+/// two a file is depends on its name.
+pub(crate) struct Composer;
+
+impl Analyzer for Composer {
+    fn name(&self) -> &'static str {
+        "composer"
+    }
+    fn wants(&self, path: &str) -> bool {
+        is_composer_path(path)
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_LOCK_BYTES
+    }
+    fn contents_only(&self) -> bool {
+        false
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        let parsed = if is_installed_json(file.path) {
+            parse_installed(file.data)
+        } else {
+            parse_lock(file.data)
+        };
+        match parsed {
+            Ok(list) => {
+                for c in list {
+                    let purl = super::composer_purl(&c.name, &c.version);
+                    out.package(c.name, c.version, "composer", purl).dev = c.dev;
+                }
+            }
+            Err(e) => out.skip(e.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]

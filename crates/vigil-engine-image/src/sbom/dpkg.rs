@@ -2,6 +2,8 @@
 //! only packages whose `Status:` is `install ok installed`) and distroless
 //! `/var/lib/dpkg/status.d/*` files (one stanza per file, usually without `Status:`).
 
+use super::analyzer::{Analyzer, Input, Output};
+
 /// Stanzas larger than this (in bytes) are ignored.
 pub const MAX_STANZA_BYTES: usize = 1 << 20;
 
@@ -108,6 +110,56 @@ fn split_source(s: &str) -> (Option<String>, Option<String>) {
         .filter(|v| !v.is_empty())
         .map(str::to_string);
     ((!name.is_empty()).then(|| name.to_string()), version)
+}
+
+/// The dpkg status database, [`super::DPKG_STATUS`].
+pub(crate) struct Status;
+
+impl Analyzer for Status {
+    fn name(&self) -> &'static str {
+        "dpkg"
+    }
+    fn wants(&self, path: &str) -> bool {
+        path == super::DPKG_STATUS
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_DB_BYTES
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        add(parse_status(file.data), file, out);
+    }
+}
+
+/// Distroless per-package status files in [`super::DPKG_STATUS_D`] (not their `.md5sums`).
+pub(crate) struct StatusD;
+
+impl Analyzer for StatusD {
+    fn name(&self) -> &'static str {
+        "dpkg-status.d"
+    }
+    fn wants(&self, path: &str) -> bool {
+        path.strip_prefix(super::DPKG_STATUS_D).is_some_and(|name| {
+            !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums")
+        })
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_PACKAGE_FILE_BYTES
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        add(parse_status_d(file.data), file, out);
+    }
+}
+
+/// Packages of dpkg entries: the source package is the `Source` name, else the package's own.
+fn add(entries: Vec<DpkgEntry>, file: &Input<'_>, out: &mut Output<'_>) {
+    for e in entries {
+        let purl = super::deb_purl(&e.name, &e.version, e.arch.as_deref(), file.distro);
+        let p = out.package(e.name.clone(), e.version, "deb", purl);
+        p.arch = e.arch;
+        p.source_name = Some(e.source_name.unwrap_or(e.name));
+        p.source_version = e.source_version;
+        p.distro = file.distro.cloned();
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 //! `Gem::Version.new("…")` for the version), with the `# stub: NAME VERSION PLATFORM` line that
 //! RubyGems writes at the top as the fallback.
 
+use super::analyzer::{Analyzer, Input, Output};
+
 /// Whether `path` is an installed gem's specification.
 pub fn is_gemspec_path(path: &str) -> bool {
     let Some(dir) = path
@@ -122,6 +124,27 @@ fn literal(value: &str, version: bool) -> Option<String> {
         return None;
     }
     Some(s.to_string())
+}
+
+/// Installed gems' specifications ([`is_gemspec_path`]).
+pub(crate) struct Specification;
+
+impl Analyzer for Specification {
+    fn name(&self) -> &'static str {
+        "gem"
+    }
+    fn wants(&self, path: &str) -> bool {
+        is_gemspec_path(path)
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_PACKAGE_FILE_BYTES
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        if let Some(g) = parse(file.data) {
+            let purl = super::gem_purl(&g.name, &g.version, g.platform.as_deref());
+            out.package(g.name, g.version, "gem", purl);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 //! Two ways in, both filled during one [`crate::read_inspected`] pass ([`read_inventory`] does
 //! it all):
 //! - [`wanted`] is the keep-predicate for files found by path (package databases, lock files,
-//!   per-package metadata), each kind with its own size cap; their contents are kept in the
-//!   filesystem view and parsed afterwards. The reader refuses an image whose kept file is
+//!   per-package metadata): the paths the analyzers of the registry in [`analyzer`] ask for,
+//!   each with its analyzer's size cap; their contents are kept in the filesystem view and
+//!   parsed afterwards by the same analyzers. The reader refuses an image whose kept file is
 //!   larger than [`crate::Limits::max_content_bytes`], so [`keep_within`] (what
 //!   [`read_inventory`] uses) also leaves out files over that limit, and the inventory notes
 //!   them as skipped.
@@ -17,7 +18,8 @@
 //! [`inventory`] turns both into [`Package`]s in path order, with the files that could not be
 //! read listed in [`Inventory::skipped`].
 //!
-//! Analyzers: [`osrelease`] (the distribution, for purl qualifiers), [`dpkg`] (Debian and
+//! Analyzers (each registered once in `analyzer::ANALYZERS`, the binary ones in [`Binaries`]):
+//! [`osrelease`] (the distribution, for purl qualifiers), [`dpkg`] (Debian and
 //! derivatives, including distroless `status.d`), [`apk`] (Alpine), [`rpm`] (the rpm database
 //! in its SQLite, Berkeley DB and NDB forms), [`python`] (`dist-info` / `egg-info` metadata),
 //! [`npm`] (`node_modules` manifests), [`golang`] (Go build information, through [`elf`]),
@@ -28,6 +30,7 @@
 //! Every parser takes arbitrary bytes and never panics; files larger than their cap are
 //! neither kept nor parsed.
 
+mod analyzer;
 pub mod apk;
 mod binaries;
 pub mod cargo;
@@ -46,6 +49,7 @@ pub mod rpm;
 use std::collections::HashMap;
 
 use crate::{FileKind, FileMeta, Image, ImageError, KeptBudget, Limits, ReadOptions, Source};
+use analyzer::{analyzer_for, Analyzer, Input, Output};
 
 pub use binaries::{Binaries, MAX_SPOOL_BYTES};
 pub use osrelease::OsRelease;
@@ -94,77 +98,6 @@ pub const RPMDB_NDB: [&str; 2] = [
     "/usr/lib/sysimage/rpm/Packages.db",
 ];
 
-/// What kind of file an analyzer reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Kind {
-    OsRelease,
-    DpkgStatus,
-    DpkgStatusD,
-    Apk,
-    Rpm,
-    RpmBdb,
-    RpmNdb,
-    Python,
-    Npm,
-    CargoLock,
-    Gem,
-    Composer,
-    Otp,
-}
-
-impl Kind {
-    fn of(path: &str) -> Option<Kind> {
-        if OS_RELEASE_PATHS.contains(&path) {
-            Some(Kind::OsRelease)
-        } else if path == DPKG_STATUS {
-            Some(Kind::DpkgStatus)
-        } else if let Some(name) = path.strip_prefix(DPKG_STATUS_D) {
-            (!name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums"))
-                .then_some(Kind::DpkgStatusD)
-        } else if APK_INSTALLED.contains(&path) {
-            Some(Kind::Apk)
-        } else if RPMDB_SQLITE.contains(&path) {
-            Some(Kind::Rpm)
-        } else if RPMDB_BDB.contains(&path) {
-            Some(Kind::RpmBdb)
-        } else if RPMDB_NDB.contains(&path) {
-            Some(Kind::RpmNdb)
-        } else if python::is_metadata_path(path) {
-            Some(Kind::Python)
-        } else if npm::is_package_json(path) {
-            Some(Kind::Npm)
-        } else if path.ends_with("/Cargo.lock") {
-            Some(Kind::CargoLock)
-        } else if gem::is_gemspec_path(path) {
-            Some(Kind::Gem)
-        } else if composer::is_composer_path(path) {
-            Some(Kind::Composer)
-        } else if otp::is_app_path(path) {
-            Some(Kind::Otp)
-        } else {
-            None
-        }
-    }
-
-    /// Whether what this kind's analyzer makes of a file depends on its contents alone (not on
-    /// its name or its neighbours), so files sharing contents share results.
-    fn reads_contents_only(self) -> bool {
-        !matches!(self, Kind::Composer | Kind::RpmBdb | Kind::RpmNdb)
-    }
-
-    fn cap(self) -> u64 {
-        match self {
-            Kind::OsRelease => MAX_OS_RELEASE_BYTES,
-            Kind::DpkgStatus | Kind::Apk => MAX_DB_BYTES,
-            Kind::Rpm | Kind::RpmBdb | Kind::RpmNdb => MAX_RPMDB_BYTES,
-            Kind::CargoLock | Kind::Composer => MAX_LOCK_BYTES,
-            Kind::DpkgStatusD | Kind::Python | Kind::Npm | Kind::Gem | Kind::Otp => {
-                MAX_PACKAGE_FILE_BYTES
-            }
-        }
-    }
-}
-
 fn keepable(meta: &FileMeta) -> bool {
     matches!(meta.kind, FileKind::File | FileKind::Hardlink { .. })
 }
@@ -172,7 +105,13 @@ fn keepable(meta: &FileMeta) -> bool {
 /// The keep-predicate for the analyzers: regular files (and hard links) at the paths they
 /// read, no larger than the path's cap.
 pub fn wanted(meta: &FileMeta) -> bool {
-    keepable(meta) && Kind::of(&meta.path).is_some_and(|k| meta.size <= k.cap())
+    keepable(meta) && analyzer_for(&meta.path).is_some_and(|(_, a)| meta.size <= a.cap())
+}
+
+/// The analyzers of files found by path, by name, in order of precedence (`dpkg`, `apk`,
+/// `rpm-sqlite`, `python`, `npm`, ...).
+pub fn analyzer_names() -> Vec<&'static str> {
+    analyzer::ANALYZERS.iter().map(|a| a.name()).collect()
 }
 
 /// [`wanted`], leaving out files larger than `limits.max_content_bytes` (which the reader would
@@ -351,17 +290,17 @@ pub fn inventory(
 ) -> Result<Inventory, ImageError> {
     let distro = distro(image);
     let mut out = Inventory::default();
-    // What shared contents already gave: (kind, address, length) -> the ranges of `out`.
+    // What shared contents already gave: (analyzer, address, length) -> the ranges of `out`.
     type Ranges = (std::ops::Range<usize>, std::ops::Range<usize>);
-    let mut parsed: HashMap<(Kind, usize, usize), Ranges> = HashMap::new();
+    let mut parsed: HashMap<(usize, usize, usize), Ranges> = HashMap::new();
     for (path, meta) in &image.fs.entries {
-        if let Some(kind) = Kind::of(path).filter(|_| keepable(meta)) {
+        if let Some((index, analyzer)) = analyzer_for(path).filter(|_| keepable(meta)) {
             let key = image
                 .fs
                 .contents
                 .get(path)
-                .filter(|_| kind.reads_contents_only())
-                .map(|data| (kind, data.as_ptr() as usize, data.len()));
+                .filter(|_| analyzer.contents_only())
+                .map(|data| (index, data.as_ptr() as usize, data.len()));
             match key.and_then(|k| parsed.get(&k)).cloned() {
                 Some((packages, skipped)) => {
                     let same = out.packages.get(packages).unwrap_or_default();
@@ -394,7 +333,7 @@ pub fn inventory(
                 }
                 None => {
                     let before = (out.packages.len(), out.skipped.len());
-                    path_kind(image, path, meta, kind, distro.as_ref(), &mut out);
+                    read_file(image, path, meta, analyzer, distro.as_ref(), &mut out);
                     let added = out.packages.get(before.0..).unwrap_or_default();
                     budget.charge(added.iter().map(Package::approx_bytes).sum())?;
                     if let Some(k) = key {
@@ -422,178 +361,43 @@ pub fn inventory(
     Ok(out)
 }
 
-/// The packages of one file found by path.
-fn path_kind(
+/// The packages of one file found by path, read by its analyzer: a file over the analyzer's
+/// cap, or whose contents were not kept, is noted as skipped.
+fn read_file(
     image: &Image,
     path: &str,
     meta: &FileMeta,
-    kind: Kind,
+    analyzer: &dyn Analyzer,
     distro: Option<&OsRelease>,
-    out: &mut Inventory,
+    inventory: &mut Inventory,
 ) {
-    let skip = |out: &mut Inventory, reason: String| {
-        out.skipped.push(Skipped {
-            path: path.to_string(),
-            layer: meta.layer,
-            reason,
-        })
-    };
-    if meta.size > kind.cap() {
-        skip(
-            out,
-            format!(
-                "{} bytes, over the cap of {} for this file",
-                meta.size,
-                kind.cap()
-            ),
-        );
+    let mut out = Output::new(inventory, path, meta.layer);
+    let cap = analyzer.cap();
+    if meta.size > cap {
+        out.skip(format!(
+            "{} bytes, over the cap of {cap} for this file",
+            meta.size
+        ));
         return;
     }
     let Some(data) = image.fs.contents.get(path) else {
-        skip(
-            out,
-            format!(
-                "contents not kept ({} bytes; larger than max_content_bytes, or not taken by \
-                 the keep-predicate)",
-                meta.size
-            ),
-        );
+        out.skip(format!(
+            "contents not kept ({} bytes; larger than max_content_bytes, or not taken by the \
+             keep-predicate)",
+            meta.size
+        ));
         return;
     };
-    if data.len() as u64 > kind.cap() {
+    if data.len() as u64 > cap {
         return;
     }
-    let base = |name: String, version: String, ecosystem: &'static str, purl: String| {
-        Package::new(name, version, ecosystem, purl, path.to_string(), meta.layer)
+    let file = Input {
+        image,
+        path,
+        data,
+        distro,
     };
-    let packages = &mut out.packages;
-    match kind {
-        Kind::OsRelease => {}
-        Kind::DpkgStatus | Kind::DpkgStatusD => {
-            let entries = if kind == Kind::DpkgStatus {
-                dpkg::parse_status(data)
-            } else {
-                dpkg::parse_status_d(data)
-            };
-            for e in entries {
-                let purl = deb_purl(&e.name, &e.version, e.arch.as_deref(), distro);
-                let mut p = base(e.name.clone(), e.version, "deb", purl);
-                p.arch = e.arch;
-                p.source_name = Some(e.source_name.unwrap_or(e.name));
-                p.source_version = e.source_version;
-                p.distro = distro.cloned();
-                packages.push(p);
-            }
-        }
-        Kind::Apk => {
-            for e in apk::parse(data) {
-                let purl = apk_purl(&e.name, &e.version, e.arch.as_deref(), distro);
-                let mut p = base(e.name, e.version, "apk", purl);
-                p.arch = e.arch;
-                p.source_name = e.origin;
-                p.distro = distro.cloned();
-                packages.push(p);
-            }
-        }
-        Kind::RpmBdb | Kind::RpmNdb
-            if path
-                .rsplit_once('/')
-                .and_then(|(dir, _)| image.fs.entries.get(&format!("{dir}/rpmdb.sqlite")))
-                .is_some_and(keepable) =>
-        {
-            skip(
-                out,
-                "older rpm database next to an rpmdb.sqlite, which rpm uses instead; not read"
-                    .into(),
-            );
-        }
-        Kind::Rpm | Kind::RpmBdb | Kind::RpmNdb => {
-            let read = match kind {
-                Kind::RpmBdb => rpm::bdb::read(data).map_err(|e| e.to_string()),
-                Kind::RpmNdb => rpm::ndb::read(data).map_err(|e| e.to_string()),
-                _ => rpm::read_sqlite(data).map_err(|e| e.to_string()),
-            };
-            let rows = match read {
-                Ok(rows) => rows,
-                Err(e) => {
-                    skip(out, format!("rpm database: {e}"));
-                    return;
-                }
-            };
-            let (mut bad, mut first_error) = (0usize, None);
-            for row in rows {
-                let h = match row.header {
-                    Ok(h) => h,
-                    Err(e) => {
-                        bad += 1;
-                        first_error.get_or_insert(e);
-                        continue;
-                    }
-                };
-                let purl = rpm_purl(&h, distro);
-                let mut p = base(h.name.clone(), h.evr(), "rpm", purl);
-                p.source_name = h.source_name();
-                p.arch = h.arch;
-                p.license = h.license;
-                p.distro = distro.cloned();
-                packages.push(p);
-            }
-            if let Some(e) = first_error {
-                skip(out, format!("{bad} rpm headers unreadable (first: {e})"));
-            }
-        }
-        Kind::Python => {
-            if let Some((name, version)) = python::parse(data) {
-                let purl = pypi_purl(&name, &version);
-                packages.push(base(name, version, "pypi", purl));
-            }
-        }
-        Kind::Otp => {
-            if let Some((name, version)) = otp::parse(data) {
-                let purl = purl("otp", &[], &name, &version, &[]);
-                packages.push(base(name, version, "otp", purl));
-            }
-        }
-        Kind::Npm => {
-            if let Some((name, version)) = npm::parse(data) {
-                let purl = npm_purl(&name, &version);
-                packages.push(base(name, version, "npm", purl));
-            }
-        }
-        Kind::CargoLock => match cargo::parse_lock(data) {
-            Ok(crates) => {
-                for c in crates {
-                    let purl = cargo_purl(&c.name, &c.version);
-                    packages.push(base(c.name, c.version, "cargo", purl));
-                }
-            }
-            Err(e) => skip(out, e.to_string()),
-        },
-        Kind::Gem => {
-            if let Some(g) = gem::parse(data) {
-                let purl = gem_purl(&g.name, &g.version, g.platform.as_deref());
-                packages.push(base(g.name, g.version, "gem", purl));
-            }
-        }
-        Kind::Composer => {
-            let parsed = if composer::is_installed_json(path) {
-                composer::parse_installed(data)
-            } else {
-                composer::parse_lock(data)
-            };
-            match parsed {
-                Ok(list) => {
-                    for c in list {
-                        let purl = composer_purl(&c.name, &c.version);
-                        let mut p = base(c.name, c.version, "composer", purl);
-                        p.dev = c.dev;
-                        packages.push(p);
-                    }
-                }
-                Err(e) => skip(out, e.to_string()),
-            }
-        }
-    }
+    analyzer.read(&file, &mut out);
 }
 
 /// `pkg:deb/ID/NAME@VERSION?arch=ARCH&distro=ID-VERSION_ID` (namespace `debian` when the

@@ -3,6 +3,8 @@
 //! `node_modules`, and `package.json` files nested inside a package's own directories, are not
 //! packages.
 
+use super::analyzer::{Analyzer, Input, Output};
+
 /// Whether `path` is the manifest of an installed npm package.
 pub fn is_package_json(path: &str) -> bool {
     let Some(idx) = path.rfind("/node_modules/") else {
@@ -25,6 +27,27 @@ pub fn parse(data: &[u8]) -> Option<(String, String)> {
     let name = v.get("name")?.as_str()?.trim();
     let version = v.get("version")?.as_str()?.trim();
     (!name.is_empty() && !version.is_empty()).then(|| (name.to_string(), version.to_string()))
+}
+
+/// Installed packages' `package.json` ([`is_package_json`]).
+pub(crate) struct PackageJson;
+
+impl Analyzer for PackageJson {
+    fn name(&self) -> &'static str {
+        "npm"
+    }
+    fn wants(&self, path: &str) -> bool {
+        is_package_json(path)
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_PACKAGE_FILE_BYTES
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        if let Some((name, version)) = parse(file.data) {
+            let purl = super::npm_purl(&name, &version);
+            out.package(name, version, "npm", purl);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! `/etc/os-release` (or `/usr/lib/os-release`): `KEY=value` lines, values optionally quoted
 //! with `"` or `'` (backslash escapes inside double quotes), comments and blank lines ignored.
 
+use super::analyzer::{Analyzer, Input, Output};
+
 /// The fields of an os-release file the analyzers use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OsRelease {
@@ -71,6 +73,23 @@ fn unquote(v: &str) -> String {
         }
         _ => v.to_string(),
     }
+}
+
+/// The os-release file: kept for [`super::distro`], which qualifies the other analyzers'
+/// purls; it adds no packages itself.
+pub(crate) struct OsReleaseFile;
+
+impl Analyzer for OsReleaseFile {
+    fn name(&self) -> &'static str {
+        "os-release"
+    }
+    fn wants(&self, path: &str) -> bool {
+        super::OS_RELEASE_PATHS.contains(&path)
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_OS_RELEASE_BYTES
+    }
+    fn read(&self, _: &Input<'_>, _: &mut Output<'_>) {}
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! ...]}.`. Only the application name and its `vsn` are read; the term is scanned, never
 //! evaluated, and comments (`%` to the end of the line) are skipped.
 
+use super::analyzer::{Analyzer, Input, Output};
+
 /// Whether `path` is an application resource file (`…/ebin/NAME.app`).
 pub fn is_app_path(path: &str) -> bool {
     let mut parts = path.rsplit('/');
@@ -94,6 +96,27 @@ pub fn parse(data: &[u8]) -> Option<(String, String)> {
         return Some((name, vsn.to_string()));
     }
     None
+}
+
+/// Erlang/OTP application resource files ([`is_app_path`]).
+pub(crate) struct AppFile;
+
+impl Analyzer for AppFile {
+    fn name(&self) -> &'static str {
+        "otp"
+    }
+    fn wants(&self, path: &str) -> bool {
+        is_app_path(path)
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_PACKAGE_FILE_BYTES
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        if let Some((name, version)) = parse(file.data) {
+            let purl = super::purl("otp", &[], &name, &version, &[]);
+            out.package(name, version, "otp", purl);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! `easy_install`), wherever they are (site-packages, dist-packages). RFC-822 headers; the
 //! body after the first blank line (the long description) is not read.
 
+use super::analyzer::{Analyzer, Input, Output};
+
 /// Whether `path` is a Python metadata file this module parses.
 pub fn is_metadata_path(path: &str) -> bool {
     path.ends_with(".dist-info/METADATA")
@@ -38,22 +40,29 @@ pub fn parse(data: &[u8]) -> Option<(String, String)> {
     Some((name?, version?))
 }
 
-/// PEP 503 normalisation: lowercase, runs of `-`, `_` and `.` replaced by one `-`.
-pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
+/// PEP 503 normalisation: lowercase, runs of `-`, `_` and `.` replaced by one `-` (the
+/// vulnerability database's, so that purls and advisories name projects alike).
+pub use vigil_vulndb::names::pep503 as normalize_name;
+
+/// Python distribution metadata ([`is_metadata_path`]).
+pub(crate) struct Metadata;
+
+impl Analyzer for Metadata {
+    fn name(&self) -> &'static str {
+        "python"
+    }
+    fn wants(&self, path: &str) -> bool {
+        is_metadata_path(path)
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_PACKAGE_FILE_BYTES
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        if let Some((name, version)) = parse(file.data) {
+            let purl = super::pypi_purl(&name, &version);
+            out.package(name, version, "pypi", purl);
         }
     }
-    out
 }
 
 #[cfg(test)]

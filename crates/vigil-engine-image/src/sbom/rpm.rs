@@ -14,6 +14,8 @@
 //! count), then `dl` bytes of data. [`parse_header`] reads the tags the inventory needs and
 //! checks every offset against the blob; it never panics.
 
+use super::analyzer::{Analyzer, Input, Output};
+
 pub mod bdb;
 pub mod ndb;
 
@@ -315,6 +317,95 @@ fn owned_copy(db: &[u8]) -> rusqlite::Result<rusqlite::serialize::OwnedData> {
     // SAFETY: the buffer was allocated by sqlite3_malloc64 and holds `len` bytes; OwnedData
     // frees it with sqlite3_free (or SQLite does, once the connection owns it).
     Ok(unsafe { rusqlite::serialize::OwnedData::from_raw_nonnull(ptr, len) })
+}
+
+/// One form of the rpm database as an analyzer: where it lives and how it is read.
+pub(crate) struct RpmDb {
+    name: &'static str,
+    paths: [&'static str; 2],
+    read: fn(&[u8]) -> Result<Vec<RpmRow>, String>,
+    /// A Berkeley DB or NDB file, which rpm ignores when an `rpmdb.sqlite` sits next to it.
+    older: bool,
+}
+
+/// `rpmdb.sqlite` ([`read_sqlite`]).
+pub(crate) static SQLITE: RpmDb = RpmDb {
+    name: "rpm-sqlite",
+    paths: super::RPMDB_SQLITE,
+    read: |d| read_sqlite(d).map_err(|e| e.to_string()),
+    older: false,
+};
+
+/// Berkeley DB `Packages` ([`bdb::read`]).
+pub(crate) static BERKELEY_DB: RpmDb = RpmDb {
+    name: "rpm-bdb",
+    paths: super::RPMDB_BDB,
+    read: |d| bdb::read(d).map_err(|e| e.to_string()),
+    older: true,
+};
+
+/// NDB `Packages.db` ([`ndb::read`]).
+pub(crate) static NDB: RpmDb = RpmDb {
+    name: "rpm-ndb",
+    paths: super::RPMDB_NDB,
+    read: |d| ndb::read(d).map_err(|e| e.to_string()),
+    older: true,
+};
+
+impl Analyzer for RpmDb {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn wants(&self, path: &str) -> bool {
+        self.paths.contains(&path)
+    }
+    fn cap(&self) -> u64 {
+        super::MAX_RPMDB_BYTES
+    }
+    fn contents_only(&self) -> bool {
+        !self.older
+    }
+    fn read(&self, file: &Input<'_>, out: &mut Output<'_>) {
+        let sqlite_next_to_it = file
+            .path
+            .rsplit_once('/')
+            .and_then(|(dir, _)| file.image.fs.entries.get(&format!("{dir}/rpmdb.sqlite")))
+            .is_some_and(super::keepable);
+        if self.older && sqlite_next_to_it {
+            out.skip(
+                "older rpm database next to an rpmdb.sqlite, which rpm uses instead; not read"
+                    .into(),
+            );
+            return;
+        }
+        let rows = match (self.read)(file.data) {
+            Ok(rows) => rows,
+            Err(e) => {
+                out.skip(format!("rpm database: {e}"));
+                return;
+            }
+        };
+        let (mut bad, mut first_error) = (0usize, None);
+        for row in rows {
+            let h = match row.header {
+                Ok(h) => h,
+                Err(e) => {
+                    bad += 1;
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            let purl = super::rpm_purl(&h, file.distro);
+            let p = out.package(h.name.clone(), h.evr(), "rpm", purl);
+            p.source_name = h.source_name();
+            p.arch = h.arch;
+            p.license = h.license;
+            p.distro = file.distro.cloned();
+        }
+        if let Some(e) = first_error {
+            out.skip(format!("{bad} rpm headers unreadable (first: {e})"));
+        }
+    }
 }
 
 #[cfg(test)]

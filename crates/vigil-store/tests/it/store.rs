@@ -247,6 +247,51 @@ async fn task_completes_once_after_lost_lease() {
 }
 
 #[tokio::test]
+async fn each_attempt_records_its_engine() {
+    for store in stores().await {
+        let a = store.create_account("a").await.unwrap();
+        let kinds = vec!["k".to_string()];
+        let id = store
+            .enqueue(&NewTask {
+                account_id: a.id,
+                spec: spec("k"),
+                run_after: 0,
+                schedule_id: None,
+            })
+            .await
+            .unwrap();
+        let l1 = store.claim("w1", &kinds, 50).await.unwrap().unwrap();
+        assert!(store
+            .record_attempt_engine(&l1, "k", "1.0.0")
+            .await
+            .unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+        assert_eq!(store.rescue_expired().await.unwrap(), 1);
+        let l2 = store.claim("w2", &kinds, 10_000).await.unwrap().unwrap();
+        // The first worker's lease is gone: it cannot write on the new attempt.
+        assert!(!store
+            .record_attempt_engine(&l1, "k", "0.9.0")
+            .await
+            .unwrap());
+        assert!(store
+            .record_attempt_engine(&l2, "k", "1.1.0")
+            .await
+            .unwrap());
+        assert!(store
+            .finish(&l2, TaskState::Succeeded, None, 0)
+            .await
+            .unwrap());
+        assert_eq!(
+            store.attempt_engines(id).await.unwrap(),
+            vec![
+                (1, Some("k".into()), Some("1.0.0".into())),
+                (2, Some("k".into()), Some("1.1.0".into()))
+            ]
+        );
+    }
+}
+
+#[tokio::test]
 async fn failures_retry_then_fail() {
     for store in stores("store").await {
         let a = store.create_account("a").await.unwrap();

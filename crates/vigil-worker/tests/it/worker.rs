@@ -146,6 +146,19 @@ async fn killed_worker_task_completes_once() {
                 (2, "worker-b".to_string(), Some("succeeded".to_string()))
             ]
         );
+        // Each attempt names the engine that ran it.
+        let engine = (
+            Some("stepper".to_string()),
+            Some(Stepper.version().to_string()),
+        );
+        let engines_of: Vec<(Option<String>, Option<String>)> = store
+            .attempt_engines(task_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, kind, version)| (kind, version))
+            .collect();
+        assert_eq!(engines_of, vec![engine.clone(), engine]);
         // Ten distinct findings, each stored once despite the re-run.
         let found = store.findings_of_task(acct.id, task_id).await.unwrap();
         assert_eq!(found.len(), 10);

@@ -320,6 +320,7 @@ async fn render(st: &Services, app_id: i64, run_id: i64) -> ApiResult<String> {
                 status: f.status,
             })
             .collect(),
+        engine: None,
     };
     let title = format!(
         "Vigil risk scan report: {} (run {}, {})",

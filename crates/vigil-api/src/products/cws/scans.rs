@@ -908,6 +908,7 @@ pub(crate) async fn report_html(
         finished: at(finished),
         components,
         findings,
+        engine: None,
     };
     let title = match what {
         "site" => format!("Vigil website scan report: {}", report.target),
