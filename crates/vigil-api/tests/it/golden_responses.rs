@@ -31,7 +31,7 @@ const ALWAYS: &[(&str, &str)] = &[
 /// leaves loopback. Targets are addresses (TEST-NET-3), so nothing waits for that server
 /// either; none is ever reached.
 async fn server() -> Server {
-    support::start_with_dns(
+    crate::support::start_with_dns(
         ApiConfig::default(),
         Some("127.0.0.1:9".parse().expect("address")),
     )
