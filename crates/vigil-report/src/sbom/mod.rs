@@ -55,6 +55,7 @@ pub(crate) mod tests {
             target: "docker-archive:x.tar".into(),
             started: t,
             finished: t,
+            engine: None,
             components: vec![
                 comp("requests", "python", "pkg:pypi/requests@2.19.1"),
                 comp("requests", "python", "pkg:pypi/requests@2.19.1"),

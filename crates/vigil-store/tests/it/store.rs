@@ -248,7 +248,7 @@ async fn task_completes_once_after_lost_lease() {
 
 #[tokio::test]
 async fn each_attempt_records_its_engine() {
-    for store in stores().await {
+    for store in stores("store").await {
         let a = store.create_account("a").await.unwrap();
         let kinds = vec!["k".to_string()];
         let id = store
