@@ -4,6 +4,7 @@
 //! showing secrets masked ([`mask`]). Every other crate speaks these types; nothing here knows
 //! about HTTP, SQL or sockets.
 
+pub mod canonical;
 pub mod cron;
 pub mod finding;
 mod mask;

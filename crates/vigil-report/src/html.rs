@@ -97,7 +97,9 @@ impl ScanReport {
             let sev = f.severity.unwrap_or(Severity::Info).as_str();
             let mut refs: Vec<String> = f.cve.clone();
             refs.extend(f.cwe.iter().cloned());
-            let evidence = serde_json::to_string_pretty(&sorted(&f.evidence)).unwrap_or_default();
+            let evidence =
+                serde_json::to_string_pretty(&vigil_core::canonical::sorted(&f.evidence))
+                    .unwrap_or_default();
             let _ = writeln!(
                 h,
                 "<tr class=\"{cls}\"><td class=\"sev\">{sev}</td><td>{title}<br><small>{desc}</small><br><small>{refs}</small></td>\
@@ -128,26 +130,6 @@ impl ScanReport {
         }
         h.push_str("</body></html>\n");
         h
-    }
-}
-
-/// The same JSON with every object's keys in sorted order, so a page reads the same whatever
-/// order the engine wrote them in (serde_json keeps insertion order when another crate of the
-/// build enables `preserve_order`).
-fn sorted(v: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            Value::Object(
-                keys.into_iter()
-                    .map(|k| (k.clone(), sorted(&m[k])))
-                    .collect(),
-            )
-        }
-        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
-        other => other.clone(),
     }
 }
 

@@ -110,8 +110,10 @@ pub fn redact_pointer(value: &mut Value, pointer: &str, placeholder: &str) {
     }
 }
 
+/// Pretty JSON with sorted keys, so files and diffs read the same in every build.
 fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("a JSON value serialises");
+    let mut s = serde_json::to_string_pretty(&vigil_core::canonical::sorted(v))
+        .expect("a JSON value serialises");
     s.push('\n');
     s
 }
