@@ -30,10 +30,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use vigil_core::{Component, Finding};
 
-/// Task option keys read by the worker, not by engines (see `vigil_core::spec::RunOptions`).
-pub use vigil_core::spec::RUN_OPTION_KEYS as WORKER_OPTIONS;
-
-/// A task's options without [`WORKER_OPTIONS`]: what an engine parses (strictly, so that any
+/// A task's options without the worker's keys (`vigil_core::spec::RUN_OPTION_KEYS`): what an
+/// engine parses (strictly, so that any
 /// other unknown key is refused as a typo). `null` becomes an empty object.
 pub use vigil_core::spec::without_run_keys as engine_options;
 

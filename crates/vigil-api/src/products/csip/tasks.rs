@@ -299,6 +299,24 @@ fn check_items(items: &[String]) -> ApiResult<Vec<NetItem>> {
     Ok(out)
 }
 
+/// The configuration checks a task turns off (`TaskAdvanceCFG.CfgRisk` entries with `Enable`
+/// 0); an id that names no check is refused here, not when the task runs.
+fn skip_checks(cfg_risk: &[OnOff<String>]) -> ApiResult<Vec<ConfigCheck>> {
+    cfg_risk
+        .iter()
+        .filter(|c| c.enable == Some(0))
+        .map(|c| {
+            ConfigCheck::parse(&c.id).ok_or_else(|| {
+                ApiError::invalid_value(format!(
+                    "`TaskAdvanceCFG.CfgRisk.Id` `{}` is not a configuration check; checks are {}.",
+                    c.id,
+                    ConfigCheck::ALL.map(ConfigCheck::as_str).join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
 /// Finding kinds the items produce (for deciding what a rescan fixed).
 fn finding_kinds(items: &[NetItem]) -> Vec<String> {
     // The engine reports open ports whatever the items, so every run can fix them.
@@ -588,20 +606,7 @@ async fn build(
                 .map(|(_, s)| *s)
         })
         .collect();
-    let skip_checks = adv
-        .cfg_risk
-        .iter()
-        .filter(|c| c.enable == Some(0))
-        .map(|c| {
-            ConfigCheck::parse(&c.id).ok_or_else(|| {
-                ApiError::invalid_value(format!(
-                    "`TaskAdvanceCFG.CfgRisk.Id` `{}` is not a configuration check; checks are {}.",
-                    c.id,
-                    ConfigCheck::ALL.map(ConfigCheck::as_str).join(", ")
-                ))
-            })
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let skip_checks = skip_checks(&adv.cfg_risk)?;
     let public_only: Vec<String> = targets
         .iter()
         .filter(|t| !st.scope.names_trusted(t))
@@ -1129,6 +1134,27 @@ mod tests {
         assert_eq!(first(&utc) - first(&cst), 8 * 3_600_000);
         let (s, _) = plan(&cst, 0, Some("0 0 3 * * ? *")).unwrap();
         assert_eq!(s.unwrap().0.time_zone, "Asia/Shanghai");
+    }
+
+    #[test]
+    fn turned_off_configuration_checks_must_exist() {
+        let off = |id: &str| OnOff {
+            id: id.to_string(),
+            enable: Some(0),
+        };
+        assert_eq!(
+            skip_checks(&[off("tls_weak_cipher")]).unwrap(),
+            vec![ConfigCheck::TlsWeakCipher]
+        );
+        let e = skip_checks(&[off("tls_weak_ciphers")]).unwrap_err();
+        assert_eq!(e.code, "InvalidParameterValue");
+        assert!(e.message.contains("tls_weak_ciphers"), "{}", e.message);
+        // An entry left on is not a skip.
+        let on = OnOff {
+            id: "tls_weak_cipher".to_string(),
+            enable: Some(1),
+        };
+        assert!(skip_checks(&[on]).unwrap().is_empty());
     }
 
     #[test]
