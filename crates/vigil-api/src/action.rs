@@ -3,7 +3,7 @@
 //! `vigil actions --json` all read them from there.
 
 use crate::error::ApiResult;
-use crate::params::{describe, Param};
+use crate::params::{describe, Param, Params};
 use crate::{RequestCtx, Services};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
@@ -54,9 +54,29 @@ pub fn all() -> Vec<&'static Action> {
         .collect()
 }
 
-/// An [`Action`] entry: name, parameter schema, async handler `fn(&Services, &RequestCtx,
-/// Value) -> ApiResult`, description.
+/// The parameter schema of a handler: that of the request struct it takes.
+pub const fn params_of<R, F>(_handler: &F) -> &'static [Param]
+where
+    R: Params,
+    F: AsyncFn(&Services, &RequestCtx, R) -> ApiResult,
+{
+    R::PARAMS
+}
+
+/// An [`Action`] entry: name, async handler `fn(&Services, &RequestCtx, R) -> ApiResult`
+/// whose request struct `R` (`#[derive(Params)]`) is the action's parameter schema,
+/// description. The validated parameters are read into `R` before the handler runs.
 macro_rules! action {
+    ($name:literal, $handler:path, $doc:literal) => {
+        $crate::action::Action {
+            name: $name,
+            params: $crate::action::params_of(&$handler),
+            handler: |s, c, p| {
+                Box::pin(async move { $handler(s, c, $crate::params::decode(p)?).await })
+            },
+            doc: $doc,
+        }
+    };
     ($name:literal, $params:expr, $handler:path, $doc:literal) => {
         $crate::action::Action {
             name: $name,

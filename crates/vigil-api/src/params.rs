@@ -1,10 +1,80 @@
 //! Request parameters: un-flattening `A.N.Field=value` pairs into a JSON tree, and checking a
 //! tree against an action's declarative schema (types, required, allowed values, ranges),
 //! coercing form strings to the declared types. Raw input is checked here once; handlers get
-//! a validated tree and deserialize it into typed structs.
+//! a validated tree and deserialize it into typed structs. The schema of an action is derived
+//! from the struct its handler reads (`#[derive(Params)]`, see `vigil-params-derive`), so the
+//! two cannot drift.
 
 use crate::error::ApiError;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{Map, Value};
+pub use vigil_params_derive::Params;
+
+/// A request struct with its parameter schema (derive it with `#[derive(Params)]`).
+pub trait Params {
+    /// The parameters, in the order `vigil actions --json` lists them.
+    const PARAMS: &'static [Param];
+}
+
+/// The request of an action that takes no parameters.
+#[derive(Debug, Default, Deserialize, Params)]
+pub struct NoParams {}
+
+/// A request struct together with the validated tree it was read from, for handlers that keep
+/// the request as the caller sent it (a task's definition).
+#[derive(Debug)]
+pub struct Raw<R> {
+    /// The typed request.
+    pub req: R,
+    /// The validated parameters.
+    pub value: Value,
+}
+
+impl<R: Params> Params for Raw<R> {
+    const PARAMS: &'static [Param] = R::PARAMS;
+}
+
+impl<'de, R: DeserializeOwned> Deserialize<'de> for Raw<R> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        let req = R::deserialize(&value).map_err(serde::de::Error::custom)?;
+        Ok(Raw { req, value })
+    }
+}
+
+/// Read validated parameters into the handler's request struct.
+pub fn decode<R: DeserializeOwned>(p: Value) -> Result<R, ApiError> {
+    serde_json::from_value(p).map_err(|e| ApiError::invalid(e.to_string()))
+}
+
+/// Number of parameters in `parts` (for the derive's flattened structs).
+pub const fn total_len(parts: &[&[Param]]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < parts.len() {
+        n += parts[i].len();
+        i += 1;
+    }
+    n
+}
+
+/// `parts` one after the other (for the derive's flattened structs); `N` is [`total_len`].
+pub const fn concat<const N: usize>(parts: &[&[Param]]) -> [Param; N] {
+    let mut out = [Param::req("", Ty::Str, ""); N];
+    let mut k = 0;
+    let mut i = 0;
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[k] = parts[i][j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
 
 /// Type of a parameter.
 #[derive(Debug, Clone, Copy)]
@@ -509,6 +579,85 @@ mod tests {
                 true
             ),
             "InvalidParameter"
+        );
+    }
+
+    #[derive(Debug, Deserialize, Params)]
+    #[serde(rename_all = "PascalCase")]
+    struct Inner {
+        /// A name,
+        /// on two lines.
+        #[param(max_len = 3)]
+        name: String,
+    }
+
+    #[derive(Debug, Deserialize, Params)]
+    #[serde(rename_all = "PascalCase")]
+    struct Outer {
+        /// Ids.
+        #[param(max_items = 2)]
+        site_ids: Vec<i64>,
+        #[serde(flatten)]
+        inner: Inner,
+        /// Items.
+        #[serde(default)]
+        items: Vec<Inner>,
+        /// Renamed.
+        #[serde(rename = "CFGRisk")]
+        cfg: Option<bool>,
+        /// Mode.
+        #[param(one_of = ["a", "b"])]
+        mode: Option<String>,
+        /// Level.
+        #[param(range(1, 3), doc = "Level, 1 to 3.")]
+        level: Option<u8>,
+    }
+
+    #[test]
+    fn derived_schema_follows_the_struct() {
+        assert_eq!(
+            describe(Outer::PARAMS),
+            json!([
+                {"Name": "SiteIds", "Type": "Array of Integer", "Required": true, "Description": "Ids.", "MaxItems": 2},
+                {"Name": "Name", "Type": "String", "Required": true, "Description": "A name, on two lines.", "MaxLength": 3},
+                {"Name": "Items", "Type": "Array of Object", "Required": false, "Description": "Items.",
+                 "Fields": [{"Name": "Name", "Type": "String", "Required": true, "Description": "A name, on two lines.", "MaxLength": 3}]},
+                {"Name": "CFGRisk", "Type": "Boolean", "Required": false, "Description": "Renamed."},
+                {"Name": "Mode", "Type": "String", "Required": false, "Description": "Mode.", "AllowedValues": ["a", "b"]},
+                {"Name": "Level", "Type": "Integer", "Required": false, "Description": "Level, 1 to 3.", "Range": [1, 3]},
+            ])
+        );
+        assert!(NoParams::PARAMS.is_empty());
+        // What the schema accepts, the struct reads; the raw tree comes along.
+        let v = unflatten(&pairs(&[
+            ("SiteIds.0", "7"),
+            ("Name", "abc"),
+            ("Items.0.Name", "x"),
+            ("CFGRisk", "True"),
+            ("Level", "2"),
+        ]))
+        .unwrap();
+        let checked = validate(Outer::PARAMS, &v, true).unwrap();
+        let raw: Raw<Outer> = decode(checked).unwrap();
+        assert_eq!(raw.req.site_ids, vec![7]);
+        assert_eq!(
+            (raw.req.inner.name.as_str(), raw.req.items.len()),
+            ("abc", 1)
+        );
+        assert_eq!(
+            (raw.req.cfg, raw.req.mode, raw.req.level),
+            (Some(true), None, Some(2))
+        );
+        assert_eq!(raw.value["Items"][0]["Name"], "x");
+        let code = |v: Value| validate(Outer::PARAMS, &v, false).unwrap_err().code;
+        assert_eq!(code(json!({"Name": "abc"})), "MissingParameter");
+        assert_eq!(
+            code(json!({"SiteIds": [], "Name": "abcd"})),
+            "InvalidParameterValue"
+        );
+        assert_eq!(
+            code(json!({"SiteIds": [], "Name": "a", "Level": 4})),
+            "InvalidParameterValue"
         );
     }
 

@@ -6,10 +6,10 @@ pub mod monitors;
 pub mod scans;
 
 use super::ownership::{combined_status, ensure_verification, find_proof, proves_host, site_key};
-use super::{params, time_str};
-use crate::action::Action;
+use super::time_str;
+use crate::action::{action, Action};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
+use crate::params::{NoParams, Params};
 use crate::product::Product;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
@@ -19,23 +19,6 @@ use vigil_engine::ScopeError;
 use vigil_store::{NewSite, Site, SiteFilter, SiteUpdate, Verification};
 
 pub(crate) const VERSION: &str = "2018-03-12";
-
-const FILTER: &[Param] = &[
-    Param::req(
-        "Name",
-        Ty::Str,
-        "Filter key: Url, Name, Domain or VerifyStatus.",
-    )
-    .check(Check::OneOfStr(&["Url", "Name", "Domain", "VerifyStatus"])),
-    Param::req(
-        "Values",
-        Ty::List(&Ty::Str),
-        "One or more values; any may match.",
-    )
-    .check(Check::MaxItems(50)),
-];
-const URLS: Param =
-    Param::req("Urls", Ty::List(&Ty::Str), "Site URLs (http or https).").check(Check::MaxItems(50));
 
 /// CWS's own error code for the daily scan quota.
 pub(crate) const SCAN_QUOTA: Code = Code::Product("LimitExceeded.ScanQuota");
@@ -65,109 +48,37 @@ pub const NOT_YET_SERVED: &[&str] = &[];
 
 /// The CWS actions.
 pub static ACTIONS: [Action; 7] = [
-    Action {
-        name: "CreateSites",
-        params: &[
-            URLS,
-            Param::opt(
-                "UserAgent",
-                Ty::Str,
-                "User-Agent used when visiting the sites.",
-            )
-            .check(Check::MaxLen(512)),
-        ],
-        handler: |s, c, p| Box::pin(create_sites(s, c, p)),
-        doc: "Register websites for scanning.",
-    },
-    Action {
-        name: "DescribeSites",
-        params: &[
-            Param::opt("SiteIds", Ty::List(&Ty::Int), "Only these site ids.")
-                .check(Check::MaxItems(100)),
-            Param::opt(
-                "Filters",
-                Ty::List(&Ty::Obj(FILTER)),
-                "Filters; all must match.",
-            )
-            .check(Check::MaxItems(10)),
-            Param::opt("Offset", Ty::Int, "Rows to skip (default 0).")
-                .check(Check::Range(0, i64::MAX)),
-            Param::opt(
-                "Limit",
-                Ty::Int,
-                "Rows to return (default 10, at most 100).",
-            )
-            .check(Check::Range(1, 100)),
-        ],
-        handler: |s, c, p| Box::pin(describe_sites(s, c, p)),
-        doc: "List registered websites.",
-    },
-    Action {
-        name: "DeleteSites",
-        params: &[
-            Param::req("SiteIds", Ty::List(&Ty::Int), "Sites to delete.")
-                .check(Check::MaxItems(100)),
-        ],
-        handler: |s, c, p| Box::pin(delete_sites(s, c, p)),
-        doc: "Delete websites; all ids must exist or nothing is deleted.",
-    },
-    Action {
-        name: "ModifySiteAttribute",
-        params: &[
-            Param::req("SiteId", Ty::Int, "Site to change."),
-            Param::opt("Name", Ty::Str, "Display name.").check(Check::MaxLen(256)),
-            Param::opt(
-                "NeedLogin",
-                Ty::Int,
-                "0 unknown, -1 no login, 1 login needed.",
-            )
-            .check(Check::OneOfInt(&[-1, 0, 1])),
-            Param::opt(
-                "LoginCookie",
-                Ty::Str,
-                "Cookie of a logged-in session (stored encrypted).",
-            )
-            .check(Check::MaxLen(8192)),
-            Param::opt(
-                "LoginCheckUrl",
-                Ty::Str,
-                "URL that shows whether the cookie works.",
-            )
-            .check(Check::MaxLen(2048)),
-            Param::opt(
-                "LoginCheckKw",
-                Ty::Str,
-                "Keyword present on LoginCheckUrl when logged in.",
-            )
-            .check(Check::MaxLen(256)),
-            Param::opt(
-                "ScanDisallow",
-                Ty::Str,
-                "Path keywords the scanner must not visit, separated by ';'.",
-            )
-            .check(Check::MaxLen(2048)),
-        ],
-        handler: |s, c, p| Box::pin(modify_site(s, c, p)),
-        doc: "Change a website's settings.",
-    },
-    Action {
-        name: "DescribeSiteQuota",
-        params: &[],
-        handler: |s, c, p| Box::pin(describe_quota(s, c, p)),
-        doc: "Scan quota of the account.",
-    },
-    Action {
-        name: "DescribeSitesVerification",
-        params: &[URLS],
-        handler: |s, c, p| Box::pin(describe_verification(s, c, p)),
-        doc: "How to prove ownership of the sites' hosts.",
-    },
-    Action {
-        name: "VerifySites",
-        params: &[URLS],
-        handler: |s, c, p| Box::pin(verify_sites(s, c, p)),
-        doc: "Check the ownership proofs of the sites' hosts.",
-    },
+    action!(
+        "CreateSites",
+        create_sites,
+        "Register websites for scanning."
+    ),
+    action!("DescribeSites", describe_sites, "List registered websites."),
+    action!(
+        "DeleteSites",
+        delete_sites,
+        "Delete websites; all ids must exist or nothing is deleted."
+    ),
+    action!(
+        "ModifySiteAttribute",
+        modify_site,
+        "Change a website's settings."
+    ),
+    action!(
+        "DescribeSiteQuota",
+        describe_quota,
+        "Scan quota of the account."
+    ),
+    action!(
+        "DescribeSitesVerification",
+        describe_verification,
+        "How to prove ownership of the sites' hosts."
+    ),
+    action!(
+        "VerifySites",
+        verify_sites,
+        "Check the ownership proofs of the sites' hosts."
+    ),
 ];
 
 /// A site URL checked and normalised.
@@ -199,24 +110,34 @@ pub(crate) fn parse_site_url(raw: &str) -> Result<SiteUrl, ApiError> {
     Ok(SiteUrl { url, host })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct UrlsReq {
+    /// Site URLs (http or https).
+    #[param(max_items = 50)]
     urls: Vec<String>,
-    #[serde(default)]
+}
+
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+struct CreateSitesReq {
+    #[serde(flatten)]
+    sites: UrlsReq,
+    /// User-Agent used when visiting the sites.
+    #[param(max_len = 512)]
     user_agent: Option<String>,
 }
 
-async fn create_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: UrlsReq = params(p)?;
-    if req.urls.is_empty() {
+async fn create_sites(st: &Services, rc: &RequestCtx, req: CreateSitesReq) -> ApiResult {
+    let urls = &req.sites.urls;
+    if urls.is_empty() {
         return Err(ApiError::invalid_value(
             "`Urls` must name at least one site.",
         ));
     }
     let mut new = Vec::new();
     let mut trusted_hosts = Vec::new();
-    for raw in &req.urls {
+    for raw in urls {
         let su = parse_site_url(raw)?;
         let port = su.url.port_or_known_default().unwrap_or(80);
         match st.scope.resolve(&su.host, port).await {
@@ -257,32 +178,43 @@ async fn create_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
             .set_verified(rc.account.id, &host, 1, "scope")
             .await?;
     }
-    crate::products::audit(st, rc, "cws.CreateSites", &req.urls.join(" ")).await?;
+    crate::products::audit(st, rc, "cws.CreateSites", &urls.join(" ")).await?;
     Ok(json!({
         "Number": sites.len(),
         "Sites": sites.iter().map(|s| json!({"SiteId": s.id, "Url": s.url})).collect::<Vec<_>>(),
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct FilterReq {
+    /// Filter key: Url, Name, Domain or VerifyStatus.
+    #[param(one_of = ["Url", "Name", "Domain", "VerifyStatus"])]
     name: String,
+    /// One or more values; any may match.
+    #[param(max_items = 50)]
     values: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct DescribeSitesReq {
+    /// Only these site ids.
+    #[param(max_items = 100)]
     site_ids: Option<Vec<i64>>,
+    /// Filters; all must match.
     #[serde(default)]
+    #[param(max_items = 10)]
     filters: Vec<FilterReq>,
+    /// Rows to skip (default 0).
+    #[param(range(0, i64::MAX))]
     offset: Option<i64>,
+    /// Rows to return (default 10, at most 100).
+    #[param(range(1, 100))]
     limit: Option<i64>,
 }
 
-async fn describe_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: DescribeSitesReq = params(p)?;
+async fn describe_sites(st: &Services, rc: &RequestCtx, req: DescribeSitesReq) -> ApiResult {
     let mut f = SiteFilter {
         ids: req.site_ids,
         offset: req.offset.unwrap_or(0),
@@ -396,14 +328,15 @@ fn render_site(rc: &RequestCtx, s: &Site, verify: i64) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct SiteIdsReq {
+    /// Sites to delete.
+    #[param(max_items = 100)]
     site_ids: Vec<i64>,
 }
 
-async fn delete_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: SiteIdsReq = params(p)?;
+async fn delete_sites(st: &Services, rc: &RequestCtx, req: SiteIdsReq) -> ApiResult {
     if req.site_ids.is_empty() {
         return Err(ApiError::invalid_value(
             "`SiteIds` must name at least one site.",
@@ -428,20 +361,32 @@ async fn delete_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     Ok(json!({}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct ModifyReq {
+    /// Site to change.
     site_id: i64,
+    /// Display name.
+    #[param(max_len = 256)]
     name: Option<String>,
+    /// 0 unknown, -1 no login, 1 login needed.
+    #[param(one_of = [-1, 0, 1])]
     need_login: Option<i64>,
+    /// Cookie of a logged-in session (stored encrypted).
+    #[param(max_len = 8192)]
     login_cookie: Option<String>,
+    /// URL that shows whether the cookie works.
+    #[param(max_len = 2048)]
     login_check_url: Option<String>,
+    /// Keyword present on LoginCheckUrl when logged in.
+    #[param(max_len = 256)]
     login_check_kw: Option<String>,
+    /// Path keywords the scanner must not visit, separated by ';'.
+    #[param(max_len = 2048)]
     scan_disallow: Option<String>,
 }
 
-async fn modify_site(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ModifyReq = params(p)?;
+async fn modify_site(st: &Services, rc: &RequestCtx, r: ModifyReq) -> ApiResult {
     if let Some(u) = r.login_check_url.as_deref().filter(|u| !u.is_empty()) {
         parse_site_url(u)?;
     }
@@ -465,7 +410,7 @@ async fn modify_site(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     Ok(json!({}))
 }
 
-async fn describe_quota(st: &Services, rc: &RequestCtx, _: Value) -> ApiResult {
+async fn describe_quota(st: &Services, rc: &RequestCtx, _: NoParams) -> ApiResult {
     let used = st
         .store
         .count_tasks_since(rc.account.id, "cws", vigil_core::now_millis() - 86_400_000)
@@ -496,8 +441,7 @@ async fn site_record(
         .next())
 }
 
-async fn describe_verification(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: UrlsReq = params(p)?;
+async fn describe_verification(st: &Services, rc: &RequestCtx, req: UrlsReq) -> ApiResult {
     let mut out = Vec::new();
     for raw in &req.urls {
         let su = parse_site_url(raw)?;
@@ -514,8 +458,7 @@ async fn describe_verification(st: &Services, rc: &RequestCtx, p: Value) -> ApiR
     Ok(json!({"TotalCount": out.len(), "SitesVerification": out}))
 }
 
-async fn verify_sites(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: UrlsReq = params(p)?;
+async fn verify_sites(st: &Services, rc: &RequestCtx, req: UrlsReq) -> ApiResult {
     let (mut ok, mut failed) = (0, 0);
     for raw in &req.urls {
         let su = parse_site_url(raw)?;

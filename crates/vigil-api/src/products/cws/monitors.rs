@@ -6,10 +6,10 @@
 
 use super::parse_site_url;
 use super::scans::{check_scannable, scan_task, site_target, NAME};
-use crate::action::Action;
+use crate::action::{action, Action};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
-use crate::products::{params, time_str};
+use crate::params::Params;
+use crate::products::time_str;
 use crate::{ApiConfig, RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,90 +20,56 @@ use vigil_store::{Job, JobPlan, Site, StoreError, TaskRecord};
 /// Most monitors per account.
 const MONITOR_QUOTA: usize = 100;
 
-const URLS: Param = Param::req("Urls", Ty::List(&Ty::Str), "Site URLs (registered sites).")
-    .check(Check::MaxItems(50));
-const MONITOR_NAME: Param = Param::req("Name", Ty::Str, "Monitor name.").check(Check::MaxLen(128));
-const SCANNER: Param = Param::req("ScannerType", Ty::Str, "normal or deep.")
-    .check(Check::OneOfStr(&["normal", "deep"]));
-const CRONTAB: Param =
-    Param::req("Crontab", Ty::Int, "Scan every this many hours.").check(Check::Range(1, 8760));
-const RATE: Param = Param::req("RateLimit", Ty::Int, "Requests per second, 1 to 1000.")
-    .check(Check::Range(1, 1000));
-const FIRST: Param = Param::req(
-    "FirstScanStartTime",
-    Ty::Str,
-    "First scan, YYYY-MM-DD HH:MM:SS.",
-)
-.check(Check::MaxLen(19));
-
 /// The monitor actions.
 pub static ACTIONS: [Action; 4] = [
-    Action {
-        name: "CreateMonitors",
-        params: &[URLS, MONITOR_NAME, SCANNER, CRONTAB, RATE, FIRST],
-        handler: |s, c, p| Box::pin(create(s, c, p)),
-        doc: "Scan sites periodically.",
-    },
-    Action {
-        name: "DescribeMonitors",
-        params: &[
-            Param::opt("MonitorIds", Ty::List(&Ty::Int), "Only these monitors.")
-                .check(Check::MaxItems(100)),
-            Param::opt(
-                "Filters",
-                Ty::List(&Ty::Obj(&[
-                    Param::req("Name", Ty::Str, "Name or MonitorStatus.")
-                        .check(Check::OneOfStr(&["Name", "MonitorStatus"])),
-                    Param::req("Values", Ty::List(&Ty::Str), "Values; any may match.")
-                        .check(Check::MaxItems(50)),
-                ])),
-                "Filters.",
-            )
-            .check(Check::MaxItems(10)),
-            Param::opt("Offset", Ty::Int, "Offset.").check(Check::Range(0, i64::MAX)),
-            Param::opt("Limit", Ty::Int, "Page size, at most 100.").check(Check::Range(1, 100)),
-        ],
-        handler: |s, c, p| Box::pin(describe(s, c, p)),
-        doc: "Monitors with their sites and vulnerability counts.",
-    },
-    Action {
-        name: "ModifyMonitorAttribute",
-        params: &[
-            Param::req("MonitorId", Ty::Int, "Monitor."),
-            URLS,
-            MONITOR_NAME,
-            SCANNER,
-            CRONTAB,
-            RATE,
-            FIRST,
-            Param::req("MonitorStatus", Ty::Int, "1 monitoring, 2 paused.")
-                .check(Check::OneOfInt(&[1, 2])),
-        ],
-        handler: |s, c, p| Box::pin(modify(s, c, p)),
-        doc: "Change a monitor.",
-    },
-    Action {
-        name: "DeleteMonitors",
-        params: &[
-            Param::req("MonitorIds", Ty::List(&Ty::Int), "Monitors to delete.")
-                .check(Check::MaxItems(100)),
-        ],
-        handler: |s, c, p| Box::pin(delete(s, c, p)),
-        doc: "Delete monitors (their results stay).",
-    },
+    action!("CreateMonitors", create, "Scan sites periodically."),
+    action!(
+        "DescribeMonitors",
+        describe,
+        "Monitors with their sites and vulnerability counts."
+    ),
+    action!("ModifyMonitorAttribute", modify, "Change a monitor."),
+    action!(
+        "DeleteMonitors",
+        delete,
+        "Delete monitors (their results stay)."
+    ),
 ];
 
-#[derive(Deserialize, Clone)]
+/// A monitor as created, and as changed by `ModifyMonitorAttribute`.
+#[derive(Deserialize, Params, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct MonitorReq {
-    monitor_id: Option<i64>,
+    /// Site URLs (registered sites).
+    #[param(max_items = 50)]
     urls: Vec<String>,
+    /// Monitor name.
+    #[param(max_len = 128)]
     name: String,
+    /// normal or deep.
+    #[param(one_of = ["normal", "deep"])]
     scanner_type: String,
+    /// Scan every this many hours.
+    #[param(range(1, 8760))]
     crontab: i64,
+    /// Requests per second, 1 to 1000.
+    #[param(range(1, 1000))]
     rate_limit: i64,
+    /// First scan, YYYY-MM-DD HH:MM:SS.
+    #[param(max_len = 19)]
     first_scan_start_time: String,
-    monitor_status: Option<i64>,
+}
+
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+struct ModifyReq {
+    /// Monitor.
+    monitor_id: i64,
+    #[serde(flatten)]
+    monitor: MonitorReq,
+    /// 1 monitoring, 2 paused.
+    #[param(one_of = [1, 2])]
+    monitor_status: i64,
 }
 
 /// Monitor jobs of the account (jobs of CWS with a `Monitor` definition).
@@ -236,6 +202,7 @@ async fn plan(
     account_id: i64,
     r: &MonitorReq,
     this: Option<i64>,
+    status: i64,
 ) -> ApiResult<JobPlan> {
     let sites = sites_by_url(st, account_id, &r.urls).await?;
     let taken = site_monitors(st, account_id).await?;
@@ -251,7 +218,6 @@ async fn plan(
     for s in &sites {
         public.extend(check_scannable(st, account_id, s).await?);
     }
-    let status = r.monitor_status.unwrap_or(1);
     let sched = schedule(&st.config, r.crontab, &r.first_scan_start_time)?;
     let ids: Vec<i64> = sites.iter().map(|s| s.id).collect();
     Ok(JobPlan {
@@ -276,25 +242,23 @@ async fn plan(
     })
 }
 
-async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: MonitorReq = params(p)?;
+async fn create(st: &Services, rc: &RequestCtx, r: MonitorReq) -> ApiResult {
     if monitors(st, rc.account.id).await?.len() >= MONITOR_QUOTA {
         return Err(ApiError::new(
             super::MONITOR_QUOTA,
             format!("An account may have at most {MONITOR_QUOTA} monitors."),
         ));
     }
-    let plan = plan(st, rc.account.id, &r, None).await?;
+    let plan = plan(st, rc.account.id, &r, None, 1).await?;
     let (id, _) = st.store.create_job(rc.account.id, NAME, &plan).await?;
     crate::products::audit(st, rc, "cws.CreateMonitors", &id.to_string()).await?;
     Ok(json!({}))
 }
 
-async fn modify(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: MonitorReq = params(p)?;
-    let id = r.monitor_id.ok_or_else(|| ApiError::missing("MonitorId"))?;
+async fn modify(st: &Services, rc: &RequestCtx, r: ModifyReq) -> ApiResult {
+    let id = r.monitor_id;
     monitor_sites(st, rc.account.id, id).await?;
-    let plan = plan(st, rc.account.id, &r, Some(id)).await?;
+    let plan = plan(st, rc.account.id, &r.monitor, Some(id), r.monitor_status).await?;
     st.store
         .update_job(rc.account.id, NAME, id, &plan)
         .await
@@ -306,14 +270,15 @@ async fn modify(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     Ok(json!({}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct IdsReq {
+    /// Monitors to delete.
+    #[param(max_items = 100)]
     monitor_ids: Vec<i64>,
 }
 
-async fn delete(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: IdsReq = params(p)?;
+async fn delete(st: &Services, rc: &RequestCtx, r: IdsReq) -> ApiResult {
     if r.monitor_ids.is_empty() {
         return Err(ApiError::invalid_value(
             "`MonitorIds` must name at least one monitor.",
@@ -341,20 +306,32 @@ async fn delete(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     Ok(json!({}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct FilterReq {
+    /// Name or MonitorStatus.
+    #[param(one_of = ["Name", "MonitorStatus"])]
     name: String,
+    /// Values; any may match.
+    #[param(max_items = 50)]
     values: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct DescribeReq {
+    /// Only these monitors.
+    #[param(max_items = 100)]
     monitor_ids: Option<Vec<i64>>,
+    /// Filters.
     #[serde(default)]
+    #[param(max_items = 10)]
     filters: Vec<FilterReq>,
+    /// Offset.
+    #[param(range(0, i64::MAX))]
     offset: Option<i64>,
+    /// Page size, at most 100.
+    #[param(range(1, 100))]
     limit: Option<i64>,
 }
 
@@ -384,8 +361,7 @@ fn basic(rc: &RequestCtx, j: &Job, last: Option<&TaskRecord>) -> Value {
     })
 }
 
-async fn describe(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: DescribeReq = params(p)?;
+async fn describe(st: &Services, rc: &RequestCtx, r: DescribeReq) -> ApiResult {
     let mut jobs = monitors(st, rc.account.id).await?;
     if let Some(ids) = &r.monitor_ids {
         jobs.retain(|j| ids.contains(&j.id));

@@ -5,10 +5,10 @@
 //! `CreateVulsReport` (a signed link to a self-contained HTML report).
 
 use super::{parse_site_url, status_of, verify_statuses};
-use crate::action::Action;
+use crate::action::{action, Action};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
-use crate::products::{params, time_str};
+use crate::params::{NoParams, Params};
+use crate::products::time_str;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -23,96 +23,44 @@ pub(crate) const NAME: &str = "cws";
 /// Scope of every web finding (the engine's coverage is exact per URL and parameter).
 pub(crate) const WEB_SCOPE: &str = "web";
 
-const FILTERS: Param = Param::opt(
-    "Filters",
-    Ty::List(&Ty::Obj(&[
-        Param::req(
-            "Name",
-            Ty::Str,
-            "Level, Nickname, Url, Parameter or IsReported.",
-        ),
-        Param::req("Values", Ty::List(&Ty::Str), "Values; any may match.")
-            .check(Check::MaxItems(50)),
-    ])),
-    "Filters.",
-)
-.check(Check::MaxItems(10));
-
 /// The scan and vulnerability actions.
 pub static ACTIONS: [Action; 8] = [
-    Action {
-        name: "CreateSitesScans",
-        params: &[
-            Param::req("SiteIds", Ty::List(&Ty::Int), "Sites to scan.").check(Check::MaxItems(50)),
-            Param::req("ScannerType", Ty::Str, "normal or deep.")
-                .check(Check::OneOfStr(&["normal", "deep"])),
-            Param::req("RateLimit", Ty::Int, "Requests per second, 1 to 1000.")
-                .check(Check::Range(1, 1000)),
-        ],
-        handler: |s, c, p| Box::pin(create_scans(s, c, p)),
-        doc: "Scan verified sites now.",
-    },
-    Action {
-        name: "DescribeVuls",
-        params: &[
-            Param::opt("SiteId", Ty::Int, "Only this site's vulnerabilities."),
-            Param::opt("MonitorId", Ty::Int, "Only this monitor's sites."),
-            FILTERS,
-            Param::opt("Offset", Ty::Int, "Offset.").check(Check::Range(0, i64::MAX)),
-            Param::opt("Limit", Ty::Int, "Page size, at most 100.").check(Check::Range(1, 100)),
-        ],
-        handler: |s, c, p| Box::pin(describe_vuls(s, c, p)),
-        doc: "Vulnerabilities found by the scans.",
-    },
-    Action {
-        name: "DescribeVulsNumber",
-        params: &[],
-        handler: |s, c, p| Box::pin(describe_number(s, c, p)),
-        doc: "Vulnerability counts over the verified sites.",
-    },
-    Action {
-        name: "DescribeVulsNumberTimeline",
-        params: &[],
-        handler: |s, c, p| Box::pin(describe_timeline(s, c, p)),
-        doc: "Vulnerability counts day by day.",
-    },
-    Action {
-        name: "CreateVulsMisinformation",
-        params: &[Param::req(
-            "VulIds",
-            Ty::List(&Ty::Int),
-            "Vulnerabilities to mark as false positives.",
-        )
-        .check(Check::MaxItems(100))],
-        handler: |s, c, p| Box::pin(misinformation(s, c, p)),
-        doc: "Mark vulnerabilities as false positives; rescans keep them so.",
-    },
-    Action {
-        name: "CreateVulsReport",
-        params: &[
-            Param::opt("SiteId", Ty::Int, "Report of this site."),
-            Param::opt("MonitorId", Ty::Int, "Report of this monitor's sites."),
-        ],
-        handler: |s, c, p| Box::pin(create_report(s, c, p)),
-        doc: "A temporary link to an HTML report.",
-    },
-    Action {
-        name: "DescribeConfig",
-        params: &[],
-        handler: |s, c, p| Box::pin(describe_config(s, c, p)),
-        doc: "Alert settings of the account.",
-    },
-    Action {
-        name: "ModifyConfigAttribute",
-        params: &[Param::opt(
-            "NoticeLevel",
-            Ty::Str,
-            "Four digits 0/1: alert on high, middle, low, notice.",
-        )
-        .check(Check::MaxLen(4))],
-        handler: |s, c, p| Box::pin(modify_config(s, c, p)),
-        doc: "Change the alert settings.",
-    },
+    action!("CreateSitesScans", create_scans, "Scan verified sites now."),
+    action!(
+        "DescribeVuls",
+        describe_vuls,
+        "Vulnerabilities found by the scans."
+    ),
+    action!(
+        "DescribeVulsNumber",
+        describe_number,
+        "Vulnerability counts over the verified sites."
+    ),
+    action!(
+        "DescribeVulsNumberTimeline",
+        describe_timeline,
+        "Vulnerability counts day by day."
+    ),
+    action!(
+        "CreateVulsMisinformation",
+        misinformation,
+        "Mark vulnerabilities as false positives; rescans keep them so."
+    ),
+    action!(
+        "CreateVulsReport",
+        create_report,
+        "A temporary link to an HTML report."
+    ),
+    action!(
+        "DescribeConfig",
+        describe_config,
+        "Alert settings of the account."
+    ),
+    action!(
+        "ModifyConfigAttribute",
+        modify_config,
+        "Change the alert settings."
+    ),
 ];
 
 /// What a task's login cookie is sealed for.
@@ -219,16 +167,21 @@ pub(crate) fn scan_task(
     Ok(spec)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct ScanReq {
+    /// Sites to scan.
+    #[param(max_items = 50)]
     site_ids: Vec<i64>,
+    /// normal or deep.
+    #[param(one_of = ["normal", "deep"])]
     scanner_type: String,
+    /// Requests per second, 1 to 1000.
+    #[param(range(1, 1000))]
     rate_limit: i64,
 }
 
-async fn create_scans(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ScanReq = params(p)?;
+async fn create_scans(st: &Services, rc: &RequestCtx, req: ScanReq) -> ApiResult {
     if req.site_ids.is_empty() {
         return Err(ApiError::invalid_value(
             "`SiteIds` must name at least one site.",
@@ -591,26 +544,36 @@ fn render_vul(rc: &RequestCtx, site_id: i64, f: &StoredFinding) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct FilterReq {
+    /// Level, Nickname, Url, Parameter or IsReported.
     name: String,
+    /// Values; any may match.
+    #[param(max_items = 50)]
     values: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct VulsReq {
+    /// Only this site's vulnerabilities.
     site_id: Option<i64>,
+    /// Only this monitor's sites.
     monitor_id: Option<i64>,
+    /// Filters.
     #[serde(default)]
+    #[param(max_items = 10)]
     filters: Vec<FilterReq>,
+    /// Offset.
+    #[param(range(0, i64::MAX))]
     offset: Option<i64>,
+    /// Page size, at most 100.
+    #[param(range(1, 100))]
     limit: Option<i64>,
 }
 
-async fn describe_vuls(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: VulsReq = params(p)?;
+async fn describe_vuls(st: &Services, rc: &RequestCtx, req: VulsReq) -> ApiResult {
     let (_, mut vuls) = current_vuls(st, rc.account.id).await?;
     if let Some(id) = req.site_id {
         st.store
@@ -698,14 +661,14 @@ async fn numbers(st: &Services, rc: &RequestCtx) -> ApiResult<Value> {
     }))
 }
 
-async fn describe_number(st: &Services, rc: &RequestCtx, _: Value) -> ApiResult {
+async fn describe_number(st: &Services, rc: &RequestCtx, _: NoParams) -> ApiResult {
     numbers(st, rc).await
 }
 
 /// One day per entry, from the first web finding to today (at most a year): what existed
 /// at the end of that day. A finding existed from its first sighting; a fixed one until its
 /// last sighting.
-async fn describe_timeline(st: &Services, rc: &RequestCtx, _: Value) -> ApiResult {
+async fn describe_timeline(st: &Services, rc: &RequestCtx, _: NoParams) -> ApiResult {
     let sites = super::all_sites(st, rc.account.id).await?;
     let all: Vec<StoredFinding> = st
         .store
@@ -767,14 +730,15 @@ async fn describe_timeline(st: &Services, rc: &RequestCtx, _: Value) -> ApiResul
     Ok(json!({"TotalCount": out.len(), "VulsTimeline": out}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct VulIdsReq {
+    /// Vulnerabilities to mark as false positives.
+    #[param(max_items = 100)]
     vul_ids: Vec<i64>,
 }
 
-async fn misinformation(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: VulIdsReq = params(p)?;
+async fn misinformation(st: &Services, rc: &RequestCtx, req: VulIdsReq) -> ApiResult {
     if req.vul_ids.is_empty() {
         return Err(ApiError::invalid_value(
             "`VulIds` must name at least one vulnerability.",
@@ -810,15 +774,16 @@ async fn misinformation(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
 /// Purpose of report link signatures.
 pub(crate) const LINK_PURPOSE: &str = "cws-report";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct ReportReq {
+    /// Report of this site.
     site_id: Option<i64>,
+    /// Report of this monitor's sites.
     monitor_id: Option<i64>,
 }
 
-async fn create_report(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ReportReq = params(p)?;
+async fn create_report(st: &Services, rc: &RequestCtx, req: ReportReq) -> ApiResult {
     let (what, id) = match (
         req.site_id.filter(|i| *i > 0),
         req.monitor_id.filter(|i| *i > 0),
@@ -920,7 +885,7 @@ pub(crate) async fn report_html(
 const NOTICE_LEVEL: &str = "notice_level";
 const DEFAULT_NOTICE_LEVEL: &str = "1111";
 
-async fn describe_config(st: &Services, rc: &RequestCtx, _: Value) -> ApiResult {
+async fn describe_config(st: &Services, rc: &RequestCtx, _: NoParams) -> ApiResult {
     let s = st.store.setting(rc.account.id, NAME, NOTICE_LEVEL).await?;
     let (level, created, updated) = match &s {
         Some(s) => (
@@ -940,14 +905,15 @@ async fn describe_config(st: &Services, rc: &RequestCtx, _: Value) -> ApiResult 
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct ConfigReq {
+    /// Four digits 0/1: alert on high, middle, low, notice.
+    #[param(max_len = 4)]
     notice_level: Option<String>,
 }
 
-async fn modify_config(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ConfigReq = params(p)?;
+async fn modify_config(st: &Services, rc: &RequestCtx, req: ConfigReq) -> ApiResult {
     let Some(level) = req.notice_level else {
         return Ok(json!({}));
     };
