@@ -5,14 +5,15 @@
 //! elsewhere; this module needs no file contents.)
 
 use crate::{FileKind, Image};
+use vigil_core::spec::image_evidence::RiskType;
 use vigil_core::Severity;
 use vigil_detect::mask;
 
 /// One risk found in an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Risk {
-    /// `config`, `secret` or `sensitive-file`.
-    pub kind: &'static str,
+    /// What kind of risk (`config`, or `secret` for secrets in `ENV`).
+    pub kind: RiskType,
     /// Stable rule id (`root-user`, `env-secret`, ...).
     pub rule: String,
     /// One-line title.
@@ -246,7 +247,7 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
                 masked: String,
                 description: &str,
                 remediation: &str| Risk {
-        kind: "config",
+        kind: RiskType::Config,
         rule: rule.to_string(),
         title,
         severity,
@@ -286,7 +287,7 @@ pub fn config_risks(image: &Image) -> Vec<Risk> {
                 "The image config's ENV carries a credential; anyone who can pull the image reads it with `docker inspect`.",
                 "Remove the secret from ENV and pass it at run time (secrets manager, mounted file or orchestrator secret); rotate it.",
             );
-            r.kind = "secret";
+            r.kind = RiskType::Secret;
             out.push(r);
         }
     }

@@ -9,19 +9,17 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
+use vigil_core::spec::image_evidence::{
+    AdvisoryEvidence, CvssEvidence, FixStatus, MatchedEvidence, PackageEvidence, RiskEvidence,
+    RiskType, VirusEvidence, VulnEvidence,
+};
+pub use vigil_core::spec::image_evidence::{KIND_RISK, KIND_VIRUS, KIND_VULN};
 use vigil_core::{Component, Finding, Severity};
 
 use crate::risks::{self, Risk};
 use crate::sbom::{self, Binaries, Inventory, OsRelease, Package};
-use crate::{Image, ImageError, Inspector, Inspectors, ReadOptions, Source};
-
-/// Finding kind of a vulnerable package.
-pub const KIND_VULN: &str = "image-vuln";
-/// Finding kind of malware (virus, web shell, miner, ...).
-pub const KIND_VIRUS: &str = "image-virus";
-/// Finding kind of a risk (secret, sensitive file, configuration).
-pub const KIND_RISK: &str = "image-risk";
+use crate::{Image, ImageError, Inspector, Inspectors, LayerInfo, ReadOptions, Source};
 
 /// Which scanners run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -377,7 +375,7 @@ impl Report {
             let Some(p) = self.inventory.packages.get(*i) else {
                 continue;
             };
-            out.push(vuln_finding(p, m));
+            out.push(vuln_finding(p, m, &self.image.layers));
         }
         for d in &self.detections {
             out.push(detection_finding(d));
@@ -405,7 +403,7 @@ impl Report {
     }
 }
 
-fn vuln_finding(p: &Package, m: &vigil_vulndb::Match) -> Finding {
+fn vuln_finding(p: &Package, m: &vigil_vulndb::Match, layers: &[LayerInfo]) -> Finding {
     let a = &m.advisory;
     let cves = a.cves();
     let id = cves.first().cloned().unwrap_or_else(|| a.id.clone());
@@ -425,22 +423,51 @@ fn vuln_finding(p: &Package, m: &vigil_vulndb::Match) -> Finding {
         description,
         path: Some(p.path.clone()),
         cve: cves,
-        evidence: json!({
-            "package": {
-                "name": p.name, "version": p.version, "ecosystem": p.ecosystem, "purl": p.purl,
-                "path": p.path, "layer": p.layer, "source_name": p.source_name,
-                "source_version": p.source_version,
+        evidence: evidence(&VulnEvidence {
+            package: PackageEvidence {
+                name: p.name.clone(),
+                version: p.version.clone(),
+                ecosystem: p.ecosystem.to_string(),
+                purl: p.purl.clone(),
+                path: p.path.clone(),
+                layer: p.layer,
+                layer_digest: layers.get(p.layer).map(|l| l.digest.clone()),
+                layer_cmd: layers.get(p.layer).and_then(|l| l.created_by.clone()),
+                source_name: p.source_name.clone(),
+                source_version: p.source_version.clone(),
             },
-            "matched": {"package": m.package, "ecosystem": m.ecosystem, "version": m.version},
-            "fixed_version": m.fixed_version,
-            "fix_status": if m.fixed_version.is_some() { "fixed" } else { "not-fixed" },
-            "advisory": {
-                "id": a.id, "aliases": a.aliases, "related": m.related, "summary": a.summary,
-                "details": a.details.as_ref().map(|d| d.chars().take(4000).collect::<String>()),
-                "severity": a.severity.as_str(),
-                "cvss": a.cvss.as_ref().map(|c| json!({"score": c.score, "vector": c.vector, "version": c.version})),
-                "references": a.references.iter().map(|r| r.url.clone()).take(50).collect::<Vec<_>>(),
-                "published": a.published, "modified": a.modified, "source": a.source,
+            matched: MatchedEvidence {
+                package: m.package.clone(),
+                ecosystem: m.ecosystem.clone(),
+                version: m.version.clone(),
+            },
+            fixed_version: m.fixed_version.clone(),
+            fix_status: if m.fixed_version.is_some() {
+                FixStatus::Fixed
+            } else {
+                FixStatus::NotFixed
+            },
+            advisory: AdvisoryEvidence {
+                id: a.id.clone(),
+                aliases: a.aliases.clone(),
+                related: m.related.clone(),
+                summary: a.summary.clone(),
+                details: a.details.as_ref().map(|d| d.chars().take(4000).collect()),
+                severity: a.severity.as_str().to_string(),
+                cvss: a.cvss.as_ref().map(|c| CvssEvidence {
+                    score: c.score,
+                    vector: c.vector.clone(),
+                    version: c.version.clone(),
+                }),
+                references: a
+                    .references
+                    .iter()
+                    .map(|r| r.url.clone())
+                    .take(50)
+                    .collect(),
+                published: a.published.clone(),
+                modified: a.modified.clone(),
+                source: a.source.clone(),
             },
         }),
         identity: vec![id, p.ecosystem.to_string(), p.name.clone(), p.path.clone()],
@@ -452,25 +479,38 @@ fn vuln_finding(p: &Package, m: &vigil_vulndb::Match) -> Finding {
 fn detection_finding(d: &FileDetection) -> Finding {
     let x = &d.detection;
     let malware = x.category == vigil_detect::Category::Malware;
-    let mut evidence = json!({
-        "file": d.path, "layer": d.layer, "rule": x.rule, "line": x.line,
-        "description": x.description, "remediation": x.remediation, "source": x.source.as_str(),
-    });
-    if malware {
-        evidence["category"] = Value::from(x.class.clone());
-        evidence["sha256"] = Value::from(x.sha256.clone());
-        evidence["md5"] = Value::from(x.md5.clone());
-        evidence["reference"] = Value::from(x.reference.clone());
-        evidence["size"] = d.size.into();
-        evidence["matched"] = x.evidence.clone().into();
+    let evidence = if malware {
+        self::evidence(&VirusEvidence {
+            file: d.path.clone(),
+            layer: d.layer,
+            rule: x.rule.clone(),
+            line: x.line,
+            description: x.description.clone(),
+            remediation: x.remediation.clone(),
+            source: x.source.as_str().to_string(),
+            category: x.class.clone(),
+            sha256: x.sha256.clone(),
+            md5: x.md5.clone(),
+            reference: x.reference.clone(),
+            size: d.size,
+            matched: x.evidence.clone(),
+        })
     } else {
-        evidence["type"] = match x.category {
-            vigil_detect::Category::Secret => "secret",
-            _ => "sensitive-file",
-        }
-        .into();
-        evidence["masked"] = x.evidence.clone().into();
-    }
+        self::evidence(&RiskEvidence {
+            kind: match x.category {
+                vigil_detect::Category::Secret => RiskType::Secret,
+                _ => RiskType::SensitiveFile,
+            },
+            rule: x.rule.clone(),
+            file: Some(d.path.clone()),
+            layer: Some(d.layer),
+            line: x.line,
+            masked: x.evidence.clone(),
+            description: x.description.clone(),
+            remediation: x.remediation.clone(),
+            source: Some(x.source.as_str().to_string()),
+        })
+    };
     let mut identity = vec![x.rule.clone(), d.path.clone()];
     if let Some(line) = x.line {
         identity.push(line.to_string());
@@ -495,16 +535,28 @@ fn risk_finding(r: &Risk) -> Finding {
         title: r.title.clone(),
         description: Some(r.description.clone()),
         path: r.file.clone(),
-        evidence: json!({
-            "type": r.kind, "rule": r.rule, "file": r.file, "layer": r.layer, "line": r.line,
-            "masked": r.masked, "description": r.description, "remediation": r.remediation,
+        evidence: evidence(&RiskEvidence {
+            kind: r.kind,
+            rule: r.rule.clone(),
+            file: r.file.clone(),
+            layer: r.layer,
+            line: r.line,
+            masked: r.masked.clone(),
+            description: r.description.clone(),
+            remediation: r.remediation.clone(),
+            source: None,
         }),
         identity: vec![
             r.rule.clone(),
             r.file.clone().unwrap_or_default(),
             r.masked.clone(),
         ],
-        sensitive: matches!(r.kind, "secret" | "sensitive-file"),
+        sensitive: matches!(r.kind, RiskType::Secret | RiskType::SensitiveFile),
         ..Default::default()
     }
+}
+
+/// A finding's evidence as stored: the contract's struct as JSON.
+fn evidence<T: serde::Serialize>(e: &T) -> Value {
+    serde_json::to_value(e).unwrap_or(Value::Null)
 }

@@ -223,7 +223,7 @@ fn vuln(image: &str, cve: &str, sev: Severity, fixed: Option<&str>, pkg: &str) -
         identity: vec![image.into(), pkg.into()],
         evidence: json!({
             "package": {"name": pkg, "version": "3.0.1-r0", "ecosystem": "apk", "purl": format!("pkg:apk/alpine/{pkg}@3.0.1-r0"),
-                        "path": "/lib/apk/db/installed", "layer": "sha256:11", "source_name": pkg, "source_version": "3.0.1-r0"},
+                        "path": "/lib/apk/db/installed", "layer": 1, "layer_digest": "sha256:11", "source_name": pkg, "source_version": "3.0.1-r0"},
             "fixed_version": fixed, "fix_status": if fixed.is_some() { "fixed" } else { "not-fixed" },
             "advisory": {"id": cve, "aliases": [], "summary": format!("{pkg} flaw"), "details": "",
                          "severity": sev.as_str(), "cvss": {"score": 9.1, "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N", "version": "3.1"},
@@ -242,7 +242,7 @@ fn virus(image: &str) -> Finding {
         title: "webshell /var/www/shell.php".into(),
         path: Some("/var/www/shell.php".into()),
         identity: vec![image.into()],
-        evidence: json!({"file": "/var/www/shell.php", "layer": "sha256:22", "rule": "Php.Webshell.Generic",
+        evidence: json!({"file": "/var/www/shell.php", "layer": 2, "rule": "Php.Webshell.Generic",
                           "category": "webshell", "sha256": "ab", "md5": "0123456789abcdef0123456789abcdef", "size": 77,
                           "source": "yara", "description": "A PHP web shell.", "remediation": "Remove the file and rebuild."}),
         ..Default::default()
@@ -256,7 +256,7 @@ fn secret(image: &str) -> Finding {
         title: "AWS access key in /app/.env".into(),
         path: Some("/app/.env".into()),
         identity: vec![image.into()],
-        evidence: json!({"type": "secret", "rule": "aws-access-key", "file": "/app/.env", "layer": "sha256:33",
+        evidence: json!({"type": "secret", "rule": "aws-access-key", "file": "/app/.env", "layer": 3,
                           "line": 2, "masked": "AKIA************", "description": "An AWS access key.",
                           "remediation": "Revoke the key."}),
         sensitive: true,

@@ -7,6 +7,7 @@
 //! reason instead of being ignored.
 
 pub mod image;
+pub mod image_evidence;
 pub mod net;
 mod run;
 pub mod web;

@@ -33,6 +33,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 use vigil_core::spec::image::{ImageOptions, ImageScanner, ImageTarget, RegistryAccess};
+use vigil_core::spec::image_evidence::{
+    self, AdvisoryEvidence, RiskEvidence, RiskType, VirusEvidence, VulnEvidence,
+};
 use vigil_core::spec::{EngineSpec, RunOptions};
 use vigil_core::{Schedule, TaskSpec, TaskState};
 use vigil_store::{
@@ -900,29 +903,16 @@ pub(super) async fn registry_create(st: &Services, rc: &RequestCtx, p: Value) ->
 // ------------------------------------------------------------------------------------------
 // Result lists
 
-fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
-    let mut cur = v;
-    for p in path {
-        cur = &cur[*p];
-    }
-    cur.as_str().unwrap_or("")
-}
-
 /// The CVE (or advisory) id of a vulnerability finding.
-fn cve_id(f: &StoredFinding) -> String {
+fn cve_id(f: &StoredFinding, adv: &AdvisoryEvidence) -> String {
     if let Some(c) = f.finding.cve.first() {
         return c.clone();
     }
-    let adv = &f.finding.evidence["advisory"];
-    adv["aliases"]
-        .as_array()
-        .and_then(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .find(|x| x.starts_with("CVE-"))
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| s(adv, &["id"]).to_string())
+    adv.aliases
+        .iter()
+        .find(|x| x.starts_with("CVE-"))
+        .unwrap_or(&adv.id)
+        .clone()
 }
 
 /// Whether a package ecosystem is an operating-system package manager.
@@ -934,73 +924,69 @@ fn system_package(ecosystem: &str) -> bool {
         || ecosystem.to_ascii_lowercase().starts_with("debian")
 }
 
-/// Everything a vulnerability row is made of.
+/// Everything a vulnerability row is made of, from the image engine's typed evidence.
 struct Vul<'a> {
     f: &'a StoredFinding,
     level: u64,
     cve: String,
-    name: &'a str,
-    version: &'a str,
-    path: &'a str,
-    layer: &'a str,
-    ecosystem: &'a str,
-    fixed: Option<&'a str>,
+    name: String,
+    version: String,
+    path: String,
+    /// The layer that installed the package: its digest and build step, where recorded.
+    layer: Option<(String, String)>,
+    ecosystem: String,
+    fixed: Option<String>,
     score: Option<f64>,
-    vector: &'a str,
+    vector: String,
     references: Vec<String>,
-    published: &'a str,
+    published: String,
+    /// Advisory details, else its summary.
+    text: Option<String>,
 }
 
 fn vul(f: &StoredFinding) -> Vul<'_> {
-    let e = &f.finding.evidence;
-    let pkg = &e["package"];
-    let adv = &e["advisory"];
-    let cvss = &adv["cvss"];
-    let vector = s(cvss, &["vector"]);
-    let v3 = s(cvss, &["version"]).starts_with('3') || vector.starts_with("CVSS:3");
-    let fixed = e["fixed_version"]
-        .as_str()
-        .filter(|v| !v.is_empty() && f.finding.fixable);
+    let e: VulnEvidence = image_evidence::read(&f.finding.evidence);
+    let pkg = e.package;
+    let adv = e.advisory;
+    let cvss = adv.cvss.clone().unwrap_or_default();
+    let v3 = cvss.version.starts_with('3') || cvss.vector.starts_with("CVSS:3");
     Vul {
         f,
         level: level(f.finding.severity),
-        cve: cve_id(f),
-        name: s(pkg, &["name"]),
-        version: s(pkg, &["version"]),
-        path: match s(pkg, &["path"]) {
-            "" => f.finding.path.as_deref().unwrap_or(""),
-            p => p,
+        cve: cve_id(f, &adv),
+        name: pkg.name,
+        version: pkg.version,
+        path: match pkg.path.as_str() {
+            "" => f.finding.path.clone().unwrap_or_default(),
+            _ => pkg.path,
         },
-        layer: s(pkg, &["layer"]),
-        ecosystem: s(pkg, &["ecosystem"]),
-        fixed,
-        score: cvss["score"].as_f64().filter(|_| v3),
-        vector: if v3 { vector } else { "" },
-        references: adv["references"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        published: s(adv, &["published"]),
+        layer: pkg
+            .layer_digest
+            .map(|d| (d, pkg.layer_cmd.unwrap_or_default())),
+        ecosystem: pkg.ecosystem,
+        fixed: e
+            .fixed_version
+            .filter(|v| !v.is_empty() && f.finding.fixable),
+        score: adv.cvss.as_ref().map(|c| c.score).filter(|_| v3),
+        vector: if v3 { cvss.vector } else { String::new() },
+        references: adv.references,
+        published: adv.published.unwrap_or_default(),
+        text: [adv.details, adv.summary]
+            .into_iter()
+            .flatten()
+            .find(|d| !d.is_empty()),
     }
 }
 
 impl Vul<'_> {
     fn description(&self) -> String {
-        let adv = &self.f.finding.evidence["advisory"];
-        [s(adv, &["details"]), s(adv, &["summary"])]
-            .into_iter()
-            .find(|d| !d.is_empty())
-            .map(str::to_string)
+        self.text
+            .clone()
             .or_else(|| self.f.finding.description.clone())
             .unwrap_or_else(|| self.f.finding.title.clone())
     }
     fn solution(&self) -> String {
-        match self.fixed {
+        match &self.fixed {
             Some(v) => format!("Upgrade {} to {v} or later.", self.name),
             None => format!(
                 "No fixed version of {} is available yet; follow advisory {} for a fix or mitigation.",
@@ -1009,7 +995,7 @@ impl Vul<'_> {
         }
     }
     fn defense(&self) -> String {
-        match self.fixed {
+        match &self.fixed {
             Some(v) => format!(
                 "Rebuild the image with {} {v} or later and redeploy its containers.",
                 self.name
@@ -1034,7 +1020,7 @@ impl Vul<'_> {
         self.f.finding.cwe.first().cloned().unwrap_or_default()
     }
     fn category_type(&self) -> &'static str {
-        if system_package(self.ecosystem) {
+        if system_package(&self.ecosystem) {
             "SYSTEM"
         } else {
             "WEB"
@@ -1064,7 +1050,7 @@ fn local_vul_row(v: &Vul<'_>) -> Value {
         "Reference": serde_json::to_string(&v.references).unwrap_or_else(|_| "[]".into()),
         "DefenseSolution": v.defense(), "SubmitTime": v.published,
         "CVSSV3Score": v.score.unwrap_or(0.0), "CVSSV3Desc": v.vector, "IsSuggest": v.suggest(),
-        "FixedVersions": v.fixed.unwrap_or(""), "Tag": v.tags(), "AttackLevel": 0,
+        "FixedVersions": v.fixed.as_deref().unwrap_or(""), "Tag": v.tags(), "AttackLevel": 0,
         "_Id": v.f.id,
     })
 }
@@ -1209,29 +1195,27 @@ fn file_type(path: &str) -> &'static str {
 struct Virus<'a> {
     f: &'a StoredFinding,
     path: String,
+    e: VirusEvidence,
 }
 
 fn virus(f: &StoredFinding) -> Virus<'_> {
-    let e = &f.finding.evidence;
-    let path = match s(e, &["file"]) {
+    let e: VirusEvidence = image_evidence::read(&f.finding.evidence);
+    let path = match e.file.as_str() {
         "" => f.finding.path.clone().unwrap_or_default(),
         p => p.to_string(),
     };
-    Virus { f, path }
+    Virus { f, path, e }
 }
 
 impl Virus<'_> {
-    fn e(&self) -> &Value {
-        &self.f.finding.evidence
-    }
     fn name(&self) -> String {
-        match s(self.e(), &["rule"]) {
+        match self.e.rule.as_str() {
             "" => self.f.finding.title.clone(),
             r => r.to_string(),
         }
     }
     fn desc(&self) -> String {
-        match s(self.e(), &["description"]) {
+        match self.e.description.as_str() {
             "" => self
                 .f
                 .finding
@@ -1241,25 +1225,27 @@ impl Virus<'_> {
             d => d.to_string(),
         }
     }
+    fn category(&self) -> &str {
+        self.e.category.as_deref().unwrap_or("")
+    }
     fn tags(&self) -> Vec<String> {
-        match s(self.e(), &["category"]) {
+        match self.category() {
             "" => vec![],
             c => vec![c.to_string()],
         }
     }
-    fn size(&self) -> u64 {
-        self.e()["size"].as_u64().unwrap_or(0)
+    fn md5(&self) -> &str {
+        self.e.md5.as_deref().unwrap_or("")
     }
 }
 
 fn local_virus_row(v: &Virus<'_>) -> Value {
-    let e = v.e();
     json!({
         "Path": v.path, "RiskLevel": level(v.f.finding.severity), "VirusName": v.name(),
-        "Tags": v.tags(), "Desc": v.desc(), "Solution": s(e, &["remediation"]), "Size": v.size(),
+        "Tags": v.tags(), "Desc": v.desc(), "Solution": v.e.remediation, "Size": v.e.size,
         "FirstScanTime": time_str(v.f.first_seen), "LatestScanTime": time_str(v.f.last_seen),
-        "Md5": s(e, &["md5"]), "FileName": file_name(&v.path),
-        "CheckPlatform": [platform(s(e, &["source"]))],
+        "Md5": v.md5(), "FileName": file_name(&v.path),
+        "CheckPlatform": [platform(&v.e.source)],
         "_First": v.f.first_seen, "_Last": v.f.last_seen,
     })
 }
@@ -1334,27 +1320,30 @@ pub(super) async fn virus_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiR
     Ok(json!({"List": list, "TotalCount": total, "VirusScanStatus": status}))
 }
 
-/// Risk behaviour code: 1 risky configuration, 2 sensitive file, 3 secret or credential, 4
-/// anything else.
-fn behavior(kind: &str) -> u64 {
+/// Risk behaviour code: 1 risky configuration, 2 sensitive file, 3 secret or credential.
+fn behavior(kind: RiskType) -> u64 {
     match kind {
-        "config" => 1,
-        "sensitive-file" => 2,
-        "secret" => 3,
-        _ => 4,
+        RiskType::Config => 1,
+        RiskType::SensitiveFile => 2,
+        RiskType::Secret => 3,
     }
 }
 
 struct Risk<'a> {
     f: &'a StoredFinding,
+    e: RiskEvidence,
+}
+
+fn risk(f: &StoredFinding) -> Risk<'_> {
+    Risk {
+        f,
+        e: image_evidence::read(&f.finding.evidence),
+    }
 }
 
 impl Risk<'_> {
-    fn e(&self) -> &Value {
-        &self.f.finding.evidence
-    }
     fn file(&self) -> String {
-        match s(self.e(), &["file"]) {
+        match self.e.file.as_deref().unwrap_or("") {
             "" => self.f.finding.path.clone().unwrap_or_default(),
             p => p.to_string(),
         }
@@ -1368,7 +1357,7 @@ impl Risk<'_> {
         }
     }
     fn desc(&self) -> String {
-        match s(self.e(), &["description"]) {
+        match self.e.description.as_str() {
             "" => self.f.finding.title.clone(),
             d => d.to_string(),
         }
@@ -1376,8 +1365,8 @@ impl Risk<'_> {
     /// Where it is: the masked evidence, prefixed with the file and line.
     fn instruction(&self) -> String {
         let file = self.file();
-        let masked = s(self.e(), &["masked"]);
-        let at = match self.e()["line"].as_u64() {
+        let masked = self.e.masked.as_str();
+        let at = match self.e.line {
             Some(l) if !file.is_empty() => format!("{file}:{l}"),
             _ => file,
         };
@@ -1391,7 +1380,7 @@ impl Risk<'_> {
 
 fn local_risk_row(r: &Risk<'_>) -> Value {
     json!({
-        "Behavior": behavior(s(r.e(), &["type"])), "Type": r.ty(),
+        "Behavior": behavior(r.e.kind), "Type": r.ty(),
         "Level": level(r.f.finding.severity), "Desc": r.desc(),
         "InstructionContent": r.instruction(),
     })
@@ -1420,10 +1409,7 @@ pub(crate) async fn local_risk_rows(
     image_id: &str,
 ) -> ApiResult<Vec<Value>> {
     let (_, _, _, findings) = local_results(st, account_id, image_id, "image-risk").await?;
-    Ok(findings
-        .iter()
-        .map(|f| local_risk_row(&Risk { f }))
-        .collect())
+    Ok(findings.iter().map(|f| local_risk_row(&risk(f))).collect())
 }
 
 pub(super) async fn risk_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
@@ -1545,17 +1531,14 @@ fn registry_vul_rows(findings: &[StoredFinding]) -> Vec<Value> {
                 .iter()
                 .map(|v| {
                     json!({"Component": v.name, "Version": v.version,
-                           "FixedVersion": v.fixed.unwrap_or(""), "Path": v.path,
+                           "FixedVersion": v.fixed.as_deref().unwrap_or(""), "Path": v.path,
                            "Type": v.component_type(), "Name": v.name})
                 })
                 .collect();
-            let mut layers: Vec<&str> = vs
-                .iter()
-                .map(|v| v.layer)
-                .filter(|l| !l.is_empty())
-                .collect();
+            let mut layers: Vec<&(String, String)> =
+                vs.iter().filter_map(|v| v.layer.as_ref()).collect();
             layers.dedup();
-            let fixed: Vec<&str> = vs.iter().filter_map(|v| v.fixed).collect();
+            let fixed: Vec<&str> = vs.iter().filter_map(|v| v.fixed.as_deref()).collect();
             let mut tags = first.tags();
             if !fixed.is_empty() && tags.is_empty() {
                 tags.push("CanBeFixed");
@@ -1566,13 +1549,13 @@ fn registry_vul_rows(findings: &[StoredFinding]) -> Vec<Value> {
                 "CategoryType": first.category_type(), "Level": first.level.to_string(),
                 "Des": first.description(), "OfficialSolution": first.solution(),
                 "Reference": serde_json::to_string(&first.references).unwrap_or_else(|_| "[]".into()),
-                "DefenseSolution": first.defense(), "SubmitTime": plain_time(first.published),
+                "DefenseSolution": first.defense(), "SubmitTime": plain_time(&first.published),
                 "CvssScore": first.score.map(|s| s.to_string()).unwrap_or_default(),
                 "CvssVector": first.vector,
                 "IsSuggest": vs.iter().any(|v| v.suggest()).to_string(),
                 "FixedVersions": fixed.join(","), "Tag": tags,
                 "Component": first.name, "Version": first.version, "AttackLevel": 0,
-                "LayerInfos": layers.iter().map(|l| json!({"LayerId": l, "LayerCmd": ""})).collect::<Vec<_>>(),
+                "LayerInfos": layers.iter().map(|(id, cmd)| json!({"LayerId": id, "LayerCmd": cmd})).collect::<Vec<_>>(),
             }))
         })
         .collect()
@@ -1608,12 +1591,11 @@ pub(super) async fn registry_vul_list(st: &Services, rc: &RequestCtx, p: Value) 
 }
 
 fn registry_virus_row(v: &Virus<'_>) -> Value {
-    let e = v.e();
     json!({
         "Path": v.path, "RiskLevel": level(v.f.finding.severity).to_string(),
-        "Category": s(e, &["category"]), "VirusName": v.name(), "Tags": v.tags(),
-        "Desc": v.desc(), "Solution": s(e, &["remediation"]), "FileType": file_type(&v.path),
-        "FileName": file_name(&v.path), "FileMd5": s(e, &["md5"]), "FileSize": v.size(),
+        "Category": v.category(), "VirusName": v.name(), "Tags": v.tags(),
+        "Desc": v.desc(), "Solution": v.e.remediation, "FileType": file_type(&v.path),
+        "FileName": file_name(&v.path), "FileMd5": v.md5(), "FileSize": v.e.size,
         "FirstScanTime": rfc3339(Some(v.f.first_seen)), "LatestScanTime": rfc3339(Some(v.f.last_seen)),
     })
 }
@@ -1659,7 +1641,7 @@ pub(crate) async fn registry_risk_rows_of(
     Ok(findings
         .iter()
         .map(|f| {
-            let mut row = local_risk_row(&Risk { f });
+            let mut row = local_risk_row(&risk(f));
             row["Level"] = json!(level(f.finding.severity).to_string());
             row
         })
@@ -1731,7 +1713,7 @@ pub(crate) async fn vul_image_rows(
             .iter()
             .map(|v| {
                 json!({"Name": v.name, "Version": v.version,
-                       "FixedVersion": v.fixed.unwrap_or(""), "Path": v.path})
+                       "FixedVersion": v.fixed.as_deref().unwrap_or(""), "Path": v.path})
             })
             .collect();
         let view = inv.view(img);
@@ -1741,8 +1723,8 @@ pub(crate) async fn vul_image_rows(
             "HostCount": 0, "SuperNodeCount": 0, "ContainerCount": 0,
             "ComponentList": components,
             "_Id": img.id, "_Latest": view.is_latest(), "_Host": "",
-            "_ComponentNames": hits.iter().map(|v| v.name).collect::<Vec<_>>().join("\n"),
-            "_ComponentVersions": hits.iter().map(|v| v.version).collect::<Vec<_>>().join("\n"),
+            "_ComponentNames": hits.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join("\n"),
+            "_ComponentVersions": hits.iter().map(|v| v.version.as_str()).collect::<Vec<_>>().join("\n"),
         }));
     }
     Ok(rows)
@@ -1822,7 +1804,7 @@ mod tests {
             let _ = registry_vul_rows(std::slice::from_ref(&f));
             let _ = local_virus_row(&virus(&f));
             let _ = registry_virus_row(&virus(&f));
-            let _ = local_risk_row(&Risk { f: &f });
+            let _ = local_risk_row(&risk(&f));
         }
     }
 
@@ -1873,7 +1855,8 @@ mod tests {
             cwe: vec!["CWE-120".into()],
             evidence: json!({
                 "package": {"name": "openssl", "version": "3.0.1-r0", "ecosystem": "apk",
-                            "path": "/lib/apk/db/installed", "layer": "sha256:aa"},
+                            "path": "/lib/apk/db/installed", "layer": 1, "layer_digest": "sha256:aa",
+                            "layer_cmd": "RUN apk add openssl"},
                 "fixed_version": "3.0.2-r0", "fix_status": "fixed",
                 "advisory": {"id": "GHSA-x", "aliases": ["CVE-2022-0001"], "summary": "overflow",
                              "cvss": {"score": 7.5, "vector": "CVSS:3.1/AV:N", "version": "3.1"},
@@ -1898,7 +1881,10 @@ mod tests {
         assert_eq!(reg[0]["CvssScore"], "7.5");
         assert_eq!(reg[0]["IsSuggest"], "true");
         assert_eq!(reg[0]["SubmitTime"], "2022-03-15 10:00:00");
-        assert_eq!(reg[0]["LayerInfos"][0]["LayerId"], "sha256:aa");
+        assert_eq!(
+            reg[0]["LayerInfos"],
+            json!([{"LayerId": "sha256:aa", "LayerCmd": "RUN apk add openssl"}])
+        );
         assert_eq!(reg[0]["Components"][0]["FixedVersion"], "3.0.2-r0");
         // Without a fix, nothing suggests fixing; a CVSS v2 score is not a v3 score.
         let g = stored(Finding {
@@ -1946,7 +1932,7 @@ mod tests {
         );
         assert_eq!(keys(local_virus_row(&virus(&f))), set(LOCAL_VIRUS));
         assert_eq!(keys(registry_virus_row(&virus(&f))), set(REGISTRY_VIRUS));
-        assert_eq!(keys(local_risk_row(&Risk { f: &f })), set(RISK));
+        assert_eq!(keys(local_risk_row(&risk(&f))), set(RISK));
     }
 
     #[test]
@@ -1976,7 +1962,7 @@ mod tests {
             evidence: json!({"type": "secret", "file": "/app/.env", "line": 3, "masked": "AKIA****"}),
             ..Default::default()
         });
-        let row = local_risk_row(&Risk { f: &r });
+        let row = local_risk_row(&risk(&r));
         assert_eq!(row["Behavior"], 3);
         assert_eq!(row["Type"], 1);
         assert_eq!(row["Level"], 3);
@@ -1988,7 +1974,7 @@ mod tests {
             evidence: json!({"type": "config", "masked": "USER root", "line": null}),
             ..Default::default()
         });
-        let row = local_risk_row(&Risk { f: &c });
+        let row = local_risk_row(&risk(&c));
         assert_eq!(row["Behavior"], 1);
         assert_eq!(row["Type"], 2);
         assert_eq!(row["InstructionContent"], "USER root");
