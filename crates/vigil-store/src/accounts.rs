@@ -6,7 +6,7 @@ use rand::Rng;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use vigil_core::{now_millis, Millis};
+use vigil_core::Millis;
 
 /// A tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,7 +91,7 @@ impl Store {
             let uin = rand::rngs::OsRng
                 .gen_range(100_000_000_000i64..999_999_999_999)
                 .to_string();
-            let now = now_millis();
+            let now = self.now();
             let res = sqlx::query(
                 "INSERT INTO accounts (app_id, uin, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
             )
@@ -134,7 +134,7 @@ impl Store {
         .bind(&secret_id)
         .bind(&sealed)
         .bind(name)
-        .bind(now_millis())
+        .bind(self.now())
         .execute(&self.pool)
         .await?;
         self.audit(Some(account.id), "cli", "keys.create", &secret_id)
@@ -201,7 +201,7 @@ impl Store {
         let res = sqlx::query(
             "UPDATE api_keys SET status = 'revoked', revoked_at = $1 WHERE secret_id = $2 AND status = 'active'",
         )
-        .bind(now_millis())
+        .bind(self.now())
         .bind(secret_id)
         .execute(&self.pool)
         .await?;

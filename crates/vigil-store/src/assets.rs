@@ -30,7 +30,7 @@ impl Store {
         tags: &[(String, String)],
     ) -> Result<u64> {
         let tags = serde_json::to_string(tags).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let now = vigil_core::now_millis();
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let mut n = 0;
         for (kind, value) in assets {

@@ -1,7 +1,6 @@
 //! Append-only audit events: who did what to which account.
 
 use crate::{Result, Store};
-use vigil_core::now_millis;
 
 impl Store {
     /// Record an audit event.
@@ -19,7 +18,7 @@ impl Store {
         .bind(actor)
         .bind(action)
         .bind(detail)
-        .bind(now_millis())
+        .bind(self.now())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -72,7 +72,7 @@ fn export_of(r: &AnyRow) -> Result<Export> {
 impl Store {
     /// Store an export of an account; a job id the account already has is a conflict.
     pub async fn create_export(&self, account_id: i64, new: &NewExport) -> Result<Export> {
-        let now = vigil_core::now_millis();
+        let now = self.now();
         let size = i64::try_from(new.content.len())
             .map_err(|_| StoreError::Corrupt("export larger than i64::MAX bytes".into()))?;
         let row = sqlx::query(&format!(

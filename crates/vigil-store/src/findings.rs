@@ -6,7 +6,7 @@
 use crate::{Result, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use vigil_core::{now_millis, Component, Finding, FindingStatus, Millis};
+use vigil_core::{Component, Finding, FindingStatus, Millis};
 
 /// A finding as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +58,7 @@ impl Store {
         scope_key: &str,
         f: &Finding,
     ) -> Result<i64> {
-        let now = now_millis();
+        let now = self.now();
         let data = serde_json::to_string(f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let row = sqlx::query(
             "INSERT INTO findings (account_id, task_id, scope_key, fingerprint, kind, severity, title, data, status, first_seen, last_seen, fixable, sensitive) \
@@ -292,7 +292,7 @@ impl Store {
         .bind(&c.kind)
         .bind(c.purl.clone().unwrap_or_default())
         .bind(c.path.clone().unwrap_or_default())
-        .bind(now_millis())
+        .bind(self.now())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -15,7 +15,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
-use vigil_core::{now_millis, Millis, TaskSpec};
+use vigil_core::{Millis, TaskSpec};
 
 /// Longest text kept in an image's free-text fields (name, history, author, ...).
 const MAX_TEXT: usize = 64 * 1024;
@@ -515,7 +515,7 @@ impl Store {
     pub async fn upsert_image(&self, account_id: i64, img: &NewImage) -> Result<ImageRow> {
         img.validate()
             .map_err(|e| StoreError::Config(format!("invalid image: {e}")))?;
-        let now = now_millis();
+        let now = self.now();
         let digests: Vec<&String> = img.repo_digests.iter().take(MAX_REPO_DIGESTS).collect();
         let digests = serde_json::to_string(&digests).map_err(|e| corrupt("repo digests", e))?;
         let keep = |c: &str| {
@@ -632,7 +632,7 @@ impl Store {
     /// Save a registry; its password is sealed for this account and registry. A name the
     /// account already uses is a [`StoreError::Conflict`].
     pub async fn create_registry(&self, account_id: i64, r: &NewRegistry) -> Result<RegistryRow> {
-        let now = now_millis();
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO image_registries (account_id, name, url, registry_type, username, net_type, registry_version, \
@@ -705,7 +705,7 @@ impl Store {
         .bind(&r.instance_id)
         .bind(i64::from(r.need_scan))
         .bind(r.sync_mode)
-        .bind(now_millis())
+        .bind(self.now())
         .bind(account_id)
         .bind(id)
         .execute(&self.pool)
@@ -805,7 +805,7 @@ impl Store {
             "UPDATE image_registries SET health_error = $1, health_checked_at = $2 WHERE account_id = $3 AND id = $4",
         )
         .bind(clip(error))
-        .bind(now_millis())
+        .bind(self.now())
         .bind(account_id)
         .bind(id)
         .execute(&self.pool)
@@ -823,7 +823,7 @@ impl Store {
         error: &str,
         message: &str,
     ) -> Result<()> {
-        let now = now_millis();
+        let now = self.now();
         sqlx::query(
             "UPDATE image_registries SET sync_status = $1, sync_error = $2, sync_message = $3, \
              synced_at = CASE WHEN $1 = 'success' THEN $4 ELSE synced_at END WHERE account_id = $5 AND id = $6",
@@ -842,8 +842,9 @@ impl Store {
     /// Create an image scan: the scan row, one queued task per item, the items, and each
     /// image's latest task, in one transaction.
     pub async fn create_image_scan(&self, account_id: i64, s: &NewImageScan) -> Result<ImageScan> {
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let id = insert_scan(&mut tx, account_id, s).await?;
+        let id = insert_scan(&mut tx, account_id, s, now).await?;
         for item in &s.items {
             let task = enqueue_on(
                 &mut tx,
@@ -853,9 +854,10 @@ impl Store {
                     run_after: 0,
                     schedule_id: None,
                 },
+                now,
             )
             .await?;
-            insert_item(&mut tx, account_id, id, item, task).await?;
+            insert_item(&mut tx, account_id, id, item, task, now).await?;
         }
         tx.commit().await?;
         self.image_scan(account_id, id).await
@@ -875,6 +877,7 @@ impl Store {
         let Some(first) = s.items.first() else {
             return Err(StoreError::Config("an image scan needs images".into()));
         };
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "UPDATE tasks SET target = $1, options = $2, updated_at = $3 \
@@ -882,7 +885,7 @@ impl Store {
         )
         .bind(first.spec.target.to_string())
         .bind(first.spec.options.to_string())
-        .bind(now_millis())
+        .bind(now)
         .bind(account_id)
         .bind(fired_task)
         .bind(fired_target.to_string())
@@ -892,8 +895,8 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        let id = insert_scan(&mut tx, account_id, s).await?;
-        insert_item(&mut tx, account_id, id, first, fired_task).await?;
+        let id = insert_scan(&mut tx, account_id, s, now).await?;
+        insert_item(&mut tx, account_id, id, first, fired_task, now).await?;
         for item in &s.items[1..] {
             let task = enqueue_on(
                 &mut tx,
@@ -903,9 +906,10 @@ impl Store {
                     run_after: 0,
                     schedule_id: None,
                 },
+                now,
             )
             .await?;
-            insert_item(&mut tx, account_id, id, item, task).await?;
+            insert_item(&mut tx, account_id, id, item, task, now).await?;
         }
         tx.commit().await?;
         Ok(Some(self.image_scan(account_id, id).await?))
@@ -1001,7 +1005,7 @@ impl Store {
              WHERE account_id = $3 AND id = $4",
         )
         .bind(reason)
-        .bind(now_millis())
+        .bind(self.now())
         .bind(account_id)
         .bind(scan_id)
         .execute(&self.pool)
@@ -1212,8 +1216,8 @@ async fn insert_scan(
     conn: &mut sqlx::AnyConnection,
     account_id: i64,
     s: &NewImageScan,
+    now: Millis,
 ) -> Result<i64> {
-    let now = now_millis();
     let row = sqlx::query(
         "INSERT INTO image_scans (account_id, kind, one_click, origin, scanners, timeout_secs, deadline_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -1237,6 +1241,7 @@ async fn insert_item(
     scan_id: i64,
     item: &NewScanItem,
     task_id: i64,
+    now: Millis,
 ) -> Result<()> {
     let scanners = item
         .spec
@@ -1254,7 +1259,7 @@ async fn insert_item(
     .bind(&item.image_id)
     .bind(task_id)
     .bind(scanners.to_string())
-    .bind(now_millis())
+    .bind(now)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE images SET last_task_id = $1 WHERE account_id = $2 AND id = $3")

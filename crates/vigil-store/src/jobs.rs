@@ -9,7 +9,7 @@ use crate::{opt_i64, NewTask, Result, Store, StoreError, TaskRecord};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use vigil_core::{now_millis, Millis, Schedule, TaskSpec};
+use vigil_core::{Millis, Schedule, TaskSpec};
 
 /// A saved scan definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,20 +69,23 @@ fn job_from(row: &AnyRow) -> Result<Job> {
     })
 }
 
-/// Store the plan's schedule and immediate run for job `id`; returns (schedule id, task id).
+/// Store the plan's schedule and immediate run for job `id` at `now`; returns (schedule id,
+/// task id).
 async fn plan_runs(
     conn: &mut sqlx::AnyConnection,
     account_id: i64,
     product: &str,
     id: i64,
     plan: &JobPlan,
+    now: Millis,
 ) -> Result<(Option<i64>, Option<i64>)> {
     let mut spec = plan.spec.clone();
     spec.job_id = Some(id);
     let mut schedule_id = None;
     if let Some((schedule, first)) = &plan.schedule {
-        schedule_id =
-            Some(insert_schedule_on(conn, account_id, product, schedule, &spec, *first).await?);
+        schedule_id = Some(
+            insert_schedule_on(conn, account_id, product, schedule, &spec, *first, now).await?,
+        );
     }
     sqlx::query("UPDATE scan_jobs SET spec = $1, schedule_id = $2 WHERE id = $3")
         .bind(serde_json::to_string(&spec).map_err(corrupt)?)
@@ -101,6 +104,7 @@ async fn plan_runs(
                     run_after: 0,
                     schedule_id: None,
                 },
+                now,
             )
             .await?,
         );
@@ -116,7 +120,7 @@ impl Store {
         product: &str,
         plan: &JobPlan,
     ) -> Result<(i64, Option<i64>)> {
-        let now = now_millis();
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO scan_jobs (account_id, product, name, definition, spec, created_at, updated_at) \
@@ -131,7 +135,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
-        let (_, task) = plan_runs(&mut tx, account_id, product, id, plan).await?;
+        let (_, task) = plan_runs(&mut tx, account_id, product, id, plan, now).await?;
         tx.commit().await?;
         Ok((id, task))
     }
@@ -145,6 +149,7 @@ impl Store {
         id: i64,
         plan: &JobPlan,
     ) -> Result<Option<i64>> {
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "UPDATE scan_jobs SET name = $1, definition = $2, updated_at = $3 \
@@ -152,7 +157,7 @@ impl Store {
         )
         .bind(&plan.name)
         .bind(plan.definition.to_string())
-        .bind(now_millis())
+        .bind(now)
         .bind(account_id)
         .bind(product)
         .bind(id)
@@ -167,7 +172,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let (_, task) = plan_runs(&mut tx, account_id, product, id, plan).await?;
+        let (_, task) = plan_runs(&mut tx, account_id, product, id, plan, now).await?;
         tx.commit().await?;
         Ok(task)
     }
@@ -220,7 +225,7 @@ impl Store {
             let res = sqlx::query(
                 "UPDATE scan_jobs SET deleted = 1, updated_at = $1 WHERE account_id = $2 AND product = $3 AND id = $4 AND deleted = 0",
             )
-            .bind(now_millis())
+            .bind(self.now())
             .bind(account_id)
             .bind(product)
             .bind(*id)

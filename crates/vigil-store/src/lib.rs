@@ -2,7 +2,11 @@
 //! numbered migrations for each, secrets encrypted at rest, and the durable task queue (claims
 //! with leases and heartbeats, `FOR UPDATE SKIP LOCKED` on PostgreSQL, a rescuer for expired
 //! leases, retries). Every query that touches account data takes the account id, so one
-//! account can never reach another's rows.
+//! account can never reach another's rows. Every "now" the store takes itself (timestamps,
+//! lease expiry, retry times, deadlines) comes from its [`vigil_core::Clock`], the system clock
+//! unless [`Store::with_clock`] gives another, so tests move a manual clock past a lease or a
+//! deadline instead of sleeping; methods that take a time (`fire_due_schedules`, export
+//! expiry, `expire_image_scans`) use the one they are given.
 
 mod accounts;
 mod assets;
@@ -41,6 +45,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::path::Path;
 use std::time::Duration;
+use vigil_core::{Millis, SharedClock, SystemClock};
 
 /// Result alias for store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -60,12 +65,14 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     secrets: SecretBox,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("backend", &self.backend)
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -91,7 +98,8 @@ impl Store {
     }
 
     /// Connect to `url` (`sqlite://...` or `postgres://...`), apply pending migrations, and use
-    /// `secrets` to encrypt secret columns.
+    /// `secrets` to encrypt secret columns. The store reads the system clock; see
+    /// [`Store::with_clock`].
     pub async fn open(url: &str, secrets: SecretBox) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Self::backend_of(url)?;
@@ -119,9 +127,28 @@ impl Store {
             pool,
             backend,
             secrets,
+            clock: SystemClock::shared(),
         };
         migrate::run(&store).await?;
         Ok(store)
+    }
+
+    /// This store (and its clones made from now on) reading the time from `clock`: lease
+    /// expiry, `run_after`, retry backoff, schedule firing, deadlines and every timestamp
+    /// written. Workers and the scheduler using this store read the same clock.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this store reads.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The current time by this store's clock, in milliseconds since the Unix epoch.
+    pub fn now(&self) -> Millis {
+        self.clock.now()
     }
 
     /// The master-key holder (encryption and link tags).

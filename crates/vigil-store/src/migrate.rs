@@ -92,7 +92,7 @@ pub(crate) async fn run(store: &Store) -> Result<()> {
         }
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(*version)
-            .bind(vigil_core::now_millis())
+            .bind(store.now())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -8,7 +8,7 @@ use crate::{opt_i64, opt_str, Backend, Result, Store, StoreError};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use vigil_core::{now_millis, Millis, TaskSpec, TaskState};
+use vigil_core::{Millis, TaskSpec, TaskState};
 
 /// A task to enqueue.
 #[derive(Debug, Clone)]
@@ -115,7 +115,7 @@ impl Store {
     /// Enqueue a task; returns its id.
     pub async fn enqueue(&self, t: &NewTask) -> Result<i64> {
         let mut conn = self.pool.acquire().await?;
-        enqueue_on(&mut conn, t).await
+        enqueue_on(&mut conn, t, self.now()).await
     }
 
     /// Get a task of an account.
@@ -158,7 +158,7 @@ impl Store {
         if kinds.is_empty() {
             return Ok(None);
         }
-        let now = now_millis();
+        let now = self.now();
         let kinds_in = |first: usize| {
             (0..kinds.len())
                 .map(|i| format!("${}", i + first))
@@ -256,7 +256,7 @@ impl Store {
         progress: i64,
         lease_ms: i64,
     ) -> Result<Option<bool>> {
-        let now = now_millis();
+        let now = self.now();
         let row = sqlx::query(
             "UPDATE tasks SET lease_expires_at = $1, heartbeat_at = $2, progress = $3, updated_at = $2 \
              WHERE id = $4 AND lease_owner = $5 AND state = 'running' RETURNING cancel_requested",
@@ -285,7 +285,7 @@ impl Store {
         sqlx::query("UPDATE tasks SET target = $1, options = $2, updated_at = $3 WHERE id = $4")
             .bind(target.to_string())
             .bind(options.to_string())
-            .bind(now_millis())
+            .bind(self.now())
             .bind(task_id)
             .execute(&self.pool)
             .await?;
@@ -302,7 +302,7 @@ impl Store {
         error: Option<&str>,
         retry_after_ms: i64,
     ) -> Result<bool> {
-        let now = now_millis();
+        let now = self.now();
         let retry = outcome == TaskState::Failed && lease.attempt < lease.task.max_attempts;
         let state = if retry { TaskState::Queued } else { outcome };
         let mut tx = self.pool.begin().await?;
@@ -340,7 +340,7 @@ impl Store {
 
     /// Put a running task back to wait for its runtime window; the attempt does not count.
     pub async fn pause(&self, lease: &Lease, resume_at: Millis) -> Result<bool> {
-        let now = now_millis();
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "UPDATE tasks SET state = 'paused', lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1, \
@@ -364,7 +364,7 @@ impl Store {
     /// Ask a task of an account to stop. A waiting task stops at once; a running one is told
     /// by its next heartbeat. Returns the state after the request.
     pub async fn request_stop(&self, account_id: i64, task_id: i64) -> Result<TaskState> {
-        let now = now_millis();
+        let now = self.now();
         let task = self.task(account_id, task_id).await?;
         if task.state.is_terminal() {
             return Ok(task.state);
@@ -385,7 +385,7 @@ impl Store {
 
     /// Return tasks whose lease expired to the queue (or fail/stop them); returns how many.
     pub async fn rescue_expired(&self) -> Result<u64> {
-        let now = now_millis();
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "UPDATE tasks SET \
@@ -412,7 +412,7 @@ impl Store {
 
     /// On graceful shutdown: give this worker's running tasks back without spending an attempt.
     pub async fn release_leases(&self, worker_id: &str) -> Result<u64> {
-        let now = now_millis();
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "UPDATE tasks SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1, \
@@ -507,9 +507,12 @@ impl Store {
     }
 }
 
-/// Insert a task on an open connection or transaction.
-pub(crate) async fn enqueue_on(conn: &mut sqlx::AnyConnection, t: &NewTask) -> Result<i64> {
-    let now = now_millis();
+/// Insert a task on an open connection or transaction, created at `now`.
+pub(crate) async fn enqueue_on(
+    conn: &mut sqlx::AnyConnection,
+    t: &NewTask,
+    now: Millis,
+) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO tasks (account_id, product, kind, target, options, state, max_attempts, run_after, schedule_id, job_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $10, $9, $9) RETURNING id",

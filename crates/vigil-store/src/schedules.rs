@@ -32,7 +32,8 @@ fn corrupt(e: serde_json::Error) -> StoreError {
     StoreError::Corrupt(format!("schedule: {e}"))
 }
 
-/// Insert an enabled schedule on a connection (possibly inside a transaction); returns its id.
+/// Insert an enabled schedule on a connection (possibly inside a transaction), created at
+/// `now`; returns its id.
 pub(crate) async fn insert_schedule_on(
     conn: &mut sqlx::AnyConnection,
     account_id: i64,
@@ -40,6 +41,7 @@ pub(crate) async fn insert_schedule_on(
     schedule: &Schedule,
     spec: &TaskSpec,
     first_fire: Option<Millis>,
+    now: Millis,
 ) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO schedules (account_id, product, schedule, task_spec, next_fire_at, enabled, created_at) \
@@ -50,7 +52,7 @@ pub(crate) async fn insert_schedule_on(
     .bind(serde_json::to_string(schedule).map_err(corrupt)?)
     .bind(serde_json::to_string(spec).map_err(corrupt)?)
     .bind(first_fire)
-    .bind(vigil_core::now_millis())
+    .bind(now)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.try_get("id")?)
@@ -67,7 +69,11 @@ impl Store {
         first_fire: Option<Millis>,
     ) -> Result<i64> {
         let mut conn = self.pool.acquire().await?;
-        insert_schedule_on(&mut conn, account_id, product, schedule, spec, first_fire).await
+        let now = self.now();
+        insert_schedule_on(
+            &mut conn, account_id, product, schedule, spec, first_fire, now,
+        )
+        .await
     }
 
     /// Get a schedule of an account.
@@ -159,6 +165,7 @@ impl Store {
                     run_after: fire_at,
                     schedule_id: Some(id),
                 },
+                self.now(),
             )
             .await?;
             tx.commit().await?;

@@ -4,7 +4,7 @@
 use crate::{Result, Store, StoreError};
 use serde_json::Value;
 use sqlx::Row;
-use vigil_core::{now_millis, Millis};
+use vigil_core::Millis;
 
 /// A stored setting.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +53,7 @@ impl Store {
         name: &str,
         value: &Value,
     ) -> Result<()> {
-        let now = now_millis();
+        let now = self.now();
         sqlx::query(
             "INSERT INTO account_settings (account_id, product, name, value, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
              ON CONFLICT (account_id, product, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",

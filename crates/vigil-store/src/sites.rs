@@ -4,7 +4,7 @@
 use crate::{opt_str, Result, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use vigil_core::{now_millis, Millis};
+use vigil_core::Millis;
 
 /// A registered website.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,7 +139,7 @@ impl Store {
     pub async fn create_sites(&self, account_id: i64, sites: &[NewSite]) -> Result<Vec<Site>> {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::new();
-        let now = now_millis();
+        let now = self.now();
         for s in sites {
             let row = sqlx::query(
                 "INSERT INTO sites (account_id, url, host, name, user_agent, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
@@ -286,7 +286,7 @@ impl Store {
         .bind(u.login_check_kw.clone().unwrap_or(current.login_check_kw))
         .bind(u.scan_disallow.clone().unwrap_or(current.scan_disallow))
         .bind(cookie)
-        .bind(now_millis())
+        .bind(self.now())
         .bind(account_id)
         .bind(site_id)
         .execute(&self.pool)
@@ -325,7 +325,7 @@ impl Store {
         new_token: &str,
         valid_to: Millis,
     ) -> Result<Verification> {
-        let now = now_millis();
+        let now = self.now();
         sqlx::query(
             "INSERT INTO site_verifications (account_id, domain, token, valid_to, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (account_id, domain) DO NOTHING",
         )
@@ -380,7 +380,7 @@ impl Store {
         )
         .bind(status)
         .bind(method)
-        .bind(now_millis())
+        .bind(self.now())
         .bind(account_id)
         .bind(domain)
         .execute(&self.pool)

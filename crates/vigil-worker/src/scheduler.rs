@@ -1,4 +1,6 @@
-//! The scheduler and rescuer loops run by `vigil serve`.
+//! The scheduler and rescuer loops run by `vigil serve`. Both read the time from the store's
+//! clock (when a schedule is due, when a lease has expired) and wait `tick` of real time
+//! between passes.
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -15,11 +17,11 @@ pub fn next_fire_ms(s: &Schedule, after_ms: i64) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-/// Fire due schedules every `tick` until `shutdown`.
+/// Fire the schedules due by the store's clock every `tick` until `shutdown`.
 pub async fn run_scheduler(store: Store, tick: Duration, shutdown: CancellationToken) {
     loop {
         match store
-            .fire_due_schedules(vigil_core::now_millis(), 100, &next_fire_ms)
+            .fire_due_schedules(store.now(), 100, &next_fire_ms)
             .await
         {
             Ok(ids) if !ids.is_empty() => tracing::info!(tasks = ?ids, "schedules fired"),

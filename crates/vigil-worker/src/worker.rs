@@ -1,5 +1,7 @@
 //! One worker: claims tasks of the kinds it has engines for, runs them, and records the outcome
 //! only while it still holds the lease. An engine that panics fails its run, not the worker.
+//! "Now" (runtime windows, the start of a run, lease and retry times) is the store's clock
+//! ([`Store::clock`]); waiting (idle polls, heartbeats, run timeouts) is real time.
 
 use crate::supervise::{catch_panic, supervise, RESTART_DELAY};
 use crate::Preflight;
@@ -24,7 +26,7 @@ pub struct WorkerConfig {
     pub heartbeat: Duration,
     /// How long to sleep when the queue is empty.
     pub idle_poll: Duration,
-    /// Delay before a failed task is retried.
+    /// Delay before a failed task is retried (counted on the store's clock).
     pub retry_backoff: Duration,
     /// Most tasks of one account running at once across all workers (0: no cap).
     pub max_running_per_account: i64,
@@ -220,6 +222,21 @@ impl Worker {
         }
     }
 
+    /// When the task's runtime window (if it has one) is closed now, by the store's clock: the
+    /// time it opens again (milliseconds).
+    fn outside_window_until(&self, window: Option<&Schedule>) -> Option<i64> {
+        let s = window?;
+        let now = self.store.clock().utc();
+        if s.in_window(now) {
+            return None;
+        }
+        Some(
+            s.next_window_open(now)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or(i64::MAX / 2),
+        )
+    }
+
     /// Record a panic as the attempt's error (retried while attempts remain), if the lease is
     /// still held; a run that had already been recorded stays as it is.
     async fn fail_after_panic(&self, lease: &Lease, what: &str, why: &str) {
@@ -295,7 +312,7 @@ impl Worker {
             }
         };
         let window = opts.schedule.clone();
-        if let Some(resume) = window.as_ref().and_then(outside_window_until) {
+        if let Some(resume) = self.outside_window_until(window.as_ref()) {
             self.store.pause(&lease, resume).await?;
             return Ok(());
         }
@@ -334,7 +351,7 @@ impl Worker {
         let options = task.options.clone();
         // Findings last seen before this instant and not seen by this run are candidates
         // for "fixed"; one seen by an overlapping run after it is not.
-        let run_started = vigil_core::now_millis();
+        let run_started = self.store.now();
         // A panic inside the engine ends this run only (see `RunEnd::Panicked`).
         let run = catch_panic(engine.run(&ctx, &target, &options));
         tokio::pin!(run);
@@ -357,7 +374,7 @@ impl Worker {
                         Ok(Some(false)) => {}
                         Err(e) => tracing::warn!(task = task.id, error = %e, "heartbeat failed"),
                     }
-                    if let Some(resume) = window.as_ref().and_then(outside_window_until) {
+                    if let Some(resume) = self.outside_window_until(window.as_ref()) {
                         break RunEnd::Pause(resume);
                     }
                 }
@@ -464,17 +481,4 @@ async fn notify(scope: &ScopeGuard, hook: &str, payload: serde_json::Value) -> R
         return Err(format!("webhook answered {}", resp.status()));
     }
     Ok(())
-}
-
-/// When the task's runtime window is closed now: the time it opens again (milliseconds).
-fn outside_window_until(s: &Schedule) -> Option<i64> {
-    let now = chrono::Utc::now();
-    if s.in_window(now) {
-        return None;
-    }
-    Some(
-        s.next_window_open(now)
-            .map(|t| t.timestamp_millis())
-            .unwrap_or(i64::MAX / 2),
-    )
 }

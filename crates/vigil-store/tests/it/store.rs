@@ -1,8 +1,9 @@
 //! Store conformance suite: every test runs against SQLite and against a real PostgreSQL
 //! (`VIGIL_TEST_POSTGRES_URL`, started by `scripts/test`; required when `CI` is set).
 
-use crate::common::stores;
+use crate::common::{clocked, stores, CLOCK_START};
 use serde_json::json;
+use std::time::Duration;
 use vigil_core::{Finding, FindingStatus, Schedule, Severity, TaskSpec, TaskState, Trigger};
 use vigil_store::{NewSite, NewTask, SecretBox, SiteFilter, SiteUpdate, Store, StoreError};
 
@@ -184,7 +185,7 @@ async fn verification_token_is_stable_per_account_and_host() {
 
 #[tokio::test]
 async fn task_completes_once_after_lost_lease() {
-    for store in stores("store").await {
+    for (store, clock) in clocked("store").await {
         let a = store.create_account("a").await.unwrap();
         let kinds = vec!["k".to_string()];
         let id = store
@@ -201,18 +202,29 @@ async fn task_completes_once_after_lost_lease() {
             .await
             .unwrap()
             .is_none());
+        // Claimed at CLOCK_START, the lease runs to +50 ms.
         let l1 = store.claim("w1", &kinds, 50).await.unwrap().unwrap();
         assert_eq!(
             (l1.task.id, l1.attempt, l1.task.state),
             (id, 1, TaskState::Running)
         );
+        assert_eq!(l1.task.started_at, Some(CLOCK_START), "the store's clock");
         assert!(
             store.claim("w2", &kinds, 50).await.unwrap().is_none(),
             "claimed twice"
         );
+        // A heartbeat at +40 ms renews the lease to +90 ms.
+        clock.advance(Duration::from_millis(40));
         assert_eq!(store.heartbeat(&l1, 40, 50).await.unwrap(), Some(false));
         assert_eq!(store.task(a.id, id).await.unwrap().progress, 40);
-        tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+        clock.advance(Duration::from_millis(50));
+        assert_eq!(
+            store.rescue_expired().await.unwrap(),
+            0,
+            "at +90 ms the renewed lease has not expired yet"
+        );
+        assert!(store.claim("w2", &kinds, 50).await.unwrap().is_none());
+        clock.advance(Duration::from_millis(1));
         assert_eq!(store.rescue_expired().await.unwrap(), 1);
         let l2 = store.claim("w2", &kinds, 10_000).await.unwrap().unwrap();
         assert_eq!(l2.attempt, 2);
@@ -248,7 +260,7 @@ async fn task_completes_once_after_lost_lease() {
 
 #[tokio::test]
 async fn each_attempt_records_its_engine() {
-    for store in stores("store").await {
+    for (store, clock) in clocked("store").await {
         let a = store.create_account("a").await.unwrap();
         let kinds = vec!["k".to_string()];
         let id = store
@@ -265,7 +277,9 @@ async fn each_attempt_records_its_engine() {
             .record_attempt_engine(&l1, "k", "1.0.0")
             .await
             .unwrap());
-        tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+        clock.advance(Duration::from_millis(50));
+        assert_eq!(store.rescue_expired().await.unwrap(), 0, "not expired yet");
+        clock.advance(Duration::from_millis(1));
         assert_eq!(store.rescue_expired().await.unwrap(), 1);
         let l2 = store.claim("w2", &kinds, 10_000).await.unwrap().unwrap();
         // The first worker's lease is gone: it cannot write on the new attempt.
@@ -293,7 +307,7 @@ async fn each_attempt_records_its_engine() {
 
 #[tokio::test]
 async fn failures_retry_then_fail() {
-    for store in stores("store").await {
+    for (store, clock) in clocked("store").await {
         let a = store.create_account("a").await.unwrap();
         let mut s = spec("k");
         s.max_attempts = 2;
@@ -309,10 +323,21 @@ async fn failures_retry_then_fail() {
         let kinds = vec!["k".to_string()];
         let l = store.claim("w", &kinds, 1000).await.unwrap().unwrap();
         assert!(store
-            .finish(&l, TaskState::Failed, Some("boom"), 0)
+            .finish(&l, TaskState::Failed, Some("boom"), 10_000)
             .await
             .unwrap());
-        assert_eq!(store.task(a.id, id).await.unwrap().state, TaskState::Queued);
+        let t = store.task(a.id, id).await.unwrap();
+        assert_eq!(
+            (t.state, t.run_after),
+            (TaskState::Queued, CLOCK_START + 10_000),
+            "retried after the backoff, by the store's clock"
+        );
+        clock.advance(Duration::from_millis(9_999));
+        assert!(
+            store.claim("w", &kinds, 1000).await.unwrap().is_none(),
+            "not before the backoff ends"
+        );
+        clock.advance(Duration::from_millis(1));
         let l = store.claim("w", &kinds, 1000).await.unwrap().unwrap();
         assert!(store
             .finish(&l, TaskState::Failed, Some("boom again"), 0)
@@ -425,7 +450,7 @@ async fn concurrent_claims_never_share_a_task() {
 
 #[tokio::test]
 async fn findings_dedup_fix_and_keep_suppression() {
-    for store in stores("store").await {
+    for (store, clock) in clocked("store").await {
         let a = store.create_account("a").await.unwrap();
         let f = |port: u16| Finding {
             kind: "open_port".into(),
@@ -448,11 +473,11 @@ async fn findings_dedup_fix_and_keep_suppression() {
             .await
             .unwrap();
         // Run 2 starts and sees port 22 only.
-        let tick = || async {
-            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
-            vigil_core::now_millis()
+        let tick = || {
+            clock.advance(Duration::from_millis(3));
+            store.now()
         };
-        let run2 = tick().await;
+        let run2 = tick();
         assert_eq!(
             store
                 .record_finding(a.id, 2, "scope", &f(22))
@@ -469,7 +494,7 @@ async fn findings_dedup_fix_and_keep_suppression() {
             "22 was seen; the false positive is not a candidate"
         );
         // Run 3 looks only for another kind: nothing of this kind is a candidate.
-        let run3 = tick().await;
+        let run3 = tick();
         assert!(store
             .unseen_open_findings(a.id, "scope", run3, &["other_kind".to_string()])
             .await
@@ -493,7 +518,7 @@ async fn findings_dedup_fix_and_keep_suppression() {
             0
         );
         // Run 5 looked and saw nothing: 22 becomes fixed; another account cannot fix it.
-        let run5 = tick().await;
+        let run5 = tick();
         assert_eq!(
             store
                 .mark_fixed_unless_seen(a.id + 1000, &[id1], run5)

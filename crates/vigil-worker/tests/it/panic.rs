@@ -1,20 +1,21 @@
 //! Panic isolation: an engine that panics (here, like the web engine did, by slicing text
 //! inside a multi-byte character) fails its own run, with the panic message recorded on the
 //! attempt and the usual retries, while the worker that ran it goes on to the next task; a
-//! panicking product check fails only its run; and a loop that dies is started again.
+//! panicking product check fails only its run; and a loop that dies is started again. The
+//! retry waits for its backoff on the store's manual clock, which the test moves on.
 //! Runs on SQLite and, when `VIGIL_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
-use crate::support;
+use crate::support::{self, cfg, clocked};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Finding, Severity, TaskState};
+use vigil_core::{Clock, Finding, Severity, TaskState};
 use vigil_engine::{Coverage, Engine, EngineError, Everything, Registry, ScanCtx, ScopeGuard};
 use vigil_store::{NewTask, Store, TaskRecord};
-use vigil_worker::{supervise, Worker, WorkerConfig};
+use vigil_worker::{supervise, Worker};
 
 /// Test engine: waits `sleep_ms` (long enough for heartbeats), reports one finding, then,
 /// when the target says `cut`, slices its `text` at that byte offset (a panic inside a
@@ -68,12 +69,6 @@ impl vigil_worker::Preflight for PanickyCheck {
     }
 }
 
-fn cfg(id: &str) -> WorkerConfig {
-    let mut c = support::cfg(id);
-    c.retry_backoff = Duration::from_millis(50);
-    c
-}
-
 fn task(account_id: i64, target: Value, max_attempts: i64) -> NewTask {
     support::task("fragile", account_id, target, json!({}), max_attempts)
 }
@@ -98,12 +93,15 @@ const PANIC_TEXT: &str = "byte index 1 is not a char boundary";
 async fn engine_panic_fails_the_run_and_the_worker_runs_the_next_task() {
     for url in vigil_testkit::database_urls("worker_panic").await {
         let store = Store::open(&url, vigil_testkit::secrets()).await.unwrap();
+        let (store, clock) = clocked(store, "2026-03-01T10:30:00Z");
         let acct = store.create_account("a").await.unwrap();
+        let worker_cfg = cfg("w-1");
+        let backoff = worker_cfg.retry_backoff;
         let w = Arc::new(Worker::new(
             store.clone(),
             engines(),
             Arc::new(ScopeGuard::default()),
-            cfg("w-1"),
+            worker_cfg,
         ));
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(w.run_supervised(shutdown.clone()));
@@ -116,6 +114,13 @@ async fn engine_panic_fails_the_run_and_the_worker_runs_the_next_task() {
             ))
             .await
             .unwrap();
+        // The first attempt fails; the retry waits for the backoff, by the store's clock.
+        let t = support::wait_for(&store, acct.id, hostile, 20, "no retry", |t| {
+            t.state == TaskState::Queued && t.attempts == 1
+        })
+        .await;
+        assert_eq!(t.run_after, clock.now() + backoff.as_millis() as i64);
+        clock.advance(backoff);
         let t = finished(&store, acct.id, hostile, 20).await;
         assert_eq!((t.state, t.attempts), (TaskState::Failed, 2), "{t:?}");
         let err = t.error.unwrap_or_default();

@@ -1,8 +1,11 @@
 //! Shared by the worker tests: a worker configuration with short leases, a task for a test
-//! engine, and polling a task until a condition holds.
+//! engine, a store reading a manual clock (so leases, backoff, windows and schedules are
+//! moved past rather than waited for), and polling a task until a condition holds.
 
+use chrono::{DateTime, Utc};
+use std::future::Future;
 use std::time::Duration;
-use vigil_core::TaskSpec;
+use vigil_core::{ManualClock, TaskSpec};
 use vigil_store::{NewTask, Store, TaskRecord};
 use vigil_worker::WorkerConfig;
 
@@ -38,6 +41,19 @@ pub fn task(
     }
 }
 
+/// A UTC instant from an RFC 3339 literal.
+pub fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("valid RFC 3339 literal")
+        .with_timezone(&Utc)
+}
+
+/// `store` reading a manual clock that stands at `start`, and a handle on that clock.
+pub fn clocked(store: Store, start: &str) -> (Store, ManualClock) {
+    let clock = ManualClock::at(utc(start));
+    (store.with_clock(clock.shared()), clock)
+}
+
 /// Poll a task until `done` holds for it (at most `secs` seconds); returns it then.
 pub async fn wait_for(
     store: &Store,
@@ -47,13 +63,31 @@ pub async fn wait_for(
     what: &str,
     done: impl Fn(&TaskRecord) -> bool,
 ) -> TaskRecord {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
+    let done = &done;
+    poll(secs, what, move || async move {
         let t = store.task(account_id, task_id).await.unwrap();
         if done(&t) {
-            return t;
+            Ok(t)
+        } else {
+            Err(format!("{t:?}"))
         }
-        assert!(tokio::time::Instant::now() < deadline, "{what}: {t:?}");
+    })
+    .await
+}
+
+/// Call `probe` every 20 ms until it answers `Ok` (at most `secs` seconds); returns that.
+/// `Err` says what it saw, for the failure message.
+pub async fn poll<T, F, Fut>(secs: u64, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match probe().await {
+            Ok(v) => return v,
+            Err(seen) => assert!(tokio::time::Instant::now() < deadline, "{what}: {seen}"),
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -1,14 +1,17 @@
 //! A worker dies mid-task (its future is dropped: no heartbeat, no release, like `kill -9`); a
 //! second worker picks the task up after the lease expires and it completes exactly once.
-//! Runs on SQLite and, when `VIGIL_TEST_POSTGRES_URL` is set, on PostgreSQL.
+//! Stop requests, shutdown, runtime windows (closed at the start, closing mid-run) and product
+//! checks of scheduled runs. Lease expiry and windows are reached by moving the store's manual
+//! clock, not by sleeping. Runs on SQLite and, when `VIGIL_TEST_POSTGRES_URL` is set, on
+//! PostgreSQL.
 
-use crate::support::{cfg, task, wait_for};
+use crate::support::{cfg, clocked, task, utc, wait_for};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Component, Finding, Severity, TaskState};
+use vigil_core::{Clock, Component, Finding, ManualClock, Severity, TaskState};
 use vigil_engine::{Coverage, Engine, EngineError, Everything, Registry, ScanCtx, ScopeGuard};
 use vigil_store::{NewTask, Store, TaskRecord};
 use vigil_worker::{run_rescuer, Worker};
@@ -82,7 +85,8 @@ fn stepper_task(
 #[tokio::test]
 async fn killed_worker_task_completes_once() {
     for url in vigil_testkit::database_urls("worker").await {
-        let store = open(&url).await;
+        let (store, clock) = clocked(open(&url).await, "2026-03-01T10:30:00Z");
+        let claimed_at = clock.now();
         let acct = store.create_account("a").await.unwrap();
         let task_id = store
             .enqueue(&stepper_task(acct.id, 10, 3, json!({})))
@@ -112,6 +116,8 @@ async fn killed_worker_task_completes_once() {
         .await;
         a_handle.abort();
         let _ = a_handle.await;
+        // A is dead, but its lease (400 ms from the claim, by the store's clock) still holds.
+        assert_eq!(store.rescue_expired().await.unwrap(), 0);
 
         let shutdown = CancellationToken::new();
         let rescuer = tokio::spawn(run_rescuer(
@@ -127,6 +133,8 @@ async fn killed_worker_task_completes_once() {
         );
         let sd = shutdown.clone();
         let b_handle = tokio::spawn(async move { b.run(sd).await });
+        // The lease runs out: the rescuer returns the task and B takes it.
+        clock.advance(Duration::from_millis(401));
         let t = wait_for(&store, acct.id, task_id, 20, "task never finished", |t| {
             t.state.is_terminal()
         })
@@ -174,10 +182,11 @@ async fn killed_worker_task_completes_once() {
         let stats = store.task_stats().await.unwrap();
         assert_eq!(stats.by_state, vec![("succeeded".to_string(), 1)]);
         assert_eq!(stats.finished, 1);
-        assert!(
-            stats.finished_ms >= 600,
-            "ten 60 ms steps: {}",
-            stats.finished_ms
+        let t = store.task(acct.id, task_id).await.unwrap();
+        assert_eq!(t.started_at, Some(claimed_at), "A's claim");
+        assert_eq!(
+            stats.finished_ms, 401,
+            "from A's claim to B's finish, by the store's clock"
         );
     }
 }
@@ -227,36 +236,40 @@ async fn stop_request_reaches_running_engine_and_shutdown_releases() {
     assert_eq!((t.state, t.attempts), (TaskState::Queued, 0));
 }
 
-#[tokio::test]
-async fn task_outside_its_runtime_window_waits_for_the_opening() {
-    use chrono::Timelike;
-    let store = open(&vigil_testkit::sqlite_url("window")).await;
+/// A fresh store (named by `tag`) whose clock stands at `start`, an account, and a queued
+/// stepper task of `steps` steps that may run only between 12:00 and 13:00 UTC: the store,
+/// its clock, the account id and the task id.
+async fn windowed_task(tag: &str, start: &str, steps: u64) -> (Store, ManualClock, i64, i64) {
+    let (store, clock) = clocked(open(&vigil_testkit::sqlite_url(tag)).await, start);
     let acct = store.create_account("a").await.unwrap();
-    let now = chrono::Utc::now();
-    let at = |h: i64| {
-        let t = now + chrono::Duration::hours(h);
-        chrono::NaiveTime::from_hms_opt(t.hour(), 0, 0).unwrap()
-    };
-    let schedule = vigil_core::Schedule {
-        trigger: vigil_core::Trigger::Once { at: now },
+    let hour = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let window = vigil_core::Schedule {
+        trigger: vigil_core::Trigger::Once {
+            at: utc("2026-03-01T00:00:00Z"),
+        },
         time_zone: "UTC".into(),
         window: Some(vigil_core::DailyWindow {
-            start: at(2),
-            end: at(3),
+            start: hour(12),
+            end: hour(13),
         }),
         not_before: None,
         not_after: None,
     };
-    let opens = schedule.next_window_open(now).unwrap().timestamp_millis();
     let id = store
         .enqueue(&stepper_task(
             acct.id,
+            steps,
             1,
-            1,
-            json!({ "schedule": schedule }),
+            json!({ "schedule": window }),
         ))
         .await
         .unwrap();
+    (store, clock, acct.id, id)
+}
+
+/// A worker with the stepper engine over `store`, running until the returned token is
+/// cancelled.
+fn start_worker(store: &Store) -> (CancellationToken, tokio::task::JoinHandle<()>) {
     let mut engines = Registry::new();
     engines.register(Arc::new(Stepper)).unwrap();
     let w = Worker::new(
@@ -267,20 +280,63 @@ async fn task_outside_its_runtime_window_waits_for_the_opening() {
     );
     let shutdown = CancellationToken::new();
     let sd = shutdown.clone();
-    let h = tokio::spawn(async move { w.run(sd).await });
-    let t = wait_for(&store, acct.id, id, 5, "task not paused", |t| {
+    (shutdown, tokio::spawn(async move { w.run(sd).await }))
+}
+
+#[tokio::test]
+async fn task_outside_its_runtime_window_waits_for_the_opening() {
+    // 10:30 by the store's clock, whatever the system's time; the window is 12:00-13:00.
+    let (store, clock, acct, id) = windowed_task("window", "2026-03-01T10:30:00Z", 1).await;
+    let opens = utc("2026-03-01T12:00:00Z").timestamp_millis();
+    let (shutdown, h) = start_worker(&store);
+    let t = wait_for(&store, acct, id, 5, "task not paused", |t| {
         t.state == TaskState::Paused
     })
     .await;
     assert_eq!(t.run_after, opens, "resumes when the window opens");
     assert_eq!(t.attempts, 0, "a pause spends no attempt");
-    // Nothing runs it before the window opens.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Nothing can claim it before the window opens.
+    clock.set(opens - 1);
     assert!(store
-        .findings_of_task(acct.id, id)
+        .claim("other", &["stepper".to_string()], 1_000)
         .await
         .unwrap()
-        .is_empty());
+        .is_none());
+    assert!(store.findings_of_task(acct, id).await.unwrap().is_empty());
+    // Inside the window the worker runs it.
+    clock.set(opens + 60_000);
+    let t = wait_for(&store, acct, id, 5, "task not run in its window", |t| {
+        t.state.is_terminal()
+    })
+    .await;
+    assert_eq!((t.state, t.attempts), (TaskState::Succeeded, 1));
+    assert_eq!(store.findings_of_task(acct, id).await.unwrap().len(), 1);
+    shutdown.cancel();
+    h.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_run_pauses_when_its_window_closes() {
+    // A hundred 60 ms steps: still running when the window closes.
+    let (store, clock, acct, id) =
+        windowed_task("window_closes", "2026-03-01T12:30:00Z", 100).await;
+    let (shutdown, h) = start_worker(&store);
+    wait_for(&store, acct, id, 5, "task not started", |t| {
+        t.state == TaskState::Running && t.progress > 0
+    })
+    .await;
+    clock.set(utc("2026-03-01T13:30:00Z").timestamp_millis());
+    // The next heartbeat sees the closed window: paused until tomorrow's opening.
+    let t = wait_for(&store, acct, id, 5, "run not paused", |t| {
+        t.state == TaskState::Paused
+    })
+    .await;
+    assert_eq!(t.run_after, utc("2026-03-02T12:00:00Z").timestamp_millis());
+    assert_eq!(t.attempts, 0, "a pause spends no attempt");
+    assert_eq!(
+        store.task_attempts(id).await.unwrap(),
+        vec![(1, "w".to_string(), Some("paused".to_string()))]
+    );
     shutdown.cancel();
     h.await.unwrap();
 }
@@ -309,17 +365,7 @@ async fn a_malformed_runtime_window_fails_the_run_with_the_reason() {
         ))
         .await
         .unwrap();
-    let mut engines = Registry::new();
-    engines.register(Arc::new(Stepper)).unwrap();
-    let w = Worker::new(
-        store.clone(),
-        engines,
-        Arc::new(ScopeGuard::operator(Default::default())),
-        cfg("w"),
-    );
-    let shutdown = CancellationToken::new();
-    let sd = shutdown.clone();
-    let h = tokio::spawn(async move { w.run(sd).await });
+    let (shutdown, h) = start_worker(&store);
     let t = wait_for(&store, acct.id, bad, 5, "bad task not failed", |t| {
         t.state == TaskState::Failed
     })
