@@ -285,7 +285,7 @@ fn db_blocking(cmd: DbCmd) -> Result<()> {
                     None => db.import(&p),
                 }
                 .with_context(|| format!("cannot import {}", p.display()))?;
-                println!(
+                crate::out::outln!(
                     "{}: {} advisories ({} affected entries) from {} files in {:.1}s; {} skipped, {} withdrawn",
                     summary.source,
                     summary.advisories,
@@ -315,9 +315,11 @@ fn db_blocking(cmd: DbCmd) -> Result<()> {
             let mut failed = 0;
             for u in results {
                 match u.result {
-                    Ok(s) => println!(
+                    Ok(s) => crate::out::outln!(
                         "{}: {} advisories ({} bytes downloaded)",
-                        u.source, s.advisories, u.downloaded_bytes
+                        u.source,
+                        s.advisories,
+                        u.downloaded_bytes
                     ),
                     Err(e) => {
                         failed += 1;
@@ -345,7 +347,7 @@ fn db_blocking(cmd: DbCmd) -> Result<()> {
                         })
                     })
                     .collect();
-                println!(
+                crate::out::outln!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "path": st.path, "schema_version": st.schema_version,
@@ -354,7 +356,7 @@ fn db_blocking(cmd: DbCmd) -> Result<()> {
                     }))?
                 );
             } else {
-                println!(
+                crate::out::outln!(
                     "{}: {} advisories, {} affected entries, {} bytes",
                     st.path.display(),
                     st.advisories,
@@ -362,7 +364,7 @@ fn db_blocking(cmd: DbCmd) -> Result<()> {
                     st.size_bytes
                 );
                 for s in &st.sources {
-                    println!(
+                    crate::out::outln!(
                         "  {:<40} {:>8} records  {:>4} skipped  age {}",
                         s.name,
                         s.records,
@@ -425,7 +427,7 @@ pub async fn image(cmd: ImageCmd) -> Result<()> {
             let account = st.account_by_app_id(app_id).await?;
             let img = inventory_record(&image, stored_ref);
             let row = st.upsert_image(account.id, &img).await?;
-            println!("{} {}", img.image_id, serde_json::to_string(&row.name)?);
+            crate::out::outln!("{} {}", img.image_id, serde_json::to_string(&row.name)?);
             Ok(())
         }
     }

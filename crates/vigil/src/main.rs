@@ -4,6 +4,7 @@
 
 mod config;
 mod image;
+mod out;
 mod scan;
 
 use anyhow::{bail, Context, Result};
@@ -149,16 +150,16 @@ async fn run(cmd: Cmd) -> Result<()> {
         Cmd::Image { cmd } => image::image(cmd).await,
         Cmd::Migrate(s) => {
             let store = s.open().await?;
-            println!("migrations applied ({:?})", store.backend());
+            out::outln!("migrations applied ({:?})", store.backend());
             Ok(())
         }
         Cmd::Actions { json } => {
             let cat = vigil_api::action::catalogue();
             if json {
-                println!("{}", serde_json::to_string_pretty(&cat)?);
+                out::outln!("{}", serde_json::to_string_pretty(&cat)?);
             } else {
                 for a in cat.as_array().into_iter().flatten() {
-                    println!(
+                    out::outln!(
                         "{:<6} {:<11} {:<28} {}",
                         a["Product"].as_str().unwrap_or(""),
                         a["Version"].as_str().unwrap_or(""),
@@ -188,12 +189,12 @@ async fn keys(cmd: KeysCmd) -> Result<()> {
                 None => store.create_account(&name).await?,
             };
             let key = store.create_key(&account, &name).await?;
-            println!("{}", serde_json::to_string(&key)?);
+            out::outln!("{}", serde_json::to_string(&key)?);
         }
         KeysCmd::List { store } => {
             let store = store.open().await?;
             for k in store.list_keys().await? {
-                println!("{}", serde_json::to_string(&k)?);
+                out::outln!("{}", serde_json::to_string(&k)?);
             }
         }
         KeysCmd::Revoke { secret_id, store } => {
@@ -202,7 +203,7 @@ async fn keys(cmd: KeysCmd) -> Result<()> {
                 .revoke_key(&secret_id)
                 .await
                 .with_context(|| format!("no active key {secret_id}"))?;
-            println!("revoked {secret_id}");
+            out::outln!("revoked {secret_id}");
         }
     }
     Ok(())

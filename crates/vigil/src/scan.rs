@@ -301,7 +301,7 @@ pub(crate) fn print_report(run: Run, format: Option<Format>, fail_on: Option<Sev
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    print!("{text}");
+    crate::out::print(&text);
     report.exit_status(fail_on)
 }
 

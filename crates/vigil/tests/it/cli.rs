@@ -336,3 +336,31 @@ fn scan_web_output_contract_and_exit_status() {
     let (ok, _, err) = run(&["scan", "web", "http://169.254.169.254/"]);
     assert!(!ok && err.contains("out of scope"), "{err}");
 }
+
+/// `vigil actions --json | head -c 100`: the reader closes the pipe after a few bytes, long
+/// before the 170 kB catalogue is written; vigil ends quietly with status 0 (it panicked).
+/// The twin reads everything and gets the whole catalogue.
+#[test]
+fn a_reader_closing_the_pipe_ends_vigil_quietly() {
+    use std::io::Read;
+    let mut child = bin()
+        .args(["actions", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    let mut stdout = child.stdout.take().unwrap();
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?} {err}", out.status);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(String::from_utf8_lossy(&head).trim_start().starts_with('['));
+
+    let (ok, all, err) = run(&["actions", "--json"]);
+    assert!(ok, "{err}");
+    let cat: serde_json::Value = serde_json::from_str(&all).unwrap();
+    assert!(cat.as_array().unwrap().len() > 80);
+}
