@@ -35,7 +35,7 @@ pub use images::{
     NewImageScan, NewRegistry, NewScanItem, RegistryRow, ScanSummary, SealedSecret,
 };
 pub use jobs::{Job, JobPlan};
-pub use queue::{Lease, NewTask, TaskRecord, TaskStats};
+pub use queue::{Attempt, Lease, NewTask, TaskRecord, TaskStats};
 pub use schedules::ScheduleRecord;
 pub use secrets::SecretBox;
 pub use settings::Setting;

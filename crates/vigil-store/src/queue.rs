@@ -64,6 +64,23 @@ pub struct TaskRecord {
     pub finished_at: Option<Millis>,
 }
 
+/// One attempt at a task, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// Attempt number, from 1.
+    pub attempt: i64,
+    /// Worker that ran it.
+    pub worker_id: String,
+    /// How it ended (`succeeded`, `failed`, `lost`, `paused`, ...); `None` while running.
+    pub outcome: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Engine kind that ran it.
+    pub engine_kind: Option<String>,
+    /// That engine's version.
+    pub engine_version: Option<String>,
+}
+
 /// A claimed task and the lease over it.
 #[derive(Debug, Clone)]
 pub struct Lease {
@@ -431,21 +448,25 @@ impl Store {
         Ok(rows.len() as u64)
     }
 
-    /// Attempts of a task: (attempt, worker, outcome).
-    pub async fn task_attempts(&self, task_id: i64) -> Result<Vec<(i64, String, Option<String>)>> {
+    /// Attempts of a task, in order.
+    pub async fn task_attempts(&self, task_id: i64) -> Result<Vec<Attempt>> {
         let rows = sqlx::query(
-            "SELECT attempt, worker_id, outcome FROM task_attempts WHERE task_id = $1 ORDER BY id",
+            "SELECT attempt, worker_id, outcome, error, engine_kind, engine_version \
+             FROM task_attempts WHERE task_id = $1 ORDER BY id",
         )
         .bind(task_id)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get("attempt")?,
-                    r.try_get("worker_id")?,
-                    opt_str(r, "outcome")?,
-                ))
+                Ok(Attempt {
+                    attempt: r.try_get("attempt")?,
+                    worker_id: r.try_get("worker_id")?,
+                    outcome: opt_str(r, "outcome")?,
+                    error: opt_str(r, "error")?,
+                    engine_kind: opt_str(r, "engine_kind")?,
+                    engine_version: opt_str(r, "engine_version")?,
+                })
             })
             .collect()
     }
@@ -470,40 +491,6 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(res.rows_affected() > 0)
-    }
-
-    /// The engine recorded on each attempt of a task, in order: (attempt, kind, version).
-    pub async fn attempt_engines(
-        &self,
-        task_id: i64,
-    ) -> Result<Vec<(i64, Option<String>, Option<String>)>> {
-        let rows = sqlx::query(
-            "SELECT attempt, engine_kind, engine_version FROM task_attempts WHERE task_id = $1 ORDER BY id",
-        )
-        .bind(task_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("attempt")?,
-                    opt_str(r, "engine_kind")?,
-                    opt_str(r, "engine_version")?,
-                ))
-            })
-            .collect()
-    }
-
-    /// Errors recorded on a task's attempts, in order: (attempt, error).
-    pub async fn task_attempt_errors(&self, task_id: i64) -> Result<Vec<(i64, Option<String>)>> {
-        let rows =
-            sqlx::query("SELECT attempt, error FROM task_attempts WHERE task_id = $1 ORDER BY id")
-                .bind(task_id)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("attempt")?, opt_str(r, "error")?)))
-            .collect()
     }
 }
 

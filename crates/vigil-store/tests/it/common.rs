@@ -37,3 +37,11 @@ pub async fn clocked(tag: &str) -> Vec<(Store, ManualClock)> {
         })
         .collect()
 }
+
+/// Attempts as (number, worker, outcome), for comparing with a literal.
+pub fn outcomes(attempts: &[vigil_store::Attempt]) -> Vec<(i64, &str, Option<&str>)> {
+    attempts
+        .iter()
+        .map(|a| (a.attempt, a.worker_id.as_str(), a.outcome.as_deref()))
+        .collect()
+}

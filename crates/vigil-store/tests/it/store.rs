@@ -1,7 +1,7 @@
 //! Store conformance suite: every test runs against SQLite and against a real PostgreSQL
 //! (`VIGIL_TEST_POSTGRES_URL`, started by `scripts/test`; required when `CI` is set).
 
-use crate::common::{clocked, stores, CLOCK_START};
+use crate::common::{clocked, outcomes, stores, CLOCK_START};
 use serde_json::json;
 use std::time::Duration;
 use vigil_core::{Finding, FindingStatus, Schedule, Severity, TaskSpec, TaskState, Trigger};
@@ -249,11 +249,8 @@ async fn task_completes_once_after_lost_lease() {
         );
         let attempts = store.task_attempts(id).await.unwrap();
         assert_eq!(
-            attempts,
-            vec![
-                (1, "w1".into(), Some("lost".into())),
-                (2, "w2".into(), Some("succeeded".into()))
-            ]
+            outcomes(&attempts),
+            vec![(1, "w1", Some("lost")), (2, "w2", Some("succeeded"))]
         );
     }
 }
@@ -296,11 +293,18 @@ async fn each_attempt_records_its_engine() {
             .await
             .unwrap());
         assert_eq!(
-            store.attempt_engines(id).await.unwrap(),
-            vec![
-                (1, Some("k".into()), Some("1.0.0".into())),
-                (2, Some("k".into()), Some("1.1.0".into()))
-            ]
+            store
+                .task_attempts(id)
+                .await
+                .unwrap()
+                .iter()
+                .map(|a| (
+                    a.attempt,
+                    a.engine_kind.as_deref(),
+                    a.engine_version.as_deref()
+                ))
+                .collect::<Vec<_>>(),
+            vec![(1, Some("k"), Some("1.0.0")), (2, Some("k"), Some("1.1.0"))]
         );
     }
 }

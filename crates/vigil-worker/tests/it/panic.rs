@@ -5,7 +5,7 @@
 //! retry waits for its backoff on the store's manual clock, which the test moves on.
 //! Runs on SQLite and, when `VIGIL_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
-use crate::support::{self, cfg, clocked};
+use crate::support::{self, cfg, clocked, outcomes};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -128,16 +128,14 @@ async fn engine_panic_fails_the_run_and_the_worker_runs_the_next_task() {
         assert!(err.contains(PANIC_TEXT), "{err}");
         // Each attempt ended by the worker itself (the lease released with the outcome, not
         // left to expire), with the panic as its error.
+        let attempts = store.task_attempts(hostile).await.unwrap();
         assert_eq!(
-            store.task_attempts(hostile).await.unwrap(),
-            vec![
-                (1, "w-1".to_string(), Some("failed".to_string())),
-                (2, "w-1".to_string(), Some("failed".to_string())),
-            ]
+            outcomes(&attempts),
+            vec![(1, "w-1", Some("failed")), (2, "w-1", Some("failed"))]
         );
-        for (n, e) in store.task_attempt_errors(hostile).await.unwrap() {
-            let e = e.unwrap_or_default();
-            assert!(e.contains(PANIC_TEXT), "attempt {n}: {e}");
+        for a in &attempts {
+            let e = a.error.as_deref().unwrap_or_default();
+            assert!(e.contains(PANIC_TEXT), "attempt {}: {e}", a.attempt);
         }
         assert_eq!(
             store
@@ -156,8 +154,8 @@ async fn engine_panic_fails_the_run_and_the_worker_runs_the_next_task() {
         let t = finished(&store, acct.id, next, 20).await;
         assert_eq!(t.state, TaskState::Succeeded, "{t:?}");
         assert_eq!(
-            store.task_attempts(next).await.unwrap(),
-            vec![(1, "w-1".to_string(), Some("succeeded".to_string()))]
+            outcomes(&store.task_attempts(next).await.unwrap()),
+            vec![(1, "w-1", Some("succeeded"))]
         );
         assert!(!handle.is_finished(), "the worker is still running");
         shutdown.cancel();

@@ -91,3 +91,11 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Attempts as (number, worker, outcome), for comparing with a literal.
+pub fn outcomes(attempts: &[vigil_store::Attempt]) -> Vec<(i64, &str, Option<&str>)> {
+    attempts
+        .iter()
+        .map(|a| (a.attempt, a.worker_id.as_str(), a.outcome.as_deref()))
+        .collect()
+}

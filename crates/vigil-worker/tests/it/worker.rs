@@ -5,7 +5,7 @@
 //! clock, not by sleeping. Runs on SQLite and, when `VIGIL_TEST_POSTGRES_URL` is set, on
 //! PostgreSQL.
 
-use crate::support::{cfg, clocked, task, utc, wait_for};
+use crate::support::{cfg, clocked, outcomes, task, utc, wait_for};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -148,10 +148,10 @@ async fn killed_worker_task_completes_once() {
         rescuer.await.unwrap();
         let attempts = store.task_attempts(task_id).await.unwrap();
         assert_eq!(
-            attempts,
+            outcomes(&attempts),
             vec![
-                (1, "worker-a".to_string(), Some("lost".to_string())),
-                (2, "worker-b".to_string(), Some("succeeded".to_string()))
+                (1, "worker-a", Some("lost")),
+                (2, "worker-b", Some("succeeded"))
             ]
         );
         // Each attempt names the engine that ran it.
@@ -159,12 +159,9 @@ async fn killed_worker_task_completes_once() {
             Some("stepper".to_string()),
             Some(Stepper.version().to_string()),
         );
-        let engines_of: Vec<(Option<String>, Option<String>)> = store
-            .attempt_engines(task_id)
-            .await
-            .unwrap()
+        let engines_of: Vec<(Option<String>, Option<String>)> = attempts
             .into_iter()
-            .map(|(_, kind, version)| (kind, version))
+            .map(|a| (a.engine_kind, a.engine_version))
             .collect();
         assert_eq!(engines_of, vec![engine.clone(), engine]);
         // Ten distinct findings, each stored once despite the re-run.
@@ -334,8 +331,8 @@ async fn a_run_pauses_when_its_window_closes() {
     assert_eq!(t.run_after, utc("2026-03-02T12:00:00Z").timestamp_millis());
     assert_eq!(t.attempts, 0, "a pause spends no attempt");
     assert_eq!(
-        store.task_attempts(id).await.unwrap(),
-        vec![(1, "w".to_string(), Some("paused".to_string()))]
+        outcomes(&store.task_attempts(id).await.unwrap()),
+        vec![(1, "w", Some("paused"))]
     );
     shutdown.cancel();
     h.await.unwrap();

@@ -120,7 +120,10 @@ async fn killed_worker_process_loses_nothing() {
         );
         let attempts = store.task_attempts(task).await.unwrap();
         assert_eq!(attempts.len(), 2, "{attempts:?}");
-        assert_ne!(attempts[0].1, attempts[1].1, "two different workers");
+        assert_ne!(
+            attempts[0].worker_id, attempts[1].worker_id,
+            "two different workers"
+        );
         let found = store.findings_of_task(acct.id, task).await.unwrap();
         // Other programs on this machine may listen in the range too: ours must be there,
         // and every open port exactly once.
