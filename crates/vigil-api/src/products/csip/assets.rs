@@ -1,12 +1,12 @@
 //! The account's assets: public IP addresses and domain names registered with
 //! `CreateDomainAndIp`, listed with their risk counts and verification state.
 
-use super::listing::{apply, choices, FilterReq, Listing};
-use super::{instance_type, no_members, owner, ASSET_TAG, MEMBER_ID, NAME};
+use super::listing::{apply, choices, ListReq, Listing};
+use super::{instance_type, owner, tag_pairs, Members, Tag, NAME};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
+use crate::params::Params;
 use crate::products::ownership::effective_status;
-use crate::products::{params, time_str};
+use crate::products::time_str;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,57 +14,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use vigil_core::FindingStatus;
 use vigil_store::Asset;
-
-pub(super) const CREATE_PARAMS: &[Param] = &[
-    Param::req(
-        "Content",
-        Ty::List(&Ty::Str),
-        "Public IP addresses and domain names.",
-    )
-    .check(Check::MaxItems(1000)),
-    MEMBER_ID,
-    Param::opt(
-        "Tags",
-        Ty::List(&Ty::Obj(ASSET_TAG)),
-        "Tags of the new assets.",
-    )
-    .check(Check::MaxItems(50)),
-];
-
-const ASSET_KEY: &[Param] =
-    &[Param::req("Asset", Ty::Str, "The address or domain.").check(Check::MaxLen(253))];
-
-pub(super) const DELETE_PARAMS: &[Param] = &[
-    MEMBER_ID,
-    Param::opt(
-        "Content",
-        Ty::List(&Ty::Obj(ASSET_KEY)),
-        "Assets to remove.",
-    )
-    .check(Check::MaxItems(1000)),
-    Param::opt(
-        "RetainPath",
-        Ty::Int,
-        "Accepted for compatibility; Vigil keeps no path settings.",
-    ),
-    Param::opt(
-        "IgnoreAsset",
-        Ty::Int,
-        "Accepted for compatibility; removed assets are not re-discovered.",
-    ),
-    Param::opt(
-        "Tags",
-        Ty::List(&Ty::Obj(ASSET_TAG)),
-        "Accepted for compatibility.",
-    )
-    .check(Check::MaxItems(50)),
-    Param::opt(
-        "Type",
-        Ty::Str,
-        "ALL removes every asset and ignores Content.",
-    )
-    .check(Check::MaxLen(16)),
-];
 
 /// Kind of an asset string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,36 +64,22 @@ pub(super) fn parse_asset(raw: &str, ranges: bool) -> ApiResult<(String, AssetKi
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct Tag {
-    tag_key: Option<String>,
-    tag_value: Option<String>,
-}
-
-fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
-    tags.iter()
-        .map(|t| {
-            (
-                t.tag_key.clone().unwrap_or_default(),
-                t.tag_value.clone().unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateReq {
+pub(super) struct CreateReq {
+    /// Public IP addresses and domain names.
+    #[param(max_items = 1000)]
     content: Vec<String>,
-    member_id: Option<Vec<String>>,
+    #[serde(flatten)]
+    members: Members,
+    /// Tags of the new assets.
     #[serde(default)]
+    #[param(max_items = 50)]
     tags: Vec<Tag>,
 }
 
-pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: CreateReq = params(p)?;
-    no_members(&req.member_id)?;
+pub(super) async fn create(st: &Services, rc: &RequestCtx, req: CreateReq) -> ApiResult {
+    req.members.check()?;
     if req.content.is_empty() {
         return Err(ApiError::invalid_value(
             "`Content` must name at least one asset.",
@@ -197,25 +132,42 @@ pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResul
     Ok(json!({"Data": n}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct AssetKey {
+    /// The address or domain.
+    #[param(max_len = 253)]
     asset: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct DeleteReq {
-    member_id: Option<Vec<String>>,
+pub(super) struct DeleteReq {
+    #[serde(flatten)]
+    members: Members,
+    /// Assets to remove.
     #[serde(default)]
+    #[param(max_items = 1000)]
     content: Vec<AssetKey>,
+    /// Accepted for compatibility; Vigil keeps no path settings.
+    #[allow(dead_code)]
+    retain_path: Option<i64>,
+    /// Accepted for compatibility; removed assets are not re-discovered.
+    #[allow(dead_code)]
+    ignore_asset: Option<i64>,
+    /// Accepted for compatibility.
+    #[serde(default)]
+    #[param(max_items = 50)]
+    #[allow(dead_code)]
+    tags: Vec<Tag>,
+    /// ALL removes every asset and ignores Content.
     #[serde(rename = "Type")]
+    #[param(max_len = 16)]
     kind: Option<String>,
 }
 
-pub(super) async fn delete(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: DeleteReq = params(p)?;
-    no_members(&req.member_id)?;
+pub(super) async fn delete(st: &Services, rc: &RequestCtx, req: DeleteReq) -> ApiResult {
+    req.members.check()?;
     let n = if req.kind.as_deref() == Some("ALL") {
         st.store.remove_assets(rc.account.id, None).await?
     } else {
@@ -239,41 +191,36 @@ pub(super) async fn delete(st: &Services, rc: &RequestCtx, p: Value) -> ApiResul
     Ok(json!({"Data": n}))
 }
 
-#[derive(Deserialize)]
+/// The parameters of a list of assets or of their risks: `MemberId`, `Filter` and `Tags`.
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct ListReq {
-    pub member_id: Option<Vec<String>>,
+pub(super) struct TaggedListReq {
+    #[serde(flatten)]
+    pub(super) list: ListReq,
+    /// Only assets carrying one of these tags.
     #[serde(default)]
-    pub filter: FilterReq,
-    #[serde(default)]
-    tags: Vec<Tag>,
+    #[param(max_items = 50)]
+    pub(super) tags: Vec<Tag>,
 }
 
-impl ListReq {
-    /// The requested tags as (key, value).
-    pub fn tags(&self) -> Vec<(String, String)> {
-        tag_pairs(&self.tags)
+/// Hosts carrying one of `tags`; `None` when no tags were asked for.
+pub(super) async fn tagged_hosts(
+    st: &Services,
+    rc: &RequestCtx,
+    tags: &[Tag],
+) -> ApiResult<Option<Vec<String>>> {
+    let want = tag_pairs(tags);
+    if want.is_empty() {
+        return Ok(None);
     }
-
-    /// Hosts carrying one of the requested tags; `None` when no tags were asked for.
-    pub async fn tagged_hosts(
-        &self,
-        st: &Services,
-        rc: &RequestCtx,
-    ) -> ApiResult<Option<Vec<String>>> {
-        let want = self.tags();
-        if want.is_empty() {
-            return Ok(None);
-        }
-        let assets = st.store.list_assets(rc.account.id, None).await?;
-        Ok(Some(
-            assets
-                .into_iter()
-                .filter(|a| a.tags.iter().any(|t| want.contains(t)))
-                .map(|a| a.value)
-                .collect(),
-        ))
-    }
+    let assets = st.store.list_assets(rc.account.id, None).await?;
+    Ok(Some(
+        assets
+            .into_iter()
+            .filter(|a| a.tags.iter().any(|t| want.contains(t)))
+            .map(|a| a.value)
+            .collect(),
+    ))
 }
 
 /// Active risk counts and last scan time of each host.
@@ -367,10 +314,9 @@ fn is_new(a: &Asset) -> i64 {
     i64::from(vigil_core::now_millis() - a.created_at < 7 * 86_400_000)
 }
 
-async fn listing(st: &Services, rc: &RequestCtx, p: Value, kind: &str) -> ApiResult {
-    let req: ListReq = params(p)?;
-    no_members(&req.member_id)?;
-    let tagged = req.tagged_hosts(st, rc).await?;
+async fn listing(st: &Services, rc: &RequestCtx, req: TaggedListReq, kind: &str) -> ApiResult {
+    req.list.members.check()?;
+    let tagged = tagged_hosts(st, rc, &req.tags).await?;
     let assets: Vec<Asset> = st
         .store
         .list_assets(rc.account.id, Some(kind))
@@ -454,7 +400,7 @@ async fn listing(st: &Services, rc: &RequestCtx, p: Value, kind: &str) -> ApiRes
         default_by: "AssetCreateTime",
     };
     let types = choices(&rows, "AssetType", &|v| v.to_string());
-    let (total, page) = apply(rows, &req.filter, &l)?;
+    let (total, page) = apply(rows, &req.list.filter, &l)?;
     let none_list: Vec<Value> = vec![];
     if kind == "domain" {
         Ok(
@@ -470,12 +416,16 @@ async fn listing(st: &Services, rc: &RequestCtx, p: Value, kind: &str) -> ApiRes
     }
 }
 
-pub(super) async fn describe_domains(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    listing(st, rc, p, "domain").await
+pub(super) async fn describe_domains(
+    st: &Services,
+    rc: &RequestCtx,
+    req: TaggedListReq,
+) -> ApiResult {
+    listing(st, rc, req, "domain").await
 }
 
-pub(super) async fn describe_ips(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    listing(st, rc, p, "ip").await
+pub(super) async fn describe_ips(st: &Services, rc: &RequestCtx, req: TaggedListReq) -> ApiResult {
+    listing(st, rc, req, "ip").await
 }
 
 #[cfg(test)]

@@ -1,69 +1,69 @@
-//! CSIP's common `Filter` (paging, sorting, `WhereFilter` conditions and a time window),
-//! applied to rendered rows: a condition names an output field of the listed objects, so the
-//! filterable and sortable fields are exactly the ones the response shows.
+//! CSIP's list parameters (`MemberId` and the common `Filter`: paging, sorting,
+//! `WhereFilter` conditions and a time window) and the filter applied to rendered rows: a
+//! condition names an output field of the listed objects, so the filterable and sortable
+//! fields are exactly the ones the response shows.
 
+use super::Members;
 use crate::error::{ApiError, ApiResult};
-use crate::params::{Check, Param, Ty};
+use crate::params::Params;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::cmp::Ordering;
 
-/// `WhereFilter` fields.
-pub const WHERE_FILTER: &[Param] = &[
-    Param::opt("Name", Ty::Str, "Field to filter on.").check(Check::MaxLen(64)),
-    Param::opt("Values", Ty::List(&Ty::Str), "Values; any may match.").check(Check::MaxItems(100)),
-    Param::opt(
-        "OperatorType",
-        Ty::Int,
-        "1 or 7 equal, 2 >, 3 <, 4 >=, 5 <=, 6 not equal, 9 contains, 13 does not contain, 14 bitwise and.",
-    )
-    .check(Check::OneOfInt(&[1, 2, 3, 4, 5, 6, 7, 9, 13, 14])),
-];
-
-/// `Filter` fields.
-pub const FILTER: &[Param] = &[
-    Param::opt(
-        "Limit",
-        Ty::Int,
-        "Rows to return (default 10, at most 1000).",
-    )
-    .check(Check::Range(0, 1000)),
-    Param::opt("Offset", Ty::Int, "Rows to skip.").check(Check::Range(0, i64::MAX)),
-    Param::opt("Order", Ty::Str, "asc or desc.").check(Check::MaxLen(8)),
-    Param::opt("By", Ty::Str, "Field to sort by.").check(Check::MaxLen(64)),
-    Param::opt(
-        "Filters",
-        Ty::List(&Ty::Obj(WHERE_FILTER)),
-        "Conditions; all must hold.",
-    )
-    .check(Check::MaxItems(20)),
-    Param::opt("StartTime", Ty::Str, "Earliest time (YYYY-MM-DD HH:MM:SS).")
-        .check(Check::MaxLen(32)),
-    Param::opt("EndTime", Ty::Str, "Latest time (YYYY-MM-DD HH:MM:SS).").check(Check::MaxLen(32)),
-];
-
-/// One condition.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// One condition (`WhereFilter`).
+#[derive(Debug, Clone, Default, Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 pub struct WhereReq {
+    /// Field to filter on.
+    #[param(max_len = 64)]
     name: Option<String>,
+    /// Values; any may match.
     #[serde(default)]
+    #[param(max_items = 100)]
     values: Vec<String>,
+    /// 1 or 7 equal, 2 >, 3 <, 4 >=, 5 <=, 6 not equal, 9 contains, 13 does not contain, 14
+    /// bitwise and.
+    #[param(one_of = [1, 2, 3, 4, 5, 6, 7, 9, 13, 14])]
     operator_type: Option<i64>,
 }
 
 /// A `Filter` as sent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 pub struct FilterReq {
+    /// Rows to return (default 10, at most 1000).
+    #[param(range(0, 1000))]
     limit: Option<i64>,
+    /// Rows to skip.
+    #[param(range(0, i64::MAX))]
     offset: Option<i64>,
+    /// asc or desc.
+    #[param(max_len = 8)]
     order: Option<String>,
+    /// Field to sort by.
+    #[param(max_len = 64)]
     by: Option<String>,
+    /// Conditions; all must hold.
     #[serde(default)]
+    #[param(max_items = 20)]
     filters: Vec<WhereReq>,
+    /// Earliest time (YYYY-MM-DD HH:MM:SS).
+    #[param(max_len = 32)]
     start_time: Option<String>,
+    /// Latest time (YYYY-MM-DD HH:MM:SS).
+    #[param(max_len = 32)]
     end_time: Option<String>,
+}
+
+/// The parameters of a list: `MemberId` and `Filter`.
+#[derive(Debug, Default, Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListReq {
+    #[serde(flatten)]
+    pub(super) members: Members,
+    /// Paging, sorting, conditions.
+    #[serde(default)]
+    pub(super) filter: FilterReq,
 }
 
 /// How a listing may be filtered: its field names, the field the time window applies to and

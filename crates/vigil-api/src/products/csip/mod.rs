@@ -15,42 +15,14 @@ pub use tasks::CsipPreflight;
 
 use crate::action::{action, Action};
 use crate::error::{ApiError, ApiResult};
-use crate::params::{Check, Param, Ty};
+use crate::params::Params;
 use crate::product::Product;
 use crate::RequestCtx;
-use listing::FILTER;
+use serde::{Deserialize, Serialize};
 use vigil_core::{FindingStatus, Severity};
 
 const VERSION: &str = "2022-11-21";
 pub(crate) const NAME: &str = "csip";
-
-const ASSET_TAG: &[Param] = &[
-    Param::opt("TagKey", Ty::Str, "Tag key.").check(Check::MaxLen(128)),
-    Param::opt("TagValue", Ty::Str, "Tag value.").check(Check::MaxLen(256)),
-];
-const MEMBER_ID: Param = Param::opt(
-    "MemberId",
-    Ty::List(&Ty::Str),
-    "Member accounts of a group account (not supported: each Vigil account is its own tenant).",
-)
-.check(Check::MaxItems(100));
-const FILTER_PARAM: Param = Param::opt("Filter", Ty::Obj(FILTER), "Paging, sorting, conditions.");
-const TAGS_PARAM: Param = Param::opt(
-    "Tags",
-    Ty::List(&Ty::Obj(ASSET_TAG)),
-    "Only assets carrying one of these tags.",
-)
-.check(Check::MaxItems(50));
-const TASK_ID_KEY: &[Param] = &[
-    Param::req("TaskId", Ty::Str, "Task id.").check(Check::MaxLen(64)),
-    Param::opt(
-        "TargetAppId",
-        Ty::Str,
-        "AppId owning the task (must be the caller's).",
-    )
-    .check(Check::MaxLen(32)),
-];
-const RISK_LIST_PARAMS: &[Param] = &[MEMBER_ID, FILTER_PARAM, TAGS_PARAM];
 
 /// The CSIP entry of the product registry.
 pub static PRODUCT: Product = Product {
@@ -81,128 +53,148 @@ pub const NOT_YET_SERVED: &[&str] = &[
 pub static ACTIONS: [Action; 19] = [
     action!(
         "CreateDomainAndIp",
-        assets::CREATE_PARAMS,
         assets::create,
         "Register public IP addresses and domain names as assets."
     ),
     action!(
         "DeleteDomainAndIp",
-        assets::DELETE_PARAMS,
         assets::delete,
         "Remove registered assets."
     ),
     action!(
         "DescribeDomainAssets",
-        RISK_LIST_PARAMS,
         assets::describe_domains,
         "List registered domain names with their risk counts."
     ),
     action!(
         "DescribePublicIpAssets",
-        RISK_LIST_PARAMS,
         assets::describe_ips,
         "List registered public IP addresses with their risk counts."
     ),
     action!(
         "CreateRiskCenterScanTask",
-        tasks::CREATE_PARAMS,
         tasks::create,
         "Create a risk scan task (now, timed or periodic)."
     ),
     action!(
         "ModifyRiskCenterScanTask",
-        tasks::MODIFY_PARAMS,
         tasks::modify,
         "Change a risk scan task."
     ),
     action!(
         "DescribeScanTaskList",
-        tasks::LIST_PARAMS,
         tasks::list,
         "List risk scan tasks with the state of their latest run."
     ),
     action!(
         "StopRiskCenterTask",
-        tasks::STOP_PARAMS,
         tasks::stop,
         "Stop the running scans of tasks."
     ),
     action!(
         "DeleteRiskScanTask",
-        tasks::STOP_PARAMS,
         tasks::delete,
         "Delete tasks (their schedules stop; risks and reports stay)."
     ),
     action!(
         "ScanCSIPTaskAgain",
-        tasks::AGAIN_PARAMS,
         tasks::again,
         "Run a task again now, optionally on some of its targets."
     ),
     action!(
         "DescribeRiskCenterAssetViewPortRiskList",
-        RISK_LIST_PARAMS,
         risks::asset_ports,
         "Open ports, per asset."
     ),
     action!(
         "DescribeRiskCenterPortViewPortRiskList",
-        RISK_LIST_PARAMS,
         risks::port_view,
         "Open ports, per port and service."
     ),
     action!(
         "DescribeRiskCenterAssetViewWeakPasswordRiskList",
-        RISK_LIST_PARAMS,
         risks::weak_passwords,
         "Weak passwords, per asset."
     ),
     action!(
         "DescribeRiskCenterAssetViewCFGRiskList",
-        RISK_LIST_PARAMS,
         risks::asset_cfg,
         "Configuration risks, per asset."
     ),
     action!(
         "DescribeRiskCenterCFGViewCFGRiskList",
-        &[MEMBER_ID, FILTER_PARAM],
         risks::cfg_view,
         "Configuration risks, per check."
     ),
     action!(
         "DescribeRiskCenterServerRiskList",
-        RISK_LIST_PARAMS,
         risks::servers,
         "Services open to anyone (unauthenticated access)."
     ),
     action!(
         "ModifyRiskCenterRiskStatus",
-        risks::STATUS_PARAMS,
         risks::set_status,
         "Mark risks handled or ignored, or undo that."
     ),
     action!(
         "DescribeTaskLogList",
-        &[MEMBER_ID, FILTER_PARAM],
         reports::list,
         "List the reports of task runs."
     ),
     action!(
         "DescribeTaskLogURL",
-        reports::URL_PARAMS,
         reports::urls,
         "Temporary links to run reports (HTML)."
     ),
 ];
 
-/// Refuse group-account member ids: Vigil accounts are separate tenants.
-fn no_members(members: &Option<Vec<String>>) -> ApiResult<()> {
-    match members {
-        Some(m) if !m.is_empty() => Err(ApiError::unsupported(
-            "`MemberId` (group accounts) is not supported: each Vigil account is its own tenant; call with that account's keys.",
-        )),
-        _ => Ok(()),
+/// `MemberId`, which most CSIP actions take: group-account member ids are refused, since
+/// Vigil accounts are separate tenants.
+#[derive(Debug, Default, Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+struct Members {
+    /// Member accounts of a group account (not supported: each Vigil account is its own
+    /// tenant).
+    #[param(max_items = 100)]
+    member_id: Option<Vec<String>>,
+}
+
+impl Members {
+    /// Refuse member ids (an empty list is no member).
+    fn check(&self) -> ApiResult<()> {
+        match &self.member_id {
+            Some(m) if !m.is_empty() => Err(ApiError::unsupported(
+                "`MemberId` (group accounts) is not supported: each Vigil account is its own tenant; call with that account's keys.",
+            )),
+            _ => Ok(()),
+        }
     }
+}
+
+/// A tag of an asset or a task (a task keeps it as sent, hence `Serialize`).
+#[derive(Debug, Clone, Deserialize, Serialize, Params)]
+#[serde(rename_all = "PascalCase")]
+struct Tag {
+    /// Tag key.
+    #[param(max_len = 128)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tag_key: Option<String>,
+    /// Tag value.
+    #[param(max_len = 256)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tag_value: Option<String>,
+}
+
+/// Tags as (key, value), an absent part empty.
+fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.tag_key.clone().unwrap_or_default(),
+                t.tag_value.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
 }
 
 /// CSIP risk level of a severity.

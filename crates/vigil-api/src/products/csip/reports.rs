@@ -4,13 +4,12 @@
 //! can read the report, only until it expires, and a changed link is refused. The page is
 //! self-contained HTML under a restrictive content security policy.
 
-use super::assets::ListReq;
-use super::listing::{apply, Listing};
+use super::listing::{apply, ListReq, Listing};
 use super::tasks::scan_status;
-use super::{no_members, owner, MEMBER_ID, NAME};
+use super::{owner, Members, NAME};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
-use crate::products::{opt_time_str, params, time_str};
+use crate::params::Params;
+use crate::products::{opt_time_str, time_str};
 use crate::{RequestCtx, Services};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -22,36 +21,6 @@ use std::sync::Arc;
 use vigil_core::TaskState;
 use vigil_report::{ReportedFinding, ScanReport};
 use vigil_store::TaskRecord;
-
-const LOG_KEY: &[Param] =
-    &[Param::opt("TaskLogList", Ty::List(&Ty::Str), "Report ids.").check(Check::MaxItems(100))];
-const TASK_KEYS: &[Param] = &[
-    Param::opt(
-        "TaskIdList",
-        Ty::List(&Ty::Str),
-        "Task ids (their latest finished report).",
-    )
-    .check(Check::MaxItems(100)),
-    Param::opt("AppId", Ty::Str, "AppId (must be the caller's).").check(Check::MaxLen(32)),
-];
-
-pub(super) const URL_PARAMS: &[Param] = &[
-    Param::opt("Type", Ty::Int, "0 view in the browser, 1 download.")
-        .check(Check::OneOfInt(&[0, 1])),
-    MEMBER_ID,
-    Param::opt(
-        "ReportItemKeyList",
-        Ty::List(&Ty::Obj(LOG_KEY)),
-        "Reports by id.",
-    )
-    .check(Check::MaxItems(100)),
-    Param::opt(
-        "ReportTaskIdList",
-        Ty::List(&Ty::Obj(TASK_KEYS)),
-        "Reports by task.",
-    )
-    .check(Check::MaxItems(100)),
-];
 
 const LINK_PURPOSE: &str = "csip-report";
 
@@ -82,9 +51,8 @@ async fn job_names(
     Ok(out)
 }
 
-pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ListReq = params(p)?;
-    no_members(&req.member_id)?;
+pub(super) async fn list(st: &Services, rc: &RequestCtx, req: ListReq) -> ApiResult {
+    req.members.check()?;
     let runs = st.store.product_runs(rc.account.id, NAME).await?;
     let names = job_names(st, rc, &runs).await?;
     let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
@@ -129,36 +97,48 @@ pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult 
     Ok(json!({"TotalCount": total, "Data": page, "NotViewNumber": 0, "ReportTemplateNumber": 0}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct LogKey {
+    /// Report ids.
     #[serde(default)]
+    #[param(max_items = 100)]
     task_log_list: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct TaskKeys {
+    /// Task ids (their latest finished report).
     #[serde(default)]
+    #[param(max_items = 100)]
     task_id_list: Vec<String>,
+    /// AppId (must be the caller's).
+    #[param(max_len = 32)]
     app_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct UrlReq {
+pub(super) struct UrlReq {
+    /// 0 view in the browser, 1 download.
     #[serde(rename = "Type")]
+    #[param(one_of = [0, 1])]
     kind: Option<i64>,
-    member_id: Option<Vec<String>>,
+    #[serde(flatten)]
+    members: Members,
+    /// Reports by id.
     #[serde(default)]
+    #[param(max_items = 100)]
     report_item_key_list: Vec<LogKey>,
+    /// Reports by task.
     #[serde(default)]
+    #[param(max_items = 100)]
     report_task_id_list: Vec<TaskKeys>,
 }
 
-pub(super) async fn urls(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: UrlReq = params(p)?;
-    no_members(&req.member_id)?;
+pub(super) async fn urls(st: &Services, rc: &RequestCtx, req: UrlReq) -> ApiResult {
+    req.members.check()?;
     let bad_id = |s: &str| ApiError::not_found(format!("Report `{s}` does not exist."));
     let mut runs: Vec<TaskRecord> = Vec::new();
     for k in &req.report_item_key_list {

@@ -2,33 +2,18 @@
 //! grouped per port or per check, and their triage (handled, ignored). A risk's `Id` is the
 //! finding's id; statuses are shared with every other view of the finding.
 
-use super::assets::ListReq;
-use super::listing::{apply, choices, Listing};
-use super::{instance_type, label, level, no_members, owner, status_code, MEMBER_ID};
+use super::assets::{tagged_hosts, TaggedListReq};
+use super::listing::{apply, choices, FilterReq, ListReq, Listing};
+use super::{instance_type, label, level, owner, status_code, Members, Tag};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
-use crate::products::{params, time_str};
+use crate::params::Params;
+use crate::products::time_str;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use vigil_core::{FindingStatus, Severity};
 use vigil_store::StoredFinding;
-
-const RISK_KEY: &[Param] = &[
-    Param::req("Id", Ty::Str, "Risk id.").check(Check::MaxLen(64)),
-    Param::opt("PublicIPDomain", Ty::Str, "Asset (informational).").check(Check::MaxLen(256)),
-    Param::opt("InstanceId", Ty::Str, "Instance (informational).").check(Check::MaxLen(256)),
-    Param::opt("AppId", Ty::Str, "AppId (must be the caller's).").check(Check::MaxLen(32)),
-];
-
-pub(super) const STATUS_PARAMS: &[Param] = &[
-    Param::req("RiskStatusKeys", Ty::List(&Ty::Obj(RISK_KEY)), "Risks to change.").check(Check::MaxItems(1000)),
-    Param::opt("Status", Ty::Int, "1 handled, 2 ignored, 3 undo handled, 4 undo ignored.").check(Check::OneOfInt(&[1, 2, 3, 4])),
-    Param::req("Type", Ty::Int, "0 port, 1 vulnerability, 2 weak password, 3 web content, 4 configuration, 5 exposed service.")
-        .check(Check::OneOfInt(&[0, 1, 2, 3, 4, 5])),
-    MEMBER_ID,
-];
 
 /// Services whose ports are risky to expose, with the suggestion (1 restrict access, 2 close).
 fn port_judgement(service: &str) -> (&'static str, &'static str, i64) {
@@ -78,14 +63,16 @@ fn merge(mut a: Value, b: Value) -> Value {
     a
 }
 
+/// Findings of `kind` on the hosts carrying one of `tags` (all hosts when there are none).
 async fn load(
     st: &Services,
     rc: &RequestCtx,
-    req: &ListReq,
+    list: &ListReq,
+    tags: &[Tag],
     kind: &str,
 ) -> ApiResult<Vec<StoredFinding>> {
-    no_members(&req.member_id)?;
-    let tagged = req.tagged_hosts(st, rc).await?;
+    list.members.check()?;
+    let tagged = tagged_hosts(st, rc, tags).await?;
     Ok(st
         .store
         .findings_of_kinds(rc.account.id, &[kind])
@@ -108,14 +95,19 @@ fn lists(rows: &[Value], fields: &[(&str, &str)]) -> serde_json::Map<String, Val
 }
 
 /// The response of a risk list: filter menus from all rows, then the filtered page.
-fn respond(rows: Vec<Value>, req: &ListReq, menus: &[(&str, &str)], fields: &[&str]) -> ApiResult {
+fn respond(
+    rows: Vec<Value>,
+    filter: &FilterReq,
+    menus: &[(&str, &str)],
+    fields: &[&str],
+) -> ApiResult {
     let mut out = lists(&rows, menus);
     let l = Listing {
         fields,
         time_field: "RecentTime",
         default_by: "RecentTime",
     };
-    let (total, page) = apply(rows, &req.filter, &l)?;
+    let (total, page) = apply(rows, filter, &l)?;
     out.insert("TotalCount".into(), json!(total));
     out.insert("Data".into(), Value::Array(page));
     Ok(Value::Object(out))
@@ -157,16 +149,15 @@ const PORT_FIELDS: &[&str] = &[
     "ServiceJudge",
 ];
 
-pub(super) async fn asset_ports(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ListReq = params(p)?;
-    let rows: Vec<Value> = load(st, rc, &req, "open_port")
+pub(super) async fn asset_ports(st: &Services, rc: &RequestCtx, req: TaggedListReq) -> ApiResult {
+    let rows: Vec<Value> = load(st, rc, &req.list, &req.tags, "open_port")
         .await?
         .iter()
         .map(|f| port_row(rc, f))
         .collect();
     respond(
         rows,
-        &req,
+        &req.list.filter,
         &[
             ("StatusLists", "Status"),
             ("LevelLists", "Level"),
@@ -188,9 +179,8 @@ fn severity_rank(l: &str) -> u8 {
     }
 }
 
-pub(super) async fn port_view(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ListReq = params(p)?;
-    let found = load(st, rc, &req, "open_port").await?;
+pub(super) async fn port_view(st: &Services, rc: &RequestCtx, req: TaggedListReq) -> ApiResult {
+    let found = load(st, rc, &req.list, &req.tags, "open_port").await?;
     let mut groups: BTreeMap<(u16, String), Vec<Value>> = BTreeMap::new();
     for f in &found {
         let row = port_row(rc, f);
@@ -221,7 +211,7 @@ pub(super) async fn port_view(st: &Services, rc: &RequestCtx, p: Value) -> ApiRe
         .collect();
     respond(
         rows,
-        &req,
+        &req.list.filter,
         &[
             ("LevelLists", "Level"),
             ("SuggestionLists", "Suggestion"),
@@ -244,9 +234,12 @@ pub(super) async fn port_view(st: &Services, rc: &RequestCtx, p: Value) -> ApiRe
     )
 }
 
-pub(super) async fn weak_passwords(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ListReq = params(p)?;
-    let rows: Vec<Value> = load(st, rc, &req, "weak_password")
+pub(super) async fn weak_passwords(
+    st: &Services,
+    rc: &RequestCtx,
+    req: TaggedListReq,
+) -> ApiResult {
+    let rows: Vec<Value> = load(st, rc, &req.list, &req.tags, "weak_password")
         .await?
         .iter()
         .map(|f| {
@@ -266,7 +259,7 @@ pub(super) async fn weak_passwords(st: &Services, rc: &RequestCtx, p: Value) -> 
         .collect();
     respond(
         rows,
-        &req,
+        &req.list.filter,
         &[
             ("StatusLists", "Status"),
             ("LevelLists", "Level"),
@@ -326,9 +319,8 @@ fn cfg_title(f: &StoredFinding) -> String {
         .unwrap_or_else(|| t.clone())
 }
 
-pub(super) async fn asset_cfg(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ListReq = params(p)?;
-    let rows: Vec<Value> = load(st, rc, &req, "config_risk")
+pub(super) async fn asset_cfg(st: &Services, rc: &RequestCtx, req: TaggedListReq) -> ApiResult {
+    let rows: Vec<Value> = load(st, rc, &req.list, &req.tags, "config_risk")
         .await?
         .iter()
         .map(|f| {
@@ -347,7 +339,7 @@ pub(super) async fn asset_cfg(st: &Services, rc: &RequestCtx, p: Value) -> ApiRe
         .collect();
     respond(
         rows,
-        &req,
+        &req.list.filter,
         &[
             ("StatusLists", "Status"),
             ("LevelLists", "Level"),
@@ -372,9 +364,8 @@ pub(super) async fn asset_cfg(st: &Services, rc: &RequestCtx, p: Value) -> ApiRe
     )
 }
 
-pub(super) async fn cfg_view(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ListReq = params(p)?;
-    let found = load(st, rc, &req, "config_risk").await?;
+pub(super) async fn cfg_view(st: &Services, rc: &RequestCtx, req: ListReq) -> ApiResult {
+    let found = load(st, rc, &req, &[], "config_risk").await?;
     let mut groups: BTreeMap<String, Vec<&StoredFinding>> = BTreeMap::new();
     for f in &found {
         groups.entry(cfg_parts(f).0).or_default().push(f);
@@ -402,7 +393,7 @@ pub(super) async fn cfg_view(st: &Services, rc: &RequestCtx, p: Value) -> ApiRes
         .collect();
     let mut out = respond(
         rows,
-        &req,
+        &req.filter,
         &[
             ("LevelLists", "Level"),
             ("CFGNameLists", "CFGName"),
@@ -434,9 +425,8 @@ pub(super) async fn cfg_view(st: &Services, rc: &RequestCtx, p: Value) -> ApiRes
     Ok(out)
 }
 
-pub(super) async fn servers(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ListReq = params(p)?;
-    let rows: Vec<Value> = load(st, rc, &req, "exposed_service")
+pub(super) async fn servers(st: &Services, rc: &RequestCtx, req: TaggedListReq) -> ApiResult {
+    let rows: Vec<Value> = load(st, rc, &req.list, &req.tags, "exposed_service")
         .await?
         .iter()
         .map(|f| {
@@ -470,7 +460,7 @@ pub(super) async fn servers(st: &Services, rc: &RequestCtx, p: Value) -> ApiResu
         .collect();
     respond(
         rows,
-        &req,
+        &req.list.filter,
         &[("InstanceTypeLists", "InstanceType")],
         &[
             "ServiceTag",
@@ -490,26 +480,46 @@ pub(super) async fn servers(st: &Services, rc: &RequestCtx, p: Value) -> ApiResu
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct RiskKey {
+    /// Risk id.
+    #[param(max_len = 64)]
     id: String,
+    /// Asset (informational).
+    #[serde(rename = "PublicIPDomain")]
+    #[param(max_len = 256)]
+    #[allow(dead_code)]
+    public_ip_domain: Option<String>,
+    /// Instance (informational).
+    #[param(max_len = 256)]
+    #[allow(dead_code)]
+    instance_id: Option<String>,
+    /// AppId (must be the caller's).
+    #[param(max_len = 32)]
     app_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct StatusReq {
+pub(super) struct StatusReq {
+    /// Risks to change.
+    #[param(max_items = 1000)]
     risk_status_keys: Vec<RiskKey>,
+    /// 1 handled, 2 ignored, 3 undo handled, 4 undo ignored.
+    #[param(one_of = [1, 2, 3, 4])]
     status: Option<i64>,
+    /// 0 port, 1 vulnerability, 2 weak password, 3 web content, 4 configuration, 5 exposed
+    /// service.
     #[serde(rename = "Type")]
+    #[param(one_of = [0, 1, 2, 3, 4, 5])]
     kind: i64,
-    member_id: Option<Vec<String>>,
+    #[serde(flatten)]
+    members: Members,
 }
 
-pub(super) async fn set_status(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: StatusReq = params(p)?;
-    no_members(&req.member_id)?;
+pub(super) async fn set_status(st: &Services, rc: &RequestCtx, req: StatusReq) -> ApiResult {
+    req.members.check()?;
     let kind = match req.kind {
         0 => "open_port",
         2 => "weak_password",

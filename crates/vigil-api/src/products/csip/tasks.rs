@@ -3,13 +3,13 @@
 //! every target (operator scope or proof of ownership); otherwise nothing is saved and the
 //! response lists the unauthorised assets with `Status` -1.
 
-use super::assets::{parse_asset, AssetKind, ListReq};
-use super::listing::{apply, Listing};
-use super::{no_members, owner, ASSET_TAG, FILTER_PARAM, MEMBER_ID, NAME, TASK_ID_KEY};
+use super::assets::{parse_asset, AssetKind};
+use super::listing::{apply, ListReq, Listing};
+use super::{owner, tag_pairs, Members, Tag, NAME};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
+use crate::params::{Params, Raw};
 use crate::products::ownership::authorised;
-use crate::products::{opt_time_str, params, time_str};
+use crate::products::{opt_time_str, time_str};
 use crate::{ApiConfig, RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -41,235 +41,221 @@ const WEAKPASS_ITEMS: &[(i64, WeakpassService)] = &[
     (10, WeakpassService::Vnc),
 ];
 
-const TASK_ASSET: &[Param] = &[
-    Param::opt("AssetName", Ty::Str, "Display name.").check(Check::MaxLen(256)),
-    Param::opt("InstanceType", Ty::Str, "Asset type.").check(Check::MaxLen(64)),
-    Param::opt("AssetType", Ty::Str, "Asset class.").check(Check::MaxLen(64)),
-    Param::req("Asset", Ty::Str, "A registered address or domain.").check(Check::MaxLen(2048)),
-    Param::opt("Region", Ty::Str, "Region (informational).").check(Check::MaxLen(64)),
-    Param::opt("Arn", Ty::Str, "Multi-cloud id (informational).").check(Check::MaxLen(256)),
-];
-const PORT_CFG: &[Param] = &[
-    Param::opt(
-        "PortSets",
-        Ty::Str,
-        "Ports, comma separated (ranges a-b allowed).",
-    )
-    .check(Check::MaxLen(4096)),
-    Param::opt("CheckType", Ty::Int, "0 built-in, 1 user-defined.").check(Check::OneOfInt(&[0, 1])),
-    Param::opt("Detail", Ty::Str, "Description.").check(Check::MaxLen(512)),
-    Param::opt("Enable", Ty::Int, "1 on, 0 off.").check(Check::OneOfInt(&[0, 1])),
-];
-const VUL_CFG: &[Param] = &[
-    Param::opt("RiskId", Ty::Str, "Vulnerability id.").check(Check::MaxLen(128)),
-    Param::opt("Enable", Ty::Int, "1 on, 0 off.").check(Check::OneOfInt(&[0, 1])),
-];
-const WEAKPWD_CFG: &[Param] = &[
-    Param::req("CheckItemId", Ty::Int, "1 ssh, 2 ftp, 3 mysql, 4 postgresql, 5 redis, 6 mongodb, 7 http basic, 8 smtp, 9 telnet, 10 vnc.")
-        .check(Check::Range(1, 10)),
-    Param::opt("Enable", Ty::Int, "1 on, 0 off.").check(Check::OneOfInt(&[0, 1])),
-];
-const CFG_CFG: &[Param] = &[
-    Param::req(
-        "ItemId",
-        Ty::Str,
-        "Check id, e.g. tls_cert_expired or ssh_weak_algorithms.",
-    )
-    .check(Check::MaxLen(128)),
-    Param::opt("Enable", Ty::Int, "1 on, 0 off.").check(Check::OneOfInt(&[0, 1])),
-    Param::opt("ResourceType", Ty::Str, "Resource type (informational).").check(Check::MaxLen(64)),
-];
-const ADVANCE: &[Param] = &[
-    Param::opt("PortRisk", Ty::List(&Ty::Obj(PORT_CFG)), "Extra port sets.")
-        .check(Check::MaxItems(100)),
-    Param::opt(
-        "VulRisk",
-        Ty::List(&Ty::Obj(VUL_CFG)),
-        "Vulnerability checks (scan item poc).",
-    )
-    .check(Check::MaxItems(1000)),
-    Param::opt(
-        "WeakPwdRisk",
-        Ty::List(&Ty::Obj(WEAKPWD_CFG)),
-        "Weak-password services on or off.",
-    )
-    .check(Check::MaxItems(100)),
-    Param::opt(
-        "CFGRisk",
-        Ty::List(&Ty::Obj(CFG_CFG)),
-        "Configuration checks on or off.",
-    )
-    .check(Check::MaxItems(1000)),
-];
-
-const TASK_NAME: Param = Param::req("TaskName", Ty::Str, "Task name.").check(Check::MaxLen(128));
-const SCAN_ASSET_TYPE: Param = Param::req("ScanAssetType", Ty::Int, "0 all registered assets, 1 the given Assets, 2 all but the given Assets, 3 SelfDefiningAssets.")
-    .check(Check::OneOfInt(&[0, 1, 2, 3]));
-const SCAN_ITEM: Param = Param::req(
-    "ScanItem",
-    Ty::List(&Ty::Str),
-    "port, weakpass, configrisk, exposedserver (poc, webcontent not yet).",
-)
-.check(Check::MaxItems(6));
-const SCAN_PLAN_TYPE: Param = Param::req(
-    "ScanPlanType",
-    Ty::Int,
-    "0 periodic, 1 now, 2 once at a time, 3 custom cron; 0, 2, 3 need ScanPlanContent.",
-)
-.check(Check::OneOfInt(&[0, 1, 2, 3]));
-const ASSETS: Param = Param::opt(
-    "Assets",
-    Ty::List(&Ty::Obj(TASK_ASSET)),
-    "Assets for ScanAssetType 1 and 2.",
-)
-.check(Check::MaxItems(1000));
-const PLAN_CONTENT: Param = Param::opt(
-    "ScanPlanContent",
-    Ty::Str,
-    "Cron expression (5, 6 or 7 fields), or for type 2 a time YYYY-MM-DD HH:MM:SS.",
-)
-.check(Check::MaxLen(256));
-const SELF_DEFINING: Param = Param::opt(
-    "SelfDefiningAssets",
-    Ty::List(&Ty::Str),
-    "Addresses, CIDR ranges, domains or URLs for ScanAssetType 3.",
-)
-.check(Check::MaxItems(1000));
-const ADVANCE_CFG: Param = Param::opt("TaskAdvanceCFG", Ty::Obj(ADVANCE), "Advanced settings.");
-const TASK_MODE: Param = Param::opt(
-    "TaskMode",
-    Ty::Int,
-    "0 standard (top 1000 ports), 1 quick (top 100), 2 advanced (all ports).",
-)
-.check(Check::OneOfInt(&[0, 1, 2]));
-const WEBHOOK: Param = Param::opt(
-    "FinishWebHook",
-    Ty::Str,
-    "URL receiving a POST when a run ends (through the operator scope).",
-)
-.check(Check::MaxLen(2048));
-
-pub(super) const CREATE_PARAMS: &[Param] = &[
-    TASK_NAME,
-    SCAN_ASSET_TYPE,
-    SCAN_ITEM,
-    SCAN_PLAN_TYPE,
-    MEMBER_ID,
-    ASSETS,
-    PLAN_CONTENT,
-    SELF_DEFINING,
-    Param::opt("ScanFrom", Ty::Str, "csip or vss (informational).")
-        .check(Check::OneOfStr(&["csip", "vss"])),
-    ADVANCE_CFG,
-    TASK_MODE,
-    Param::opt("Tags", Ty::Obj(ASSET_TAG), "Tag of the task."),
-    WEBHOOK,
-];
-
-pub(super) const MODIFY_PARAMS: &[Param] = &[
-    TASK_NAME,
-    SCAN_ASSET_TYPE,
-    SCAN_ITEM,
-    SCAN_PLAN_TYPE,
-    Param::req("TaskId", Ty::Str, "Task to change.").check(Check::MaxLen(64)),
-    MEMBER_ID,
-    ASSETS,
-    PLAN_CONTENT,
-    SELF_DEFINING,
-    ADVANCE_CFG,
-    TASK_MODE,
-    WEBHOOK,
-];
-
-pub(super) const LIST_PARAMS: &[Param] = &[
-    MEMBER_ID,
-    FILTER_PARAM,
-    Param::opt(
-        "Tags",
-        Ty::List(&Ty::Obj(ASSET_TAG)),
-        "Only tasks with one of these tags.",
-    )
-    .check(Check::MaxItems(50)),
-];
-
-pub(super) const STOP_PARAMS: &[Param] = &[
-    Param::req("TaskIdList", Ty::List(&Ty::Obj(TASK_ID_KEY)), "Tasks.").check(Check::MaxItems(100)),
-    MEMBER_ID,
-];
-
-pub(super) const AGAIN_PARAMS: &[Param] = &[
-    Param::req("TaskId", Ty::Int, "Task to run again."),
-    MEMBER_ID,
-    Param::opt(
-        "InstanceIDList",
-        Ty::List(&Ty::Str),
-        "Only these of the task's targets.",
-    )
-    .check(Check::MaxItems(1000)),
-    Param::opt(
-        "TimeoutPeriod",
-        Ty::Int,
-        "Stop the run after this many seconds (at most 7200).",
-    ),
-];
-
-#[derive(Debug, Deserialize, Default, Clone)]
+#[derive(Debug, Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct TaskAsset {
-    asset: String,
+    /// Display name.
+    #[param(max_len = 256)]
     asset_name: Option<String>,
+    /// Asset type.
+    #[param(max_len = 64)]
     instance_type: Option<String>,
+    /// Asset class.
+    #[param(max_len = 64)]
     asset_type: Option<String>,
+    /// A registered address or domain.
+    #[param(max_len = 2048)]
+    asset: String,
+    /// Region (informational).
+    #[param(max_len = 64)]
     region: Option<String>,
+    /// Multi-cloud id (informational).
+    #[param(max_len = 256)]
     arn: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default, Clone)]
+/// `Enable` of an entry of `TaskAdvanceCFG`.
+#[derive(Debug, Deserialize, Params, Default, Clone)]
+#[serde(rename_all = "PascalCase")]
+struct Toggle {
+    /// 1 on, 0 off.
+    #[param(one_of = [0, 1])]
+    enable: Option<i64>,
+}
+
+impl Toggle {
+    /// Whether the entry turns its setting off (absent is on).
+    fn off(&self) -> bool {
+        self.enable == Some(0)
+    }
+}
+
+#[derive(Debug, Deserialize, Params, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct PortCfg {
+    /// Ports, comma separated (ranges a-b allowed).
+    #[param(max_len = 4096)]
     port_sets: Option<String>,
-    enable: Option<i64>,
+    /// 0 built-in, 1 user-defined.
+    #[param(one_of = [0, 1])]
+    #[allow(dead_code)]
+    check_type: Option<i64>,
+    /// Description.
+    #[param(max_len = 512)]
+    #[allow(dead_code)]
+    detail: Option<String>,
+    #[serde(flatten)]
+    toggle: Toggle,
 }
 
-#[derive(Debug, Deserialize, Default, Clone)]
+/// A vulnerability check on or off: accepted, unused until scan item `poc` runs.
+#[derive(Debug, Deserialize, Params, Clone)]
 #[serde(rename_all = "PascalCase")]
-struct OnOff<K> {
-    #[serde(alias = "CheckItemId", alias = "ItemId")]
-    id: K,
-    enable: Option<i64>,
+#[allow(dead_code)]
+struct VulCfg {
+    /// Vulnerability id.
+    #[param(max_len = 128)]
+    risk_id: Option<String>,
+    #[serde(flatten)]
+    toggle: Toggle,
 }
 
-#[derive(Debug, Deserialize, Default, Clone)]
+#[derive(Debug, Deserialize, Params, Clone)]
+#[serde(rename_all = "PascalCase")]
+struct WeakPwdCfg {
+    /// 1 ssh, 2 ftp, 3 mysql, 4 postgresql, 5 redis, 6 mongodb, 7 http basic, 8 smtp, 9
+    /// telnet, 10 vnc.
+    #[param(range(1, 10))]
+    check_item_id: i64,
+    #[serde(flatten)]
+    toggle: Toggle,
+}
+
+#[derive(Debug, Deserialize, Params, Clone)]
+#[serde(rename_all = "PascalCase")]
+struct CfgCheckCfg {
+    /// Check id, e.g. tls_cert_expired or ssh_weak_algorithms.
+    #[param(max_len = 128)]
+    item_id: String,
+    #[serde(flatten)]
+    toggle: Toggle,
+    /// Resource type (informational).
+    #[param(max_len = 64)]
+    #[allow(dead_code)]
+    resource_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Params, Default, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct Advance {
+    /// Extra port sets.
     #[serde(default)]
+    #[param(max_items = 100)]
     port_risk: Vec<PortCfg>,
+    /// Vulnerability checks (scan item poc).
     #[serde(default)]
-    weak_pwd_risk: Vec<OnOff<i64>>,
+    #[param(max_items = 1000)]
+    #[allow(dead_code)]
+    vul_risk: Vec<VulCfg>,
+    /// Weak-password services on or off.
+    #[serde(default)]
+    #[param(max_items = 100)]
+    weak_pwd_risk: Vec<WeakPwdCfg>,
+    /// Configuration checks on or off.
     #[serde(default, rename = "CFGRisk")]
-    cfg_risk: Vec<OnOff<String>>,
+    #[param(max_items = 1000)]
+    cfg_risk: Vec<CfgCheckCfg>,
 }
 
-#[derive(Debug, Deserialize, Clone)]
+// A task's parameters come in runs that creating and changing it share, in the order of the
+// official API: `TaskHead`, (`TaskId` to change), `TaskBody`, (`ScanFrom`), `TaskOptions`,
+// (`Tags`), `TaskHook`.
+
+/// What a task is: name, targets' kind, scan items, kind of plan.
+#[derive(Debug, Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct TaskReq {
+struct TaskHead {
+    /// Task name.
+    #[param(max_len = 128)]
     task_name: String,
+    /// 0 all registered assets, 1 the given Assets, 2 all but the given Assets, 3
+    /// SelfDefiningAssets.
+    #[param(one_of = [0, 1, 2, 3])]
     scan_asset_type: i64,
+    /// port, weakpass, configrisk, exposedserver (poc, webcontent not yet).
+    #[param(max_items = 6)]
     scan_item: Vec<String>,
+    /// 0 periodic, 1 now, 2 once at a time, 3 custom cron; 0, 2, 3 need ScanPlanContent.
+    #[param(one_of = [0, 1, 2, 3])]
     scan_plan_type: i64,
-    task_id: Option<String>,
-    member_id: Option<Vec<String>>,
+}
+
+/// Members, the targets and the plan's content.
+#[derive(Debug, Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+struct TaskBody {
+    #[serde(flatten)]
+    members: Members,
+    /// Assets for ScanAssetType 1 and 2.
     #[serde(default)]
+    #[param(max_items = 1000)]
     assets: Vec<TaskAsset>,
+    /// Cron expression (5, 6 or 7 fields), or for type 2 a time YYYY-MM-DD HH:MM:SS.
+    #[param(max_len = 256)]
     scan_plan_content: Option<String>,
+    /// Addresses, CIDR ranges, domains or URLs for ScanAssetType 3.
     #[serde(default)]
+    #[param(max_items = 1000)]
     self_defining_assets: Vec<String>,
-    scan_from: Option<String>,
+}
+
+/// How the scan runs.
+#[derive(Debug, Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+struct TaskOptions {
+    /// Advanced settings.
     #[serde(rename = "TaskAdvanceCFG")]
     task_advance_cfg: Option<Advance>,
+    /// 0 standard (top 1000 ports), 1 quick (top 100), 2 advanced (all ports).
+    #[param(one_of = [0, 1, 2])]
     task_mode: Option<i64>,
-    tags: Option<Value>,
+}
+
+/// Who hears of a finished run.
+#[derive(Debug, Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+struct TaskHook {
+    /// URL receiving a POST when a run ends (through the operator scope).
+    #[param(max_len = 2048)]
     finish_web_hook: Option<String>,
+}
+
+/// A task as created (`CreateRiskCenterScanTask`); a change is read into one too, and so is
+/// the saved request of each scheduled run.
+#[derive(Debug, Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TaskReq {
+    #[serde(flatten)]
+    head: TaskHead,
+    #[serde(flatten)]
+    body: TaskBody,
+    /// csip or vss (informational).
+    #[param(one_of = ["csip", "vss"])]
+    scan_from: Option<String>,
+    #[serde(flatten)]
+    options: TaskOptions,
+    /// Tag of the task.
+    tags: Option<Tag>,
+    #[serde(flatten)]
+    hook: TaskHook,
+}
+
+/// A task as changed (`ModifyRiskCenterScanTask`): no `ScanFrom` or `Tags` (the task keeps
+/// its tag).
+#[derive(Debug, Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ModifyReq {
+    #[serde(flatten)]
+    head: TaskHead,
+    /// Task to change.
+    #[param(max_len = 64)]
+    task_id: String,
+    #[serde(flatten)]
+    body: TaskBody,
+    #[serde(flatten)]
+    options: TaskOptions,
+    #[serde(flatten)]
+    hook: TaskHook,
 }
 
 /// Items Vigil runs, deduplicated, in API order; refuses the ones it cannot run yet.
@@ -301,15 +287,15 @@ fn check_items(items: &[String]) -> ApiResult<Vec<NetItem>> {
 
 /// The configuration checks a task turns off (`TaskAdvanceCFG.CfgRisk` entries with `Enable`
 /// 0); an id that names no check is refused here, not when the task runs.
-fn skip_checks(cfg_risk: &[OnOff<String>]) -> ApiResult<Vec<ConfigCheck>> {
+fn skip_checks(cfg_risk: &[CfgCheckCfg]) -> ApiResult<Vec<ConfigCheck>> {
     cfg_risk
         .iter()
-        .filter(|c| c.enable == Some(0))
+        .filter(|c| c.toggle.off())
         .map(|c| {
-            ConfigCheck::parse(&c.id).ok_or_else(|| {
+            ConfigCheck::parse(&c.item_id).ok_or_else(|| {
                 ApiError::invalid_value(format!(
                     "`TaskAdvanceCFG.CfgRisk.Id` `{}` is not a configuration check; checks are {}.",
-                    c.id,
+                    c.item_id,
                     ConfigCheck::ALL.map(ConfigCheck::as_str).join(", ")
                 ))
             })
@@ -345,7 +331,7 @@ async fn targets(
         .map(|a| a.value)
         .collect();
     let mut named = Vec::new();
-    for a in &r.assets {
+    for a in &r.body.assets {
         let (v, _, _) = parse_asset(&a.asset, false)?;
         if !registered.contains(&v) {
             return Err(ApiError::invalid_value(format!(
@@ -356,7 +342,7 @@ async fn targets(
         named.push(v);
     }
     let mut ports = Vec::new();
-    let list: Vec<String> = match r.scan_asset_type {
+    let list: Vec<String> = match r.head.scan_asset_type {
         0 => registered,
         1 => {
             if named.is_empty() {
@@ -374,11 +360,11 @@ async fn targets(
                 .collect()
         }
         _ => {
-            if r.self_defining_assets.is_empty() {
+            if r.body.self_defining_assets.is_empty() {
                 return Err(ApiError::missing("SelfDefiningAssets"));
             }
             let mut out = Vec::new();
-            for raw in &r.self_defining_assets {
+            for raw in &r.body.self_defining_assets {
                 let (v, _, port) = parse_asset(raw, true)?;
                 ports.extend(port);
                 out.push(v);
@@ -542,14 +528,18 @@ async fn build(
     raw: &Value,
     when: Building,
 ) -> ApiResult<Result<JobPlan, Vec<String>>> {
-    no_members(&r.member_id)?;
-    let items = check_items(&r.scan_item)?;
+    r.body.members.check()?;
+    let items = check_items(&r.head.scan_item)?;
     let (targets, url_ports) = targets(st, account_id, r).await?;
-    if let Some(h) = r.finish_web_hook.as_deref().filter(|h| !h.is_empty()) {
+    if let Some(h) = r.hook.finish_web_hook.as_deref().filter(|h| !h.is_empty()) {
         check_webhook(st, h).await?;
     }
     let (schedule, run_now) = match when {
-        Building::Request => plan(&st.config, r.scan_plan_type, r.scan_plan_content.as_deref())?,
+        Building::Request => plan(
+            &st.config,
+            r.head.scan_plan_type,
+            r.body.scan_plan_content.as_deref(),
+        )?,
         Building::Run => (None, false),
     };
     if run_now || when == Building::Run {
@@ -561,15 +551,15 @@ async fn build(
     if !denied.is_empty() {
         return Ok(Err(denied));
     }
-    let mode = r.task_mode.unwrap_or(0);
+    let mode = r.options.task_mode.unwrap_or(0);
     let mut ports = match mode {
         1 => "top100".to_string(),
         2 => "all".to_string(),
         _ => "top1000".to_string(),
     };
-    let adv = r.task_advance_cfg.clone().unwrap_or_default();
+    let adv = r.options.task_advance_cfg.clone().unwrap_or_default();
     if mode != 2 {
-        for p in adv.port_risk.iter().filter(|p| p.enable.unwrap_or(1) == 1) {
+        for p in adv.port_risk.iter().filter(|p| !p.toggle.off()) {
             if let Some(set) = p.port_sets.as_deref().filter(|s| !s.trim().is_empty()) {
                 for part in set.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let nums: Vec<Option<u16>> = part
@@ -598,11 +588,11 @@ async fn build(
     let skip_services: Vec<WeakpassService> = adv
         .weak_pwd_risk
         .iter()
-        .filter(|w| w.enable == Some(0))
+        .filter(|w| w.toggle.off())
         .filter_map(|w| {
             WEAKPASS_ITEMS
                 .iter()
-                .find(|(id, _)| *id == w.id)
+                .find(|(id, _)| *id == w.check_item_id)
                 .map(|(_, s)| *s)
         })
         .collect();
@@ -627,26 +617,26 @@ async fn build(
     );
     let run = RunOptions {
         finding_kinds: Some(finding_kinds(&items)),
-        finish_webhook: r.finish_web_hook.clone().filter(|h| !h.is_empty()),
+        finish_webhook: r.hook.finish_web_hook.clone().filter(|h| !h.is_empty()),
         ..RunOptions::default()
     };
     let items: Vec<&str> = items.iter().map(|i| i.as_str()).collect();
     let definition = json!({
-        "TaskName": r.task_name, "ScanAssetType": r.scan_asset_type, "ScanItem": items,
-        "ScanPlanType": r.scan_plan_type, "ScanPlanContent": r.scan_plan_content.clone().unwrap_or_default(),
-        "Assets": r.assets.iter().map(|a| json!({
+        "TaskName": r.head.task_name, "ScanAssetType": r.head.scan_asset_type, "ScanItem": items,
+        "ScanPlanType": r.head.scan_plan_type, "ScanPlanContent": r.body.scan_plan_content.clone().unwrap_or_default(),
+        "Assets": r.body.assets.iter().map(|a| json!({
             "AssetName": a.asset_name.clone().unwrap_or_else(|| a.asset.clone()),
             "InstanceType": a.instance_type.clone().unwrap_or_default(),
             "AssetType": a.asset_type.clone().unwrap_or_default(), "Asset": a.asset,
             "Region": a.region.clone().unwrap_or_default(), "Arn": a.arn.clone().unwrap_or_default(),
         })).collect::<Vec<_>>(),
-        "SelfDefiningAssets": r.self_defining_assets, "ScanFrom": r.scan_from.clone().unwrap_or_else(|| "csip".into()),
-        "TaskMode": mode, "Tags": r.tags.clone().unwrap_or(Value::Null),
-        "FinishWebHook": r.finish_web_hook.clone().unwrap_or_default(), "Targets": targets,
+        "SelfDefiningAssets": r.body.self_defining_assets, "ScanFrom": r.scan_from.clone().unwrap_or_else(|| "csip".into()),
+        "TaskMode": mode, "Tags": r.tags,
+        "FinishWebHook": r.hook.finish_web_hook.clone().unwrap_or_default(), "Targets": targets,
         "Request": raw,
     });
     Ok(Ok(JobPlan {
-        name: r.task_name.clone(),
+        name: r.head.task_name.clone(),
         definition,
         spec: TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?,
         schedule,
@@ -654,9 +644,8 @@ async fn build(
     }))
 }
 
-pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: TaskReq = params(p.clone())?;
-    match build(st, rc.account.id, &r, &p, Building::Request).await? {
+pub(super) async fn create(st: &Services, rc: &RequestCtx, raw: Raw<TaskReq>) -> ApiResult {
+    match build(st, rc.account.id, &raw.req, &raw.value, Building::Request).await? {
         Err(denied) => Ok(json!({"TaskId": "", "Status": -1, "UnAuthAsset": denied})),
         Ok(plan) => {
             let (id, _) = st.store.create_job(rc.account.id, NAME, &plan).await?;
@@ -686,15 +675,33 @@ fn not_found(id: &str) -> impl Fn(StoreError) -> ApiError + '_ {
     }
 }
 
-pub(super) async fn modify(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: TaskReq = params(p.clone())?;
-    let raw = r.task_id.clone().unwrap_or_default();
+pub(super) async fn modify(st: &Services, rc: &RequestCtx, req: Raw<ModifyReq>) -> ApiResult {
+    let Raw {
+        req:
+            ModifyReq {
+                head,
+                task_id: raw,
+                body,
+                options,
+                hook,
+            },
+        value,
+    } = req;
+    // What a change leaves out: the task keeps its tag, and `ScanFrom` is csip.
+    let r = TaskReq {
+        head,
+        body,
+        scan_from: None,
+        options,
+        tags: None,
+        hook,
+    };
     let id = task_id(&raw)?;
     st.store
         .job(rc.account.id, NAME, id)
         .await
         .map_err(not_found(&raw))?;
-    match build(st, rc.account.id, &r, &p, Building::Request).await? {
+    match build(st, rc.account.id, &r, &value, Building::Request).await? {
         Err(denied) => Ok(json!({"TaskId": raw, "Status": -1, "UnAuthAsset": denied})),
         Ok(mut plan) => {
             if let Some(tags) = st
@@ -820,10 +827,21 @@ async fn render(st: &Services, rc: &RequestCtx, job: &Job) -> ApiResult<Value> {
     }))
 }
 
-pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: ListReq = params(p)?;
-    no_members(&req.member_id)?;
-    let wanted = req.tags();
+/// The parameters of `DescribeScanTaskList`.
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TaskListReq {
+    #[serde(flatten)]
+    list: ListReq,
+    /// Only tasks with one of these tags.
+    #[serde(default)]
+    #[param(max_items = 50)]
+    tags: Vec<Tag>,
+}
+
+pub(super) async fn list(st: &Services, rc: &RequestCtx, req: TaskListReq) -> ApiResult {
+    req.list.members.check()?;
+    let wanted = tag_pairs(&req.tags);
     let mut rows = Vec::new();
     for job in st.store.list_jobs(rc.account.id, NAME).await? {
         if !wanted.is_empty() {
@@ -860,7 +878,7 @@ pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult 
         time_field: "InsertTime",
         default_by: "InsertTime",
     };
-    let (total, page) = apply(rows, &req.filter, &l)?;
+    let (total, page) = apply(rows, &req.list.filter, &l)?;
     Ok(json!({
         "TotalCount": total, "Data": page, "UINList": [rc.account.uin],
         "TaskModeList": [
@@ -869,23 +887,30 @@ pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult 
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct TaskKey {
+    /// Task id.
+    #[param(max_len = 64)]
     task_id: String,
+    /// AppId owning the task (must be the caller's).
+    #[param(max_len = 32)]
     target_app_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct KeysReq {
+pub(super) struct KeysReq {
+    /// Tasks.
+    #[param(max_items = 100)]
     task_id_list: Vec<TaskKey>,
-    member_id: Option<Vec<String>>,
+    #[serde(flatten)]
+    members: Members,
 }
 
 /// Job ids of the request, all of which must exist and belong to the caller.
 async fn job_ids(st: &Services, rc: &RequestCtx, req: &KeysReq) -> ApiResult<Vec<i64>> {
-    no_members(&req.member_id)?;
+    req.members.check()?;
     if req.task_id_list.is_empty() {
         return Err(ApiError::invalid_value(
             "`TaskIdList` must name at least one task.",
@@ -913,8 +938,7 @@ async fn job_ids(st: &Services, rc: &RequestCtx, req: &KeysReq) -> ApiResult<Vec
     Ok(ids)
 }
 
-pub(super) async fn stop(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: KeysReq = params(p)?;
+pub(super) async fn stop(st: &Services, rc: &RequestCtx, req: KeysReq) -> ApiResult {
     for id in job_ids(st, rc, &req).await? {
         st.store.stop_job_runs(rc.account.id, id).await?;
     }
@@ -929,8 +953,7 @@ pub(super) async fn stop(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult 
     Ok(json!({"Status": 0}))
 }
 
-pub(super) async fn delete(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: KeysReq = params(p)?;
+pub(super) async fn delete(st: &Services, rc: &RequestCtx, req: KeysReq) -> ApiResult {
     let ids = job_ids(st, rc, &req).await?;
     st.store.delete_jobs(rc.account.id, NAME, &ids).await?;
     let list: Vec<String> = ids.iter().map(i64::to_string).collect();
@@ -945,19 +968,23 @@ pub(super) async fn delete(st: &Services, rc: &RequestCtx, p: Value) -> ApiResul
     Ok(json!({}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct AgainReq {
+pub(super) struct AgainReq {
+    /// Task to run again.
     task_id: i64,
-    member_id: Option<Vec<String>>,
+    #[serde(flatten)]
+    members: Members,
+    /// Only these of the task's targets.
     #[serde(default, rename = "InstanceIDList")]
+    #[param(max_items = 1000)]
     instance_id_list: Vec<String>,
+    /// Stop the run after this many seconds (at most 7200).
     timeout_period: Option<i64>,
 }
 
-pub(super) async fn again(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let req: AgainReq = params(p)?;
-    no_members(&req.member_id)?;
+pub(super) async fn again(st: &Services, rc: &RequestCtx, req: AgainReq) -> ApiResult {
+    req.members.check()?;
     let raw = req.task_id.to_string();
     let job = st
         .store
@@ -1138,10 +1165,12 @@ mod tests {
 
     #[test]
     fn turned_off_configuration_checks_must_exist() {
-        let off = |id: &str| OnOff {
-            id: id.to_string(),
-            enable: Some(0),
+        let entry = |id: &str, enable| CfgCheckCfg {
+            item_id: id.to_string(),
+            toggle: Toggle { enable },
+            resource_type: None,
         };
+        let off = |id: &str| entry(id, Some(0));
         assert_eq!(
             skip_checks(&[off("tls_weak_cipher")]).unwrap(),
             vec![ConfigCheck::TlsWeakCipher]
@@ -1150,11 +1179,47 @@ mod tests {
         assert_eq!(e.code, "InvalidParameterValue");
         assert!(e.message.contains("tls_weak_ciphers"), "{}", e.message);
         // An entry left on is not a skip.
-        let on = OnOff {
-            id: "tls_weak_cipher".to_string(),
-            enable: Some(1),
-        };
+        let on = entry("tls_weak_cipher", Some(1));
         assert!(skip_checks(&[on]).unwrap().is_empty());
+        assert!(skip_checks(&[entry("tls_weak_cipher", None)])
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn a_saved_change_reads_back_as_a_task() {
+        use crate::params::{decode, validate};
+        let sent = json!({
+            "TaskName": "t", "ScanAssetType": 3, "ScanItem": ["port"], "ScanPlanType": 0,
+            "TaskId": "7", "SelfDefiningAssets": ["10.0.0.1"], "ScanPlanContent": "0 0 3 * * ? *",
+            "TaskAdvanceCFG": {"WeakPwdRisk": [{"CheckItemId": 1, "Enable": 0}],
+                               "CFGRisk": [{"ItemId": "tls_weak_cipher", "Enable": 0}]},
+            "TaskMode": 1, "FinishWebHook": "https://hooks.example/x",
+        });
+        let checked = validate(ModifyReq::PARAMS, &sent, false).unwrap();
+        let raw: Raw<ModifyReq> = decode(checked).unwrap();
+        assert_eq!(raw.req.task_id, "7");
+        // What a scheduled run reads: the saved request, `TaskId` and all.
+        let r: TaskReq = serde_json::from_value(raw.value).unwrap();
+        assert_eq!(r.head.scan_plan_type, 0);
+        assert_eq!(r.body.self_defining_assets, vec!["10.0.0.1".to_string()]);
+        let adv = r.options.task_advance_cfg.unwrap();
+        assert_eq!(
+            (
+                adv.weak_pwd_risk[0].check_item_id,
+                adv.weak_pwd_risk[0].toggle.off()
+            ),
+            (1, true)
+        );
+        assert_eq!(
+            skip_checks(&adv.cfg_risk).unwrap(),
+            vec![ConfigCheck::TlsWeakCipher]
+        );
+        assert_eq!(r.options.task_mode, Some(1));
+        assert!(r.tags.is_none() && r.scan_from.is_none());
+        // ScanFrom and Tags are the creator's only.
+        let e = validate(ModifyReq::PARAMS, &json!({"ScanFrom": "csip"}), false).unwrap_err();
+        assert_eq!(e.code, "UnknownParameter");
     }
 
     #[test]
