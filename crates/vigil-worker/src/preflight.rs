@@ -6,15 +6,28 @@
 
 use async_trait::async_trait;
 use serde_json::Value;
+use vigil_core::TaskSpec;
 use vigil_store::TaskRecord;
 
-/// Target and options a scheduled run goes ahead with.
+/// Target and options a scheduled run goes ahead with, as a product builds them with
+/// `TaskSpec::new` from the typed contracts (`From<TaskSpec>`).
 #[derive(Debug, Clone)]
 pub struct Prepared {
     /// Target as the engine takes it.
     pub target: Value,
     /// Options as the engine takes them.
     pub options: Value,
+}
+
+impl From<TaskSpec> for Prepared {
+    /// The engine's part of a task the product built with `TaskSpec::new` from the typed
+    /// contracts.
+    fn from(spec: TaskSpec) -> Self {
+        Prepared {
+            target: spec.target,
+            options: spec.options,
+        }
+    }
 }
 
 /// Checks a product makes before a scheduled run of one of its saved scans.

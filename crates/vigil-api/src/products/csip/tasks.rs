@@ -1101,17 +1101,16 @@ impl vigil_worker::Preflight for CsipPreflight {
                 denied.join(", ")
             ))),
             Ok(Ok(plan)) => {
-                let mut options = plan.spec.options;
-                // Run-level settings that the saved scan does not hold.
-                for key in ["timeout_secs", "schedule"] {
-                    if let Some(v) = task.options.get(key) {
-                        options[key] = v.clone();
-                    }
-                }
-                Ok(Some(vigil_worker::Prepared {
-                    target: plan.spec.target,
-                    options,
-                }))
+                let unreadable = |e: vigil_core::spec::SpecError| refused(e.to_string());
+                let engine = plan.spec.engine().map_err(unreadable)?;
+                let mut run = plan.spec.run_options().map_err(unreadable)?;
+                // Run-level settings the saved scan does not hold come from the queued run.
+                let queued =
+                    vigil_core::spec::run_options(&task.kind, &task.options).map_err(unreadable)?;
+                run.timeout_secs = queued.timeout_secs;
+                run.schedule = queued.schedule;
+                let spec = TaskSpec::new(NAME, &engine, &run).map_err(unreadable)?;
+                Ok(Some(spec.into()))
             }
         }
     }

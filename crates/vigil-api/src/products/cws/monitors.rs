@@ -479,9 +479,6 @@ impl vigil_worker::Preflight for CwsPreflight {
             options,
         );
         let spec = TaskSpec::new(NAME, &engine, &run).map_err(|e| refused(e.to_string()))?;
-        Ok(Some(vigil_worker::Prepared {
-            target: spec.target,
-            options: spec.options,
-        }))
+        Ok(Some(spec.into()))
     }
 }
