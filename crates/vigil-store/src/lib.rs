@@ -14,6 +14,8 @@ mod audit;
 mod error;
 mod exports;
 mod findings;
+mod groups;
+mod image_scans;
 mod images;
 mod jobs;
 mod migrate;
@@ -30,9 +32,12 @@ pub use assets::Asset;
 pub use error::StoreError;
 pub use exports::{Export, NewExport};
 pub use findings::StoredFinding;
+pub use groups::{
+    GroupItem, GroupOrigin, NewGroupItem, NewScanGroup, ScanGroup, StopReason, Subjects,
+};
+pub use image_scans::{ImageScanState, ScanSummary, IMAGE_SCAN_PRODUCT};
 pub use images::{
-    is_image_id, ImageRow, ImageScan, ImageScanItem, ImageScanState, ImageSet, NewImage,
-    NewImageScan, NewRegistry, NewScanItem, RegistryRow, ScanSummary, SealedSecret,
+    is_image_id, ImageRow, ImageSet, NewImage, NewRegistry, RegistryRow, SealedSecret,
 };
 pub use jobs::{Job, JobPlan};
 pub use queue::{Attempt, Lease, NewTask, TaskRecord, TaskStats};
@@ -101,6 +106,18 @@ impl Store {
     /// `secrets` to encrypt secret columns. The store reads the system clock; see
     /// [`Store::with_clock`].
     pub async fn open(url: &str, secrets: SecretBox) -> Result<Self> {
+        Self::open_until(url, secrets, None).await
+    }
+
+    /// [`Store::open`] with the migrations applied only up to `last`, for tests that write
+    /// data as an older version did and then open the store again to migrate it. The store
+    /// returned expects the newest schema: use it only to write what that older schema has.
+    #[doc(hidden)]
+    pub async fn open_migrated_to(url: &str, secrets: SecretBox, last: i64) -> Result<Self> {
+        Self::open_until(url, secrets, Some(last)).await
+    }
+
+    async fn open_until(url: &str, secrets: SecretBox, last: Option<i64>) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Self::backend_of(url)?;
         let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
@@ -129,7 +146,7 @@ impl Store {
             secrets,
             clock: SystemClock::shared(),
         };
-        migrate::run(&store).await?;
+        migrate::run(&store, last).await?;
         Ok(store)
     }
 

@@ -51,11 +51,19 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_attempt_engine.sql"),
         include_str!("../migrations/postgres/0009_attempt_engine.sql"),
     ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_scan_groups.sql"),
+        include_str!("../migrations/postgres/0010_scan_groups.sql"),
+    ),
 ];
 
-/// Apply every migration not yet recorded.
-pub(crate) async fn run(store: &Store) -> Result<()> {
+/// Apply every migration not yet recorded, up to `last` (all of them without).
+pub(crate) async fn run(store: &Store, last: Option<i64>) -> Result<()> {
     for (version, sqlite, pg) in MIGRATIONS {
+        if last.is_some_and(|l| *version > l) {
+            break;
+        }
         let sql = match store.backend {
             Backend::Sqlite => sqlite,
             Backend::Postgres => pg,

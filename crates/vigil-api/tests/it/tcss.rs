@@ -1318,7 +1318,7 @@ async fn validation_uses_the_clouds_codes() {
     );
     assert_eq!(
         s.store
-            .image_scans(a.account, None, 10)
+            .scan_groups::<Value>(a.account, "tcss", None, 10)
             .await
             .unwrap()
             .len(),
@@ -1412,17 +1412,21 @@ async fn scan_setting_schedules_runs_that_the_preflight_derives() {
     assert_eq!(prepared.target["image_id"], id(1));
     assert_eq!(prepared.options["scanners"], json!(["vuln", "risk"]));
     assert!(prepared.options["schedule"]["window"].is_object());
-    let scans = s.store.image_scans(a.account, None, 10).await.unwrap();
+    let scans = s
+        .store
+        .scan_groups::<Value>(a.account, "tcss", None, 10)
+        .await
+        .unwrap();
     assert_eq!(scans.len(), 1);
-    assert_eq!(scans[0].origin, "schedule");
+    assert_eq!(scans[0].origin.as_str(), "schedule");
     let items = s
         .store
-        .image_scan_items(a.account, scans[0].id)
+        .group_items::<Value>(a.account, scans[0].id)
         .await
         .unwrap();
     assert_eq!(
-        items.iter().map(|i| i.image_row).collect::<Vec<_>>(),
-        vec![i1, i2],
+        items.iter().map(|i| i.subject_row).collect::<Vec<_>>(),
+        vec![Some(i1), Some(i2)],
         "image 3 is excluded"
     );
     assert_eq!(items[0].task.id, fired);
@@ -1434,7 +1438,7 @@ async fn scan_setting_schedules_runs_that_the_preflight_derives() {
     assert!(pre.prepare(&again).await.unwrap().is_none());
     assert_eq!(
         s.store
-            .image_scans(a.account, None, 10)
+            .scan_groups::<Value>(a.account, "tcss", None, 10)
             .await
             .unwrap()
             .len(),
@@ -1884,14 +1888,14 @@ async fn registry_sync_records_images_and_scans_new_ones() {
     );
     let scans = s
         .store
-        .image_scans(a.account, Some("registry"), 10)
+        .scan_groups::<Value>(a.account, "tcss", Some("registry"), 10)
         .await
         .unwrap();
     assert_eq!(scans.len(), 1);
-    assert_eq!(scans[0].origin, "sync");
+    assert_eq!(scans[0].origin.as_str(), "sync");
     assert_eq!(
         s.store
-            .image_scan_items(a.account, scans[0].id)
+            .group_items::<Value>(a.account, scans[0].id)
             .await
             .unwrap()
             .len(),
@@ -2092,7 +2096,7 @@ async fn registry_sync_records_images_and_scans_new_ones() {
         )
         .await;
     let tid = task["TaskID"].as_i64().unwrap();
-    let items = s.store.image_scan_items(a.account, tid).await.unwrap();
+    let items = s.store.group_items::<Value>(a.account, tid).await.unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].task.options["scanners"], json!(["vuln"]));
     assert_eq!(items[0].task.options["timeout_secs"], 900);
@@ -2169,7 +2173,7 @@ async fn registry_sync_records_images_and_scans_new_ones() {
         "{all}"
     );
     // The stopped scan of the removed image ended.
-    let items = s.store.image_scan_items(a.account, tid).await.unwrap();
+    let items = s.store.group_items::<Value>(a.account, tid).await.unwrap();
     assert_eq!(items[0].task.state, TaskState::Stopped);
 
     // Incremental sync (SyncMode 1) adds new tags and keeps the ones that vanished.

@@ -1,15 +1,40 @@
 //! Image inventory, registries and image scans on every backend (SQLite, and PostgreSQL when
 //! `VIGIL_TEST_POSTGRES_URL` is set): identity and refresh of images, tenant isolation,
-//! registry passwords sealed at rest, scans as task groups with the latest state per image,
-//! fan-out of a scheduled run, stop and timeout, and the counts of what a task found.
+//! registry passwords sealed at rest, image scans as scan groups with the latest state per
+//! image, fan-out of a scheduled run, stop and timeout, and the counts of what a task found.
 
 use crate::common::{stores, stores_at};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 use vigil_core::{Component, Finding, FindingStatus, Severity, TaskSpec, TaskState};
 use vigil_store::{
-    ImageSet, NewImage, NewImageScan, NewRegistry, NewScanItem, NewTask, StoreError,
+    GroupItem, GroupOrigin, ImageSet, NewGroupItem, NewImage, NewRegistry, NewScanGroup, NewTask,
+    ScanGroup, StopReason, Store, StoreError,
 };
+
+/// What the tests keep on an image scan group, as TCSS does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Facts {
+    one_click: bool,
+    scanners: Vec<String>,
+}
+
+/// What the tests keep on one image of a scan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ItemFacts {
+    scanners: Vec<String>,
+}
+
+type NewImageScan = NewScanGroup<Facts, ItemFacts>;
+
+async fn items_of(store: &Store, account: i64, scan: i64) -> Vec<GroupItem<ItemFacts>> {
+    store.group_items(account, scan).await.unwrap()
+}
+
+async fn group(store: &Store, account: i64, scan: i64) -> Result<ScanGroup<Facts>, StoreError> {
+    store.scan_group(account, "tcss", scan).await
+}
 
 fn id(n: u8) -> String {
     format!("sha256:{}", format!("{n:02x}").repeat(32))
@@ -52,16 +77,22 @@ fn scan_spec(image: &str) -> TaskSpec {
 
 fn scan(items: &[(i64, String)]) -> NewImageScan {
     NewImageScan {
+        product: "tcss".into(),
         kind: "local".into(),
-        one_click: true,
-        origin: "api".into(),
-        scanners: vec!["vuln".into(), "risk".into()],
+        origin: GroupOrigin::Api,
         timeout_secs: 3600,
+        facts: Facts {
+            one_click: true,
+            scanners: vec!["vuln".into(), "risk".into()],
+        },
         items: items
             .iter()
-            .map(|(row, image)| NewScanItem {
-                image_row: *row,
-                image_id: image.clone(),
+            .map(|(row, image)| NewGroupItem {
+                subject_row: Some(*row),
+                subject_key: image.clone(),
+                facts: ItemFacts {
+                    scanners: vec!["vuln".into(), "risk".into()],
+                },
                 spec: scan_spec(image),
             })
             .collect(),
@@ -311,7 +342,7 @@ async fn registry_passwords_are_sealed_at_rest() {
             vec![img.id]
         );
         assert!(store.images(a.id, ImageSet::All).await.unwrap().is_empty());
-        let items = store.image_scan_items(a.id, s.id).await.unwrap();
+        let items = items_of(&store, a.id, s.id).await;
         assert_eq!(items[0].task.state, TaskState::Stopped);
         assert_eq!(store.registries(a.id).await.unwrap().len(), 1);
     }
@@ -360,29 +391,29 @@ async fn scans_track_latest_state_and_count_results() {
             .await
             .unwrap();
         assert_eq!(s.kind, "local");
-        assert!(s.one_click);
-        assert_eq!(s.scanners, vec!["vuln", "risk"]);
+        assert!(s.facts.one_click);
+        assert_eq!(s.facts.scanners, vec!["vuln", "risk"]);
         assert_eq!(s.deadline_at, s.created_at + 3_600_000);
         assert!(matches!(
-            store.image_scan(b.id, s.id).await,
+            group(&store, b.id, s.id).await,
             Err(StoreError::NotFound)
         ));
-        assert!(store.image_scan_items(b.id, s.id).await.unwrap().is_empty());
-        let items = store.image_scan_items(a.id, s.id).await.unwrap();
+        assert!(items_of(&store, b.id, s.id).await.is_empty());
+        let items = items_of(&store, a.id, s.id).await;
         assert_eq!(items.len(), 2);
-        assert_eq!(items[0].image_row, i1.id);
-        assert_eq!(items[0].scanners, vec!["vuln", "risk"]);
+        assert_eq!(items[0].subject_row, Some(i1.id));
+        assert_eq!(items[0].facts.scanners, vec!["vuln", "risk"]);
         assert_eq!(items[0].task.kind, "image");
         assert_eq!(
             store.image(a.id, i1.id).await.unwrap().last_task_id,
             Some(items[0].task.id)
         );
         // Both queued: the latest item is there, nothing is done yet.
-        let state = store.image_scan_state(a.id).await.unwrap();
+        let state = store.image_scan_state::<ItemFacts>(a.id).await.unwrap();
         assert_eq!(state.latest.len(), 2);
         assert!(state.latest_done.is_empty() && state.latest_ok.is_empty());
         assert!(store
-            .image_scan_state(b.id)
+            .image_scan_state::<ItemFacts>(b.id)
             .await
             .unwrap()
             .latest
@@ -449,7 +480,7 @@ async fn scans_track_latest_state_and_count_results() {
                 .unwrap();
         }
         store
-            .record_image_scan_errors(
+            .record_group_item_errors(
                 a.id,
                 t1,
                 &BTreeMap::from([("virus".to_string(), "rules missing".to_string())]),
@@ -472,7 +503,7 @@ async fn scans_track_latest_state_and_count_results() {
             .await
             .unwrap();
 
-        let state = store.image_scan_state(a.id).await.unwrap();
+        let state = store.image_scan_state::<ItemFacts>(a.id).await.unwrap();
         assert_eq!(state.latest_ok[&i1.id].task.id, t1);
         assert_eq!(
             state.latest_ok[&i1.id]
@@ -516,20 +547,26 @@ async fn scans_track_latest_state_and_count_results() {
             .await
             .unwrap();
         assert_eq!(
-            store.stop_image_scan(a.id, s2.id, "cancel").await.unwrap(),
+            store
+                .stop_scan_group(a.id, s2.id, StopReason::Cancel)
+                .await
+                .unwrap(),
             1
         );
         assert_eq!(
-            store.stop_image_scan(a.id, s2.id, "timeout").await.unwrap(),
+            store
+                .stop_scan_group(a.id, s2.id, StopReason::Timeout)
+                .await
+                .unwrap(),
             0
         );
-        let s2 = store.image_scan(a.id, s2.id).await.unwrap();
+        let s2 = group(&store, a.id, s2.id).await.unwrap();
         assert_eq!(
-            s2.stop_reason.as_deref(),
-            Some("cancel"),
+            s2.stop_reason,
+            Some(StopReason::Cancel),
             "the first reason stays"
         );
-        let state = store.image_scan_state(a.id).await.unwrap();
+        let state = store.image_scan_state::<ItemFacts>(a.id).await.unwrap();
         assert_eq!(state.latest[&i1.id].task.state, TaskState::Stopped);
         assert_eq!(state.latest_ok[&i1.id].task.id, t1);
         // Another image id is another local image: image 1 keeps its results.
@@ -545,7 +582,11 @@ async fn scans_track_latest_state_and_count_results() {
             .await
             .unwrap();
         assert!(
-            store.image_scan_state(a.id).await.unwrap().latest_ok[&i1.id]
+            store
+                .image_scan_state::<ItemFacts>(a.id)
+                .await
+                .unwrap()
+                .latest_ok[&i1.id]
                 .task
                 .id
                 == t1
@@ -557,31 +598,34 @@ async fn scans_track_latest_state_and_count_results() {
             .await
             .unwrap();
         assert!(store
-            .expire_image_scans(a.id, s3.created_at)
+            .expire_scan_groups(a.id, "tcss", s3.created_at)
             .await
             .unwrap()
             .is_empty());
         assert!(store
-            .expire_image_scans(b.id, i64::MAX)
+            .expire_scan_groups(b.id, "tcss", i64::MAX)
             .await
             .unwrap()
             .is_empty());
         assert_eq!(
             store
-                .expire_image_scans(a.id, s3.deadline_at + 1)
+                .expire_scan_groups(a.id, "tcss", s3.deadline_at + 1)
                 .await
                 .unwrap(),
             vec![s3.id]
         );
-        let s3 = store.image_scan(a.id, s3.id).await.unwrap();
-        assert_eq!(s3.stop_reason.as_deref(), Some("timeout"));
-        let scans = store.image_scans(a.id, Some("local"), 10).await.unwrap();
+        let s3 = group(&store, a.id, s3.id).await.unwrap();
+        assert_eq!(s3.stop_reason, Some(StopReason::Timeout));
+        let scans = store
+            .scan_groups::<Facts>(a.id, "tcss", Some("local"), 10)
+            .await
+            .unwrap();
         assert_eq!(
             scans.iter().map(|s| s.id).collect::<Vec<_>>(),
             vec![s3.id, s2.id, s.id]
         );
         assert!(store
-            .image_scans(a.id, Some("registry"), 10)
+            .scan_groups::<Facts>(a.id, "tcss", Some("registry"), 10)
             .await
             .unwrap()
             .is_empty());
@@ -592,7 +636,7 @@ async fn scans_track_latest_state_and_count_results() {
             .unwrap();
         assert_eq!(store.stop_image_tasks(b.id, &[i2.id]).await.unwrap(), 0);
         assert_eq!(store.stop_image_tasks(a.id, &[i2.id]).await.unwrap(), 1);
-        let items = store.image_scan_items(a.id, s4.id).await.unwrap();
+        let items = items_of(&store, a.id, s4.id).await;
         assert_eq!(items[0].task.state, TaskState::Stopped);
     }
 }
@@ -616,7 +660,7 @@ async fn image_ids_that_change_hide_old_results() {
             .await
             .unwrap();
         assert!(store
-            .image_scan_state(a.id)
+            .image_scan_state::<ItemFacts>(a.id)
             .await
             .unwrap()
             .latest_ok
@@ -649,7 +693,7 @@ async fn image_ids_that_change_hide_old_results() {
             .await
             .unwrap();
         assert!(store
-            .image_scan_state(a.id)
+            .image_scan_state::<ItemFacts>(a.id)
             .await
             .unwrap()
             .latest_ok
@@ -657,7 +701,7 @@ async fn image_ids_that_change_hide_old_results() {
         let moved = store.upsert_image(a.id, &tagged(5)).await.unwrap();
         assert_eq!(moved.id, row.id);
         assert_eq!(moved.last_task_id, None);
-        let state = store.image_scan_state(a.id).await.unwrap();
+        let state = store.image_scan_state::<ItemFacts>(a.id).await.unwrap();
         assert!(!state.latest.contains_key(&row.id));
         assert!(!state.latest_ok.contains_key(&row.id));
     }
@@ -683,7 +727,7 @@ async fn a_scheduled_run_fans_out_once() {
             .await
             .unwrap();
         let mut plan = scan(&[(i1.id, id(1)), (i2.id, id(2))]);
-        plan.origin = "schedule".into();
+        plan.origin = GroupOrigin::Schedule;
         assert!(store
             .fan_out_image_scan(
                 a.id,
@@ -701,8 +745,8 @@ async fn a_scheduled_run_fans_out_once() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(s.origin, "schedule");
-        let items = store.image_scan_items(a.id, s.id).await.unwrap();
+        assert_eq!(s.origin, GroupOrigin::Schedule);
+        let items = items_of(&store, a.id, s.id).await;
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].task.id, fired);
         assert_eq!(items[0].task.target["image_id"], id(1));
@@ -714,6 +758,13 @@ async fn a_scheduled_run_fans_out_once() {
             .await
             .unwrap()
             .is_none());
-        assert_eq!(store.image_scans(a.id, None, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .scan_groups::<Facts>(a.id, "tcss", None, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

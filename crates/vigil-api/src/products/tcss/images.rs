@@ -10,6 +10,7 @@
 //! newest build (config `created`) of its repository. The default order is newest recorded
 //! first.
 
+use super::groups::{self, unfinished, ImageScanItem, ItemFacts};
 use super::{
     list_rows, rfc3339, AssetFilter, Key, ListSpec, Page, BY, FILTERS, LIMIT, OFFSET, ORDER,
 };
@@ -21,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use vigil_core::TaskState;
-use vigil_store::{ImageRow, ImageScanItem, ImageScanState, ImageSet, RegistryRow, ScanSummary};
+use vigil_store::{ImageRow, ImageScanState, ImageSet, RegistryRow, ScanSummary};
 
 pub(super) const LIST_PARAMS: &[Param] = &[LIMIT, OFFSET, FILTERS, BY, ORDER];
 pub(super) const DETAIL_PARAMS: &[Param] =
@@ -53,7 +54,7 @@ const DEFAULT_SCAN_SECS: i64 = 60;
 pub(crate) struct Inventory {
     pub(crate) images: Vec<ImageRow>,
     pub(crate) registries: HashMap<i64, RegistryRow>,
-    state: ImageScanState,
+    state: ImageScanState<ItemFacts>,
     sums: HashMap<i64, ScanSummary>,
     latest_rows: HashSet<i64>,
     avg_secs: i64,
@@ -100,9 +101,7 @@ fn latest_rows(images: &[ImageRow]) -> HashSet<i64> {
 impl Inventory {
     /// Load the images of `set` (scans past their deadline are stopped first).
     pub(crate) async fn load(st: &Services, account_id: i64, set: ImageSet) -> ApiResult<Self> {
-        st.store
-            .expire_image_scans(account_id, vigil_core::now_millis())
-            .await?;
+        groups::expire(st, account_id).await?;
         let images = st.store.images(account_id, set).await?;
         let registries = if set == ImageSet::Local {
             HashMap::new()
@@ -119,7 +118,7 @@ impl Inventory {
         let tasks: Vec<i64> = state
             .latest_ok
             .values()
-            .filter(|i| rows.contains(&i.image_row))
+            .filter(|i| i.subject_row.is_some_and(|r| rows.contains(&r)))
             .map(|i| i.task.id)
             .collect();
         let sums = st.store.scan_summaries(account_id, &tasks).await?;
@@ -176,13 +175,6 @@ pub(crate) struct View<'a> {
     sum: Option<&'a ScanSummary>,
 }
 
-fn unfinished(s: TaskState) -> bool {
-    matches!(
-        s,
-        TaskState::Queued | TaskState::Running | TaskState::Paused
-    )
-}
-
 impl View<'_> {
     /// Whether a scan of the image is waiting or running.
     pub(crate) fn scanning(&self) -> bool {
@@ -224,15 +216,14 @@ impl View<'_> {
     /// Whether a scanner ran, is running or failed on the image: `NOT_SCAN`, `SCANNING`,
     /// `SCANNED`, `SCAN_ERR`.
     pub(crate) fn scanner_status(&self, scanner: &str) -> &'static str {
-        if self
-            .latest
-            .is_some_and(|l| unfinished(l.task.state) && l.scanners.iter().any(|s| s == scanner))
-        {
+        if self.latest.is_some_and(|l| {
+            unfinished(l.task.state) && l.facts.scanners.iter().any(|s| s == scanner)
+        }) {
             return "SCANNING";
         }
         match self
             .done
-            .filter(|d| d.scanners.iter().any(|s| s == scanner))
+            .filter(|d| d.facts.scanners.iter().any(|s| s == scanner))
         {
             Some(d) if d.task.state == TaskState::Succeeded => {
                 if d.errors.get(scanner).is_some_and(|e| !e.is_empty()) {
@@ -249,7 +240,7 @@ impl View<'_> {
     /// Whether the latest scan that ran `scanner` was stopped.
     pub(crate) fn latest_stopped(&self, scanner: &str) -> bool {
         self.latest.is_some_and(|l| {
-            l.task.state == TaskState::Stopped && l.scanners.iter().any(|s| s == scanner)
+            l.task.state == TaskState::Stopped && l.facts.scanners.iter().any(|s| s == scanner)
         })
     }
 
@@ -280,7 +271,7 @@ impl View<'_> {
     pub(crate) fn scanner_error(&self, scanner: &str) -> String {
         let Some(d) = self
             .done
-            .filter(|d| d.scanners.iter().any(|s| s == scanner))
+            .filter(|d| d.facts.scanners.iter().any(|s| s == scanner))
         else {
             return String::new();
         };
@@ -293,7 +284,7 @@ impl View<'_> {
     /// Progress of one scanner (or overall), percent.
     pub(crate) fn progress(&self, scanner: Option<&str>) -> u64 {
         let includes =
-            |i: &ImageScanItem| scanner.is_none_or(|s| i.scanners.iter().any(|x| x == s));
+            |i: &ImageScanItem| scanner.is_none_or(|s| i.facts.scanners.iter().any(|x| x == s));
         match self.latest.filter(|l| includes(l)) {
             Some(l) if unfinished(l.task.state) => l.task.progress.clamp(0, 100) as u64,
             Some(_) => 100,

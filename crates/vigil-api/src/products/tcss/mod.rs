@@ -4,7 +4,7 @@
 //! components), image registries, and the periodic scan of local images. Shapes follow
 //! `tencentcloud-sdk-python` 3.1.195 (the release the SDK tests pin) `tcss/v20201101/models.py`.
 //!
-//! A TCSS scan task is an image scan in the store: one queue task of kind `image` per image,
+//! A TCSS scan task is a scan group in the store: one queue task of kind `image` per image,
 //! run by the image engine. An image shows the state of its latest task and the results of
 //! its latest successful one (findings `image-vuln`, `image-virus`, `image-risk` and the
 //! task's components). Vigil has no host agents or clusters: host, container and super-node
@@ -16,13 +16,15 @@
 //! name, sort field or order is `InvalidParameter`. `Limit` defaults to 10 (0 too) and may
 //! not exceed 100; exports of the lists are not paged that way (see [`exports`]).
 //!
-//! Modules: [`images`] the inventory and its rows, [`scans`] scan tasks and result lists,
-//! [`registries`] registries and their sync, [`settings`] the periodic scan and its
-//! [`TcssPreflight`], [`registry_scans`] one-key registry scans and stopping registry scans,
-//! [`timing`] the periodic registry scan, [`inventory`] detail, summary, namespace, sync
-//! status and compact views, [`exports`] the lists as Excel workbooks behind signed download links.
+//! Modules: [`images`] the inventory and its rows, [`groups`] scan tasks as the store's scan
+//! groups, [`scans`] scan tasks and result lists, [`registries`] registries and their sync,
+//! [`settings`] the periodic scan and its [`TcssPreflight`], [`registry_scans`] one-key
+//! registry scans and stopping registry scans, [`timing`] the periodic registry scan,
+//! [`inventory`] detail, summary, namespace, sync status and compact views, [`exports`] the
+//! lists as Excel workbooks behind signed download links.
 
 mod exports;
+mod groups;
 mod images;
 mod inventory;
 mod registries;

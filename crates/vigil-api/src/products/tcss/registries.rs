@@ -754,9 +754,9 @@ async fn scan_new(
         return Ok(None);
     }
     let plan = ScanPlan {
-        kind: "registry",
+        kind: super::groups::REGISTRY,
         one_click: false,
-        origin: "sync",
+        origin: vigil_store::GroupOrigin::Sync,
         scanners: vec!["vuln".into(), "virus".into(), "risk".into()],
         timeout_secs: DEFAULT_TIMEOUT,
         window: None,

@@ -19,11 +19,12 @@
 //! the newest of each repository (`OnlyScanLatest`), have their unfinished scans stopped,
 //! within the task `TaskID` when it is given too.
 
+use super::groups::{self, unfinished, ImageScan, ImageScanItem, REGISTRY};
 use super::images::{select_registry, Inventory};
 use super::registries::REGISTRY_TYPES;
 use super::scans::{
     dedup, find_by_info, find_registry_image, no_images, progress_of, recommended,
-    registry_scanners, scan_by_id, start_audited, unfinished, ImageInfoReq, ScanPlan,
+    registry_scanners, scan_by_id, start_audited, ImageInfoReq, ScanPlan,
 };
 use super::{missing_sub, AssetFilter, FILTERS, IMAGE_INFO};
 use crate::error::{ApiError, ApiResult, Code};
@@ -34,7 +35,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use vigil_core::TaskState;
-use vigil_store::{ImageRow, ImageScan, ImageScanItem, ImageSet};
+use vigil_store::{ImageRow, ImageSet, StopReason};
 
 /// Most images one request may name.
 const MAX_IMAGES: usize = 1000;
@@ -286,7 +287,7 @@ pub(super) async fn create_one_key(st: &Services, rc: &RequestCtx, p: Value) -> 
         }
         return Err(no_images());
     }
-    let plan = ScanPlan::api("registry", true, scanners, r.timeout);
+    let plan = ScanPlan::api(REGISTRY, true, scanners, r.timeout);
     let action = "tcss.CreateAssetImageRegistryScanTaskOneKey";
     let scan = start_audited(st, rc, &inv, &rows, &plan, action).await?;
     Ok(json!({"TaskID": scan.id}))
@@ -295,7 +296,7 @@ pub(super) async fn create_one_key(st: &Services, rc: &RequestCtx, p: Value) -> 
 /// A registry scan of the account by id.
 async fn registry_scan(st: &Services, account: i64, id: i64) -> ApiResult<ImageScan> {
     let scan = scan_by_id(st, account, &id.to_string()).await?;
-    if scan.kind != "registry" {
+    if scan.kind != REGISTRY {
         return Err(ApiError::not_found(format!(
             "Registry scan task `{id}` does not exist."
         )));
@@ -340,7 +341,7 @@ fn item_status(item: &ImageScanItem, inv: &Inventory, row: Option<&ImageRow>) ->
 
 /// Progress of one scanner of one item, percent.
 fn item_progress(item: &ImageScanItem, scanner: &str) -> u64 {
-    if !item.scanners.iter().any(|s| s == scanner) {
+    if !item.facts.scanners.iter().any(|s| s == scanner) {
         return 0;
     }
     if unfinished(item.task.state) {
@@ -352,7 +353,7 @@ fn item_progress(item: &ImageScanItem, scanner: &str) -> u64 {
 
 /// `ImageProgress` of one item.
 fn image_progress(item: &ImageScanItem, inv: &Inventory) -> Value {
-    let row = inv.images.iter().find(|r| r.id == item.image_row);
+    let row = inv.images.iter().find(|r| item.subject_row == Some(r.id));
     let base = row.map(|r| inv.view(r).registry_row());
     let field = |k: &str| {
         base.as_ref()
@@ -362,7 +363,7 @@ fn image_progress(item: &ImageScanItem, inv: &Inventory) -> Value {
             .to_string()
     };
     json!({
-        "ImageId": item.image_id, "RegistryType": field("RegistryType"),
+        "ImageId": item.subject_key, "RegistryType": field("RegistryType"),
         "ImageRepoAddress": field("ImageRepoAddress"), "InstanceId": field("InstanceId"),
         "InstanceName": field("InstanceName"), "Namespace": field("Namespace"),
         "ImageName": field("ImageName"), "ImageTag": field("ImageTag"),
@@ -376,26 +377,24 @@ fn image_progress(item: &ImageScanItem, inv: &Inventory) -> Value {
 pub(super) async fn status_one_key(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: StatusReq = params(p)?;
     let account = rc.account.id;
-    st.store
-        .expire_image_scans(account, vigil_core::now_millis())
-        .await?;
+    groups::expire(st, account).await?;
     let scan = match r.task_id {
         Some(id) => registry_scan(st, account, id).await?,
         None => {
-            let scans = st.store.image_scans(account, Some("registry"), 50).await?;
+            let scans = groups::scans(st, account, Some(REGISTRY), 50).await?;
             scans
                 .iter()
-                .find(|s| s.one_click)
+                .find(|s| s.facts.one_click)
                 .or_else(|| scans.first())
                 .cloned()
                 .ok_or_else(|| ApiError::not_found("There is no registry image scan task yet."))?
         }
     };
     let inv = Inventory::load(st, account, ImageSet::Registry).await?;
-    let mut items = st.store.image_scan_items(account, scan.id).await?;
+    let mut items = groups::items(st, account, scan.id).await?;
     if !r.all.unwrap_or(false) && (!r.images.is_empty() || !r.id.is_empty()) {
         let wanted = named_rows(&inv, &r.images, &r.id)?;
-        items.retain(|i| wanted.contains(&i.image_row));
+        items.retain(|i| i.subject_row.is_some_and(|r| wanted.contains(&r)));
     }
     let p = progress_of(st, account, &items).await?;
     let list: Vec<Value> = items.iter().map(|i| image_progress(i, &inv)).collect();
@@ -457,16 +456,19 @@ async fn stop_registry(st: &Services, rc: &RequestCtx, r: StopReq, action: &str)
     }
     let detail = match (scan, rows) {
         (Some(scan), None) => {
-            let n = st.store.stop_image_scan(account, scan.id, "cancel").await?;
+            let n = st
+                .store
+                .stop_scan_group(account, scan.id, StopReason::Cancel)
+                .await?;
             format!("task {} ({n} image scans)", scan.id)
         }
         (Some(scan), Some(rows)) => {
             // Only this scan's tasks of those images: their scans in other tasks go on.
             let chosen: HashSet<i64> = rows.into_iter().collect();
             let mut n = 0;
-            for item in st.store.image_scan_items(account, scan.id).await? {
-                if unfinished(item.task.state) && chosen.contains(&item.image_row) {
-                    st.store.request_stop(account, item.task.id).await?;
+            for item in groups::items(st, account, scan.id).await? {
+                let mine = item.subject_row.is_some_and(|r| chosen.contains(&r));
+                if mine && st.store.stop_group_item(account, item.id).await? {
                     n += 1;
                 }
             }

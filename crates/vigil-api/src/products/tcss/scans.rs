@@ -1,6 +1,6 @@
 //! Image scan tasks and their results. A scan task (local: `CreateAssetImageScanTask`,
-//! string `TaskID`; registry: `CreateAssetImageRegistryScanTask`, integer `TaskID`) is an
-//! image scan in the store with one queued task of kind `image` per image:
+//! string `TaskID`; registry: `CreateAssetImageRegistryScanTask`, integer `TaskID`) is a scan
+//! group in the store ([`super::groups`]) with one queued task of kind `image` per image:
 //!
 //! - target `{"image": SOURCE, "image_id": "sha256:...", "registry": {"url", "username",
 //!   "password_sealed", "purpose", "insecure", "skip_tls_verify"}}` (`registry` only for
@@ -20,6 +20,10 @@
 //! `ImageVirus`, `image-risk` → `ImageRiskInfo` / `ImageRisk`, and the task's components →
 //! `ImageComponent`. Levels: 4 critical, 3 high, 2 medium, 1 low (info and unknown too).
 
+use super::groups::{
+    self, ended, sub_status, task_status, unfinished, ImageScan, ImageScanItem, ItemFacts,
+    NewImageScan, NewScanItem, ScanFacts, LOCAL,
+};
 use super::images::{find_local, select_local, select_registry, Inventory};
 use super::{
     already_scanning, is_all, level, list_rows, missing_sub, numeric_is, rfc3339, AssetFilter, Key,
@@ -39,8 +43,7 @@ use vigil_core::spec::image_evidence::{
 use vigil_core::spec::{EngineSpec, RunOptions};
 use vigil_core::{Schedule, TaskSpec, TaskState};
 use vigil_store::{
-    ImageRow, ImageScan, ImageScanItem, ImageSet, NewImageScan, NewScanItem, RegistryRow,
-    StoredFinding,
+    GroupOrigin, ImageRow, ImageSet, RegistryRow, StopReason, StoredFinding, IMAGE_SCAN_PRODUCT,
 };
 
 /// Default `Timeout` of a scan task, seconds.
@@ -268,7 +271,7 @@ pub(crate) async fn task_spec(
 pub(crate) struct ScanPlan<'a> {
     pub(crate) kind: &'a str,
     pub(crate) one_click: bool,
-    pub(crate) origin: &'a str,
+    pub(crate) origin: GroupOrigin,
     pub(crate) scanners: Vec<String>,
     pub(crate) timeout_secs: i64,
     pub(crate) window: Option<Schedule>,
@@ -307,17 +310,23 @@ pub(crate) async fn build_scan(
         )
         .await?;
         items.push(NewScanItem {
-            image_row: r.id,
-            image_id: r.image_id.clone(),
+            subject_row: Some(r.id),
+            subject_key: r.image_id.clone(),
+            facts: ItemFacts {
+                scanners: plan.scanners.clone(),
+            },
             spec,
         });
     }
     Ok(NewImageScan {
+        product: IMAGE_SCAN_PRODUCT.into(),
         kind: plan.kind.into(),
-        one_click: plan.one_click,
-        origin: plan.origin.into(),
-        scanners: plan.scanners.clone(),
+        origin: plan.origin,
         timeout_secs: plan.timeout_secs,
+        facts: ScanFacts {
+            one_click: plan.one_click,
+            scanners: plan.scanners.clone(),
+        },
         items,
     })
 }
@@ -333,7 +342,7 @@ impl<'a> ScanPlan<'a> {
         ScanPlan {
             kind,
             one_click,
-            origin: "api",
+            origin: GroupOrigin::Api,
             scanners,
             timeout_secs: timeout.filter(|t| *t > 0).unwrap_or(DEFAULT_TIMEOUT),
             window: None,
@@ -477,49 +486,9 @@ pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResul
         return Err(no_images());
     }
     let one_click = r.is_one_click_scanning_task.unwrap_or(false);
-    let plan = ScanPlan::api("local", one_click, scanners, r.timeout);
+    let plan = ScanPlan::api(LOCAL, one_click, scanners, r.timeout);
     let scan = start_audited(st, rc, &inv, &rows, &plan, "tcss.CreateAssetImageScanTask").await?;
     Ok(json!({"TaskID": scan.id.to_string()}))
-}
-
-pub(super) fn unfinished(s: TaskState) -> bool {
-    matches!(
-        s,
-        TaskState::Queued | TaskState::Running | TaskState::Paused
-    )
-}
-
-/// Whether every task of the scan has ended.
-pub(super) fn ended(items: &[ImageScanItem]) -> bool {
-    items.iter().all(|i| !unfinished(i.task.state))
-}
-
-/// `READY` (nothing started yet), `SCANNING`, `END`.
-pub(super) fn task_status(items: &[ImageScanItem]) -> &'static str {
-    if ended(items) {
-        "END"
-    } else if items
-        .iter()
-        .all(|i| i.task.state == TaskState::Queued && i.task.started_at.is_none())
-    {
-        "READY"
-    } else {
-        "SCANNING"
-    }
-}
-
-/// `Success`, `Timeout`, `Cancel`, `Error`; empty while the task runs.
-fn sub_status(scan: &ImageScan, items: &[ImageScanItem]) -> &'static str {
-    if !ended(items) {
-        return "";
-    }
-    match scan.stop_reason.as_deref() {
-        Some("timeout") => "Timeout",
-        Some(_) => "Cancel",
-        None if items.iter().any(|i| i.task.state == TaskState::Stopped) => "Cancel",
-        None if items.iter().any(|i| i.task.state == TaskState::Failed) => "Error",
-        None => "Success",
-    }
 }
 
 fn task_not_found(raw: &str) -> ApiError {
@@ -533,7 +502,7 @@ fn task_not_found(raw: &str) -> ApiError {
 pub(super) async fn scan_by_id(st: &Services, account_id: i64, raw: &str) -> ApiResult<ImageScan> {
     let id: i64 = raw.trim().parse().map_err(|_| task_not_found(raw))?;
     st.store
-        .image_scan(account_id, id)
+        .scan_group(account_id, IMAGE_SCAN_PRODUCT, id)
         .await
         .map_err(|e| match e {
             vigil_store::StoreError::NotFound => task_not_found(raw),
@@ -551,20 +520,16 @@ struct StatusReq {
 pub(super) async fn status(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     let r: StatusReq = params(p)?;
     let account = rc.account.id;
-    st.store
-        .expire_image_scans(account, vigil_core::now_millis())
-        .await?;
+    groups::expire(st, account).await?;
     let scan = match r.task_id.as_deref().filter(|t| !t.trim().is_empty()) {
         Some(raw) => scan_by_id(st, account, raw).await?,
-        None => st
-            .store
-            .image_scans(account, Some("local"), 1)
+        None => groups::scans(st, account, Some(LOCAL), 1)
             .await?
             .into_iter()
             .next()
             .ok_or_else(|| ApiError::not_found("There is no image scan task yet."))?,
     };
-    let items = st.store.image_scan_items(account, scan.id).await?;
+    let items = groups::items(st, account, scan.id).await?;
     let p = progress_of(st, account, &items).await?;
     Ok(json!({
         "ImageTotal": p.total, "ImageScanCnt": p.scanned, "Status": p.status,
@@ -639,14 +604,12 @@ pub(super) async fn progress_of(
 
 pub(super) async fn task(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult {
     let account = rc.account.id;
-    st.store
-        .expire_image_scans(account, vigil_core::now_millis())
-        .await?;
-    let scans = st.store.image_scans(account, Some("local"), 50).await?;
+    groups::expire(st, account).await?;
+    let scans = groups::scans(st, account, Some(LOCAL), 50).await?;
     let mut chosen: Option<(ImageScan, Vec<ImageScanItem>)> = None;
     let mut last_one_click = None;
-    for s in scans.iter().filter(|s| s.one_click) {
-        let items = st.store.image_scan_items(account, s.id).await?;
+    for s in scans.iter().filter(|s| s.facts.one_click) {
+        let items = groups::items(st, account, s.id).await?;
         if !ended(&items) {
             chosen = Some((s.clone(), items));
             break;
@@ -658,7 +621,7 @@ pub(super) async fn task(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult
     let chosen = match chosen.or(last_one_click) {
         Some(c) => c,
         None => match scans.first() {
-            Some(s) => (s.clone(), st.store.image_scan_items(account, s.id).await?),
+            Some(s) => (s.clone(), groups::items(st, account, s.id).await?),
             None => return Err(ApiError::not_found("There is no image scan task yet.")),
         },
     };
@@ -704,7 +667,9 @@ pub(super) async fn stop(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult 
     let account = rc.account.id;
     let detail = if let Some(raw) = r.task_id.as_deref().filter(|t| !t.trim().is_empty()) {
         let scan = scan_by_id(st, account, raw).await?;
-        st.store.stop_image_scan(account, scan.id, "cancel").await?;
+        st.store
+            .stop_scan_group(account, scan.id, StopReason::Cancel)
+            .await?;
         format!("task {}", scan.id)
     } else {
         let inv = Inventory::load(st, account, ImageSet::Local).await?;

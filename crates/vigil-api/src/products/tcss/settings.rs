@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use vigil_core::{DailyWindow, Schedule, TaskSpec, Trigger};
-use vigil_store::{ImageRow, ImageSet, TaskRecord};
+use vigil_store::{GroupOrigin, ImageRow, ImageSet, TaskRecord};
 
 /// Setting name of the periodic scan.
 const SETTING: &str = "image_scan_setting";
@@ -459,9 +459,9 @@ impl TcssPreflight {
             .collect();
         let window = schedule(&st.config, &s).map_err(internal)?.0;
         let plan = ScanPlan {
-            kind: "local",
+            kind: super::groups::LOCAL,
             one_click: false,
-            origin: "schedule",
+            origin: GroupOrigin::Schedule,
             scanners: s.scanners(),
             timeout_secs: s.scan_period.max(1) * 86_400,
             window: window.window.is_some().then_some(window),

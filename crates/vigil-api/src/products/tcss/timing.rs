@@ -27,7 +27,7 @@ use crate::products::{params, time_str};
 use crate::{RequestCtx, Services};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use vigil_store::{ImageSet, TaskRecord};
+use vigil_store::{GroupOrigin, ImageSet, TaskRecord};
 
 /// Setting name of the periodic registry scan.
 const SETTING: &str = "registry_timing_scan";
@@ -300,9 +300,9 @@ pub(super) async fn derive(
     .map_err(internal)?
     .0;
     let plan = ScanPlan {
-        kind: "registry",
+        kind: super::groups::REGISTRY,
         one_click: false,
-        origin: "schedule",
+        origin: GroupOrigin::Schedule,
         scanners: registry_scanners(&t.scan_type).map_err(internal)?,
         timeout_secs: t.scan_period.max(1) * 86_400,
         window: window.window.is_some().then_some(window),
