@@ -1,0 +1,11 @@
+//! The `apk` engine: Android packages read for security review without running them. The
+//! parsers stand apart from the rules (the yara-x pattern): [`zip`] reads the container the
+//! way Android does (central directory first, tolerant of the tricks malware plays, bounded
+//! against bombs and traversal), and each format has its own module over plain byte slices
+//! with bounds-checked reads ([`bytes`]); errors are [`ApkError`]s, never panics.
+
+pub mod bytes;
+mod error;
+pub mod zip;
+
+pub use error::{ApkError, Result};

@@ -1,0 +1,5 @@
+//! The APK engine's integration tests: real packages built by Debian's Android tools
+//! ([`support::apk`]) read by Vigil's parsers and compared with the reference readers.
+
+mod smoke;
+mod support;
