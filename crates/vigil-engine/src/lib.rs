@@ -3,12 +3,14 @@
 //! progress), the [`Registry`] of engines by kind (a kind registered twice is an error), the
 //! [`CollectSink`] that keeps a run's results for rendering at the end, and the [`ScopeGuard`]
 //! that decides which addresses may be touched and pins resolved addresses so DNS cannot be
-//! rebound between check and connect; and [`text`], slicing of scanned text on character
-//! boundaries. Engines know nothing about HTTP APIs, products or storage.
+//! rebound between check and connect; [`fetch`], downloads of files a tenant names through
+//! that guard (size cap, deadline, digests); and [`text`], slicing of scanned text on
+//! character boundaries. Engines know nothing about HTTP APIs, products or storage.
 
 mod collect;
 mod coverage;
 mod dns;
+pub mod fetch;
 mod rate;
 mod scope;
 pub mod text;

@@ -1,0 +1,4 @@
+//! The engine contract crate's integration tests: downloads through the scope guard against
+//! a real HTTP server on loopback.
+
+mod fetch;
