@@ -77,13 +77,5 @@ macro_rules! action {
             doc: $doc,
         }
     };
-    ($name:literal, $params:expr, $handler:path, $doc:literal) => {
-        $crate::action::Action {
-            name: $name,
-            params: $params,
-            handler: |s, c, p| Box::pin($handler(s, c, p)),
-            doc: $doc,
-        }
-    };
 }
 pub(crate) use action;

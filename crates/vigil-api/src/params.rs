@@ -591,6 +591,8 @@ mod tests {
         name: String,
     }
 
+    const KINDS: &[&str] = &["x", "y"];
+
     #[derive(Debug, Deserialize, Params)]
     #[serde(rename_all = "PascalCase")]
     struct Outer {
@@ -611,6 +613,13 @@ mod tests {
         /// Level.
         #[param(range(1, 3), doc = "Level, 1 to 3.")]
         level: Option<u8>,
+        /// Kind.
+        #[param(one_of = KINDS)]
+        kind: Option<String>,
+        /// Bookkeeping the wire never carries.
+        #[serde(default)]
+        #[param(skip)]
+        kept: Option<i64>,
     }
 
     #[test]
@@ -625,6 +634,7 @@ mod tests {
                 {"Name": "CFGRisk", "Type": "Boolean", "Required": false, "Description": "Renamed."},
                 {"Name": "Mode", "Type": "String", "Required": false, "Description": "Mode.", "AllowedValues": ["a", "b"]},
                 {"Name": "Level", "Type": "Integer", "Required": false, "Description": "Level, 1 to 3.", "Range": [1, 3]},
+                {"Name": "Kind", "Type": "String", "Required": false, "Description": "Kind.", "AllowedValues": ["x", "y"]},
             ])
         );
         assert!(NoParams::PARAMS.is_empty());
@@ -659,6 +669,15 @@ mod tests {
             code(json!({"SiteIds": [], "Name": "a", "Level": 4})),
             "InvalidParameterValue"
         );
+        assert_eq!(
+            code(json!({"SiteIds": [], "Name": "a", "Kept": 1})),
+            "UnknownParameter"
+        );
+        assert_eq!(
+            code(json!({"SiteIds": [], "Name": "a", "Kind": "z"})),
+            "InvalidParameterValue"
+        );
+        assert_eq!((raw.req.kind, raw.req.kept), (None, None));
     }
 
     /// Flatten a JSON value the way the official Python SDK does (`_format_params`).

@@ -7,9 +7,11 @@
 //! inner struct's parameters in place. The description is the field's doc comment (or
 //! `#[param(doc = CONST)]`); one check per field: `#[param(max_len = N)]`,
 //! `#[param(max_items = N)]`, `#[param(range(LO, HI))]`, `#[param(one_of = [..])]`
-//! (integers or strings). `#[param(as_str)]` / `#[param(as_int)]` declare a field whose own
-//! type reads from a string or an integer. The generated code names `crate::params`, so the
-//! derive is for the gateway crate.
+//! (integers or strings, or the name of a `&[&str]` constant). `#[param(as_str)]` /
+//! `#[param(as_int)]` declare a field whose own type reads from a string or an integer.
+//! `#[param(skip)]` leaves out a field the wire never carries (bookkeeping of a struct that is
+//! also stored; with `#[serde(default)]` a decoded request holds the default). The generated
+//! code names `crate::params`, so the derive is for the gateway crate.
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
@@ -51,6 +53,7 @@ struct ParamAttr {
     check: Option<Tokens>,
     doc: Option<Expr>,
     leaf: Option<Tokens>,
+    skip: bool,
 }
 
 fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
@@ -82,10 +85,10 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let mut run: Vec<Tokens> = Vec::new();
     for field in fields {
         let sf = serde_field(&field.attrs)?;
-        if sf.skip {
+        let pa = param_attr(&field.attrs)?;
+        if sf.skip || pa.skip {
             continue;
         }
-        let pa = param_attr(&field.attrs)?;
         if sf.flatten {
             if !run.is_empty() {
                 parts.push(quote!(&[#(#run),*]));
@@ -271,8 +274,11 @@ fn param_attr(attrs: &[Attribute]) -> syn::Result<ParamAttr> {
                 set_check(quote!(crate::params::Check::Range(#lo, #hi)))
             } else if m.path.is_ident("one_of") {
                 let e: Expr = m.value()?.parse()?;
+                if let Expr::Path(_) = &e {
+                    return set_check(quote!(crate::params::Check::OneOfStr(#e)));
+                }
                 let Expr::Array(arr) = &e else {
-                    return Err(m.error("one_of = [values]"));
+                    return Err(m.error("one_of = [values] or one_of = STRINGS_CONST"));
                 };
                 let strings = arr.elems.iter().all(|v| {
                     matches!(
@@ -297,9 +303,12 @@ fn param_attr(attrs: &[Attribute]) -> syn::Result<ParamAttr> {
             } else if m.path.is_ident("as_int") {
                 out.leaf = Some(quote!(crate::params::Ty::Int));
                 Ok(())
+            } else if m.path.is_ident("skip") {
+                out.skip = true;
+                Ok(())
             } else {
                 Err(m.error(
-                    "unknown param option (max_len, max_items, range, one_of, doc, as_str, as_int)",
+                    "unknown param option (max_len, max_items, range, one_of, doc, as_str, as_int, skip)",
                 ))
             }
         })?;

@@ -7,8 +7,6 @@ mod ownership;
 pub mod tcss;
 
 use crate::error::{ApiError, ApiResult, Code};
-use serde::Deserialize;
-use serde_json::Value;
 
 /// Why a product may not start more runs: the daily scan quota would be passed (`used`
 /// runs in the last 24 hours, `asked` more, `quota` allowed), or the store failed. Products
@@ -79,11 +77,6 @@ pub(crate) async fn audit(
 /// Ids as an audit detail.
 pub(crate) fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
-}
-
-/// Deserialize validated parameters into a handler's request struct.
-pub(crate) fn params<T: for<'de> Deserialize<'de>>(p: Value) -> ApiResult<T> {
-    serde_json::from_value(p).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
 /// A time as the clouds print it (`2006-01-02 15:04:05`, UTC); empty for none.

@@ -15,14 +15,14 @@
 //! the master key, valid until the export expires: `GET /exports/tcss/{app_id}/{job_id}`.
 
 use super::images::{local_rows, registry_rows, LOCAL_SPEC, REGISTRY_SPEC};
-use super::scans::{self, RegistryResultReq, ID_PARAM, IMAGE_INFO_PARAM};
+use super::scans::{self, RegistryResultReq};
 use super::{
-    export_rows, list_rows, Key, ListSpec, Page, BY, FILTERS, LIMIT as PAGE_LIMIT,
-    OFFSET as PAGE_OFFSET, ORDER,
+    export_rows, list_rows, AssetFilter, Key, ListSpec, Page, BY_DOC, FILTERS_DOC, LIMIT_DOC,
+    MAX_FILTERS, OFFSET_DOC, ORDER_DOC,
 };
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
-use crate::products::{params, time_str};
+use crate::params::Params;
+use crate::products::time_str;
 use crate::{RequestCtx, Services};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -217,80 +217,31 @@ pub(super) const VUL_IMAGE: &[&str] = &[
     "ComponentList",
 ];
 
-const EXPORT_FIELD: Param = Param::opt(
-    "ExportField",
-    Ty::List(&Ty::Str),
-    "Columns to export, in this order: output field names of the list (absent or empty: all).",
-)
-.check(Check::MaxItems(100));
-const LIMIT: Param = Param::opt(
-    "Limit",
-    Ty::Int,
-    "Rows to export (absent or 0: every matching row; at most 50000). Exports are not paged like the lists.",
-)
-.check(Check::Range(0, MAX_ROWS as i64));
-const VIRUS_JOB_LIMIT: Param = Param::opt(
-    "Limit",
-    Ty::Int,
-    "Rows to export (absent or 0: every matching row; at most 10000).",
-)
-.check(Check::Range(0, MAX_VIRUS_JOB_ROWS as i64));
-const OFFSET: Param = Param::opt("Offset", Ty::Int, "Matching rows to skip (default 0).")
-    .check(Check::Range(0, i64::MAX));
-const IMAGE_ID: Param =
-    Param::req("ImageID", Ty::Str, "Image id (sha256:...).").check(Check::MaxLen(128));
+const EXPORT_FIELD_DOC: &str =
+    "Columns to export, in this order: output field names of the list (absent or empty: all).";
+const EXPORT_LIMIT_DOC: &str = "Rows to export (absent or 0: every matching row; at most 50000). Exports are not paged like the lists.";
+const EXPORT_OFFSET_DOC: &str = "Matching rows to skip (default 0).";
+const JOB_ID_DOC: &str = "Export job id.";
 
-pub(super) const VUL_PARAMS: &[Param] = &[EXPORT_FIELD, IMAGE_ID, LIMIT, OFFSET, FILTERS];
-pub(super) const RISK_PARAMS: &[Param] = &[EXPORT_FIELD, IMAGE_ID, FILTERS];
-pub(super) const VIRUS_PARAMS: &[Param] = &[EXPORT_FIELD, IMAGE_ID, FILTERS];
-pub(super) const VIRUS_JOB_PARAMS: &[Param] = &[
-    EXPORT_FIELD,
-    IMAGE_ID,
-    FILTERS,
-    VIRUS_JOB_LIMIT,
-    OFFSET,
-    BY,
-    ORDER,
-];
-pub(super) const IMAGE_PARAMS: &[Param] = &[FILTERS, OFFSET, LIMIT, BY, ORDER, EXPORT_FIELD];
-pub(super) const VUL_IMAGE_PARAMS: &[Param] = &[
-    Param::req(
-        "PocID",
-        Ty::Str,
-        "The vulnerability: its CVEID as the vulnerability lists show it (CVE or advisory id).",
-    )
-    .check(Check::MaxLen(128)),
-    LIMIT,
-    OFFSET,
-    FILTERS,
-    ORDER,
-    BY,
-];
-pub(super) const REGISTRY_PARAMS: &[Param] = &[
-    EXPORT_FIELD,
-    LIMIT,
-    OFFSET,
-    FILTERS,
-    BY,
-    ORDER,
-    Param::opt(
-        "OnlyShowLatest",
-        Ty::Bool,
-        "Only the newest image of each repository.",
-    ),
-];
-pub(super) const REGISTRY_RESULT_PARAMS: &[Param] = &[
-    EXPORT_FIELD,
-    LIMIT,
-    OFFSET,
-    FILTERS,
-    IMAGE_INFO_PARAM,
-    ID_PARAM,
-];
-pub(super) const RESULT_PARAMS: &[Param] =
-    &[Param::req("JobId", Ty::Str, "Export job id.").check(Check::MaxLen(128))];
-pub(super) const DOWNLOAD_PARAMS: &[Param] =
-    &[Param::req("JobID", Ty::Str, "Export job id.").check(Check::MaxLen(128))];
+/// `Limit`, `Offset` and `Filters` of an export.
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+struct ExportWindow {
+    #[param(doc = EXPORT_LIMIT_DOC, range(0, MAX_ROWS as i64))]
+    limit: Option<i64>,
+    #[param(doc = EXPORT_OFFSET_DOC, range(0, i64::MAX))]
+    offset: Option<i64>,
+    #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
+    filters: Vec<AssetFilter>,
+}
+
+impl ExportWindow {
+    /// The rows to export, sorted as given.
+    fn page(self, by: Option<String>, order: Option<String>) -> Page {
+        Page::of(self.limit, self.offset, self.filters, by, order)
+    }
+}
 
 /// What one export is of.
 struct Kind {
@@ -499,73 +450,154 @@ async fn save(
     })
 }
 
-#[derive(Deserialize)]
+/// `ExportField` and `ImageID` of an export of a local image's results.
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct ImageExportReq {
-    #[serde(rename = "ImageID")]
-    image_id: String,
+struct ImageExport {
     #[serde(default)]
+    #[param(doc = EXPORT_FIELD_DOC, max_items = 100)]
     export_field: Vec<String>,
-    #[serde(flatten)]
-    page: Page,
+    /// Image id (sha256:...).
+    #[serde(rename = "ImageID")]
+    #[param(max_len = 128)]
+    image_id: String,
 }
 
-pub(super) async fn vul(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ImageExportReq = params(p)?;
-    let cols = columns(K_LOCAL_VUL.columns, &r.export_field)?;
-    let rows = scans::local_vul_rows(st, rc.account.id, &r.image_id).await?;
-    let m = save(st, rc, &K_LOCAL_VUL, cols, rows, &r.page).await?;
+#[derive(Deserialize, Params)]
+pub(super) struct ImageExportReq {
+    #[serde(flatten)]
+    image: ImageExport,
+    #[serde(flatten)]
+    window: ExportWindow,
+}
+
+/// An export of a local image's results by `Filters` only.
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ImageFilterExportReq {
+    #[serde(flatten)]
+    image: ImageExport,
+    #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
+    filters: Vec<AssetFilter>,
+}
+
+impl ImageFilterExportReq {
+    fn page(self) -> (ImageExport, Page) {
+        let page = Page {
+            filters: self.filters,
+            ..Page::default()
+        };
+        (self.image, page)
+    }
+}
+
+pub(super) async fn vul(st: &Services, rc: &RequestCtx, r: ImageExportReq) -> ApiResult {
+    let cols = columns(K_LOCAL_VUL.columns, &r.image.export_field)?;
+    let rows = scans::local_vul_rows(st, rc.account.id, &r.image.image_id).await?;
+    let page = r.window.page(None, None);
+    let m = save(st, rc, &K_LOCAL_VUL, cols, rows, &page).await?;
     Ok(json!({"DownloadUrl": m.url}))
 }
 
-pub(super) async fn risk(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ImageExportReq = params(p)?;
+pub(super) async fn risk(st: &Services, rc: &RequestCtx, r: ImageFilterExportReq) -> ApiResult {
+    let (r, page) = r.page();
     let cols = columns(K_LOCAL_RISK.columns, &r.export_field)?;
     let rows = scans::local_risk_rows(st, rc.account.id, &r.image_id).await?;
-    let m = save(st, rc, &K_LOCAL_RISK, cols, rows, &r.page).await?;
+    let m = save(st, rc, &K_LOCAL_RISK, cols, rows, &page).await?;
     Ok(json!({"DownloadUrl": m.url}))
 }
 
-pub(super) async fn virus(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ImageExportReq = params(p)?;
+pub(super) async fn virus(st: &Services, rc: &RequestCtx, r: ImageFilterExportReq) -> ApiResult {
+    let (r, page) = r.page();
     let cols = columns(K_LOCAL_VIRUS.columns, &r.export_field)?;
     let rows = scans::local_virus_rows(st, rc.account.id, &r.image_id).await?;
-    let m = save(st, rc, &K_LOCAL_VIRUS, cols, rows, &r.page).await?;
+    let m = save(st, rc, &K_LOCAL_VIRUS, cols, rows, &page).await?;
     Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
 }
 
-pub(super) async fn virus_job(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ImageExportReq = params(p)?;
-    let cols = columns(K_LOCAL_VIRUS.columns, &r.export_field)?;
-    let rows = scans::local_virus_rows(st, rc.account.id, &r.image_id).await?;
+/// `CreateAssetImageVirusExportJob`: `Filters` before the paging, a smaller `Limit`.
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct VirusJobReq {
+    #[serde(flatten)]
+    image: ImageExport,
+    #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
+    filters: Vec<AssetFilter>,
+    /// Rows to export (absent or 0: every matching row; at most 10000).
+    #[param(range(0, MAX_VIRUS_JOB_ROWS as i64))]
+    limit: Option<i64>,
+    #[param(doc = EXPORT_OFFSET_DOC, range(0, i64::MAX))]
+    offset: Option<i64>,
+    #[param(doc = BY_DOC, max_len = 64)]
+    by: Option<String>,
+    #[param(doc = ORDER_DOC, max_len = 8)]
+    order: Option<String>,
+}
+
+pub(super) async fn virus_job(st: &Services, rc: &RequestCtx, r: VirusJobReq) -> ApiResult {
+    let cols = columns(K_LOCAL_VIRUS.columns, &r.image.export_field)?;
+    let rows = scans::local_virus_rows(st, rc.account.id, &r.image.image_id).await?;
     let kind = Kind {
         max_rows: MAX_VIRUS_JOB_ROWS,
         ..K_LOCAL_VIRUS
     };
-    let m = save(st, rc, &kind, cols, rows, &r.page).await?;
+    let page = Page::of(r.limit, r.offset, r.filters, r.by, r.order);
+    let m = save(st, rc, &kind, cols, rows, &page).await?;
     Ok(json!({"JobId": m.job_id}))
 }
 
-#[derive(Deserialize)]
+/// `CreateImageExportJob`: the local image list's parameters, `Filters` first.
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct ListExportReq {
+pub(super) struct ImageJobReq {
     #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
+    filters: Vec<AssetFilter>,
+    #[param(doc = EXPORT_OFFSET_DOC, range(0, i64::MAX))]
+    offset: Option<i64>,
+    #[param(doc = EXPORT_LIMIT_DOC, range(0, MAX_ROWS as i64))]
+    limit: Option<i64>,
+    #[param(doc = BY_DOC, max_len = 64)]
+    by: Option<String>,
+    #[param(doc = ORDER_DOC, max_len = 8)]
+    order: Option<String>,
+    #[serde(default)]
+    #[param(doc = EXPORT_FIELD_DOC, max_items = 100)]
     export_field: Vec<String>,
-    only_show_latest: Option<bool>,
-    #[serde(flatten)]
-    page: Page,
 }
 
-pub(super) async fn image_job(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ListExportReq = params(p)?;
+pub(super) async fn image_job(st: &Services, rc: &RequestCtx, r: ImageJobReq) -> ApiResult {
     let cols = columns(K_LOCAL_IMAGE.columns, &r.export_field)?;
     let rows = local_rows(st, rc.account.id).await?;
-    let m = save(st, rc, &K_LOCAL_IMAGE, cols, rows, &r.page).await?;
+    let page = Page::of(r.limit, r.offset, r.filters, r.by, r.order);
+    let m = save(st, rc, &K_LOCAL_IMAGE, cols, rows, &page).await?;
     Ok(json!({"JobId": m.job_id, "DownloadUrl": m.url}))
 }
 
-pub(super) async fn registry(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ListExportReq = params(p)?;
+/// `DescribeAssetImageRegistryListExport`.
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct RegistryListExportReq {
+    #[serde(default)]
+    #[param(doc = EXPORT_FIELD_DOC, max_items = 100)]
+    export_field: Vec<String>,
+    #[serde(flatten)]
+    window: ExportWindow,
+    #[param(doc = BY_DOC, max_len = 64)]
+    by: Option<String>,
+    #[param(doc = ORDER_DOC, max_len = 8)]
+    order: Option<String>,
+    /// Only the newest image of each repository.
+    only_show_latest: Option<bool>,
+}
+
+pub(super) async fn registry(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryListExportReq,
+) -> ApiResult {
     let cols = columns(K_REGISTRY_IMAGE.columns, &r.export_field)?;
     let rows = registry_rows(
         st,
@@ -574,59 +606,81 @@ pub(super) async fn registry(st: &Services, rc: &RequestCtx, p: Value) -> ApiRes
         false,
     )
     .await?;
-    let m = save(st, rc, &K_REGISTRY_IMAGE, cols, rows, &r.page).await?;
+    let page = r.window.page(r.by, r.order);
+    let m = save(st, rc, &K_REGISTRY_IMAGE, cols, rows, &page).await?;
     Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct VulImageReq {
+pub(super) struct VulImageReq {
+    /// The vulnerability: its CVEID as the vulnerability lists show it (CVE or advisory id).
     #[serde(rename = "PocID")]
+    #[param(max_len = 128)]
     poc_id: String,
     #[serde(flatten)]
-    page: Page,
+    window: ExportWindow,
+    #[param(doc = ORDER_DOC, max_len = 8)]
+    order: Option<String>,
+    #[param(doc = BY_DOC, max_len = 64)]
+    by: Option<String>,
 }
 
-pub(super) async fn vul_image_job(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: VulImageReq = params(p)?;
+pub(super) async fn vul_image_job(st: &Services, rc: &RequestCtx, r: VulImageReq) -> ApiResult {
     if r.poc_id.trim().is_empty() {
         return Err(ApiError::missing("PocID"));
     }
     let rows = scans::vul_image_rows(st, rc.account.id, &r.poc_id).await?;
-    let m = save(st, rc, &K_VUL_IMAGE, VUL_IMAGE.to_vec(), rows, &r.page).await?;
+    let page = r.window.page(r.by, r.order);
+    let m = save(st, rc, &K_VUL_IMAGE, VUL_IMAGE.to_vec(), rows, &page).await?;
     Ok(json!({"JobId": m.job_id}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct RegistryExportReq {
+pub(super) struct RegistryExportReq {
     #[serde(default)]
+    #[param(doc = EXPORT_FIELD_DOC, max_items = 100)]
     export_field: Vec<String>,
+    #[serde(flatten)]
+    window: ExportWindow,
     #[serde(flatten)]
     req: RegistryResultReq,
 }
 
-pub(super) async fn registry_vul(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryExportReq = params(p)?;
+pub(super) async fn registry_vul(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryExportReq,
+) -> ApiResult {
     let cols = columns(K_REGISTRY_VUL.columns, &r.export_field)?;
     let rows = scans::registry_vul_rows_of(st, rc.account.id, &r.req).await?;
-    let m = save(st, rc, &K_REGISTRY_VUL, cols, rows, &r.req.page).await?;
+    let page = r.window.page(None, None);
+    let m = save(st, rc, &K_REGISTRY_VUL, cols, rows, &page).await?;
     Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
 }
 
-pub(super) async fn registry_risk(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryExportReq = params(p)?;
+pub(super) async fn registry_risk(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryExportReq,
+) -> ApiResult {
     let cols = columns(K_REGISTRY_RISK.columns, &r.export_field)?;
     let rows = scans::registry_risk_rows_of(st, rc.account.id, &r.req).await?;
-    let m = save(st, rc, &K_REGISTRY_RISK, cols, rows, &r.req.page).await?;
+    let page = r.window.page(None, None);
+    let m = save(st, rc, &K_REGISTRY_RISK, cols, rows, &page).await?;
     Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
 }
 
-pub(super) async fn registry_virus(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryExportReq = params(p)?;
+pub(super) async fn registry_virus(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryExportReq,
+) -> ApiResult {
     let cols = columns(K_REGISTRY_VIRUS.columns, &r.export_field)?;
     let rows = scans::registry_virus_rows_of(st, rc.account.id, &r.req).await?;
-    let m = save(st, rc, &K_REGISTRY_VIRUS, cols, rows, &r.req.page).await?;
+    let page = r.window.page(None, None);
+    let m = save(st, rc, &K_REGISTRY_VIRUS, cols, rows, &page).await?;
     Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
 }
 
@@ -644,23 +698,20 @@ async fn job(st: &Services, rc: &RequestCtx, job_id: &str) -> ApiResult<vigil_st
         })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct ResultReq {
+pub(super) struct ResultReq {
+    #[param(doc = JOB_ID_DOC, max_len = 128)]
     job_id: String,
 }
 
-pub(super) async fn result(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ResultReq = params(p)?;
+pub(super) async fn result(st: &Services, rc: &RequestCtx, r: ResultReq) -> ApiResult {
     let e = job(st, rc, &r.job_id).await?;
     Ok(json!({
         "ExportStatus": "SUCCESS", "DownloadURL": link(st, rc, &e.job_id, secs(e.expires_at)),
         "ExportProgress": 100.0, "FailureMsg": "",
     }))
 }
-
-/// Parameters of `DescribeExportJobManageList`.
-pub(super) const MANAGE_LIST_PARAMS: &[Param] = &[FILTERS, PAGE_OFFSET, PAGE_LIMIT, ORDER, BY];
 
 const MANAGE_LIST_SPEC: ListSpec<'static> = ListSpec {
     keys: &[
@@ -673,18 +724,27 @@ const MANAGE_LIST_SPEC: ListSpec<'static> = ListSpec {
     default: ("InsertTime", true),
 };
 
-#[derive(Deserialize)]
+/// The export job list's paging: `Filters` first, `Order` before `By`.
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct ManageListReq {
-    #[serde(flatten)]
-    page: Page,
+pub(super) struct ManageListReq {
+    #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
+    filters: Vec<AssetFilter>,
+    #[param(doc = OFFSET_DOC, range(0, i64::MAX))]
+    offset: Option<i64>,
+    #[param(doc = LIMIT_DOC, range(0, 100))]
+    limit: Option<i64>,
+    #[param(doc = ORDER_DOC, max_len = 8)]
+    order: Option<String>,
+    #[param(doc = BY_DOC, max_len = 64)]
+    by: Option<String>,
 }
 
 /// `DescribeExportJobManageList`: the caller's export jobs that have not expired (an export
 /// is made when it is requested, so every listed job is `SUCCESS`); `Timeout` is when its
 /// file and links expire.
-pub(super) async fn manage_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ManageListReq = params(p)?;
+pub(super) async fn manage_list(st: &Services, rc: &RequestCtx, r: ManageListReq) -> ApiResult {
     let now = vigil_core::now_millis();
     let rows: Vec<Value> = st
         .store
@@ -699,18 +759,19 @@ pub(super) async fn manage_list(st: &Services, rc: &RequestCtx, p: Value) -> Api
             })
         })
         .collect();
-    let (total, list) = list_rows(rows, &r.page, &MANAGE_LIST_SPEC)?;
+    let page = Page::of(r.limit, r.offset, r.filters, r.by, r.order);
+    let (total, list) = list_rows(rows, &page, &MANAGE_LIST_SPEC)?;
     Ok(json!({"TotalCount": total, "List": list}))
 }
 
-#[derive(Deserialize)]
-struct DownloadReq {
+#[derive(Deserialize, Params)]
+pub(super) struct DownloadReq {
     #[serde(rename = "JobID")]
+    #[param(doc = JOB_ID_DOC, max_len = 128)]
     job_id: String,
 }
 
-pub(super) async fn download_url(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: DownloadReq = params(p)?;
+pub(super) async fn download_url(st: &Services, rc: &RequestCtx, r: DownloadReq) -> ApiResult {
     let e = job(st, rc, &r.job_id).await?;
     Ok(json!({"DownloadURL": link(st, rc, &e.job_id, secs(e.expires_at))}))
 }

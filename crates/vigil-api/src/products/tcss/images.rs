@@ -11,40 +11,16 @@
 //! first.
 
 use super::groups::{self, unfinished, ImageScanItem, ItemFacts};
-use super::{
-    list_rows, rfc3339, AssetFilter, Key, ListSpec, Page, BY, FILTERS, LIMIT, OFFSET, ORDER,
-};
+use super::{list_rows, rfc3339, AssetFilter, Key, ListSpec, Page};
 use crate::error::{ApiError, ApiResult};
-use crate::params::{Param, Ty};
-use crate::products::{params, time_str};
+use crate::params::Params;
+use crate::products::time_str;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use vigil_core::TaskState;
 use vigil_store::{ImageRow, ImageScanState, ImageSet, RegistryRow, ScanSummary};
-
-pub(super) const LIST_PARAMS: &[Param] = &[LIMIT, OFFSET, FILTERS, BY, ORDER];
-pub(super) const DETAIL_PARAMS: &[Param] =
-    &[Param::req("ImageID", Ty::Str, "Image id (sha256:...).")
-        .check(crate::params::Check::MaxLen(128))];
-pub(super) const REGISTRY_LIST_PARAMS: &[Param] = &[
-    LIMIT,
-    OFFSET,
-    FILTERS,
-    BY,
-    ORDER,
-    Param::opt(
-        "OnlyShowLatest",
-        Ty::Bool,
-        "Only the newest image of each repository.",
-    ),
-    Param::opt(
-        "IsRunning",
-        Ty::Bool,
-        "Only images with running containers (Vigil tracks none).",
-    ),
-];
 
 /// Assumed duration of one image scan before any has been measured.
 const DEFAULT_SCAN_SECS: i64 = 60;
@@ -619,17 +595,18 @@ pub(crate) async fn local_rows(st: &Services, account_id: i64) -> ApiResult<Vec<
     Ok(inv.images.iter().map(|i| inv.view(i).local_row()).collect())
 }
 
-pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let page: Page = params(p)?;
+pub(super) async fn list(st: &Services, rc: &RequestCtx, page: Page) -> ApiResult {
     let rows = local_rows(st, rc.account.id).await?;
     let (total, list) = list_rows(rows, &page, &LOCAL_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct DetailReq {
+pub(super) struct DetailReq {
+    /// Image id (sha256:...).
     #[serde(rename = "ImageID")]
+    #[param(max_len = 128)]
     image_id: String,
 }
 
@@ -646,8 +623,7 @@ pub(crate) fn find_local<'a>(inv: &'a Inventory, image_id: &str) -> ApiResult<&'
         })
 }
 
-pub(super) async fn detail(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: DetailReq = params(p)?;
+pub(super) async fn detail(st: &Services, rc: &RequestCtx, r: DetailReq) -> ApiResult {
     let inv = Inventory::load(st, rc.account.id, ImageSet::Local).await?;
     let img = find_local(&inv, &r.image_id)?;
     let v = inv.view(img);
@@ -670,12 +646,14 @@ pub(super) async fn detail(st: &Services, rc: &RequestCtx, p: Value) -> ApiResul
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct RegistryListReq {
+pub(super) struct RegistryListReq {
     #[serde(flatten)]
     page: Page,
+    /// Only the newest image of each repository.
     only_show_latest: Option<bool>,
+    /// Only images with running containers (Vigil tracks none).
     is_running: Option<bool>,
 }
 
@@ -700,8 +678,7 @@ pub(crate) async fn registry_rows(
         .collect())
 }
 
-pub(super) async fn registry_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryListReq = params(p)?;
+pub(super) async fn registry_list(st: &Services, rc: &RequestCtx, r: RegistryListReq) -> ApiResult {
     let rows = registry_rows(
         st,
         rc.account.id,

@@ -16,41 +16,17 @@ use super::images::{select_registry, Inventory, LOCAL_SPEC};
 use super::registries::{registry_not_found, registry_row};
 use super::scans::find_registry_image;
 use super::{
-    filter_rows, list_rows, missing_sub, AssetFilter, Key, ListSpec, Page, BY, FILTERS, LIMIT,
-    OFFSET, ORDER,
+    filter_rows, list_rows, missing_sub, AssetFilter, FiltersReq, Key, ListSpec, Page, FILTERS_DOC,
+    ID_DOC, LIMIT_DOC, MAX_FILTERS, OFFSET_DOC,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::params::{Check, Param, Ty};
-use crate::products::{opt_time_str, params};
+use crate::params::{NoParams, Params};
+use crate::products::opt_time_str;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 use vigil_store::ImageSet;
-
-/// Parameters of `DescribeAssetImageRegistryDetail`.
-pub(super) const REGISTRY_DETAIL_PARAMS: &[Param] = &[
-    Param::opt(
-        "Id",
-        Ty::Int,
-        "Registry image id (from DescribeAssetImageRegistryList).",
-    ),
-    Param::opt("ImageId", Ty::Str, "Image id (sha256:...).").check(Check::MaxLen(128)),
-];
-/// Parameters of `DescribeAssetImageRegistrySummary`.
-pub(super) const SUMMARY_PARAMS: &[Param] = &[FILTERS];
-/// Parameters of `DescribeAssetImageRegistryRegistryDetail`.
-pub(super) const REGISTRY_SETTINGS_PARAMS: &[Param] =
-    &[Param::req("RegistryId", Ty::Int, "The registry.")];
-/// Parameters of `CheckRepeatAssetImageRegistry`.
-pub(super) const CHECK_REPEAT_PARAMS: &[Param] =
-    &[Param::req("Name", Ty::Str, "Registry name.").check(Check::MaxLen(128))];
-/// Parameters of `DescribeImageRegistryNamespaceList`.
-pub(super) const NAMESPACE_PARAMS: &[Param] = &[OFFSET, LIMIT, FILTERS];
-/// Parameters of the compact image lists.
-pub(super) const SIMPLE_PARAMS: &[Param] = &[LIMIT, OFFSET, FILTERS, BY, ORDER];
-/// Parameters of `DescribeAssetImageHostList`.
-pub(super) const HOST_PARAMS: &[Param] = &[FILTERS];
 
 /// Field names of `DescribeAssetImageRegistryDetailResponse` found in a registry image row.
 const DETAIL_FIELDS: &[&str] = &[
@@ -91,18 +67,24 @@ const DETAIL_FIELDS: &[&str] = &[
     "Reason",
 ];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct RegistryDetailReq {
+pub(super) struct RegistryDetailReq {
+    #[param(doc = ID_DOC)]
     id: Option<i64>,
+    /// Image id (sha256:...).
+    #[param(max_len = 128)]
     image_id: Option<String>,
 }
 
 /// `DescribeAssetImageRegistryDetail`: the registry image by `Id`, else the newest recorded
 /// registry image with `ImageId` (both must hold when both are given). `LayerInfo` is the
 /// image's build history, one step per line.
-pub(super) async fn registry_detail(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryDetailReq = params(p)?;
+pub(super) async fn registry_detail(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryDetailReq,
+) -> ApiResult {
     let image_id = r
         .image_id
         .as_deref()
@@ -145,17 +127,9 @@ pub(super) async fn registry_detail(st: &Services, rc: &RequestCtx, p: Value) ->
     Ok(Value::Object(out))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SummaryReq {
-    #[serde(default)]
-    filters: Vec<AssetFilter>,
-}
-
 /// `DescribeAssetImageRegistrySummary`: registry images (passing `Filters`, those of
 /// `DescribeAssetImageRegistryList`) never scanned.
-pub(super) async fn registry_summary(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: SummaryReq = params(p)?;
+pub(super) async fn registry_summary(st: &Services, rc: &RequestCtx, r: FiltersReq) -> ApiResult {
     let inv = Inventory::load(st, rc.account.id, ImageSet::Registry).await?;
     let n = select_registry(&inv, &r.filters)?
         .iter()
@@ -164,15 +138,19 @@ pub(super) async fn registry_summary(st: &Services, rc: &RequestCtx, p: Value) -
     Ok(json!({ "UnScannedImageCnt": n }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct RegistryIdReq {
+pub(super) struct RegistryIdReq {
+    /// The registry.
     registry_id: i64,
 }
 
 /// `DescribeAssetImageRegistryRegistryDetail`.
-pub(super) async fn registry_settings(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryIdReq = params(p)?;
+pub(super) async fn registry_settings(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryIdReq,
+) -> ApiResult {
     let reg = st
         .store
         .registry(rc.account.id, r.registry_id)
@@ -194,16 +172,17 @@ pub(super) async fn registry_settings(st: &Services, rc: &RequestCtx, p: Value) 
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct NameReq {
+pub(super) struct NameReq {
+    /// Registry name.
+    #[param(max_len = 128)]
     name: String,
 }
 
 /// `CheckRepeatAssetImageRegistry`: whether one of the account's registries has this name
 /// (compared as `AddAssetImageRegistryRegistryDetail` does, trimmed).
-pub(super) async fn check_repeat(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: NameReq = params(p)?;
+pub(super) async fn check_repeat(st: &Services, rc: &RequestCtx, r: NameReq) -> ApiResult {
     let name = r.name.trim();
     if name.is_empty() {
         return Err(ApiError::invalid_value("`Name` must not be empty."));
@@ -226,17 +205,22 @@ const NAMESPACE_SPEC: ListSpec<'static> = ListSpec {
     default: ("Namespace", false),
 };
 
-#[derive(Deserialize)]
+/// Paging of the namespace list: `Offset` first, no sort.
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct NamespaceReq {
-    #[serde(flatten)]
-    page: Page,
+pub(super) struct NamespaceReq {
+    #[param(doc = OFFSET_DOC, range(0, i64::MAX))]
+    offset: Option<i64>,
+    #[param(doc = LIMIT_DOC, range(0, 100))]
+    limit: Option<i64>,
+    #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
+    filters: Vec<AssetFilter>,
 }
 
 /// `DescribeImageRegistryNamespaceList`: the namespaces of the account's registry images,
 /// by name, with their repositories, images, and images whose latest scan found something.
-pub(super) async fn namespaces(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: NamespaceReq = params(p)?;
+pub(super) async fn namespaces(st: &Services, rc: &RequestCtx, r: NamespaceReq) -> ApiResult {
     let inv = Inventory::load(st, rc.account.id, ImageSet::Registry).await?;
     let mut groups: BTreeMap<&str, NamespaceCounts<'_>> = BTreeMap::new();
     for img in inv.images.iter().filter(|i| !i.namespace.is_empty()) {
@@ -255,7 +239,8 @@ pub(super) async fn namespaces(st: &Services, rc: &RequestCtx, p: Value) -> ApiR
                    "RiskImageCnt": risky})
         })
         .collect();
-    let (total, detail) = list_rows(rows, &r.page, &NAMESPACE_SPEC)?;
+    let page = Page::of(r.limit, r.offset, r.filters, None, None);
+    let (total, detail) = list_rows(rows, &page, &NAMESPACE_SPEC)?;
     let names: Vec<Value> = detail.iter().map(|d| d["Namespace"].clone()).collect();
     Ok(json!({"TotalCount": total, "NamespaceList": names, "NamespaceDetail": detail}))
 }
@@ -264,7 +249,7 @@ pub(super) async fn namespaces(st: &Services, rc: &RequestCtx, p: Value) -> ApiR
 /// when a registry's last sync failed (`Err` names them), else `success` once any sync
 /// succeeded; empty before the first sync. `LatestSyncSuccessTime`: the latest successful
 /// sync of any registry.
-pub(super) async fn asset_status(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult {
+pub(super) async fn asset_status(st: &Services, rc: &RequestCtx, _p: NoParams) -> ApiResult {
     let regs = st.store.registries(rc.account.id).await?;
     let failed: Vec<String> = regs
         .iter()
@@ -319,8 +304,7 @@ fn simple_rows(
 }
 
 /// `DescribeAssetImageSimpleList`: local images, compact.
-pub(super) async fn asset_simple_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let page: Page = params(p)?;
+pub(super) async fn asset_simple_list(st: &Services, rc: &RequestCtx, page: Page) -> ApiResult {
     let inv = Inventory::load(st, rc.account.id, ImageSet::Local).await?;
     let (total, rows) = simple_rows(&inv, &page, &ASSET_SIMPLE_SPEC)?;
     let list: Vec<Value> = rows
@@ -351,8 +335,7 @@ const IMAGE_SIMPLE_SPEC: ListSpec<'static> = ListSpec {
 
 /// `DescribeImageSimpleList`: local images (`ImageType` `local`: imported, not listed from a
 /// registry), compact, with their container and host counts (0: Vigil tracks neither).
-pub(super) async fn image_simple_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let page: Page = params(p)?;
+pub(super) async fn image_simple_list(st: &Services, rc: &RequestCtx, page: Page) -> ApiResult {
     let inv = Inventory::load(st, rc.account.id, ImageSet::Local).await?;
     let (total, rows) = simple_rows(&inv, &page, &IMAGE_SIMPLE_SPEC)?;
     let list: Vec<Value> = rows
@@ -363,13 +346,6 @@ pub(super) async fn image_simple_list(st: &Services, rc: &RequestCtx, p: Value) 
         })
         .collect();
     Ok(json!({"ImageList": list, "ImageCnt": total}))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct HostReq {
-    #[serde(default)]
-    filters: Vec<AssetFilter>,
 }
 
 const HOST_SPEC: ListSpec<'static> = ListSpec {
@@ -383,8 +359,7 @@ const HOST_SPEC: ListSpec<'static> = ListSpec {
 
 /// `DescribeAssetImageHostList`: images by host. Vigil has no host agents: no image is on a
 /// known host, so the list is empty (filters are still checked).
-pub(super) async fn host_list(_st: &Services, _rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: HostReq = params(p)?;
+pub(super) async fn host_list(_st: &Services, _rc: &RequestCtx, r: FiltersReq) -> ApiResult {
     let rows = filter_rows(Vec::new(), &r.filters, &HOST_SPEC)?;
     Ok(json!({"List": rows, "TotalCount": rows.len()}))
 }
@@ -395,13 +370,13 @@ mod tests {
 
     #[test]
     fn host_filters_are_checked() {
-        let page: HostReq =
+        let page: FiltersReq =
             serde_json::from_value(json!({"Filters": [{"Name": "HostID", "Values": ["h"]}]}))
                 .unwrap();
         assert!(filter_rows(Vec::new(), &page.filters, &HOST_SPEC)
             .unwrap()
             .is_empty());
-        let bad: HostReq =
+        let bad: FiltersReq =
             serde_json::from_value(json!({"Filters": [{"Name": "Nope", "Values": ["h"]}]}))
                 .unwrap();
         assert_eq!(

@@ -40,7 +40,7 @@ pub use settings::TcssPreflight;
 
 use crate::action::{action, Action};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
+use crate::params::Params;
 use crate::product::Product;
 use serde::Deserialize;
 use serde_json::Value;
@@ -78,367 +78,295 @@ pub static PRODUCT: Product = Product {
 
 pub use unserved::NOT_YET_SERVED;
 
-const FILTER_FIELDS: &[Param] = &[
-    Param::req("Name", Ty::Str, "Filter key.").check(Check::MaxLen(64)),
-    Param::req("Values", Ty::List(&Ty::Str), "Values; any may match.").check(Check::MaxItems(100)),
-    Param::opt(
-        "ExactMatch",
-        Ty::Bool,
-        "True: exact equality for text keys; otherwise case-insensitive substring.",
-    ),
-];
-pub(crate) const FILTERS: Param = Param::opt(
-    "Filters",
-    Ty::List(&Ty::Obj(FILTER_FIELDS)),
-    "Filters; all must hold.",
-)
-.check(Check::MaxItems(20));
-pub(crate) const LIMIT: Param = Param::opt(
-    "Limit",
-    Ty::Int,
-    "Rows to return (default 10, at most 100).",
-)
-.check(Check::Range(0, 100));
-pub(crate) const OFFSET: Param =
-    Param::opt("Offset", Ty::Int, "Rows to skip (default 0).").check(Check::Range(0, i64::MAX));
-pub(crate) const BY: Param = Param::opt("By", Ty::Str, "Sort field.").check(Check::MaxLen(64));
-pub(crate) const ORDER: Param =
-    Param::opt("Order", Ty::Str, "asc or desc (also + and -).").check(Check::MaxLen(8));
-
-/// `ImageInfo`: a registry image by registry name, namespace, repository name and tag.
-pub(crate) const IMAGE_INFO: &[Param] = &[
-    Param::req("InstanceName", Ty::Str, "Registry name.").check(Check::MaxLen(256)),
-    Param::req("Namespace", Ty::Str, "Namespace.").check(Check::MaxLen(512)),
-    Param::req(
-        "ImageName",
-        Ty::Str,
-        "Repository name (last path component, or the full path).",
-    )
-    .check(Check::MaxLen(512)),
-    Param::req("ImageTag", Ty::Str, "Tag.").check(Check::MaxLen(256)),
-    Param::req(
-        "Force",
-        Ty::Str,
-        "\"true\": scan even when already scanned; \"false\": skip images already scanned.",
-    )
-    .check(Check::MaxLen(8)),
-    Param::opt("ImageDigest", Ty::Str, "Manifest digest.").check(Check::MaxLen(128)),
-    Param::opt("RegistryType", Ty::Str, "Registry type.").check(Check::MaxLen(32)),
-    Param::opt("ImageRepoAddress", Ty::Str, "Repository address.").check(Check::MaxLen(1024)),
-    Param::opt("InstanceId", Ty::Str, "Registry instance id.").check(Check::MaxLen(128)),
-];
+/// Description of a list's `Filters`.
+pub(crate) const FILTERS_DOC: &str = "Filters; all must hold.";
+/// Most `Filters` entries.
+pub(crate) const MAX_FILTERS: usize = 20;
+/// Description of a list's `Limit`.
+pub(crate) const LIMIT_DOC: &str = "Rows to return (default 10, at most 100).";
+/// Description of a list's `Offset`.
+pub(crate) const OFFSET_DOC: &str = "Rows to skip (default 0).";
+/// Description of a list's `By`.
+pub(crate) const BY_DOC: &str = "Sort field.";
+/// Description of a list's `Order`.
+pub(crate) const ORDER_DOC: &str = "asc or desc (also + and -).";
+/// Description of a scan task's `Timeout`.
+pub(crate) const TIMEOUT_DOC: &str = "Seconds the task may take (default 3600, at most a week).";
+/// Description of `ContainerRunning`.
+pub(crate) const CONTAINER_RUNNING_DOC: &str =
+    "Only images with running containers (Vigil tracks none).";
+/// Description of a registry `ScanType`.
+pub(crate) const SCAN_TYPE_DOC: &str = "CVE, VIRUS, RISK (default all).";
+/// Description of an `ImageInfo` parameter.
+pub(crate) const IMAGE_INFO_DOC: &str = "The image by registry, namespace, name and tag.";
+/// Description of a registry image's `Id`.
+pub(crate) const ID_DOC: &str = "Registry image id (from DescribeAssetImageRegistryList).";
 
 /// The TCSS actions.
 pub static ACTIONS: [Action; 50] = [
     action!(
         "CreateAssetImageScanTask",
-        scans::CREATE_PARAMS,
         scans::create,
         "Scan local images (vulnerabilities, viruses, risks)."
     ),
     action!(
         "DescribeAssetImageScanStatus",
-        scans::STATUS_PARAMS,
         scans::status,
         "Progress of a local image scan task."
     ),
     action!(
         "DescribeAssetImageScanTask",
-        &[],
         scans::task,
         "The running (else the latest) one-click image scan task."
     ),
     action!(
         "ModifyAssetImageScanStop",
-        scans::STOP_PARAMS,
         scans::stop,
         "Stop a scan task, or the scans of some images."
     ),
     action!(
         "DescribeAssetImageList",
-        images::LIST_PARAMS,
         images::list,
         "Local images with their scan state and counts."
     ),
     action!(
         "DescribeAssetImageDetail",
-        images::DETAIL_PARAMS,
         images::detail,
         "One local image."
     ),
     action!(
         "DescribeAssetImageVulList",
-        scans::RESULT_PARAMS,
         scans::vul_list,
         "Vulnerabilities of a local image."
     ),
     action!(
         "DescribeAssetImageVirusList",
-        scans::RESULT_PARAMS,
         scans::virus_list,
         "Viruses and malicious files of a local image."
     ),
     action!(
         "DescribeAssetImageRiskList",
-        scans::RESULT_PARAMS,
         scans::risk_list,
         "Risks (secrets, sensitive files, risky configuration) of a local image."
     ),
     action!(
         "DescribeImageComponentList",
-        scans::RESULT_PARAMS,
         scans::component_list,
         "Components (packages) of a local image."
     ),
     action!(
         "CreateAssetImageScanSetting",
-        settings::CREATE_PARAMS,
         settings::create,
         "Set the periodic scan of local images."
     ),
     action!(
         "DescribeAssetImageScanSetting",
-        &[],
         settings::describe,
         "The periodic scan of local images."
     ),
     action!(
         "AddAssetImageRegistryRegistryDetail",
-        registries::ADD_PARAMS,
         registries::add,
         "Add an image registry (connectivity check and first sync)."
     ),
     action!(
         "DescribeAssetImageRegistryRegistryList",
-        registries::LIST_PARAMS,
         registries::list,
         "Image registries (passwords are never returned)."
     ),
     action!(
         "UpdateAssetImageRegistryRegistryDetail",
-        registries::UPDATE_PARAMS,
         registries::update,
         "Replace an image registry's settings."
     ),
     action!(
         "RemoveAssetImageRegistryRegistryDetail",
-        registries::REMOVE_PARAMS,
         registries::remove,
         "Remove an image registry with its images."
     ),
     action!(
         "SyncAssetImageRegistryAsset",
-        registries::SYNC_PARAMS,
         registries::sync,
         "List registries' repositories and tags into the inventory (inline, bounded)."
     ),
     action!(
         "DescribeAssetImageRegistryList",
-        images::REGISTRY_LIST_PARAMS,
         images::registry_list,
         "Registry images with their scan state and counts."
     ),
     action!(
         "CreateAssetImageRegistryScanTask",
-        scans::REGISTRY_CREATE_PARAMS,
         scans::registry_create,
         "Scan registry images."
     ),
     action!(
         "DescribeAssetImageRegistryVulList",
-        scans::REGISTRY_RESULT_PARAMS,
         scans::registry_vul_list,
         "Vulnerabilities of a registry image."
     ),
     action!(
         "DescribeAssetImageRegistryVirusList",
-        scans::REGISTRY_RESULT_PARAMS,
         scans::registry_virus_list,
         "Viruses of a registry image."
     ),
     action!(
         "DescribeAssetImageRegistryRiskInfoList",
-        scans::REGISTRY_RISK_PARAMS,
         scans::registry_risk_list,
         "Risks of a registry image."
     ),
     action!(
         "CreateAssetImageRegistryScanTaskOneKey",
-        registry_scans::ONE_KEY_PARAMS,
         registry_scans::create_one_key,
         "One-key scan of registry images (all, chosen or recommended)."
     ),
     action!(
         "DescribeAssetImageRegistryScanStatusOneKey",
-        registry_scans::STATUS_PARAMS,
         registry_scans::status_one_key,
         "Progress of a registry scan task, per image."
     ),
     action!(
         "ModifyAssetImageRegistryScanStop",
-        registry_scans::STOP_PARAMS,
         registry_scans::stop,
         "Stop registry image scans (a task, or images)."
     ),
     action!(
         "ModifyAssetImageRegistryScanStopOneKey",
-        registry_scans::STOP_ONE_KEY_PARAMS,
         registry_scans::stop_one_key,
         "Stop a one-key registry scan (a task, or images)."
     ),
     action!(
         "DescribeAssetImageRegistryDetail",
-        inventory::REGISTRY_DETAIL_PARAMS,
         inventory::registry_detail,
         "One registry image."
     ),
     action!(
         "DescribeAssetImageRegistrySummary",
-        inventory::SUMMARY_PARAMS,
         inventory::registry_summary,
         "Registry images not scanned yet."
     ),
     action!(
         "DescribeAssetImageRegistryRegistryDetail",
-        inventory::REGISTRY_SETTINGS_PARAMS,
         inventory::registry_settings,
         "One image registry's settings (never its password)."
     ),
     action!(
         "CheckRepeatAssetImageRegistry",
-        inventory::CHECK_REPEAT_PARAMS,
         inventory::check_repeat,
         "Whether a registry name is taken."
     ),
     action!(
         "DescribeImageRegistryNamespaceList",
-        inventory::NAMESPACE_PARAMS,
         inventory::namespaces,
         "Namespaces of synced registry images."
     ),
     action!(
         "DescribeAssetImageRegistryAssetStatus",
-        &[],
         inventory::asset_status,
         "Sync state of the image registries."
     ),
     action!(
         "DescribeImageRegistryTimingScanTask",
-        &[],
         timing::describe,
         "The periodic scan of registry images."
     ),
     action!(
         "UpdateImageRegistryTimingScanTask",
-        timing::UPDATE_PARAMS,
         timing::update,
         "Set the periodic scan of registry images."
     ),
     action!(
         "DescribeAssetImageSimpleList",
-        inventory::SIMPLE_PARAMS,
         inventory::asset_simple_list,
         "Local images, compact."
     ),
     action!(
         "DescribeImageSimpleList",
-        inventory::SIMPLE_PARAMS,
         inventory::image_simple_list,
         "Local images, compact, with container and host counts."
     ),
     action!(
         "DescribeAssetImageHostList",
-        inventory::HOST_PARAMS,
         inventory::host_list,
         "Hosts holding images (none: Vigil has no host agents)."
     ),
     action!(
         "CreateImageExportJob",
-        exports::IMAGE_PARAMS,
         exports::image_job,
         "Export the local image list (as DescribeAssetImageList filters it) to Excel."
     ),
     action!(
         "DescribeAssetImageVulListExport",
-        exports::VUL_PARAMS,
         exports::vul,
         "Export a local image's vulnerabilities to Excel."
     ),
     action!(
         "DescribeAssetImageRiskListExport",
-        exports::RISK_PARAMS,
         exports::risk,
         "Export a local image's risks to Excel."
     ),
     action!(
         "DescribeAssetImageVirusListExport",
-        exports::VIRUS_PARAMS,
         exports::virus,
         "Export a local image's viruses to Excel."
     ),
     action!(
         "CreateAssetImageVirusExportJob",
-        exports::VIRUS_JOB_PARAMS,
         exports::virus_job,
         "Export a local image's viruses to Excel (a job to follow)."
     ),
     action!(
         "CreateVulImageExportJob",
-        exports::VUL_IMAGE_PARAMS,
         exports::vul_image_job,
         "Export the local images one vulnerability affects to Excel."
     ),
     action!(
         "DescribeAssetImageRegistryListExport",
-        exports::REGISTRY_PARAMS,
         exports::registry,
         "Export the registry image list to Excel."
     ),
     action!(
         "DescribeAssetImageRegistryVulListExport",
-        exports::REGISTRY_RESULT_PARAMS,
         exports::registry_vul,
         "Export a registry image's vulnerabilities to Excel."
     ),
     action!(
         "DescribeAssetImageRegistryRiskListExport",
-        exports::REGISTRY_RESULT_PARAMS,
         exports::registry_risk,
         "Export a registry image's risks to Excel."
     ),
     action!(
         "DescribeAssetImageRegistryVirusListExport",
-        exports::REGISTRY_RESULT_PARAMS,
         exports::registry_virus,
         "Export a registry image's viruses to Excel."
     ),
     action!(
         "DescribeExportJobManageList",
-        exports::MANAGE_LIST_PARAMS,
         exports::manage_list,
         "The caller's export jobs that have not expired."
     ),
     action!(
         "DescribeExportJobResult",
-        exports::RESULT_PARAMS,
         exports::result,
         "State and download link of an export job."
     ),
     action!(
         "DescribeExportJobDownloadURL",
-        exports::DOWNLOAD_PARAMS,
         exports::download_url,
         "Download link of an export job."
     ),
 ];
 
 /// One `AssetFilters` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct AssetFilter {
+    /// Filter key.
+    #[param(max_len = 64)]
     pub(crate) name: String,
-    #[serde(default)]
+    /// Values; any may match.
+    #[param(max_items = 100)]
     pub(crate) values: Vec<String>,
+    /// True: exact equality for text keys; otherwise case-insensitive substring.
     pub(crate) exact_match: Option<bool>,
 }
 
@@ -462,16 +390,72 @@ pub(crate) struct ListSpec<'a> {
     pub(crate) default: (&'a str, bool),
 }
 
-/// Paging and sorting of a list request.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Paging and sorting of a list request (`Limit`, `Offset`, `Filters`, `By`, `Order`, in the
+/// order most lists take them; a request that takes them in another order declares its own
+/// and builds a `Page`).
+#[derive(Debug, Clone, Default, Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct Page {
+    #[param(doc = LIMIT_DOC, range(0, 100))]
     pub(crate) limit: Option<i64>,
+    #[param(doc = OFFSET_DOC, range(0, i64::MAX))]
     pub(crate) offset: Option<i64>,
-    pub(crate) by: Option<String>,
-    pub(crate) order: Option<String>,
     #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
     pub(crate) filters: Vec<AssetFilter>,
+    #[param(doc = BY_DOC, max_len = 64)]
+    pub(crate) by: Option<String>,
+    #[param(doc = ORDER_DOC, max_len = 8)]
+    pub(crate) order: Option<String>,
+}
+
+/// A request of only `Filters` (a list that is not paged, or a count).
+#[derive(Debug, Clone, Default, Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct FiltersReq {
+    #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
+    pub(crate) filters: Vec<AssetFilter>,
+}
+
+/// `Limit`, `Offset` and `Filters` of a list that takes its sort parameters elsewhere, or
+/// none.
+#[derive(Debug, Clone, Default, Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Window {
+    #[param(doc = LIMIT_DOC, range(0, 100))]
+    limit: Option<i64>,
+    #[param(doc = OFFSET_DOC, range(0, i64::MAX))]
+    offset: Option<i64>,
+    #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
+    filters: Vec<AssetFilter>,
+}
+
+impl Window {
+    /// The page of this window, sorted as given.
+    pub(crate) fn page(self, by: Option<String>, order: Option<String>) -> Page {
+        Page::of(self.limit, self.offset, self.filters, by, order)
+    }
+}
+
+impl Page {
+    /// The page of a request that declares these parameters itself (in another order).
+    pub(crate) fn of(
+        limit: Option<i64>,
+        offset: Option<i64>,
+        filters: Vec<AssetFilter>,
+        by: Option<String>,
+        order: Option<String>,
+    ) -> Page {
+        Page {
+            limit,
+            offset,
+            filters,
+            by,
+            order,
+        }
+    }
 }
 
 fn text(v: &Value) -> String {

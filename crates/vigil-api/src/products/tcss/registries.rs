@@ -26,10 +26,10 @@
 
 use super::images::{registry_host, Inventory};
 use super::scans::{start_scan, ScanPlan, DEFAULT_TIMEOUT};
-use super::{list_rows, missing_sub, Key, ListSpec, Page, BY, FILTERS, LIMIT, OFFSET, ORDER};
+use super::{list_rows, missing_sub, Key, ListSpec, Page};
 use crate::error::{ApiError, ApiResult};
-use crate::params::{Check, Param, Ty};
-use crate::products::{opt_time_str, params};
+use crate::params::Params;
+use crate::products::opt_time_str;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -99,85 +99,84 @@ impl SyncLimits {
     }
 }
 
-const CONN_DETECT: &[Param] = &[
-    Param::opt("Quuid", Ty::Str, "Host QUUID, or `backend`.").check(Check::MaxLen(128)),
-    Param::opt("Uuid", Ty::Str, "Host UUID, or `backend`.").check(Check::MaxLen(128)),
-];
-
-macro_rules! registry_params {
-    ($($extra:expr),* $(,)?) => {
-        &[
-            Param::req("Name", Ty::Str, "Registry name (unique).").check(Check::MaxLen(128)),
-            Param::req("Username", Ty::Str, "User name (empty: anonymous).").check(Check::MaxLen(256)),
-            Param::req("Password", Ty::Str, "Password (stored encrypted, never returned).")
-                .check(Check::MaxLen(1024)),
-            Param::req("Url", Ty::Str, "http(s)://host[:port].").check(Check::MaxLen(2048)),
-            Param::req("RegistryType", Ty::Str, "harbor, quay, jfrog, aws, azure, other-tcr (also tcr, ccr).")
-                .check(Check::OneOfStr(REGISTRY_TYPES)),
-            Param::req("NetType", Ty::Str, "public or private.")
-                .check(Check::OneOfStr(&["public", "private"])),
-            Param::opt("RegistryVersion", Ty::Str, "Registry API version, e.g. V2.").check(Check::MaxLen(32)),
-            Param::opt("RegistryRegion", Ty::Str, "Region, e.g. default.").check(Check::MaxLen(64)),
-            Param::opt("SpeedLimit", Ty::Int, "Pull rate limit (recorded).").check(Check::Range(0, i64::MAX)),
-            Param::opt("Insecure", Ty::Int, "1: skip TLS certificate verification.")
-                .check(Check::OneOfInt(&[0, 1])),
-            Param::opt("ConnDetectConfig", Ty::List(&Ty::Obj(CONN_DETECT)), "Hosts checking connectivity (Vigil: backend only).")
-                .check(Check::MaxItems(100)),
-            Param::opt("NeedScan", Ty::Bool, "Scan new images after each sync."),
-            Param::opt("SyncMode", Ty::Int, "0 full sync, 1 incremental sync.").check(Check::OneOfInt(&[0, 1])),
-            Param::opt("InstanceId", Ty::Str, "Registry instance id (TCR).").check(Check::MaxLen(128)),
-            $($extra,)*
-        ]
-    };
-}
-
-pub(super) const ADD_PARAMS: &[Param] = registry_params!(
-    Param::opt(
-        "WebhookUrl",
-        Ty::Str,
-        "Not supported: Vigil does not receive registry webhooks."
-    )
-    .check(Check::MaxLen(2048)),
-    Param::opt("WebhookToken", Ty::Str, "Not supported.").check(Check::MaxLen(1024)),
-);
-pub(super) const UPDATE_PARAMS: &[Param] =
-    registry_params!(Param::opt("RegistryId", Ty::Int, "The registry to change."));
-pub(super) const REMOVE_PARAMS: &[Param] =
-    &[Param::req("RegistryId", Ty::Int, "The registry to remove.")];
-pub(super) const LIST_PARAMS: &[Param] = &[LIMIT, OFFSET, FILTERS, BY, ORDER];
-pub(super) const SYNC_PARAMS: &[Param] = &[
-    Param::opt("All", Ty::Bool, "Sync every registry."),
-    Param::opt("RegistryIds", Ty::List(&Ty::Int), "Registries to sync.")
-        .check(Check::MaxItems(100)),
-];
-
-#[derive(Deserialize, Clone, Default)]
+#[derive(Deserialize, Params, Clone, Default)]
 #[serde(rename_all = "PascalCase")]
 struct ConnDetect {
+    /// Host QUUID, or `backend`.
+    #[param(max_len = 128)]
     quuid: Option<String>,
+    /// Host UUID, or `backend`.
+    #[param(max_len = 128)]
     uuid: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A registry's settings, as added and as updated.
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 struct RegistryReq {
+    /// Registry name (unique).
+    #[param(max_len = 128)]
     name: String,
+    /// User name (empty: anonymous).
+    #[param(max_len = 256)]
     username: String,
+    /// Password (stored encrypted, never returned).
+    #[param(max_len = 1024)]
     password: String,
+    /// http(s)://host[:port].
+    #[param(max_len = 2048)]
     url: String,
+    /// harbor, quay, jfrog, aws, azure, other-tcr (also tcr, ccr).
+    #[param(one_of = REGISTRY_TYPES)]
     registry_type: String,
+    /// public or private.
+    #[param(one_of = ["public", "private"])]
     net_type: String,
+    /// Registry API version, e.g. V2.
+    #[param(max_len = 32)]
     registry_version: Option<String>,
+    /// Region, e.g. default.
+    #[param(max_len = 64)]
     registry_region: Option<String>,
+    /// Pull rate limit (recorded).
+    #[param(range(0, i64::MAX))]
     speed_limit: Option<i64>,
+    /// 1: skip TLS certificate verification.
+    #[param(one_of = [0, 1])]
     insecure: Option<i64>,
+    /// Hosts checking connectivity (Vigil: backend only).
     #[serde(default)]
+    #[param(max_items = 100)]
     conn_detect_config: Vec<ConnDetect>,
+    /// Scan new images after each sync.
     need_scan: Option<bool>,
+    /// 0 full sync, 1 incremental sync.
+    #[param(one_of = [0, 1])]
     sync_mode: Option<i64>,
+    /// Registry instance id (TCR).
+    #[param(max_len = 128)]
     instance_id: Option<String>,
+}
+
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AddReq {
+    #[serde(flatten)]
+    registry: RegistryReq,
+    /// Not supported: Vigil does not receive registry webhooks.
+    #[param(max_len = 2048)]
     webhook_url: Option<String>,
+    /// Not supported.
+    #[param(max_len = 1024)]
     webhook_token: Option<String>,
+}
+
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UpdateReq {
+    #[serde(flatten)]
+    registry: RegistryReq,
+    /// The registry to change.
     registry_id: Option<i64>,
 }
 
@@ -359,8 +358,7 @@ async fn save_and_check(
     Ok(json!({"HealthCheckErr": problem, "NameRepeatErr": "", "RegistryId": reg.id}))
 }
 
-pub(super) async fn add(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryReq = params(p)?;
+pub(super) async fn add(st: &Services, rc: &RequestCtx, r: AddReq) -> ApiResult {
     if r.webhook_url.as_deref().is_some_and(|w| !w.is_empty())
         || r.webhook_token.as_deref().is_some_and(|w| !w.is_empty())
     {
@@ -368,7 +366,7 @@ pub(super) async fn add(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
             "Vigil does not receive registry webhooks; sync with SyncAssetImageRegistryAsset instead.",
         ));
     }
-    let out = save_and_check(st, rc, &r, None).await?;
+    let out = save_and_check(st, rc, &r.registry, None).await?;
     if let Some(id) = out.get("RegistryId").and_then(Value::as_i64) {
         crate::products::audit(
             st,
@@ -381,8 +379,7 @@ pub(super) async fn add(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
     Ok(out)
 }
 
-pub(super) async fn update(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryReq = params(p)?;
+pub(super) async fn update(st: &Services, rc: &RequestCtx, r: UpdateReq) -> ApiResult {
     let id = r
         .registry_id
         .ok_or_else(|| missing_sub("`RegistryId` names the registry to update."))?;
@@ -391,7 +388,7 @@ pub(super) async fn update(st: &Services, rc: &RequestCtx, p: Value) -> ApiResul
         .registry(rc.account.id, id)
         .await
         .map_err(|e| registry_not_found(e, id))?;
-    let out = save_and_check(st, rc, &r, Some(id)).await?;
+    let out = save_and_check(st, rc, &r.registry, Some(id)).await?;
     if out.get("RegistryId").and_then(Value::as_i64).is_some() {
         let after = st.store.registry(rc.account.id, id).await?;
         if registry_host(&after.url) != registry_host(&before.url) {
@@ -427,14 +424,14 @@ pub(super) fn registry_not_found(e: StoreError, id: i64) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct RemoveReq {
+pub(super) struct RemoveReq {
+    /// The registry to remove.
     registry_id: i64,
 }
 
-pub(super) async fn remove(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RemoveReq = params(p)?;
+pub(super) async fn remove(st: &Services, rc: &RequestCtx, r: RemoveReq) -> ApiResult {
     let images = st
         .store
         .delete_registry(rc.account.id, r.registry_id)
@@ -541,8 +538,7 @@ const LIST_SPEC: ListSpec<'static> = ListSpec {
     default: ("_Created", true),
 };
 
-pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let page: Page = params(p)?;
+pub(super) async fn list(st: &Services, rc: &RequestCtx, page: Page) -> ApiResult {
     let rows: Vec<Value> = st
         .store
         .registries(rc.account.id)
@@ -554,16 +550,18 @@ pub(super) async fn list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult 
     Ok(json!({"List": list, "TotalCount": total}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct SyncReq {
+pub(super) struct SyncReq {
+    /// Sync every registry.
     all: Option<bool>,
+    /// Registries to sync.
     #[serde(default)]
+    #[param(max_items = 100)]
     registry_ids: Vec<i64>,
 }
 
-pub(super) async fn sync(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: SyncReq = params(p)?;
+pub(super) async fn sync(st: &Services, rc: &RequestCtx, r: SyncReq) -> ApiResult {
     let regs = if r.all.unwrap_or(false) {
         st.store.registries(rc.account.id).await?
     } else if !r.registry_ids.is_empty() {

@@ -26,10 +26,12 @@ use super::scans::{
     dedup, find_by_info, find_registry_image, no_images, progress_of, recommended,
     registry_scanners, scan_by_id, start_audited, ImageInfoReq, ScanPlan,
 };
-use super::{missing_sub, AssetFilter, FILTERS, IMAGE_INFO};
+use super::{
+    missing_sub, AssetFilter, CONTAINER_RUNNING_DOC, FILTERS_DOC, MAX_FILTERS, SCAN_TYPE_DOC,
+    TIMEOUT_DOC,
+};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
-use crate::products::params;
+use crate::params::Params;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -40,104 +42,14 @@ use vigil_store::{ImageRow, ImageSet, StopReason};
 /// Most images one request may name.
 const MAX_IMAGES: usize = 1000;
 
-const IMAGES: Param = Param::opt(
-    "Images",
-    Ty::List(&Ty::Obj(IMAGE_INFO)),
-    "Images by registry, namespace, name and tag.",
-)
-.check(Check::MaxItems(MAX_IMAGES));
-const IDS: Param =
-    Param::opt("Id", Ty::List(&Ty::Int), "Registry image ids.").check(Check::MaxItems(MAX_IMAGES));
-const TASK_ID: Param = Param::opt("TaskID", Ty::Int, "Registry scan task id.");
-
-/// Parameters of `CreateAssetImageRegistryScanTaskOneKey`.
-pub(super) const ONE_KEY_PARAMS: &[Param] = &[
-    Param::opt(
-        "All",
-        Ty::Bool,
-        "Every registry image (deprecated; ScanScope 0).",
-    ),
-    IMAGES,
-    Param::opt(
-        "ScanType",
-        Ty::List(&Ty::Str),
-        "CVE, VIRUS, RISK (default all).",
-    )
-    .check(Check::MaxItems(3)),
-    IDS,
-    Param::opt(
-        "ExcludeIDs",
-        Ty::List(&Ty::Int),
-        "Registry image ids left out.",
-    )
-    .check(Check::MaxItems(MAX_IMAGES)),
-    Param::opt(
-        "IsLatest",
-        Ty::Bool,
-        "Only the newest image of each repository.",
-    ),
-    Param::opt(
-        "ScanScope",
-        Ty::Int,
-        "0 all images, 1 Images and Id, 2 recommended (critical/high vulnerabilities).",
-    )
-    .check(Check::Range(0, 2)),
-    Param::opt(
-        "RegistryType",
-        Ty::List(&Ty::Str),
-        "Only registries of these types.",
-    )
-    .check(Check::MaxItems(16)),
-    Param::opt("Namespace", Ty::List(&Ty::Str), "Only these namespaces.")
-        .check(Check::MaxItems(1000)),
-    Param::opt(
-        "ContainerRunning",
-        Ty::Bool,
-        "Only images with running containers (Vigil tracks none).",
-    ),
-    Param::opt(
-        "Timeout",
-        Ty::Int,
-        "Seconds the task may take (default 3600, at most a week).",
-    )
-    .check(Check::Range(0, 7 * 86_400)),
-];
-
-/// Parameters of `DescribeAssetImageRegistryScanStatusOneKey`.
-pub(super) const STATUS_PARAMS: &[Param] = &[
-    IMAGES,
-    Param::opt("All", Ty::Bool, "Every image of the task."),
-    IDS,
-    TASK_ID,
-];
-
-/// Parameters of `ModifyAssetImageRegistryScanStop`.
-pub(super) const STOP_PARAMS: &[Param] = &[
-    Param::opt("All", Ty::Bool, "Every registry image."),
-    IMAGES,
-    IDS,
-    FILTERS,
-    Param::opt(
-        "ExcludeImageList",
-        Ty::List(&Ty::Int),
-        "Registry image ids left out of a Filters or All selection.",
-    )
-    .check(Check::MaxItems(MAX_IMAGES)),
-    Param::opt(
-        "OnlyScanLatest",
-        Ty::Bool,
-        "Only the newest image of each repository.",
-    ),
-    TASK_ID,
-];
-
-/// Parameters of `ModifyAssetImageRegistryScanStopOneKey`.
-pub(super) const STOP_ONE_KEY_PARAMS: &[Param] = &[
-    Param::opt("All", Ty::Bool, "Every registry image."),
-    IMAGES,
-    IDS,
-    TASK_ID,
-];
+/// Description of a registry request's `Images`.
+pub(super) const IMAGES_DOC: &str = "Images by registry, namespace, name and tag.";
+/// Description of a registry request's `Id`.
+const IDS_DOC: &str = "Registry image ids.";
+/// Description of a registry request's `TaskID`.
+const TASK_ID_DOC: &str = "Registry scan task id.";
+/// Description of `All` in a stop request.
+const STOP_ALL_DOC: &str = "Every registry image.";
 
 /// Which registry images a one-key or periodic scan covers.
 #[derive(Debug, Clone, Default)]
@@ -230,24 +142,39 @@ impl Selection {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct OneKeyReq {
+pub(super) struct OneKeyReq {
+    /// Every registry image (deprecated; ScanScope 0).
     all: Option<bool>,
     #[serde(default)]
+    #[param(doc = IMAGES_DOC, max_items = MAX_IMAGES)]
     images: Vec<ImageInfoReq>,
+    #[param(doc = SCAN_TYPE_DOC, max_items = 3)]
     scan_type: Option<Vec<String>>,
     #[serde(default)]
+    #[param(doc = IDS_DOC, max_items = MAX_IMAGES)]
     id: Vec<i64>,
+    /// Registry image ids left out.
     #[serde(default, rename = "ExcludeIDs")]
+    #[param(max_items = MAX_IMAGES)]
     exclude_ids: Vec<i64>,
+    /// Only the newest image of each repository.
     is_latest: Option<bool>,
+    /// 0 all images, 1 Images and Id, 2 recommended (critical/high vulnerabilities).
+    #[param(range(0, 2))]
     scan_scope: Option<i64>,
+    /// Only registries of these types.
     #[serde(default)]
+    #[param(max_items = 16)]
     registry_type: Vec<String>,
+    /// Only these namespaces.
     #[serde(default)]
+    #[param(max_items = 1000)]
     namespace: Vec<String>,
+    #[param(doc = CONTAINER_RUNNING_DOC)]
     container_running: Option<bool>,
+    #[param(doc = TIMEOUT_DOC, range(0, 7 * 86_400))]
     timeout: Option<i64>,
 }
 
@@ -261,8 +188,7 @@ pub(super) fn scope_of(scope: Option<i64>, named: bool) -> ApiResult<i64> {
 }
 
 /// `CreateAssetImageRegistryScanTaskOneKey`.
-pub(super) async fn create_one_key(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: OneKeyReq = params(p)?;
+pub(super) async fn create_one_key(st: &Services, rc: &RequestCtx, r: OneKeyReq) -> ApiResult {
     let scanners = registry_scanners(&r.scan_type)?;
     check_registry_types(&r.registry_type)?;
     let _ = r.all;
@@ -316,15 +242,19 @@ fn named_rows(inv: &Inventory, images: &[ImageInfoReq], ids: &[i64]) -> ApiResul
     Ok(out)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct StatusReq {
+pub(super) struct StatusReq {
     #[serde(default)]
+    #[param(doc = IMAGES_DOC, max_items = MAX_IMAGES)]
     images: Vec<ImageInfoReq>,
+    /// Every image of the task.
     all: Option<bool>,
     #[serde(default)]
+    #[param(doc = IDS_DOC, max_items = MAX_IMAGES)]
     id: Vec<i64>,
     #[serde(rename = "TaskID")]
+    #[param(doc = TASK_ID_DOC)]
     task_id: Option<i64>,
 }
 
@@ -374,8 +304,7 @@ fn image_progress(item: &ImageScanItem, inv: &Inventory) -> Value {
 }
 
 /// `DescribeAssetImageRegistryScanStatusOneKey`.
-pub(super) async fn status_one_key(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: StatusReq = params(p)?;
+pub(super) async fn status_one_key(st: &Services, rc: &RequestCtx, r: StatusReq) -> ApiResult {
     let account = rc.account.id;
     groups::expire(st, account).await?;
     let scan = match r.task_id {
@@ -405,20 +334,45 @@ pub(super) async fn status_one_key(st: &Services, rc: &RequestCtx, p: Value) -> 
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params, Default)]
 #[serde(rename_all = "PascalCase")]
-struct StopReq {
+pub(super) struct StopReq {
+    #[param(doc = STOP_ALL_DOC)]
     all: Option<bool>,
     #[serde(default)]
+    #[param(doc = IMAGES_DOC, max_items = MAX_IMAGES)]
     images: Vec<ImageInfoReq>,
     #[serde(default)]
+    #[param(doc = IDS_DOC, max_items = MAX_IMAGES)]
     id: Vec<i64>,
     #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
     filters: Vec<AssetFilter>,
+    /// Registry image ids left out of a Filters or All selection.
     #[serde(default)]
+    #[param(max_items = MAX_IMAGES)]
     exclude_image_list: Vec<i64>,
+    /// Only the newest image of each repository.
     only_scan_latest: Option<bool>,
     #[serde(rename = "TaskID")]
+    #[param(doc = TASK_ID_DOC)]
+    task_id: Option<i64>,
+}
+
+/// A one-key stop: a task, or images (no `Filters` selection).
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct StopOneKeyReq {
+    #[param(doc = STOP_ALL_DOC)]
+    all: Option<bool>,
+    #[serde(default)]
+    #[param(doc = IMAGES_DOC, max_items = MAX_IMAGES)]
+    images: Vec<ImageInfoReq>,
+    #[serde(default)]
+    #[param(doc = IDS_DOC, max_items = MAX_IMAGES)]
+    id: Vec<i64>,
+    #[serde(rename = "TaskID")]
+    #[param(doc = TASK_ID_DOC)]
     task_id: Option<i64>,
 }
 
@@ -489,14 +443,19 @@ async fn stop_registry(st: &Services, rc: &RequestCtx, r: StopReq, action: &str)
 }
 
 /// `ModifyAssetImageRegistryScanStop`.
-pub(super) async fn stop(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: StopReq = params(p)?;
+pub(super) async fn stop(st: &Services, rc: &RequestCtx, r: StopReq) -> ApiResult {
     stop_registry(st, rc, r, "tcss.ModifyAssetImageRegistryScanStop").await
 }
 
 /// `ModifyAssetImageRegistryScanStopOneKey`.
-pub(super) async fn stop_one_key(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: StopReq = params(p)?;
+pub(super) async fn stop_one_key(st: &Services, rc: &RequestCtx, r: StopOneKeyReq) -> ApiResult {
+    let r = StopReq {
+        all: r.all,
+        images: r.images,
+        id: r.id,
+        task_id: r.task_id,
+        ..StopReq::default()
+    };
     stop_registry(st, rc, r, "tcss.ModifyAssetImageRegistryScanStopOneKey").await
 }
 

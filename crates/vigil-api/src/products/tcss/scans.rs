@@ -27,11 +27,12 @@ use super::groups::{
 use super::images::{find_local, select_local, select_registry, Inventory};
 use super::{
     already_scanning, is_all, level, list_rows, missing_sub, numeric_is, rfc3339, AssetFilter, Key,
-    ListSpec, Page, BY, FILTERS, IMAGE_INFO, LIMIT, NAME, OFFSET, ORDER,
+    ListSpec, Page, Window, BY_DOC, CONTAINER_RUNNING_DOC, FILTERS_DOC, ID_DOC, IMAGE_INFO_DOC,
+    MAX_FILTERS, NAME, ORDER_DOC, SCAN_TYPE_DOC, TIMEOUT_DOC,
 };
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
-use crate::products::{params, time_str};
+use crate::params::{NoParams, Params};
+use crate::products::time_str;
 use crate::{RequestCtx, Services};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -52,132 +53,6 @@ pub(crate) const DEFAULT_TIMEOUT: i64 = 3600;
 const MAX_TIMEOUT: i64 = 7 * 86_400;
 /// Most images one request may name.
 const MAX_IMAGES: usize = 1000;
-
-const TIMEOUT: Param = Param::opt(
-    "Timeout",
-    Ty::Int,
-    "Seconds the task may take (default 3600, at most a week).",
-)
-.check(Check::Range(0, MAX_TIMEOUT));
-
-pub(super) const CREATE_PARAMS: &[Param] = &[
-    Param::opt("All", Ty::Bool, "Scan all images (deprecated; ScanScope 0)."),
-    Param::opt("Images", Ty::List(&Ty::Str), "Image ids to scan.").check(Check::MaxItems(MAX_IMAGES)),
-    Param::opt("ScanVul", Ty::Bool, "Look for vulnerable packages."),
-    Param::opt("ScanVirus", Ty::Bool, "Look for viruses and malicious files."),
-    Param::opt("ScanRisk", Ty::Bool, "Look for secrets, sensitive files, risky configuration."),
-    FILTERS,
-    Param::opt(
-        "ExcludeImageIds",
-        Ty::List(&Ty::Str),
-        "Image ids left out of a Filters or all-images selection.",
-    )
-    .check(Check::MaxItems(MAX_IMAGES)),
-    Param::opt(
-        "ContainerRunning",
-        Ty::Bool,
-        "Only images with running containers (Vigil tracks none).",
-    ),
-    Param::opt(
-        "ScanScope",
-        Ty::Int,
-        "0 all images, 1 Images, 2 recommended (critical/high vulnerabilities), 3 clusters (not supported).",
-    )
-    .check(Check::Range(0, 3)),
-    TIMEOUT,
-    Param::opt(
-        "IsOneClickScanningTask",
-        Ty::Bool,
-        "A one-click scan (what DescribeAssetImageScanTask reports).",
-    ),
-    Param::opt("ClusterIDs", Ty::List(&Ty::Str), "Cluster ids (not supported).")
-        .check(Check::MaxItems(100)),
-];
-
-pub(super) const STATUS_PARAMS: &[Param] = &[Param::opt(
-    "TaskID",
-    Ty::Str,
-    "Task id; omitted: the latest local scan task.",
-)
-.check(Check::MaxLen(64))];
-
-pub(super) const STOP_PARAMS: &[Param] = &[
-    Param::opt("TaskID", Ty::Str, "Stop this task.").check(Check::MaxLen(64)),
-    Param::opt(
-        "Images",
-        Ty::List(&Ty::Str),
-        "Stop the scans of these image ids.",
-    )
-    .check(Check::MaxItems(MAX_IMAGES)),
-    FILTERS,
-    Param::opt(
-        "ExcludeImageIds",
-        Ty::Str,
-        "Image ids left out of the Filters selection: a JSON array or a comma list.",
-    )
-    .check(Check::MaxLen(200_000)),
-];
-
-pub(super) const RESULT_PARAMS: &[Param] = &[
-    Param::req("ImageID", Ty::Str, "Image id (sha256:...).").check(Check::MaxLen(128)),
-    LIMIT,
-    OFFSET,
-    FILTERS,
-    BY,
-    ORDER,
-];
-
-pub(super) const REGISTRY_CREATE_PARAMS: &[Param] = &[
-    Param::opt("All", Ty::Bool, "Scan every registry image."),
-    Param::opt(
-        "Images",
-        Ty::List(&Ty::Obj(IMAGE_INFO)),
-        "Images by registry, namespace, name and tag.",
-    )
-    .check(Check::MaxItems(MAX_IMAGES)),
-    Param::opt(
-        "ScanType",
-        Ty::List(&Ty::Str),
-        "CVE, VIRUS, RISK (default all).",
-    )
-    .check(Check::MaxItems(3)),
-    Param::opt("Id", Ty::List(&Ty::Int), "Registry image ids.").check(Check::MaxItems(MAX_IMAGES)),
-    FILTERS,
-    Param::opt(
-        "ExcludeImageList",
-        Ty::List(&Ty::Int),
-        "Registry image ids left out.",
-    )
-    .check(Check::MaxItems(MAX_IMAGES)),
-    Param::opt(
-        "OnlyScanLatest",
-        Ty::Bool,
-        "Only the newest image of each repository.",
-    ),
-    TIMEOUT,
-];
-
-pub(super) const IMAGE_INFO_PARAM: Param = Param::opt(
-    "ImageInfo",
-    Ty::Obj(IMAGE_INFO),
-    "The image by registry, namespace, name and tag.",
-);
-pub(super) const ID_PARAM: Param = Param::opt(
-    "Id",
-    Ty::Int,
-    "Registry image id (from DescribeAssetImageRegistryList).",
-);
-pub(super) const REGISTRY_RESULT_PARAMS: &[Param] =
-    &[LIMIT, OFFSET, FILTERS, IMAGE_INFO_PARAM, ID_PARAM];
-pub(super) const REGISTRY_RISK_PARAMS: &[Param] = &[
-    LIMIT,
-    OFFSET,
-    FILTERS,
-    IMAGE_INFO_PARAM,
-    BY,
-    ORDER,
-    ID_PARAM,
-];
 
 /// The finding kind a scanner produces.
 pub(crate) fn finding_kind(scanner: &str) -> &'static str {
@@ -394,24 +269,41 @@ pub(super) fn dedup(rows: Vec<&ImageRow>) -> Vec<&ImageRow> {
     rows.into_iter().filter(|r| seen.insert(r.id)).collect()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct CreateReq {
+pub(super) struct CreateReq {
+    /// Scan all images (deprecated; ScanScope 0).
     all: Option<bool>,
+    /// Image ids to scan.
     #[serde(default)]
+    #[param(max_items = MAX_IMAGES)]
     images: Vec<String>,
+    /// Look for vulnerable packages.
     scan_vul: Option<bool>,
+    /// Look for viruses and malicious files.
     scan_virus: Option<bool>,
+    /// Look for secrets, sensitive files, risky configuration.
     scan_risk: Option<bool>,
     #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
     filters: Vec<AssetFilter>,
+    /// Image ids left out of a Filters or all-images selection.
     #[serde(default)]
+    #[param(max_items = MAX_IMAGES)]
     exclude_image_ids: Vec<String>,
+    #[param(doc = CONTAINER_RUNNING_DOC)]
     container_running: Option<bool>,
+    /// 0 all images, 1 Images, 2 recommended (critical/high vulnerabilities), 3 clusters (not
+    /// supported).
+    #[param(range(0, 3))]
     scan_scope: Option<i64>,
+    #[param(doc = TIMEOUT_DOC, range(0, MAX_TIMEOUT))]
     timeout: Option<i64>,
+    /// A one-click scan (what DescribeAssetImageScanTask reports).
     is_one_click_scanning_task: Option<bool>,
+    /// Cluster ids (not supported).
     #[serde(default, rename = "ClusterIDs")]
+    #[param(max_items = 100)]
     cluster_ids: Vec<String>,
 }
 
@@ -431,8 +323,7 @@ pub(crate) fn recommended(inv: &Inventory) -> Vec<&ImageRow> {
         .collect()
 }
 
-pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: CreateReq = params(p)?;
+pub(super) async fn create(st: &Services, rc: &RequestCtx, r: CreateReq) -> ApiResult {
     let scanners = scanner_list(
         r.scan_vul.unwrap_or(false),
         r.scan_virus.unwrap_or(false),
@@ -510,15 +401,16 @@ pub(super) async fn scan_by_id(st: &Services, account_id: i64, raw: &str) -> Api
         })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct StatusReq {
+pub(super) struct StatusReq {
+    /// Task id; omitted: the latest local scan task.
     #[serde(rename = "TaskID")]
+    #[param(max_len = 64)]
     task_id: Option<String>,
 }
 
-pub(super) async fn status(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: StatusReq = params(p)?;
+pub(super) async fn status(st: &Services, rc: &RequestCtx, r: StatusReq) -> ApiResult {
     let account = rc.account.id;
     groups::expire(st, account).await?;
     let scan = match r.task_id.as_deref().filter(|t| !t.trim().is_empty()) {
@@ -602,7 +494,7 @@ pub(super) async fn progress_of(
     })
 }
 
-pub(super) async fn task(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult {
+pub(super) async fn task(st: &Services, rc: &RequestCtx, _p: NoParams) -> ApiResult {
     let account = rc.account.id;
     groups::expire(st, account).await?;
     let scans = groups::scans(st, account, Some(LOCAL), 50).await?;
@@ -632,15 +524,22 @@ pub(super) async fn task(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct StopReq {
+pub(super) struct StopReq {
+    /// Stop this task.
     #[serde(rename = "TaskID")]
+    #[param(max_len = 64)]
     task_id: Option<String>,
+    /// Stop the scans of these image ids.
     #[serde(default)]
+    #[param(max_items = MAX_IMAGES)]
     images: Vec<String>,
     #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
     filters: Vec<AssetFilter>,
+    /// Image ids left out of the Filters selection: a JSON array or a comma list.
+    #[param(max_len = 200_000)]
     exclude_image_ids: Option<String>,
 }
 
@@ -662,8 +561,7 @@ fn parse_excluded(raw: &str) -> ApiResult<Vec<String>> {
         .collect())
 }
 
-pub(super) async fn stop(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: StopReq = params(p)?;
+pub(super) async fn stop(st: &Services, rc: &RequestCtx, r: StopReq) -> ApiResult {
     let account = rc.account.id;
     let detail = if let Some(raw) = r.task_id.as_deref().filter(|t| !t.trim().is_empty()) {
         let scan = scan_by_id(st, account, raw).await?;
@@ -698,21 +596,39 @@ pub(super) async fn stop(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult 
     Ok(json!({"Status": "SUCCESS"}))
 }
 
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Params)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ImageInfoReq {
+    /// Registry name.
+    #[param(max_len = 256)]
     instance_name: String,
+    /// Namespace.
+    #[param(max_len = 512)]
     namespace: String,
+    /// Repository name (last path component, or the full path).
+    #[param(max_len = 512)]
     image_name: String,
+    /// Tag.
+    #[param(max_len = 256)]
     image_tag: String,
+    /// "true": scan even when already scanned; "false": skip images already scanned.
+    #[param(max_len = 8)]
     force: String,
+    /// Manifest digest.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(max_len = 128)]
     image_digest: Option<String>,
+    /// Registry type.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(max_len = 32)]
     registry_type: Option<String>,
+    /// Repository address.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(max_len = 1024)]
     image_repo_address: Option<String>,
+    /// Registry instance id.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(max_len = 128)]
     instance_id: Option<String>,
 }
 
@@ -772,20 +688,31 @@ pub(super) fn find_registry_image(inv: &Inventory, id: i64) -> ApiResult<&ImageR
         .ok_or_else(|| ApiError::not_found(format!("Registry image {id} does not exist.")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct RegistryCreateReq {
+pub(super) struct RegistryCreateReq {
+    /// Scan every registry image.
     all: Option<bool>,
+    /// Images by registry, namespace, name and tag.
     #[serde(default)]
+    #[param(max_items = MAX_IMAGES)]
     images: Vec<ImageInfoReq>,
+    #[param(doc = SCAN_TYPE_DOC, max_items = 3)]
     scan_type: Option<Vec<String>>,
+    /// Registry image ids.
     #[serde(default)]
+    #[param(max_items = MAX_IMAGES)]
     id: Vec<i64>,
     #[serde(default)]
+    #[param(doc = FILTERS_DOC, max_items = MAX_FILTERS)]
     filters: Vec<AssetFilter>,
+    /// Registry image ids left out.
     #[serde(default)]
+    #[param(max_items = MAX_IMAGES)]
     exclude_image_list: Vec<i64>,
+    /// Only the newest image of each repository.
     only_scan_latest: Option<bool>,
+    #[param(doc = TIMEOUT_DOC, range(0, MAX_TIMEOUT))]
     timeout: Option<i64>,
 }
 
@@ -814,8 +741,11 @@ pub(super) fn registry_scanners(types: &Option<Vec<String>>) -> ApiResult<Vec<St
     Ok(out)
 }
 
-pub(super) async fn registry_create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryCreateReq = params(p)?;
+pub(super) async fn registry_create(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryCreateReq,
+) -> ApiResult {
     let scanners = registry_scanners(&r.scan_type)?;
     let inv = Inventory::load(st, rc.account.id, ImageSet::Registry).await?;
     let mut skipped = 0;
@@ -1063,10 +993,12 @@ pub(crate) const VUL_SPEC: ListSpec<'static> = ListSpec {
     default: ("Level", true),
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
-struct ResultReq {
+pub(super) struct ResultReq {
+    /// Image id (sha256:...).
     #[serde(rename = "ImageID")]
+    #[param(max_len = 128)]
     image_id: String,
     #[serde(flatten)]
     page: Page,
@@ -1115,8 +1047,7 @@ pub(crate) async fn local_vul_rows(
     Ok(findings.iter().map(|f| local_vul_row(&vul(f))).collect())
 }
 
-pub(super) async fn vul_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ResultReq = params(p)?;
+pub(super) async fn vul_list(st: &Services, rc: &RequestCtx, r: ResultReq) -> ApiResult {
     let rows = local_vul_rows(st, rc.account.id, &r.image_id).await?;
     let (total, list) = list_rows(rows, &r.page, &VUL_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
@@ -1278,8 +1209,7 @@ pub(crate) async fn local_virus_rows(
         .0)
 }
 
-pub(super) async fn virus_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ResultReq = params(p)?;
+pub(super) async fn virus_list(st: &Services, rc: &RequestCtx, r: ResultReq) -> ApiResult {
     let (rows, status) = local_virus_rows_and_status(st, rc.account.id, &r.image_id).await?;
     let (total, list) = list_rows(rows, &r.page, &VIRUS_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total, "VirusScanStatus": status}))
@@ -1377,8 +1307,7 @@ pub(crate) async fn local_risk_rows(
     Ok(findings.iter().map(|f| local_risk_row(&risk(f))).collect())
 }
 
-pub(super) async fn risk_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: ResultReq = params(p)?;
+pub(super) async fn risk_list(st: &Services, rc: &RequestCtx, r: ResultReq) -> ApiResult {
     let rows = local_risk_rows(st, rc.account.id, &r.image_id).await?;
     let (total, list) = list_rows(rows, &r.page, &RISK_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
@@ -1419,8 +1348,7 @@ const COMPONENT_SPEC: ListSpec<'static> = ListSpec {
     default: ("VulCount", true),
 };
 
-pub(super) async fn component_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let mut r: ResultReq = params(p)?;
+pub(super) async fn component_list(st: &Services, rc: &RequestCtx, mut r: ResultReq) -> ApiResult {
     // `ALL` as a text value of these keys means no filter too.
     for f in &mut r.page.filters {
         f.values.retain(|v| !is_all(v));
@@ -1455,14 +1383,39 @@ pub(super) async fn component_list(st: &Services, rc: &RequestCtx, p: Value) -> 
     Ok(json!({"TotalCount": total, "List": list}))
 }
 
-/// Which registry image a result request names, and its paging.
-#[derive(Deserialize)]
+/// Which registry image a result request names.
+#[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct RegistryResultReq {
+    #[param(doc = IMAGE_INFO_DOC)]
     image_info: Option<ImageInfoReq>,
+    #[param(doc = ID_DOC)]
     id: Option<i64>,
+}
+
+/// A registry image's vulnerabilities or viruses: paging (no sort), then the image.
+#[derive(Deserialize, Params)]
+pub(super) struct RegistryListReq {
     #[serde(flatten)]
-    pub(crate) page: Page,
+    window: Window,
+    #[serde(flatten)]
+    image: RegistryResultReq,
+}
+
+/// A registry image's risks: paging, the image's `ImageInfo`, sorting, the image's `Id`.
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct RegistryRiskReq {
+    #[serde(flatten)]
+    window: Window,
+    #[param(doc = IMAGE_INFO_DOC)]
+    image_info: Option<ImageInfoReq>,
+    #[param(doc = BY_DOC, max_len = 64)]
+    by: Option<String>,
+    #[param(doc = ORDER_DOC, max_len = 8)]
+    order: Option<String>,
+    #[param(doc = ID_DOC)]
+    id: Option<i64>,
 }
 
 /// The registry image of a result request and its unsuppressed findings of `kind`.
@@ -1548,10 +1501,13 @@ pub(crate) async fn registry_vul_rows_of(
     Ok(registry_vul_rows(&findings))
 }
 
-pub(super) async fn registry_vul_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryResultReq = params(p)?;
-    let rows = registry_vul_rows_of(st, rc.account.id, &r).await?;
-    let (total, list) = list_rows(rows, &r.page, &REGISTRY_VUL_SPEC)?;
+pub(super) async fn registry_vul_list(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryListReq,
+) -> ApiResult {
+    let rows = registry_vul_rows_of(st, rc.account.id, &r.image).await?;
+    let (total, list) = list_rows(rows, &r.window.page(None, None), &REGISTRY_VUL_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }
 
@@ -1589,10 +1545,13 @@ pub(crate) async fn registry_virus_rows_of(
         .collect())
 }
 
-pub(super) async fn registry_virus_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryResultReq = params(p)?;
-    let rows = registry_virus_rows_of(st, rc.account.id, &r).await?;
-    let (total, list) = list_rows(rows, &r.page, &REGISTRY_VIRUS_SPEC)?;
+pub(super) async fn registry_virus_list(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryListReq,
+) -> ApiResult {
+    let rows = registry_virus_rows_of(st, rc.account.id, &r.image).await?;
+    let (total, list) = list_rows(rows, &r.window.page(None, None), &REGISTRY_VIRUS_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }
 
@@ -1613,10 +1572,18 @@ pub(crate) async fn registry_risk_rows_of(
         .collect())
 }
 
-pub(super) async fn registry_risk_list(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let r: RegistryResultReq = params(p)?;
-    let rows = registry_risk_rows_of(st, rc.account.id, &r).await?;
-    let (total, list) = list_rows(rows, &r.page, &RISK_SPEC)?;
+pub(super) async fn registry_risk_list(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryRiskReq,
+) -> ApiResult {
+    let image = RegistryResultReq {
+        image_info: r.image_info,
+        id: r.id,
+    };
+    let page = r.window.page(r.by, r.order);
+    let rows = registry_risk_rows_of(st, rc.account.id, &image).await?;
+    let (total, list) = list_rows(rows, &page, &RISK_SPEC)?;
     Ok(json!({"List": list, "TotalCount": total}))
 }
 

@@ -16,10 +16,10 @@
 
 use super::images::Inventory;
 use super::scans::{build_scan, recommended, ScanPlan};
-use super::NAME;
+use super::{CONTAINER_RUNNING_DOC, NAME};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::{Check, Param, Ty};
-use crate::products::{params, time_str};
+use crate::params::{NoParams, Params};
+use crate::products::time_str;
 use crate::{ApiConfig, RequestCtx, Services};
 use chrono::{NaiveTime, TimeZone};
 use serde::de::DeserializeOwned;
@@ -35,78 +35,59 @@ const SETTING: &str = "image_scan_setting";
 const LAST_RUN: &str = "image_scan_last_run";
 /// Target of the task a schedule fires, before it is turned into a scan.
 const FIRED_TARGET: &str = "image_scan_setting";
-
-pub(super) const CREATE_PARAMS: &[Param] = &[
-    Param::req("Enable", Ty::Bool, "Periodic scan on or off."),
-    Param::req("ScanTime", Ty::Str, "Start time HH:MM (plan time zone).").check(Check::MaxLen(8)),
-    Param::req("ScanPeriod", Ty::Int, "Days between scans (1-365).").check(Check::Range(0, 365)),
-    Param::req("ScanVirus", Ty::Bool, "Look for viruses."),
-    Param::req(
-        "ScanRisk",
-        Ty::Bool,
-        "Look for secrets, sensitive files, risky configuration.",
-    ),
-    Param::req("ScanVul", Ty::Bool, "Look for vulnerable packages."),
-    Param::opt("All", Ty::Bool, "All images (deprecated; ScanScope 0)."),
-    Param::opt("Images", Ty::List(&Ty::Str), "Image ids for ScanScope 1.")
-        .check(Check::MaxItems(1000)),
-    Param::opt(
-        "ContainerRunning",
-        Ty::Bool,
-        "Only images with running containers (Vigil tracks none).",
-    ),
-    Param::opt(
-        "ScanScope",
-        Ty::Int,
-        "0 all images, 1 Images, 2 recommended, 3 clusters (not supported).",
-    )
-    .check(Check::Range(0, 3)),
-    Param::opt(
-        "ScanEndTime",
-        Ty::Str,
-        "End of the daily scan window, HH:MM.",
-    )
-    .check(Check::MaxLen(8)),
-    Param::opt(
-        "ExcludeImages",
-        Ty::List(&Ty::Str),
-        "Image ids never scanned periodically.",
-    )
-    .check(Check::MaxItems(1000)),
-    Param::opt(
-        "ClusterIDs",
-        Ty::List(&Ty::Str),
-        "Cluster ids (not supported).",
-    )
-    .check(Check::MaxItems(100)),
-];
+/// Description of a periodic scan's `Enable`.
+pub(super) const ENABLE_DOC: &str = "Periodic scan on or off.";
+/// Description of a periodic scan's `ScanTime`.
+pub(super) const SCAN_TIME_DOC: &str = "Start time HH:MM (plan time zone).";
+/// Description of a periodic scan's `ScanPeriod`.
+pub(super) const SCAN_PERIOD_DOC: &str = "Days between scans (1-365).";
+/// Description of a periodic scan's `ScanEndTime`.
+pub(super) const SCAN_END_TIME_DOC: &str = "End of the daily scan window, HH:MM.";
 
 /// The stored setting (also what the request carries).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Params)]
 #[serde(rename_all = "PascalCase")]
-struct Setting {
+pub(super) struct Setting {
+    #[param(doc = ENABLE_DOC)]
     enable: bool,
+    #[param(doc = SCAN_TIME_DOC, max_len = 8)]
     scan_time: String,
+    #[param(doc = SCAN_PERIOD_DOC, range(0, 365))]
     scan_period: i64,
+    /// Look for viruses.
     scan_virus: bool,
+    /// Look for secrets, sensitive files, risky configuration.
     scan_risk: bool,
+    /// Look for vulnerable packages.
     scan_vul: bool,
+    /// All images (deprecated; ScanScope 0).
     #[serde(default)]
     all: Option<bool>,
+    /// Image ids for ScanScope 1.
     #[serde(default)]
+    #[param(max_items = 1000)]
     images: Vec<String>,
     #[serde(default)]
+    #[param(doc = CONTAINER_RUNNING_DOC)]
     container_running: Option<bool>,
+    /// 0 all images, 1 Images, 2 recommended, 3 clusters (not supported).
     #[serde(default)]
+    #[param(range(0, 3))]
     scan_scope: Option<i64>,
     #[serde(default)]
+    #[param(doc = SCAN_END_TIME_DOC, max_len = 8)]
     scan_end_time: Option<String>,
+    /// Image ids never scanned periodically.
     #[serde(default)]
+    #[param(max_items = 1000)]
     exclude_images: Vec<String>,
+    /// Cluster ids (not supported).
     #[serde(default, rename = "ClusterIDs")]
+    #[param(max_items = 100)]
     cluster_ids: Vec<String>,
     /// The schedule that fires the runs (Vigil's own field).
     #[serde(default)]
+    #[param(skip)]
     schedule_id: Option<i64>,
 }
 
@@ -227,8 +208,7 @@ fn check_ids(ids: &[String], name: &str) -> ApiResult<()> {
     }
 }
 
-pub(super) async fn create(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let mut s: Setting = params(p)?;
+pub(super) async fn create(st: &Services, rc: &RequestCtx, mut s: Setting) -> ApiResult {
     s.schedule_id = None;
     if s.all == Some(true) && s.scan_scope.is_none() {
         s.scan_scope = Some(0);
@@ -364,7 +344,7 @@ pub(super) async fn save_periodic(
     Ok(json!({}))
 }
 
-pub(super) async fn describe(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult {
+pub(super) async fn describe(st: &Services, rc: &RequestCtx, _p: NoParams) -> ApiResult {
     let s = read(st, rc.account.id).await?.unwrap_or_default();
     let last = st
         .store

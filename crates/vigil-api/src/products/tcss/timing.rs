@@ -19,11 +19,12 @@ use super::registry_scans::{check_registry_types, scope_of, Selection};
 use super::scans::{find_by_info, find_registry_image, registry_scanners, ImageInfoReq, ScanPlan};
 use super::settings::{
     fire_periodic, parse_time, plan_schedule, read_setting, save_periodic, PeriodicSave,
+    ENABLE_DOC, SCAN_END_TIME_DOC, SCAN_PERIOD_DOC, SCAN_TIME_DOC,
 };
-use super::{IMAGE_INFO, NAME};
+use super::{CONTAINER_RUNNING_DOC, NAME, SCAN_TYPE_DOC};
 use crate::error::{ApiError, ApiResult};
-use crate::params::{Check, Param, Ty};
-use crate::products::{params, time_str};
+use crate::params::{NoParams, Params};
+use crate::products::time_str;
 use crate::{RequestCtx, Services};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -36,103 +37,58 @@ const LAST_RUN: &str = "registry_timing_scan_last_run";
 /// Target of the task a schedule fires, before it is turned into a scan.
 pub(super) const FIRED_TARGET: &str = "registry_timing_scan";
 
-/// Parameters of `UpdateImageRegistryTimingScanTask`.
-pub(super) const UPDATE_PARAMS: &[Param] = &[
-    Param::req("ScanPeriod", Ty::Int, "Days between scans (1-365).").check(Check::Range(0, 365)),
-    Param::req("Enable", Ty::Bool, "Periodic scan on or off."),
-    Param::req("ScanTime", Ty::Str, "Start time HH:MM (plan time zone).").check(Check::MaxLen(8)),
-    Param::opt(
-        "ScanType",
-        Ty::List(&Ty::Str),
-        "CVE, VIRUS, RISK (default all).",
-    )
-    .check(Check::MaxItems(3)),
-    Param::opt(
-        "Images",
-        Ty::List(&Ty::Obj(IMAGE_INFO)),
-        "Images by registry, namespace, name and tag (ScanScope 1).",
-    )
-    .check(Check::MaxItems(1000)),
-    Param::opt(
-        "All",
-        Ty::Bool,
-        "Every registry image (deprecated; ScanScope 0).",
-    ),
-    Param::opt(
-        "Id",
-        Ty::List(&Ty::Int),
-        "Registry image ids (ScanScope 1).",
-    )
-    .check(Check::MaxItems(1000)),
-    Param::opt(
-        "Latest",
-        Ty::Bool,
-        "Only the newest image of each repository.",
-    ),
-    Param::opt(
-        "ContainerRunning",
-        Ty::Bool,
-        "Only images with running containers (Vigil tracks none).",
-    ),
-    Param::opt(
-        "ScanEndTime",
-        Ty::Str,
-        "End of the daily scan window, HH:MM.",
-    )
-    .check(Check::MaxLen(8)),
-    Param::opt(
-        "ScanScope",
-        Ty::Int,
-        "0 all images, 1 Images and Id, 2 recommended.",
-    )
-    .check(Check::Range(0, 2)),
-    Param::opt(
-        "RegistryType",
-        Ty::List(&Ty::Str),
-        "Only registries of these types.",
-    )
-    .check(Check::MaxItems(16)),
-    Param::opt("Namespace", Ty::List(&Ty::Str), "Only these namespaces.")
-        .check(Check::MaxItems(1000)),
-    Param::opt(
-        "ExcludeImageAssetIds",
-        Ty::List(&Ty::Int),
-        "Registry image ids never scanned periodically.",
-    )
-    .check(Check::MaxItems(1000)),
-];
-
 /// The stored setting (also what the request carries).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Params)]
 #[serde(rename_all = "PascalCase")]
-struct Timing {
+pub(super) struct Timing {
+    #[param(doc = SCAN_PERIOD_DOC, range(0, 365))]
     scan_period: i64,
+    #[param(doc = ENABLE_DOC)]
     enable: bool,
+    #[param(doc = SCAN_TIME_DOC, max_len = 8)]
     scan_time: String,
     #[serde(default)]
+    #[param(doc = SCAN_TYPE_DOC, max_items = 3)]
     scan_type: Option<Vec<String>>,
+    /// Images by registry, namespace, name and tag (ScanScope 1).
     #[serde(default)]
+    #[param(max_items = 1000)]
     images: Vec<ImageInfoReq>,
+    /// Every registry image (deprecated; ScanScope 0).
     #[serde(default)]
     all: Option<bool>,
+    /// Registry image ids (ScanScope 1).
     #[serde(default)]
+    #[param(max_items = 1000)]
     id: Vec<i64>,
+    /// Only the newest image of each repository.
     #[serde(default)]
     latest: Option<bool>,
     #[serde(default)]
+    #[param(doc = CONTAINER_RUNNING_DOC)]
     container_running: Option<bool>,
     #[serde(default)]
+    #[param(doc = SCAN_END_TIME_DOC, max_len = 8)]
     scan_end_time: Option<String>,
+    /// 0 all images, 1 Images and Id, 2 recommended.
     #[serde(default)]
+    #[param(range(0, 2))]
     scan_scope: Option<i64>,
+    /// Only registries of these types.
     #[serde(default)]
+    #[param(max_items = 16)]
     registry_type: Vec<String>,
+    /// Only these namespaces.
     #[serde(default)]
+    #[param(max_items = 1000)]
     namespace: Vec<String>,
+    /// Registry image ids never scanned periodically.
     #[serde(default)]
+    #[param(max_items = 1000)]
     exclude_image_asset_ids: Vec<i64>,
     /// The schedule that fires the runs (Vigil's own field).
     #[serde(default)]
+    #[param(skip)]
     schedule_id: Option<i64>,
 }
 
@@ -171,8 +127,7 @@ async fn read(st: &Services, account_id: i64) -> ApiResult<Option<Timing>> {
 }
 
 /// `UpdateImageRegistryTimingScanTask`.
-pub(super) async fn update(st: &Services, rc: &RequestCtx, p: Value) -> ApiResult {
-    let mut t: Timing = params(p)?;
+pub(super) async fn update(st: &Services, rc: &RequestCtx, mut t: Timing) -> ApiResult {
     t.schedule_id = None;
     let account = rc.account.id;
     parse_time(&t.scan_time, "ScanTime")?;
@@ -234,7 +189,7 @@ pub(super) async fn update(st: &Services, rc: &RequestCtx, p: Value) -> ApiResul
 }
 
 /// `DescribeImageRegistryTimingScanTask`.
-pub(super) async fn describe(st: &Services, rc: &RequestCtx, _p: Value) -> ApiResult {
+pub(super) async fn describe(st: &Services, rc: &RequestCtx, _p: NoParams) -> ApiResult {
     let t = read(st, rc.account.id).await?.unwrap_or_default();
     let last = st
         .store
