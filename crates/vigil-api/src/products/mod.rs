@@ -48,7 +48,7 @@ pub(crate) async fn check_quota(
 ) -> Result<(), QuotaError> {
     let used = st
         .store
-        .count_tasks_since(account_id, product, vigil_core::now_millis() - 86_400_000)
+        .count_tasks_since(account_id, product, st.store.now() - 86_400_000)
         .await
         .map_err(QuotaError::Store)?;
     if used + new_runs > st.config.scan_quota {

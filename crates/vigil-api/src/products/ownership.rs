@@ -41,7 +41,7 @@ pub(crate) async fn ensure_verification(
     account_id: i64,
     host: &str,
 ) -> ApiResult<Verification> {
-    let valid_to = vigil_core::now_millis() + TOKEN_VALID_DAYS * 86_400_000;
+    let valid_to = st.store.now() + TOKEN_VALID_DAYS * 86_400_000;
     Ok(st
         .store
         .verification(account_id, host, &new_token(), valid_to)

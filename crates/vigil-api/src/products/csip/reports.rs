@@ -181,7 +181,7 @@ pub(super) async fn urls(st: &Services, rc: &RequestCtx, req: UrlReq) -> ApiResu
         return Err(ApiError::missing("ReportItemKeyList"));
     }
     let names = job_names(st, rc, &runs).await?;
-    let expires = vigil_core::now_millis() / 1000 + st.config.link_ttl.as_secs() as i64;
+    let expires = st.store.now() / 1000 + st.config.link_ttl.as_secs() as i64;
     let download = req.kind == Some(1);
     let base = crate::links::base(&st.config);
     let data: Vec<Value> = runs
@@ -227,7 +227,7 @@ pub async fn report_page(
     if !st.store.secrets().verify_tag(LINK_PURPOSE, &data, &q.sig) {
         return refuse(StatusCode::FORBIDDEN, "This report link is not valid.");
     }
-    if q.expires < vigil_core::now_millis() / 1000 {
+    if q.expires < st.store.now() / 1000 {
         return refuse(
             StatusCode::FORBIDDEN,
             "This report link has expired; ask for a new one with DescribeTaskLogURL.",

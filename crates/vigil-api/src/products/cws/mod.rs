@@ -413,7 +413,7 @@ async fn modify_site(st: &Services, rc: &RequestCtx, r: ModifyReq) -> ApiResult 
 async fn describe_quota(st: &Services, rc: &RequestCtx, _: NoParams) -> ApiResult {
     let used = st
         .store
-        .count_tasks_since(rc.account.id, "cws", vigil_core::now_millis() - 86_400_000)
+        .count_tasks_since(rc.account.id, "cws", st.store.now() - 86_400_000)
         .await?;
     let total = st.config.scan_quota;
     Ok(json!({"Total": total, "Used": used, "Available": (total - used).max(0)}))

@@ -482,7 +482,7 @@ pub async fn report_page(
     if !st.store.secrets().verify_tag(LINK_PURPOSE, &data, &q.sig) {
         return refuse(StatusCode::FORBIDDEN, "This report link is not valid.");
     }
-    if q.expires < vigil_core::now_millis() / 1000 {
+    if q.expires < st.store.now() / 1000 {
         return refuse(
             StatusCode::FORBIDDEN,
             "This report link has expired; ask for a new one with CreateVulsReport.",
@@ -684,7 +684,7 @@ async fn describe_timeline(st: &Services, rc: &RequestCtx, _: NoParams) -> ApiRe
     let status = verify_statuses(st, rc, &sites).await?;
     let verified = sites.iter().filter(|s| status_of(&status, s) == 1).count();
     let day = 86_400_000i64;
-    let now = vigil_core::now_millis();
+    let now = st.store.now();
     let today = now - now.rem_euclid(day);
     let Some(first) = all.iter().map(|f| f.first_seen).min() else {
         return Ok(json!({"TotalCount": 0, "VulsTimeline": []}));
@@ -807,7 +807,7 @@ async fn create_report(st: &Services, rc: &RequestCtx, req: ReportReq) -> ApiRes
         }
     };
     let app = rc.account.app_id;
-    let expires = vigil_core::now_millis() / 1000 + st.config.link_ttl.as_secs() as i64;
+    let expires = st.store.now() / 1000 + st.config.link_ttl.as_secs() as i64;
     let tag = st
         .store
         .secrets()

@@ -387,7 +387,7 @@ async fn save(
     // Workbooks are built in memory: a few at a time over the whole process.
     let _build = BUILDS.acquire().await.map_err(|e| ApiError::internal(&e))?;
     let rows = export_rows(rows, page, kind.spec, kind.max_rows)?;
-    let now = vigil_core::now_millis();
+    let now = st.store.now();
     let gone = st.store.delete_expired_exports(now).await?;
     if gone > 0 {
         tracing::debug!(gone, "expired exports removed");
@@ -687,7 +687,7 @@ pub(super) async fn registry_virus(
 /// The unexpired export job of the caller, or `ResourceNotFound`.
 async fn job(st: &Services, rc: &RequestCtx, job_id: &str) -> ApiResult<vigil_store::Export> {
     st.store
-        .export(rc.account.id, job_id.trim(), vigil_core::now_millis())
+        .export(rc.account.id, job_id.trim(), st.store.now())
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::not_found(format!(
@@ -745,7 +745,7 @@ pub(super) struct ManageListReq {
 /// is made when it is requested, so every listed job is `SUCCESS`); `Timeout` is when its
 /// file and links expire.
 pub(super) async fn manage_list(st: &Services, rc: &RequestCtx, r: ManageListReq) -> ApiResult {
-    let now = vigil_core::now_millis();
+    let now = st.store.now();
     let rows: Vec<Value> = st
         .store
         .exports(rc.account.id, now, MAX_LIVE)
@@ -820,7 +820,7 @@ pub async fn export_download(
     if !st.store.secrets().verify_tag(LINK_PURPOSE, &data, &q.sig) {
         return refuse(StatusCode::FORBIDDEN, "This download link is not valid.");
     }
-    let now = vigil_core::now_millis();
+    let now = st.store.now();
     if q.expires < secs(now) {
         return refuse(
             StatusCode::FORBIDDEN,

@@ -89,7 +89,7 @@ pub(crate) fn sub_status(scan: &ImageScan, items: &[ImageScanItem]) -> &'static 
 /// Stop the account's scan tasks whose time ran out (they report `SubStatus` `Timeout`).
 pub(crate) async fn expire(st: &Services, account: i64) -> ApiResult<()> {
     st.store
-        .expire_scan_groups(account, IMAGE_SCAN_PRODUCT, vigil_core::now_millis())
+        .expire_scan_groups(account, IMAGE_SCAN_PRODUCT, st.store.now())
         .await?;
     Ok(())
 }

@@ -380,7 +380,7 @@ impl TcssPreflight {
     }
 
     async fn record(&self, account_id: i64, result: &str) {
-        let v = json!({"LastScanTime": vigil_core::now_millis(), "ScanResult": result});
+        let v = json!({"LastScanTime": self.state.store.now(), "ScanResult": result});
         if let Err(e) = self
             .state
             .store

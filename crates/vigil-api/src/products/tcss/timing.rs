@@ -213,7 +213,7 @@ pub(super) async fn describe(st: &Services, rc: &RequestCtx, _p: NoParams) -> Ap
 
 /// Record the outcome of a periodic run.
 pub(super) async fn record(st: &Services, account_id: i64, result: &str) {
-    let v = json!({"LastScanTime": vigil_core::now_millis(), "ScanResult": result});
+    let v = json!({"LastScanTime": st.store.now(), "ScanResult": result});
     if let Err(e) = st.store.set_setting(account_id, NAME, LAST_RUN, &v).await {
         tracing::warn!(error = %e, "recording the periodic registry scan outcome failed");
     }
