@@ -3,3 +3,5 @@
 
 mod smoke;
 mod support;
+mod zip;
+mod zip_props;
