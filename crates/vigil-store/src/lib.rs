@@ -11,6 +11,7 @@
 mod accounts;
 mod assets;
 mod audit;
+mod callbacks;
 mod error;
 mod exports;
 mod findings;
@@ -29,6 +30,7 @@ mod sites;
 
 pub use accounts::{Account, ApiKeyInfo, Credential, NewKey};
 pub use assets::Asset;
+pub use callbacks::{Accept, Callback, CallbackState, NewCallback};
 pub use error::StoreError;
 pub use exports::{Export, NewExport};
 pub use findings::StoredFinding;

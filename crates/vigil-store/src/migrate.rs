@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_scan_groups.sql"),
         include_str!("../migrations/postgres/0010_scan_groups.sql"),
     ),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_callbacks.sql"),
+        include_str!("../migrations/postgres/0011_callbacks.sql"),
+    ),
 ];
 
 /// Apply every migration not yet recorded, up to `last` (all of them without).

@@ -15,6 +15,9 @@ use vigil_core::{Component, Finding, Schedule, TaskState};
 use vigil_engine::{Coverage, EngineError, RateLimiter, Registry, ScanCtx, ScopeGuard, Sink};
 use vigil_store::{Lease, Store};
 
+/// Attempts at delivering a finish webhook (see `crate::callbacks`).
+const FINISH_WEBHOOK_ATTEMPTS: i64 = 5;
+
 /// Timing of a worker.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -447,38 +450,18 @@ impl Worker {
                     "findings": found.first().map(|c| c.1).unwrap_or(0),
                     "started_at": done.started_at, "finished_at": done.finished_at,
                 });
-                let scope = self.scope.clone();
-                let hook = hook.to_string();
-                let id = task.id;
-                tokio::spawn(async move {
-                    if let Err(e) = notify(&scope, &hook, payload).await {
-                        tracing::warn!(task = id, error = %e, "finish webhook failed");
-                    }
-                });
+                // Owed in the store first: a restart before delivery loses nothing.
+                self.store
+                    .enqueue_callback(&vigil_store::NewCallback {
+                        account_id: task.account_id,
+                        url: hook.to_string(),
+                        body: payload.to_string(),
+                        accept: vigil_store::Accept::Success,
+                        max_attempts: FINISH_WEBHOOK_ATTEMPTS,
+                    })
+                    .await?;
             }
         }
         Ok(())
     }
-}
-
-/// POST the outcome of a task to its finish webhook, through the scope guard (pinned address,
-/// no redirects, 10 s timeout).
-async fn notify(scope: &ScopeGuard, hook: &str, payload: serde_json::Value) -> Result<(), String> {
-    let url = url::Url::parse(hook).map_err(|e| format!("bad webhook URL: {e}"))?;
-    // The scope guard refuses internal addresses the operator's scope does not name.
-    let (client, _) = scope
-        .pinned_http_client(&url, Duration::from_secs(10))
-        .await
-        .map_err(|e| e.to_string())?;
-    let resp = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(payload.to_string())
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if !resp.status().is_success() {
-        return Err(format!("webhook answered {}", resp.status()));
-    }
-    Ok(())
 }

@@ -312,6 +312,29 @@ fn supervised_rescuer(
     )
 }
 
+/// The callback outbox's deliverer (finish webhooks, app scan callbacks), started again should
+/// it ever die.
+fn supervised_callbacks(
+    store: &vigil_store::Store,
+    scope: &Arc<vigil_engine::ScopeGuard>,
+    shutdown: &CancellationToken,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (store, scope, sd) = (store.clone(), scope.clone(), shutdown.clone());
+    vigil_worker::supervise(
+        "callbacks".into(),
+        shutdown.clone(),
+        vigil_worker::RESTART_DELAY,
+        move || {
+            vigil_worker::run_callbacks(
+                store.clone(),
+                scope.clone(),
+                Duration::from_secs(1),
+                sd.clone(),
+            )
+        },
+    )
+}
+
 async fn shutdown_signal(token: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -367,6 +390,11 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
     let mut tasks = spawn_workers(&cfg, &state.services, &shutdown)?;
     tasks.push(tokio::spawn(supervised_scheduler(&store, &shutdown)));
     tasks.push(tokio::spawn(supervised_rescuer(&store, &cfg, &shutdown)));
+    tasks.push(tokio::spawn(supervised_callbacks(
+        &store,
+        &state.services.scope,
+        &shutdown,
+    )));
     tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), workers = cfg.workers, "vigil serving");
     tokio::spawn(shutdown_signal(shutdown.clone()));
     let sd = shutdown.clone();
@@ -402,6 +430,11 @@ async fn worker_only(args: config::WorkerArgs) -> Result<()> {
     ));
     let mut tasks = spawn_workers(&cfg, &state, &shutdown)?;
     tasks.push(tokio::spawn(supervised_rescuer(&store, &cfg, &shutdown)));
+    tasks.push(tokio::spawn(supervised_callbacks(
+        &store,
+        &state.scope,
+        &shutdown,
+    )));
     tracing::info!(workers = cfg.workers, "vigil workers running");
     shutdown_signal(shutdown.clone()).await;
     for t in tasks {

@@ -4,6 +4,7 @@
 //! and the scheduler loop, on SQLite and on PostgreSQL when `VIGIL_TEST_POSTGRES_URL` is set.
 //! `support` holds the worker configuration, tasks, the manual clock and polling they share.
 
+mod callbacks;
 mod panic;
 mod scheduler;
 mod support;
