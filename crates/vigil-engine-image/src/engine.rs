@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::Deserialize;
 use serde_json::Value;
 use vigil_engine::{Coverage, Engine, EngineError, ScanCtx};
 
@@ -112,9 +113,9 @@ impl Engine for ImageEngine {
     /// Runs over the same image (by image id) share one scope, whatever tag or registry
     /// it was read from.
     fn scope_key(&self, target: &Value) -> Option<String> {
-        target
-            .get("image_id")
-            .and_then(Value::as_str)
+        ImageTarget::deserialize(target)
+            .ok()?
+            .image_id
             .filter(|s| !s.is_empty())
             .map(|id| format!("image:{id}"))
     }
@@ -125,10 +126,7 @@ impl Engine for ImageEngine {
         target: &Value,
         options: &Value,
     ) -> Result<Box<dyn Coverage>, EngineError> {
-        let t: ImageTarget =
-            serde_json::from_value(target.clone()).map_err(|e| bad(format!("target: {e}")))?;
-        let o: ImageOptions = serde_json::from_value(vigil_engine::engine_options(options))
-            .map_err(|e| bad(format!("options: {e}")))?;
+        let (t, o): (ImageTarget, ImageOptions) = vigil_engine::contract(target, options)?;
         let scanners = match &o.scanners {
             Some(list) => Scanners::parse(&list.iter().map(|s| s.as_str()).collect::<Vec<_>>())
                 .map_err(bad)?,

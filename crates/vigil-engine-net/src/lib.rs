@@ -244,10 +244,7 @@ impl Engine for NetEngine {
         target: &Value,
         options: &Value,
     ) -> Result<Box<dyn Coverage>, EngineError> {
-        let target: NetTarget = serde_json::from_value(target.clone())
-            .map_err(|e| EngineError::InvalidInput(format!("target: {e}")))?;
-        let opts: NetOptions = serde_json::from_value(vigil_engine::engine_options(options))
-            .map_err(|e| EngineError::InvalidInput(format!("options: {e}")))?;
+        let (target, opts): (NetTarget, NetOptions) = vigil_engine::contract(target, options)?;
         let ports =
             ports::parse(&opts.ports).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
         let exposures = opts.items.contains(&NetItem::Exposedserver);

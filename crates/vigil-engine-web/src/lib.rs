@@ -234,12 +234,9 @@ impl Engine for WebEngine {
         target: &Value,
         options: &Value,
     ) -> Result<Box<dyn Coverage>, EngineError> {
-        let o: WebOptions = serde_json::from_value(vigil_engine::engine_options(options))
-            .map_err(|e| bad(format!("options: {e}")))?;
         // One site, or several one after another (`{"sites": [...]}`).
-        let sites = serde_json::from_value::<WebTargets>(target.clone())
-            .map_err(|e| bad(format!("target: {e}")))?
-            .sites;
+        let (WebTargets { sites }, o): (WebTargets, WebOptions) =
+            vigil_engine::contract(target, options)?;
         if sites.is_empty() {
             return Err(bad("the target names no site"));
         }

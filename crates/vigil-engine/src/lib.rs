@@ -37,6 +37,21 @@ use vigil_core::{Component, Finding};
 /// other unknown key is refused as a typo). `null` becomes an empty object.
 pub use vigil_core::spec::without_run_keys as engine_options;
 
+/// A task's stored target and options read into the engine's contract types
+/// (`vigil_core::spec`): the worker's keys are left out of the options, and a target or
+/// options that do not fit is [`EngineError::InvalidInput`] naming which.
+pub fn contract<T, O>(target: &Value, options: &Value) -> Result<(T, O), EngineError>
+where
+    T: serde::de::DeserializeOwned,
+    O: serde::de::DeserializeOwned,
+{
+    let t =
+        T::deserialize(target).map_err(|e| EngineError::InvalidInput(format!("target: {e}")))?;
+    let o = O::deserialize(&engine_options(options))
+        .map_err(|e| EngineError::InvalidInput(format!("options: {e}")))?;
+    Ok((t, o))
+}
+
 /// Why an engine run ended without success.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
