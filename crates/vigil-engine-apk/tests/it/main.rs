@@ -1,6 +1,8 @@
 //! The APK engine's integration tests: real packages built by Debian's Android tools
 //! ([`support::apk`]) read by Vigil's parsers and compared with the reference readers.
 
+mod sig;
+mod sig_fuzz;
 mod smoke;
 mod support;
 mod zip;
