@@ -466,6 +466,19 @@ fn verify_block(block: &[u8], sf: &[u8], now: i64, signer: &mut V1Signer) -> Res
     }
 }
 
+/// The APK's own entries, read through the container reader (bounded by its limits). A name
+/// that occurs twice reads as its first entry, as [`crate::zip::Archive::by_name`] does.
+impl Files for crate::zip::Archive<'_> {
+    fn names(&self) -> Vec<String> {
+        self.entries().iter().map(|e| e.name.clone()).collect()
+    }
+
+    fn read(&self, name: &str) -> Result<Vec<u8>> {
+        self.read_name(name)?
+            .ok_or_else(|| crate::ApkError::malformed("zip archive", format!("no entry `{name}`")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

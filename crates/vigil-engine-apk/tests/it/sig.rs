@@ -45,7 +45,16 @@ const NOW: i64 = 1_767_225_600;
 
 fn verify_file(path: &Path) -> Signatures {
     let data = std::fs::read(path).unwrap();
-    sig::verify(&data, Some(&Unzip(path)), NOW)
+    let by_unzip = sig::verify(&data, Some(&Unzip(path)), NOW);
+    // The engine reads the entries through its own container reader: the same verdict.
+    let archive = vigil_engine_apk::zip::Archive::new(&data, &Default::default()).unwrap();
+    assert_eq!(
+        format!("{:?}", sig::verify(&data, Some(&archive), NOW)),
+        format!("{by_unzip:?}"),
+        "{}",
+        path.display()
+    );
+    by_unzip
 }
 
 /// What `apksigner verify` says: (verifies, schemes verified [v1, v2, v3], DN, SHA-256).
