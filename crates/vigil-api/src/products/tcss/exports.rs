@@ -648,16 +648,28 @@ pub(super) struct RegistryExportReq {
     req: RegistryResultReq,
 }
 
+/// One of the registry image result exports: the kind's columns, the rows `rows_of` renders
+/// for the image, the window asked for.
+async fn registry_export(
+    st: &Services,
+    rc: &RequestCtx,
+    r: RegistryExportReq,
+    kind: &Kind,
+    rows_of: impl AsyncFnOnce(&Services, i64, &RegistryResultReq) -> ApiResult<Vec<Value>>,
+) -> ApiResult {
+    let cols = columns(kind.columns, &r.export_field)?;
+    let rows = rows_of(st, rc.account.id, &r.req).await?;
+    let page = r.window.page(None, None);
+    let m = save(st, rc, kind, cols, rows, &page).await?;
+    Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
+}
+
 pub(super) async fn registry_vul(
     st: &Services,
     rc: &RequestCtx,
     r: RegistryExportReq,
 ) -> ApiResult {
-    let cols = columns(K_REGISTRY_VUL.columns, &r.export_field)?;
-    let rows = scans::registry_vul_rows_of(st, rc.account.id, &r.req).await?;
-    let page = r.window.page(None, None);
-    let m = save(st, rc, &K_REGISTRY_VUL, cols, rows, &page).await?;
-    Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
+    registry_export(st, rc, r, &K_REGISTRY_VUL, scans::registry_vul_rows_of).await
 }
 
 pub(super) async fn registry_risk(
@@ -665,11 +677,7 @@ pub(super) async fn registry_risk(
     rc: &RequestCtx,
     r: RegistryExportReq,
 ) -> ApiResult {
-    let cols = columns(K_REGISTRY_RISK.columns, &r.export_field)?;
-    let rows = scans::registry_risk_rows_of(st, rc.account.id, &r.req).await?;
-    let page = r.window.page(None, None);
-    let m = save(st, rc, &K_REGISTRY_RISK, cols, rows, &page).await?;
-    Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
+    registry_export(st, rc, r, &K_REGISTRY_RISK, scans::registry_risk_rows_of).await
 }
 
 pub(super) async fn registry_virus(
@@ -677,11 +685,7 @@ pub(super) async fn registry_virus(
     rc: &RequestCtx,
     r: RegistryExportReq,
 ) -> ApiResult {
-    let cols = columns(K_REGISTRY_VIRUS.columns, &r.export_field)?;
-    let rows = scans::registry_virus_rows_of(st, rc.account.id, &r.req).await?;
-    let page = r.window.page(None, None);
-    let m = save(st, rc, &K_REGISTRY_VIRUS, cols, rows, &page).await?;
-    Ok(json!({"DownloadUrl": m.url, "JobId": m.job_id}))
+    registry_export(st, rc, r, &K_REGISTRY_VIRUS, scans::registry_virus_rows_of).await
 }
 
 /// The unexpired export job of the caller, or `ResourceNotFound`.
