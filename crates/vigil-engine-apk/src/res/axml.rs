@@ -3,12 +3,15 @@
 //! (the resource id of each attribute name, by name index) and a flat sequence of namespace,
 //! element and CDATA chunks.
 //!
-//! Android's own parser is the model for what is tolerated: the outer chunk's type is not
-//! checked (malware changes it), a size running past the data is cut to the data, chunks of
-//! unknown type are skipped by their size, attributes are found through the element's own
-//! `attributeStart`/`attributeSize` fields, and mismatched end tags are not an error. A chunk
-//! whose header cannot be believed ends the document: an error before the root element, a
-//! warning after it. Attribute names are resolved through the resource map, since Android
+//! Android's own parser (`ResXMLTree`) is the model for what is tolerated: the outer chunk's
+//! type is not checked (malware changes it), chunks of unknown type are skipped by their size
+//! (so is garbage that looks like a chunk), an element's attributes are found through its own
+//! header size and `attributeStart`/`attributeSize` fields, a second string pool or resource
+//! map is ignored, and mismatched end tags are not an error. Vigil is more lenient than Android
+//! in two places, and says so in [`Document::warnings`]: a document size past the data (which
+//! Android refuses) is cut to the data, and a chunk whose header cannot be believed after the
+//! root element ends the document instead of failing it (before the root it is an error).
+//! Chunk sizes need not be multiples of four. Attribute names are resolved through the resource map, since Android
 //! reads `android:` attributes by resource id only and obfuscators mangle the names. Nodes,
 //! depth, attributes and decoded text are bounded ([`Limits`]).
 

@@ -344,3 +344,63 @@ fn framework_permissions_match_aapt() {
         "signature|privileged|development|appop"
     );
 }
+
+/// Replace the whole pool string `from` (UTF-16 or UTF-8 encoded, with its length) by `to`
+/// of the same length.
+fn mangle(data: &mut [u8], from: &str, to: &str) -> bool {
+    assert_eq!(from.len(), to.len());
+    let enc16 = |s: &str| {
+        let mut v = (s.len() as u16).to_le_bytes().to_vec();
+        v.extend(s.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        v.extend([0, 0]);
+        v
+    };
+    let enc8 = |s: &str| {
+        let mut v = vec![s.len() as u8, s.len() as u8];
+        v.extend(s.as_bytes());
+        v.push(0);
+        v
+    };
+    let mut done = false;
+    for (f, t) in [(enc16(from), enc16(to)), (enc8(from), enc8(to))] {
+        while let Some(at) = data.windows(f.len()).position(|w| w == f.as_slice()) {
+            data[at..at + t.len()].copy_from_slice(&t);
+            done = true;
+        }
+    }
+    done
+}
+
+#[test]
+fn obfuscated_attribute_names_change_nothing() {
+    let mut app = App::new(&full_manifest(
+        28,
+        r#"android:debuggable="true" android:allowBackup="false""#,
+        COMPONENTS,
+    ));
+    resources(&mut app);
+    let apk = build("manifest-obfuscated", &app);
+    let arsc = member(&apk, "resources.arsc");
+    let table = ResourceTable::parse(&arsc).unwrap();
+    let original = member(&apk, "AndroidManifest.xml");
+    let mut mangled = original.clone();
+    for (from, to) in [
+        ("debuggable", "xxxxxxxxxx"),
+        ("allowBackup", "yyyyyyyyyyy"),
+        ("exported", "zzzzzzzz"),
+        ("name", "\u{7}\u{7}\u{7}\u{7}"),
+        ("protectionLevel", "ppppppppppppppp"),
+        ("minSdkVersion", "mmmmmmmmmmmmm"),
+    ] {
+        assert!(mangle(&mut mangled, from, to), "{from} not in the pool");
+    }
+    let a = Manifest::parse(&original, Some(&table)).unwrap();
+    let b = Manifest::parse(&mangled, Some(&table)).unwrap();
+    assert!(b.application.debuggable && !b.application.allow_backup);
+    assert_eq!(b.min_sdk, 16);
+    assert_eq!(a, b);
+    // Names read by name do change: the tree shows the mangled ones.
+    let doc = Document::parse(&mangled).unwrap();
+    let app_el = doc.root.children_named("application").next().unwrap();
+    assert_eq!(app_el.android(0x0101_000f).unwrap().name, "xxxxxxxxxx");
+}
