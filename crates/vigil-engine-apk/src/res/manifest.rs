@@ -5,7 +5,8 @@
 //!
 //! `android:` attributes are found by resource id only ([`attr`]), as Android finds them, so
 //! mangled names in obfuscated files change nothing; `package` and the element names are read
-//! by name. Defaults are Android's: `minSdkVersion` 1, `targetSdkVersion` the minimum,
+//! by name. Defaults are Android's (`PackageParser`): `minSdkVersion` 1, `targetSdkVersion`
+//! the minimum (0 when there is no `<uses-sdk>` at all),
 //! `allowBackup` true, `debuggable` and `testOnly` false, cleartext traffic permitted below
 //! target 28. A component is exported when it says so; without `android:exported`, an
 //! activity, alias, service or receiver is exported exactly when it has an intent filter
@@ -309,7 +310,7 @@ pub struct Manifest {
     pub shared_user_id: Option<String>,
     /// Minimum SDK (default 1; a codename is [`CODENAME_SDK`]).
     pub min_sdk: u32,
-    /// Target SDK (default the minimum).
+    /// Target SDK (default the minimum; 0 without `<uses-sdk>`, as Android has it).
     pub target_sdk: u32,
     /// Whether `targetSdkVersion` was written.
     pub target_sdk_explicit: bool,
@@ -357,18 +358,17 @@ impl Manifest {
             .android(attr::SHARED_USER_ID)
             .and_then(|a| cx.string(a));
         m.min_sdk = 1;
-        let mut target = None;
         if let Some(sdk) = root.children_named("uses-sdk").next() {
             if let Some(v) = sdk.android(attr::MIN_SDK_VERSION) {
                 m.min_sdk = cx.sdk(v).unwrap_or(1);
             }
-            target = sdk
+            let target = sdk
                 .android(attr::TARGET_SDK_VERSION)
                 .and_then(|a| cx.sdk(a));
+            m.target_sdk_explicit = target.is_some();
+            m.target_sdk = target.unwrap_or(m.min_sdk);
             m.max_sdk = sdk.android(attr::MAX_SDK_VERSION).and_then(|a| cx.sdk(a));
         }
-        m.target_sdk_explicit = target.is_some();
-        m.target_sdk = target.unwrap_or(m.min_sdk);
         for e in root.elements() {
             match e.name.as_str() {
                 "uses-permission" | "uses-permission-sdk-23" | "uses-permission-sdk-m" => {

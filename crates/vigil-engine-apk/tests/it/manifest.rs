@@ -260,7 +260,7 @@ fn defaults_follow_the_target_sdk() {
         .unwrap();
     assert!(!main.exported && main.exported_missing);
 
-    // No uses-sdk at all, no resource table: minimum and target 1.
+    // No uses-sdk at all, no resource table: minimum 1, target 0 (PackageParser's default).
     let text = r#"<?xml version="1.0" encoding="utf-8"?>
 <manifest xmlns:android="http://schemas.android.com/apk/res/android" package="com.example.bare">
   <application android:label="Bare" android:debuggable="true"/>
@@ -269,7 +269,7 @@ fn defaults_follow_the_target_sdk() {
     let m = manifest_of(&build("manifest-bare", &App::new(text)));
     assert_eq!(
         (m.min_sdk, m.target_sdk, m.target_sdk_explicit),
-        (1, 1, false)
+        (1, 0, false)
     );
     assert_eq!(m.version_code, None);
     assert_eq!(m.application.label.as_deref(), Some("Bare"));
