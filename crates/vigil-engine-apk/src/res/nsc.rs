@@ -74,6 +74,8 @@ pub struct DomainConfig {
     pub cleartext_permitted: Option<bool>,
     /// Effective trust anchors (own, else inherited).
     pub trust_anchors: Option<Vec<Certificates>>,
+    /// Effective pin set (own, else the parent domain's).
+    pub pin_set: Option<PinSet>,
 }
 
 /// A network security configuration.
@@ -250,6 +252,7 @@ fn domain_config(
         settings: own,
         cleartext_permitted: effective.cleartext_permitted,
         trust_anchors: effective.trust_anchors.clone(),
+        pin_set: effective.pin_set.clone(),
     });
     for child in e.children_named("domain-config") {
         domain_config(child, table, &effective, out)?;

@@ -91,6 +91,8 @@ fn network_security_config_with_user_cas_and_cleartext() {
     assert_eq!(nested.cleartext_permitted, Some(true));
     assert_eq!(nested.settings.cleartext_permitted, None);
     assert_eq!(nested.trust_anchors.as_ref().unwrap()[0].src, "user");
+    assert_eq!(nested.pin_set.as_ref(), Some(pins));
+    assert!(nested.settings.pin_set.is_none());
     assert!(nsc.trusts_user_certificates(m.target_sdk, false));
     let debug = nsc.debug_overrides.as_ref().unwrap();
     assert_eq!(debug.trust_anchors.as_ref().unwrap()[0].src, "user");
