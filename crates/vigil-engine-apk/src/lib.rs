@@ -6,6 +6,7 @@
 
 pub mod bytes;
 mod error;
+pub mod res;
 pub mod sig;
 pub mod zip;
 

@@ -1,6 +1,11 @@
 //! The APK engine's integration tests: real packages built by Debian's Android tools
 //! ([`support::apk`]) read by Vigil's parsers and compared with the reference readers.
 
+mod axml;
+mod axml_hostile;
+mod manifest;
+mod manifest_arsc;
+mod manifest_nsc;
 mod sig;
 mod sig_fuzz;
 mod smoke;
