@@ -2,10 +2,13 @@
 //! parsers stand apart from the rules (the yara-x pattern): [`zip`] reads the container the
 //! way Android does (central directory first, tolerant of the tricks malware plays, bounded
 //! against bombs and traversal), and each format has its own module over plain byte slices
-//! with bounds-checked reads ([`bytes`]); errors are [`ApkError`]s, never panics.
+//! with bounds-checked reads ([`bytes`]); errors are [`ApkError`]s, never panics. [`package`]
+//! reads one APK once into what the rules see: the container, the manifest, the network
+//! security config and the signatures, with the parts that could not be read and why.
 
 pub mod bytes;
 mod error;
+pub mod package;
 pub mod res;
 pub mod sig;
 pub mod zip;

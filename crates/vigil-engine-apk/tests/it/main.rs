@@ -6,6 +6,7 @@ mod axml_hostile;
 mod manifest;
 mod manifest_arsc;
 mod manifest_nsc;
+mod package;
 mod sig;
 mod sig_fuzz;
 mod smoke;
