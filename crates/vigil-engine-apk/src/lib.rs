@@ -5,6 +5,7 @@
 //! with bounds-checked reads ([`bytes`]); errors are [`ApkError`]s, never panics.
 
 pub mod bytes;
+pub mod dex;
 mod error;
 pub mod zip;
 
