@@ -292,7 +292,7 @@ fn header_value(dump: &str, key: &str) -> String {
 }
 
 /// Compare everything `dexdump -f -d` says of `bytes` with the reader.
-fn compare_with_dexdump(tag: &str, bytes: &[u8]) -> DexSummary {
+pub fn compare_with_dexdump(tag: &str, bytes: &[u8]) -> DexSummary {
     let dump = dexdump(tag, bytes, &["-f", "-d"]);
     let dex = Dex::parse(bytes).unwrap();
     assert_eq!(dex.anomalies(), &[], "{dump}");

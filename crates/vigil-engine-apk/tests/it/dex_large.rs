@@ -1,6 +1,7 @@
 //! A measurement, not run by default: a DEX file of many classes (20,000 unless
 //! `VIGIL_DEX_LARGE_CLASSES` says otherwise) generated in smali and assembled, then parsed and
-//! summarised whole, printing the time taken and the process's peak memory. Run with
+//! summarised whole, printing the time taken and the process's peak memory (and, for 6,000
+//! classes or fewer, compared with `dexdump`). Run with
 //! `cargo test --release -p vigil-engine-apk --test it dex_large -- --ignored --nocapture`.
 
 use std::fmt::Write as _;
@@ -122,5 +123,9 @@ fn walks_a_large_dex() {
     assert_eq!(summary.classes.len(), classes);
     assert_eq!(calls, classes * 2);
     assert!(summary.errors.is_empty());
+    // A file small enough for dexdump's text is compared with it too.
+    if classes <= 6_000 {
+        crate::dex::compare_with_dexdump("dex-large-dump", &bytes);
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
