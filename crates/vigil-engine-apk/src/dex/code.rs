@@ -2,8 +2,8 @@
 //! opcode's format (and of the switch and array-data payloads), so a linear walk of a method's
 //! instructions, as `dexdump` does, finds the method references of `invoke-*` (formats 35c,
 //! 3rc, 45cc, 4rcc), the strings of `const-string` and `const-string/jumbo`, the fields of
-//! `iget`/`iput`/`sget`/`sput` and the types of `new-instance`, `const-class`, `check-cast`
-//! and `instance-of`. The walk is bounded by a budget of code units; an instruction running
+//! `iget`/`iput`/`sget`/`sput` and the types of `new-instance`, `new-array`,
+//! `filled-new-array`, `const-class`, `check-cast` and `instance-of`. The walk is bounded by a budget of code units; an instruction running
 //! past the end of its code is an error naming the method's code offset.
 
 use super::Dex;
@@ -39,7 +39,8 @@ pub struct CodeRefs {
     pub strings: Vec<u32>,
     /// Field indices read or written (`iget*`, `iput*`, `sget*`, `sput*`).
     pub fields: Vec<u32>,
-    /// Type indices of `new-instance`, `const-class`, `check-cast` and `instance-of`.
+    /// Type indices of `new-instance`, `new-array`, `filled-new-array` (and `/range`),
+    /// `const-class`, `check-cast` and `instance-of`.
     pub types: Vec<u32>,
     /// Instructions walked (payloads included).
     pub instructions: u32,
@@ -135,7 +136,7 @@ fn walk(insns: &[u8], code_off: u32) -> Result<CodeRefs> {
             0x1b => refs
                 .strings
                 .push(b() | (u32::from(unit(insns, pc + 2).unwrap_or(0)) << 16)),
-            0x1c | 0x1f | 0x20 | 0x22 => refs.types.push(b()),
+            0x1c | 0x1f | 0x20 | 0x22..=0x25 => refs.types.push(b()),
             0x52..=0x6d => refs.fields.push(b()),
             0x6e..=0x72 | 0x74..=0x78 | 0xfa | 0xfb => refs.methods.push(b()),
             _ => {}

@@ -22,8 +22,8 @@ pub use code::{CodeItem, CodeRefs};
 pub use ids::{FieldId, MethodId, ProtoId};
 pub use leb::decode_mutf8;
 pub use summary::{
-    java_name, multidex_index, ClassSummary, DexSummary, FieldSummary, MethodRef, MethodSummary,
-    Proto,
+    java_name, multidex_index, ClassSummary, DexSummary, FieldRef, FieldSummary, MethodRef,
+    MethodSummary, Proto,
 };
 
 /// The "no index" value of optional `u32` indices (a class without superclass or source file).

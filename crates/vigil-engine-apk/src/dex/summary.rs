@@ -59,6 +59,31 @@ impl std::fmt::Display for MethodRef {
     }
 }
 
+/// A field reference resolved from `field_ids`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRef {
+    /// Descriptor of the defining class, `Landroid/os/Build;`.
+    pub class: Arc<str>,
+    /// Field name, `SERIAL`.
+    pub name: Arc<str>,
+    /// Type descriptor.
+    pub type_descriptor: Arc<str>,
+}
+
+impl FieldRef {
+    /// Whether this is field `name` of class `class` (a descriptor).
+    pub fn is(&self, class: &str, name: &str) -> bool {
+        &*self.class == class && &*self.name == name
+    }
+}
+
+impl std::fmt::Display for FieldRef {
+    /// Smali form: `Landroid/os/Build;->SERIAL:Ljava/lang/String;`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}->{}:{}", self.class, self.name, self.type_descriptor)
+    }
+}
+
 /// A field defined by a class.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldSummary {
@@ -87,6 +112,12 @@ pub struct MethodSummary {
     pub invokes: Vec<u32>,
     /// Strings loaded, indices into [`DexSummary::strings`], sorted, unique.
     pub strings: Vec<u32>,
+    /// Fields read or written, indices into [`DexSummary::field_refs`], sorted, unique.
+    pub fields: Vec<u32>,
+    /// Types instantiated, checked or loaded (`new-instance`, `new-array`,
+    /// `filled-new-array`, `const-class`, `check-cast`, `instance-of`), indices into
+    /// [`DexSummary::types`], sorted, unique.
+    pub types: Vec<u32>,
 }
 
 /// A class defined by the file.
@@ -125,6 +156,10 @@ pub struct DexSummary {
     pub anomalies: Vec<Anomaly>,
     /// Every string, in index order.
     pub strings: Vec<Arc<str>>,
+    /// Every type descriptor, in index order.
+    pub types: Vec<Arc<str>>,
+    /// Every field reference, in index order.
+    pub field_refs: Vec<FieldRef>,
     /// Every method reference, in index order.
     pub method_refs: Vec<MethodRef>,
     /// Every class defined.
@@ -185,12 +220,6 @@ fn get_opt<T: Clone>(table: &[T], i: u32, what: &'static str) -> Result<Option<T
     get(table, i, what).map(Some)
 }
 
-/// The tables the members' indices point into.
-struct Tables {
-    types: Vec<Arc<str>>,
-    fields: Vec<(Arc<str>, Arc<str>)>,
-}
-
 impl DexSummary {
     /// Read `dex` whole. Each string is decoded once; the code walk is bounded by the limits'
     /// `max_code_units`, and the string bytes and list entries read by the file's length
@@ -219,50 +248,51 @@ impl DexSummary {
             s.strings.push(Arc::from(decode_mutf8(bytes)));
         }
         let strings = &s.strings;
-        let types = (0..dex.type_count())
+        s.types = (0..dex.type_count())
             .map(|i| get(strings, dex.type_string_idx(i)?, "dex type_ids"))
             .collect::<Result<Vec<_>>>()?;
+        let types = &s.types;
         let mut protos = Vec::with_capacity(dex.proto_count() as usize);
         for i in 0..dex.proto_count() {
             let p = dex.proto(i)?;
             protos.push(Arc::new(Proto {
                 shorty: get(strings, p.shorty_idx, "dex proto_ids")?,
-                params: budget.type_list(dex, p.parameters_off, &types)?,
-                ret: get(&types, p.return_type_idx, "dex proto_ids")?,
+                params: budget.type_list(dex, p.parameters_off, types)?,
+                ret: get(types, p.return_type_idx, "dex proto_ids")?,
             }));
         }
         s.method_refs.reserve(dex.method_count() as usize);
         for m in dex.methods() {
             let m = m?;
             s.method_refs.push(MethodRef {
-                class: get(&types, m.class_idx.into(), "dex method_ids")?,
+                class: get(types, m.class_idx.into(), "dex method_ids")?,
                 name: get(strings, m.name_idx, "dex method_ids")?,
                 proto: get(&protos, m.proto_idx.into(), "dex method_ids")?,
             });
         }
-        let fields = dex
+        s.field_refs = dex
             .fields()
             .map(|f| {
                 let f = f?;
-                Ok((
-                    get(strings, f.name_idx, "dex field_ids")?,
-                    get(&types, f.type_idx.into(), "dex field_ids")?,
-                ))
+                Ok(FieldRef {
+                    class: get(types, f.class_idx.into(), "dex field_ids")?,
+                    name: get(strings, f.name_idx, "dex field_ids")?,
+                    type_descriptor: get(types, f.type_idx.into(), "dex field_ids")?,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
-        let tables = Tables { types, fields };
         for def in dex.class_defs() {
             let def = def?;
             let mut class = ClassSummary {
-                descriptor: get(&tables.types, def.class_idx, "dex class_defs")?,
+                descriptor: get(&s.types, def.class_idx, "dex class_defs")?,
                 access: def.access,
-                superclass: get_opt(&tables.types, def.superclass_idx, "dex class_defs")?,
-                interfaces: budget.type_list(dex, def.interfaces_off, &tables.types)?,
+                superclass: get_opt(&s.types, def.superclass_idx, "dex class_defs")?,
+                interfaces: budget.type_list(dex, def.interfaces_off, &s.types)?,
                 source_file: get_opt(&s.strings, def.source_file_idx, "dex class_defs")?,
                 fields: Vec::new(),
                 methods: Vec::new(),
             };
-            if let Err(e) = s.read_members(dex, &def, &tables, &mut class, &mut budget) {
+            if let Err(e) = s.read_members(dex, &def, &mut class, &mut budget) {
                 if matches!(e, ApkError::TooLarge { .. }) {
                     return Err(e);
                 }
@@ -284,7 +314,6 @@ impl DexSummary {
         &mut self,
         dex: &Dex,
         def: &ClassDef,
-        tables: &Tables,
         class: &mut ClassSummary,
         budget: &mut Budget,
     ) -> Result<()> {
@@ -296,10 +325,10 @@ impl DexSummary {
         let len = dex.data().len() as u64;
         Budget::spend(&mut budget.entries, members as u64, ENTRIES, len)?;
         for f in data.static_fields.iter().chain(&data.instance_fields) {
-            let (name, type_descriptor) = get(&tables.fields, f.field_idx, "dex class_data")?;
+            let field = get(&self.field_refs, f.field_idx, "dex class_data")?;
             class.fields.push(FieldSummary {
-                name,
-                type_descriptor,
+                name: field.name,
+                type_descriptor: field.type_descriptor,
                 access: f.access,
             });
         }
@@ -328,12 +357,16 @@ impl DexSummary {
             code_off: m.code_off,
             invokes: Vec::new(),
             strings: Vec::new(),
+            fields: Vec::new(),
+            types: Vec::new(),
         };
         if m.code_off != 0 {
             match dex.code_refs_within(m.code_off, &mut budget.code_units) {
                 Ok(refs) => {
                     summary.invokes = unique(refs.methods, self.method_refs.len());
                     summary.strings = unique(refs.strings, self.strings.len());
+                    summary.fields = unique(refs.fields, self.field_refs.len());
+                    summary.types = unique(refs.types, self.types.len());
                 }
                 Err(e) => self.error(format!("{class}->{}: {e}", summary.name)),
             }
@@ -343,11 +376,7 @@ impl DexSummary {
 
     /// The method references to method `name` of class `class` (a descriptor), as indices.
     pub fn method_ref_indices(&self, class: &str, name: &str) -> Vec<u32> {
-        (0u32..)
-            .zip(&self.method_refs)
-            .filter(|(_, m)| m.is(class, name))
-            .map(|(i, _)| i)
-            .collect()
+        indices(&self.method_refs, |m| m.is(class, name))
     }
 
     /// The methods that invoke method `name` of class `class` (a descriptor).
@@ -356,12 +385,42 @@ impl DexSummary {
         class: &str,
         name: &str,
     ) -> impl Iterator<Item = (&'s ClassSummary, &'s MethodSummary)> + 's {
-        let targets = self.method_ref_indices(class, name);
+        self.methods_using(self.method_ref_indices(class, name), |m| &m.invokes)
+    }
+
+    /// The field references to field `name` of class `class` (a descriptor), as indices.
+    pub fn field_ref_indices(&self, class: &str, name: &str) -> Vec<u32> {
+        indices(&self.field_refs, |f| f.is(class, name))
+    }
+
+    /// The methods that read or write field `name` of class `class` (a descriptor).
+    pub fn users_of_field<'s>(
+        &'s self,
+        class: &str,
+        name: &str,
+    ) -> impl Iterator<Item = (&'s ClassSummary, &'s MethodSummary)> + 's {
+        self.methods_using(self.field_ref_indices(class, name), |m| &m.fields)
+    }
+
+    /// The methods that instantiate, check or load type `descriptor`.
+    pub fn users_of_type<'s>(
+        &'s self,
+        descriptor: &str,
+    ) -> impl Iterator<Item = (&'s ClassSummary, &'s MethodSummary)> + 's {
+        self.methods_using(indices(&self.types, |t| &**t == descriptor), |m| &m.types)
+    }
+
+    /// The methods whose `refs` list holds one of `targets` (sorted).
+    fn methods_using<'s>(
+        &'s self,
+        targets: Vec<u32>,
+        refs: fn(&MethodSummary) -> &[u32],
+    ) -> impl Iterator<Item = (&'s ClassSummary, &'s MethodSummary)> + 's {
         self.classes.iter().flat_map(move |c| {
             let targets = targets.clone();
             c.methods
                 .iter()
-                .filter(move |m| m.invokes.iter().any(|i| targets.binary_search(i).is_ok()))
+                .filter(move |m| refs(m).iter().any(|i| targets.binary_search(i).is_ok()))
                 .map(move |m| (c, m))
         })
     }
@@ -370,6 +429,15 @@ impl DexSummary {
     pub fn class(&self, descriptor: &str) -> Option<&ClassSummary> {
         self.classes.iter().find(|c| &*c.descriptor == descriptor)
     }
+}
+
+/// The indices of the entries of `table` that `pick` picks, in order.
+fn indices<T>(table: &[T], pick: impl Fn(&T) -> bool) -> Vec<u32> {
+    (0u32..)
+        .zip(table)
+        .filter(|(_, t)| pick(t))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Indices below `bound`, sorted and without duplicates.

@@ -177,6 +177,8 @@ struct DumpMember {
     access: u32,
     methods: BTreeSet<u32>,
     strings: BTreeSet<u32>,
+    fields: BTreeSet<u32>,
+    types: BTreeSet<u32>,
 }
 
 /// A class as `dexdump` prints it.
@@ -271,6 +273,12 @@ fn parse_dump(text: &str) -> Vec<DumpClass> {
                 }
                 if let Some(i) = hex_after(t, "// string@") {
                     m.strings.insert(i);
+                }
+                if let Some(i) = hex_after(t, "// field@") {
+                    m.fields.insert(i);
+                }
+                if let Some(i) = hex_after(t, "// type@") {
+                    m.types.insert(i);
                 }
             }
         }
@@ -379,14 +387,30 @@ pub fn compare_with_dexdump(tag: &str, bytes: &[u8]) -> DexSummary {
                 c.descriptor,
                 m.name
             );
-            assert_eq!(
-                dm.strings,
-                m.strings.iter().copied().collect::<BTreeSet<_>>(),
-                "{}->{}",
-                c.descriptor,
-                m.name
-            );
+            for (dump, mine) in [
+                (&dm.strings, &m.strings),
+                (&dm.fields, &m.fields),
+                (&dm.types, &m.types),
+            ] {
+                assert_eq!(
+                    *dump,
+                    mine.iter().copied().collect::<BTreeSet<_>>(),
+                    "{}->{}",
+                    c.descriptor,
+                    m.name
+                );
+            }
         }
+    }
+    // Every field and type dexdump names in an instruction reads the same here.
+    for line in dump.lines().filter(|l| l.contains("// field@")) {
+        let f = &summary.field_refs[hex_after(line, "// field@").unwrap() as usize];
+        let shown = format!("{}.{}:{}", f.class, f.name, f.type_descriptor);
+        assert!(line.contains(&shown), "{shown} in {line}");
+    }
+    for line in dump.lines().filter(|l| l.contains("// type@")) {
+        let t = &summary.types[hex_after(line, "// type@").unwrap() as usize];
+        assert!(line.contains(&**t), "{t} in {line}");
     }
     // Every method reference dexdump names in an instruction reads the same here.
     for line in dump.lines().filter(|l| l.contains("// method@")) {
@@ -446,6 +470,19 @@ fn classes_methods_and_references_match_dexdump() {
         .map(|(c, m)| format!("{}.{}", c.java_name(), m.name))
         .collect();
     assert_eq!(web, ["com.other.Web.expose"]);
+    let counter: Vec<String> = s
+        .users_of_field("Lcom/example/Main;", "counter")
+        .map(|(c, m)| format!("{}.{}", c.java_name(), m.name))
+        .collect();
+    assert_eq!(
+        counter,
+        ["com.example.Main.<clinit>", "com.example.Main.run"]
+    );
+    let builders: Vec<String> = s
+        .users_of_type("Ljava/lang/StringBuilder;")
+        .map(|(c, m)| format!("{}.{}", c.java_name(), m.name))
+        .collect();
+    assert_eq!(builders, ["com.example.Main.run"]);
     let cipher = s.method_ref_indices("Ljavax/crypto/Cipher;", "getInstance");
     assert_eq!(
         s.method_refs[cipher[0] as usize].to_string(),
