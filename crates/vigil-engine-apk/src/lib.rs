@@ -7,6 +7,7 @@
 //! security config and the signatures, with the parts that could not be read and why.
 
 pub mod bytes;
+pub mod dex;
 mod error;
 pub mod package;
 pub mod res;

@@ -130,14 +130,7 @@ impl<'a> Package<'a> {
             .archive
             .entries()
             .iter()
-            .filter_map(|e| {
-                let n = e.name.strip_prefix("classes")?.strip_suffix(".dex")?;
-                let index = match n {
-                    "" => 1,
-                    digits => digits.parse::<u32>().ok().filter(|i| *i >= 2)?,
-                };
-                Some((index, e.name.clone()))
-            })
+            .filter_map(|e| Some((crate::dex::multidex_index(&e.name)?, e.name.clone())))
             .collect();
         names.sort();
         names.dedup_by(|a, b| a.0 == b.0);

@@ -3,6 +3,9 @@
 
 mod axml;
 mod axml_hostile;
+mod dex;
+mod dex_hostile;
+mod dex_large;
 mod manifest;
 mod manifest_arsc;
 mod manifest_nsc;
