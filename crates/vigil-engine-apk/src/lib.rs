@@ -4,13 +4,15 @@
 //! against bombs and traversal), and each format has its own module over plain byte slices
 //! with bounds-checked reads ([`bytes`]); errors are [`ApkError`]s, never panics. [`package`]
 //! reads one APK once into what the rules see: the container, the manifest, the network
-//! security config and the signatures, with the parts that could not be read and why.
+//! security config and the signatures, with the parts that could not be read and why;
+//! [`rules`] says what is wrong with it.
 
 pub mod bytes;
 pub mod dex;
 mod error;
 pub mod package;
 pub mod res;
+pub mod rules;
 pub mod sig;
 pub mod zip;
 

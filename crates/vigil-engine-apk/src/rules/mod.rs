@@ -1,0 +1,102 @@
+//! The rules: what Vigil reports about an Android package, kept apart from the parsers. A
+//! [`Rule`] is the stable description of one weakness (id, name, level, what it is, how to fix
+//! it, CWE and MASVS references, Tencent MS's VulId); a [`Check`] looks at the [`Facts`] of one
+//! package and reports [`Hit`]s of its rule, each saying where (the file and the component,
+//! method or entry) and whether the place is the app's own code or a third-party library.
+//! [`CHECKS`] is the one registry every run goes through; each check has a vulnerable test
+//! app and a safe twin.
+
+use crate::dex::DexSummary;
+use crate::package::Package;
+use vigil_core::Severity;
+
+/// One weakness Vigil reports.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable id (`apk.manifest.debuggable`, ...): part of every finding's fingerprint.
+    pub id: &'static str,
+    /// Tencent MS's `VulId` for it (its published examples where there is one).
+    pub ms_id: &'static str,
+    /// Short name.
+    pub name: &'static str,
+    /// How bad.
+    pub level: Severity,
+    /// What it is and why it matters.
+    pub description: &'static str,
+    /// How to fix it.
+    pub solution: &'static str,
+    /// CWE, where one fits (`CWE-489`).
+    pub cwe: Option<&'static str>,
+    /// OWASP MASVS control, where one fits (`MASVS-RESILIENCE-2`).
+    pub masvs: Option<&'static str>,
+}
+
+/// Where a hit is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The file in the package (`AndroidManifest.xml`, `classes2.dex`, `lib/arm64-v8a/x.so`).
+    pub file: String,
+    /// The element, component, method or entry (`receiver com.example.Boot`,
+    /// `Lcom/example/Net;->trust()V`).
+    pub code: String,
+    /// Whether the place belongs to a third-party library rather than the app's own code.
+    pub third_party: bool,
+}
+
+/// One occurrence of a rule in a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// Where.
+    pub place: Place,
+    /// The proof: the attribute and value, the instruction, the certificate field, as text.
+    pub proof: String,
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+impl Eq for Rule {}
+
+/// What the checks see of one package.
+pub struct Facts<'p, 'a> {
+    /// The package as read (container, manifest, network security config, signatures).
+    pub package: &'p Package<'a>,
+    /// The dex files that could be read, in load order, with their entry names.
+    pub dex: &'p [(String, DexSummary)],
+}
+
+impl Facts<'_, '_> {
+    /// Whether a class (descriptor `Lcom/example/Main;`) is the app's own: under the
+    /// manifest's package. Everything else counts as third-party code.
+    pub fn own_class(&self, descriptor: &str) -> bool {
+        let Some(m) = &self.package.manifest else {
+            return true;
+        };
+        let prefix = format!("L{}/", m.package.replace('.', "/"));
+        descriptor.starts_with(&prefix)
+    }
+}
+
+/// A check of one rule.
+pub trait Check: Sync {
+    /// The rule it reports.
+    fn rule(&self) -> &'static Rule;
+    /// Report every hit in `facts`.
+    fn check(&self, facts: &Facts<'_, '_>, out: &mut Vec<Hit>);
+}
+
+/// Every check, in report order.
+pub static CHECKS: &[&dyn Check] = &[];
+
+/// Run every check over `facts`.
+pub fn run(facts: &Facts<'_, '_>) -> Vec<Hit> {
+    let mut out = Vec::new();
+    for c in CHECKS {
+        c.check(facts, &mut out);
+    }
+    out
+}
