@@ -5,10 +5,12 @@
 //! with bounds-checked reads ([`bytes`]); errors are [`ApkError`]s, never panics. [`package`]
 //! reads one APK once into what the rules see: the container, the manifest, the network
 //! security config and the signatures, with the parts that could not be read and why;
-//! [`rules`] says what is wrong with it.
+//! [`rules`] says what is wrong with it; [`engine`] is the `apk` engine workers and
+//! `vigil scan apk` run.
 
 pub mod bytes;
 pub mod dex;
+pub mod engine;
 mod error;
 pub mod package;
 pub mod res;
@@ -16,4 +18,5 @@ pub mod rules;
 pub mod sig;
 pub mod zip;
 
+pub use engine::ApkEngine;
 pub use error::{ApkError, Result};

@@ -222,6 +222,7 @@ fn engines(
         store,
     ))))?;
     r.register(image)?;
+    r.register(Arc::new(vigil_engine_apk::ApkEngine::default()))?;
     Ok(r)
 }
 

@@ -1,11 +1,13 @@
 //! `vigil scan ...`: run an engine in this process against targets given on the command line
-//! and print one report (table, the JSON output contract, or SARIF).
+//! and print one report (table, the JSON output contract, SARIF or HTML): hosts, web sites,
+//! container images and Android packages.
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use vigil_core::spec::apk::{ApkOptions, ApkSource, ApkTarget};
 use vigil_core::spec::net::{NetItem, NetOptions, NetTarget};
 use vigil_core::spec::web::{Mode, WebOptions, WebTarget};
 use vigil_core::{FindingStatus, Severity};
@@ -22,6 +24,21 @@ pub enum ScanCmd {
     /// Scan a container image: packages and their vulnerabilities, malware, secrets and
     /// configuration risks.
     Image(crate::image::ImageArgs),
+    /// Scan an Android package (a file or an http(s) URL): manifest, code, signing and native
+    /// library weaknesses.
+    Apk(ApkArgs),
+}
+
+/// `vigil scan apk`.
+#[derive(Args)]
+pub struct ApkArgs {
+    /// The APK: a file, or an http(s) URL to download.
+    pub apk: String,
+    /// The MD5 the package must have (it is not scanned otherwise).
+    #[arg(long)]
+    pub md5: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Scan mode of `vigil scan web`.
@@ -112,6 +129,30 @@ pub struct HostArgs {
 pub async fn run(cmd: ScanCmd) -> Result<i32> {
     match cmd {
         ScanCmd::Image(a) => crate::image::scan_image(a).await,
+        ScanCmd::Apk(a) => {
+            let source = if a.apk.starts_with("http://") || a.apk.starts_with("https://") {
+                ApkSource::Url(a.apk.clone())
+            } else {
+                let path = std::path::absolute(&a.apk)
+                    .with_context(|| format!("cannot use the path {}", a.apk))?;
+                anyhow::ensure!(path.is_file(), "{} is not a file", path.display());
+                ApkSource::Path(path.to_string_lossy().into_owned())
+            };
+            let target = encode(&ApkTarget {
+                source,
+                md5: a.md5.clone(),
+                size: None,
+            })?;
+            let options = encode(&ApkOptions::default())?;
+            execute(
+                &vigil_engine_apk::ApkEngine::default(),
+                &a.common,
+                a.apk.clone(),
+                target,
+                options,
+            )
+            .await
+        }
         ScanCmd::Host(a) => {
             let items = a
                 .items

@@ -1,11 +1,12 @@
 //! Typed contracts between products and engines, free of I/O so products can depend on
-//! them: each engine's target and options ([`net`], [`web`], [`image`]) and the worker's run
-//! options ([`RunOptions`]). A product builds an [`EngineSpec`] and a [`RunOptions`] and
-//! turns them into a stored [`TaskSpec`] with [`TaskSpec::new`]; the worker and the engines
-//! read them back with [`TaskSpec::run_options`] and [`EngineSpec::parse`], so a misspelt
-//! option fails where it is written, and a malformed stored one fails the run with the
-//! reason instead of being ignored.
+//! them: each engine's target and options ([`net`], [`web`], [`image`], [`apk`]) and the
+//! worker's run options ([`RunOptions`]). A product builds an [`EngineSpec`] and a
+//! [`RunOptions`] and turns them into a stored [`TaskSpec`] with [`TaskSpec::new`]; the
+//! worker and the engines read them back with [`TaskSpec::run_options`] and
+//! [`EngineSpec::parse`], so a misspelt option fails where it is written, and a malformed
+//! stored one fails the run with the reason instead of being ignored.
 
+pub mod apk;
 pub mod image;
 pub mod image_evidence;
 pub mod net;
@@ -28,6 +29,8 @@ pub enum EngineSpec {
     Web(web::WebTargets, web::WebOptions),
     /// An image scan.
     Image(image::ImageTarget, image::ImageOptions),
+    /// An Android package scan.
+    Apk(apk::ApkTarget, apk::ApkOptions),
 }
 
 /// A stored target or options that do not fit the engine's contract.
@@ -53,7 +56,7 @@ pub enum SpecError {
 
 impl EngineSpec {
     /// Engine kinds with a contract here.
-    pub const KINDS: [&'static str; 3] = ["net", "web", "image"];
+    pub const KINDS: [&'static str; 4] = ["net", "web", "image", "apk"];
 
     /// The engine kind that runs it.
     pub fn kind(&self) -> &'static str {
@@ -61,6 +64,7 @@ impl EngineSpec {
             EngineSpec::Net(..) => "net",
             EngineSpec::Web(..) => "web",
             EngineSpec::Image(..) => "image",
+            EngineSpec::Apk(..) => "apk",
         }
     }
 
@@ -81,6 +85,10 @@ impl EngineSpec {
                 decode(kind, "target", target)?,
                 decode(kind, "options", &engine_options)?,
             ),
+            "apk" => EngineSpec::Apk(
+                decode(kind, "target", target)?,
+                decode(kind, "options", &engine_options)?,
+            ),
             other => return Err(SpecError::UnknownKind(other.to_string())),
         })
     }
@@ -96,6 +104,7 @@ impl EngineSpec {
             EngineSpec::Net(t, o) => pair(t, o),
             EngineSpec::Web(t, o) => pair(t, o),
             EngineSpec::Image(t, o) => pair(t, o),
+            EngineSpec::Apk(t, o) => pair(t, o),
         }
     }
 }

@@ -6,6 +6,7 @@ mod axml_hostile;
 mod dex;
 mod dex_hostile;
 mod dex_large;
+mod engine;
 mod manifest;
 mod manifest_arsc;
 mod manifest_nsc;

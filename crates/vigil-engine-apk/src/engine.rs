@@ -1,0 +1,252 @@
+//! The `apk` engine as workers and `vigil scan apk` run it: the package is taken from a file
+//! Vigil holds or downloaded through the scope guard (size cap, deadline), refused unless its
+//! MD5 (and size) are the ones the caller promised, mapped into memory, read once
+//! ([`Package::read`] and a [`DexSummary`] per dex), and every rule's hits become findings of
+//! kind [`KIND_VULN`] with [`ApkVulnEvidence`]. The reading runs on a blocking thread and
+//! checks for cancellation between stages; the package's own name and version are reported
+//! as a component, so a product can show what the app says it is.
+
+use crate::dex::{Dex, DexSummary};
+use crate::package::Package;
+use crate::rules::{self, Facts, Hit};
+use crate::zip::ZipLimits;
+use async_trait::async_trait;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use vigil_core::spec::apk::{
+    ApkOptions, ApkScan, ApkSource, ApkTarget, ApkVulnEvidence, KIND_VULN,
+};
+use vigil_core::{Component, Finding};
+use vigil_engine::fetch::{download, FetchLimits};
+use vigil_engine::{Coverage, Engine, EngineError, Everything, Nothing, ScanCtx};
+
+/// Largest package read when the task does not say (500 MiB).
+pub const DEFAULT_MAX_BYTES: u64 = 500 * 1024 * 1024;
+
+/// The Android package engine.
+#[derive(Debug, Clone)]
+pub struct ApkEngine {
+    /// Where downloads are written while they are scanned (removed afterwards).
+    pub work_dir: PathBuf,
+    /// Time allowed for a download.
+    pub download_deadline: Duration,
+}
+
+impl Default for ApkEngine {
+    fn default() -> Self {
+        ApkEngine {
+            work_dir: std::env::temp_dir(),
+            download_deadline: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What one package gave: its findings and its component.
+struct Outcome {
+    findings: Vec<Finding>,
+    component: Option<Component>,
+}
+
+fn bad(why: impl Into<String>) -> EngineError {
+    EngineError::InvalidInput(why.into())
+}
+
+#[async_trait]
+impl Engine for ApkEngine {
+    fn kind(&self) -> &'static str {
+        "apk"
+    }
+
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    /// Runs over the same package (by MD5) share one scope.
+    fn scope_key(&self, target: &Value) -> Option<String> {
+        let t: ApkTarget = serde::Deserialize::deserialize(target).ok()?;
+        t.md5.map(|m| format!("apk:{}", m.to_ascii_lowercase()))
+    }
+
+    async fn run(
+        &self,
+        ctx: &ScanCtx,
+        target: &Value,
+        options: &Value,
+    ) -> Result<Box<dyn Coverage>, EngineError> {
+        let (t, o): (ApkTarget, ApkOptions) = vigil_engine::contract(target, options)?;
+        let max_bytes = o.max_bytes.unwrap_or(DEFAULT_MAX_BYTES);
+        let wants_vul = o.wants(ApkScan::Vul);
+        // A download lives in a temporary file removed when this run ends.
+        let mut _download = None;
+        let path: PathBuf = match &t.source {
+            ApkSource::Path(p) => PathBuf::from(p),
+            ApkSource::Url(url) => {
+                let file = tempfile::Builder::new()
+                    .prefix("vigil-apk-")
+                    .suffix(".apk")
+                    .tempfile_in(&self.work_dir)
+                    .map_err(|e| {
+                        EngineError::Failed(format!("cannot make a download file: {e}"))
+                    })?;
+                let limits = FetchLimits {
+                    max_bytes,
+                    deadline: self.download_deadline,
+                    ..FetchLimits::default()
+                };
+                let fetched = tokio::select! {
+                    r = download(&ctx.scope, url, file.path(), limits) => r,
+                    _ = ctx.cancel.cancelled() => return Err(EngineError::Cancelled),
+                }
+                .map_err(|e| {
+                    EngineError::Failed(format!("the app could not be downloaded: {e}"))
+                })?;
+                check_digest(&t, &fetched.md5, fetched.size)?;
+                let p = file.path().to_path_buf();
+                _download = Some(file);
+                p
+            }
+        };
+        ctx.check_cancelled()?;
+        let cancel = ctx.cancel.clone();
+        let target = t.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            scan_file(&path, &target, &o, max_bytes, &|| cancel.is_cancelled())
+        })
+        .await
+        .map_err(|e| EngineError::Failed(format!("the scan stopped: {e}")))??;
+        if let Some(c) = outcome.component {
+            ctx.sink.component(c).await?;
+        }
+        for f in outcome.findings {
+            ctx.sink.finding(f).await?;
+        }
+        ctx.sink.progress(100);
+        // Only a run that looked for weaknesses can tell that one was fixed.
+        Ok(if wants_vul {
+            Box::new(Everything)
+        } else {
+            Box::new(Nothing)
+        })
+    }
+}
+
+fn check_digest(t: &ApkTarget, md5: &str, size: u64) -> Result<(), EngineError> {
+    if let Some(want) = &t.md5 {
+        if !want.trim().eq_ignore_ascii_case(md5) {
+            return Err(bad(format!(
+                "the app's MD5 is {md5}, not the promised {}; it was not scanned",
+                want.trim()
+            )));
+        }
+    }
+    if let Some(want) = t.size.filter(|s| *s > 0) {
+        if want != size {
+            return Err(bad(format!(
+                "the app is {size} bytes, not the promised {want}; it was not scanned"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Read and check one package file (on a blocking thread).
+fn scan_file(
+    path: &Path,
+    target: &ApkTarget,
+    options: &ApkOptions,
+    max_bytes: u64,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Outcome, EngineError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| bad(format!("cannot open {}: {e}", path.display())))?;
+    let len = file
+        .metadata()
+        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?
+        .len();
+    if len > max_bytes {
+        return Err(bad(format!(
+            "the app is {len} bytes, over the limit of {max_bytes}"
+        )));
+    }
+    // SAFETY: the map is read-only and private to this run; a file changed underneath would
+    // give wrong bytes, never memory unsafety, since every read is bounds-checked.
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| EngineError::Failed(format!("cannot map {}: {e}", path.display())))?;
+    let data: &[u8] = &map;
+    let md5 = hex::encode(<md5::Md5 as md5::Digest>::digest(data));
+    if let ApkSource::Path(_) = target.source {
+        check_digest(target, &md5, len)?;
+    }
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data));
+    let now = vigil_core::now_millis() / 1000;
+    let package = Package::read(data, &ZipLimits::default(), now)
+        .map_err(|e| bad(format!("not an Android package: {e}")))?;
+    if cancelled() {
+        return Err(EngineError::Cancelled);
+    }
+    let mut dex = Vec::new();
+    for name in package.dex_names() {
+        if cancelled() {
+            return Err(EngineError::Cancelled);
+        }
+        let Ok(Some(bytes)) = package.archive.read_name(&name) else {
+            continue;
+        };
+        if let Ok(summary) = Dex::parse(&bytes).and_then(|d| DexSummary::build(&d)) {
+            dex.push((name, summary));
+        }
+    }
+    let hits = if options.wants(ApkScan::Vul) {
+        rules::run(&Facts {
+            package: &package,
+            dex: &dex,
+        })
+    } else {
+        Vec::new()
+    };
+    let findings = hits.iter().map(|h| finding(h, &md5, &sha256)).collect();
+    let component = package.manifest.as_ref().map(|m| Component {
+        name: m.package.clone(),
+        version: m.version_name.clone(),
+        kind: "android-app".into(),
+        purl: None,
+        path: Some(format!("sha256:{sha256}")),
+    });
+    Ok(Outcome {
+        findings,
+        component,
+    })
+}
+
+fn finding(h: &Hit, md5: &str, sha256: &str) -> Finding {
+    let r = h.rule;
+    let evidence = ApkVulnEvidence {
+        rule: r.id.to_string(),
+        ms_id: r.ms_id.to_string(),
+        file: h.place.file.clone(),
+        code: h.place.code.clone(),
+        third_party: h.place.third_party,
+        proof: h.proof.clone(),
+        solution: r.solution.to_string(),
+        masvs: r.masvs.map(str::to_string),
+        md5: md5.to_string(),
+        sha256: sha256.to_string(),
+    };
+    Finding {
+        kind: KIND_VULN.into(),
+        severity: Some(r.level),
+        title: format!("{}: {}", r.name, h.place.code),
+        description: Some(r.description.to_string()),
+        path: Some(h.place.file.clone()),
+        cwe: r.cwe.map(|c| vec![c.to_string()]).unwrap_or_default(),
+        evidence: serde_json::to_value(&evidence).unwrap_or(Value::Null),
+        identity: vec![
+            r.id.to_string(),
+            h.place.file.clone(),
+            h.place.code.clone(),
+            md5.to_string(),
+        ],
+        ..Default::default()
+    }
+}

@@ -1,0 +1,133 @@
+//! The `apk` engine as a worker runs it: a built app read from a path with the MD5 it was
+//! promised (its component reported), the same app refused when the MD5 or size differ, and
+//! downloaded from a loopback server through the operator's guard, while the tenant guard
+//! never reaches loopback.
+
+use crate::support::apk::{build, manifest, App};
+use serde_json::json;
+use std::sync::{Arc, OnceLock};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+use vigil_engine::{
+    CollectSink, Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard, ScopePolicy,
+};
+use vigil_engine_apk::ApkEngine;
+
+fn app() -> &'static (std::path::PathBuf, String) {
+    static APP: OnceLock<(std::path::PathBuf, String)> = OnceLock::new();
+    APP.get_or_init(|| {
+        let apk = build("engine", &App::new(&manifest("com.example.engine", "", "")));
+        let out = std::process::Command::new("md5sum")
+            .arg(&apk)
+            .output()
+            .unwrap();
+        let md5 = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        (apk, md5)
+    })
+}
+
+fn ctx(scope: ScopeGuard) -> (ScanCtx, Arc<CollectSink>) {
+    let sink = Arc::new(CollectSink::new());
+    (
+        ScanCtx {
+            cancel: CancellationToken::new(),
+            rate: Arc::new(RateLimiter::new(None)),
+            scope: Arc::new(scope),
+            sink: sink.clone(),
+        },
+        sink,
+    )
+}
+
+fn operator() -> ScopeGuard {
+    ScopeGuard::operator(ScopePolicy::default())
+}
+
+#[tokio::test]
+async fn a_file_with_its_promised_md5_is_scanned_and_another_is_refused() {
+    let (path, md5) = app();
+    let engine = ApkEngine::default();
+    let (c, sink) = ctx(operator());
+    let target = json!({"source": {"path": path}, "md5": md5.to_uppercase()});
+    engine.run(&c, &target, &json!({})).await.unwrap();
+    let (_, components) = sink.take().unwrap();
+    assert_eq!(components.len(), 1, "{components:?}");
+    assert_eq!(components[0].name, "com.example.engine");
+    assert_eq!(components[0].version.as_deref(), Some("1.2.3"));
+    assert_eq!(components[0].kind, "android-app");
+    assert_eq!(
+        engine.scope_key(&target).as_deref(),
+        Some(format!("apk:{md5}").as_str())
+    );
+
+    for wrong in [
+        json!({"source": {"path": path}, "md5": "00000000000000000000000000000000"}),
+        json!({"source": {"path": path}, "md5": md5, "size": 1}),
+    ] {
+        let (c, sink) = ctx(operator());
+        let e = engine.run(&c, &wrong, &json!({})).await.unwrap_err();
+        assert!(
+            matches!(e, EngineError::InvalidInput(ref m) if m.contains("not scanned")),
+            "{e}"
+        );
+        assert!(sink.take().unwrap().1.is_empty(), "nothing reported");
+    }
+    // Not a package at all.
+    let junk = path.with_extension("txt");
+    std::fs::write(&junk, "not an apk").unwrap();
+    let (c, _) = ctx(operator());
+    let e = engine
+        .run(&c, &json!({"source": {"path": junk}}), &json!({}))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not an Android package"), "{e}");
+    let e = engine
+        .run(&c, &json!({"source": {"file": "x"}}), &json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, EngineError::InvalidInput(_)), "{e}");
+}
+
+#[tokio::test]
+async fn a_url_is_downloaded_through_the_scope_guard() {
+    let (path, md5) = app();
+    let body = std::fs::read(path).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(&body).await;
+            });
+        }
+    });
+    let target = json!({"source": {"url": format!("http://{addr}/app.apk")}, "md5": md5});
+    let engine = ApkEngine::default();
+    let (c, sink) = ctx(operator());
+    engine.run(&c, &target, &json!({})).await.unwrap();
+    assert_eq!(sink.take().unwrap().1[0].name, "com.example.engine");
+    // A tenant's scan never reaches loopback.
+    let (c, sink) = ctx(ScopeGuard::new(ScopePolicy::default()));
+    let e = engine.run(&c, &target, &json!({})).await.unwrap_err();
+    assert!(e.to_string().contains("internal"), "{e}");
+    assert!(sink.take().unwrap().1.is_empty());
+    // A smaller cap than the app: refused before it is scanned.
+    let (c, _) = ctx(operator());
+    let e = engine
+        .run(&c, &target, &json!({"max_bytes": 1000}))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("larger than 1000"), "{e}");
+}
