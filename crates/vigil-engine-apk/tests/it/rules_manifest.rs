@@ -1,11 +1,13 @@
 //! The manifest and network rules on real apps: a vulnerable app carrying every manifest
 //! weakness (debuggable, test-only, backup and cleartext by default, exported components
 //! explicit and implicit, a provider granting URIs, a weak custom permission, task
-//! hijacking, an old minSdk) and its safe twin; a network security configuration with every
-//! network weakness and its safe twin (which also forbids the cleartext the manifest asks
-//! for). Each asserts the exact set of rule ids and places hit. Also: no rule panics on a
-//! package without a manifest. The helpers here ([`hits`], [`manifest_with`]) serve the
-//! signing and native rule tests too.
+//! hijacking, an old minSdk) and its safe twin; an app targeting API 16 (a provider
+//! exported by default, an implicitly exported alias, cleartext and backup written out); a
+//! network security configuration with every network weakness and its safe twin (which also
+//! forbids the cleartext the manifest asks for). Each asserts the exact set of rule ids and
+//! places hit. Also: no rule panics on a package without a manifest, and rule ids and MS
+//! VulIds are unique. The helpers here ([`hits`], [`manifest_with`]) serve the signing and
+//! native rule tests too.
 
 use std::path::Path;
 
@@ -265,6 +267,63 @@ fn the_safe_manifest_twin_hits_nothing() {
     ));
     let hits = hits(&build("rules-manifest-safe", &app));
     assert_eq!(places(&hits), expect(&[]), "{hits:#?}");
+}
+
+#[test]
+fn an_old_target_exports_providers_by_default() {
+    let body = format!(
+        r#"
+    <activity android:name=".Main">{LAUNCHER}</activity>
+    <activity-alias android:name=".Alias" android:targetActivity=".Main">
+      <intent-filter><action android:name="android.intent.action.SEND"/></intent-filter>
+    </activity-alias>
+    <provider android:name=".Prov" android:authorities="com.example.old.prov"/>
+"#
+    );
+    let app = App::new(&manifest_with(
+        "com.example.old",
+        (16, 16),
+        "",
+        r#"android:allowBackup="true" android:usesCleartextTraffic="true""#,
+        &body,
+    ));
+    let hits = hits(&build("rules-manifest-old", &app));
+    assert_eq!(
+        places(&hits),
+        expect(&[
+            ("apk.manifest.allow_backup", M, "application"),
+            ("apk.manifest.cleartext_traffic", M, "application"),
+            (
+                "apk.manifest.exported_activity",
+                M,
+                "activity-alias com.example.old.Alias"
+            ),
+            (
+                "apk.manifest.exported_provider",
+                M,
+                "provider com.example.old.Prov"
+            ),
+            ("apk.manifest.min_sdk", M, "uses-sdk"),
+        ]),
+        "{hits:#?}"
+    );
+    assert_eq!(
+        proof(
+            &hits,
+            "apk.manifest.exported_provider",
+            "provider com.example.old.Prov"
+        ),
+        "exported by default: no android:exported, targetSdk 16 < 17; \
+         no permission for read and write"
+    );
+    assert_eq!(
+        proof(&hits, "apk.manifest.allow_backup", "application"),
+        "android:allowBackup=\"true\""
+    );
+    assert_eq!(
+        proof(&hits, "apk.manifest.cleartext_traffic", "application"),
+        "android:usesCleartextTraffic=\"true\""
+    );
 }
 
 /// Where aapt puts the configuration.
