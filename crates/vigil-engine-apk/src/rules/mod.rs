@@ -6,6 +6,10 @@
 //! [`CHECKS`] is the one registry every run goes through; each check has a vulnerable test
 //! app and a safe twin.
 
+pub mod manifest;
+pub mod native;
+pub mod signing;
+
 use crate::dex::DexSummary;
 use crate::package::Package;
 use vigil_core::Severity;
@@ -90,7 +94,33 @@ pub trait Check: Sync {
 }
 
 /// Every check, in report order.
-pub static CHECKS: &[&dyn Check] = &[];
+pub static CHECKS: &[&dyn Check] = &[
+    &manifest::DEBUGGABLE_CHECK,
+    &manifest::ALLOW_BACKUP_CHECK,
+    &manifest::TEST_ONLY_CHECK,
+    &manifest::CLEARTEXT_CHECK,
+    &manifest::NSC_CLEARTEXT_CHECK,
+    &manifest::NSC_USER_CAS_CHECK,
+    &manifest::NSC_DEBUG_OVERRIDES_CHECK,
+    &manifest::NSC_WEAK_PINNING_CHECK,
+    &manifest::EXPORTED_ACTIVITY_CHECK,
+    &manifest::EXPORTED_SERVICE_CHECK,
+    &manifest::EXPORTED_RECEIVER_CHECK,
+    &manifest::EXPORTED_PROVIDER_CHECK,
+    &manifest::PROVIDER_GRANT_URI_CHECK,
+    &manifest::WEAK_PERMISSION_CHECK,
+    &manifest::TASK_HIJACKING_CHECK,
+    &manifest::MIN_SDK_CHECK,
+    &signing::JANUS_CHECK,
+    &signing::DEBUG_CERTIFICATE_CHECK,
+    &signing::WEAK_ALGORITHM_CHECK,
+    &signing::EXPIRED_CERTIFICATE_CHECK,
+    &signing::UNSIGNED_CHECK,
+    &signing::INVALID_CHECK,
+    &native::NO_STACK_PROTECTOR_CHECK,
+    &native::EXECUTABLE_STACK_CHECK,
+    &native::RWX_SEGMENT_CHECK,
+];
 
 /// Run every check over `facts`.
 pub fn run(facts: &Facts<'_, '_>) -> Vec<Hit> {
