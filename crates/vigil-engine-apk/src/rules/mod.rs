@@ -6,6 +6,8 @@
 //! [`CHECKS`] is the one registry every run goes through; each check has a vulnerable test
 //! app and a safe twin.
 
+pub mod code;
+
 use crate::dex::DexSummary;
 use crate::package::Package;
 use vigil_core::Severity;
@@ -90,7 +92,25 @@ pub trait Check: Sync {
 }
 
 /// Every check, in report order.
-pub static CHECKS: &[&dyn Check] = &[];
+pub static CHECKS: &[&dyn Check] = &[
+    // Code (DEX) rules.
+    &code::webview::JS_INTERFACE_CHECK,
+    &code::webview::FILE_URL_ACCESS_CHECK,
+    &code::webview::JAVASCRIPT_ENABLED_CHECK,
+    &code::tls::TRUST_ALL_CHECK,
+    &code::tls::HOSTNAME_ALLOW_ALL_CHECK,
+    &code::tls::SSL_ERROR_PROCEED_CHECK,
+    &code::crypto::CIPHER_ECB_CHECK,
+    &code::crypto::WEAK_CIPHER_CHECK,
+    &code::crypto::WEAK_HASH_CHECK,
+    &code::crypto::HARDCODED_KEY_CHECK,
+    &code::crypto::INSECURE_RANDOM_CHECK,
+    &code::storage::WORLD_ACCESSIBLE_CHECK,
+    &code::storage::EXTERNAL_STORAGE_CHECK,
+    &code::runtime::DYNAMIC_CODE_CHECK,
+    &code::runtime::COMMAND_EXEC_CHECK,
+    &code::runtime::LOG_SECRETS_CHECK,
+];
 
 /// Run every check over `facts`.
 pub fn run(facts: &Facts<'_, '_>) -> Vec<Hit> {
