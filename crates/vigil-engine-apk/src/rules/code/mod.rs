@@ -7,6 +7,28 @@
 //! The rules are grouped by subject: [`webview`], [`tls`], [`crypto`], [`storage`] and
 //! [`runtime`] (dynamic code, commands, logs). Reflection is deliberately not a finding.
 //!
+//! | id (`apk.code.`…) | ms_id | level | trigger |
+//! | --- | --- | --- | --- |
+//! | `webview_js_interface` | 200 | high | `addJavascriptInterface` with minSdkVersion < 17 |
+//! | `webview_file_url_access` | 201 | high | `setAllow{File,Universal}AccessFromFileURLs(true)` |
+//! | `webview_javascript_enabled` | 202 | info | `setJavaScriptEnabled(true)` |
+//! | `trust_all_certificates` | 203 | high | `X509TrustManager.checkServerTrusted` only `return-void` |
+//! | `hostname_verifier_allow_all` | 204 | high | `verify` returns true; Apache allow-all verifiers |
+//! | `webview_ssl_error_proceed` | 205 | high | `onReceivedSslError` calls `SslErrorHandler.proceed()` |
+//! | `cipher_ecb` | 206 | medium | `Cipher.getInstance("…/ECB/…")` or a bare block cipher |
+//! | `cipher_weak_algorithm` | 207 | high | `Cipher.getInstance` of DES, 3DES, RC4, RC2, Blowfish |
+//! | `weak_hash` | 208 | low | `MessageDigest.getInstance("MD5" / "SHA-1")` |
+//! | `hardcoded_key` | 209 | high | key / IV spec from a constant string's bytes or array |
+//! | `insecure_random` | 210 | medium | `java.util.Random` beside crypto; constant seeds |
+//! | `world_accessible_mode` | 211 | high | `MODE_WORLD_READABLE` / `WRITEABLE` as a constant |
+//! | `external_storage` | 212 | low | external storage directories asked for |
+//! | `dynamic_code_loading` | 213 | medium | dex class loaders built, `DexFile.loadDex` |
+//! | `command_execution` | 214 | medium | `Runtime.exec`, `ProcessBuilder.start` |
+//! | `log_secrets` | 215 | low | `Log.*` in a method whose strings name a secret |
+//!
+//! Checks that need instructions read their dex entry again from the archive (once per
+//! check and file, and only when the summary shows a candidate method).
+//!
 //! A summary that is empty or inconsistent (indices out of range) yields fewer hits, never a
 //! panic; a dex entry that cannot be read again for its instructions is skipped by the
 //! checks that need them.
@@ -28,6 +50,8 @@ pub mod runtime;
 pub mod storage;
 pub mod tls;
 pub mod webview;
+
+use std::collections::HashMap;
 
 use super::{Check, Facts, Hit, Place, Rule};
 use crate::dex::{ClassSummary, Dex, DexSummary, MethodRef, MethodSummary};
@@ -195,16 +219,27 @@ impl<'s> Scope<'s, '_, '_> {
         }
     }
 
-    /// The class `descriptor` if this file defines it, else in another dex of the package.
-    pub fn find_class(&self, descriptor: &str) -> Option<&'s ClassSummary> {
-        self.dex
-            .class(descriptor)
-            .or_else(|| self.facts.dex.iter().find_map(|(_, d)| d.class(descriptor)))
+    /// Every class of the package by descriptor (the first definition in load order), for
+    /// walks up the superclasses.
+    pub fn class_index(&self) -> HashMap<&'s str, &'s ClassSummary> {
+        let mut index = HashMap::new();
+        for (_, dex) in self.facts.dex {
+            for c in &dex.classes {
+                index.entry(&*c.descriptor).or_insert(c);
+            }
+        }
+        index
     }
 
     /// Whether `class` implements `interface` (a descriptor) itself, through a superclass
     /// defined in the package, or by extending one of `bases`; the walk up is bounded.
-    pub fn implements(&self, class: &ClassSummary, interface: &str, bases: &[&str]) -> bool {
+    /// `index` is the package's [`Scope::class_index`].
+    pub fn implements(
+        index: &HashMap<&str, &ClassSummary>,
+        class: &ClassSummary,
+        interface: &str,
+        bases: &[&str],
+    ) -> bool {
         let mut c = Some(class);
         for _ in 0..MAX_SUPERCLASSES {
             let Some(cur) = c else { return false };
@@ -217,7 +252,7 @@ impl<'s> Scope<'s, '_, '_> {
             if bases.contains(&sup) {
                 return true;
             }
-            c = self.find_class(sup);
+            c = index.get(sup).copied();
         }
         false
     }

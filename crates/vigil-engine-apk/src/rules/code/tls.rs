@@ -133,11 +133,16 @@ fn implementations_where(
     bases: &[&str],
     report: impl Fn(&mut super::insn::Walk<'_>, &crate::dex::MethodSummary) -> Option<String>,
 ) {
+    let index = s.class_index();
     let classes: Vec<_> = s
         .dex
         .classes
         .iter()
-        .filter(|c| interfaces.iter().any(|i| s.implements(c, i, bases)))
+        .filter(|c| {
+            interfaces
+                .iter()
+                .any(|i| Scope::implements(&index, c, i, bases))
+        })
         .collect();
     if classes.is_empty() {
         return;
