@@ -6,6 +6,7 @@
 //! [`CHECKS`] is the one registry every run goes through; each check has a vulnerable test
 //! app and a safe twin.
 
+pub mod code;
 pub mod manifest;
 pub mod native;
 pub mod signing;
@@ -120,6 +121,23 @@ pub static CHECKS: &[&dyn Check] = &[
     &native::NO_STACK_PROTECTOR_CHECK,
     &native::EXECUTABLE_STACK_CHECK,
     &native::RWX_SEGMENT_CHECK,
+    // Code (DEX) rules.
+    &code::webview::JS_INTERFACE_CHECK,
+    &code::webview::FILE_URL_ACCESS_CHECK,
+    &code::webview::JAVASCRIPT_ENABLED_CHECK,
+    &code::tls::TRUST_ALL_CHECK,
+    &code::tls::HOSTNAME_ALLOW_ALL_CHECK,
+    &code::tls::SSL_ERROR_PROCEED_CHECK,
+    &code::crypto::CIPHER_ECB_CHECK,
+    &code::crypto::WEAK_CIPHER_CHECK,
+    &code::crypto::WEAK_HASH_CHECK,
+    &code::crypto::HARDCODED_KEY_CHECK,
+    &code::crypto::INSECURE_RANDOM_CHECK,
+    &code::storage::WORLD_ACCESSIBLE_CHECK,
+    &code::storage::EXTERNAL_STORAGE_CHECK,
+    &code::runtime::DYNAMIC_CODE_CHECK,
+    &code::runtime::COMMAND_EXEC_CHECK,
+    &code::runtime::LOG_SECRETS_CHECK,
 ];
 
 /// Run every check over `facts`.

@@ -11,6 +11,8 @@ mod manifest;
 mod manifest_arsc;
 mod manifest_nsc;
 mod package;
+mod rules_code;
+mod rules_code_crypto;
 mod rules_manifest;
 mod rules_native;
 mod rules_signing;
