@@ -11,8 +11,10 @@ pub mod bytes;
 pub mod dex;
 mod error;
 pub mod package;
+pub mod permissions;
 pub mod res;
 pub mod rules;
+pub mod sdks;
 pub mod sig;
 pub mod zip;
 

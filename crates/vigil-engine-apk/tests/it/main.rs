@@ -10,6 +10,8 @@ mod manifest;
 mod manifest_arsc;
 mod manifest_nsc;
 mod package;
+mod permissions;
+mod sdks;
 mod sig;
 mod sig_fuzz;
 mod smoke;
