@@ -13,8 +13,10 @@ pub mod dex;
 pub mod engine;
 mod error;
 pub mod package;
+pub mod permissions;
 pub mod res;
 pub mod rules;
+pub mod sdks;
 pub mod sig;
 pub mod zip;
 
