@@ -1,5 +1,6 @@
 //! `vigil scan apk` end to end: a package compiled by Debian's `aapt` (no code, no signature)
-//! reported with the app it says it is, in the JSON contract and as SARIF; the same package
+//! reported with the app it says it is and the missing signature as a finding (exit 1 under
+//! `--fail-on high`), in the JSON contract and as SARIF; the same package
 //! refused under a wrong `--md5`, and a file that is not a package refused with the reason.
 
 use std::process::Command;
@@ -64,6 +65,17 @@ fn an_apk_is_scanned_from_the_command_line() {
     assert_eq!(v["components"][0]["name"], "com.example.cli", "{v}");
     assert_eq!(v["components"][0]["version"], "3.0");
     assert_eq!(v["engine"]["kind"], "apk", "{v}");
+    // Not signed: that is a finding, with the rule and the place as evidence.
+    let unsigned = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["evidence"]["rule"] == "apk.signing.unsigned")
+        .unwrap_or_else(|| panic!("no unsigned finding: {v}"));
+    assert_eq!(unsigned["kind"], "apk-vuln");
+    assert_eq!(unsigned["severity"], "high");
+    let (code, _, err) = vigil(&["scan", "apk", apk, "--format", "json", "--fail-on", "high"]);
+    assert_eq!(code, 1, "{err}");
     let (code, sarif, err) = vigil(&["scan", "apk", apk, "--format", "sarif"]);
     assert_eq!(code, 0, "{err}");
     assert!(sarif.contains("\"version\": \"2.1.0\"") || sarif.contains("\"version\":\"2.1.0\""));
