@@ -30,39 +30,8 @@ use crate::package::MANIFEST;
 use crate::res::axml::Document;
 use crate::res::manifest::{attr, protection_names, Component, ComponentKind, Manifest};
 use crate::res::nsc::{NetworkSecurityConfig, Settings};
-use crate::rules::{Check, Facts, Hit, Place, Rule};
+use crate::rules::{hit, Facts, FnCheck, Hit, Rule};
 use vigil_core::Severity;
-
-/// A check that is one function: the rule and what reports its hits.
-pub struct FnCheck {
-    /// The rule.
-    pub rule: &'static Rule,
-    /// Reports the hits.
-    pub run: fn(&Facts<'_, '_>, &mut Vec<Hit>),
-}
-
-impl Check for FnCheck {
-    fn rule(&self) -> &'static Rule {
-        self.rule
-    }
-
-    fn check(&self, facts: &Facts<'_, '_>, out: &mut Vec<Hit>) {
-        (self.run)(facts, out)
-    }
-}
-
-/// A hit of `rule` in the package's own file `file` at `code`.
-pub(crate) fn hit(rule: &'static Rule, file: &str, code: String, proof: String) -> Hit {
-    Hit {
-        rule,
-        place: Place {
-            file: file.to_string(),
-            code,
-            third_party: false,
-        },
-        proof,
-    }
-}
 
 /// The lowest SDK level Vigil does not report (Android 5.0, API 21).
 pub const MIN_SDK_FLOOR: u32 = 21;

@@ -94,6 +94,37 @@ pub trait Check: Sync {
     fn check(&self, facts: &Facts<'_, '_>, out: &mut Vec<Hit>);
 }
 
+/// A check that is one function: the rule and what reports its hits.
+pub struct FnCheck {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// Reports the hits.
+    pub run: fn(&Facts<'_, '_>, &mut Vec<Hit>),
+}
+
+impl Check for FnCheck {
+    fn rule(&self) -> &'static Rule {
+        self.rule
+    }
+
+    fn check(&self, facts: &Facts<'_, '_>, out: &mut Vec<Hit>) {
+        (self.run)(facts, out)
+    }
+}
+
+/// A hit of `rule` in the package's own file `file` at `code`.
+pub fn hit(rule: &'static Rule, file: &str, code: String, proof: String) -> Hit {
+    Hit {
+        rule,
+        place: Place {
+            file: file.to_string(),
+            code,
+            third_party: false,
+        },
+        proof,
+    }
+}
+
 /// Every check, in report order.
 pub static CHECKS: &[&dyn Check] = &[
     &manifest::DEBUGGABLE_CHECK,

@@ -20,8 +20,7 @@ use object::elf::{
 use object::read::elf::{FileHeader, ProgramHeader, Sym};
 use object::{Endianness, FileKind};
 
-use crate::rules::manifest::{hit, FnCheck};
-use crate::rules::{Facts, Hit, Rule};
+use crate::rules::{hit, Facts, FnCheck, Hit, Rule};
 use vigil_core::Severity;
 
 /// Largest library read (uncompressed bytes); bigger ones are not judged.

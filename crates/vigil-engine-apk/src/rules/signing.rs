@@ -14,8 +14,7 @@
 //! | 117 | `apk.signing.unsigned` |
 //! | 118 | `apk.signing.invalid` |
 
-use crate::rules::manifest::{hit, FnCheck};
-use crate::rules::{Facts, Hit, Rule};
+use crate::rules::{hit, Facts, FnCheck, Hit, Rule};
 use crate::sig::{Certificate, Signatures, Status};
 use vigil_core::Severity;
 
