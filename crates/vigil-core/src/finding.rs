@@ -207,6 +207,11 @@ pub struct Component {
     /// Where it was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// What the engine knows beyond name and version, typed by the engine's contract in
+    /// [`crate::spec`] for the component's kind (an app's label and SDK levels, a permission's
+    /// protection level, an SDK's category and ad forms); products read it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 #[cfg(test)]

@@ -3,16 +3,20 @@
 //! MD5 (and size) are the ones the caller promised, mapped into memory, read once
 //! ([`Package::read`] and a [`DexSummary`] per dex), and every rule's hits become findings of
 //! kind [`KIND_VULN`] with [`ApkVulnEvidence`]. The reading runs on a blocking thread and
-//! checks for cancellation between stages; the package's own name and version are reported
-//! as a component, so a product can show what the app says it is.
+//! checks for cancellation between stages. What the package is and holds (the app, its
+//! permissions, its SDKs against the engine's signature set) is reported as components
+//! ([`crate::inventory`]), so a product can show what the app says it is.
 
 use crate::dex::{Dex, DexSummary};
+use crate::inventory::{self, Digests};
 use crate::package::Package;
 use crate::rules::{self, Facts, Hit};
+use crate::sdks::Signatures;
 use crate::zip::ZipLimits;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use vigil_core::spec::apk::{
     ApkOptions, ApkScan, ApkSource, ApkTarget, ApkVulnEvidence, KIND_VULN,
@@ -31,6 +35,8 @@ pub struct ApkEngine {
     pub work_dir: PathBuf,
     /// Time allowed for a download.
     pub download_deadline: Duration,
+    /// The SDK signatures classes are matched against.
+    pub sdks: Arc<Signatures>,
 }
 
 impl Default for ApkEngine {
@@ -38,14 +44,36 @@ impl Default for ApkEngine {
         ApkEngine {
             work_dir: std::env::temp_dir(),
             download_deadline: Duration::from_secs(600),
+            sdks: Arc::new(Signatures::builtin()),
         }
     }
 }
 
-/// What one package gave: its findings and its component.
+/// The Exodus Privacy tracker database in a data directory (what `vigil db update` keeps),
+/// merged over the built-in SDK signatures when present.
+pub const EXODUS_FILE: &str = "android/exodus-trackers.json";
+
+impl ApkEngine {
+    /// The engine with the built-in SDK signatures plus the Exodus database under
+    /// `data_dir` ([`EXODUS_FILE`]) when there is one; a database that cannot be read is an
+    /// error, so that the operator learns of it rather than scanning with less.
+    pub fn with_data_dir(data_dir: &Path) -> crate::Result<ApkEngine> {
+        let path = data_dir.join(EXODUS_FILE);
+        let mut sdks = Signatures::builtin();
+        if path.exists() {
+            sdks = sdks.merge(Signatures::load_exodus_path(&path)?)?;
+        }
+        Ok(ApkEngine {
+            sdks: Arc::new(sdks),
+            ..ApkEngine::default()
+        })
+    }
+}
+
+/// What one package gave: its findings and its components.
 struct Outcome {
     findings: Vec<Finding>,
-    component: Option<Component>,
+    components: Vec<Component>,
 }
 
 fn bad(why: impl Into<String>) -> EngineError {
@@ -110,12 +138,15 @@ impl Engine for ApkEngine {
         ctx.check_cancelled()?;
         let cancel = ctx.cancel.clone();
         let target = t.clone();
+        let sdks = self.sdks.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            scan_file(&path, &target, &o, max_bytes, &|| cancel.is_cancelled())
+            scan_file(&path, &target, &o, &sdks, max_bytes, &|| {
+                cancel.is_cancelled()
+            })
         })
         .await
         .map_err(|e| EngineError::Failed(format!("the scan stopped: {e}")))??;
-        if let Some(c) = outcome.component {
+        for c in outcome.components {
             ctx.sink.component(c).await?;
         }
         for f in outcome.findings {
@@ -155,6 +186,7 @@ fn scan_file(
     path: &Path,
     target: &ApkTarget,
     options: &ApkOptions,
+    sdks: &Signatures,
     max_bytes: u64,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Outcome, EngineError> {
@@ -206,16 +238,15 @@ fn scan_file(
         Vec::new()
     };
     let findings = hits.iter().map(|h| finding(h, &md5, &sha256)).collect();
-    let component = package.manifest.as_ref().map(|m| Component {
-        name: m.package.clone(),
-        version: m.version_name.clone(),
-        kind: "android-app".into(),
-        purl: None,
-        path: Some(format!("sha256:{sha256}")),
-    });
+    let digests = Digests {
+        md5: &md5,
+        sha256: &sha256,
+        size: len,
+    };
+    let components = inventory::components(&package, &dex, sdks, options, digests);
     Ok(Outcome {
         findings,
-        component,
+        components,
     })
 }
 

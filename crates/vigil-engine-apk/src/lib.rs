@@ -5,13 +5,15 @@
 //! with bounds-checked reads ([`bytes`]); errors are [`ApkError`]s, never panics. [`package`]
 //! reads one APK once into what the rules see: the container, the manifest, the network
 //! security config and the signatures, with the parts that could not be read and why;
-//! [`rules`] says what is wrong with it; [`engine`] is the `apk` engine workers and
-//! `vigil scan apk` run.
+//! [`rules`] says what is wrong with it; [`inventory`] what it is and holds (the app,
+//! its permissions, its SDKs); [`engine`] is the `apk` engine workers and `vigil scan apk`
+//! run.
 
 pub mod bytes;
 pub mod dex;
 pub mod engine;
 mod error;
+pub mod inventory;
 pub mod package;
 pub mod permissions;
 pub mod res;

@@ -61,6 +61,20 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The name reports use: `ad`, `analytics`, `profiling`, `location`, `identification`,
+    /// `crash-reporting`, `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Ad => "ad",
+            Kind::Analytics => "analytics",
+            Kind::Profiling => "profiling",
+            Kind::Location => "location",
+            Kind::Identification => "identification",
+            Kind::CrashReporting => "crash-reporting",
+            Kind::Other => "other",
+        }
+    }
+
     /// The kind of an Exodus tracker from its categories: the first of advertisement,
     /// analytics, profiling, location, identification, crash reporting it has.
     pub fn from_exodus(categories: &[String]) -> Kind {
@@ -94,6 +108,16 @@ pub enum AdForm {
     RecommendationList = 5,
     /// 6: interstitial.
     Interstitial = 6,
+}
+
+impl Source {
+    /// `builtin` or `exodus`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Builtin => "builtin",
+            Source::Exodus => "exodus",
+        }
+    }
 }
 
 impl AdForm {

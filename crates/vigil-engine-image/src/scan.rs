@@ -396,6 +396,7 @@ impl Report {
                 kind: "os".into(),
                 purl: None,
                 path: Some("/etc/os-release".into()),
+                detail: None,
             });
         }
         out.extend(self.inventory.packages.iter().map(Component::from));

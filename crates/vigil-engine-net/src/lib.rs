@@ -367,6 +367,7 @@ impl Engine for NetEngine {
                             kind: "service".into(),
                             purl: None,
                             path: Some(format!("{}:{}/tcp", host.name, r.port)),
+                            detail: None,
                         })
                         .await?;
                 }

@@ -382,6 +382,7 @@ async fn run_site(
                 kind: "page".into(),
                 purl: None,
                 path: Some(p.request.url.to_string()),
+                detail: None,
             })
             .await?;
     }

@@ -300,6 +300,7 @@ mod tests {
                 kind: "service".into(),
                 purl: None,
                 path: None,
+                detail: None,
             }],
             findings: vec![
                 ReportedFinding {

@@ -281,9 +281,9 @@ impl Store {
         c: &Component,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO components (account_id, task_id, name, version, kind, purl, path, seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (task_id, kind, name, version, path) DO UPDATE SET purl = excluded.purl, seen_at = excluded.seen_at",
+            "INSERT INTO components (account_id, task_id, name, version, kind, purl, path, seen_at, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (task_id, kind, name, version, path) DO UPDATE SET purl = excluded.purl, seen_at = excluded.seen_at, detail = excluded.detail",
         )
         .bind(account_id)
         .bind(task_id)
@@ -293,6 +293,10 @@ impl Store {
         .bind(c.purl.clone().unwrap_or_default())
         .bind(c.path.clone().unwrap_or_default())
         .bind(self.now())
+        .bind(match &c.detail {
+            Some(d) => serde_json::to_string(d).map_err(|e| StoreError::Corrupt(format!("component detail: {e}")))?,
+            None => String::new(),
+        })
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -305,7 +309,7 @@ impl Store {
         task_id: i64,
     ) -> Result<Vec<Component>> {
         let rows = sqlx::query(
-            "SELECT name, version, kind, purl, path FROM components WHERE account_id = $1 AND task_id = $2 ORDER BY id",
+            "SELECT name, version, kind, purl, path, detail FROM components WHERE account_id = $1 AND task_id = $2 ORDER BY id",
         )
         .bind(account_id)
         .bind(task_id)
@@ -320,6 +324,10 @@ impl Store {
                     kind: r.try_get("kind")?,
                     purl: opt(r.try_get("purl")?),
                     path: opt(r.try_get("path")?),
+                    detail: opt(r.try_get("detail")?)
+                        .map(|d| serde_json::from_str(&d))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(format!("component detail: {e}")))?,
                 })
             })
             .collect()

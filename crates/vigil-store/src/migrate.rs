@@ -61,6 +61,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_callbacks.sql"),
         include_str!("../migrations/postgres/0011_callbacks.sql"),
     ),
+    (
+        12,
+        include_str!("../migrations/sqlite/0012_component_detail.sql"),
+        include_str!("../migrations/postgres/0012_component_detail.sql"),
+    ),
 ];
 
 /// Apply every migration not yet recorded, up to `last` (all of them without).

@@ -214,6 +214,7 @@ async fn keys(cmd: KeysCmd) -> Result<()> {
 /// engines of one kind are an error: the service does not start.
 fn engines(
     image: Arc<vigil_engine_image::ImageEngine>,
+    apk: vigil_engine_apk::ApkEngine,
     store: &vigil_store::Store,
 ) -> Result<Registry, vigil_engine::RegistryError> {
     let mut r = Registry::new();
@@ -222,7 +223,7 @@ fn engines(
         store,
     ))))?;
     r.register(image)?;
-    r.register(Arc::new(vigil_engine_apk::ApkEngine::default()))?;
+    r.register(Arc::new(apk))?;
     Ok(r)
 }
 
@@ -254,7 +255,9 @@ fn spawn_workers(
     shutdown: &CancellationToken,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
     let image = image_engine(cfg, &state.store)?;
-    let registry = engines(image, &state.store).context("registering engines")?;
+    let apk = vigil_engine_apk::ApkEngine::with_data_dir(&cfg.store.data_dir())
+        .context("reading the SDK signatures of the data directory")?;
+    let registry = engines(image, apk, &state.store).context("registering engines")?;
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
     let workers = (0..cfg.workers)
         .map(|i| {

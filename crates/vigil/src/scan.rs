@@ -37,6 +37,10 @@ pub struct ApkArgs {
     /// The MD5 the package must have (it is not scanned otherwise).
     #[arg(long)]
     pub md5: Option<String>,
+    /// Data directory whose Exodus tracker database (android/exodus-trackers.json) adds to
+    /// the built-in SDK signatures.
+    #[arg(long, env = "VIGIL_DATA_DIR", default_value = crate::image::DEFAULT_DATA_DIR)]
+    pub data_dir: std::path::PathBuf,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -144,14 +148,14 @@ pub async fn run(cmd: ScanCmd) -> Result<i32> {
                 size: None,
             })?;
             let options = encode(&ApkOptions::default())?;
-            execute(
-                &vigil_engine_apk::ApkEngine::default(),
-                &a.common,
-                a.apk.clone(),
-                target,
-                options,
-            )
-            .await
+            let engine =
+                vigil_engine_apk::ApkEngine::with_data_dir(&a.data_dir).with_context(|| {
+                    format!(
+                        "cannot read the SDK signatures under {}",
+                        a.data_dir.display()
+                    )
+                })?;
+            execute(&engine, &a.common, a.apk.clone(), target, options).await
         }
         ScanCmd::Host(a) => {
             let items = a

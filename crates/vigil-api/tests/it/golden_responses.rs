@@ -265,6 +265,7 @@ async fn tcss_describe_asset_image_list() {
             kind: kind.into(),
             purl: None,
             path: Some("/lib/apk/db/installed".into()),
+            detail: None,
         },
     );
     run_next(

@@ -271,6 +271,7 @@ fn component(name: &str, version: &str, kind: &str) -> Component {
         kind: kind.into(),
         purl: None,
         path: Some("/lib/apk/db/installed".into()),
+        detail: None,
     }
 }
 

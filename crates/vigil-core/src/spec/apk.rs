@@ -1,7 +1,8 @@
 //! The `apk` engine's contract: the Android package to read ([`ApkTarget`]: a file Vigil
 //! holds, or a URL fetched through the scope guard, with the MD5 the caller promised) and
-//! what to look for ([`ApkOptions`]); and the evidence of its findings ([`ApkVulnEvidence`]),
-//! which products read back.
+//! what to look for ([`ApkOptions`]); the evidence of its findings ([`ApkVulnEvidence`]); and
+//! the details of the components it reports (the app itself [`AppDetail`], each requested
+//! permission [`PermissionDetail`], each SDK found [`SdkDetail`]), which products read back.
 
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +99,83 @@ pub struct ApkVulnEvidence {
     pub sha256: String,
 }
 
+/// Component kind of the package itself: name the package name, version its `versionName`,
+/// detail an [`AppDetail`].
+pub const COMPONENT_APP: &str = "android-app";
+/// Component kind of a requested permission: name the permission, detail a
+/// [`PermissionDetail`].
+pub const COMPONENT_PERMISSION: &str = "android-permission";
+/// Component kind of an SDK found in the code: name the SDK's name, detail an [`SdkDetail`].
+pub const COMPONENT_SDK: &str = "android-sdk";
+
+/// What the package says about itself, and what it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppDetail {
+    /// The application's label, resolved through the resources (the default configuration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `android:versionCode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_code: Option<i64>,
+    /// Minimum SDK level.
+    pub min_sdk: u32,
+    /// Target SDK level.
+    pub target_sdk: u32,
+    /// Size of the package in bytes.
+    pub size: u64,
+    /// MD5 of the package (lower-case hex).
+    pub md5: String,
+    /// SHA-256 of the package (lower-case hex).
+    pub sha256: String,
+    /// SHA-256 fingerprints of the signing certificates (lower-case hex), empty when unsigned.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signers: Vec<String>,
+}
+
+/// A requested permission, classified.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PermissionDetail {
+    /// `dangerous`, `normal`, `signature`, `signature|privileged` or `unknown`.
+    pub protection: String,
+    /// The platform defines it.
+    pub platform: bool,
+    /// The app declares it itself.
+    pub declared_by_app: bool,
+    /// Permission group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// `android:maxSdkVersion` of the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_sdk: Option<u32>,
+}
+
+/// An SDK (library, tracker, ad network) found by its classes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SdkDetail {
+    /// Stable id of its signature (`gdt`, `exodus:312`).
+    pub id: String,
+    /// Vendor, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// What it is for: `ad`, `analytics`, `profiling`, `location`, `identification`,
+    /// `crash-reporting`, `other`.
+    pub purpose: String,
+    /// Ad forms its classes show, numbered as Tencent MS's `PluginType` (1 notification bar,
+    /// 2 offer wall, 3 banner, 4 floating icon, 5 recommendation list, 6 interstitial).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ad_forms: Vec<u8>,
+    /// Classes that matched.
+    pub classes: usize,
+    /// A few of them (descriptors).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+    /// Where the signature comes from: `builtin` or `exodus` (Exodus Privacy, ODbL 1.0).
+    pub source: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +194,23 @@ mod tests {
         assert!(o.wants(ApkScan::Vul) && !o.wants(ApkScan::Ad));
         assert!(ApkOptions::default().wants(ApkScan::Ad));
         assert!(serde_json::from_value::<ApkOptions>(serde_json::json!({"scan": []})).is_err());
+    }
+
+    #[test]
+    fn component_details_read_back() {
+        let d = SdkDetail {
+            id: "gdt".into(),
+            purpose: "ad".into(),
+            ad_forms: vec![3, 6],
+            classes: 2,
+            source: "builtin".into(),
+            ..Default::default()
+        };
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(v["ad_forms"], serde_json::json!([3, 6]));
+        assert!(v.get("vendor").is_none());
+        assert_eq!(serde_json::from_value::<SdkDetail>(v).unwrap(), d);
+        let a: AppDetail = serde_json::from_value(serde_json::json!({"label": "X"})).unwrap();
+        assert_eq!(a.label.as_deref(), Some("X"));
     }
 }

@@ -131,3 +131,120 @@ async fn a_url_is_downloaded_through_the_scope_guard() {
         .unwrap_err();
     assert!(e.to_string().contains("larger than 1000"), "{e}");
 }
+
+/// An app requesting permissions with a GDT banner and Firebase Analytics in its code.
+fn inventory_app() -> &'static std::path::PathBuf {
+    static APP: OnceLock<std::path::PathBuf> = OnceLock::new();
+    APP.get_or_init(|| {
+        let m = manifest("com.example.inventory", "", "").replace(
+            "  <application",
+            "  <uses-permission android:name=\"android.permission.INTERNET\"/>\n  \
+             <uses-permission android:name=\"android.permission.READ_PHONE_STATE\"/>\n  \
+             <uses-permission android:name=\"com.example.OWN\"/>\n  <application",
+        );
+        let mut app = App::new(&m);
+        for c in [
+            "com/qq/e/ads/banner2/UnifiedBannerView",
+            "com/google/firebase/analytics/FirebaseAnalytics",
+        ] {
+            app.smali.push((
+                format!("{c}.smali"),
+                format!(".class public L{c};\n.super Ljava/lang/Object;\n"),
+            ));
+        }
+        build("inventory", &app)
+    })
+}
+
+fn kinds(components: &[vigil_core::Component], kind: &str) -> Vec<String> {
+    components
+        .iter()
+        .filter(|c| c.kind == kind)
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_app_its_permissions_and_sdks_are_components_as_the_scan_types_ask() {
+    let path = inventory_app();
+    let target = json!({"source": {"path": path}});
+    // Built-in signatures only; permissions and ad SDKs asked.
+    let engine = ApkEngine::default();
+    let (c, sink) = ctx(operator());
+    engine
+        .run(&c, &target, &json!({"scans": ["permission", "ad"]}))
+        .await
+        .unwrap();
+    let (_, comps) = sink.take().unwrap();
+    let app = &comps[0];
+    assert_eq!(app.kind, "android-app");
+    let d: vigil_core::spec::apk::AppDetail =
+        serde_json::from_value(app.detail.clone().unwrap()).unwrap();
+    assert_eq!(d.label.as_deref(), Some("Test"));
+    assert_eq!((d.version_code, d.min_sdk, d.target_sdk), (Some(7), 19, 28));
+    assert_eq!(d.size, std::fs::metadata(path).unwrap().len());
+    assert_eq!(d.md5.len(), 32);
+    assert_eq!(d.signers.len(), 1, "signed once by the test key");
+    assert_eq!(
+        kinds(&comps, "android-permission"),
+        [
+            "android.permission.INTERNET",
+            "android.permission.READ_PHONE_STATE",
+            "com.example.OWN"
+        ]
+    );
+    let level = |name: &str| {
+        let c = comps.iter().find(|c| c.name == name).unwrap();
+        c.detail.as_ref().unwrap()["protection"].clone()
+    };
+    assert_eq!(level("android.permission.READ_PHONE_STATE"), "dangerous");
+    assert_eq!(level("android.permission.INTERNET"), "normal");
+    assert_eq!(level("com.example.OWN"), "unknown");
+    let sdks: Vec<_> = comps.iter().filter(|c| c.kind == "android-sdk").collect();
+    assert_eq!(sdks.len(), 1, "{sdks:?}");
+    let gdt: vigil_core::spec::apk::SdkDetail =
+        serde_json::from_value(sdks[0].detail.clone().unwrap()).unwrap();
+    assert_eq!((gdt.id.as_str(), gdt.purpose.as_str()), ("gdt", "ad"));
+    assert_eq!(gdt.ad_forms, [3], "a banner");
+
+    // Only vulnerabilities asked: the app alone.
+    let (c, sink) = ctx(operator());
+    engine
+        .run(&c, &target, &json!({"scans": ["vul"]}))
+        .await
+        .unwrap();
+    let (_, comps) = sink.take().unwrap();
+    assert_eq!(kinds(&comps, "android-app").len(), comps.len(), "{comps:?}");
+
+    // With the Exodus database in the data directory, plugins (non-ad SDKs) too.
+    let shared = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/android/exodus-trackers.json");
+    if !shared.exists() {
+        eprintln!("skipping the Exodus part: {} is absent", shared.display());
+        return;
+    }
+    let data = crate::support::apk::scratch("inventory-data");
+    std::fs::create_dir_all(data.join("android")).unwrap();
+    std::fs::copy(&shared, data.join("android/exodus-trackers.json")).unwrap();
+    let engine = ApkEngine::with_data_dir(&data).unwrap();
+    let (c, sink) = ctx(operator());
+    engine
+        .run(&c, &target, &json!({"scans": ["plugin"]}))
+        .await
+        .unwrap();
+    let (_, comps) = sink.take().unwrap();
+    let names = kinds(&comps, "android-sdk");
+    assert!(
+        names.iter().any(|n| n.contains("Firebase Analytics")),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("GDT") || n.contains("优量汇")),
+        "ads not asked: {names:?}"
+    );
+    // A broken database is an error, not a silent smaller set.
+    std::fs::write(data.join("android/exodus-trackers.json"), "{").unwrap();
+    assert!(ApkEngine::with_data_dir(&data).is_err());
+}

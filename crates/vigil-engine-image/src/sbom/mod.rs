@@ -222,6 +222,7 @@ impl From<&Package> for vigil_core::Component {
             .to_string(),
             purl: Some(p.purl.clone()),
             path: Some(p.path.clone()),
+            detail: None,
         }
     }
 }

@@ -296,6 +296,7 @@ mod tests {
             kind: "java".into(),
             purl: Some(purl.into()),
             path: None,
+            detail: None,
         };
         assert_eq!(
             super::group_and_name(&plain("aopalliance", "pkg:maven/aopalliance@1.0")),

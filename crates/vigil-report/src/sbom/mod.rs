@@ -33,6 +33,7 @@ pub(crate) mod tests {
             kind: kind.into(),
             purl: Some(purl.into()),
             path: Some(format!("/site-packages/{name}")),
+            detail: None,
         };
         let vuln = |cve: &str, status| ReportedFinding {
             finding: Finding {

@@ -474,6 +474,7 @@ async fn scans_track_latest_state_and_count_results() {
                         kind: kind.into(),
                         purl: None,
                         path: None,
+                        detail: None,
                     },
                 )
                 .await

@@ -822,3 +822,45 @@ async fn claims_interleave_accounts_and_respect_the_cap() {
         assert_eq!(l.task.account_id, quiet.id);
     }
 }
+
+#[tokio::test]
+async fn component_details_read_back_and_stay_with_their_account() {
+    for store in stores("component-detail").await {
+        let a = store.create_account("a").await.unwrap();
+        let t = store
+            .enqueue(&NewTask {
+                account_id: a.id,
+                spec: spec("apk"),
+                run_after: 0,
+                schedule_id: None,
+            })
+            .await
+            .unwrap();
+        let mut c = vigil_core::Component {
+            name: "android.permission.CAMERA".into(),
+            version: None,
+            kind: "android-permission".into(),
+            purl: None,
+            path: Some("AndroidManifest.xml".into()),
+            detail: Some(json!({"protection": "dangerous", "platform": true})),
+        };
+        store.record_component(a.id, t, &c).await.unwrap();
+        // Reported again (a re-run): kept once, with the newer detail.
+        c.detail = Some(json!({"protection": "dangerous", "platform": false}));
+        store.record_component(a.id, t, &c).await.unwrap();
+        let plain = vigil_core::Component {
+            name: "com.example".into(),
+            detail: None,
+            kind: "android-app".into(),
+            ..c.clone()
+        };
+        store.record_component(a.id, t, &plain).await.unwrap();
+        let back = store.components_of_task(a.id, t).await.unwrap();
+        assert_eq!(back, vec![c, plain]);
+        assert!(store
+            .components_of_task(a.id + 1, t)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}

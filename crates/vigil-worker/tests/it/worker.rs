@@ -54,6 +54,7 @@ impl Engine for Stepper {
                     kind: "service".into(),
                     purl: None,
                     path: None,
+                    detail: None,
                 })
                 .await?;
             ctx.sink.progress(((i + 1) * 100 / steps) as u8);
