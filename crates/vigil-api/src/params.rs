@@ -83,6 +83,9 @@ pub enum Ty {
     Str,
     /// Signed 64-bit integer.
     Int,
+    /// Signed 64-bit integer, also accepted as a decimal string in JSON (Tencent MS's own
+    /// examples send `"Limit": "20"`); read into an [`IntText`], validated as a number.
+    IntText,
     /// Boolean.
     Bool,
     /// List of one element type.
@@ -90,6 +93,12 @@ pub enum Ty {
     /// Object with its own fields.
     Obj(&'static [Param]),
 }
+
+/// An integer parameter that may also arrive as a decimal string ([`Ty::IntText`]); by the
+/// time a handler reads it, it is a number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct IntText(pub i64);
 
 /// Extra value check.
 #[derive(Debug, Clone, Copy)]
@@ -352,6 +361,15 @@ fn validate_value(ty: &Ty, v: &Value, form: bool, name: &str) -> Result<Value, A
                 .map_err(|_| wrong("an integer")),
             _ => Err(wrong("an integer")),
         },
+        Ty::IntText => match v {
+            Value::Number(n) if n.is_i64() => Ok(v.clone()),
+            Value::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| wrong("an integer")),
+            _ => Err(wrong("an integer")),
+        },
         Ty::Bool => match v {
             Value::Bool(_) => Ok(v.clone()),
             // Flattened booleans: `true`/`false`, and `True`/`False` as the Python SDK writes
@@ -437,7 +455,7 @@ fn obj_fields(t: &Ty) -> Option<&'static [Param]> {
 fn type_name(t: &Ty) -> String {
     match t {
         Ty::Str => "String".into(),
-        Ty::Int => "Integer".into(),
+        Ty::Int | Ty::IntText => "Integer".into(),
         Ty::Bool => "Boolean".into(),
         Ty::List(inner) => format!("Array of {}", type_name(inner)),
         Ty::Obj(_) => "Object".into(),

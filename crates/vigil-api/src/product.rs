@@ -1,6 +1,7 @@
 //! The product registry: one [`Product`] entry is the single place a cloud product is
 //! declared (name, API versions, wire dialect, action tables, the cloud actions it does not
-//! serve yet, the preflight of its scheduled runs, extra HTTP routes). Routing, validation,
+//! serve yet, the preflight of its scheduled runs, the hook when its runs end, extra HTTP
+//! routes). Routing, validation,
 //! `vigil actions --json`, the workers' preflights and the HTTP application all read
 //! [`all`]; adding a product is its own module plus one line there.
 
@@ -13,6 +14,8 @@ use std::sync::Arc;
 
 /// Builds a product's preflight from the services it works with.
 pub type MakePreflight = fn(Arc<Services>) -> Arc<dyn vigil_worker::Preflight>;
+/// Builds a product's finish hook from the services it works with.
+pub type MakeFinisher = fn(Arc<Services>) -> Arc<dyn vigil_worker::Finisher>;
 
 /// One cloud product.
 pub struct Product {
@@ -30,6 +33,8 @@ pub struct Product {
     pub unserved: &'static [&'static str],
     /// The checks made before a scheduled run of one of its saved scans starts.
     pub preflight: Option<MakePreflight>,
+    /// What it does when a run of one of its tasks has ended (callbacks its cloud owes).
+    pub finisher: Option<MakeFinisher>,
     /// HTTP routes beside the API (reports, downloads, uploads).
     pub routes: Option<fn() -> Router<Arc<AppState>>>,
 }
@@ -83,10 +88,11 @@ impl Product {
 
 /// Every product, in the order `vigil actions` lists them.
 pub fn all() -> &'static [&'static Product] {
-    static ALL: [&Product; 3] = [
+    static ALL: [&Product; 4] = [
         &crate::products::cws::PRODUCT,
         &crate::products::csip::PRODUCT,
         &crate::products::tcss::PRODUCT,
+        &crate::products::ms::PRODUCT,
     ];
     &ALL
 }
@@ -94,6 +100,14 @@ pub fn all() -> &'static [&'static Product] {
 /// The product called `name`.
 pub fn find(name: &str) -> Option<&'static Product> {
     all().iter().copied().find(|p| p.name == name)
+}
+
+/// The finish hook of every product that has one, by product name, for the workers.
+pub fn finishers(services: &Arc<Services>) -> Vec<(&'static str, Arc<dyn vigil_worker::Finisher>)> {
+    all()
+        .iter()
+        .filter_map(|p| p.finisher.map(|make| (p.name, make(services.clone()))))
+        .collect()
 }
 
 /// The preflight of every product that has one, by product name, for the workers.

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use vigil_core::spec::apk::{
-    ApkOptions, ApkScan, ApkSource, ApkTarget, ApkVulnEvidence, KIND_VULN,
+    ApkOptions, ApkScan, ApkSource, ApkTarget, ApkVulnEvidence, ERROR_DOWNLOAD, ERROR_MD5,
+    ERROR_SIZE, KIND_VULN,
 };
 use vigil_core::{Component, Finding};
 use vigil_engine::fetch::{download, FetchLimits};
@@ -126,9 +127,7 @@ impl Engine for ApkEngine {
                     r = download(&ctx.scope, url, file.path(), limits) => r,
                     _ = ctx.cancel.cancelled() => return Err(EngineError::Cancelled),
                 }
-                .map_err(|e| {
-                    EngineError::Failed(format!("the app could not be downloaded: {e}"))
-                })?;
+                .map_err(|e| EngineError::Failed(format!("{ERROR_DOWNLOAD}: {e}")))?;
                 check_digest(&t, &fetched.md5, fetched.size)?;
                 let p = file.path().to_path_buf();
                 _download = Some(file);
@@ -166,7 +165,7 @@ fn check_digest(t: &ApkTarget, md5: &str, size: u64) -> Result<(), EngineError> 
     if let Some(want) = &t.md5 {
         if !want.trim().eq_ignore_ascii_case(md5) {
             return Err(bad(format!(
-                "the app's MD5 is {md5}, not the promised {}; it was not scanned",
+                "{ERROR_MD5}: it is {md5}, not the promised {}; it was not scanned",
                 want.trim()
             )));
         }
@@ -174,7 +173,7 @@ fn check_digest(t: &ApkTarget, md5: &str, size: u64) -> Result<(), EngineError> 
     if let Some(want) = t.size.filter(|s| *s > 0) {
         if want != size {
             return Err(bad(format!(
-                "the app is {size} bytes, not the promised {want}; it was not scanned"
+                "{ERROR_SIZE}: it is {size} bytes, not the promised {want}; it was not scanned"
             )));
         }
     }

@@ -2,7 +2,8 @@
 //! reads, so the schema that validates a request and that `vigil actions --json` prints is the
 //! struct the handler gets. Wire names follow serde (`rename_all = "PascalCase"` on the
 //! struct, `rename` on a field); a field is required unless it is an `Option` or has
-//! `#[serde(default)]`; `Vec<T>` is a list, `String` a string, integers an integer, `bool` a
+//! `#[serde(default)]`; `Vec<T>` is a list, `String` a string, integers an integer (`IntText`
+//! an integer also accepted as a decimal string), `bool` a
 //! boolean, any other type an object with its own `Params`; `#[serde(flatten)]` splices the
 //! inner struct's parameters in place. The description is the field's doc comment (or
 //! `#[param(doc = CONST)]`); one check per field: `#[param(max_len = N)]`,
@@ -355,6 +356,7 @@ fn ty_tokens(ty: &Type, leaf: Option<&Tokens>) -> syn::Result<Tokens> {
         .unwrap_or_default();
     Ok(match last.as_str() {
         "String" => quote!(crate::params::Ty::Str),
+        "IntText" => quote!(crate::params::Ty::IntText),
         "bool" => quote!(crate::params::Ty::Bool),
         "i64" | "i32" | "i16" | "i8" | "u64" | "u32" | "u16" | "u8" | "usize" | "isize" => {
             quote!(crate::params::Ty::Int)

@@ -553,6 +553,78 @@ impl Store {
         self.items_where(account_id, "group_id", group_id).await
     }
 
+    /// The items of an account's groups of `product` with their tasks, newest first, at most
+    /// `limit`.
+    pub async fn product_items<I: DeserializeOwned>(
+        &self,
+        account_id: i64,
+        product: &str,
+        limit: i64,
+    ) -> Result<Vec<GroupItem<I>>> {
+        let sql = format!(
+            "SELECT {} FROM scan_group_items i JOIN tasks t ON t.id = i.task_id \
+             JOIN scan_groups g ON g.id = i.group_id \
+             WHERE i.account_id = $1 AND g.product = $2 ORDER BY i.id DESC LIMIT $3",
+            item_select()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(product)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(item_from).collect()
+    }
+
+    /// Delete items of an account's groups of `product`: their unfinished tasks are asked to
+    /// stop, the items are removed, and groups left without items are removed with them (the
+    /// tasks and what they found stay, as for every task). Returns the ids deleted, in the
+    /// order asked; ids of no such item are skipped.
+    pub async fn delete_group_items(
+        &self,
+        account_id: i64,
+        product: &str,
+        ids: &[i64],
+    ) -> Result<Vec<i64>> {
+        let mut deleted = Vec::new();
+        for &id in ids {
+            let row = sqlx::query(
+                "SELECT i.task_id, i.group_id FROM scan_group_items i \
+                 JOIN scan_groups g ON g.id = i.group_id \
+                 WHERE i.account_id = $1 AND g.product = $2 AND i.id = $3",
+            )
+            .bind(account_id)
+            .bind(product)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(row) = row else { continue };
+            let (task_id, group_id): (i64, i64) =
+                (row.try_get("task_id")?, row.try_get("group_id")?);
+            let task = self.task(account_id, task_id).await?;
+            if !task.state.is_terminal() {
+                self.request_stop(account_id, task_id).await?;
+            }
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("DELETE FROM scan_group_items WHERE account_id = $1 AND id = $2")
+                .bind(account_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "DELETE FROM scan_groups WHERE account_id = $1 AND id = $2 \
+                 AND NOT EXISTS (SELECT 1 FROM scan_group_items WHERE group_id = $2)",
+            )
+            .bind(account_id)
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            deleted.push(id);
+        }
+        Ok(deleted)
+    }
+
     /// The item whose task this is, if the task belongs to a group.
     pub async fn group_item_of_task<I: DeserializeOwned>(
         &self,

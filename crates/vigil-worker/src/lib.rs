@@ -8,12 +8,14 @@
 //! from stopping a worker, and restarts a loop that dies.
 
 mod callbacks;
+mod finisher;
 mod preflight;
 mod scheduler;
 mod supervise;
 mod worker;
 
 pub use callbacks::{backoff_ms, deliver_due, run_callbacks};
+pub use finisher::Finisher;
 pub use preflight::{Preflight, Prepared};
 pub use scheduler::{run_rescuer, run_scheduler};
 pub use supervise::{catch_panic, panic_message, supervise, RESTART_DELAY};

@@ -56,6 +56,7 @@ pub struct Worker {
     scope: Arc<ScopeGuard>,
     cfg: WorkerConfig,
     preflights: HashMap<String, Arc<dyn Preflight>>,
+    finishers: HashMap<String, Arc<dyn crate::Finisher>>,
 }
 
 struct StoreSink {
@@ -100,9 +101,10 @@ enum RunEnd {
     Timeout,
 }
 
-/// A product given two preflight checks ([`Worker::with_preflights`]).
+/// A product given two preflight checks ([`Worker::with_preflights`]) or two finish hooks
+/// ([`Worker::with_finishers`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("preflight check for product `{0}` registered twice")]
+#[error("preflight check or finish hook for product `{0}` registered twice")]
 pub struct DuplicatePreflight(pub String);
 
 /// For engines without a scope of their own: findings of runs of one saved scan over the same
@@ -141,7 +143,22 @@ impl Worker {
             scope,
             cfg,
             preflights: HashMap::new(),
+            finishers: HashMap::new(),
         }
+    }
+
+    /// Tell each product when a run of one of its tasks has ended ([`crate::Finisher`]); a
+    /// product given two is an error.
+    pub fn with_finishers<'a>(
+        mut self,
+        hooks: impl IntoIterator<Item = (&'a str, Arc<dyn crate::Finisher>)>,
+    ) -> Result<Self, DuplicatePreflight> {
+        for (product, hook) in hooks {
+            if self.finishers.insert(product.to_string(), hook).is_some() {
+                return Err(DuplicatePreflight(product.to_string()));
+            }
+        }
+        Ok(self)
     }
 
     /// Have `product` re-check each scheduled run of its saved scans before it starts (a check
@@ -439,6 +456,14 @@ impl Worker {
                 tracing::warn!(task = task.id, "lease lost; abandoning run");
             }
             RunEnd::Shutdown => {}
+        }
+        if let Some(hook) = self.finishers.get(&task.product) {
+            let done = self.store.task(task.account_id, task.id).await?;
+            if done.state.is_terminal() {
+                if let Err(why) = hook.finished(&done).await {
+                    tracing::warn!(task = task.id, product = %task.product, "finish hook failed: {why}");
+                }
+            }
         }
         if let Some(hook) = opts.finish_webhook.as_deref() {
             let done = self.store.task(task.account_id, task.id).await?;

@@ -272,7 +272,8 @@ fn spawn_workers(
                 wc,
             )
             .with_preflights(vigil_api::product::preflights(state))
-            .context("registering preflight checks")
+            .and_then(|w| w.with_finishers(vigil_api::product::finishers(state)))
+            .context("registering preflight checks and finish hooks")
         })
         .collect::<Result<Vec<Worker>>>()?;
     // One hostile target must not stop scanning: an engine panic fails its run, and should the

@@ -3,6 +3,7 @@
 
 pub mod csip;
 pub mod cws;
+pub mod ms;
 mod ownership;
 pub mod tcss;
 

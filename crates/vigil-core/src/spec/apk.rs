@@ -10,6 +10,14 @@ use serde::{Deserialize, Serialize};
 /// library).
 pub const KIND_VULN: &str = "apk-vuln";
 
+/// How the engine's error begins when the package could not be downloaded (products tell
+/// this failure apart by it).
+pub const ERROR_DOWNLOAD: &str = "the app could not be downloaded";
+/// How the engine's error begins when the package's MD5 is not the promised one.
+pub const ERROR_MD5: &str = "the app's MD5 differs";
+/// How the engine's error begins when the package's size is not the promised one.
+pub const ERROR_SIZE: &str = "the app's size differs";
+
 /// Where the package comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

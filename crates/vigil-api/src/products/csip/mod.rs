@@ -32,6 +32,7 @@ pub static PRODUCT: Product = Product {
     actions: &[&ACTIONS],
     unserved: NOT_YET_SERVED,
     preflight: Some(|s| std::sync::Arc::new(CsipPreflight::new(s))),
+    finisher: None,
     routes: Some(|| {
         axum::Router::new().route(
             "/reports/{app_id}/{run_id}",

@@ -35,6 +35,7 @@ pub static PRODUCT: Product = Product {
     actions: &[&ACTIONS, &scans::ACTIONS, &monitors::ACTIONS],
     unserved: NOT_YET_SERVED,
     preflight: Some(|s| std::sync::Arc::new(monitors::CwsPreflight::new(s))),
+    finisher: None,
     routes: Some(|| {
         axum::Router::new().route(
             "/reports/cws/{app_id}/{what}/{id}",

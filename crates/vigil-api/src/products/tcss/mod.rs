@@ -63,6 +63,7 @@ pub static PRODUCT: Product = Product {
     actions: &[&ACTIONS],
     unserved: NOT_YET_SERVED,
     preflight: Some(|s| std::sync::Arc::new(TcssPreflight::new(s))),
+    finisher: None,
     routes: Some(|| {
         axum::Router::new()
             .route(
