@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 
 /// The built-in rule files, by name.
-const BUILTIN: [(&str, &str); 5] = [
+const BUILTIN: [(&str, &str); 6] = [
     ("test_files.yar", include_str!("../rules/test_files.yar")),
     ("webshells.yar", include_str!("../rules/webshells.yar")),
     ("miners.yar", include_str!("../rules/miners.yar")),
@@ -28,6 +28,7 @@ const BUILTIN: [(&str, &str); 5] = [
         include_str!("../rules/reverse_shells.yar"),
     ),
     ("hack_tools.yar", include_str!("../rules/hack_tools.yar")),
+    ("android.yar", include_str!("../rules/android.yar")),
 ];
 
 /// Bounds on reading rule directories.

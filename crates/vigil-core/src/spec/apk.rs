@@ -1,14 +1,22 @@
 //! The `apk` engine's contract: the Android package to read ([`ApkTarget`]: a file Vigil
 //! holds, or a URL fetched through the scope guard, with the MD5 the caller promised) and
-//! what to look for ([`ApkOptions`]); the evidence of its findings ([`ApkVulnEvidence`]); and
-//! the details of the components it reports (the app itself [`AppDetail`], each requested
-//! permission [`PermissionDetail`], each SDK found [`SdkDetail`]), which products read back.
+//! what to look for ([`ApkOptions`]); the evidence of its findings ([`ApkVulnEvidence`],
+//! [`ApkVirusEvidence`], [`ApkPackerEvidence`], [`ApkSensitiveEvidence`]); and the details of
+//! the components it reports (the app itself [`AppDetail`], each requested permission
+//! [`PermissionDetail`], each SDK found [`SdkDetail`]), which products read back.
 
 use serde::{Deserialize, Serialize};
 
 /// Finding kind of a rule hit (a weakness in the manifest, the code, the signing or a native
 /// library).
 pub const KIND_VULN: &str = "apk-vuln";
+/// Finding kind of malware in a member of the package (a YARA rule or a hash list matched a
+/// dex, a native library or an asset).
+pub const KIND_VIRUS: &str = "apk-virus";
+/// Finding kind of a packer or protector recognised from the package's files and classes.
+pub const KIND_PACKER: &str = "apk-packer";
+/// Finding kind of sensitive information (secrets, URLs, addresses) in one file of the package.
+pub const KIND_SENSITIVE: &str = "apk-sensitive";
 
 /// How the engine's error begins when the package could not be downloaded (products tell
 /// this failure apart by it).
@@ -184,6 +192,74 @@ pub struct SdkDetail {
     pub source: String,
 }
 
+/// Evidence of an [`KIND_VIRUS`] finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApkVirusEvidence {
+    /// The rule that matched (a YARA rule name, or `hash:<name>` for a hash list).
+    pub rule: String,
+    /// The malware's name (family) as Vigil reports it, `Android.Trojan.FakePlayer`.
+    pub name: String,
+    /// The rule's class (`virus`, `hack-tool`, `miner`, ...), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// What the rule recognises.
+    pub description: String,
+    /// The member of the package that matched.
+    pub file: String,
+    /// What matched, short and printable (never a secret).
+    pub matched: String,
+    /// MD5 of the member, when it was read whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_md5: Option<String>,
+    /// SHA-256 of the member, when it was read whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_sha256: Option<String>,
+    /// The package's MD5.
+    pub md5: String,
+    /// The package's SHA-256.
+    pub sha256: String,
+}
+
+/// Evidence of an [`KIND_PACKER`] finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApkPackerEvidence {
+    /// The packer's stable id (`jiagu`, `bangcle`, ...).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Who makes it.
+    pub vendor: String,
+    /// What gave it away: `file <path>` and `class <name> (<dex>)`, bounded.
+    pub markers: Vec<String>,
+    /// The package's MD5.
+    pub md5: String,
+    /// The package's SHA-256.
+    pub sha256: String,
+}
+
+/// Evidence of an [`KIND_SENSITIVE`] finding: one category in one file (Tencent MS's
+/// `SensitiveInfo`: `WordList`, `FilePath`, `FileSha`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApkSensitiveEvidence {
+    /// `secret`, `url`, `ip`, `private-ip` or `email`.
+    pub category: String,
+    /// The file in the package.
+    pub file: String,
+    /// The file's SHA-1 (lower-case hex).
+    pub file_sha1: String,
+    /// What was found, deduplicated and bounded; secrets masked.
+    pub words: Vec<String>,
+    /// Whether more words were found than are listed.
+    pub truncated: bool,
+    /// The package's MD5.
+    pub md5: String,
+    /// The package's SHA-256.
+    pub sha256: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +296,45 @@ mod tests {
         assert_eq!(serde_json::from_value::<SdkDetail>(v).unwrap(), d);
         let a: AppDetail = serde_json::from_value(serde_json::json!({"label": "X"})).unwrap();
         assert_eq!(a.label.as_deref(), Some("X"));
+    }
+
+    #[test]
+    fn evidence_round_trips_and_reads_leniently() {
+        let v = ApkVirusEvidence {
+            rule: "Android_Trojan_FakePlayer".into(),
+            name: "Android.Trojan.FakePlayer".into(),
+            class: Some("virus".into()),
+            file: "classes.dex".into(),
+            file_md5: Some("00".into()),
+            ..Default::default()
+        };
+        let j = serde_json::to_value(&v).unwrap();
+        assert_eq!(serde_json::from_value::<ApkVirusEvidence>(j).unwrap(), v);
+        let p = ApkPackerEvidence {
+            id: "jiagu".into(),
+            markers: vec!["file assets/libjiagu.so".into()],
+            ..Default::default()
+        };
+        let j = serde_json::to_value(&p).unwrap();
+        assert_eq!(serde_json::from_value::<ApkPackerEvidence>(j).unwrap(), p);
+        let s = ApkSensitiveEvidence {
+            category: "url".into(),
+            file: "resources.arsc".into(),
+            file_sha1: "da39a3ee5e6b4b0d3255bfef95601890afd80709".into(),
+            words: vec!["https://api.example.com/v1".into()],
+            truncated: false,
+            ..Default::default()
+        };
+        let j = serde_json::to_value(&s).unwrap();
+        assert_eq!(j["file_sha1"], "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            serde_json::from_value::<ApkSensitiveEvidence>(j).unwrap(),
+            s
+        );
+        // Missing fields read as empty.
+        let empty: ApkSensitiveEvidence =
+            serde_json::from_value(serde_json::json!({"category": "email"})).unwrap();
+        assert_eq!(empty.category, "email");
+        assert!(empty.words.is_empty());
     }
 }
