@@ -3,7 +3,7 @@
 //! (`FileSha`). The texts searched are the string pools of every `classes*.dex`, the string
 //! pool of `resources.arsc` (every string resource), the attribute values and text of every
 //! compiled `res/**.xml`, and text files under `assets/` (a NUL in the first 8 KiB means
-//! binary, skipped).
+//! binary, skipped). Vector path data (`M3.56.71.48 ...`) is not text and is passed over.
 //!
 //! Categories ([`Category`]): secrets, found by `vigil-detect`'s one secret detector
 //! ([`Secrets::find`]) and only ever shown masked (its evidence; a URL, address or e-mail that
@@ -244,6 +244,9 @@ impl<'l> Collector<'l> {
             Some((i, _)) => &s[..i],
             None => s,
         };
+        if is_path_data(s) {
+            return;
+        }
         let p = patterns();
         let has = |b: u8| s.as_bytes().contains(&b);
         if has(b':') {
@@ -284,6 +287,23 @@ impl<'l> Collector<'l> {
         }
         word
     }
+}
+
+/// Whether `s` is vector path data (`M3.56.71.48 ...`: numbers run together, which would
+/// read as addresses): a move command, then only numbers, separators and path commands.
+fn is_path_data(s: &str) -> bool {
+    let t = s.trim_start();
+    let mut b = t.bytes();
+    matches!(b.next(), Some(b'M' | b'm'))
+        && t.len() > 1
+        && b.all(|c| {
+            c.is_ascii_digit()
+                || matches!(
+                    c,
+                    b'.' | b',' | b'-' | b'+' | b' ' | b'\n' | b'\t' | b'e' | b'E'
+                )
+                || b"MmLlHhVvCcSsQqTtAaZz".contains(&c)
+        })
 }
 
 /// The category of an address worth reporting, `None` for the ones left out.

@@ -79,6 +79,16 @@ fn addresses_public_and_private() {
 }
 
 #[test]
+fn vector_path_data_is_not_addresses() {
+    assert!(words("M3.56.71.48L2.54.71.24 3.61.1.26z").is_empty());
+    assert!(words("m12,4.5 l-1.2.3.4 c1e-3,2 Z").is_empty());
+    assert!(is_path_data("M0 0h24v24H0z"));
+    assert!(!is_path_data("M"));
+    assert!(!is_path_data("Mirror 47.95.12.3"));
+    assert_eq!(of("Mirror 47.95.12.3", Category::Ip), ["47.95.12.3"]);
+}
+
+#[test]
 fn emails_but_not_image_names() {
     assert_eq!(
         of("mailto:ops-team@shop-backend.cn;", Category::Email),
