@@ -7,16 +7,19 @@
 //!
 //! Categories ([`Category`]): secrets, found by `vigil-detect`'s one secret detector
 //! ([`Secrets::find`]) and only ever shown masked (its evidence; a URL, address or e-mail that
-//! holds a found secret has it masked too, and passwords in URLs are masked); `http`/`https`
+//! holds a found secret has it masked too, and so are passwords in URLs and the values of
+//! query parameters named like credentials, `access_token=`, `key=`); `http`/`https`
 //! URLs with a host (XML namespace identifiers such as `schemas.android.com` are names, not
 //! endpoints, and are left out); IPv4 addresses, public ones apart from private, shared and
 //! link-local ones (an intranet address in an app shows internal infrastructure or a
 //! development leftover); 0.0.0.0, loopback, broadcast, multicast and the documentation
 //! ranges are left out; e-mail addresses (a name ending in an image or code extension, such
-//! as `icon@2x.png`, is not one). Secrets are High (or the detector's severity), the rest
+//! as `icon@2x.png`, is not one). A file's secrets take the highest severity the detector
+//! gave them (a cloud key with its secret is Critical, a key id alone Medium); the rest are
 //! Info.
 //!
-//! Everything is bounded: bytes and strings read per file, characters searched per string,
+//! Everything is bounded: bytes and strings read per file (and the bytes of a pool's strings
+//! to twice its file's size, however its entries overlap), characters searched per string,
 //! words kept per file and category, files, and findings in total ([`SensitiveLimits`]).
 
 use std::collections::BTreeMap;
@@ -182,6 +185,9 @@ fn patterns() -> &'static Patterns {
     })
 }
 
+/// Most secret values of one file looked for in its other words.
+const MAX_HIDDEN: usize = 128;
+
 /// Collects the words of one file, bounded.
 struct Collector<'l> {
     limits: &'l SensitiveLimits,
@@ -224,7 +230,8 @@ impl<'l> Collector<'l> {
             for p in &f.parts {
                 if let Some(v) = text.get(p.span.clone()) {
                     let v = String::from_utf8_lossy(v).into_owned();
-                    if v.len() >= 4 && !self.secrets.contains(&v) && self.secrets.len() < 1_000 {
+                    if v.len() >= 4 && !self.secrets.contains(&v) && self.secrets.len() < MAX_HIDDEN
+                    {
                         self.secrets.push(v);
                     }
                 }
@@ -354,9 +361,53 @@ fn clean_url(raw: &str) -> Option<String> {
         None => format!("{u}@"),
     });
     Some(format!(
-        "{scheme}://{}{hostport}{tail}",
-        userinfo.unwrap_or_default()
+        "{scheme}://{}{hostport}{}",
+        userinfo.unwrap_or_default(),
+        mask_query(tail)
     ))
+}
+
+/// Names of query parameters whose values are credentials.
+const SECRET_PARAMS: &[&str] = &[
+    "token",
+    "key",
+    "secret",
+    "pass",
+    "pwd",
+    "sig",
+    "auth",
+    "credential",
+    "session",
+];
+
+/// The path, query and fragment of a URL with the values of credential parameters masked
+/// (`?access_token=abcd...` is `?access_token=ab****`).
+fn mask_query(tail: &str) -> String {
+    let Some((path, query)) = tail.split_once('?') else {
+        return tail.to_string();
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (query, None),
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !v.is_empty() && is_secret_param(k) => format!("{k}={}", mask(v)),
+            _ => p.to_string(),
+        })
+        .collect();
+    let mut out = format!("{path}?{}", params.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+fn is_secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_PARAMS.iter().any(|s| name.contains(s))
 }
 
 fn sha1_hex(data: &[u8]) -> String {
@@ -393,11 +444,27 @@ fn dex_strings(data: &[u8], max: usize) -> Vec<String> {
     let Ok(dex) = Dex::parse(data) else {
         return Vec::new();
     };
-    dex.strings()
-        .take(max)
-        .map_while(|s| s.ok())
-        .map(|s| s.into_owned())
-        .collect()
+    bounded(
+        dex.strings().map_while(|s| s.ok()).map(|s| s.into_owned()),
+        max,
+        data.len().saturating_mul(2),
+    )
+}
+
+/// At most `max` strings, and no more once their bytes pass `budget`: the entries of a
+/// hostile pool may all point at one long string, and this keeps the work (and memory) of a
+/// pool within a multiple of its file's size.
+fn bounded(strings: impl Iterator<Item = String>, max: usize, budget: usize) -> Vec<String> {
+    let mut used = 0usize;
+    let mut out = Vec::new();
+    for s in strings.take(max) {
+        used = used.saturating_add(s.len().max(1));
+        if used > budget {
+            break;
+        }
+        out.push(s);
+    }
+    out
 }
 
 /// The strings of a resource table's value pool, bounded.
@@ -406,9 +473,11 @@ fn arsc_strings(data: &[u8], max: usize) -> Vec<String> {
         return Vec::new();
     };
     let pool = table.strings();
-    (0..pool.len().min(max))
-        .filter_map(|i| u32::try_from(i).ok().and_then(|i| pool.opt(i)))
-        .collect()
+    bounded(
+        (0..pool.len()).filter_map(|i| u32::try_from(i).ok().and_then(|i| pool.opt(i))),
+        max,
+        data.len().saturating_mul(2),
+    )
 }
 
 /// Attribute values and text of a compiled XML file, bounded.

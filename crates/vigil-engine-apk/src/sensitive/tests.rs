@@ -50,6 +50,25 @@ fn urls_are_cleaned_and_namespaces_left_out() {
 }
 
 #[test]
+fn credentials_in_query_strings_are_masked() {
+    assert_eq!(
+        of(
+            "https://api.shop.cn/v1/items?id=7&access_token=Zt81kQp0vLm2Nb6Xw&page=2#top",
+            Category::Url
+        ),
+        ["https://api.shop.cn/v1/items?id=7&access_token=Zt81****&page=2#top"]
+    );
+    assert_eq!(
+        of("https://maps.shop.cn/js?KEY=abcdefgh", Category::Url),
+        ["https://maps.shop.cn/js?KEY=ab****"]
+    );
+    assert_eq!(
+        of("https://shop.cn/search?q=shoes", Category::Url),
+        ["https://shop.cn/search?q=shoes"]
+    );
+}
+
+#[test]
 fn addresses_public_and_private() {
     assert_eq!(of("connect 47.95.12.3:443", Category::Ip), ["47.95.12.3"]);
     assert_eq!(
@@ -76,6 +95,19 @@ fn addresses_public_and_private() {
     ] {
         assert!(words(none).is_empty(), "{none}: {:?}", words(none));
     }
+}
+
+#[test]
+fn overlapping_pools_are_bounded_by_bytes() {
+    let long = "x".repeat(1000);
+    let endless = std::iter::repeat_with(|| long.clone());
+    assert_eq!(bounded(endless, usize::MAX, 10_500).len(), 10);
+    let empty = std::iter::repeat_with(String::new);
+    assert_eq!(bounded(empty, 7, usize::MAX).len(), 7);
+    assert_eq!(
+        bounded(std::iter::repeat_with(String::new), usize::MAX, 100).len(),
+        100
+    );
 }
 
 #[test]
