@@ -45,20 +45,36 @@ def manifest(package, label, app_attrs="", body="", permissions=()):
 """ % (package, perms, label, app_attrs, body)
 
 
-def build(out_dir, name, manifest_xml, classes=()):
-    """Build and sign an APK at out_dir/name.apk with these classes (`com/x/Y`); returns
-    (path, md5, size)."""
+def string_class(name, value):
+    """Smali of class `name` (`com/x/Y`) whose method returns the string `value`."""
+    return (".class public L%s;\n.super Ljava/lang/Object;\n"
+            ".method public static value()Ljava/lang/String;\n    .registers 1\n"
+            "    const-string v0, \"%s\"\n    return-object v0\n.end method\n" % (name, value))
+
+
+def build(out_dir, name, manifest_xml, classes=(), smali=None, files=None):
+    """Build and sign an APK at out_dir/name.apk with these empty classes (`com/x/Y`), these
+    classes given as smali text ({name: text}) and these extra files ({path: bytes});
+    returns (path, md5, size)."""
     d = Path(tempfile.mkdtemp(prefix="vigil-compat-apk-"))
     (d / "AndroidManifest.xml").write_text(manifest_xml)
-    classes = list(classes) or ["com/example/Main"]
-    for c in classes:
+    sources = {c: ".class public L%s;\n.super Ljava/lang/Object;\n" % c for c in classes}
+    sources.update(smali or {})
+    if not sources:
+        sources["com/example/Main"] = ".class public Lcom/example/Main;\n.super Ljava/lang/Object;\n"
+    for c, text in sources.items():
         p = d / "smali" / (c + ".smali")
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(".class public L%s;\n.super Ljava/lang/Object;\n" % c)
+        p.write_text(text)
     _run(["smali", "assemble", "--api", "21", "-o", "classes.dex", "smali"], d)
     _run(["aapt", "package", "-f", "-M", "AndroidManifest.xml", "-I", FRAMEWORK_RES,
           "-F", "unsigned.apk"], d)
     _run(["aapt", "add", "unsigned.apk", "classes.dex"], d)
+    for path, data in (files or {}).items():
+        p = d / path
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        _run(["aapt", "add", "unsigned.apk", path], d)
     _run(["zipalign", "-f", "4", "unsigned.apk", "aligned.apk"], d)
     out = Path(out_dir) / (name + ".apk")
     _run(["apksigner", "sign", "--ks", keystore(), "--ks-pass", "pass:vigil-test",

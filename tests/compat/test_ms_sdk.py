@@ -125,7 +125,18 @@ def files(request):
         apks.manifest("com.example.safeapp", "Safe App",
                       app_attrs='android:allowBackup="false"'),
         classes=["com/example/safeapp/Main"])
-    f.apps = {"vuln": vuln, "safe": safe}
+    packed = apks.build(
+        root, "packed",
+        apks.manifest("com.example.packed", "Packed App",
+                      app_attrs='android:name="com.stub.StubApp" android:allowBackup="false"'),
+        classes=["com/stub/StubApp"],
+        files={"assets/libjiagu.so": b"\x7fELF" + b"\0" * 60})
+    leaky = apks.build(
+        root, "leaky",
+        apks.manifest("com.example.leaky", "Leaky App", app_attrs='android:allowBackup="false"'),
+        smali={"com/example/leaky/Config": apks.string_class(
+            "com/example/leaky/Config", "https://collect.vigil-test.net/v1/upload")})
+    f.apps = {"vuln": vuln, "safe": safe, "packed": packed, "leaky": leaky}
     return f
 
 
@@ -241,6 +252,52 @@ def test_apps_are_scanned_listed_called_back_and_deleted(ms, files):
     after = call(c, "DescribeScanResults", {"ItemId": m.ItemId})["Response"]
     assert [x["AppDetailInfo"]["AppMd5"] for x in after["ScanSet"]] == [smd5]
     assert error_code(c, "DeleteScanInstances", {"AppSids": [row["AppSid"]]}) == "ResourceNotFound"
+
+
+def signed_put(server, account, body):
+    """PUT /upload/ms/apps signed with TC3-HMAC-SHA256 for service `ms` over the body."""
+    import test_tcss_upload
+    return test_tcss_upload.signed_put(server, account, body, service="ms",
+                                       path="/upload/ms/apps")
+
+
+def test_packers_sensitive_strings_and_uploads(ms, files):
+    c = client(ms, "ms-a")
+    packed_path, pmd5, _ = files.apps["packed"]
+    leaky_path, lmd5, lsize = files.apps["leaky"]
+    # The leaky app is uploaded rather than downloaded.
+    up = signed_put(ms, ms.accounts["ms-a"], leaky_path.read_bytes())
+    assert "Error" not in up, up
+    assert (up["AppMd5"], up["AppSize"]) == (lmd5, lsize), up
+    assert up["AppUrl"].startswith("upload:")
+    created = call(c, "CreateScanInstances", {
+        "AppInfos": [app_info(files, "packed"), app_info(files, "safe"),
+                     {"AppUrl": up["AppUrl"], "AppMd5": lmd5}],
+        "ScanInfo": {"CallbackUrl": "", "ScanTypes": ["VIRUSSCAN", "SENSITIVE"]},
+    })["Response"]
+    res = wait_results(c, created["ItemId"])
+    parse("DescribeScanResults", res)
+    p = by_md5(res, pmd5)
+    assert p["TaskStatus"] == 1 and p["VirusInfo"]["SafeType"] == 2, p
+    assert "Jiagu" in p["VirusInfo"]["VirusDesc"] or "360" in p["VirusInfo"]["VirusDesc"], p
+    s = by_md5(res, files.apps["safe"][1])
+    assert s["VirusInfo"]["SafeType"] == 1, "the unpacked twin"
+    assert s["SensitiveInfo"]["SensitiveList"] == []
+    leak = by_md5(res, lmd5)
+    assert leak["TaskStatus"] == 1, leak
+    words = [w for x in leak["SensitiveInfo"]["SensitiveList"] for w in x["WordList"]]
+    assert any("collect.vigil-test.net" in w for w in words), leak["SensitiveInfo"]
+    entry = leak["SensitiveInfo"]["SensitiveList"][0]
+    assert entry["FilePath"] == "classes.dex" and len(entry["FileSha"]) == 40
+    # Another account cannot name this account's upload.
+    b = client(ms, "ms-b")
+    assert error_code(b, "CreateScanInstances", {
+        "AppInfos": [{"AppUrl": up["AppUrl"], "AppMd5": lmd5}],
+        "ScanInfo": {"CallbackUrl": "", "ScanTypes": ["VULSCAN"]},
+    }) == "InvalidParameterValue"
+    # Not a package: refused at upload.
+    bad = signed_put(ms, ms.accounts["ms-a"], b"not a zip file at all")
+    assert bad["Error"]["Code"] == "InvalidParameterValue", bad
 
 
 def test_a_bad_app_fails_alone_with_its_reason(ms, files):

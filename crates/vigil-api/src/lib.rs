@@ -101,6 +101,9 @@ pub struct Services {
     pub dns: Arc<Dns>,
     /// Settings.
     pub config: ApiConfig,
+    /// Where uploads are kept, when the binary enables them (products resolve `upload:` URLs
+    /// against it).
+    pub upload_dir: Option<std::path::PathBuf>,
 }
 
 impl Services {
@@ -111,6 +114,7 @@ impl Services {
             scope,
             dns,
             config,
+            upload_dir: None,
         }
     }
 }
@@ -124,8 +128,9 @@ pub struct AppState {
     pub limits: ratelimit::ApiRateLimits,
     /// Metrics.
     pub metrics: metrics::Metrics,
-    /// Image uploads (`PUT /upload/tcss/images`), when the binary enables them.
-    pub uploads: Option<upload::ImageUploads>,
+    /// Uploads (`PUT /upload/tcss/images`, `PUT /upload/ms/apps`), when the binary enables
+    /// them.
+    pub uploads: Option<upload::Uploads>,
 }
 
 impl AppState {
@@ -140,8 +145,11 @@ impl AppState {
         }
     }
 
-    /// The same state with image uploads enabled.
-    pub fn with_uploads(mut self, uploads: upload::ImageUploads) -> Self {
+    /// The same state with uploads enabled (before the services are shared).
+    pub fn with_uploads(mut self, uploads: upload::Uploads) -> Self {
+        if let Some(s) = Arc::get_mut(&mut self.services) {
+            s.upload_dir = Some(uploads.dir.clone());
+        }
         self.uploads = Some(uploads);
         self
     }

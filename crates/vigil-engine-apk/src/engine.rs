@@ -3,7 +3,10 @@
 //! MD5 (and size) are the ones the caller promised, mapped into memory, read once
 //! ([`Package::read`] and a [`DexSummary`] per dex), and every rule's hits become findings of
 //! kind [`KIND_VULN`] with [`ApkVulnEvidence`]. The reading runs on a blocking thread and
-//! checks for cancellation between stages. What the package is and holds (the app, its
+//! checks for cancellation between stages. Asked for viruses, it also reports packers and
+//! what `vigil-detect`'s rules find in its code, libraries and assets ([`crate::malware`]);
+//! asked for sensitive information, the secrets (masked), URLs, addresses and e-mail
+//! addresses in its code and resources ([`crate::sensitive`]). What the package is and holds (the app, its
 //! permissions, its SDKs against the engine's signature set) is reported as components
 //! ([`crate::inventory`]), so a product can show what the app says it is.
 
@@ -13,14 +16,15 @@ use crate::package::Package;
 use crate::rules::{self, Facts, Hit};
 use crate::sdks::Signatures;
 use crate::zip::ZipLimits;
+use crate::{malware, sensitive};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use vigil_core::spec::apk::{
     ApkOptions, ApkScan, ApkSource, ApkTarget, ApkVulnEvidence, ERROR_DOWNLOAD, ERROR_MD5,
-    ERROR_SIZE, KIND_VULN,
+    ERROR_SIZE, KIND_PACKER, KIND_SENSITIVE, KIND_VIRUS, KIND_VULN,
 };
 use vigil_core::{Component, Finding};
 use vigil_engine::fetch::{download, FetchLimits};
@@ -38,6 +42,30 @@ pub struct ApkEngine {
     pub download_deadline: Duration,
     /// The SDK signatures classes are matched against.
     pub sdks: Arc<Signatures>,
+    /// The malware rules (`vigil-detect`'s built-in set), or why they could not be compiled.
+    pub detect: Result<Arc<vigil_detect::Scanner>, String>,
+}
+
+/// The built-in malware rules, compiled once per process.
+fn builtin_detect() -> Result<Arc<vigil_detect::Scanner>, String> {
+    static RULES: OnceLock<Result<Arc<vigil_detect::Scanner>, String>> = OnceLock::new();
+    RULES
+        .get_or_init(|| {
+            malware::default_scanner()
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+}
+
+/// What a run examined completely: the findings of the kinds it looked for.
+#[derive(Debug)]
+struct Kinds(Vec<&'static str>);
+
+impl Coverage for Kinds {
+    fn covers(&self, f: &Finding) -> bool {
+        self.0.contains(&f.kind.as_str())
+    }
 }
 
 impl Default for ApkEngine {
@@ -46,6 +74,7 @@ impl Default for ApkEngine {
             work_dir: std::env::temp_dir(),
             download_deadline: Duration::from_secs(600),
             sdks: Arc::new(Signatures::builtin()),
+            detect: builtin_detect(),
         }
     }
 }
@@ -105,7 +134,23 @@ impl Engine for ApkEngine {
     ) -> Result<Box<dyn Coverage>, EngineError> {
         let (t, o): (ApkTarget, ApkOptions) = vigil_engine::contract(target, options)?;
         let max_bytes = o.max_bytes.unwrap_or(DEFAULT_MAX_BYTES);
-        let wants_vul = o.wants(ApkScan::Vul);
+        let mut kinds = Vec::new();
+        if o.wants(ApkScan::Vul) {
+            kinds.push(KIND_VULN);
+        }
+        let detect = if o.wants(ApkScan::Virus) {
+            kinds.extend([KIND_VIRUS, KIND_PACKER]);
+            let d = self.detect.clone().map_err(|e| {
+                EngineError::Failed(format!("the malware rules could not be compiled: {e}"))
+            })?;
+            Some(d)
+        } else {
+            None
+        };
+        if o.wants(ApkScan::Sensitive) {
+            kinds.push(KIND_SENSITIVE);
+        }
+        let everything = o.scans.is_empty();
         // A download lives in a temporary file removed when this run ends.
         let mut _download = None;
         let path: PathBuf = match &t.source {
@@ -139,7 +184,11 @@ impl Engine for ApkEngine {
         let target = t.clone();
         let sdks = self.sdks.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            scan_file(&path, &target, &o, &sdks, max_bytes, &|| {
+            let tools = Tools {
+                sdks: &sdks,
+                detect: detect.as_deref(),
+            };
+            scan_file(&path, &target, &o, tools, max_bytes, &|| {
                 cancel.is_cancelled()
             })
         })
@@ -152,11 +201,13 @@ impl Engine for ApkEngine {
             ctx.sink.finding(f).await?;
         }
         ctx.sink.progress(100);
-        // Only a run that looked for weaknesses can tell that one was fixed.
-        Ok(if wants_vul {
+        // A run tells what was fixed only among the kinds it looked for.
+        Ok(if kinds.is_empty() {
+            Box::new(Nothing)
+        } else if everything {
             Box::new(Everything)
         } else {
-            Box::new(Nothing)
+            Box::new(Kinds(kinds))
         })
     }
 }
@@ -180,12 +231,19 @@ fn check_digest(t: &ApkTarget, md5: &str, size: u64) -> Result<(), EngineError> 
     Ok(())
 }
 
+/// What a scan matches the package against.
+#[derive(Clone, Copy)]
+struct Tools<'a> {
+    sdks: &'a Signatures,
+    detect: Option<&'a vigil_detect::Scanner>,
+}
+
 /// Read and check one package file (on a blocking thread).
 fn scan_file(
     path: &Path,
     target: &ApkTarget,
     options: &ApkOptions,
-    sdks: &Signatures,
+    tools: Tools<'_>,
     max_bytes: u64,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Outcome, EngineError> {
@@ -236,13 +294,31 @@ fn scan_file(
     } else {
         Vec::new()
     };
-    let findings = hits.iter().map(|h| finding(h, &md5, &sha256)).collect();
+    let mut findings: Vec<Finding> = hits.iter().map(|h| finding(h, &md5, &sha256)).collect();
+    if options.wants(ApkScan::Virus) {
+        if cancelled() {
+            return Err(EngineError::Cancelled);
+        }
+        findings.extend(malware::findings(
+            &package,
+            &dex,
+            tools.detect,
+            &md5,
+            &sha256,
+        ));
+    }
+    if options.wants(ApkScan::Sensitive) {
+        if cancelled() {
+            return Err(EngineError::Cancelled);
+        }
+        findings.extend(sensitive::findings(&package, &md5, &sha256));
+    }
     let digests = Digests {
         md5: &md5,
         sha256: &sha256,
         size: len,
     };
-    let components = inventory::components(&package, &dex, sdks, options, digests);
+    let components = inventory::components(&package, &dex, tools.sdks, options, digests);
     Ok(Outcome {
         findings,
         components,

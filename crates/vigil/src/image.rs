@@ -105,7 +105,8 @@ pub enum DbCmd {
         #[arg(long, env = "VIGIL_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
-    /// Download the official OSV archives of ecosystems and import them.
+    /// Download the official OSV archives of ecosystems and import them, and the Exodus
+    /// Privacy tracker database the apk engine matches SDKs against.
     Update {
         /// OSV ecosystems (Debian, Alpine, PyPI, npm, Go, crates.io, Maven, RubyGems,
         /// Packagist, ...); repeatable.
@@ -114,6 +115,15 @@ pub enum DbCmd {
         /// Base URL of the archives.
         #[arg(long, default_value = vigil_vulndb::OSV_BASE_URL)]
         base_url: String,
+        /// Where the tracker database is fetched from (http, https or file:PATH).
+        #[arg(long, default_value = crate::trackers::EXODUS_URL)]
+        trackers_url: String,
+        /// Only the tracker database, no advisories.
+        #[arg(long, conflicts_with = "no_trackers")]
+        trackers_only: bool,
+        /// Only advisories, not the tracker database.
+        #[arg(long)]
+        no_trackers: bool,
         /// Data directory.
         #[arg(long, env = "VIGIL_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
@@ -307,12 +317,35 @@ fn db_blocking(cmd: DbCmd) -> Result<()> {
         DbCmd::Update {
             ecosystems,
             base_url,
+            trackers_url,
+            trackers_only,
+            no_trackers,
             data_dir,
         } => {
             let client = vigil_vulndb::http_client()?;
+            let mut failed = 0;
+            if !no_trackers {
+                match crate::trackers::update(&data_dir, &trackers_url, &client) {
+                    Ok(u) => crate::out::outln!(
+                        "trackers: {} Exodus Privacy trackers ({} bytes) in {}",
+                        u.trackers,
+                        u.bytes,
+                        u.path.display()
+                    ),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("trackers: failed: {e:#}");
+                    }
+                }
+            }
+            if trackers_only {
+                if failed > 0 {
+                    bail!("the tracker database could not be updated");
+                }
+                return Ok(());
+            }
             let ecos: Vec<&str> = ecosystems.iter().map(String::as_str).collect();
             let results = vigil_vulndb::update(&data_dir, &base_url, &ecos, &client)?;
-            let mut failed = 0;
             for u in results {
                 match u.result {
                     Ok(s) => crate::out::outln!(
@@ -328,11 +361,12 @@ fn db_blocking(cmd: DbCmd) -> Result<()> {
                 }
             }
             if failed > 0 {
-                bail!("{failed} ecosystem(s) could not be updated");
+                bail!("{failed} source(s) could not be updated");
             }
             Ok(())
         }
         DbCmd::Status { json, data_dir } => {
+            let trackers = crate::trackers::status(&data_dir);
             let db = vigil_vulndb::Database::open_existing(&data_dir)?;
             let st = db.status()?;
             if json {
@@ -353,6 +387,10 @@ fn db_blocking(cmd: DbCmd) -> Result<()> {
                         "path": st.path, "schema_version": st.schema_version,
                         "size_bytes": st.size_bytes, "advisories": st.advisories,
                         "affected": st.affected, "sources": sources,
+                        "trackers": trackers.as_ref().map(|(path, n, age)| serde_json::json!({
+                            "path": path, "trackers": n.as_ref().ok(),
+                            "error": n.as_ref().err().map(|e| format!("{e:#}")), "age_secs": age,
+                        })),
                     }))?
                 );
             } else {
@@ -371,6 +409,19 @@ fn db_blocking(cmd: DbCmd) -> Result<()> {
                         s.skipped,
                         age(s.age)
                     );
+                }
+                match &trackers {
+                    Some((path, Ok(n), secs)) => crate::out::outln!(
+                        "trackers: {n} Exodus Privacy trackers in {}, age {}",
+                        path.display(),
+                        age(std::time::Duration::from_secs(*secs))
+                    ),
+                    Some((path, Err(e), _)) => {
+                        crate::out::outln!("trackers: {} cannot be read: {e:#}", path.display())
+                    }
+                    None => crate::out::outln!(
+                        "trackers: none (built-in SDK signatures only; `vigil db update --trackers-only`)"
+                    ),
                 }
             }
             Ok(())

@@ -6,6 +6,7 @@ mod config;
 mod image;
 mod out;
 mod scan;
+mod trackers;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -385,7 +386,7 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
         .with_context(|| format!("upload directory {}", upload_dir.display()))?;
     let state = Arc::new(
         vigil_api::AppState::new(store.clone(), scope, cfg.dns()?, cfg.api.clone()).with_uploads(
-            vigil_api::upload::ImageUploads::new(
+            vigil_api::upload::Uploads::new(
                 upload_dir,
                 cfg.max_upload_bytes,
                 Arc::new(image::ArchiveImporter),

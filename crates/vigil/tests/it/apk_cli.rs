@@ -98,3 +98,124 @@ fn an_apk_is_scanned_from_the_command_line() {
     assert_eq!(code, 2);
     assert!(err.contains("not a file"), "{err}");
 }
+
+/// Serves `body` with `status` to every request on a loopback port; returns the URL.
+fn serve_once(status: &'static str, body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api/trackers", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        // Bounded: the test makes at most a few requests.
+        for stream in listener.incoming().take(4) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    url
+}
+
+#[test]
+fn db_update_fetches_the_tracker_database_the_apk_scan_then_uses() {
+    let shared = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/android/exodus-trackers.json");
+    let Ok(exodus) = std::fs::read(&shared) else {
+        eprintln!("skipping: {} is absent", shared.display());
+        return;
+    };
+    let dir = scratch("trackers");
+    let data = dir.join("data");
+    let data_s = data.to_str().unwrap();
+    // An app whose only class is Firebase Analytics'.
+    let apk = package(&dir);
+    let smali = dir.join("smali/com/google/firebase/analytics");
+    std::fs::create_dir_all(&smali).unwrap();
+    std::fs::write(
+        smali.join("FirebaseAnalytics.smali"),
+        ".class public Lcom/google/firebase/analytics/FirebaseAnalytics;\n.super Ljava/lang/Object;\n",
+    )
+    .unwrap();
+    for (prog, args) in [
+        ("smali", vec!["assemble", "-o", "classes.dex", "smali"]),
+        ("aapt", vec!["add", "cli.apk", "classes.dex"]),
+    ] {
+        let out = Command::new(prog)
+            .current_dir(&dir)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{prog}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let apk = apk.to_str().unwrap();
+    let sdks = |v: &serde_json::Value| -> Vec<String> {
+        v["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "android-sdk")
+            .map(|c| c["name"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let scan = || {
+        let (code, out, err) =
+            vigil(&["scan", "apk", apk, "--format", "json", "--data-dir", data_s]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    assert!(
+        sdks(&scan()).is_empty(),
+        "built-in signatures know no Firebase"
+    );
+
+    let url = serve_once("200 OK", exodus);
+    let (code, out, err) = vigil(&[
+        "db",
+        "update",
+        "--trackers-only",
+        "--trackers-url",
+        &url,
+        "--data-dir",
+        data_s,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Exodus Privacy trackers"), "{out}");
+    let found = sdks(&scan());
+    assert!(
+        found.iter().any(|n| n.contains("Firebase Analytics")),
+        "{found:?}"
+    );
+
+    // A bad download leaves the kept database as it was.
+    for (status, body) in [
+        ("200 OK", b"{\"trackers\": 1}".to_vec()),
+        ("404 Not Found", Vec::new()),
+    ] {
+        let url = serve_once(status, body);
+        let (code, _, err) = vigil(&[
+            "db",
+            "update",
+            "--trackers-only",
+            "--trackers-url",
+            &url,
+            "--data-dir",
+            data_s,
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("trackers: failed"), "{err}");
+    }
+    let found = sdks(&scan());
+    assert!(
+        found.iter().any(|n| n.contains("Firebase Analytics")),
+        "{found:?}"
+    );
+}

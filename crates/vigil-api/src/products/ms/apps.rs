@@ -15,20 +15,15 @@ use crate::Services;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vigil_core::spec::apk::{
-    ApkScan, ApkVulnEvidence, AppDetail, SdkDetail, COMPONENT_APP, COMPONENT_PERMISSION,
-    COMPONENT_SDK, ERROR_DOWNLOAD, ERROR_MD5, ERROR_SIZE, KIND_VULN,
+    ApkPackerEvidence, ApkScan, ApkSensitiveEvidence, ApkVirusEvidence, ApkVulnEvidence, AppDetail,
+    SdkDetail, COMPONENT_APP, COMPONENT_PERMISSION, COMPONENT_SDK, ERROR_DOWNLOAD, ERROR_MD5,
+    ERROR_SIZE, KIND_PACKER, KIND_SENSITIVE, KIND_VIRUS, KIND_VULN,
 };
 use vigil_core::{FindingStatus, Severity, TaskState};
 use vigil_store::{GroupItem, ScanGroup, StopReason, StoredFinding};
 
 /// The kind of group of an MS scan.
 pub(crate) const KIND: &str = "app";
-/// Finding kind of a virus (the `apk` engine's).
-pub(crate) const KIND_VIRUS: &str = "apk-virus";
-/// Finding kind of a packer or protector.
-pub(crate) const KIND_PACKER: &str = "apk-packer";
-/// Finding kind of sensitive information.
-pub(crate) const KIND_SENSITIVE: &str = "apk-sensitive";
 
 /// The scan types of the API, with the engine's scan each asks for.
 pub(crate) const SCAN_TYPES: &[(&str, ApkScan)] = &[
@@ -56,6 +51,8 @@ pub(crate) struct ScanFacts {
 #[serde(default)]
 pub(crate) struct AppFacts {
     pub(crate) app_url: String,
+    /// The file of an uploaded app (`upload:` URL), read instead of downloading.
+    pub(crate) app_path: Option<String>,
     pub(crate) app_md5: String,
     pub(crate) app_size: Option<i64>,
     pub(crate) file_name: String,
@@ -156,11 +153,9 @@ fn counts(f: &StoredFinding) -> bool {
     )
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+/// A finding's evidence as the engine's contract types it (empty where it does not fit).
+fn evidence<T: serde::de::DeserializeOwned + Default>(v: &Value) -> T {
+    serde_json::from_value(v.clone()).unwrap_or_default()
 }
 
 impl AppView {
@@ -212,7 +207,7 @@ impl AppView {
             let e = &f.finding.evidence;
             match f.finding.kind.as_str() {
                 KIND_VULN => view.vulns.push(Vuln {
-                    evidence: serde_json::from_value(e.clone()).unwrap_or_default(),
+                    evidence: evidence(e),
                     name: f
                         .finding
                         .title
@@ -225,26 +220,16 @@ impl AppView {
                 KIND_VIRUS if view.verdict.safe_type < 3 => {
                     view.verdict = Verdict {
                         safe_type: 3,
-                        name: text(e, "name"),
+                        name: evidence::<ApkVirusEvidence>(e).name,
                         description: f.finding.description.clone().unwrap_or_default(),
                     }
                 }
                 KIND_PACKER => {
-                    packer.get_or_insert_with(|| text(e, "name"));
+                    packer.get_or_insert_with(|| evidence::<ApkPackerEvidence>(e).name);
                 }
                 KIND_SENSITIVE => {
-                    let words = e
-                        .get("words")
-                        .and_then(Value::as_array)
-                        .map(|w| {
-                            w.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_string)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    view.sensitive
-                        .push((words, text(e, "file"), text(e, "file_sha1")));
+                    let x: ApkSensitiveEvidence = evidence(e);
+                    view.sensitive.push((x.words, x.file, x.file_sha1));
                 }
                 _ => {}
             }

@@ -62,7 +62,12 @@ pub static PRODUCT: Product = Product {
     unserved: unserved::NOT_YET_SERVED,
     preflight: None,
     finisher: Some(|s| std::sync::Arc::new(callback::MsFinisher::new(s))),
-    routes: None,
+    routes: Some(|| {
+        axum::Router::new().route(
+            "/upload/ms/apps",
+            axum::routing::put(crate::upload::apps::upload_app),
+        )
+    }),
 };
 
 /// The MS actions.

@@ -11,7 +11,7 @@
 //! per low vulnerability, at least 0.
 
 use super::apps::{self, risk_level, AppFacts, AppItem, AppView, ScanFacts, DONE, PROCESSING};
-use super::scans::{check_md5, check_url, start};
+use super::scans::{check_md5, source_of, start};
 use super::{ITEM_ID_NOT_FOUND, MISSING_ITEM_ID, NAME};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
@@ -171,7 +171,7 @@ pub(super) async fn describe(st: &Services, rc: &RequestCtx, r: DescribeReq) -> 
 #[derive(Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct DetectionReq {
-    /// Where the app is downloaded from.
+    /// Where the app is downloaded from (or an `upload:` AppUrl).
     #[param(max_len = 2048)]
     apk_url: String,
     /// The app's MD5.
@@ -240,7 +240,7 @@ fn result_item(v: &AppView) -> Value {
 pub(super) async fn detection(st: &Services, rc: &RequestCtx, r: DetectionReq) -> ApiResult {
     let account = rc.account.id;
     let md5 = check_md5("ApkMd5", &r.apk_md5)?;
-    let url = check_url("ApkUrl", &r.apk_url)?;
+    let (url, path) = source_of(st, rc.account.app_id, "ApkUrl", &r.apk_url).await?;
     apps::expire(st, account).await?;
     let stops = apps::stop_reasons(st, account).await?;
     let latest = st
@@ -270,6 +270,7 @@ pub(super) async fn detection(st: &Services, rc: &RequestCtx, r: DetectionReq) -
         None => {
             let facts = AppFacts {
                 app_url: url,
+                app_path: path,
                 app_md5: md5,
                 scan_types: ALL_TYPES.iter().map(|t| t.to_string()).collect(),
                 ..AppFacts::default()

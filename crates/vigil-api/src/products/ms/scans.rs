@@ -32,7 +32,8 @@ const MAX_LISTED: i64 = 5_000;
 #[derive(Debug, Clone, Deserialize, Params)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct AppInfo {
-    /// Where the app is downloaded from (http or https, no authentication).
+    /// Where the app is downloaded from (http or https, no authentication), or the AppUrl
+    /// `PUT /upload/ms/apps` answered (`upload:<sha256>`).
     #[param(max_len = 2048)]
     app_url: String,
     /// The app's MD5 (32 hex digits); a file with another digest is not scanned.
@@ -95,6 +96,35 @@ pub(super) fn check_url(name: &str, raw: &str) -> ApiResult<String> {
     Ok(u.to_string())
 }
 
+/// Where an app comes from: an http(s) URL, or `upload:<sha256>` naming a package the
+/// account uploaded (`PUT /upload/ms/apps`), resolved to its file. Returns the URL as kept
+/// and the file, if it is an upload.
+pub(super) async fn source_of(
+    st: &Services,
+    app_id: i64,
+    name: &str,
+    raw: &str,
+) -> ApiResult<(String, Option<String>)> {
+    let raw = raw.trim();
+    let Some(rest) = raw
+        .strip_prefix(crate::upload::apps::SCHEME)
+        .and_then(|r| r.strip_prefix(':'))
+    else {
+        return Ok((check_url(name, raw)?, None));
+    };
+    let no_upload = || {
+        bad(format!(
+            "`{name}` names no package this account uploaded (PUT /upload/ms/apps answers the AppUrl)."
+        ))
+    };
+    let dir = st.upload_dir.as_deref().ok_or_else(no_upload)?;
+    let path = crate::upload::apps::path_of(dir, app_id, rest).ok_or_else(no_upload)?;
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Err(no_upload());
+    }
+    Ok((raw.to_string(), Some(path.to_string_lossy().into_owned())))
+}
+
 /// A 32-digit MD5, lower-cased, or why not.
 pub(super) fn check_md5(name: &str, raw: &str) -> ApiResult<String> {
     let m = raw.trim();
@@ -113,7 +143,10 @@ pub(super) fn app_task(facts: &AppFacts) -> ApiResult<TaskSpec> {
         .collect();
     let engine = EngineSpec::Apk(
         ApkTarget {
-            source: ApkSource::Url(facts.app_url.clone()),
+            source: match &facts.app_path {
+                Some(p) => ApkSource::Path(p.clone()),
+                None => ApkSource::Url(facts.app_url.clone()),
+            },
             md5: Some(facts.app_md5.clone()),
             size: facts.app_size.and_then(|s| u64::try_from(s).ok()),
         },
@@ -198,7 +231,13 @@ pub(super) async fn create(st: &Services, rc: &RequestCtx, r: CreateReq) -> ApiR
     let mut apps: Vec<AppFacts> = Vec::new();
     for (i, a) in r.app_infos.iter().enumerate() {
         let md5 = check_md5(&format!("AppInfos.{i}.AppMd5"), &a.app_md5)?;
-        let url = check_url(&format!("AppInfos.{i}.AppUrl"), &a.app_url)?;
+        let (url, path) = source_of(
+            st,
+            rc.account.app_id,
+            &format!("AppInfos.{i}.AppUrl"),
+            &a.app_url,
+        )
+        .await?;
         if let Some(IntText(s)) = a.app_size {
             if s < 0 {
                 return Err(bad(format!("`AppInfos.{i}.AppSize` must not be negative.")));
@@ -209,6 +248,7 @@ pub(super) async fn create(st: &Services, rc: &RequestCtx, r: CreateReq) -> ApiR
         }
         apps.push(AppFacts {
             app_url: url,
+            app_path: path,
             app_md5: md5,
             app_size: a.app_size.map(|s| s.0).filter(|s| *s > 0),
             file_name: a.file_name.clone().unwrap_or_default(),

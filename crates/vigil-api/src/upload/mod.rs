@@ -1,20 +1,24 @@
-//! `PUT /upload/tcss/images`: an image archive (a `docker save` tar or an OCI layout tar)
-//! uploaded into the calling account's TCSS image inventory, a Vigil extension beside the
-//! cloud actions (which have no upload).
+//! Files uploaded beside the cloud actions (which have no upload): image archives into the
+//! TCSS inventory (`PUT /upload/tcss/images`, [`images`]) and Android packages for MS scans
+//! (`PUT /upload/ms/apps`, [`apps`]), Vigil extensions.
 //!
-//! The request is signed with TC3-HMAC-SHA256 for service `tcss` like any API call, with the
-//! body's SHA-256 in `X-TC-Content-SHA256` (`UNSIGNED-PAYLOAD` is refused): the signature is
-//! checked before the body is read, the body is streamed to a temporary file in the upload
-//! directory while it is hashed and counted (at most `max_bytes`), and only a body whose hash
-//! is the signed one is kept, under its hash. The archive is then read by the binary's
-//! [`ImageImporter`] (the image engine: digests verified, every size bounded) and recorded
-//! with its image id as identity, exactly as `vigil image import` does. The answer is the
-//! usual envelope, `{"Response": {"ImageId", "ImageName", "ImageDigest", "Size", "RequestId"}}`.
+//! Both are received the same way ([`receive`]): the request is signed with TC3-HMAC-SHA256
+//! for the product's service like any API call, with the body's SHA-256 in
+//! `X-TC-Content-SHA256` (`UNSIGNED-PAYLOAD` is refused); the signature is checked before the
+//! body is read, the body is streamed to a temporary file in the account's upload directory
+//! while it is hashed and counted (at most `max_bytes`, the account's total bounded, one
+//! upload per account and four in all at a time, an idle and an overall deadline), and only a
+//! body whose hash is the signed one is kept, under its hash. Answers are the usual envelope.
+
+pub mod apps;
+pub mod images;
+
+pub use images::{upload_image, ImageImporter};
 
 use crate::dialect::tencent::{verify_tc3, TENCENT};
 use crate::error::{ApiError, Code};
 use crate::{sign, AppState, RequestCtx};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
@@ -26,24 +30,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
-/// Reads an uploaded archive into an inventory record (implemented by the binary with the
-/// image engine, so the gateway does not link it).
-pub trait ImageImporter: Send + Sync {
-    /// Read the archive at `path` (blocking; called off the async runtime) and describe it;
-    /// `source` of the result must name `path`. The error is shown to the caller.
-    fn import(&self, path: &Path) -> Result<vigil_store::NewImage, String>;
-}
-
 /// Where uploads go and how big they may be.
-pub struct ImageUploads {
-    /// Directory of uploaded archives (`<dir>/<app_id>/<sha256>.tar`); workers read images
-    /// from it, so several processes need it shared.
+pub struct Uploads {
+    /// Directory of uploads (`<dir>/<app_id>/<sha256>.tar`, `<sha256>.apk`); workers read
+    /// them, so several processes need it shared.
     pub dir: PathBuf,
-    /// Largest accepted archive in bytes.
+    /// Largest accepted upload in bytes.
     pub max_bytes: u64,
-    /// Bytes of uploaded archives an account may keep (default four archives' worth).
+    /// Bytes of uploads an account may keep (default four uploads' worth).
     pub max_account_bytes: u64,
-    /// The reader.
+    /// The reader of image archives.
     pub importer: Arc<dyn ImageImporter>,
     /// Uploads in progress at once, over all accounts (each holds a file and a thread).
     pub slots: Arc<tokio::sync::Semaphore>,
@@ -52,11 +48,11 @@ pub struct ImageUploads {
     busy: Mutex<HashSet<i64>>,
 }
 
-impl ImageUploads {
-    /// Uploads into `dir`, at most `max_bytes` each and four archives' worth per account, four
+impl Uploads {
+    /// Uploads into `dir`, at most `max_bytes` each and four uploads' worth per account, four
     /// at a time and one per account.
     pub fn new(dir: PathBuf, max_bytes: u64, importer: Arc<dyn ImageImporter>) -> Self {
-        ImageUploads {
+        Uploads {
             dir,
             max_bytes,
             max_account_bytes: max_bytes.saturating_mul(4),
@@ -83,7 +79,7 @@ impl Drop for Busy<'_> {
     }
 }
 
-/// Bytes of the archives kept in an account's upload directory.
+/// Bytes of the uploads kept in an account's upload directory.
 async fn used_bytes(dir: &Path) -> u64 {
     let mut used = 0u64;
     if let Ok(mut rd) = tokio::fs::read_dir(dir).await {
@@ -96,55 +92,6 @@ async fn used_bytes(dir: &Path) -> u64 {
         }
     }
     used
-}
-
-/// Removes the archives of an account's upload directory that no inventory image reads
-/// any more (an image uploaded again in other bytes keeps only its newest archive).
-async fn remove_unreferenced(st: &AppState, account_id: i64, dir: &Path) -> Result<(), ApiError> {
-    let images = st
-        .store
-        .images(account_id, vigil_store::ImageSet::Local)
-        .await?;
-    let kept: HashSet<PathBuf> = images
-        .iter()
-        .filter_map(|i| {
-            i.source
-                .strip_prefix("docker-archive:")
-                .or_else(|| i.source.strip_prefix("oci:"))
-                .map(PathBuf::from)
-        })
-        .collect();
-    if let Ok(mut rd) = tokio::fs::read_dir(dir).await {
-        while let Ok(Some(e)) = rd.next_entry().await {
-            let path = e.path();
-            let archive = path.extension().is_some_and(|x| x == "tar");
-            if archive && !kept.contains(&path) {
-                let _ = tokio::fs::remove_file(&path).await;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The name rate limits and audit records use for uploads.
-const ACTION: &str = "UploadAssetImage";
-
-/// `PUT /upload/tcss/images`.
-pub async fn upload_image(State(st): State<Arc<AppState>>, req: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let body = match accept(&st, &request_id, req).await {
-        Ok(mut fields) => {
-            if let Value::Object(m) = &mut fields {
-                m.insert("RequestId".into(), Value::String(request_id.clone()));
-            }
-            json!({ "Response": fields })
-        }
-        Err(e) => {
-            tracing::info!(request_id = %request_id, action = ACTION, code = %e.code, "upload refused");
-            TENCENT.error_body(&request_id, &e)
-        }
-    };
-    (StatusCode::OK, axum::Json(body)).into_response()
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -162,10 +109,69 @@ impl Drop for Spool {
     }
 }
 
-async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, ApiError> {
+/// What a kind of upload is.
+pub(crate) struct Kind {
+    /// The service the request is signed for (`tcss`, `ms`).
+    pub(crate) service: &'static str,
+    /// The name rate limits and logs use.
+    pub(crate) action: &'static str,
+    /// What is uploaded, for messages (`an image archive`).
+    pub(crate) what: &'static str,
+    /// The extension the kept file gets (`tar`, `apk`).
+    pub(crate) ext: &'static str,
+}
+
+/// An upload received and kept: `<dir>/<app_id>/<sha256>.<ext>`. Dropped without
+/// [`Received::keep`], a file this upload created is removed again.
+pub(crate) struct Received {
+    /// The calling request, as the products' audit takes it.
+    pub(crate) rc: RequestCtx,
+    /// Where it is kept.
+    pub(crate) path: PathBuf,
+    /// The account's upload directory.
+    pub(crate) dir: PathBuf,
+    /// SHA-256 (the signed one), lower-case hex.
+    pub(crate) sha256: String,
+    /// MD5, lower-case hex.
+    pub(crate) md5: String,
+    /// Bytes.
+    pub(crate) size: u64,
+    spool: Spool,
+}
+
+impl Received {
+    /// Keep the file whatever happens next.
+    pub(crate) fn keep(&mut self) {
+        self.spool.0 = None;
+    }
+}
+
+/// Answer an upload: `{"Response": {...fields, "RequestId"}}` or the Tencent error envelope.
+pub(crate) fn answer(action: &str, request_id: &str, result: Result<Value, ApiError>) -> Response {
+    let body = match result {
+        Ok(mut fields) => {
+            if let Value::Object(m) = &mut fields {
+                m.insert("RequestId".into(), Value::String(request_id.to_string()));
+            }
+            json!({ "Response": fields })
+        }
+        Err(e) => {
+            tracing::info!(request_id = %request_id, action, code = %e.code, "upload refused");
+            TENCENT.error_body(request_id, &e)
+        }
+    };
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+/// Receive an upload of `kind` (see the module documentation).
+pub(crate) async fn receive(
+    st: &AppState,
+    request_id: &str,
+    req: Request,
+    kind: &Kind,
+) -> Result<Received, ApiError> {
     let Some(up) = st.uploads.as_ref() else {
         return Err(ApiError::unsupported(
-            "Image uploads are not enabled on this server.",
+            "Uploads are not enabled on this server.",
         ));
     };
     let (parts, body) = req.into_parts();
@@ -182,10 +188,13 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
             "The Authorization header is not a valid TC3-HMAC-SHA256 authorization.",
         )
     })?;
-    if a.service != crate::products::tcss::NAME {
+    if a.service != kind.service {
         return Err(ApiError::new(
             Code::InvalidAuthorization,
-            "Image uploads are signed for the service `tcss`.",
+            format!(
+                "These uploads are signed for the service `{}`.",
+                kind.service
+            ),
         ));
     }
     let want = header(headers, "x-tc-content-sha256")
@@ -208,7 +217,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     )
     .await?;
     let account = cred.account;
-    if !st.limits.allow(account.id, ACTION) {
+    if !st.limits.allow(account.id, kind.action) {
         return Err(ApiError::new(
             Code::RequestLimitExceeded,
             format!(
@@ -220,7 +229,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
     let too_big = || {
         ApiError::new(
             Code::RequestSizeLimitExceeded,
-            format!("Image uploads may not exceed {} bytes.", up.max_bytes),
+            format!("Uploads may not exceed {} bytes.", up.max_bytes),
         )
     };
     if header(headers, "content-length")
@@ -257,7 +266,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
         ApiError::new(
             Code::LimitExceeded,
             format!(
-                "The account's uploaded archives would exceed {} bytes.",
+                "The account's uploads would exceed {} bytes.",
                 up.max_account_bytes
             ),
         )
@@ -284,6 +293,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
         .await
         .map_err(|e| ApiError::internal(&format!("{}: {e}", tmp.display())))?;
     let mut hasher = Sha256::new();
+    let mut md5 = md5::Md5::new();
     let mut total: u64 = 0;
     let mut stream = body.into_data_stream();
     let started = Instant::now();
@@ -316,6 +326,7 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
             return Err(over_quota());
         }
         hasher.update(&chunk);
+        md5.update(&chunk);
         file.write_all(&chunk)
             .await
             .map_err(|e| ApiError::internal(&format!("{}: {e}", tmp.display())))?;
@@ -331,39 +342,29 @@ async fn accept(st: &AppState, request_id: &str, req: Request) -> Result<Value, 
         ));
     }
     if total == 0 {
-        return Err(ApiError::missing("body (an image archive)"));
+        return Err(ApiError::missing(&format!("body ({})", kind.what)));
     }
-    // Content-addressed: the same archive uploaded twice is one file.
-    let path = dir.join(format!("{want}.tar"));
+    // Content-addressed: the same file uploaded twice is one file.
+    let path = dir.join(format!("{want}.{}", kind.ext));
     let existed = tokio::fs::try_exists(&path).await.unwrap_or(false);
     tokio::fs::rename(&tmp, &path)
         .await
         .map_err(|e| ApiError::internal(&format!("{}: {e}", path.display())))?;
     spool.0 = if existed { None } else { Some(path.clone()) };
-
-    let importer = up.importer.clone();
-    let read_path = path.clone();
-    let img = tokio::task::spawn_blocking(move || importer.import(&read_path))
-        .await
-        .map_err(|e| ApiError::internal(&format!("image reading thread: {e}")))?
-        .map_err(|e| {
-            ApiError::invalid_value(format!("The upload is not a readable image archive: {e}"))
-        })?;
-    let row = st.store.upsert_image(account.id, &img).await?;
-    spool.0 = None;
-    remove_unreferenced(st, account.id, &dir).await?;
     let rc = RequestCtx {
         request_id: request_id.to_string(),
         account,
-        action: ACTION.to_string(),
+        action: kind.action.to_string(),
         region: header(headers, "x-tc-region").map(str::to_string),
         host: header(headers, "host").unwrap_or("").to_string(),
     };
-    crate::products::audit(st, &rc, "tcss.UploadAssetImage", &img.image_id).await?;
-    Ok(json!({
-        "ImageId": img.image_id,
-        "ImageName": row.name,
-        "ImageDigest": img.digest,
-        "Size": img.size,
-    }))
+    Ok(Received {
+        rc,
+        path,
+        dir,
+        sha256: want,
+        md5: hex::encode(md5.finalize()),
+        size: total,
+        spool,
+    })
 }
