@@ -3,7 +3,8 @@
 //! MD5 (and size) are the ones the caller promised, mapped into memory, read once
 //! ([`Package::read`] and a [`DexSummary`] per dex), and every rule's hits become findings of
 //! kind [`KIND_VULN`] with [`ApkVulnEvidence`]. The reading runs on a blocking thread and
-//! checks for cancellation between stages. Asked for viruses, it also reports packers and
+//! checks for cancellation between stages. A bundle (`.apks`, XAPK, APKM) is scanned as its
+//! base APK. Asked for viruses, it also reports packers and
 //! what `vigil-detect`'s rules find in its code, libraries and assets ([`crate::malware`]);
 //! asked for sensitive information, the secrets (masked), URLs, addresses and e-mail
 //! addresses in its code and resources ([`crate::sensitive`]). What the package is and holds (the app, its
@@ -231,6 +232,31 @@ fn check_digest(t: &ApkTarget, md5: &str, size: u64) -> Result<(), EngineError> 
     Ok(())
 }
 
+/// The base APK of a bundle: a package without a manifest of its own holding `base.apk`
+/// (APKM), `base-master.apk` (bundletool's `.apks`, under `splits/`) or, failing those, its
+/// largest top-level `.apk` (XAPK's `<package>.apk`).
+fn bundle_base(package: &Package<'_>) -> Option<String> {
+    if package.manifest.is_some() {
+        return None;
+    }
+    let apks: Vec<_> = package
+        .archive
+        .entries()
+        .iter()
+        .filter(|e| !e.is_dir() && e.name.to_ascii_lowercase().ends_with(".apk"))
+        .collect();
+    let file = |n: &str| n.rsplit('/').next().unwrap_or(n).to_ascii_lowercase();
+    apks.iter()
+        .find(|e| file(&e.name) == "base.apk")
+        .or_else(|| apks.iter().find(|e| file(&e.name) == "base-master.apk"))
+        .or_else(|| {
+            apks.iter()
+                .filter(|e| !e.name.contains('/'))
+                .max_by_key(|e| e.uncompressed_size)
+        })
+        .map(|e| e.name.clone())
+}
+
 /// What a scan matches the package against.
 #[derive(Clone, Copy)]
 struct Tools<'a> {
@@ -263,14 +289,40 @@ fn scan_file(
     let map = unsafe { memmap2::Mmap::map(&file) }
         .map_err(|e| EngineError::Failed(format!("cannot map {}: {e}", path.display())))?;
     let data: &[u8] = &map;
-    let md5 = hex::encode(<md5::Md5 as md5::Digest>::digest(data));
+    // The digests take as long as reading the package: they run beside it, and nothing is
+    // reported before the MD5 is known to be the promised one.
+    let now = vigil_core::now_millis() / 1000;
+    let (md5, sha256, package) = std::thread::scope(|s| {
+        let md5 = s.spawn(|| hex::encode(<md5::Md5 as md5::Digest>::digest(data)));
+        let sha256 = s.spawn(|| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data)));
+        let package = Package::read(data, &ZipLimits::default(), now);
+        (md5.join(), sha256.join(), package)
+    });
+    let (Ok(md5), Ok(sha256)) = (md5, sha256) else {
+        return Err(EngineError::Failed("the digest threads stopped".into()));
+    };
     if let ApkSource::Path(_) = target.source {
         check_digest(target, &md5, len)?;
     }
-    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data));
-    let now = vigil_core::now_millis() / 1000;
-    let package = Package::read(data, &ZipLimits::default(), now)
-        .map_err(|e| bad(format!("not an Android package: {e}")))?;
+    let package = package.map_err(|e| bad(format!("not an Android package: {e}")))?;
+    // A bundle (`.apks`, XAPK, APKM) holds the app as an APK inside: its base is scanned.
+    let base_bytes;
+    let package = match bundle_base(&package) {
+        Some(name) => {
+            base_bytes = package
+                .archive
+                .read_name(&name)
+                .ok()
+                .flatten()
+                .ok_or_else(|| bad(format!("the bundle's {name} cannot be read")))?;
+            Package::read(&base_bytes, &ZipLimits::default(), now).map_err(|e| {
+                bad(format!(
+                    "the bundle's {name} is not an Android package: {e}"
+                ))
+            })?
+        }
+        None => package,
+    };
     if cancelled() {
         return Err(EngineError::Cancelled);
     }

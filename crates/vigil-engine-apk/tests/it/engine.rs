@@ -248,3 +248,81 @@ async fn the_app_its_permissions_and_sdks_are_components_as_the_scan_types_ask()
     std::fs::write(data.join("android/exodus-trackers.json"), "{").unwrap();
     assert!(ApkEngine::with_data_dir(&data).is_err());
 }
+
+/// `entries` (name, file) zipped with Python's zipfile (stored).
+fn bundle(
+    dir: &std::path::Path,
+    name: &str,
+    entries: &[(&str, &std::path::PathBuf)],
+) -> std::path::PathBuf {
+    let out = dir.join(name);
+    let mut script = format!(
+        "import zipfile\nz = zipfile.ZipFile({:?}, 'w')\n",
+        out.to_str().unwrap()
+    );
+    for (n, f) in entries {
+        script.push_str(&format!("z.write({:?}, {n:?})\n", f.to_str().unwrap()));
+    }
+    script.push_str("z.close()\n");
+    let st = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    out
+}
+
+#[tokio::test]
+async fn a_bundle_is_scanned_as_its_base_apk() {
+    let (apk, _) = app();
+    let dir = crate::support::apk::scratch("bundles");
+    let other = build(
+        "bundle-split",
+        &App::new(&manifest("com.example.split", "", "")),
+    );
+    let notes = dir.join("manifest.json");
+    std::fs::write(&notes, "{}").unwrap();
+    for (name, entries) in [
+        // bundletool's .apks
+        (
+            "app.apks",
+            vec![
+                ("splits/base-master.apk", apk),
+                ("splits/base-xxhdpi.apk", &other),
+            ],
+        ),
+        // APKMirror's APKM
+        (
+            "app.apkm",
+            vec![("split_config.en.apk", &other), ("base.apk", apk)],
+        ),
+        // XAPK: the package's own APK at the top
+        (
+            "app.xapk",
+            vec![("manifest.json", &notes), ("com.example.engine.apk", apk)],
+        ),
+    ] {
+        let b = bundle(&dir, name, &entries);
+        let (c, sink) = ctx(operator());
+        ApkEngine::default()
+            .run(
+                &c,
+                &json!({"source": {"path": b}}),
+                &json!({"scans": ["vul"]}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, comps) = sink.take().unwrap();
+        assert_eq!(comps[0].name, "com.example.engine", "{name}: {comps:?}");
+    }
+    // A zip with neither a manifest nor an APK inside is not a package.
+    let b = bundle(&dir, "notes.zip", &[("manifest.json", &notes)]);
+    let (c, _) = ctx(operator());
+    let e = ApkEngine::default()
+        .run(&c, &json!({"source": {"path": b}}), &json!({}))
+        .await;
+    // No manifest: the scan runs and reports the unreadable manifest, not a crash.
+    if let Err(e) = e {
+        assert!(matches!(e, EngineError::InvalidInput(_)), "{e}");
+    }
+}
