@@ -17,6 +17,9 @@ use std::sync::OnceLock;
 /// The platform table as committed (tab-separated: name, protection level, group; `#`
 /// comments).
 pub const PLATFORM_TSV: &str = include_str!("../data/platform-permissions.tsv");
+/// Platform permissions added after API 29, with their documented protection levels (the
+/// same columns; written by hand, see the file's header).
+pub const NEWER_TSV: &str = include_str!("../data/newer-permissions.tsv");
 
 /// The header written at the top of the platform table.
 pub const PLATFORM_HEADER: &str = "\
@@ -119,13 +122,15 @@ pub struct PlatformPermission {
     pub group: Option<&'static str>,
 }
 
-/// The platform permissions, sorted by name (read from [`PLATFORM_TSV`] once; a malformed
-/// line is skipped, which the generating test would catch).
+/// The platform permissions, sorted by name (read from [`PLATFORM_TSV`] and then
+/// [`NEWER_TSV`] once, the first's line winning for a name in both; a malformed line is
+/// skipped, which the tests would catch).
 pub fn platform_table() -> &'static [PlatformPermission] {
     static TABLE: OnceLock<Vec<PlatformPermission>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut t: Vec<PlatformPermission> = PLATFORM_TSV
             .lines()
+            .chain(NEWER_TSV.lines())
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .filter_map(|l| {
                 let mut f = l.split('\t');
@@ -135,6 +140,7 @@ pub fn platform_table() -> &'static [PlatformPermission] {
                 Some(PlatformPermission { name, flags, group })
             })
             .collect();
+        // Stable: of two lines for one name, the generated table's stays first and is kept.
         t.sort_by(|a, b| a.name.cmp(b.name));
         t.dedup_by(|a, b| a.name == b.name);
         t
@@ -178,7 +184,8 @@ pub struct RequestedPermission {
     pub flags: Option<u32>,
     /// Permission group (the platform's, else the app's declaration's).
     pub group: Option<String>,
-    /// Whether the platform (API 29) defines it.
+    /// Whether the platform defines it (API 29's framework, or a newer permission of
+    /// [`NEWER_TSV`]).
     pub platform: bool,
     /// Whether the app declares it itself with `<permission>`.
     pub declared_by_app: bool,

@@ -111,3 +111,48 @@ fn requested_permissions_are_classified() {
     );
     assert_eq!(got[5].flags, None);
 }
+
+#[test]
+fn permissions_newer_than_api_29_have_their_documented_levels() {
+    // Every line of the hand-written table reads back (a typo in a level would drop it).
+    let lines: Vec<&str> = permissions::NEWER_TSV
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    for l in &lines {
+        let name = l.split('\t').next().unwrap();
+        assert!(permissions::platform(name).is_some(), "{l}");
+        assert!(
+            !PLATFORM_TSV.contains(&format!("{name}\t")),
+            "{name} is in API 29's table already"
+        );
+    }
+    let level = |n: &str| Protection::from_flags(permissions::platform(n).unwrap().flags);
+    assert_eq!(
+        level("android.permission.POST_NOTIFICATIONS"),
+        Protection::Dangerous
+    );
+    assert_eq!(
+        level("android.permission.READ_MEDIA_IMAGES"),
+        Protection::Dangerous
+    );
+    assert_eq!(
+        level("android.permission.BLUETOOTH_CONNECT"),
+        Protection::Dangerous
+    );
+    assert_eq!(
+        level("android.permission.QUERY_ALL_PACKAGES"),
+        Protection::Normal
+    );
+    assert_eq!(
+        level("android.permission.SCHEDULE_EXACT_ALARM"),
+        Protection::Privileged
+    );
+    assert_eq!(
+        level("android.permission.MANAGE_EXTERNAL_STORAGE"),
+        Protection::Signature
+    );
+    // API 29's own stay as the framework has them.
+    assert_eq!(level("android.permission.CAMERA"), Protection::Dangerous);
+    assert!(permissions::platform("android.permission.NOT_A_PERMISSION").is_none());
+}
