@@ -338,33 +338,35 @@ fn scan_file(
             dex.push((name, summary));
         }
     }
-    let hits = if options.wants(ApkScan::Vul) {
-        rules::run(&Facts {
-            package: &package,
-            dex: &dex,
-        })
-    } else {
-        Vec::new()
-    };
+    // The malware rules read every dex, library and asset again: they run beside the
+    // weakness rules and the search for sensitive strings.
+    let (hits, sensitive, virus) = std::thread::scope(|s| {
+        let virus = options
+            .wants(ApkScan::Virus)
+            .then(|| s.spawn(|| malware::findings(&package, &dex, tools.detect, &md5, &sha256)));
+        let hits = if options.wants(ApkScan::Vul) {
+            rules::run(&Facts {
+                package: &package,
+                dex: &dex,
+            })
+        } else {
+            Vec::new()
+        };
+        let sensitive = if options.wants(ApkScan::Sensitive) && !cancelled() {
+            sensitive::findings(&package, &md5, &sha256)
+        } else {
+            Vec::new()
+        };
+        (hits, sensitive, virus.map(|h| h.join()))
+    });
+    if cancelled() {
+        return Err(EngineError::Cancelled);
+    }
     let mut findings: Vec<Finding> = hits.iter().map(|h| finding(h, &md5, &sha256)).collect();
-    if options.wants(ApkScan::Virus) {
-        if cancelled() {
-            return Err(EngineError::Cancelled);
-        }
-        findings.extend(malware::findings(
-            &package,
-            &dex,
-            tools.detect,
-            &md5,
-            &sha256,
-        ));
+    if let Some(virus) = virus {
+        findings.extend(virus.map_err(|_| EngineError::Failed("the malware scan stopped".into()))?);
     }
-    if options.wants(ApkScan::Sensitive) {
-        if cancelled() {
-            return Err(EngineError::Cancelled);
-        }
-        findings.extend(sensitive::findings(&package, &md5, &sha256));
-    }
+    findings.extend(sensitive);
     let digests = Digests {
         md5: &md5,
         sha256: &sha256,

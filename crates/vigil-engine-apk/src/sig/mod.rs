@@ -176,34 +176,43 @@ impl Signatures {
 /// expired.
 pub fn verify(apk: &[u8], files: Option<&dyn Files>, now: i64) -> Signatures {
     let mut out = Signatures::default();
-    match block::find(apk) {
-        Ok(Some(b)) => {
-            let mut digests = v2::ContentDigests::new(apk, &b);
-            for (id, value) in &b.pairs {
-                let (slot, v3) = match *id {
-                    block::V2_ID => (&mut out.v2, false),
-                    block::V3_ID => (&mut out.v3, true),
-                    block::V31_ID => (&mut out.v31, true),
-                    _ => {
-                        out.other_blocks.push(OtherBlock {
-                            id: *id,
-                            name: block::other_block_name(*id),
-                            size: value.len(),
-                        });
-                        continue;
+    // JAR signing digests every entry again: it runs beside the signing block's own digests.
+    std::thread::scope(|s| {
+        let v1 = files.map(|f| s.spawn(move || v1::verify(f, now)));
+        match block::find(apk) {
+            Ok(Some(b)) => {
+                let mut digests = v2::ContentDigests::new(apk, &b);
+                for (id, value) in &b.pairs {
+                    let (slot, v3) = match *id {
+                        block::V2_ID => (&mut out.v2, false),
+                        block::V3_ID => (&mut out.v3, true),
+                        block::V31_ID => (&mut out.v31, true),
+                        _ => {
+                            out.other_blocks.push(OtherBlock {
+                                id: *id,
+                                name: block::other_block_name(*id),
+                                size: value.len(),
+                            });
+                            continue;
+                        }
+                    };
+                    if slot.is_none() {
+                        *slot = Some(v2::verify(value, v3, &mut digests, now));
                     }
-                };
-                if slot.is_none() {
-                    *slot = Some(v2::verify(value, v3, &mut digests, now));
                 }
             }
+            Ok(None) => {}
+            Err(e) => out.errors.push(SigError::Structure(e.to_string())),
         }
-        Ok(None) => {}
-        Err(e) => out.errors.push(SigError::Structure(e.to_string())),
-    }
-    if let Some(files) = files {
-        out.v1 = v1::verify(files, now);
-    }
+        if let Some(h) = v1 {
+            match h.join() {
+                Ok(v) => out.v1 = v,
+                Err(_) => out.errors.push(SigError::Structure(
+                    "the JAR signature check stopped".into(),
+                )),
+            }
+        }
+    });
     // JAR signatures name the schemes that also signed (X-Android-APK-Signed); a scheme
     // named there but absent was stripped.
     if let Some(v1) = &mut out.v1 {

@@ -12,7 +12,7 @@ use super::{SigError, Status};
 use crate::error::Result;
 
 /// The files of an archive, as a zip reader gives them.
-pub trait Files {
+pub trait Files: Sync {
     /// Names of all entries, in central directory order.
     fn names(&self) -> Vec<String>;
     /// The uncompressed contents of the entry `name`.

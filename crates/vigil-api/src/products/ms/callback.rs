@@ -5,7 +5,9 @@
 //! follows its documented shield callback (`{"Response": {"ItemId", ..., "TaskStatus",
 //! "TaskTime"}}`) with the app's MD5 and verdict. It is owed in the store's callback outbox
 //! first and delivered through the account's scope guard, retried with backoff until the
-//! receiver answers `{"Result": "ok"}`, at most [`ATTEMPTS`] times.
+//! receiver answers `{"Result": "ok"}`, at most [`ATTEMPTS`] times. The hook runs when a
+//! worker ends an app's run: an app deleted before it ends is not called back, and neither is
+//! one whose scan was stopped before its run started.
 
 use super::apps::{AppFacts, AppView, ScanFacts};
 use super::NAME;

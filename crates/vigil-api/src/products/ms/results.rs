@@ -1,8 +1,9 @@
 //! `DescribeScanResults` (per app of one scan: details read from the package itself, the
 //! vulnerability list, the virus verdict, ad SDKs by MS's six ad forms, permissions and
 //! sensitive strings) and `DescribeApkDetectionResult` (one app's verdict by URL and MD5:
-//! the latest scan of that MD5 answers; without one a scan is started and the caller asks
-//! again, as the cloud's polled detection does).
+//! the latest scan of that MD5 that looked at everything answers, finished or failed; without
+//! one a scan of everything is started and the caller asks again, as the cloud's polled
+//! detection does).
 //!
 //! Ad SDKs are listed under the ad forms their classes show (`PluginType` 1 notification
 //! bar, 2 offer wall, 3 banner, 4 floating icon, 5 recommendation list, 6 interstitial); an
@@ -248,7 +249,7 @@ pub(super) async fn detection(st: &Services, rc: &RequestCtx, r: DetectionReq) -
         .product_items::<AppFacts>(account, NAME, 5_000)
         .await?
         .into_iter()
-        .find(|i| i.facts.app_md5 == md5);
+        .find(|i| i.facts.app_md5 == md5 && ALL_TYPES.iter().all(|t| i.facts.asked(t)));
     let view = match latest {
         Some(i) => {
             let stop = stops.get(&i.group_id).copied().flatten();
