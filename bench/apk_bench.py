@@ -31,6 +31,8 @@ import statistics
 import sys
 from collections import Counter
 
+from timing import mib, secs, time_file
+
 # ---- generated sources -------------------------------------------------------------------------
 
 SDK_PREFIXES = [  # (package path, what: in Vigil's built-in set and/or Exodus's database)
@@ -245,36 +247,14 @@ def run_androguard(path, out, mode):
 
 # ---- the comparison ----------------------------------------------------------------------------
 
-def time_file(path):
-    """Wall seconds, peak RSS in KiB and user+system seconds from `/usr/bin/time -v` output."""
-    wall = rss = cpu = None
-    try:
-        text = open(path).read()
-    except OSError:
-        return wall, rss, cpu
-    m = re.search(r"Elapsed \(wall clock\) time .*?: (?:(\d+):)?(\d+):([\d.]+)", text)
-    if m:
-        wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    if m:
-        rss = int(m.group(1))
-    u = re.search(r"User time \(seconds\): ([\d.]+)", text)
-    s = re.search(r"System time \(seconds\): ([\d.]+)", text)
-    if u and s:
-        cpu = float(u.group(1)) + float(s.group(1))
-    return wall, rss, cpu
 
 
-def mib(kib):
-    return "-" if kib is None else (f"{kib / 2**20:.2f} GiB" if kib >= 2**20 else f"{kib / 1024:.0f} MiB")
 
 
 def size(n):
     return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 1024:.0f} KiB"
 
 
-def secs(s):
-    return "-" if s is None else f"{s:.2f}s"
 
 
 def median(xs):
