@@ -323,6 +323,14 @@ fn scan_file(
         }
         None => package,
     };
+    // A manifest that cannot be read is a finding of its own (malware breaks them on
+    // purpose); a zip with neither a manifest nor code is not a package at all.
+    if package.archive.by_name(crate::package::MANIFEST).is_none() && package.dex_names().is_empty()
+    {
+        return Err(bad(
+            "not an Android package: it has neither AndroidManifest.xml nor classes.dex",
+        ));
+    }
     if cancelled() {
         return Err(EngineError::Cancelled);
     }

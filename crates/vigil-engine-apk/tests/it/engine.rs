@@ -317,12 +317,15 @@ async fn a_bundle_is_scanned_as_its_base_apk() {
     }
     // A zip with neither a manifest nor an APK inside is not a package.
     let b = bundle(&dir, "notes.zip", &[("manifest.json", &notes)]);
-    let (c, _) = ctx(operator());
+    let (c, sink) = ctx(operator());
     let e = ApkEngine::default()
         .run(&c, &json!({"source": {"path": b}}), &json!({}))
-        .await;
-    // No manifest: the scan runs and reports the unreadable manifest, not a crash.
-    if let Err(e) = e {
-        assert!(matches!(e, EngineError::InvalidInput(_)), "{e}");
-    }
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, EngineError::InvalidInput(ref m) if m.contains("not an Android package")),
+        "{e}"
+    );
+    let (findings, comps) = sink.take().unwrap();
+    assert!(findings.is_empty() && comps.is_empty(), "nothing reported");
 }
