@@ -31,7 +31,7 @@ import statistics
 import sys
 from collections import Counter
 
-from timing import mib, secs, time_file
+from timing import mib, report_runs, secs
 
 # ---- generated sources -------------------------------------------------------------------------
 
@@ -293,10 +293,7 @@ def summary(results):
         stat, facts = {}, {}
         for tool in ("vigil", "androguard"):
             tr = sorted((r for r in mine if r["tool"] == tool), key=lambda r: r["run"])
-            measured = [time_file(os.path.join(results, r["timefile"])) for r in tr]
-            for r, (w, k, c) in zip(tr, measured):
-                err = "" if r["status"] == 0 else f"   EXIT STATUS {r['status']} (see {r['err']})"
-                print(f"  {tool:<10} run {r['run']}: wall {secs(w):>8}  cpu {secs(c):>8}  peak RSS {mib(k):>9}{err}")
+            measured = report_runs(tool, tr, results, lambda r: r["err"], 10)
             stat[tool] = (median(m[0] for m in measured), median(m[2] for m in measured),
                           median(m[1] for m in measured), bool(tr) and all(r["status"] == 0 for r in tr))
             if not tr:

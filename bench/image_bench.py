@@ -27,7 +27,7 @@ import tempfile
 import urllib.parse
 from collections import Counter, defaultdict
 
-from timing import mib, secs, time_file
+from timing import mib, report_runs, secs
 
 CAP = 30  # lines of each difference list
 
@@ -232,10 +232,7 @@ def summary(results):
         stat, inv = {}, {}
         for tool in ("vigil", "syft"):
             tr = sorted((r for r in mine if r["tool"] == tool), key=lambda r: r["run"])
-            measured = [time_file(os.path.join(results, r["timefile"])) for r in tr]
-            for r, (w, k, c) in zip(tr, measured):
-                err = "" if r["status"] == 0 else f"   EXIT STATUS {r['status']} (see {errfile(r)})"
-                print(f"  {tool:<5} run {r['run']}: wall {secs(w):>8}  cpu {secs(c):>8}  peak RSS {mib(k):>9}{err}")
+            measured = report_runs(tool, tr, results, errfile, 5)
             stat[tool] = (median(m[0] for m in measured), median(m[1] for m in measured),
                           all(r["status"] == 0 for r in tr))
             if tr:

@@ -1,6 +1,7 @@
 """What the benchmark scripts share: `/usr/bin/time -v` output read into wall time, peak RSS
 and CPU time, and those figures printed."""
 
+import os
 import re
 
 
@@ -30,3 +31,13 @@ def mib(kib):
 
 def secs(s):
     return "-" if s is None else f"{s:.2f}s"
+
+
+def report_runs(tool, runs, results, err_of, width):
+    """Print each run of `tool` (rows of the script's run log, their `/usr/bin/time -v` files
+    under `results`) and return the measured (wall, peak RSS, CPU) of each."""
+    measured = [time_file(os.path.join(results, r["timefile"])) for r in runs]
+    for r, (w, k, c) in zip(runs, measured):
+        err = "" if r["status"] == 0 else f"   EXIT STATUS {r['status']} (see {err_of(r)})"
+        print(f"  {tool:<{width}} run {r['run']}: wall {secs(w):>8}  cpu {secs(c):>8}  peak RSS {mib(k):>9}{err}")
+    return measured

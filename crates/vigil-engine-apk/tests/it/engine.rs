@@ -329,3 +329,34 @@ async fn a_bundle_is_scanned_as_its_base_apk() {
     let (findings, comps) = sink.take().unwrap();
     assert!(findings.is_empty() && comps.is_empty(), "nothing reported");
 }
+
+#[tokio::test]
+async fn a_run_fixes_only_the_kinds_it_looked_for() {
+    let (path, _) = app();
+    let target = json!({"source": {"path": path}});
+    let of = |kind: &str| vigil_core::Finding {
+        kind: kind.into(),
+        ..Default::default()
+    };
+    let engine = ApkEngine::default();
+    let (c, _) = ctx(operator());
+    let vul_only = engine
+        .run(&c, &target, &json!({"scans": ["vul"]}))
+        .await
+        .unwrap();
+    assert!(vul_only.covers(&of("apk-vuln")));
+    assert!(!vul_only.covers(&of("apk-virus")) && !vul_only.covers(&of("apk-sensitive")));
+    let virus = engine
+        .run(&c, &target, &json!({"scans": ["virus"]}))
+        .await
+        .unwrap();
+    assert!(virus.covers(&of("apk-virus")) && virus.covers(&of("apk-packer")));
+    assert!(!virus.covers(&of("apk-vuln")));
+    let inventory_only = engine
+        .run(&c, &target, &json!({"scans": ["permission"]}))
+        .await
+        .unwrap();
+    assert!(!inventory_only.covers(&of("apk-vuln")));
+    let everything = engine.run(&c, &target, &json!({})).await.unwrap();
+    assert!(everything.covers(&of("apk-sensitive")));
+}

@@ -177,16 +177,18 @@ fn db_update_fetches_the_tracker_database_the_apk_scan_then_uses() {
         "built-in signatures know no Firebase"
     );
 
-    let url = serve_once("200 OK", exodus);
-    let (code, out, err) = vigil(&[
-        "db",
-        "update",
-        "--trackers-only",
-        "--trackers-url",
-        &url,
-        "--data-dir",
-        data_s,
-    ]);
+    let update = |url: &str| {
+        vigil(&[
+            "db",
+            "update",
+            "--trackers-only",
+            "--trackers-url",
+            url,
+            "--data-dir",
+            data_s,
+        ])
+    };
+    let (code, out, err) = update(&serve_once("200 OK", exodus));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Exodus Privacy trackers"), "{out}");
     let found = sdks(&scan());
@@ -200,16 +202,7 @@ fn db_update_fetches_the_tracker_database_the_apk_scan_then_uses() {
         ("200 OK", b"{\"trackers\": 1}".to_vec()),
         ("404 Not Found", Vec::new()),
     ] {
-        let url = serve_once(status, body);
-        let (code, _, err) = vigil(&[
-            "db",
-            "update",
-            "--trackers-only",
-            "--trackers-url",
-            &url,
-            "--data-dir",
-            data_s,
-        ]);
+        let (code, _, err) = update(&serve_once(status, body));
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("trackers: failed"), "{err}");
     }

@@ -77,9 +77,6 @@ impl MsFinisher {
 #[async_trait]
 impl vigil_worker::Finisher for MsFinisher {
     async fn finished(&self, task: &TaskRecord) -> Result<(), String> {
-        if task.product != NAME {
-            return Ok(());
-        }
         self.owe(task).await.map_err(|e| e.to_string())
     }
 }

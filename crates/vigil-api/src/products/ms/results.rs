@@ -11,7 +11,9 @@
 //! say `-1` (uncertain) for it. `VulFileScore` is 100 less 20 per high, 10 per medium and 2
 //! per low vulnerability, at least 0.
 
-use super::apps::{self, risk_level, AppFacts, AppItem, AppView, ScanFacts, DONE, PROCESSING};
+use super::apps::{
+    self, risk_level, AppFacts, AppItem, AppView, ScanFacts, DONE, PROCESSING, SCAN_TYPES,
+};
 use super::scans::{check_md5, source_of, start};
 use super::{ITEM_ID_NOT_FOUND, MISSING_ITEM_ID, NAME};
 use crate::error::{ApiError, ApiResult};
@@ -180,16 +182,6 @@ pub(super) struct DetectionReq {
     apk_md5: String,
 }
 
-/// Every scan type: the detection looks at everything.
-const ALL_TYPES: [&str; 6] = [
-    "VULSCAN",
-    "VIRUSSCAN",
-    "ADSCAN",
-    "PLUGINSCAN",
-    "PERMISSION",
-    "SENSITIVE",
-];
-
 /// `-1` uncertain, `0` no, `1` yes: whether the app shows ads of `form`.
 fn ad_flag(v: &AppView, form: u8) -> &'static str {
     let ads = v.sdks.iter().filter(|(_, d)| d.purpose == "ad");
@@ -249,7 +241,7 @@ pub(super) async fn detection(st: &Services, rc: &RequestCtx, r: DetectionReq) -
         .product_items::<AppFacts>(account, NAME, 5_000)
         .await?
         .into_iter()
-        .find(|i| i.facts.app_md5 == md5 && ALL_TYPES.iter().all(|t| i.facts.asked(t)));
+        .find(|i| i.facts.app_md5 == md5 && SCAN_TYPES.iter().all(|(t, _)| i.facts.asked(t)));
     let view = match latest {
         Some(i) => {
             let stop = stops.get(&i.group_id).copied().flatten();
@@ -273,7 +265,7 @@ pub(super) async fn detection(st: &Services, rc: &RequestCtx, r: DetectionReq) -
                 app_url: url,
                 app_path: path,
                 app_md5: md5,
-                scan_types: ALL_TYPES.iter().map(|t| t.to_string()).collect(),
+                scan_types: SCAN_TYPES.iter().map(|(t, _)| t.to_string()).collect(),
                 ..AppFacts::default()
             };
             let scan = start(
