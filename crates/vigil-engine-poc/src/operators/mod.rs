@@ -1,0 +1,1 @@
+//! Matchers and extractors, evaluated over the named parts of one response.
