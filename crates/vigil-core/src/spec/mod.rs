@@ -1,5 +1,5 @@
 //! Typed contracts between products and engines, free of I/O so products can depend on
-//! them: each engine's target and options ([`net`], [`web`], [`image`], [`apk`]) and the
+//! them: each engine's target and options ([`net`], [`web`], [`image`], [`apk`], [`poc`]) and the
 //! worker's run options ([`RunOptions`]). A product builds an [`EngineSpec`] and a
 //! [`RunOptions`] and turns them into a stored [`TaskSpec`] with [`TaskSpec::new`]; the
 //! worker and the engines read them back with [`TaskSpec::run_options`] and
@@ -10,6 +10,7 @@ pub mod apk;
 pub mod image;
 pub mod image_evidence;
 pub mod net;
+pub mod poc;
 mod run;
 pub mod web;
 
@@ -31,6 +32,8 @@ pub enum EngineSpec {
     Image(image::ImageTarget, image::ImageOptions),
     /// An Android package scan.
     Apk(apk::ApkTarget, apk::ApkOptions),
+    /// Known-vulnerability checks by templates.
+    Poc(poc::PocTarget, poc::PocOptions),
 }
 
 /// A stored target or options that do not fit the engine's contract.
@@ -65,6 +68,7 @@ impl EngineSpec {
             EngineSpec::Web(..) => "web",
             EngineSpec::Image(..) => "image",
             EngineSpec::Apk(..) => "apk",
+            EngineSpec::Poc(..) => "poc",
         }
     }
 
@@ -89,6 +93,10 @@ impl EngineSpec {
                 decode(kind, "target", target)?,
                 decode(kind, "options", &engine_options)?,
             ),
+            "poc" => EngineSpec::Poc(
+                decode(kind, "target", target)?,
+                decode(kind, "options", &engine_options)?,
+            ),
             other => return Err(SpecError::UnknownKind(other.to_string())),
         })
     }
@@ -105,6 +113,7 @@ impl EngineSpec {
             EngineSpec::Web(t, o) => pair(t, o),
             EngineSpec::Image(t, o) => pair(t, o),
             EngineSpec::Apk(t, o) => pair(t, o),
+            EngineSpec::Poc(t, o) => pair(t, o),
         }
     }
 }

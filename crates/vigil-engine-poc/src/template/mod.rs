@@ -1,1 +1,17 @@
-//! Templates: the typed model, the parser from YAML, and loading from directories and archives.
+//! Templates: the typed model (`model`), the YAML shape serde reads (`raw`), the parser
+//! from one file's text to a checked [`Template`] (`parse`), catalogues loaded from
+//! directories and archives (`load`), and selection by id, tag and severity (`filter`).
+
+mod filter;
+mod load;
+mod model;
+mod parse;
+pub(crate) mod raw;
+
+pub use filter::{glob, Filter};
+pub use load::{Catalog, LoadError, LoadLimits, Rejected, Summary};
+pub use model::{
+    Attack, Body, DnsRequest, Flow, HttpKind, HttpRequest, Info, NetworkHost, NetworkInput,
+    NetworkRequest, Payloads, Redirects, Severity, Skip, SslRequest, Template,
+};
+pub use parse::{parse_flow, parse_template, NoFiles, ParseError, PayloadFiles};
