@@ -108,6 +108,10 @@ fn malformed_and_capped() {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX"
     ));
     assert!(proto(b"HTTP/1.1 200 OK\r\nContent-Le")); // EOF inside the head
+                                                      // Found by the property test: a non-UTF-8 chunk-size line.
+    assert!(proto(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\x80\x80\x80\x80\x80\0\x80\x80\x80\x80\x80\x80\x80\0\x80\0\0\0\n"
+    ));
     let mut d = ResponseDecoder::new(LIMITS, false);
     assert!(matches!(d.eof(), Err(DecodeError::Protocol(m)) if m.contains("before any response")));
     // Equal repeated lengths are one length.
