@@ -195,25 +195,46 @@ impl Wire {
         None
     }
 
+    /// Keep a clean connection for reuse: at most `max_idle_per_endpoint` per endpoint and
+    /// `max_idle_total` in all (the oldest go first); expired ones are closed on the way.
     fn put_idle(&self, ep: &Endpoint, conn: Connected) {
-        if self.limits.max_idle_per_endpoint == 0 {
+        let limits = &self.limits;
+        if limits.max_idle_per_endpoint == 0 || limits.max_idle_total == 0 {
             return;
         }
         let mut pool = lock(&self.pool);
+        pool.retain(|_, idle| {
+            idle.retain(|i| i.since.elapsed() < limits.idle_keepalive);
+            !idle.is_empty()
+        });
         let idle = pool.entry(ep.clone()).or_default();
-        if idle.len() >= self.limits.max_idle_per_endpoint {
+        if idle.len() >= limits.max_idle_per_endpoint {
             idle.remove(0);
         }
         idle.push(Idle {
             conn,
             since: Instant::now(),
         });
+        while pool.values().map(Vec::len).sum::<usize>() > limits.max_idle_total {
+            let oldest = pool
+                .iter()
+                .filter_map(|(k, v)| v.first().map(|i| (i.since, k.clone())))
+                .min_by_key(|(since, _)| *since);
+            let Some((_, key)) = oldest else { break };
+            if let Some(v) = pool.get_mut(&key) {
+                v.remove(0);
+                if v.is_empty() {
+                    pool.remove(&key);
+                }
+            }
+        }
     }
 
     /// Send `request` exactly as given and read one response. One rate token per request
     /// written; a pooled connection that turns out closed before any response byte is
-    /// replaced once (another token), never after response bytes arrived. The whole
-    /// exchange is bounded by the request timeout, each read and write by the idle timeout.
+    /// replaced once (another token), never after response bytes arrived. Each attempt, from
+    /// its token on, is bounded by the request timeout, each read and write by the idle
+    /// timeout. A request starting `HEAD ` is read as a HEAD whatever `opts.head` says.
     pub async fn send_http(
         &self,
         ep: &Endpoint,
@@ -283,7 +304,7 @@ impl Wire {
                 max_headers: self.limits.max_headers,
                 max_body: self.limits.max_body,
             },
-            opts.head,
+            opts.head || request.starts_with(b"HEAD "),
         );
         let mut buf = vec![0u8; 16 * 1024];
         let (complete, clean) = loop {

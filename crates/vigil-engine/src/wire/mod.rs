@@ -53,6 +53,21 @@ impl Endpoint {
             port,
         }
     }
+
+    /// The endpoint of an `http` or `https` URL (default ports filled in; IPv6 hosts stay
+    /// bracketed); `None` for other schemes or URLs without a host.
+    pub fn from_url(url: &url::Url) -> Option<Endpoint> {
+        let tls = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            _ => return None,
+        };
+        Some(Endpoint::new(
+            tls,
+            url.host_str()?,
+            url.port_or_known_default()?,
+        ))
+    }
 }
 
 /// Caps and timeouts of a [`Wire`].
@@ -72,6 +87,8 @@ pub struct WireLimits {
     pub max_body: usize,
     /// Most idle keep-alive connections kept per endpoint (0: no reuse).
     pub max_idle_per_endpoint: usize,
+    /// Most idle keep-alive connections kept in all.
+    pub max_idle_total: usize,
     /// Idle pooled connections older than this are closed rather than reused.
     pub idle_keepalive: Duration,
 }
@@ -86,6 +103,7 @@ impl Default for WireLimits {
             max_headers: 256,
             max_body: 4 * 1024 * 1024,
             max_idle_per_endpoint: 4,
+            max_idle_total: 64,
             idle_keepalive: Duration::from_secs(30),
         }
     }
@@ -149,5 +167,28 @@ impl From<decode::DecodeError> for WireError {
             decode::DecodeError::Protocol(m) => WireError::Protocol(m),
             decode::DecodeError::TooLarge => WireError::TooLarge,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Endpoint;
+
+    #[test]
+    fn endpoints_of_urls() {
+        let ep = |u: &str| Endpoint::from_url(&url::Url::parse(u).unwrap());
+        assert_eq!(
+            ep("https://Example.test/a"),
+            Some(Endpoint::new(true, "example.test", 443))
+        );
+        assert_eq!(
+            ep("http://[::1]:8080/"),
+            Some(Endpoint::new(false, "[::1]", 8080))
+        );
+        assert_eq!(
+            ep("http://10.0.0.1"),
+            Some(Endpoint::new(false, "10.0.0.1", 80))
+        );
+        assert_eq!(ep("ftp://example.test/"), None);
     }
 }

@@ -237,6 +237,8 @@ async fn head_204_and_interim_responses() {
         Step::Read,
         say(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"),
         Step::Read,
+        say(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"),
+        Step::Read,
         say(b"HTTP/1.1 204 No Content\r\n\r\n"),
         Step::Read,
         say(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"),
@@ -254,6 +256,12 @@ async fn head_204_and_interim_responses() {
         .await
         .unwrap();
     assert_eq!((resp.status, resp.body.len()), (200, 0));
+    // A request that starts `HEAD ` is a HEAD without being told.
+    let resp = w
+        .send_http(&r.ep(), b"HEAD /x HTTP/1.1\r\n\r\n", &SendOpts::default())
+        .await
+        .unwrap();
+    assert_eq!((resp.status, resp.body.len(), resp.reused), (200, 0, true));
     let resp = get(&w, &r).await.unwrap();
     assert_eq!((resp.status, resp.body.len(), resp.reused), (204, 0, true));
     let resp = get(&w, &r).await.unwrap();
@@ -644,4 +652,25 @@ async fn tls_round_trip_and_handshake_details() {
         wire().send_http(&ep, GET, &SendOpts::default()).await,
         Err(WireError::Tls(_))
     ));
+}
+
+#[tokio::test]
+async fn one_wire_serves_concurrent_tasks() {
+    let r = Arc::new(responder(vec![vec![Step::Read, say(OK), Step::Read, say(OK)]]).await);
+    let w = Arc::new(wire());
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (w, r) = (w.clone(), r.clone());
+            tokio::spawn(async move { get(&w, &r).await.map(|resp| resp.body) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), b"ok");
+    }
+    // The pool keeps at most four idle connections per endpoint; they serve the next ones.
+    for _ in 0..4 {
+        assert!(get(&w, &r).await.unwrap().reused);
+    }
+    assert_eq!(w.stats().requests, 12);
+    assert!(r.accepts() <= 8);
 }
