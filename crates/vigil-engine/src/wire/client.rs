@@ -340,6 +340,9 @@ impl Wire {
             && head.status != 101
             && dec.framing != Some(Framing::Close)
             && !head.lists("connection", "close")
+            // Both framings named: a smuggling-shaped answer; do not trust what follows.
+            && !(head.values("transfer-encoding").next().is_some()
+                && head.values("content-length").next().is_some())
             && (head.version >= 1 || head.lists("connection", "keep-alive"))
             && !request_says_close(request);
         let codings: Vec<&str> = head.values("content-encoding").collect();

@@ -293,6 +293,11 @@ async fn keep_alive_reuse_and_close() {
         (b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", GET, false),
         (OK, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", false),
         (OK, GET, true),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+            GET,
+            false,
+        ),
     ] {
         let r = responder(vec![vec![Step::Read, say(answer), Step::Read, say(answer)]]).await;
         let w = wire();
