@@ -4,8 +4,10 @@
 //! [`CollectSink`] that keeps a run's results for rendering at the end, and the [`ScopeGuard`]
 //! that decides which addresses may be touched and pins resolved addresses so DNS cannot be
 //! rebound between check and connect; [`fetch`], downloads of files a tenant names through
-//! that guard (size cap, deadline, digests); and [`text`], slicing of scanned text on
-//! character boundaries. Engines know nothing about HTTP APIs, products or storage.
+//! that guard (size cap, deadline, digests); [`text`], slicing of scanned text on
+//! character boundaries; and [`wire`], the raw HTTP/1.x and TCP/TLS transport that sends
+//! template engines' bytes unchanged, scope-checked, pinned, rate-limited and bounded.
+//! Engines know nothing about HTTP APIs, products or storage.
 
 mod collect;
 mod coverage;
@@ -14,6 +16,7 @@ pub mod fetch;
 mod rate;
 mod scope;
 pub mod text;
+pub mod wire;
 
 pub use collect::CollectSink;
 pub use coverage::{Coverage, Everything, Nothing};

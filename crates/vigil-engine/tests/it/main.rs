@@ -2,3 +2,4 @@
 //! a real HTTP server on loopback.
 
 mod fetch;
+mod wire;
