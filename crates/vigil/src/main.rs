@@ -6,6 +6,7 @@ mod config;
 mod image;
 mod out;
 mod scan;
+mod templates;
 mod trackers;
 
 use anyhow::{bail, Context, Result};
@@ -53,6 +54,11 @@ enum Cmd {
     Db {
         #[command(subcommand)]
         cmd: image::DbCmd,
+    },
+    /// The templates of the `poc` engine: fetch the latest nuclei-templates, show status.
+    Templates {
+        #[command(subcommand)]
+        cmd: templates::TemplatesCmd,
     },
     /// The image inventory: import images so the TCSS actions see them.
     Image {
@@ -149,6 +155,9 @@ async fn run(cmd: Cmd) -> Result<()> {
         }
         Cmd::Db { cmd } => image::db(cmd).await,
         Cmd::Image { cmd } => image::image(cmd).await,
+        Cmd::Templates { cmd } => tokio::task::spawn_blocking(move || templates::run(cmd))
+            .await
+            .context("the templates command failed")?,
         Cmd::Migrate(s) => {
             let store = s.open().await?;
             out::outln!("migrations applied ({:?})", store.backend());
@@ -216,6 +225,7 @@ async fn keys(cmd: KeysCmd) -> Result<()> {
 fn engines(
     image: Arc<vigil_engine_image::ImageEngine>,
     apk: vigil_engine_apk::ApkEngine,
+    poc: vigil_engine_poc::PocEngine,
     store: &vigil_store::Store,
 ) -> Result<Registry, vigil_engine::RegistryError> {
     let mut r = Registry::new();
@@ -225,6 +235,7 @@ fn engines(
     ))))?;
     r.register(image)?;
     r.register(Arc::new(apk))?;
+    r.register(Arc::new(poc))?;
     Ok(r)
 }
 
@@ -258,7 +269,8 @@ fn spawn_workers(
     let image = image_engine(cfg, &state.store)?;
     let apk = vigil_engine_apk::ApkEngine::with_data_dir(&cfg.store.data_dir())
         .context("reading the SDK signatures of the data directory")?;
-    let registry = engines(image, apk, &state.store).context("registering engines")?;
+    let poc = vigil_engine_poc::PocEngine::with_data_dir(&cfg.store.data_dir());
+    let registry = engines(image, apk, poc, &state.store).context("registering engines")?;
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
     let workers = (0..cfg.workers)
         .map(|i| {

@@ -1,6 +1,6 @@
 //! `vigil scan ...`: run an engine in this process against targets given on the command line
 //! and print one report (table, the JSON output contract, SARIF or HTML): hosts, web sites,
-//! container images and Android packages.
+//! container images, Android packages, and nuclei templates.
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use vigil_core::spec::apk::{ApkOptions, ApkSource, ApkTarget};
 use vigil_core::spec::net::{NetItem, NetOptions, NetTarget};
+use vigil_core::spec::poc::{PocOptions, PocTarget};
 use vigil_core::spec::web::{Mode, WebOptions, WebTarget};
 use vigil_core::{FindingStatus, Severity};
 use vigil_engine::{CollectSink, Engine, EngineError, RateLimiter, ScanCtx, ScopeGuard};
@@ -27,6 +28,44 @@ pub enum ScanCmd {
     /// Scan an Android package (a file or an http(s) URL): manifest, code, signing and native
     /// library weaknesses.
     Apk(ApkArgs),
+    /// Check targets with nuclei templates (known vulnerabilities, exposures,
+    /// misconfigurations).
+    Poc(PocArgs),
+}
+
+/// `vigil scan poc`.
+#[derive(Args)]
+pub struct PocArgs {
+    /// URLs (`https://host:8443/app`) or `host[:port]`.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// A directory or tar archive of templates (default: the data directory's, from
+    /// `vigil templates update`).
+    #[arg(long)]
+    pub templates: Option<String>,
+    /// Only templates with these ids (`*` wildcards allowed), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub id: Vec<String>,
+    /// Never templates with these ids, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub exclude_id: Vec<String>,
+    /// Only templates with any of these tags, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Never templates with any of these tags, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub exclude_tags: Vec<String>,
+    /// Only templates of these severities (info, low, medium, high, critical, unknown).
+    #[arg(long, value_delimiter = ',')]
+    pub severity: Vec<String>,
+    /// Templates run at once.
+    #[arg(long)]
+    pub concurrency: Option<u32>,
+    /// Data directory whose `templates/` is the default catalogue.
+    #[arg(long, env = "VIGIL_DATA_DIR", default_value = crate::image::DEFAULT_DATA_DIR)]
+    pub data_dir: std::path::PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// `vigil scan apk`.
@@ -156,6 +195,23 @@ pub async fn run(cmd: ScanCmd) -> Result<i32> {
                     )
                 })?;
             execute(&engine, &a.common, a.apk.clone(), target, options).await
+        }
+        ScanCmd::Poc(a) => {
+            let target = encode(&PocTarget {
+                targets: a.targets.clone(),
+            })?;
+            let options = PocOptions {
+                templates: a.templates.clone(),
+                ids: a.id.clone(),
+                exclude_ids: a.exclude_id.clone(),
+                tags: a.tags.clone(),
+                exclude_tags: a.exclude_tags.clone(),
+                severities: a.severity.clone(),
+                concurrency: a.concurrency,
+            };
+            vigil_engine_poc::filter_of(&options).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let engine = vigil_engine_poc::PocEngine::with_data_dir(&a.data_dir);
+            execute(&engine, &a.common, a.targets.join(" "), target, encode(&options)?).await
         }
         ScanCmd::Host(a) => {
             let items = a

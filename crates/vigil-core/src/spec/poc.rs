@@ -62,6 +62,9 @@ pub struct PocEvidence {
     /// The named matcher that matched, when the template names them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matcher: Option<String>,
+    /// Where it matched: the URL of the request that proved it, or `tls://host:port` /
+    /// `tcp://host:port` for network templates.
+    pub matched_at: String,
     /// Values the template's extractors found, by extractor name (`""` for unnamed).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extracted: BTreeMap<String, Vec<String>>,

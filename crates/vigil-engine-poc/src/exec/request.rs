@@ -127,7 +127,7 @@ pub fn from_path(
     body: Option<&str>,
     cookie: Option<&str>,
 ) -> Result<Built, BuildError> {
-    let u = RawUrl::parse(url).ok_or_else(|| BuildError::Url(url.to_string()))?;
+    let u = RawUrl::parse(url.trim()).ok_or_else(|| BuildError::Url(url.to_string()))?;
     let mut head = format!("{method} {} HTTP/1.1\r\n", wire_target(&u.target));
     let has = |name: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     if !has("host") {

@@ -127,9 +127,11 @@ impl Catalog {
             }
             Ok(Catalog::from_texts(texts, &source))
         } else {
-            let file = std::fs::File::open(path).map_err(io)?;
-            let name = path.to_string_lossy().to_ascii_lowercase();
-            let reader: Box<dyn Read> = if name.ends_with(".gz") || name.ends_with(".tgz") {
+            let mut file = std::fs::File::open(path).map_err(io)?;
+            let mut magic = [0u8; 2];
+            let gzip = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+            std::io::Seek::rewind(&mut file).map_err(io)?;
+            let reader: Box<dyn Read> = if gzip {
                 Box::new(flate2::read::GzDecoder::new(file))
             } else {
                 Box::new(file)

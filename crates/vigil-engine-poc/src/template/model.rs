@@ -246,7 +246,7 @@ impl Payloads {
     /// pitchfork stops at the shortest set, clusterbomb takes every combination (as
     /// nuclei's iterator does).
     pub fn combinations(&self) -> usize {
-        let mut lens = self.sets.iter().map(|(_, v)| v.len());
+        let lens = self.sets.iter().map(|(_, v)| v.len());
         match self.attack {
             Attack::BatteringRam => lens.sum(),
             Attack::Pitchfork => lens.min().unwrap_or(0),

@@ -5,7 +5,8 @@
 use serde::Deserialize;
 use serde_yaml_ng::{Mapping, Value};
 
-/// A whole template file.
+/// A whole template file (keys the engine does not read, such as `self-contained` or
+/// `threads`, are ignored as nuclei ignores what it does not know).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct RawTemplate {
@@ -15,10 +16,6 @@ pub(crate) struct RawTemplate {
     pub variables: Option<Mapping>,
     #[serde(default)]
     pub constants: Option<Mapping>,
-    #[serde(default)]
-    pub self_contained: Option<bool>,
-    #[serde(default)]
-    pub stop_at_first_match: Option<bool>,
     pub flow: Option<String>,
     /// `http`, or its old name `requests`.
     pub http: Option<Vec<RawHttp>>,
@@ -69,7 +66,6 @@ pub(crate) struct RawClassification {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct RawHttp {
-    pub id: Option<String>,
     pub method: Option<String>,
     pub path: Option<Vec<String>>,
     pub raw: Option<Vec<String>>,
@@ -79,19 +75,16 @@ pub(crate) struct RawHttp {
     pub unsafe_: Option<bool>,
     pub payloads: Option<Mapping>,
     pub attack: Option<String>,
-    pub threads: Option<Scalar>,
     pub redirects: Option<bool>,
     pub host_redirects: Option<bool>,
     pub max_redirects: Option<Scalar>,
     pub stop_at_first_match: Option<bool>,
-    pub cookie_reuse: Option<bool>,
     pub disable_cookie: Option<bool>,
     pub req_condition: Option<bool>,
     pub max_size: Option<Scalar>,
     pub skip_variables_check: Option<bool>,
     pub disable_path_automerge: Option<bool>,
     pub iterate_all: Option<bool>,
-    pub read_all: Option<bool>,
     pub digest_username: Option<String>,
     pub digest_password: Option<String>,
     pub race: Option<bool>,
@@ -117,7 +110,6 @@ pub struct RawOperators {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct RawNetwork {
-    pub id: Option<String>,
     pub host: Option<Vec<String>>,
     pub address: Option<Vec<String>>,
     pub port: Option<Scalar>,
@@ -152,7 +144,6 @@ pub(crate) struct RawDns {
     pub kind: Option<String>,
     pub class: Option<String>,
     pub recursion: Option<bool>,
-    pub retries: Option<Scalar>,
     pub matchers: Option<Vec<Value>>,
     pub matchers_condition: Option<String>,
     pub extractors: Option<Vec<Value>>,
@@ -166,7 +157,6 @@ pub(crate) struct RawSsl {
     pub min_version: Option<String>,
     pub max_version: Option<String>,
     pub cipher_suites: Option<Vec<String>>,
-    pub scan_mode: Option<String>,
     pub matchers: Option<Vec<Value>>,
     pub matchers_condition: Option<String>,
     pub extractors: Option<Vec<Value>>,

@@ -1,0 +1,240 @@
+//! A parsed template made ready to run: every placeholder text compiled once, matchers and
+//! extractors compiled once, and everything this engine cannot run turned into a [`Skip`]
+//! naming it (an unknown helper, a matcher type, a protocol not run yet), so that a run's
+//! coverage counts it instead of dropping it.
+
+use crate::dsl::Template as Text;
+use crate::operators::{ExtractorSpec, MatcherSpec, Operators};
+use crate::template::{Body, HttpKind, Skip, Template};
+use regex::Regex;
+use std::sync::{Arc, LazyLock};
+
+/// A template ready to run.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The template.
+    pub template: Arc<Template>,
+    /// `variables:` in order, then `constants:`.
+    pub variables: Vec<(String, Text)>,
+    /// Names of `randstr`-style variables the template uses.
+    pub random: Vec<String>,
+    /// The request blocks.
+    pub blocks: Blocks,
+}
+
+impl Compiled {
+    /// Whether block `i` has matchers and all of them are internal: a precondition that
+    /// stops the template when it fails.
+    pub fn gates(&self, i: usize) -> bool {
+        let ops = match &self.blocks {
+            Blocks::Http(b) => b.get(i).map(|b| &b.operators),
+            Blocks::Network(b) => b.get(i).map(|b| &b.operators),
+        };
+        ops.is_some_and(|o| !o.matchers.is_empty() && o.matchers.iter().all(|m| m.internal))
+    }
+}
+
+/// Request blocks by protocol.
+#[derive(Debug)]
+pub enum Blocks {
+    /// `http:`.
+    Http(Vec<HttpBlock>),
+    /// `tcp:`.
+    Network(Vec<NetworkBlock>),
+}
+
+impl Blocks {
+    /// Number of blocks.
+    pub fn len(&self) -> usize {
+        match self {
+            Blocks::Http(b) => b.len(),
+            Blocks::Network(b) => b.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One compiled `http:` block (the model's block is `template.body`'s at `index`).
+#[derive(Debug)]
+pub struct HttpBlock {
+    /// Position in the template, from 0.
+    pub index: usize,
+    /// The requests.
+    pub requests: Vec<HttpText>,
+    /// Matchers and extractors.
+    pub operators: Operators,
+    /// Matchers read earlier responses of the block (`body_1`, `status_code_2`): they are
+    /// evaluated once, after the block's last request.
+    pub indexed: bool,
+}
+
+/// One request of a block, as placeholder texts.
+#[derive(Debug)]
+pub enum HttpText {
+    /// A `path` request.
+    Path {
+        /// Method.
+        method: String,
+        /// URL.
+        url: Text,
+        /// Headers.
+        headers: Vec<(String, Text)>,
+        /// Body.
+        body: Option<Text>,
+    },
+    /// A `raw` request.
+    Raw(Text),
+}
+
+/// One compiled `tcp:` block.
+#[derive(Debug)]
+pub struct NetworkBlock {
+    /// Position in the template, from 0.
+    pub index: usize,
+    /// Addresses (`tls://` flag, placeholder text).
+    pub hosts: Vec<(bool, Text)>,
+    /// Inputs: text, hex, bytes to read after, name.
+    pub inputs: Vec<(Text, bool, Option<usize>, Option<String>)>,
+    /// Matchers and extractors.
+    pub operators: Operators,
+}
+
+static INDEXED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[a-z][a-z_]*_[0-9]+\b").unwrap_or_else(|_| Regex::new("$^").expect("regex"))
+});
+
+/// Compiles `template`, or says why it cannot run.
+pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
+    if let Some(skip) = &template.skip {
+        return Err(skip.clone());
+    }
+    let mut texts: Vec<&Text> = Vec::new();
+    let variables: Vec<(String, Text)> = template
+        .variables
+        .iter()
+        .chain(template.constants.iter())
+        .map(|(k, v)| (k.clone(), Text::compile(v)))
+        .collect();
+    let blocks = match &template.body {
+        Body::Http(reqs) => {
+            let mut blocks = Vec::with_capacity(reqs.len());
+            for (index, r) in reqs.iter().enumerate() {
+                let requests = match &r.kind {
+                    HttpKind::Path { method, paths, headers, body } => paths
+                        .iter()
+                        .map(|p| HttpText::Path {
+                            method: method.clone(),
+                            url: Text::compile(p),
+                            headers: headers.iter().map(|(k, v)| (k.clone(), Text::compile(v))).collect(),
+                            body: body.as_deref().map(Text::compile),
+                        })
+                        .collect(),
+                    HttpKind::Raw { requests, .. } => {
+                        requests.iter().map(|r| HttpText::Raw(Text::compile(r))).collect()
+                    }
+                };
+                let (operators, indexed) = operators_of(&r.operators)?;
+                blocks.push(HttpBlock {
+                    index,
+                    requests,
+                    operators,
+                    indexed: indexed || r.req_condition,
+                });
+            }
+            Blocks::Http(blocks)
+        }
+        Body::Network(reqs) => {
+            let mut blocks = Vec::with_capacity(reqs.len());
+            for (index, r) in reqs.iter().enumerate() {
+                let (operators, _) = operators_of(&r.operators)?;
+                blocks.push(NetworkBlock {
+                    index,
+                    hosts: r.hosts.iter().map(|h| (h.tls, Text::compile(&h.address))).collect(),
+                    inputs: r
+                        .inputs
+                        .iter()
+                        .map(|i| (Text::compile(&i.data), i.hex, i.read, i.name.clone()))
+                        .collect(),
+                    operators,
+                });
+            }
+            Blocks::Network(blocks)
+        }
+        Body::Dns(_) => return Err(Skip::Unsupported("dns templates (not run yet)".into())),
+        Body::Ssl(_) => return Err(Skip::Unsupported("ssl templates (not run yet)".into())),
+        Body::Other(p) => return Err(Skip::Protocol(p)),
+    };
+    match &blocks {
+        Blocks::Http(bs) => {
+            for b in bs {
+                for r in &b.requests {
+                    match r {
+                        HttpText::Path { url, headers, body, .. } => {
+                            texts.push(url);
+                            texts.extend(headers.iter().map(|(_, v)| v));
+                            texts.extend(body.iter());
+                        }
+                        HttpText::Raw(t) => texts.push(t),
+                    }
+                }
+            }
+        }
+        Blocks::Network(bs) => {
+            for b in bs {
+                texts.extend(b.hosts.iter().map(|(_, t)| t));
+                texts.extend(b.inputs.iter().map(|(t, ..)| t));
+            }
+        }
+    }
+    texts.extend(variables.iter().map(|(_, t)| t));
+    let mut random = Vec::new();
+    for t in &texts {
+        if let Some(name) = t.unknown_helpers().first() {
+            return Err(Skip::Unsupported(format!("unknown helper {name}")));
+        }
+        if let Some((name, why)) = t.unsupported_functions().first() {
+            return Err(Skip::Unsupported(format!("helper {name} ({why})")));
+        }
+        for v in t.variables() {
+            if is_random(&v) && !random.contains(&v) {
+                random.push(v);
+            }
+        }
+    }
+    Ok(Compiled { template, variables, random, blocks })
+}
+
+/// `randstr`, `randstr_1`, ...: a random value fixed for one run of a template.
+fn is_random(name: &str) -> bool {
+    name.strip_prefix("randstr")
+        .is_some_and(|rest| rest.is_empty() || rest.strip_prefix('_').is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+}
+
+fn operators_of(raw: &crate::template::RawOperators) -> Result<(Operators, bool), Skip> {
+    let bad = |what: String| Skip::Unsupported(what);
+    let matchers: Vec<MatcherSpec> = raw
+        .matchers
+        .iter()
+        .flatten()
+        .map(|v| serde_yaml_ng::from_value(v.clone()).map_err(|e| bad(format!("a matcher that cannot be read ({e})"))))
+        .collect::<Result<_, _>>()?;
+    let extractors: Vec<ExtractorSpec> = raw
+        .extractors
+        .iter()
+        .flatten()
+        .map(|v| serde_yaml_ng::from_value(v.clone()).map_err(|e| bad(format!("an extractor that cannot be read ({e})"))))
+        .collect::<Result<_, _>>()?;
+    let indexed = raw
+        .matchers
+        .iter()
+        .flatten()
+        .chain(raw.extractors.iter().flatten())
+        .any(|v| serde_json::to_string(v).is_ok_and(|s| INDEXED.is_match(&s)));
+    let ops = Operators::compile(&matchers, raw.matchers_condition.as_deref(), &extractors)
+        .map_err(|e| bad(e.category()))?;
+    Ok((ops, indexed))
+}
