@@ -73,6 +73,8 @@ pub enum Expr {
     },
     /// `(a, b, c)`.
     List(Vec<Expr>),
+    /// A call that cannot run (wrong argument count): evaluates to this error message.
+    Invalid(Arc<str>),
     /// A helper call; `re` is its regex argument compiled at parse time when it is a literal.
     Call {
         func: &'static Func,
@@ -86,7 +88,7 @@ impl Expr {
     pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
         f(self);
         match self {
-            Expr::Lit(_) | Expr::Var(_) | Expr::Template(_) => {}
+            Expr::Lit(_) | Expr::Var(_) | Expr::Template(_) | Expr::Invalid(_) => {}
             Expr::Unary(_, a) => a.walk(f),
             Expr::Binary(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::Coalesce(a, b) => {
                 a.walk(f);

@@ -42,6 +42,7 @@ impl<'a> Evaluator<'a> {
                 }
                 Ok(Value::from_bytes(r.bytes))
             }
+            Expr::Invalid(msg) => Err(EvalError::Type(msg.to_string())),
             Expr::Unary(op, a) => unary(*op, self.eval(a)?),
             Expr::And(a, b) => {
                 if !self.bool_of(a, "&&")? {

@@ -9,6 +9,7 @@ mod ast;
 mod error;
 mod eval;
 mod functions;
+mod go_regex;
 mod lexer;
 mod parser;
 mod placeholder;

@@ -37,7 +37,16 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
             msg: "empty expression".into(),
         });
     }
-    let e = p.expr(0)?;
+    let mut e = p.expr(0)?;
+    // govaluate's separator: a top-level `a, b` is a list.
+    if p.peek() == Some(&Tok::Comma) {
+        let mut items = vec![e];
+        while p.peek() == Some(&Tok::Comma) {
+            p.i += 1;
+            items.push(p.expr(0)?);
+        }
+        e = Expr::List(items);
+    }
     if let Some(t) = p.toks.get(p.i) {
         return Err(ParseError::Syntax {
             pos: t.pos,
@@ -58,7 +67,7 @@ struct Parser {
 /// Binding power of an infix token: (left, right).
 fn infix_power(tok: &Tok) -> Option<(u8, u8)> {
     Some(match tok {
-        Tok::Question | Tok::Coalesce => (2, 1),
+        Tok::Question | Tok::Coalesce | Tok::Colon => (2, 1),
         Tok::Op("||") => (3, 4),
         Tok::Op("&&") => (5, 6),
         Tok::Op("==" | "!=" | "<" | "<=" | ">" | ">=" | "=~" | "!~") | Tok::In => (7, 8),
@@ -125,12 +134,19 @@ impl Parser {
             self.node()?;
             lhs = match tok {
                 Tok::Question => {
-                    let a = self.expr(0)?;
-                    self.expect(Tok::Colon, "':' of a ternary")?;
-                    let b = self.expr(r_bp)?;
+                    // govaluate: `c ? a` is nil when `c` is false; `: b` replaces a nil.
+                    let a = self.expr(3)?;
+                    let b = if self.peek() == Some(&Tok::Colon) {
+                        self.i += 1;
+                        self.expr(r_bp)?
+                    } else {
+                        Expr::Lit(Value::Null)
+                    };
                     Expr::Ternary(Box::new(lhs), Box::new(a), Box::new(b))
                 }
-                Tok::Coalesce => Expr::Coalesce(Box::new(lhs), Box::new(self.expr(r_bp)?)),
+                Tok::Coalesce | Tok::Colon => {
+                    Expr::Coalesce(Box::new(lhs), Box::new(self.expr(r_bp)?))
+                }
                 Tok::In => Expr::Binary(BinOp::In, Box::new(lhs), Box::new(self.expr(r_bp)?)),
                 Tok::Op(op) => {
                     let rhs = self.expr(r_bp)?;
@@ -226,7 +242,10 @@ impl Parser {
                 }
             }
         }
-        func.check_arity(args.len())?;
+        if let Err(e) = func.check_arity(args.len()) {
+            // govaluate checks argument counts only when the helper runs.
+            return Ok(Expr::Invalid(e.to_string().into()));
+        }
         let re = match func.regex_arg.and_then(|i| args.get(i)) {
             Some(Expr::Lit(Value::Str(pattern))) => Some(regex_cache::compile(pattern)?),
             _ => None,
@@ -308,7 +327,8 @@ mod tests {
         assert!(
             matches!(parse("nope(1)"), Err(ParseError::UnknownHelper { name, pos: 0 }) if name == "nope")
         );
-        assert!(matches!(parse("md5(1, 2)"), Err(ParseError::Arity { .. })));
+        assert!(matches!(parse("md5(1, 2)"), Ok(Expr::Invalid(_))));
+        assert!(matches!(parse("a, b"), Ok(Expr::List(_))));
         assert!(matches!(parse("(1 + 2"), Err(ParseError::Syntax { .. })));
         assert!(matches!(
             parse(&"(".repeat(500)),

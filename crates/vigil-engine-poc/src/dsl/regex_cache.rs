@@ -1,6 +1,6 @@
 //! Regular expressions compiled once per pattern and shared (templates repeat patterns), over
 //! bytes so that binary bodies match, with a bound on compiled size. Nuclei's regexes are
-//! RE2 syntax, which the `regex` crate implements.
+//! RE2 syntax, translated where the `regex` crate reads it differently (see `go_regex`).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -26,7 +26,7 @@ pub fn compile(pattern: &str) -> Result<Regex, ParseError> {
             return Ok(re.clone());
         }
     }
-    let re = RegexBuilder::new(pattern)
+    let re = RegexBuilder::new(&super::go_regex::translate(pattern))
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
