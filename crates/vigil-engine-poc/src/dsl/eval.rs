@@ -92,6 +92,13 @@ impl<'a> Evaluator<'a> {
             }
             Expr::Binary(op, a, b) => binary(*op, self.eval(a)?, self.eval(b)?),
             Expr::Call { func, args, re } => {
+                if func.name == "to_lower" {
+                    if let [Expr::Var(name)] = args.as_slice() {
+                        if let Some(v) = self.vars.lowered(name) {
+                            return Ok(v);
+                        }
+                    }
+                }
                 let vals = args
                     .iter()
                     .map(|i| self.eval(i))

@@ -186,6 +186,21 @@ impl Template {
         out
     }
 
+    /// The canonical names of the helpers the placeholders call.
+    pub fn functions(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for p in &self.parts {
+            if let Part::Expr { expr, .. } = p {
+                for f in expr.functions() {
+                    if !out.contains(&f) {
+                        out.push(f);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The variables the placeholders read.
     pub fn variables(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

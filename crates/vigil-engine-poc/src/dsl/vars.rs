@@ -10,6 +10,12 @@ use super::value::Value;
 pub trait Vars {
     /// The value of a variable, if it is known.
     fn get(&self, name: &str) -> Option<Value>;
+
+    /// The variable's value lower-cased, when the source keeps it cached (`to_lower(body)` is
+    /// in hundreds of templates evaluated on the same response). `None` means "compute it".
+    fn lowered(&self, _name: &str) -> Option<Value> {
+        None
+    }
 }
 
 impl Vars for HashMap<String, Value> {
@@ -27,6 +33,10 @@ impl Vars for BTreeMap<String, Value> {
 impl<T: Vars + ?Sized> Vars for &T {
     fn get(&self, name: &str) -> Option<Value> {
         (**self).get(name)
+    }
+
+    fn lowered(&self, name: &str) -> Option<Value> {
+        (**self).lowered(name)
     }
 }
 

@@ -16,6 +16,7 @@ pub struct Data {
     values: HashMap<String, Value>,
     layers: Vec<Arc<dyn Vars + Send + Sync>>,
     lowered: Mutex<HashMap<String, Arc<[u8]>>>,
+    lowered_vars: Mutex<HashMap<String, Value>>,
 }
 
 impl std::fmt::Debug for Data {
@@ -115,6 +116,9 @@ impl Data {
                 cache.clear();
             }
         }
+        if let Ok(mut cache) = self.lowered_vars.lock() {
+            cache.remove(&name);
+        }
         self.values.insert(name, value.into());
     }
 
@@ -187,5 +191,22 @@ impl Vars for Data {
             .get(name)
             .cloned()
             .or_else(|| self.layers.iter().find_map(|l| l.get(name)))
+    }
+
+    fn lowered(&self, name: &str) -> Option<Value> {
+        if let Ok(cache) = self.lowered_vars.lock() {
+            if let Some(v) = cache.get(name) {
+                return Some(v.clone());
+            }
+        }
+        let lowered = match self.get(name)? {
+            Value::Str(s) => Value::from(s.to_lowercase()),
+            Value::Bytes(b) => Value::from_bytes(b.to_ascii_lowercase()),
+            _ => return None,
+        };
+        if let Ok(mut cache) = self.lowered_vars.lock() {
+            cache.insert(name.to_string(), lowered.clone());
+        }
+        Some(lowered)
     }
 }

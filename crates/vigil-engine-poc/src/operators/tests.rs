@@ -303,6 +303,31 @@ fn data_layers_and_indexed_parts() {
     assert_eq!(d.part_lowered("body").map(|b| b.len() > 10), Some(true));
 }
 
+#[test]
+fn compiled_operators_and_data_are_shareable_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Operators>();
+    send_sync::<Data>();
+    send_sync::<Evaluation>();
+}
+
+#[test]
+fn to_lower_of_a_variable_uses_the_cached_lower_case() {
+    let d = data();
+    assert!(matches(
+        "{type: dsl, dsl: ['contains(to_lower(body), \"admin panel\")']}",
+        &d
+    ));
+    assert!(matches(
+        "{type: dsl, dsl: ['contains(tolower(body), \"admin panel\")']}",
+        &d
+    ));
+    assert!(!matches(
+        "{type: dsl, dsl: ['contains(to_lower(body), \"Admin\")']}",
+        &d
+    ));
+}
+
 fn arb_matcher() -> impl Strategy<Value = MatcherSpec> {
     let kinds = prop_oneof![
         Just("word"),

@@ -57,6 +57,7 @@ struct Survey {
     unknown_keys: BTreeMap<String, usize>,
     helpers: BTreeMap<String, usize>,
     placeholder_unknown: BTreeMap<String, usize>,
+    placeholder_helpers: BTreeMap<String, usize>,
     unsupported_helpers: BTreeMap<String, usize>,
 }
 
@@ -161,6 +162,9 @@ impl Survey {
             let t = Template::compile(s);
             for name in t.unknown_helpers() {
                 *self.placeholder_unknown.entry(name.clone()).or_default() += 1;
+            }
+            for f in t.functions() {
+                *self.placeholder_helpers.entry(f.to_string()).or_default() += 1;
             }
             for (f, _) in t.unsupported_functions() {
                 *self.unsupported_helpers.entry(f.to_string()).or_default() += 1;
