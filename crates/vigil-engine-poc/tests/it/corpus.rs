@@ -248,6 +248,7 @@ fn corpus_operators_compile() {
     }
     println!("unknown keys: {:?}", s.unknown_keys);
     println!("helpers in dsl matchers/extractors: {:?}", s.helpers);
+    println!("helpers in placeholders: {:?}", s.placeholder_helpers);
     println!(
         "unsupported helpers used (dsl + placeholders): {:?}",
         s.unsupported_helpers
