@@ -30,8 +30,9 @@ pub use vars::{Layered, NoVars, Vars};
 
 /// Longest expression accepted, in bytes (the corpus's longest placeholder is about 28 KiB).
 pub const MAX_EXPRESSION_LEN: usize = 64 * 1024;
-/// Deepest nesting of sub-expressions.
-pub const MAX_DEPTH: usize = 64;
+/// Deepest nesting of sub-expressions (the height of the syntax tree, which bounds the
+/// evaluator's recursion).
+pub const MAX_DEPTH: usize = 200;
 /// Most syntax-tree nodes in one expression.
 pub const MAX_NODES: usize = 8192;
 /// Largest string or list a helper or operator may produce, in bytes or items.

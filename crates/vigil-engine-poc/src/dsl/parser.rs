@@ -30,6 +30,7 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
         depth: 0,
         nodes: 0,
         end: src.len(),
+        height: 0,
     };
     if p.toks.is_empty() {
         return Err(ParseError::Syntax {
@@ -62,6 +63,9 @@ struct Parser {
     depth: usize,
     nodes: usize,
     end: usize,
+    /// Height of the tree last returned by `expr`/`prefix` (bounds evaluation recursion, which
+    /// left-associative chains would otherwise deepen without deepening the parser).
+    height: usize,
 }
 
 /// Binding power of an infix token: (left, right).
@@ -99,6 +103,14 @@ impl Parser {
         Ok(())
     }
 
+    fn grow(&mut self, h: usize) -> Result<usize, ParseError> {
+        let h = h + 1;
+        if h > MAX_DEPTH {
+            return Err(ParseError::TooDeep { max: MAX_DEPTH });
+        }
+        Ok(h)
+    }
+
     fn expect(&mut self, want: Tok, what: &str) -> Result<(), ParseError> {
         if self.peek() == Some(&want) {
             self.i += 1;
@@ -123,6 +135,7 @@ impl Parser {
 
     fn expr_inner(&mut self, min_bp: u8) -> Result<Expr, ParseError> {
         let mut lhs = self.prefix()?;
+        let mut h = self.height;
         while let Some(tok) = self.peek().cloned() {
             let Some((l_bp, r_bp)) = infix_power(&tok) else {
                 break;
@@ -136,10 +149,12 @@ impl Parser {
                 Tok::Question => {
                     // govaluate: `c ? a` is nil when `c` is false; `: b` replaces a nil.
                     let a = self.expr(3)?;
+                    h = h.max(self.height);
                     let b = if self.peek() == Some(&Tok::Colon) {
                         self.i += 1;
                         self.expr(r_bp)?
                     } else {
+                        self.height = 1;
                         Expr::Lit(Value::Null)
                     };
                     Expr::Ternary(Box::new(lhs), Box::new(a), Box::new(b))
@@ -154,7 +169,9 @@ impl Parser {
                 }
                 _ => break,
             };
+            h = self.grow(h.max(self.height))?;
         }
+        self.height = h;
         Ok(lhs)
     }
 
@@ -168,6 +185,7 @@ impl Parser {
             });
         };
         self.i += 1;
+        self.height = 1;
         Ok(match tok {
             Tok::Int(i) => Expr::Lit(Value::Int(i)),
             Tok::Float(f) => Expr::Lit(Value::Float(f)),
@@ -177,6 +195,7 @@ impl Parser {
             Tok::Str(s) => string_literal(s),
             Tok::Op(op @ ("-" | "!" | "~")) => {
                 let operand = self.expr(PREFIX_POWER)?;
+                self.height = self.grow(self.height)?;
                 let un = match op {
                     "-" => UnOp::Neg,
                     "!" => UnOp::Not,
@@ -188,11 +207,14 @@ impl Parser {
                 let first = self.expr(0)?;
                 if self.peek() == Some(&Tok::Comma) {
                     let mut items = vec![first];
+                    let mut h = self.height;
                     while self.peek() == Some(&Tok::Comma) {
                         self.i += 1;
                         items.push(self.expr(0)?);
+                        h = h.max(self.height);
                     }
                     self.expect(Tok::RParen, "')'")?;
+                    self.height = self.grow(h)?;
                     Expr::List(items)
                 } else {
                     self.expect(Tok::RParen, "')'")?;
@@ -222,11 +244,13 @@ impl Parser {
             pos,
         })?;
         let mut args = Vec::new();
+        let mut h = 0;
         if self.peek() == Some(&Tok::RParen) {
             self.i += 1;
         } else {
             loop {
                 args.push(self.expr(0)?);
+                h = h.max(self.height);
                 match self.peek() {
                     Some(Tok::Comma) => self.i += 1,
                     Some(Tok::RParen) => {
@@ -242,6 +266,7 @@ impl Parser {
                 }
             }
         }
+        self.height = self.grow(h)?;
         if let Err(e) = func.check_arity(args.len()) {
             // govaluate checks argument counts only when the helper runs.
             return Ok(Expr::Invalid(e.to_string().into()));
@@ -334,6 +359,11 @@ mod tests {
             parse(&"(".repeat(500)),
             Err(ParseError::TooDeep { .. })
         ));
+        let chain = vec!["1"; 5000].join("+");
+        assert!(matches!(parse(&chain), Err(ParseError::TooDeep { .. })));
+        let negs = format!("{}1", "-".repeat(400));
+        assert!(matches!(parse(&negs), Err(ParseError::TooDeep { .. })));
+        assert!(parse(&vec!["contains(body, 'x')"; 100].join(" || ")).is_ok());
         assert!(matches!(
             parse("regex('(', body)"),
             Err(ParseError::Regex { .. })

@@ -10,6 +10,9 @@ use super::error::{EvalError, ParseError};
 use super::value::Value;
 use super::vars::Vars;
 
+/// Deepest `{{ {{ }} }}` nesting compiled; deeper text stays literal.
+const MAX_NESTING: usize = 4;
+
 /// One piece of a compiled text.
 #[derive(Debug, Clone)]
 enum Part {
@@ -102,6 +105,10 @@ fn is_constant(e: &Expression) -> bool {
 impl Template {
     /// Compiles a text. Never fails: what cannot be an expression stays literal.
     pub fn compile(s: &str) -> Template {
+        Template::compile_nested(s, 0)
+    }
+
+    fn compile_nested(s: &str, nesting: usize) -> Template {
         let mut t = Template::default();
         let mut lit = Vec::new();
         let mut rest = s;
@@ -112,7 +119,7 @@ impl Template {
             lit.extend_from_slice(&rest.as_bytes()[..open]);
             let raw = &rest[open..close + 2];
             let inner = rest[open + 2..close].trim();
-            let part = t.piece(inner, raw);
+            let part = t.piece(inner, raw, nesting);
             match part {
                 Part::Lit(b) => lit.extend_from_slice(&b),
                 other => {
@@ -131,7 +138,7 @@ impl Template {
         t
     }
 
-    fn piece(&mut self, inner: &str, raw: &str) -> Part {
+    fn piece(&mut self, inner: &str, raw: &str, nesting: usize) -> Part {
         if is_simple_name(inner) {
             return Part::Var {
                 name: inner.to_string(),
@@ -139,8 +146,11 @@ impl Template {
             };
         }
         if inner.contains("{{") {
+            if nesting >= MAX_NESTING {
+                return Part::Lit(raw.as_bytes().to_vec());
+            }
             return Part::Nested {
-                inner: Box::new(Template::compile(inner)),
+                inner: Box::new(Template::compile_nested(inner, nesting + 1)),
                 raw: raw.to_string(),
             };
         }

@@ -166,6 +166,17 @@ fn random_helpers_respect_lengths_and_charsets() {
     assert!(s("rand_ip('10.0.0.0/8')").starts_with("10."));
     assert!(s("rand_base(99999999999)").starts_with("ERR"));
     assert!(s("repeat('a', 100000000000)").starts_with("ERR"));
+    assert!(s("replace_regex(repeat('a', 1000000), 'a', repeat('b', 100))").starts_with("ERR"));
+    assert!(s("len(split(repeat('a,', 2000000), ','))").starts_with("ERR"));
+}
+
+#[test]
+fn deep_inputs_are_refused_not_overflowed() {
+    let deep = format!("{}x{}", "{{md5(".repeat(5000), ")}}".repeat(5000));
+    let r = Template::compile(&deep).render(&vars());
+    assert!(!r.bytes.is_empty());
+    assert!(Expression::parse(&"!".repeat(100_000)).is_err());
+    assert!(Expression::parse(&vec!["a"; 20_000].join(" && ")).is_err());
 }
 
 #[test]

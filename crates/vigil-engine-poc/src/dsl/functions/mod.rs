@@ -99,6 +99,8 @@ impl Func {
 
     /// Runs the helper.
     pub fn call(&self, args: &[Value], re: Option<&Regex>) -> Result<Value, EvalError> {
+        self.check_arity(args.len())
+            .map_err(|e| EvalError::Type(e.to_string()))?;
         match self.imp {
             Imp::Run(f) => f(args, re).map_err(|msg| EvalError::Helper {
                 name: self.name.to_string(),

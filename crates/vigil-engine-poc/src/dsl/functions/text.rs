@@ -12,6 +12,9 @@ use crate::dsl::MAX_VALUE_LEN;
 
 type R = Result<Value, String>;
 
+/// Most items `split` makes.
+const MAX_LIST_LEN: usize = 1 << 20;
+
 fn text(v: &Value) -> String {
     v.to_text().into_owned()
 }
@@ -103,9 +106,14 @@ pub fn replace_regex(a: &[Value], re: Option<&Regex>) -> R {
             &owned
         }
     };
-    let out = re
-        .replace_all(&bytes_of(&a[0]), bytes_of(&a[2]).as_ref())
-        .into_owned();
+    let (s, rep) = (bytes_of(&a[0]), bytes_of(&a[2]));
+    if !rep.is_empty() {
+        let matches = re.find_iter(&s).take(MAX_VALUE_LEN / rep.len() + 1).count();
+        if matches.saturating_mul(rep.len()).saturating_add(s.len()) > MAX_VALUE_LEN {
+            return Err(too_large());
+        }
+    }
+    let out = re.replace_all(&s, rep.as_ref()).into_owned();
     if out.len() > MAX_VALUE_LEN {
         return Err(too_large());
     }
@@ -236,6 +244,9 @@ pub fn split(a: &[Value], _: Option<&Regex>) -> R {
                 .filter(|n| *n > 0)
                 .ok_or("chunk size must be positive")?;
             let chars: Vec<char> = s.chars().collect();
+            if chars.len() / n > MAX_LIST_LEN {
+                return Err(too_large());
+            }
             return Ok(Value::list_of_strings(
                 chars.chunks(n).map(|c| c.iter().collect::<String>()),
             ));
@@ -246,6 +257,14 @@ pub fn split(a: &[Value], _: Option<&Regex>) -> R {
         Some(v) => int_arg(v, "limit")?,
         None => -1,
     };
+    let pieces = if sep.is_empty() {
+        s.chars().count()
+    } else {
+        memmem::find_iter(s.as_bytes(), sep.as_bytes()).count()
+    };
+    if pieces > MAX_LIST_LEN {
+        return Err(too_large());
+    }
     let parts: Vec<String> = if limit < 0 {
         if sep.is_empty() {
             s.chars().map(String::from).collect()
@@ -369,21 +388,16 @@ pub fn sort(a: &[Value], _: Option<&Regex>) -> R {
 pub fn uniq(a: &[Value], _: Option<&Regex>) -> R {
     if let [v] = a {
         if !matches!(v, Value::List(_)) {
-            let mut seen = Vec::new();
-            for c in v.to_text().chars() {
-                if !seen.contains(&c) {
-                    seen.push(c);
-                }
-            }
-            return Ok(Value::from(seen.into_iter().collect::<String>()));
+            let mut seen = std::collections::HashSet::new();
+            let out: String = v.to_text().chars().filter(|c| seen.insert(*c)).collect();
+            return Ok(Value::from(out));
         }
     }
-    let mut out: Vec<String> = Vec::new();
-    for i in items(a) {
-        if !out.contains(&i) {
-            out.push(i);
-        }
-    }
+    let mut seen = std::collections::HashSet::new();
+    let out: Vec<String> = items(a)
+        .into_iter()
+        .filter(|i| seen.insert(i.clone()))
+        .collect();
     Ok(Value::list_of_strings(out))
 }
 
