@@ -10,7 +10,7 @@ use super::eval::Evaluator;
 use super::functions::Func;
 use super::placeholder::Template;
 use super::value::Value;
-use super::vars::Vars;
+use super::vars::{MemoKey, Vars};
 
 /// Unary operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,15 +75,45 @@ pub enum Expr {
     List(Vec<Expr>),
     /// A call that cannot run (wrong argument count): evaluates to this error message.
     Invalid(Arc<str>),
-    /// A helper call; `re` is its regex argument compiled at parse time when it is a literal.
+    /// A helper call; `re` is its regex argument compiled at parse time when it is a literal;
+    /// `memo` is the call's canonical text when it is deterministic and reads variables, so
+    /// that a [`Vars`] shared by many templates can cache its result.
     Call {
         func: &'static Func,
         args: Vec<Expr>,
         re: Option<Regex>,
+        memo: Option<MemoKey>,
     },
 }
 
 impl Expr {
+    /// The canonical text of a deterministic call tree over literals and variables, and
+    /// whether it reads a variable; `None` for anything else.
+    pub(crate) fn memo_key(&self) -> Option<(String, bool)> {
+        match self {
+            Expr::Lit(Value::Str(s)) => Some((format!("{s:?}"), false)),
+            Expr::Lit(v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null)) => {
+                Some((format!("{v:?}"), false))
+            }
+            Expr::Var(name) => Some((format!("${name}"), true)),
+            Expr::Call { func, args, .. } if func.is_deterministic() => {
+                let mut text = format!("{}(", func.name);
+                let mut reads = false;
+                for (i, a) in args.iter().enumerate() {
+                    let (k, r) = a.memo_key()?;
+                    if i > 0 {
+                        text.push(',');
+                    }
+                    text.push_str(&k);
+                    reads |= r;
+                }
+                text.push(')');
+                Some((text, reads))
+            }
+            _ => None,
+        }
+    }
+
     /// Visits this node and every node under it.
     pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
         f(self);

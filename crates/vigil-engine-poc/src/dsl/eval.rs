@@ -91,7 +91,17 @@ impl<'a> Evaluator<'a> {
                 Ok(Value::List(vals.into()))
             }
             Expr::Binary(op, a, b) => binary(*op, self.eval(a)?, self.eval(b)?),
-            Expr::Call { func, args, re } => {
+            Expr::Call {
+                func,
+                args,
+                re,
+                memo,
+            } => {
+                if let Some(key) = memo {
+                    if let Some(v) = self.vars.memo_get(key) {
+                        return Ok(v);
+                    }
+                }
                 if func.name == "to_lower" {
                     if let [Expr::Var(name)] = args.as_slice() {
                         if let Some(v) = self.vars.lowered(name) {
@@ -103,8 +113,11 @@ impl<'a> Evaluator<'a> {
                     .iter()
                     .map(|i| self.eval(i))
                     .collect::<Result<Vec<_>, _>>()?;
-                let v = func.call(&vals, re.as_ref())?;
-                check_size(v)
+                let v = check_size(func.call(&vals, re.as_ref())?)?;
+                if let Some(key) = memo {
+                    self.vars.memo_put(key, &v);
+                }
+                Ok(v)
             }
         }
     }

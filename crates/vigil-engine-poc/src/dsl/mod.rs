@@ -26,7 +26,7 @@ pub use functions::{lookup as lookup_helper, names as helper_names, Func};
 pub use placeholder::{Rendered, Template};
 pub use regex_cache::compile as compile_regex;
 pub use value::Value;
-pub use vars::{Layered, NoVars, Vars};
+pub use vars::{Layered, MemoKey, NoVars, Vars};
 
 /// Longest expression accepted, in bytes (the corpus's longest placeholder is about 28 KiB).
 pub const MAX_EXPRESSION_LEN: usize = 64 * 1024;

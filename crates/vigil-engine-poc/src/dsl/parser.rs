@@ -13,6 +13,7 @@ use super::lexer::{tokenize, Spanned, Tok};
 use super::placeholder::Template;
 use super::regex_cache;
 use super::value::Value;
+use super::vars::MemoKey;
 use super::{MAX_DEPTH, MAX_EXPRESSION_LEN, MAX_NODES};
 
 /// Parses one expression.
@@ -275,7 +276,29 @@ impl Parser {
             Some(Expr::Lit(Value::Str(pattern))) => Some(regex_cache::compile(pattern)?),
             _ => None,
         };
-        Ok(Expr::Call { func, args, re })
+        let mut call = Expr::Call {
+            func,
+            args,
+            re,
+            memo: None,
+        };
+        if let Some((text, true)) = call.memo_key() {
+            let mut vars: Vec<Arc<str>> = Vec::new();
+            call.walk(&mut |e| {
+                if let Expr::Var(v) = e {
+                    if !vars.contains(v) {
+                        vars.push(v.clone());
+                    }
+                }
+            });
+            if let Expr::Call { memo, .. } = &mut call {
+                *memo = Some(MemoKey {
+                    text: text.into(),
+                    vars: vars.into(),
+                });
+            }
+        }
+        Ok(call)
     }
 }
 

@@ -3,6 +3,7 @@
 //! template variables) without copying them.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::value::Value;
 
@@ -16,6 +17,25 @@ pub trait Vars {
     fn lowered(&self, _name: &str) -> Option<Value> {
         None
     }
+
+    /// A cached result of a deterministic helper call, by the call's canonical text. Sources
+    /// shared by many templates (one response's data) may keep these; the default keeps none.
+    fn memo_get(&self, _key: &MemoKey) -> Option<Value> {
+        None
+    }
+
+    /// Offers a deterministic helper call's result for caching.
+    fn memo_put(&self, _key: &MemoKey, _value: &Value) {}
+}
+
+/// Identifies a deterministic helper call for caching: its canonical text and the variables
+/// it reads (a cache must only reuse a result when those variables are the same).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoKey {
+    /// The call's canonical text, e.g. `mmh3(base64_py($body))`.
+    pub text: Arc<str>,
+    /// The variables the call reads.
+    pub vars: Arc<[Arc<str>]>,
 }
 
 impl Vars for HashMap<String, Value> {
@@ -37,6 +57,14 @@ impl<T: Vars + ?Sized> Vars for &T {
 
     fn lowered(&self, name: &str) -> Option<Value> {
         (**self).lowered(name)
+    }
+
+    fn memo_get(&self, key: &MemoKey) -> Option<Value> {
+        (**self).memo_get(key)
+    }
+
+    fn memo_put(&self, key: &MemoKey, value: &Value) {
+        (**self).memo_put(key, value)
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::dsl::{Value, Vars};
+use crate::dsl::{MemoKey, Value, Vars};
 
 /// The values of one response, cheap to share across many templates' operators.
 #[derive(Default)]
@@ -17,6 +17,7 @@ pub struct Data {
     layers: Vec<Arc<dyn Vars + Send + Sync>>,
     lowered: Mutex<HashMap<String, Arc<[u8]>>>,
     lowered_vars: Mutex<HashMap<String, Value>>,
+    memo: Mutex<HashMap<Arc<str>, Value>>,
 }
 
 impl std::fmt::Debug for Data {
@@ -27,6 +28,9 @@ impl std::fmt::Debug for Data {
             .finish()
     }
 }
+
+/// Most helper results one `Data` caches.
+const MEMO_CAP: usize = 100_000;
 
 /// The parts of an HTTP response, for [`Data::from_http`].
 #[derive(Debug, Clone, Default)]
@@ -119,6 +123,9 @@ impl Data {
         if let Ok(mut cache) = self.lowered_vars.lock() {
             cache.remove(&name);
         }
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.clear();
+        }
         self.values.insert(name, value.into());
     }
 
@@ -126,6 +133,9 @@ impl Data {
     /// extracted by earlier requests); layers added first are searched first.
     pub fn push_layer(&mut self, layer: Arc<dyn Vars + Send + Sync>) {
         self.layers.push(layer);
+        if let Ok(mut cache) = self.lowered_vars.lock() {
+            cache.clear();
+        }
     }
 
     /// Copies every own value of `other` under `name_N` (`body_2`, `status_code_2`), as nuclei
@@ -134,6 +144,7 @@ impl Data {
         for (k, v) in &other.values {
             self.values.insert(format!("{k}_{index}"), v.clone());
         }
+        self.clear_caches();
     }
 
     /// The value of a part, resolving `""` to `body`, `header` to `all_headers` and `all`
@@ -154,6 +165,22 @@ impl Data {
             }
             other => self.get(other),
         }
+    }
+
+    fn clear_caches(&self) {
+        if let Ok(mut c) = self.lowered_vars.lock() {
+            c.clear();
+        }
+        if let Ok(mut c) = self.memo.lock() {
+            c.clear();
+        }
+        if let Ok(mut c) = self.lowered.lock() {
+            c.clear();
+        }
+    }
+
+    fn owns_all(&self, vars: &[Arc<str>]) -> bool {
+        vars.iter().all(|v| self.values.contains_key(&**v))
     }
 
     /// The lower-cased bytes of a part, computed once (Unicode lower case for UTF-8 text,
@@ -191,6 +218,26 @@ impl Vars for Data {
             .get(name)
             .cloned()
             .or_else(|| self.layers.iter().find_map(|l| l.get(name)))
+    }
+
+    /// Cached only when every variable the call reads is one of this data's own values
+    /// (the response's parts), never a layer's (template variables differ per template).
+    fn memo_get(&self, key: &MemoKey) -> Option<Value> {
+        if !self.owns_all(&key.vars) {
+            return None;
+        }
+        self.memo.lock().ok()?.get(&key.text).cloned()
+    }
+
+    fn memo_put(&self, key: &MemoKey, value: &Value) {
+        if !self.owns_all(&key.vars) {
+            return;
+        }
+        if let Ok(mut memo) = self.memo.lock() {
+            if memo.len() < MEMO_CAP {
+                memo.insert(key.text.clone(), value.clone());
+            }
+        }
     }
 
     fn lowered(&self, name: &str) -> Option<Value> {

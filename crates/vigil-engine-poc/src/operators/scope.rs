@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::data::{lower, Data};
-use crate::dsl::{Value, Vars};
+use crate::dsl::{MemoKey, Value, Vars};
 
 /// The response data with this evaluation's extracted values on top.
 pub struct Scope<'a> {
@@ -37,5 +37,26 @@ impl Vars for Scope<'_> {
             .get(name)
             .cloned()
             .or_else(|| self.data.get(name))
+    }
+
+    fn lowered(&self, name: &str) -> Option<Value> {
+        if self.extra.contains_key(name) {
+            return None;
+        }
+        self.data.lowered(name)
+    }
+
+    fn memo_get(&self, key: &MemoKey) -> Option<Value> {
+        // A value extracted in this evaluation may shadow the data's: no sharing then.
+        if key.vars.iter().any(|v| self.extra.contains_key(&**v)) {
+            return None;
+        }
+        self.data.memo_get(key)
+    }
+
+    fn memo_put(&self, key: &MemoKey, value: &Value) {
+        if !key.vars.iter().any(|v| self.extra.contains_key(&**v)) {
+            self.data.memo_put(key, value)
+        }
     }
 }

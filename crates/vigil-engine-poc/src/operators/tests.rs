@@ -328,6 +328,37 @@ fn to_lower_of_a_variable_uses_the_cached_lower_case() {
     ));
 }
 
+#[test]
+fn helper_results_are_shared_only_while_their_inputs_hold() {
+    let m = matcher("{type: dsl, dsl: ['md5(body) == \"0cc175b9c0f1b6a831c399e269772661\"']}");
+    let o = Operators {
+        matchers: vec![m],
+        ..Operators::default()
+    };
+    let mut d = Data::new();
+    d.insert("body", "a");
+    assert!(o.evaluate(&d).matched);
+    assert!(o.evaluate(&d).matched);
+    d.insert("body", "b");
+    assert!(!o.evaluate(&d).matched);
+    // A variable from a layer (template variables) is never cached in the data.
+    let m = matcher("{type: dsl, dsl: ['md5(user) == \"0cc175b9c0f1b6a831c399e269772661\"']}");
+    let o = Operators {
+        matchers: vec![m],
+        ..Operators::default()
+    };
+    let mut a = std::collections::HashMap::new();
+    a.insert("user".to_string(), Value::from("a"));
+    let mut d = Data::new();
+    d.push_layer(Arc::new(a));
+    assert!(o.evaluate(&d).matched);
+    let mut b = std::collections::HashMap::new();
+    b.insert("user".to_string(), Value::from("b"));
+    let mut d2 = Data::new();
+    d2.push_layer(Arc::new(b));
+    assert!(!o.evaluate(&d2).matched);
+}
+
 fn arb_matcher() -> impl Strategy<Value = MatcherSpec> {
     let kinds = prop_oneof![
         Just("word"),

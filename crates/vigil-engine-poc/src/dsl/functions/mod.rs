@@ -71,6 +71,13 @@ impl Func {
         }
     }
 
+    /// Whether the same arguments always give the same result (not random, not the clock).
+    pub fn is_deterministic(&self) -> bool {
+        matches!(self.imp, Imp::Run(_))
+            && !self.name.starts_with("rand_")
+            && !matches!(self.name, "unix_time" | "date_time" | "print_debug")
+    }
+
     /// Why this engine does not run the helper, if it does not.
     pub fn unsupported_reason(&self) -> Option<&'static str> {
         match self.imp {
