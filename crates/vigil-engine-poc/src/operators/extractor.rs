@@ -5,6 +5,9 @@
 
 use regex::bytes::Regex;
 
+use std::collections::HashMap;
+
+use super::data::Data;
 use super::error::CompileError;
 use super::json::{self, JqProgram};
 use super::scope::Scope;
@@ -120,8 +123,17 @@ impl Extractor {
         })
     }
 
-    /// The values extracted, de-duplicated, in the order found.
-    pub fn extract(&self, scope: &Scope<'_>) -> Vec<String> {
+    /// The values extracted from one response's data, de-duplicated, in the order found.
+    pub fn extract_data(&self, data: &Data) -> Vec<String> {
+        let extra = HashMap::new();
+        self.extract(&Scope {
+            data,
+            extra: &extra,
+        })
+    }
+
+    /// The values extracted, with this evaluation's earlier extracted values in scope.
+    pub(crate) fn extract(&self, scope: &Scope<'_>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         match &self.kind {
             ExtractorKind::Regex { regexes, group } => {

@@ -6,6 +6,9 @@
 use memchr::memmem;
 use regex::bytes::Regex;
 
+use std::collections::HashMap;
+
+use super::data::Data;
 use super::error::CompileError;
 use super::scope::Scope;
 use super::spec::MatcherSpec;
@@ -181,8 +184,17 @@ impl Matcher {
         })
     }
 
-    /// Whether the matcher matches (after `negative`).
-    pub fn matches(&self, scope: &Scope<'_>) -> bool {
+    /// Whether the matcher matches one response's data (after `negative`).
+    pub fn matches_data(&self, data: &Data) -> bool {
+        let extra = HashMap::new();
+        self.matches(&Scope {
+            data,
+            extra: &extra,
+        })
+    }
+
+    /// Whether the matcher matches (after `negative`), with this evaluation's extracted values.
+    pub(crate) fn matches(&self, scope: &Scope<'_>) -> bool {
         let raw = match &self.kind {
             MatcherKind::Dsl(exprs) => self.match_dsl(exprs, scope),
             MatcherKind::Status(codes) => match scope.get_status() {

@@ -18,9 +18,10 @@ mod spec;
 #[cfg(test)]
 mod tests;
 
-pub use data::{Data, HttpParts};
+pub use data::{header_var_name, Data, HttpParts};
 pub use error::CompileError;
 pub use evaluate::{Evaluation, Operators};
 pub use extractor::{Extractor, ExtractorKind};
-pub use matcher::{Condition, Matcher, MatcherKind};
+pub use json::JqProgram;
+pub use matcher::{Condition, Matcher, MatcherKind, Word};
 pub use spec::{ExtractorSpec, MatcherSpec, Scalar};

@@ -8,14 +8,14 @@ use super::data::{lower, Data};
 use crate::dsl::{MemoKey, Value, Vars};
 
 /// The response data with this evaluation's extracted values on top.
-pub struct Scope<'a> {
-    pub data: &'a Data,
-    pub extra: &'a HashMap<String, Value>,
+pub(crate) struct Scope<'a> {
+    pub(crate) data: &'a Data,
+    pub(crate) extra: &'a HashMap<String, Value>,
 }
 
 impl Scope<'_> {
     /// A part's value (see [`Data::part`]); extracted values win over the data.
-    pub fn part(&self, part: &str) -> Option<Value> {
+    pub(crate) fn part(&self, part: &str) -> Option<Value> {
         match self.extra.get(part) {
             Some(v) => Some(v.clone()),
             None => self.data.part(part),
@@ -23,7 +23,7 @@ impl Scope<'_> {
     }
 
     /// A part's lower-cased bytes, cached in the data.
-    pub fn part_lowered(&self, part: &str) -> Option<Arc<[u8]>> {
+    pub(crate) fn part_lowered(&self, part: &str) -> Option<Arc<[u8]>> {
         match self.extra.get(part) {
             Some(v) => Some(lower(v).into()),
             None => self.data.part_lowered(part),

@@ -291,6 +291,17 @@ fn named_matchers_conditions_and_internal_extractors() {
 }
 
 #[test]
+fn single_matchers_and_extractors_run_on_data_directly() {
+    let d = data();
+    assert!(matcher("{type: word, words: [Admin]}").matches_data(&d));
+    assert!(!matcher("{type: word, words: [Nobody]}").matches_data(&d));
+    assert_eq!(
+        extractor("{type: kval, kval: [content_type]}").extract_data(&d),
+        vec!["text/html; charset=UTF-8"]
+    );
+}
+
+#[test]
 fn data_layers_and_indexed_parts() {
     let mut base = std::collections::HashMap::new();
     base.insert("username".to_string(), Value::from("admin"));
