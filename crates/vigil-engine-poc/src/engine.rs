@@ -48,7 +48,11 @@ impl Loaded {
             .iter()
             .map(|t| (t.id.clone(), exec::compile(t.clone()).map(Arc::new)))
             .collect();
-        Ok(Loaded { catalog, compiled, stamp: stamp(path) })
+        Ok(Loaded {
+            catalog,
+            compiled,
+            stamp: stamp(path),
+        })
     }
 
     /// Templates that run, by the reason the others do not: runnable count and skip counts.
@@ -73,7 +77,7 @@ fn stamp(path: &Path) -> Option<SystemTime> {
 /// The engine.
 pub struct PocEngine {
     default_templates: Option<PathBuf>,
-    loaded: Mutex<BTreeMap<PathBuf, Arc<Loaded>>>,
+    loaded: Arc<Mutex<BTreeMap<PathBuf, Arc<Loaded>>>>,
     limits: WireLimits,
 }
 
@@ -81,7 +85,7 @@ impl Default for PocEngine {
     fn default() -> Self {
         PocEngine {
             default_templates: None,
-            loaded: Mutex::new(BTreeMap::new()),
+            loaded: Arc::new(Mutex::new(BTreeMap::new())),
             limits: WireLimits {
                 connect_timeout: Duration::from_secs(5),
                 io_timeout: Duration::from_secs(10),
@@ -101,21 +105,14 @@ impl PocEngine {
         }
     }
 
-    /// The catalogue at `path`, compiled, reloaded when the path changed since.
-    pub fn catalogue(&self, path: &Path) -> Result<Arc<Loaded>, EngineError> {
-        if let Ok(cache) = self.loaded.lock() {
-            if let Some(l) = cache.get(path) {
-                if l.stamp.is_some() && l.stamp == stamp(path) {
-                    return Ok(l.clone());
-                }
-            }
-        }
-        let path_owned = path.to_path_buf();
-        let loaded = Arc::new(Loaded::load(&path_owned)?);
-        if let Ok(mut cache) = self.loaded.lock() {
-            cache.insert(path_owned, loaded.clone());
-        }
-        Ok(loaded)
+    /// The catalogue at `path`, compiled, reloaded when the path changed since (read on a
+    /// blocking thread).
+    pub async fn catalogue(&self, path: &Path) -> Result<Arc<Loaded>, EngineError> {
+        let cache = self.loaded.clone();
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || catalogue(&cache, &path))
+            .await
+            .map_err(|e| EngineError::Failed(format!("loading templates failed: {e}")))?
     }
 
     fn templates_path(&self, options: &PocOptions) -> Result<PathBuf, EngineError> {
@@ -127,6 +124,24 @@ impl PocEngine {
             )),
         }
     }
+}
+
+fn catalogue(
+    cache: &Mutex<BTreeMap<PathBuf, Arc<Loaded>>>,
+    path: &Path,
+) -> Result<Arc<Loaded>, EngineError> {
+    if let Ok(cache) = cache.lock() {
+        if let Some(l) = cache.get(path) {
+            if l.stamp.is_some() && l.stamp == stamp(path) {
+                return Ok(l.clone());
+            }
+        }
+    }
+    let loaded = Arc::new(Loaded::load(path)?);
+    if let Ok(mut cache) = cache.lock() {
+        cache.insert(path.to_path_buf(), loaded.clone());
+    }
+    Ok(loaded)
 }
 
 /// Reads the task's selection.
@@ -207,11 +222,7 @@ impl Engine for PocEngine {
             .collect::<Result<Vec<_>, _>>()?;
         let filter = filter_of(&options)?;
         let path = self.templates_path(&options)?;
-        let loaded = {
-            let engine_path = path.clone();
-            let this = self;
-            tokio::task::block_in_place(|| this.catalogue(&engine_path))?
-        };
+        let loaded = self.catalogue(&path).await?;
         let selected: Vec<Arc<Compiled>> = loaded
             .catalog
             .templates
@@ -227,9 +238,16 @@ impl Engine for PocEngine {
             .count();
         let concurrency = options
             .concurrency
-            .map_or(DEFAULT_CONCURRENCY, |c| usize::try_from(c).unwrap_or(MAX_CONCURRENCY))
+            .map_or(DEFAULT_CONCURRENCY, |c| {
+                usize::try_from(c).unwrap_or(MAX_CONCURRENCY)
+            })
             .clamp(1, MAX_CONCURRENCY);
-        let wire = Arc::new(Wire::new(ctx.scope.clone(), ctx.rate.clone(), ctx.cancel.clone(), self.limits));
+        let wire = Arc::new(Wire::new(
+            ctx.scope.clone(),
+            ctx.rate.clone(),
+            ctx.cancel.clone(),
+            self.limits,
+        ));
         let shared = Arc::new(Shared::new(wire.clone(), ctx.cancel.clone()));
         let jobs: Vec<(Arc<Compiled>, Target)> = targets
             .iter()
@@ -250,12 +268,14 @@ impl Engine for PocEngine {
             .buffer_unordered(concurrency);
         while let Some((compiled, t, outcome)) = runs.next().await {
             done += 1;
-            ctx.sink.progress(u8::try_from(done * 100 / total).unwrap_or(100).min(99));
+            ctx.sink
+                .progress(u8::try_from(done * 100 / total).unwrap_or(100).min(99));
             for f in findings(&compiled.template, &t, &outcome) {
                 ctx.sink.finding(f).await?;
             }
             if outcome.complete {
-                ran.done.insert((t.base_url(), compiled.template.id.clone()));
+                ran.done
+                    .insert((t.base_url(), compiled.template.id.clone()));
             } else {
                 let why = outcome.error.clone().unwrap_or_default();
                 let key: String = why.chars().take(60).collect();

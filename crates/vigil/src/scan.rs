@@ -211,7 +211,14 @@ pub async fn run(cmd: ScanCmd) -> Result<i32> {
             };
             vigil_engine_poc::filter_of(&options).map_err(|e| anyhow::anyhow!("{e}"))?;
             let engine = vigil_engine_poc::PocEngine::with_data_dir(&a.data_dir);
-            execute(&engine, &a.common, a.targets.join(" "), target, encode(&options)?).await
+            execute(
+                &engine,
+                &a.common,
+                a.targets.join(" "),
+                target,
+                encode(&options)?,
+            )
+            .await
         }
         ScanCmd::Host(a) => {
             let items = a

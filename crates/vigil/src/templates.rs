@@ -61,7 +61,9 @@ pub fn run(cmd: TemplatesCmd) -> Result<()> {
                         .send()
                         .and_then(|r| r.error_for_status())
                         .and_then(|r| r.json())
-                        .with_context(|| format!("cannot read the latest release from {RELEASES_URL}"))?;
+                        .with_context(|| {
+                            format!("cannot read the latest release from {RELEASES_URL}")
+                        })?;
                     let archive = release["tarball_url"]
                         .as_str()
                         .context("the release names no tarball_url")?;
@@ -85,11 +87,21 @@ pub fn run(cmd: TemplatesCmd) -> Result<()> {
         TemplatesCmd::Status { data_dir } => {
             let dest = data_dir.join(TEMPLATES_DIR);
             if !dest.exists() {
-                bail!("no templates in {}: run `vigil templates update`", dest.display());
+                bail!(
+                    "no templates in {}: run `vigil templates update`",
+                    dest.display()
+                );
             }
             match installed_source(&dest) {
-                Some(s) => crate::out::outln!("source: {}\ninstalled: {}\nsha256: {}", s.source, s.installed_at, s.sha256),
-                None => crate::out::outln!("source: unknown (not installed by `vigil templates update`)"),
+                Some(s) => crate::out::outln!(
+                    "source: {}\ninstalled: {}\nsha256: {}",
+                    s.source,
+                    s.installed_at,
+                    s.sha256
+                ),
+                None => crate::out::outln!(
+                    "source: unknown (not installed by `vigil templates update`)"
+                ),
             }
             let loaded = Loaded::load(&dest).map_err(|e| anyhow::anyhow!("{e}"))?;
             let s = loaded.catalog.summary();
@@ -126,7 +138,8 @@ fn ensure_dir(dir: &Path) -> Result<&Path> {
 
 /// Copies the archive `url` names into `to`, bounded; returns its name and SHA-256.
 fn fetch(url: &str, to: &Path) -> Result<(String, String)> {
-    let mut out = std::fs::File::create(to).with_context(|| format!("cannot write {}", to.display()))?;
+    let mut out =
+        std::fs::File::create(to).with_context(|| format!("cannot write {}", to.display()))?;
     let reader: Box<dyn Read> = if url.starts_with("http://") || url.starts_with("https://") {
         let resp = vigil_vulndb::http_client()?
             .get(url)
@@ -145,7 +158,9 @@ fn fetch(url: &str, to: &Path) -> Result<(String, String)> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut total = 0u64;
     loop {
-        let n = limited.read(&mut buf).with_context(|| format!("cannot read {url}"))?;
+        let n = limited
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {url}"))?;
         if n == 0 {
             break;
         }
@@ -154,7 +169,8 @@ fn fetch(url: &str, to: &Path) -> Result<(String, String)> {
             bail!("{url} is larger than {MAX_ARCHIVE_BYTES} bytes");
         }
         hash.update(&buf[..n]);
-        out.write_all(&buf[..n]).context("cannot write the download")?;
+        out.write_all(&buf[..n])
+            .context("cannot write the download")?;
     }
     out.flush().context("cannot write the download")?;
     Ok((url.to_string(), hex::encode(hash.finalize())))

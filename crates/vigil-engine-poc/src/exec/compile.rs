@@ -16,8 +16,10 @@ pub struct Compiled {
     pub template: Arc<Template>,
     /// `variables:` in order, then `constants:`.
     pub variables: Vec<(String, Text)>,
-    /// Names of `randstr`-style variables the template uses.
-    pub random: Vec<String>,
+    /// `randstr`-style variables and the random value each has for this template (fixed
+    /// when it is compiled, as nuclei fixes it when it loads a template, so that matchers
+    /// can look for it).
+    pub random: Vec<(String, String)>,
     /// The request blocks.
     pub blocks: Blocks,
 }
@@ -113,6 +115,7 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
         return Err(skip.clone());
     }
     let mut texts: Vec<&Text> = Vec::new();
+    let random = random_values(&template);
     let variables: Vec<(String, Text)> = template
         .variables
         .iter()
@@ -124,20 +127,29 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
             let mut blocks = Vec::with_capacity(reqs.len());
             for (index, r) in reqs.iter().enumerate() {
                 let requests = match &r.kind {
-                    HttpKind::Path { method, paths, headers, body } => paths
+                    HttpKind::Path {
+                        method,
+                        paths,
+                        headers,
+                        body,
+                    } => paths
                         .iter()
                         .map(|p| HttpText::Path {
                             method: method.clone(),
                             url: Text::compile(p),
-                            headers: headers.iter().map(|(k, v)| (k.clone(), Text::compile(v))).collect(),
+                            headers: headers
+                                .iter()
+                                .map(|(k, v)| (k.clone(), Text::compile(v)))
+                                .collect(),
                             body: body.as_deref().map(Text::compile),
                         })
                         .collect(),
-                    HttpKind::Raw { requests, .. } => {
-                        requests.iter().map(|r| HttpText::Raw(Text::compile(r))).collect()
-                    }
+                    HttpKind::Raw { requests, .. } => requests
+                        .iter()
+                        .map(|r| HttpText::Raw(Text::compile(r)))
+                        .collect(),
                 };
-                let (operators, indexed) = operators_of(&r.operators)?;
+                let (operators, indexed) = operators_of(&r.operators, &random)?;
                 blocks.push(HttpBlock {
                     index,
                     requests,
@@ -150,10 +162,14 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
         Body::Network(reqs) => {
             let mut blocks = Vec::with_capacity(reqs.len());
             for (index, r) in reqs.iter().enumerate() {
-                let (operators, _) = operators_of(&r.operators)?;
+                let (operators, _) = operators_of(&r.operators, &random)?;
                 blocks.push(NetworkBlock {
                     index,
-                    hosts: r.hosts.iter().map(|h| (h.tls, Text::compile(&h.address))).collect(),
+                    hosts: r
+                        .hosts
+                        .iter()
+                        .map(|h| (h.tls, Text::compile(&h.address)))
+                        .collect(),
                     inputs: r
                         .inputs
                         .iter()
@@ -173,7 +189,9 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
             for b in bs {
                 for r in &b.requests {
                     match r {
-                        HttpText::Path { url, headers, body, .. } => {
+                        HttpText::Path {
+                            url, headers, body, ..
+                        } => {
                             texts.push(url);
                             texts.extend(headers.iter().map(|(_, v)| v));
                             texts.extend(body.iter());
@@ -191,7 +209,6 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
         }
     }
     texts.extend(variables.iter().map(|(_, t)| t));
-    let mut random = Vec::new();
     for t in &texts {
         if let Some(name) = t.unknown_helpers().first() {
             return Err(Skip::Unsupported(format!("unknown helper {name}")));
@@ -199,34 +216,114 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
         if let Some((name, why)) = t.unsupported_functions().first() {
             return Err(Skip::Unsupported(format!("helper {name} ({why})")));
         }
-        for v in t.variables() {
-            if is_random(&v) && !random.contains(&v) {
-                random.push(v);
+    }
+    Ok(Compiled {
+        template,
+        variables,
+        random,
+        blocks,
+    })
+}
+
+static RANDSTR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{\{(randstr(?:_[0-9]+)?)\}\}")
+        .unwrap_or_else(|_| Regex::new("$^").expect("regex"))
+});
+
+/// A random value for every `{{randstr}}`, `{{randstr_1}}`, ... the template's requests or
+/// operators name.
+fn random_values(t: &Template) -> Vec<(String, String)> {
+    let mut names: Vec<String> = Vec::new();
+    let mut look = |text: &str| {
+        for c in RANDSTR.captures_iter(text) {
+            let n = c[1].to_string();
+            if !names.contains(&n) {
+                names.push(n);
             }
         }
+    };
+    for (_, v) in t.variables.iter().chain(t.constants.iter()) {
+        look(v);
     }
-    Ok(Compiled { template, variables, random, blocks })
+    let ops = |o: &crate::template::RawOperators| {
+        serde_json::to_string(&(&o.matchers, &o.extractors)).unwrap_or_default()
+    };
+    match &t.body {
+        Body::Http(reqs) => {
+            for r in reqs {
+                match &r.kind {
+                    HttpKind::Path {
+                        paths,
+                        headers,
+                        body,
+                        ..
+                    } => {
+                        paths.iter().for_each(|p| look(p));
+                        headers.iter().for_each(|(_, v)| look(v));
+                        body.iter().for_each(|b| look(b));
+                    }
+                    HttpKind::Raw { requests, .. } => requests.iter().for_each(|r| look(r)),
+                }
+                look(&ops(&r.operators));
+            }
+        }
+        Body::Network(reqs) => {
+            for r in reqs {
+                r.hosts.iter().for_each(|h| look(&h.address));
+                r.inputs.iter().for_each(|i| look(&i.data));
+                look(&ops(&r.operators));
+            }
+        }
+        _ => {}
+    }
+    names
+        .into_iter()
+        .map(|n| (n, super::random_string(27)))
+        .collect()
 }
 
-/// `randstr`, `randstr_1`, ...: a random value fixed for one run of a template.
-fn is_random(name: &str) -> bool {
-    name.strip_prefix("randstr")
-        .is_some_and(|rest| rest.is_empty() || rest.strip_prefix('_').is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+/// Replaces `{{randstr...}}` in every string of a matcher or extractor.
+fn fix_random(v: &mut serde_yaml_ng::Value, random: &[(String, String)]) {
+    match v {
+        serde_yaml_ng::Value::String(s) if s.contains("{{randstr") => {
+            for (name, value) in random {
+                *s = s.replace(&format!("{{{{{name}}}}}"), value);
+            }
+        }
+        serde_yaml_ng::Value::Sequence(items) => {
+            items.iter_mut().for_each(|i| fix_random(i, random))
+        }
+        serde_yaml_ng::Value::Mapping(m) => m.iter_mut().for_each(|(_, i)| fix_random(i, random)),
+        _ => {}
+    }
 }
 
-fn operators_of(raw: &crate::template::RawOperators) -> Result<(Operators, bool), Skip> {
+fn operators_of(
+    raw: &crate::template::RawOperators,
+    random: &[(String, String)],
+) -> Result<(Operators, bool), Skip> {
     let bad = |what: String| Skip::Unsupported(what);
     let matchers: Vec<MatcherSpec> = raw
         .matchers
         .iter()
         .flatten()
-        .map(|v| serde_yaml_ng::from_value(v.clone()).map_err(|e| bad(format!("a matcher that cannot be read ({e})"))))
+        .map(|v| {
+            let mut v = v.clone();
+            fix_random(&mut v, random);
+            serde_yaml_ng::from_value(v)
+                .map_err(|e| bad(format!("a matcher that cannot be read ({e})")))
+        })
         .collect::<Result<_, _>>()?;
     let extractors: Vec<ExtractorSpec> = raw
         .extractors
         .iter()
         .flatten()
-        .map(|v| serde_yaml_ng::from_value(v.clone()).map_err(|e| bad(format!("an extractor that cannot be read ({e})"))))
+        .map(|v| {
+            let mut v = v.clone();
+            fix_random(&mut v, random);
+            serde_yaml_ng::from_value(v)
+                .map_err(|e| bad(format!("an extractor that cannot be read ({e})")))
+        })
         .collect::<Result<_, _>>()?;
     let indexed = raw
         .matchers

@@ -18,7 +18,9 @@ impl Jar {
     pub fn store<'a>(&mut self, host: &str, set_cookies: impl IntoIterator<Item = &'a str>) {
         for sc in set_cookies {
             let pair = sc.split(';').next().unwrap_or("").trim();
-            let Some((name, value)) = pair.split_once('=') else { continue };
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
             let name = name.trim();
             if name.is_empty() || pair.len() > MAX_COOKIE_LEN {
                 continue;
@@ -29,7 +31,8 @@ impl Jar {
             });
             self.cookies.retain(|(h, n, _)| !(h == host && n == name));
             if !expired && self.cookies.len() < MAX_COOKIES {
-                self.cookies.push((host.to_string(), name.to_string(), value.trim().to_string()));
+                self.cookies
+                    .push((host.to_string(), name.to_string(), value.trim().to_string()));
             }
         }
     }

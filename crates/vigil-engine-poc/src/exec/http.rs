@@ -24,8 +24,12 @@ pub(crate) async fn run_block(
     target: &Target,
     state: &mut RunState,
 ) -> bool {
-    let Body::Http(reqs) = &compiled.template.body else { return false };
-    let Some(spec) = reqs.get(block.index) else { return false };
+    let Body::Http(reqs) = &compiled.template.body else {
+        return false;
+    };
+    let Some(spec) = reqs.get(block.index) else {
+        return false;
+    };
     let combos = spec.payloads.as_ref().map_or(1, |p| p.combinations());
     let mut matched_any = false;
     'combos: for i in 0..combos {
@@ -47,7 +51,11 @@ pub(crate) async fn run_block(
             let built = {
                 let layers: [&dyn Vars; 3] = [&payload, &state.dynamic, &state.base];
                 let vars = Layered::new(&layers);
-                let cookie = if spec.cookies { state.jar.header(&target.host) } else { None };
+                let cookie = if spec.cookies {
+                    state.jar.header(&target.host)
+                } else {
+                    None
+                };
                 match render(text, spec, target, &vars, cookie.as_deref()) {
                     Render::Ready(b) => b,
                     Render::Unresolved => continue,
@@ -57,7 +65,15 @@ pub(crate) async fn run_block(
                     }
                 }
             };
-            let response = match send(shared, &built, spec.redirects, spec.cookies.then_some(&mut state.jar), &mut state.outcome.requests).await {
+            let response = match send(
+                shared,
+                &built,
+                spec.redirects,
+                spec.cookies.then_some(&mut state.jar),
+                &mut state.outcome.requests,
+            )
+            .await
+            {
                 Ok(r) => r,
                 Err(e) => {
                     state.outcome.failed(e.to_string());
@@ -133,9 +149,15 @@ fn render(
         r.text()
     };
     let built = match text {
-        HttpText::Path { method, url, headers, body } => {
+        HttpText::Path {
+            method,
+            url,
+            headers,
+            body,
+        } => {
             let url = one(url);
-            let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.clone(), one(v))).collect();
+            let headers: Vec<(String, String)> =
+                headers.iter().map(|(k, v)| (k.clone(), one(v))).collect();
             let body = body.as_ref().map(&mut one);
             request::from_path(method, &url, &headers, body.as_deref(), cookie)
         }
@@ -167,7 +189,10 @@ async fn send(
     let mut hops = 0u32;
     loop {
         let ep = Endpoint::new(current.tls, current.host.clone(), current.port);
-        let cacheable = matches!(current.method.as_str(), "GET" | "HEAD") && jar.as_ref().is_none_or(|j| j.header(&current.host).is_none());
+        let cacheable = matches!(current.method.as_str(), "GET" | "HEAD")
+            && jar
+                .as_ref()
+                .is_none_or(|j| j.header(&current.host).is_none());
         let resp = shared.send(&ep, &current.bytes, cacheable).await?;
         *count += 1;
         if let Some(j) = jar.as_deref_mut() {
@@ -177,7 +202,13 @@ async fn send(
         let is_redirect = matches!(resp.status, 301 | 302 | 303 | 307 | 308);
         match location {
             Some(loc) if redirects.follow && is_redirect && hops < redirects.max => {
-                let Some(next) = next_hop(&current, &loc, resp.status, redirects.same_host, jar.as_deref()) else {
+                let Some(next) = next_hop(
+                    &current,
+                    &loc,
+                    resp.status,
+                    redirects.same_host,
+                    jar.as_deref(),
+                ) else {
                     return Ok((current, resp));
                 };
                 hops += 1;
@@ -201,7 +232,11 @@ fn next_hop(
     if !matches!(next.scheme(), "http" | "https") {
         return None;
     }
-    let host = next.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
+    let host = next
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     if same_host && !host.eq_ignore_ascii_case(&from.host) {
         return None;
     }

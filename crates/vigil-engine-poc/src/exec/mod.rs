@@ -95,7 +95,10 @@ pub async fn run_template(shared: &Shared, compiled: &Compiled, target: &Target)
         base: base_variables(compiled, target),
         dynamic: BTreeMap::new(),
         jar: cookies::Jar::default(),
-        outcome: Outcome { complete: true, ..Outcome::default() },
+        outcome: Outcome {
+            complete: true,
+            ..Outcome::default()
+        },
     };
     let stop_at_first = compiled.template.flow.is_none()
         && matches!(&compiled.template.body, crate::template::Body::Http(r) if r.iter().any(|b| b.stop_at_first_match));
@@ -208,8 +211,8 @@ fn base_variables(compiled: &Compiled, target: &Target) -> BTreeMap<String, Valu
         .into_iter()
         .map(|(k, v)| (k.to_string(), Value::from(v)))
         .collect();
-    for name in &compiled.random {
-        base.insert(name.clone(), Value::from(random_string(27)));
+    for (name, value) in &compiled.random {
+        base.insert(name.clone(), Value::from(value.as_str()));
     }
     for (name, text) in &compiled.variables {
         let rendered = text.render(&base);

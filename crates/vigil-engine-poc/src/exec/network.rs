@@ -26,8 +26,12 @@ pub(crate) async fn run_block(
     target: &Target,
     state: &mut RunState,
 ) -> bool {
-    let Body::Network(reqs) = &compiled.template.body else { return false };
-    let Some(spec) = reqs.get(block.index) else { return false };
+    let Body::Network(reqs) = &compiled.template.body else {
+        return false;
+    };
+    let Some(spec) = reqs.get(block.index) else {
+        return false;
+    };
     let ports: Vec<u16> = if target.explicit_port || spec.ports.is_empty() {
         vec![target.port]
     } else {
@@ -37,7 +41,10 @@ pub(crate) async fn run_block(
     let mut matched_any = false;
     for port in ports {
         let mut vars = state.base.clone();
-        vars.insert("Hostname".into(), Value::from(format!("{}:{port}", target.host_for_url())));
+        vars.insert(
+            "Hostname".into(),
+            Value::from(format!("{}:{port}", target.host_for_url())),
+        );
         vars.insert("Port".into(), Value::from(port.to_string()));
         for (tls, address) in &block.hosts {
             for i in 0..combos {
@@ -94,7 +101,12 @@ pub(crate) async fn run_block(
                                 state.outcome.add(Match {
                                     matcher,
                                     extracted: eval.extracted.clone(),
-                                    url: format!("{}://{}:{}", if ep.tls { "tls" } else { "tcp" }, ep.host, ep.port),
+                                    url: format!(
+                                        "{}://{}:{}",
+                                        if ep.tls { "tls" } else { "tcp" },
+                                        ep.host,
+                                        ep.port
+                                    ),
                                     request: evidence(&ex.written),
                                     response: evidence(&ex.read),
                                 });
@@ -123,7 +135,13 @@ enum Prepared {
 type Input = (crate::dsl::Template, bool, Option<usize>, Option<String>);
 
 /// The endpoint and the bytes of each input, rendered.
-fn prepare(vars: &dyn Vars, address: &crate::dsl::Template, tls: bool, port: u16, inputs: &[Input]) -> Prepared {
+fn prepare(
+    vars: &dyn Vars,
+    address: &crate::dsl::Template,
+    tls: bool,
+    port: u16,
+    inputs: &[Input],
+) -> Prepared {
     let rendered = address.render(vars);
     if !rendered.unresolved.is_empty() {
         return Prepared::Unresolved;
@@ -158,8 +176,12 @@ fn endpoint(address: &str, tls: bool, default_port: u16) -> Option<Endpoint> {
 
 /// `"48 45 4c 4c 4f"` or `"48454c4c4f"` as bytes.
 fn hex_bytes(text: &[u8]) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    let digits: Vec<u8> = text
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits
@@ -185,7 +207,11 @@ async fn exchange(
     read_all: bool,
 ) -> Result<Exchange, vigil_engine::wire::WireError> {
     let mut conn = shared.wire.open(ep).await?;
-    let mut ex = Exchange { written: Vec::new(), read: Vec::new(), named: Vec::new() };
+    let mut ex = Exchange {
+        written: Vec::new(),
+        read: Vec::new(),
+        named: Vec::new(),
+    };
     for (bytes, read, name) in inputs {
         conn.write_all(bytes).await?;
         ex.written.extend_from_slice(bytes);
@@ -200,7 +226,8 @@ async fn exchange(
     let last_read = inputs.last().is_some_and(|(_, r, _)| r.is_some());
     if !last_read || inputs.is_empty() {
         let got = if read_all {
-            conn.read_some(crate::template::MAX_READ_SIZE, READ_WAIT).await?
+            conn.read_some(crate::template::MAX_READ_SIZE, READ_WAIT)
+                .await?
         } else {
             conn.read_once(read_size, READ_WAIT).await?
         };

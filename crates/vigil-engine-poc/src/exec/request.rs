@@ -97,7 +97,12 @@ impl RawUrl {
 
     /// The URL again.
     pub fn url(&self) -> String {
-        format!("{}://{}{}", if self.tls { "https" } else { "http" }, self.authority, self.target)
+        format!(
+            "{}://{}{}",
+            if self.tls { "https" } else { "http" },
+            self.authority,
+            self.target
+        )
     }
 }
 
@@ -185,8 +190,13 @@ pub fn from_raw(
 ) -> Result<Built, BuildError> {
     let text = text.trim_start_matches(['\r', '\n', ' ', '\t']);
     let (head_text, body) = split_head(text);
-    let mut lines = head_text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let first = lines.next().filter(|l| !l.trim().is_empty()).ok_or(BuildError::NoRequestLine)?;
+    let mut lines = head_text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let first = lines
+        .next()
+        .filter(|l| !l.trim().is_empty())
+        .ok_or(BuildError::NoRequestLine)?;
     let (method, rest) = first.split_once(' ').ok_or(BuildError::NoRequestLine)?;
     let (req_target, version) = match rest.rsplit_once(' ') {
         Some((t, v)) if v.starts_with("HTTP/") || unsafe_ => (t, v),
@@ -260,7 +270,14 @@ pub fn from_raw(
     out.push_str("\r\n");
     let mut bytes = out.into_bytes();
     bytes.extend_from_slice(body.as_bytes());
-    Ok(Built { tls, host, port, url, method: method.to_string(), bytes })
+    Ok(Built {
+        tls,
+        host,
+        port,
+        url,
+        method: method.to_string(),
+        bytes,
+    })
 }
 
 /// Splits at the first empty line (`\n\n` or `\r\n\r\n`); the body keeps its bytes, except
@@ -272,9 +289,14 @@ fn split_head(text: &str) -> (&str, &str) {
     while i < bytes.len() {
         if bytes[i] == b'\n' {
             let rest = &text[i + 1..];
-            if let Some(body) = rest.strip_prefix("\r\n").or_else(|| rest.strip_prefix('\n')) {
+            if let Some(body) = rest
+                .strip_prefix("\r\n")
+                .or_else(|| rest.strip_prefix('\n'))
+            {
                 let head = &text[..i];
-                let trimmed = body.strip_suffix('\n').map(|b| b.strip_suffix('\r').unwrap_or(b));
+                let trimmed = body
+                    .strip_suffix('\n')
+                    .map(|b| b.strip_suffix('\r').unwrap_or(b));
                 let body = match trimmed {
                     Some(b) if !b.contains('\n') => b,
                     _ => body,
@@ -297,11 +319,28 @@ mod tests {
 
     #[test]
     fn path_requests_keep_the_target_as_written() {
-        let b = from_path("GET", "http://h:8080/a/../../etc/passwd%2e%2E?x=1", &[], None, None).unwrap();
+        let b = from_path(
+            "GET",
+            "http://h:8080/a/../../etc/passwd%2e%2E?x=1",
+            &[],
+            None,
+            None,
+        )
+        .unwrap();
         let text = String::from_utf8(b.bytes).unwrap();
-        assert!(text.starts_with("GET /a/../../etc/passwd%2e%2E?x=1 HTTP/1.1\r\nHost: h:8080\r\n"), "{text}");
+        assert!(
+            text.starts_with("GET /a/../../etc/passwd%2e%2E?x=1 HTTP/1.1\r\nHost: h:8080\r\n"),
+            "{text}"
+        );
         assert_eq!((b.host.as_str(), b.port, b.tls), ("h", 8080, false));
-        let b = from_path("POST", "https://h", &[("X-A".into(), "1".into())], Some("a=b"), Some("s=1")).unwrap();
+        let b = from_path(
+            "POST",
+            "https://h",
+            &[("X-A".into(), "1".into())],
+            Some("a=b"),
+            Some("s=1"),
+        )
+        .unwrap();
         let text = String::from_utf8(b.bytes).unwrap();
         assert!(text.starts_with("POST / HTTP/1.1\r\n"));
         assert!(text.contains("X-A: 1\r\nCookie: s=1\r\n"));
@@ -325,23 +364,54 @@ mod tests {
 
     #[test]
     fn raw_paths_merge_with_the_targets_path() {
-        let b = from_raw("GET /admin HTTP/1.1\nHost: h\n\n", &target("http://h/app/"), false, true, None).unwrap();
+        let b = from_raw(
+            "GET /admin HTTP/1.1\nHost: h\n\n",
+            &target("http://h/app/"),
+            false,
+            true,
+            None,
+        )
+        .unwrap();
         assert!(b.bytes.starts_with(b"GET /app/admin HTTP/1.1\r\n"));
         assert_eq!(b.url, "http://h/app/admin");
-        let b = from_raw("GET /admin HTTP/1.1\nHost: h\n\n", &target("http://h/app/"), false, false, None).unwrap();
+        let b = from_raw(
+            "GET /admin HTTP/1.1\nHost: h\n\n",
+            &target("http://h/app/"),
+            false,
+            false,
+            None,
+        )
+        .unwrap();
         assert!(b.bytes.starts_with(b"GET /admin HTTP/1.1\r\n"));
     }
 
     #[test]
     fn unsafe_requests_stay_as_written() {
-        let b = from_raw("AAAA /%2e%2e/ HTTP/1337\nHost: h\nX:  y \n\n", &target("http://h:81"), true, true, None).unwrap();
-        assert_eq!(b.bytes, b"AAAA /%2e%2e/ HTTP/1337\r\nHost: h\r\nX:  y \r\n\r\n");
+        let b = from_raw(
+            "AAAA /%2e%2e/ HTTP/1337\nHost: h\nX:  y \n\n",
+            &target("http://h:81"),
+            true,
+            true,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            b.bytes,
+            b"AAAA /%2e%2e/ HTTP/1337\r\nHost: h\r\nX:  y \r\n\r\n"
+        );
         assert_eq!(b.port, 81);
     }
 
     #[test]
     fn absolute_request_lines_send_to_their_host() {
-        let b = from_raw("GET https://other:8443/x HTTP/1.1\nHost: other\n\n", &target("http://h"), false, true, None).unwrap();
+        let b = from_raw(
+            "GET https://other:8443/x HTTP/1.1\nHost: other\n\n",
+            &target("http://h"),
+            false,
+            true,
+            None,
+        )
+        .unwrap();
         assert_eq!((b.host.as_str(), b.port, b.tls), ("other", 8443, true));
         assert!(b.bytes.starts_with(b"GET /x HTTP/1.1\r\n"));
     }

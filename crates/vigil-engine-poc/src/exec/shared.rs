@@ -131,7 +131,8 @@ impl ResponseCache {
         }
         match &result {
             Ok(r) if sent && r.body.len() <= CACHE_ENTRY_BYTES => {
-                self.bytes.fetch_add(r.body.len() + r.head.len(), Ordering::Relaxed);
+                self.bytes
+                    .fetch_add(r.body.len() + r.head.len(), Ordering::Relaxed);
             }
             // Errors and big answers are not kept for later askers.
             _ if sent => {

@@ -36,7 +36,10 @@ impl Target {
     /// Reads `http(s)://host[:port][/path][?query]`, or `host[:port]` (taken as `http`, or
     /// `https` on port 443).
     pub fn parse(input: &str) -> Result<Target, TargetError> {
-        let err = |reason| TargetError { input: input.to_string(), reason };
+        let err = |reason| TargetError {
+            input: input.to_string(),
+            reason,
+        };
         let s = input.trim();
         if s.is_empty() || s.len() > 4096 || s.chars().any(|c| c.is_control() || c == ' ') {
             return Err(err("empty, too long, or has spaces or control characters"));
@@ -65,7 +68,11 @@ impl Target {
             Some((p, q)) => (p.to_string(), Some(q.to_string())),
             None => (tail.to_string(), None),
         };
-        let scheme = if !given_scheme && port == Some(443) { "https".to_string() } else { scheme };
+        let scheme = if !given_scheme && port == Some(443) {
+            "https".to_string()
+        } else {
+            scheme
+        };
         let default = if scheme == "https" { 443 } else { 80 };
         Ok(Target {
             port: port.unwrap_or(default),
@@ -173,7 +180,10 @@ pub fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
             Some((h.to_ascii_lowercase(), Some(port_of(p)?)))
         }
         // A bare IPv6 address without brackets.
-        _ => authority.parse::<std::net::Ipv6Addr>().ok().map(|a| (a.to_string(), None)),
+        _ => authority
+            .parse::<std::net::Ipv6Addr>()
+            .ok()
+            .map(|a| (a.to_string(), None)),
     }
 }
 
@@ -190,19 +200,47 @@ impl Domain {
     fn of(host: &str) -> Domain {
         let empty = || String::new();
         if host.parse::<std::net::IpAddr>().is_ok() || !host.contains('.') {
-            return Domain { fqdn: host.to_string(), rdn: host.to_string(), dn: host.to_string(), tld: empty(), sd: empty() };
+            return Domain {
+                fqdn: host.to_string(),
+                rdn: host.to_string(),
+                dn: host.to_string(),
+                tld: empty(),
+                sd: empty(),
+            };
         }
         let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
         // Two-label public suffixes that are common enough to matter (co.uk, com.cn, ...);
         // the full public suffix list is not worth its weight here.
         const SECOND: [&str; 8] = ["co", "com", "net", "org", "gov", "edu", "ac", "gob"];
         let n = labels.len();
-        let suffix_len = if n >= 3 && labels[n - 1].len() == 2 && SECOND.contains(&labels[n - 2]) { 2 } else { 1 };
+        let suffix_len = if n >= 3 && labels[n - 1].len() == 2 && SECOND.contains(&labels[n - 2]) {
+            2
+        } else {
+            1
+        };
         let tld = labels[n - suffix_len..].join(".");
-        let dn = labels.get(n.saturating_sub(suffix_len + 1)).copied().unwrap_or("").to_string();
-        let rdn = if n > suffix_len { labels[n - suffix_len - 1..].join(".") } else { host.to_string() };
-        let sd = if n > suffix_len + 1 { labels[..n - suffix_len - 1].join(".") } else { String::new() };
-        Domain { fqdn: host.to_string(), rdn, dn, tld, sd }
+        let dn = labels
+            .get(n.saturating_sub(suffix_len + 1))
+            .copied()
+            .unwrap_or("")
+            .to_string();
+        let rdn = if n > suffix_len {
+            labels[n - suffix_len - 1..].join(".")
+        } else {
+            host.to_string()
+        };
+        let sd = if n > suffix_len + 1 {
+            labels[..n - suffix_len - 1].join(".")
+        } else {
+            String::new()
+        };
+        Domain {
+            fqdn: host.to_string(),
+            rdn,
+            dn,
+            tld,
+            sd,
+        }
     }
 }
 
@@ -211,13 +249,20 @@ mod tests {
     use super::*;
 
     fn vars(input: &str) -> std::collections::HashMap<&'static str, String> {
-        Target::parse(input).unwrap().variables().into_iter().collect()
+        Target::parse(input)
+            .unwrap()
+            .variables()
+            .into_iter()
+            .collect()
     }
 
     #[test]
     fn nuclei_variables() {
         let v = vars("https://sub.example.co.uk:8443/app/login.php?x=1");
-        assert_eq!(v["BaseURL"], "https://sub.example.co.uk:8443/app/login.php?x=1");
+        assert_eq!(
+            v["BaseURL"],
+            "https://sub.example.co.uk:8443/app/login.php?x=1"
+        );
         assert_eq!(v["RootURL"], "https://sub.example.co.uk:8443");
         assert_eq!(v["Hostname"], "sub.example.co.uk:8443");
         assert_eq!(v["Host"], "sub.example.co.uk");
@@ -243,7 +288,15 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_target() {
-        for bad in ["", "ftp://x", "http://", "http://u:p@h/", "h:0", "h:99999", "a b"] {
+        for bad in [
+            "",
+            "ftp://x",
+            "http://",
+            "http://u:p@h/",
+            "h:0",
+            "h:99999",
+            "a b",
+        ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
     }

@@ -52,14 +52,17 @@ pub fn install_archive(
     now_rfc3339: &str,
 ) -> Result<Source, InstallError> {
     let limits = LoadLimits::default();
-    let catalog = Catalog::load(archive, limits).map_err(|e| InstallError::Invalid(e.to_string()))?;
+    let catalog =
+        Catalog::load(archive, limits).map_err(|e| InstallError::Invalid(e.to_string()))?;
     if catalog.templates.is_empty() {
         return Err(InstallError::Invalid(format!(
             "{source} holds no templates ({} files rejected); the installed templates are unchanged",
             catalog.rejected.len()
         )));
     }
-    let parent = dest.parent().ok_or_else(|| io("the destination has no parent directory"))?;
+    let parent = dest
+        .parent()
+        .ok_or_else(|| io("the destination has no parent directory"))?;
     std::fs::create_dir_all(parent).map_err(io)?;
     let fresh = parent.join(format!(".templates-new-{}", std::process::id()));
     if fresh.exists() {
@@ -103,11 +106,12 @@ pub fn installed_source(dest: &Path) -> Option<Source> {
 fn extract(archive: &Path, into: &Path, limits: LoadLimits) -> Result<(), InstallError> {
     let file = std::fs::File::open(archive).map_err(io)?;
     let name = archive.to_string_lossy().to_ascii_lowercase();
-    let reader: Box<dyn Read> = if name.ends_with(".gz") || name.ends_with(".tgz") || is_gzip(archive) {
-        Box::new(flate2::read::GzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
+    let reader: Box<dyn Read> =
+        if name.ends_with(".gz") || name.ends_with(".tgz") || is_gzip(archive) {
+            Box::new(flate2::read::GzDecoder::new(file))
+        } else {
+            Box::new(file)
+        };
     let mut tar = tar::Archive::new(reader);
     let mut entries: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut total = 0u64;
@@ -116,27 +120,41 @@ fn extract(archive: &Path, into: &Path, limits: LoadLimits) -> Result<(), Instal
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        let Some(rel) = entry.path().ok().and_then(|p| safe(&p)) else { continue };
+        let Some(rel) = entry.path().ok().and_then(|p| safe(&p)) else {
+            continue;
+        };
         let keep = rel
             .extension()
             .is_some_and(|e| e == "yaml" || e == "yml" || e == "txt");
         let size = entry.header().size().unwrap_or(0);
         total = total.saturating_add(size);
         if entries.len() >= limits.max_files || total > limits.max_total_bytes {
-            return Err(InstallError::Invalid("the archive is over the size or file limits".into()));
+            return Err(InstallError::Invalid(
+                "the archive is over the size or file limits".into(),
+            ));
         }
         if !keep || size > limits.max_wordlist_bytes {
             continue;
         }
         let mut buf = Vec::new();
-        entry.by_ref().take(size).read_to_end(&mut buf).map_err(io)?;
+        entry
+            .by_ref()
+            .take(size)
+            .read_to_end(&mut buf)
+            .map_err(io)?;
         entries.push((rel, buf));
     }
-    let top = entries.first().and_then(|(p, _)| match p.components().next() {
-        Some(Component::Normal(s)) => Some(s.to_owned()),
-        _ => None,
+    let top = entries
+        .first()
+        .and_then(|(p, _)| match p.components().next() {
+            Some(Component::Normal(s)) => Some(s.to_owned()),
+            _ => None,
+        });
+    let strip = top.filter(|t| {
+        entries
+            .iter()
+            .all(|(p, _)| p.starts_with(t) && p.components().count() > 1)
     });
-    let strip = top.filter(|t| entries.iter().all(|(p, _)| p.starts_with(t) && p.components().count() > 1));
     for (rel, bytes) in entries {
         let rel = match &strip {
             Some(t) => rel.strip_prefix(t).map(Path::to_path_buf).unwrap_or(rel),
@@ -163,7 +181,9 @@ fn safe(p: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
-            Component::Normal(s) if !s.to_string_lossy().starts_with('.') || s == "." => out.push(s),
+            Component::Normal(s) if !s.to_string_lossy().starts_with('.') || s == "." => {
+                out.push(s)
+            }
             Component::Normal(_) => return None,
             Component::CurDir => {}
             _ => return None,

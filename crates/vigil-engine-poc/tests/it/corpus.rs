@@ -8,15 +8,24 @@ use std::path::Path;
 fn the_snapshot_parses_and_runs() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/nuclei-templates");
     if !dir.exists() {
-        panic!("the nuclei-templates snapshot is missing at {}", dir.display());
+        panic!(
+            "the nuclei-templates snapshot is missing at {}",
+            dir.display()
+        );
     }
     let loaded = vigil_engine_poc::Loaded::load(&dir).expect("load");
     let s = loaded.catalog.summary();
     assert!(s.files >= 9_000, "{s:?}");
     assert_eq!(s.files, s.parsed + loaded.catalog.rejected.len());
-    assert!(s.parsed * 100 >= s.files * 99, "parsed {} of {}", s.parsed, s.files);
+    assert!(
+        s.parsed * 100 >= s.files * 99,
+        "parsed {} of {}",
+        s.parsed,
+        s.files
+    );
     let (runnable, skipped) = loaded.coverage();
-    let http_tcp = s.parsed_by_protocol.get("http").copied().unwrap_or(0) + s.parsed_by_protocol.get("tcp").copied().unwrap_or(0);
+    let http_tcp = s.parsed_by_protocol.get("http").copied().unwrap_or(0)
+        + s.parsed_by_protocol.get("tcp").copied().unwrap_or(0);
     let run_http_tcp = loaded
         .catalog
         .templates

@@ -3,14 +3,19 @@
 //! requests.
 
 use crate::support::{run, run_with, Reply, Responder};
-use vigil_engine::{Coverage, ScopeGuard, ScopePolicy};
+use vigil_engine::{ScopeGuard, ScopePolicy};
 
 #[tokio::test]
 async fn a_tenant_scope_never_reaches_loopback() {
     let resp = Responder::start(|_| Reply::new(200, "db_password")).await;
-    let (found, _) = run_with(&[resp.url()], &["t-path-word"], ScopeGuard::new(ScopePolicy::default()), None)
-        .await
-        .unwrap();
+    let (found, _) = run_with(
+        &[resp.url()],
+        &["t-path-word"],
+        ScopeGuard::new(ScopePolicy::default()),
+        None,
+    )
+    .await
+    .unwrap();
     assert!(found.is_empty());
     assert!(resp.requests().is_empty());
 }
@@ -18,7 +23,9 @@ async fn a_tenant_scope_never_reaches_loopback() {
 #[tokio::test]
 async fn findings_are_stable_and_coverage_is_exact() {
     let resp = Responder::start(|s| match s.target.as_str() {
-        "/admin/config.php" => Reply::new(200, "DB_PASSWORD=x").header("Content-Type", "text/plain"),
+        "/admin/config.php" => {
+            Reply::new(200, "DB_PASSWORD=x").header("Content-Type", "text/plain")
+        }
         _ => Reply::not_found(),
     })
     .await;
@@ -59,30 +66,48 @@ async fn the_rate_limit_holds_for_every_request() {
     let resp = Responder::start(|_| Reply::not_found()).await;
     let start = std::time::Instant::now();
     // Four requests (two names by two extensions) at 4 per second: at least 0.75 s.
-    run_with(&[resp.url()], &["t-clusterbomb-wordlist"], ScopeGuard::operator(ScopePolicy::default()), Some(4))
-        .await
-        .unwrap();
+    run_with(
+        &[resp.url()],
+        &["t-clusterbomb-wordlist"],
+        ScopeGuard::operator(ScopePolicy::default()),
+        Some(4),
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.requests().len(), 4);
-    assert!(start.elapsed() >= std::time::Duration::from_millis(700), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(700),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn identical_requests_of_several_templates_are_sent_once() {
-    let resp = Responder::start(|_| Reply::not_found()).await;
-    // t-internal-gate and a copy of its first request: /status is asked by both blocks of
-    // the gate (with different headers) but the plain GET only once per scan.
-    run(&[resp.url()], &["t-internal-gate", "t-variables"]).await;
-    let plain = resp
-        .requests()
-        .iter()
-        .filter(|s| s.target == "/status" && s.header("x-forwarded-for").is_none())
-        .count();
-    assert_eq!(plain, 1);
+    let resp = Responder::start(|s| match s.target.as_str() {
+        "/shared/probe" => Reply::new(200, "alpha beta"),
+        _ => Reply::not_found(),
+    })
+    .await;
+    let (found, _) = run(&[resp.url()], &["t-cluster-a", "t-cluster-b"]).await;
+    let ids: Vec<&str> = found.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(ids, ["t-cluster-a", "t-cluster-b"]);
+    assert_eq!(
+        resp.requests().len(),
+        1,
+        "both templates' identical request is sent once"
+    );
 }
 
 #[tokio::test]
 async fn unknown_severities_and_missing_templates_are_refused() {
-    let err = run_with(&["http://127.0.0.1:9".into()], &[], ScopeGuard::operator(ScopePolicy::default()), None).await;
+    let err = run_with(
+        &["http://127.0.0.1:9".into()],
+        &[],
+        ScopeGuard::operator(ScopePolicy::default()),
+        None,
+    )
+    .await;
     assert!(err.is_ok());
     let engine = vigil_engine_poc::PocEngine::default();
     let ctx = vigil_engine::ScanCtx {
@@ -99,6 +124,14 @@ async fn unknown_severities_and_missing_templates_are_refused() {
     )
     .await;
     assert!(matches!(bad, Err(vigil_engine::EngineError::InvalidInput(m)) if m.contains("severe")));
-    let none = vigil_engine::Engine::run(&engine, &ctx, &serde_json::json!({"targets": ["x"]}), &serde_json::json!({})).await;
-    assert!(matches!(none, Err(vigil_engine::EngineError::InvalidInput(m)) if m.contains("vigil templates update")));
+    let none = vigil_engine::Engine::run(
+        &engine,
+        &ctx,
+        &serde_json::json!({"targets": ["x"]}),
+        &serde_json::json!({}),
+    )
+    .await;
+    assert!(
+        matches!(none, Err(vigil_engine::EngineError::InvalidInput(m)) if m.contains("vigil templates update"))
+    );
 }

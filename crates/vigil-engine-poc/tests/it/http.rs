@@ -23,8 +23,22 @@ fn assert_twins(id: &str, (hit, twin, _): &(bool, bool, Responder)) {
 async fn path_request_with_headers_and_and_condition() {
     let r = check("t-path-word", |s, vuln| match s.target.as_str() {
         "/admin/config.php" => {
-            assert_eq!(s.header("x-probe"), Some(&*format!("127.0.0.1-{}-http", s.header("host").unwrap().rsplit(':').next().unwrap())));
-            Reply::new(200, if vuln { "db_password=hunter2\n" } else { "db_user=app\n" }).header("Content-Type", "text/plain")
+            assert_eq!(
+                s.header("x-probe"),
+                Some(&*format!(
+                    "127.0.0.1-{}-http",
+                    s.header("host").unwrap().rsplit(':').next().unwrap()
+                ))
+            );
+            Reply::new(
+                200,
+                if vuln {
+                    "db_password=hunter2\n"
+                } else {
+                    "db_user=app\n"
+                },
+            )
+            .header("Content-Type", "text/plain")
         }
         _ => Reply::not_found(),
     })
@@ -35,7 +49,10 @@ async fn path_request_with_headers_and_and_condition() {
 #[tokio::test]
 async fn unsafe_raw_requests_reach_the_wire_verbatim() {
     let r = check("t-raw-traversal", |s, vuln| {
-        if s.raw.starts_with(b"GET /static/..%2f..%2f../etc/passwd HTTP/1.1\r\n") && vuln {
+        if s.raw
+            .starts_with(b"GET /static/..%2f..%2f../etc/passwd HTTP/1.1\r\n")
+            && vuln
+        {
             Reply::new(200, "root:x:0:0:root:/root:/bin/bash\n")
         } else {
             Reply::not_found()
@@ -61,7 +78,13 @@ async fn pitchfork_payloads_and_stop_at_first_match() {
     .await;
     assert_twins("t-pitchfork-login", &r);
     let bodies: Vec<Vec<u8>> = r.2.requests().into_iter().map(|s| s.body).collect();
-    assert_eq!(bodies, vec![b"user=admin&pass=admin".to_vec(), b"user=root&pass=toor".to_vec()]);
+    assert_eq!(
+        bodies,
+        vec![
+            b"user=admin&pass=admin".to_vec(),
+            b"user=root&pass=toor".to_vec()
+        ]
+    );
 }
 
 #[tokio::test]
@@ -77,7 +100,10 @@ async fn clusterbomb_with_a_wordlist_file() {
     assert_twins("t-clusterbomb-wordlist", &r);
     let mut targets: Vec<String> = r.2.requests().into_iter().map(|s| s.target).collect();
     targets.sort();
-    assert_eq!(targets, ["/backup.bak", "/backup.old", "/config.bak", "/config.old"]);
+    assert_eq!(
+        targets,
+        ["/backup.bak", "/backup.old", "/config.bak", "/config.old"]
+    );
 }
 
 #[tokio::test]
@@ -121,7 +147,9 @@ async fn flow_stops_when_the_first_call_fails() {
 #[tokio::test]
 async fn redirects_are_followed_within_max_redirects_with_cookies() {
     let r = check("t-redirect-cookie", |s, vuln| match s.target.as_str() {
-        "/start" => Reply::new(302, "").header("Location", if vuln { "/mid" } else { "/a" }).header("Set-Cookie", "sid=s3cret; Path=/"),
+        "/start" => Reply::new(302, "")
+            .header("Location", if vuln { "/mid" } else { "/a" })
+            .header("Set-Cookie", "sid=s3cret; Path=/"),
         "/mid" => Reply::new(302, "").header("Location", "/home"),
         "/a" => Reply::new(302, "").header("Location", "/b"),
         "/b" => Reply::new(302, "").header("Location", "/home"),
@@ -144,13 +172,17 @@ async fn named_matchers_give_separate_results_with_extracted_values() {
     })
     .await;
     let (found, sink) = run(&[resp.url()], &["t-named-extract"]).await;
-    assert_eq!(found, [("t-named-extract".to_string(), "nginx".to_string()), ("t-named-extract".to_string(), "php".to_string())]);
-    let findings = sink.findings.lock().unwrap();
-    let ex = &findings[0].evidence["extracted"];
+    assert_eq!(
+        found,
+        [
+            ("t-named-extract".to_string(), "nginx".to_string()),
+            ("t-named-extract".to_string(), "php".to_string())
+        ]
+    );
+    let ex = sink.findings.lock().unwrap()[0].evidence["extracted"].clone();
     assert_eq!(ex["powered"][0], "PHP/7.4.1");
     assert_eq!(ex["version"][0], "7.4.1");
     assert_eq!(ex["shout"][0], "127.0.0.1");
-    drop(findings);
     // The twin: another server, no PHP.
     let twin = Responder::start(|s| match s.target.as_str() {
         "/api/info" => Reply::new(200, "{}").header("Server", "Apache"),
@@ -191,7 +223,9 @@ async fn variables_render_with_helpers() {
 #[tokio::test]
 async fn internal_matchers_gate_and_never_report() {
     let r = check("t-internal-gate", |s, vuln| match s.target.as_str() {
-        "/status" if s.header("x-forwarded-for").is_some() => Reply::new(200, "Server Status for host"),
+        "/status" if s.header("x-forwarded-for").is_some() => {
+            Reply::new(200, "Server Status for host")
+        }
         // The safe twin serves the page to everyone: the forbidden precondition fails, and
         // the bypass is not a finding.
         "/status" => Reply::new(if vuln { 403 } else { 200 }, "Server Status for host"),

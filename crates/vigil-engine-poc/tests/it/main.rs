@@ -8,3 +8,4 @@ mod engine;
 mod http;
 mod network;
 mod support;
+mod survey;

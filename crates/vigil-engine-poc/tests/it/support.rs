@@ -26,7 +26,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -39,7 +42,11 @@ pub struct Reply {
 
 impl Reply {
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Reply {
-        Reply { status, headers: vec![("Content-Type".into(), "text/html".into())], body: body.into() }
+        Reply {
+            status,
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: body.into(),
+        }
     }
 
     pub fn header(mut self, k: &str, v: &str) -> Reply {
@@ -70,7 +77,9 @@ impl Responder {
         let log = seen.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let handler = handler.clone();
                 let log = log.clone();
                 tokio::spawn(async move {
@@ -82,7 +91,12 @@ impl Responder {
                                 break s;
                             }
                             let mut chunk = [0u8; 8192];
-                            match tokio::time::timeout(Duration::from_secs(10), sock.read(&mut chunk)).await {
+                            match tokio::time::timeout(
+                                Duration::from_secs(10),
+                                sock.read(&mut chunk),
+                            )
+                            .await
+                            {
                                 Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
                                 _ => return,
                             }
@@ -137,7 +151,13 @@ fn parse(buf: &mut Vec<u8>) -> Option<Seen> {
     }
     let raw: Vec<u8> = buf.drain(..end + len).collect();
     let body = raw[end..].to_vec();
-    Some(Seen { raw, method, target, headers, body })
+    Some(Seen {
+        raw,
+        method,
+        target,
+        headers,
+        body,
+    })
 }
 
 /// A TCP service on loopback answering each connection with `answer(bytes received)`.
@@ -147,12 +167,16 @@ pub async fn tcp_service(answer: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'stat
     let answer = Arc::new(answer);
     tokio::spawn(async move {
         loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
             let answer = answer.clone();
             tokio::spawn(async move {
                 let mut got = Vec::new();
                 let mut chunk = [0u8; 4096];
-                while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(200), sock.read(&mut chunk)).await {
+                while let Ok(Ok(n)) =
+                    tokio::time::timeout(Duration::from_millis(200), sock.read(&mut chunk)).await
+                {
                     if n == 0 {
                         break;
                     }
@@ -174,7 +198,14 @@ pub fn templates() -> String {
 /// command line does (loopback allowed); returns the findings' (template id, matcher)
 /// pairs and the sink.
 pub async fn run(targets: &[String], ids: &[&str]) -> (Vec<(String, String)>, Arc<CollectSink>) {
-    run_with(targets, ids, ScopeGuard::operator(ScopePolicy::default()), None).await.expect("run")
+    run_with(
+        targets,
+        ids,
+        ScopeGuard::operator(ScopePolicy::default()),
+        None,
+    )
+    .await
+    .expect("run")
 }
 
 pub async fn run_with(
