@@ -449,7 +449,7 @@ def vigil_report(path):
         if tid:
             ids.add(tid)
     stats = doc.get("stats") or (doc.get("engine") or {}).get("stats") or {}
-    sent = stats.get("requests") or stats.get("requests_sent") if isinstance(stats, dict) else None
+    sent = (stats.get("requests") or stats.get("requests_sent")) if isinstance(stats, dict) else None
     return ids, sent
 
 

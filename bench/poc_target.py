@@ -45,11 +45,18 @@ def make_handler(table, counter):
         # http.server writes headers and body in separate sends: without this, keep-alive
         # requests wait for the client's delayed ACK (about 40 ms each).
         disable_nagle_algorithm = True
-        server_version = "httpd"
-        sys_version = ""
+
+        def version_string(self):
+            return "httpd"
 
         def log_message(self, *args):
             pass
+
+        def parse_request(self):
+            ok = super().parse_request()
+            if not ok:  # answered 400/414/505 by http.server itself: a request served all the same
+                counter.add()
+            return ok
 
         def answer(self):
             length = int(self.headers.get("Content-Length") or 0)
