@@ -24,6 +24,17 @@
 # response satisfies (checked against the matchers), evenly spread, up to 12 per folder.
 # selection.txt there lists path, id and whether it is vulnerable; table.json is the target's table.
 # Raw outputs stay in /tmp/vigil-bench-poc.XXXXXX (printed at the start).
+# What is read from each tool (bench/poc_bench.py, one small function each, to adjust there):
+#   vigil      vigil_report(): the JSON report on stdout, findings[].evidence.template_id (matched
+#              templates), and stats.requests when present (what Vigil says it sent; the target's
+#              count is the one compared)
+#   pocsuite3  pocsuite_report(): the results table it prints last (target | poc-name | poc-id |
+#              component | version | status; poc-name is the template's info.name, status
+#              success/failed). Its `-o` file (JSON lines of successes only) is just cross-checked:
+#              it has lost a record to a line of NUL bytes when threads finished together.
+# pocsuite3's nuclei runner differs from nuclei where this selection cannot show it: with several
+# `path`s it matches once, after the last request, on the last response (nuclei matches each); part
+# `all` reads as empty. The vulnerable subset has one path each, on routes no other template requests.
 # Network: as root, part 2 runs in a namespace of its own with loopback only (`unshare -n`): nothing
 # can leave. pocsuite3 is never given options that go online (--update, ssvid-, --dork*, --oob-*).
 #
