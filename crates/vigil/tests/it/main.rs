@@ -10,4 +10,5 @@ mod cli;
 mod golden_actions;
 mod image_cli;
 mod image_memory;
+mod poc_cli;
 mod worker_kill;
