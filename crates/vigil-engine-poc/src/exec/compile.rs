@@ -31,6 +31,7 @@ impl Compiled {
         let ops = match &self.blocks {
             Blocks::Http(b) => b.get(i).map(|b| &b.operators),
             Blocks::Network(b) => b.get(i).map(|b| &b.operators),
+            Blocks::Ssl(b) => b.get(i).map(|b| &b.operators),
         };
         ops.is_some_and(|o| !o.matchers.is_empty() && o.matchers.iter().all(|m| m.internal))
     }
@@ -43,6 +44,8 @@ pub enum Blocks {
     Http(Vec<HttpBlock>),
     /// `tcp:`.
     Network(Vec<NetworkBlock>),
+    /// `ssl:`.
+    Ssl(Vec<SslBlock>),
 }
 
 impl Blocks {
@@ -51,6 +54,7 @@ impl Blocks {
         match self {
             Blocks::Http(b) => b.len(),
             Blocks::Network(b) => b.len(),
+            Blocks::Ssl(b) => b.len(),
         }
     }
 
@@ -90,6 +94,17 @@ pub enum HttpText {
     },
     /// A `raw` request.
     Raw(Text),
+}
+
+/// One compiled `ssl:` block.
+#[derive(Debug)]
+pub struct SslBlock {
+    /// Position in the template, from 0.
+    pub index: usize,
+    /// The address to shake hands with.
+    pub address: Text,
+    /// Matchers and extractors.
+    pub operators: Operators,
 }
 
 /// One compiled `tcp:` block.
@@ -181,7 +196,24 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
             Blocks::Network(blocks)
         }
         Body::Dns(_) => return Err(Skip::Unsupported("dns templates (not run yet)".into())),
-        Body::Ssl(_) => return Err(Skip::Unsupported("ssl templates (not run yet)".into())),
+        Body::Ssl(reqs) => {
+            let mut blocks = Vec::with_capacity(reqs.len());
+            for (index, r) in reqs.iter().enumerate() {
+                if r.min_version.is_some() || r.max_version.is_some() || !r.cipher_suites.is_empty()
+                {
+                    return Err(Skip::Unsupported(
+                        "TLS versions or cipher suites of choice (the TLS stack speaks TLS 1.2 and 1.3 with modern suites)".into(),
+                    ));
+                }
+                let (operators, _) = operators_of(&r.operators, &random)?;
+                blocks.push(SslBlock {
+                    index,
+                    address: Text::compile(&r.address),
+                    operators,
+                });
+            }
+            Blocks::Ssl(blocks)
+        }
         Body::Other(p) => return Err(Skip::Protocol(p)),
     };
     match &blocks {
@@ -207,6 +239,7 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
                 texts.extend(b.inputs.iter().map(|(t, ..)| t));
             }
         }
+        Blocks::Ssl(bs) => texts.extend(bs.iter().map(|b| &b.address)),
     }
     texts.extend(variables.iter().map(|(_, t)| t));
     for t in &texts {

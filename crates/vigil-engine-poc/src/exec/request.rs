@@ -415,4 +415,14 @@ mod tests {
         assert_eq!((b.host.as_str(), b.port, b.tls), ("other", 8443, true));
         assert!(b.bytes.starts_with(b"GET /x HTTP/1.1\r\n"));
     }
+
+    proptest::proptest! {
+        /// Whatever a rendered request holds, building it never panics.
+        #[test]
+        fn arbitrary_requests_never_panic(text in "(?s).{0,300}", unsafe_ in proptest::bool::ANY, url in "(?s).{0,80}") {
+            let _ = from_raw(&text, &target("http://h/app"), unsafe_, true, Some("a=b"));
+            let _ = from_path("GET", &url, &[], Some(&text), None);
+            let _ = Target::parse(&url);
+        }
+    }
 }

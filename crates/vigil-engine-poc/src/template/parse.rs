@@ -778,3 +778,92 @@ impl FlowParser<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SAMPLE: &str = "id: x\ninfo:\n  name: X\n  severity: high\n  tags: a,b\nhttp:\n  - method: GET\n    path:\n      - \"{{BaseURL}}/a\"\n    payloads:\n      p: [1, 2]\n    matchers:\n      - type: word\n        words: [ok]\n";
+
+    #[test]
+    fn a_template_parses() {
+        let t = parse_template(SAMPLE, "x.yaml", &NoFiles).unwrap();
+        assert_eq!(t.id, "x");
+        assert_eq!(t.info.severity, Severity::High);
+        assert_eq!(t.info.tags, ["a", "b"]);
+        assert!(t.runnable());
+        assert_eq!(t.max_requests(), 2);
+    }
+
+    #[test]
+    fn what_is_not_a_template_says_why() {
+        for (text, want) in [
+            ("info: {name: x}\nhttp: []", "missing id"),
+            ("id: 'a b'\ninfo: {name: x}\nhttp: []", "id"),
+            (
+                "id: a\ninfo: {name: x, severity: severe}\nhttp: []",
+                "severity",
+            ),
+            ("id: a\ninfo: {name: x}\n", "no requests"),
+            (
+                "id: a\ninfo: {name: x}\nhttp: [{method: GET}]",
+                "neither path nor raw",
+            ),
+            (
+                "id: a\ninfo: {name: x}\ntcp: [{host: ['{{Hostname}}'], port: 'x'}]",
+                "not a port",
+            ),
+            ("- a\n- b", "invalid YAML"),
+        ] {
+            let e = parse_template(text, "t.yaml", &NoFiles)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn flows_of_calls_parse_and_javascript_is_refused() {
+        assert_eq!(
+            parse_flow("http(1) && (http(2) || http(3))", 3),
+            Ok(Flow::And(
+                Box::new(Flow::Call(1)),
+                Box::new(Flow::Or(Box::new(Flow::Call(2)), Box::new(Flow::Call(3))))
+            ))
+        );
+        assert_eq!(
+            parse_flow("http(1)\nhttp(2);", 2),
+            Ok(Flow::Seq(vec![Flow::Call(1), Flow::Call(2)]))
+        );
+        assert!(parse_flow("if (http(1)) { http(2) }", 2).is_err());
+        assert!(parse_flow("http(1) &&", 2).is_err());
+        assert!(parse_flow(&"(".repeat(100), 2).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Arbitrary text never panics the parser.
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,400}") {
+            let _ = parse_template(&text, "p.yaml", &NoFiles);
+        }
+
+        /// Mutations of a real template never panic it.
+        #[test]
+        fn mutated_templates_never_panic(at in 0usize..SAMPLE.len(), cut in 0usize..40, junk in "[ -~\n]{0,20}") {
+            let mut text = SAMPLE.to_string();
+            let at = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let end = (at + cut).min(text.len());
+            text.replace_range(at..end, &junk);
+            let _ = parse_template(&text, "p.yaml", &NoFiles);
+        }
+
+        /// Flows of any shape never panic.
+        #[test]
+        fn arbitrary_flows_never_panic(text in "[a-z()&|;\n 0-9]{0,80}") {
+            let _ = parse_flow(&text, 3);
+        }
+    }
+}
