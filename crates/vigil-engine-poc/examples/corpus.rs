@@ -1,5 +1,6 @@
 //! Loads a template directory or archive and prints what parsed, what runs and why the rest
-//! does not (used by `bench/poc.sh`): `cargo run --release -p vigil-engine-poc --example corpus -- DIR`.
+//! does not (used by `bench/poc.sh`): `cargo run --release -p vigil-engine-poc --example corpus -- DIR
+//! [--compile]` (`--compile` also compiles every template for running, as the engine does).
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
@@ -18,6 +19,20 @@ fn main() {
         }
     };
     let took = start.elapsed();
+    if std::env::args().any(|a| a == "--compile") {
+        let start = std::time::Instant::now();
+        let compiled: Vec<_> = catalog
+            .templates
+            .iter()
+            .map(|t| vigil_engine_poc::exec::compile(t.clone()))
+            .collect();
+        let ok = compiled.iter().filter(|c| c.is_ok()).count();
+        println!(
+            "compiled {ok} of {} in {:.3}s",
+            compiled.len(),
+            start.elapsed().as_secs_f64()
+        );
+    }
     let s = catalog.summary();
     println!(
         "files {} parsed {} runnable {} in {:.3}s",

@@ -6,7 +6,7 @@
 //! Its coverage is exact: a template that did not run to the end on a target proves nothing
 //! fixed there.
 
-use crate::exec::{self, Compiled, Outcome, Shared, Target};
+use crate::exec::{self, Compiled, Outcome, ResponseCache, Shared, Target};
 use crate::template::{Catalog, Filter, LoadLimits, Severity, Skip, Template};
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -248,11 +248,13 @@ impl Engine for PocEngine {
             ctx.cancel.clone(),
             self.limits,
         ));
-        let shared = Arc::new(Shared::new(wire.clone(), ctx.cancel.clone()));
         let jobs: Vec<(Arc<Compiled>, Target)> = targets
             .iter()
             .flat_map(|t| selected.iter().map(move |c| (c.clone(), t.clone())))
             .collect();
+        let cache =
+            ResponseCache::expecting(jobs.iter().filter_map(|(c, t)| exec::first_request(c, t)));
+        let shared = Arc::new(Shared::new(wire.clone(), cache, ctx.cancel.clone()));
         let total = jobs.len().max(1);
         let mut done = 0usize;
         let mut ran = Ran::default();

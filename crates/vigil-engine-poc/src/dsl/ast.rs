@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use regex::bytes::Regex;
+use super::regex_cache::LazyRegex as Regex;
 
 use super::error::{EvalError, ParseError};
 use super::eval::Evaluator;

@@ -3,7 +3,7 @@
 //! two numbers or two strings, `&&`/`||`/`!`/`?:` take booleans, `??` falls back on nil or a
 //! missing variable. Overflow, division by zero and oversized results are errors, never panics.
 
-use regex::bytes::Regex;
+use super::regex_cache::LazyRegex as Regex;
 
 use super::ast::{BinOp, Expr, UnOp};
 use super::error::EvalError;
@@ -113,7 +113,7 @@ impl<'a> Evaluator<'a> {
                     .iter()
                     .map(|i| self.eval(i))
                     .collect::<Result<Vec<_>, _>>()?;
-                let v = check_size(func.call(&vals, re.as_ref())?)?;
+                let v = check_size(func.call(&vals, re.as_deref())?)?;
                 if let Some(key) = memo {
                     self.vars.memo_put(key, &v);
                 }

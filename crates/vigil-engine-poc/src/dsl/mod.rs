@@ -24,7 +24,7 @@ pub use ast::{BinOp, Expr, Expression, UnOp};
 pub use error::{EvalError, ParseError};
 pub use functions::{lookup as lookup_helper, names as helper_names, Func};
 pub use placeholder::{Rendered, Template};
-pub use regex_cache::compile as compile_regex;
+pub use regex_cache::{compile as compile_regex, LazyRegex};
 pub use value::Value;
 pub use vars::{Layered, MemoKey, NoVars, Vars};
 

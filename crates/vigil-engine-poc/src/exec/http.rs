@@ -129,6 +129,19 @@ pub(crate) async fn run_block(
     matched_any
 }
 
+/// The request `text` renders to over `layers`, or `None` when it cannot be sent.
+pub(crate) fn build(
+    text: &HttpText,
+    spec: &HttpRequest,
+    target: &Target,
+    layers: &[&dyn Vars],
+) -> Option<Built> {
+    match render(text, spec, target, &Layered::new(layers), None) {
+        Render::Ready(b) => Some(b),
+        _ => None,
+    }
+}
+
 enum Render {
     Ready(Built),
     Unresolved,

@@ -128,6 +128,45 @@ pub async fn run_template(shared: &Shared, compiled: &Compiled, target: &Target)
     state.outcome
 }
 
+/// The first request `compiled` sends to `target` when it is the same for every run (a
+/// `GET` or `HEAD` of the first block, without payloads): what the response cache counts
+/// before a scan.
+pub fn first_request(
+    compiled: &Compiled,
+    target: &Target,
+) -> Option<(vigil_engine::wire::Endpoint, Vec<u8>)> {
+    let compile::Blocks::Http(blocks) = &compiled.blocks else {
+        return None;
+    };
+    let block = blocks.first()?;
+    if compiled.template.flow.as_ref().is_some_and(|f| {
+        *f != Flow::Call(1) && !matches!(f, Flow::And(a, _) if **a == Flow::Call(1))
+    }) {
+        return None;
+    }
+    let crate::template::Body::Http(reqs) = &compiled.template.body else {
+        return None;
+    };
+    let spec = reqs.first()?;
+    if spec.payloads.is_some() {
+        return None;
+    }
+    let base = base_variables(compiled, target);
+    let none = BTreeMap::new();
+    let built = http::build(
+        block.requests.first()?,
+        spec,
+        target,
+        &[&none, &none, &base],
+    )?;
+    matches!(built.method.as_str(), "GET" | "HEAD").then(|| {
+        (
+            vigil_engine::wire::Endpoint::new(built.tls, built.host, built.port),
+            built.bytes,
+        )
+    })
+}
+
 /// Evaluates a flow: `&&` and `||` short-circuit as in JavaScript; a sequence runs every
 /// statement. True when the (last evaluated) call matched.
 fn run_flow<'a>(

@@ -1,7 +1,9 @@
 //! What every template run of one scan shares: the [`Wire`] (scope-guarded, pinned,
 //! rate-limited), the [`ResponseCache`] that sends a `GET`/`HEAD` request once however many
 //! templates ask for exactly the same bytes (nuclei's clustering, found by the bytes
-//! themselves rather than by comparing templates), and the [`HostBudget`] that stops
+//! themselves rather than by comparing templates: before the scan, every template's first
+//! request is rendered for every target, and only requests more than one template will send
+//! are kept, each until its last asker has had it), and the [`HostBudget`] that stops
 //! sending to an endpoint after repeated transport errors.
 
 use std::collections::HashMap;
@@ -31,11 +33,15 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Shared state over `wire`.
-    pub fn new(wire: Arc<Wire>, cancel: tokio_util::sync::CancellationToken) -> Shared {
+    /// Shared state over `wire`, caching the requests `cache` expects.
+    pub fn new(
+        wire: Arc<Wire>,
+        cache: ResponseCache,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> Shared {
         Shared {
             wire,
-            cache: ResponseCache::default(),
+            cache,
             budget: HostBudget::default(),
             cancel,
         }
@@ -93,11 +99,39 @@ type Slot = Arc<OnceCell<Result<Arc<HttpResponse>, WireError>>>;
 #[derive(Default)]
 pub struct ResponseCache {
     slots: Mutex<HashMap<Key, Slot>>,
+    /// Requests several templates will send, with how many askers are still to come.
+    wanted: Mutex<HashMap<Key, usize>>,
     bytes: AtomicUsize,
     hits: AtomicUsize,
 }
 
 impl ResponseCache {
+    /// A cache for the requests `expected` lists (one entry per template that will send
+    /// it): those listed more than once are kept for their askers; others are never cached.
+    pub fn expecting(expected: impl IntoIterator<Item = (Endpoint, Vec<u8>)>) -> ResponseCache {
+        let mut counts: HashMap<Key, usize> = HashMap::new();
+        for k in expected {
+            *counts.entry(k).or_default() += 1;
+        }
+        counts.retain(|_, n| *n > 1);
+        ResponseCache {
+            wanted: Mutex::new(counts),
+            ..ResponseCache::default()
+        }
+    }
+
+    /// Counts one asker of `key`; true when the request is one several templates send.
+    fn take(&self, key: &Key) -> Option<bool> {
+        let mut wanted = self.wanted.lock().ok()?;
+        let n = wanted.get_mut(key)?;
+        *n = n.saturating_sub(1);
+        let last = *n == 0;
+        if last {
+            wanted.remove(key);
+        }
+        Some(last)
+    }
+
     async fn get_or_send<F, Fut>(
         &self,
         ep: &Endpoint,
@@ -108,10 +142,13 @@ impl ResponseCache {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<HttpResponse, WireError>>,
     {
+        let key = (ep.clone(), bytes.to_vec());
+        let Some(last) = self.take(&key) else {
+            return send().await.map(Arc::new);
+        };
         if self.bytes.load(Ordering::Relaxed) >= CACHE_BYTES {
             return send().await.map(Arc::new);
         }
-        let key = (ep.clone(), bytes.to_vec());
         let slot = {
             let Ok(mut slots) = self.slots.lock() else {
                 return send().await.map(Arc::new);
@@ -129,18 +166,22 @@ impl ResponseCache {
         if !sent {
             self.hits.fetch_add(1, Ordering::Relaxed);
         }
-        match &result {
-            Ok(r) if sent && r.body.len() <= CACHE_ENTRY_BYTES => {
-                self.bytes
-                    .fetch_add(r.body.len() + r.head.len(), Ordering::Relaxed);
+        let size = result.as_ref().map_or(0, |r| r.body.len() + r.head.len());
+        let kept = result.is_ok() && size <= CACHE_ENTRY_BYTES;
+        if sent && kept {
+            self.bytes.fetch_add(size, Ordering::Relaxed);
+        }
+        // Errors and big answers are not kept for later askers; the last asker frees the
+        // answer.
+        if (sent && !kept) || last {
+            let removed = self.slots.lock().ok().and_then(|mut s| s.remove(&key));
+            if removed.is_some() && kept && !(sent && last && !kept) {
+                let _ = self
+                    .bytes
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                        Some(b.saturating_sub(size))
+                    });
             }
-            // Errors and big answers are not kept for later askers.
-            _ if sent => {
-                if let Ok(mut slots) = self.slots.lock() {
-                    slots.remove(&key);
-                }
-            }
-            _ => {}
         }
         result
     }

@@ -3,7 +3,7 @@
 //! nuclei does: lower case, `-` as `_`), json (jq programs), dsl (each expression's value as
 //! text). Values are de-duplicated and kept in the order found.
 
-use regex::bytes::Regex;
+use crate::dsl::LazyRegex as Regex;
 
 use std::collections::HashMap;
 

@@ -3,8 +3,8 @@
 //! `binary` over raw bytes, `status`, `size`, and `dsl`; each list combined by `condition`
 //! (`or` by default), then `negative` applied. A missing part fails the matcher outright.
 
+use crate::dsl::LazyRegex as Regex;
 use memchr::memmem;
-use regex::bytes::Regex;
 
 use std::collections::HashMap;
 

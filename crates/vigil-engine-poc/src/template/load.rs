@@ -102,30 +102,36 @@ impl Catalog {
                 root: path.to_path_buf(),
                 limits,
             };
-            let mut texts = Vec::with_capacity(files.len());
             let mut total = 0u64;
-            for rel in files {
-                let full = path.join(&rel);
-                let len = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
-                total = total.saturating_add(len);
-                if total > limits.max_total_bytes {
-                    return Err(LoadError::TooLarge(format!(
-                        "templates exceed {} bytes",
-                        limits.max_total_bytes
-                    )));
-                }
-                let text = if len > MAX_TEMPLATE_BYTES as u64 {
-                    Err(format!(
-                        "template is larger than {MAX_TEMPLATE_BYTES} bytes"
-                    ))
-                } else {
-                    std::fs::read(&full)
-                        .map_err(|e| e.to_string())
-                        .and_then(|b| String::from_utf8(b).map_err(|_| "not UTF-8".to_string()))
-                };
-                texts.push((rel_string(&rel), text));
+            for rel in &files {
+                total = total.saturating_add(
+                    std::fs::metadata(path.join(rel))
+                        .map(|m| m.len())
+                        .unwrap_or(0),
+                );
             }
-            Ok(Catalog::from_texts(texts, &source))
+            if total > limits.max_total_bytes {
+                return Err(LoadError::TooLarge(format!(
+                    "templates exceed {} bytes",
+                    limits.max_total_bytes
+                )));
+            }
+            // Each file is read by the thread that parses it, one at a time: the catalogue's
+            // text is never all in memory at once.
+            let names: Vec<String> = files.iter().map(|r| rel_string(r)).collect();
+            let read = |rel: &str| -> Result<String, String> {
+                let full = path.join(rel);
+                let len = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
+                if len > MAX_TEMPLATE_BYTES as u64 {
+                    return Err(format!(
+                        "template is larger than {MAX_TEMPLATE_BYTES} bytes"
+                    ));
+                }
+                std::fs::read(&full)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| String::from_utf8(b).map_err(|_| "not UTF-8".to_string()))
+            };
+            Ok(Catalog::from_texts(names, &read, &source))
         } else {
             let mut file = std::fs::File::open(path).map_err(io)?;
             let mut magic = [0u8; 2];
@@ -197,23 +203,22 @@ impl Catalog {
             .filter(|k| is_template_name(Path::new(k.as_str())))
             .collect();
         names.sort();
-        let texts = names
-            .into_iter()
-            .map(|k| {
-                let text = files
-                    .get(k)
-                    .map(|b| String::from_utf8(b.clone()).map_err(|_| "not UTF-8".to_string()))
-                    .unwrap_or_else(|| Err("missing".into()));
-                (k.clone(), text)
-            })
-            .collect();
+        let names: Vec<String> = names.into_iter().cloned().collect();
+        let read = |k: &str| -> Result<String, String> {
+            files
+                .get(k)
+                .map(|b| String::from_utf8(b.clone()).map_err(|_| "not UTF-8".to_string()))
+                .unwrap_or_else(|| Err("missing".into()))
+        };
         let source = MapSource { files: &files };
-        Ok(Catalog::from_texts(texts, &source))
+        Ok(Catalog::from_texts(names, &read, &source))
     }
 
-    /// Parses texts (path, content or why it could not be read) in two threads.
+    /// Reads (`read`: content, or why it could not be read) and parses the named files in
+    /// as many threads as there are cores (at most 8).
     fn from_texts(
-        texts: Vec<(String, Result<String, String>)>,
+        texts: Vec<String>,
+        read: &(dyn Fn(&str) -> Result<String, String> + Sync),
         files: &(dyn PayloadFiles + Sync),
     ) -> Catalog {
         let threads = std::thread::available_parallelism()
@@ -227,14 +232,14 @@ impl Catalog {
                 .map(|part| {
                     s.spawn(move || {
                         part.iter()
-                            .map(|(path, text)| match text {
-                                Ok(t) => parse_template(t, path, files).map_err(|e| Rejected {
+                            .map(|path| match read(path) {
+                                Ok(t) => parse_template(&t, path, files).map_err(|e| Rejected {
                                     path: path.clone(),
                                     reason: e.to_string(),
                                 }),
                                 Err(e) => Err(Rejected {
                                     path: path.clone(),
-                                    reason: e.clone(),
+                                    reason: e,
                                 }),
                             })
                             .collect()

@@ -294,13 +294,13 @@ pub fn join(a: &[Value], _: Option<&Regex>) -> R {
 fn pattern<'a>(
     a: &[Value],
     re: Option<&'a Regex>,
-    owned: &'a mut Option<Regex>,
+    owned: &'a mut Option<crate::dsl::LazyRegex>,
 ) -> Result<&'a Regex, String> {
     match re {
         Some(r) => Ok(r),
         None => {
             let compiled = dynamic_regex(&a[0]).map_err(|e| e.to_string())?;
-            Ok(owned.insert(compiled))
+            Ok(&**owned.insert(compiled))
         }
     }
 }
