@@ -385,3 +385,53 @@ async fn vulnerability_views_render_stored_findings() {
         "not a configuration risk"
     );
 }
+
+#[tokio::test]
+async fn a_scheduled_run_starts_its_poc_companion_once() {
+    use vigil_worker::Preflight;
+    let (s, account) = gateway(catalogue()).await;
+    let vul = json!([{"RiskId": "t-path-word", "Enable": 1}]);
+    let r = csip(
+        &s,
+        "CreateRiskCenterScanTask",
+        task(&["port", "poc"], vul, 0),
+    )
+    .await;
+    let id: i64 = r["TaskId"].as_str().unwrap().parse().unwrap();
+    let job = s.store.job(account, "csip", id).await.unwrap();
+    assert!(s.store.job_runs(account, id).await.unwrap().is_empty());
+    // The schedule fires the lead (the network task).
+    let mut spec = job.spec.clone();
+    spec.job_id = Some(id);
+    let lead = s
+        .store
+        .enqueue(&vigil_store::NewTask {
+            account_id: account,
+            spec,
+            run_after: 0,
+            schedule_id: None,
+        })
+        .await
+        .unwrap();
+    let task = s.store.task(account, lead).await.unwrap();
+    let check = vigil_api::products::csip::CsipPreflight::new(s.state.services.clone());
+    for _ in 0..2 {
+        let prepared = check.prepare(&task).await.unwrap().unwrap();
+        assert_eq!(
+            prepared.target["targets"],
+            json!(["127.0.0.2", "127.0.0.3"])
+        );
+    }
+    let runs = s.store.job_runs(account, id).await.unwrap();
+    assert_eq!(
+        runs.len(),
+        2,
+        "one companion however often the lead is prepared"
+    );
+    let poc = &runs[0];
+    assert_eq!(
+        (poc.kind.as_str(), poc.options["meta"]["csip_lead"].as_i64()),
+        ("poc", Some(lead))
+    );
+    assert_eq!(poc.options["ids"], json!(["t-path-word"]));
+}

@@ -7,11 +7,37 @@
 //! ones run; with none enabled, every template but the disabled ones runs.
 
 use super::assets::{parse_asset, AssetKind};
+use super::catalogue::{required, unknown};
+use super::NAME;
 use crate::error::{ApiError, ApiResult};
-use vigil_core::spec::poc::{PocOptions, PocTarget};
+use crate::Services;
+use vigil_core::spec::poc::{PocOptions, PocTarget, KIND};
+use vigil_core::spec::{EngineSpec, RunOptions};
+use vigil_core::TaskSpec;
 
 /// Most addresses a range of a poc task stands for.
 const MAX_RANGE: u128 = 1024;
+
+/// The poc task of a CSIP task: `VulRisk` entries (`RiskId`, `Enable`), its
+/// `SelfDefiningAssets` (`raw`, empty for registered assets) and hosts, and the finish
+/// webhook when it leads the run.
+pub(super) async fn spec(
+    st: &Services,
+    entries: &[(Option<String>, Option<i64>)],
+    raw: &[String],
+    hosts: &[String],
+    webhook: Option<String>,
+) -> ApiResult<TaskSpec> {
+    let cat = required(st).await?;
+    let options = options(entries, &|ids| unknown(cat.as_deref(), ids))?;
+    let engine = EngineSpec::Poc(targets(raw, hosts)?, options);
+    let run = RunOptions {
+        finding_kinds: Some(vec![KIND.to_string()]),
+        finish_webhook: webhook,
+        ..RunOptions::default()
+    };
+    TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))
+}
 
 /// The template selection of `VulRisk` entries (`RiskId`, `Enable`); ids are checked
 /// against the catalogue by `known`, which answers the ids it does not know.

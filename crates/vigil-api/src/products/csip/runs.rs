@@ -5,9 +5,13 @@
 //! shows of a run (status, progress, risk counts, reports) reads the lead with its
 //! companions as one run whose id is the lead's.
 
+use super::NAME;
 use crate::error::{ApiError, ApiResult};
 use crate::Services;
 use serde_json::{json, Value};
+use vigil_core::spec::net::NetTarget;
+use vigil_core::spec::poc::PocTarget;
+use vigil_core::spec::EngineSpec;
 use vigil_core::{TaskSpec, TaskState};
 use vigil_store::{Job, NewTask, TaskRecord};
 
@@ -182,6 +186,63 @@ pub(super) async fn start_companions(
             .await?;
     }
     Ok(())
+}
+
+/// A saved spec run again on some of its targets (`hosts`), with a timeout if given; `None`
+/// when none of its targets is left.
+pub(super) fn narrow(
+    spec: &TaskSpec,
+    hosts: &[String],
+    timeout: Option<u64>,
+) -> ApiResult<Option<TaskSpec>> {
+    let bad = |why: String| ApiError::internal(&format!("a saved CSIP scan: {why}"));
+    let engine = match spec.engine().map_err(|e| bad(e.to_string()))? {
+        EngineSpec::Net(_, o) => EngineSpec::Net(
+            NetTarget {
+                targets: hosts.to_vec(),
+            },
+            o,
+        ),
+        EngineSpec::Poc(t, o) => {
+            let kept: Vec<String> = t
+                .targets
+                .into_iter()
+                .filter(|t| super::poc::on_hosts(t, hosts))
+                .collect();
+            if kept.is_empty() {
+                return Ok(None);
+            }
+            EngineSpec::Poc(PocTarget { targets: kept }, o)
+        }
+        other => return Err(bad(format!("engine {} is not CSIP's", other.kind()))),
+    };
+    let mut run = spec.run_options().map_err(|e| bad(e.to_string()))?;
+    if timeout.is_some() {
+        run.timeout_secs = timeout;
+    }
+    let mut out = TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?;
+    out.max_attempts = spec.max_attempts;
+    Ok(Some(out))
+}
+
+/// The companions a definition holds, with the run-level settings (timeout, window) of the
+/// queued lead.
+pub(super) fn with_run_of(
+    definition: &Value,
+    queued: &vigil_core::spec::RunOptions,
+) -> Result<Vec<TaskSpec>, vigil_core::spec::SpecError> {
+    let saved: Vec<TaskSpec> = definition
+        .get(COMPANIONS)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for c in saved {
+        let mut run = c.run_options()?;
+        run.timeout_secs = queued.timeout_secs;
+        run.schedule = queued.schedule.clone();
+        out.push(TaskSpec::new(NAME, &c.engine()?, &run)?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@ use crate::{ApiConfig, RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use vigil_core::spec::net::{ConfigCheck, NetItem, NetOptions, NetTarget, WeakpassService};
-use vigil_core::spec::poc::PocTarget;
 use vigil_core::spec::{EngineSpec, RunOptions};
 use vigil_core::{Schedule, TaskSpec, TaskState, Trigger};
 use vigil_store::{Job, JobPlan, StoreError, TaskRecord};
@@ -638,23 +637,14 @@ async fn build(
             .iter()
             .map(|v| (v.risk_id.clone(), v.toggle.enable))
             .collect();
-        let cat = super::catalogue::required(st).await?;
-        let options = super::poc::options(&entries, &|ids| {
-            super::catalogue::unknown(cat.as_deref(), ids)
-        })?;
         let raw: &[String] = if r.head.scan_asset_type == 3 {
             &r.body.self_defining_assets
         } else {
             &[]
         };
-        let engine = EngineSpec::Poc(super::poc::targets(raw, &targets)?, options);
         // The lead (the first spec) carries the webhook.
-        let run = RunOptions {
-            finding_kinds: Some(vec![vigil_core::spec::poc::KIND.to_string()]),
-            finish_webhook: webhook.clone().filter(|_| specs.is_empty()),
-            ..RunOptions::default()
-        };
-        specs.push(TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?);
+        let hook = webhook.clone().filter(|_| specs.is_empty());
+        specs.push(super::poc::spec(st, &entries, raw, &targets, hook).await?);
     }
     // The first spec leads (schedules fire it); the others are its companions.
     let lead = specs.remove(0);
@@ -1079,7 +1069,7 @@ pub(super) async fn again(st: &Services, rc: &RequestCtx, req: AgainReq) -> ApiR
         }
         t => t.map(|t| t as u64),
     };
-    let Some(mut lead) = narrow(&job.spec, &targets, timeout)? else {
+    let Some(mut lead) = runs::narrow(&job.spec, &targets, timeout)? else {
         return Err(ApiError::internal(&format!(
             "the saved scan {} has no targets left",
             job.id
@@ -1087,7 +1077,7 @@ pub(super) async fn again(st: &Services, rc: &RequestCtx, req: AgainReq) -> ApiR
     };
     let mut companions = Vec::new();
     for c in runs::companions(&job)? {
-        companions.extend(narrow(&c, &targets, timeout)?);
+        companions.extend(runs::narrow(&c, &targets, timeout)?);
     }
     lead.job_id = Some(job.id);
     let run = st
@@ -1109,39 +1099,6 @@ pub(super) async fn again(st: &Services, rc: &RequestCtx, req: AgainReq) -> ApiR
         )
         .await?;
     Ok(json!({"SuccessCount": targets.len(), "TaskId": req.task_id}))
-}
-
-/// A saved spec run again on some of its targets (`hosts`), with a timeout if given; `None`
-/// when none of its targets is left.
-fn narrow(spec: &TaskSpec, hosts: &[String], timeout: Option<u64>) -> ApiResult<Option<TaskSpec>> {
-    let bad = |why: String| ApiError::internal(&format!("a saved CSIP scan: {why}"));
-    let engine = match spec.engine().map_err(|e| bad(e.to_string()))? {
-        EngineSpec::Net(_, o) => EngineSpec::Net(
-            NetTarget {
-                targets: hosts.to_vec(),
-            },
-            o,
-        ),
-        EngineSpec::Poc(t, o) => {
-            let kept: Vec<String> = t
-                .targets
-                .into_iter()
-                .filter(|t| super::poc::on_hosts(t, hosts))
-                .collect();
-            if kept.is_empty() {
-                return Ok(None);
-            }
-            EngineSpec::Poc(PocTarget { targets: kept }, o)
-        }
-        other => return Err(bad(format!("engine {} is not CSIP's", other.kind()))),
-    };
-    let mut run = spec.run_options().map_err(|e| bad(e.to_string()))?;
-    if timeout.is_some() {
-        run.timeout_secs = timeout;
-    }
-    let mut out = TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?;
-    out.max_attempts = spec.max_attempts;
-    Ok(Some(out))
 }
 
 /// Re-derives each scheduled run of a CSIP scan task from its saved request: the registered
@@ -1192,19 +1149,8 @@ impl vigil_worker::Preflight for CsipPreflight {
                 run.schedule = queued.schedule.clone();
                 let spec = TaskSpec::new(NAME, &engine, &run).map_err(unreadable)?;
                 // The other engines' tasks of the run, derived alike.
-                let mut companions = Vec::new();
-                let saved: Vec<TaskSpec> = plan
-                    .definition
-                    .get(COMPANIONS)
-                    .and_then(|v| serde_json::from_value(v.clone()).ok())
-                    .unwrap_or_default();
-                for c in saved {
-                    let mut run = c.run_options().map_err(unreadable)?;
-                    run.timeout_secs = queued.timeout_secs;
-                    run.schedule = queued.schedule.clone();
-                    let engine = c.engine().map_err(unreadable)?;
-                    companions.push(TaskSpec::new(NAME, &engine, &run).map_err(unreadable)?);
-                }
+                let companions =
+                    runs::with_run_of(&plan.definition, &queued).map_err(unreadable)?;
                 runs::start_companions(st, task.account_id, job_id, task.id, &companions)
                     .await
                     .map_err(|e| refused(e.message))?;
