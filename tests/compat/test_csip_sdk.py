@@ -490,6 +490,11 @@ def test_poc_without_templates_is_refused_then_vulnerabilities_are_found(ca, cb,
         g = per_vul["Data"][0]
         assert (g["Level"], g["NoHandleCount"], g["AffectAssetCount"], g["VULType"]) == ("high", 1, 1, "exposure")
         assert rows(cb, "DescribeRiskCenterAssetViewVULRiskList")["TotalCount"] == 0, "tenants are isolated"
+        detail = call(ca, "DescribeVULRiskDetail", {"RiskId": "t-path-word"})
+        assert detail["VulTrend"][0]["AffectAssetCount"] == 1 and detail["ServiceSupport"] == []
+        assert set(detail["VulData"]) >= {"Fix", "References", "Describe"}
+        code, _ = error_code(cb, "DescribeVULRiskDetail", {"RiskId": v["Id"]})
+        assert code == "ResourceNotFound", "another tenant's row is unknown"
 
         # Handled: it counts as not handled nowhere.
         call(ca, "ModifyRiskCenterRiskStatus", {"RiskStatusKeys": [{"Id": v["Id"]}], "Status": 1, "Type": 1})

@@ -1,7 +1,8 @@
 //! CSIP's scan item `poc` through the gateway, over the engine's test catalogue: how a task's
 //! `TaskAdvanceCFG.VulRisk` becomes the poc engine's options (beside the network task, or
-//! alone), the catalogue listed as vulnerability checks with CSIP's `Filter`, and the
-//! vulnerability views and triage over stored `poc-vuln` findings.
+//! alone; a scheduled run's companion), the catalogue listed as vulnerability checks with
+//! CSIP's `Filter`, and the vulnerability views, detail and triage over stored `poc-vuln`
+//! findings.
 
 use crate::support::{code, Server, Tc3};
 use serde_json::{json, Value};
@@ -356,6 +357,16 @@ async fn vulnerability_views_render_stored_findings() {
         (json!(2), json!(2))
     );
     assert!(g.get("POCId").is_none(), "not a field of VULViewVULRisk");
+    // One vulnerability, by template id or by a per-asset row's id.
+    for key in [json!("t-path-word"), row["Id"].clone()] {
+        let d = csip(&s, "DescribeVULRiskDetail", json!({"RiskId": key})).await;
+        assert_eq!(d["VulData"]["Fix"], "Remove the file.", "{d}");
+        assert_eq!(d["VulTrend"][0]["AffectAssetCount"], 2);
+    }
+    let mut t = Tc3::new("DescribeVULRiskDetail", json!({"RiskId": "no-such"}));
+    t.service = "csip";
+    t.version = "2022-11-21";
+    assert_eq!(code(&s.tc3(t).await), "ResourceNotFound");
 
     // Handled (Type 1): not counted as unhandled any more, in the views or the assets.
     let id = row["Id"].clone();

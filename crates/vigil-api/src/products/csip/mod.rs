@@ -57,7 +57,7 @@ pub const NOT_YET_SERVED: &[&str] = &[
 ];
 
 /// The CSIP actions.
-pub static ACTIONS: [Action; 22] = [
+pub static ACTIONS: [Action; 23] = [
     action!(
         "CreateDomainAndIp",
         assets::create,
@@ -142,6 +142,11 @@ pub static ACTIONS: [Action; 22] = [
         "DescribeRiskCenterVULViewVULRiskList",
         vuls::vul_view,
         "Vulnerabilities (scan item poc), per vulnerability."
+    ),
+    action!(
+        "DescribeVULRiskDetail",
+        vuls::detail,
+        "One vulnerability (scan item poc): fix, references, description, trend."
     ),
     action!(
         "DescribeRiskCenterServerRiskList",

@@ -4,15 +4,20 @@
 //! vulnerability (`DescribeRiskCenterVULViewVULRiskList`: one row per template, `Id` the
 //! template id). What the finding does not hold (type, component, references) comes from
 //! the template in the catalogue, when it is still there. Statuses are the findings' own,
-//! set with `ModifyRiskCenterRiskStatus` Type 1.
+//! set with `ModifyRiskCenterRiskStatus` Type 1. `DescribeVULRiskDetail` tells one
+//! vulnerability (a template id, or a per-asset row's id): fix, references, description,
+//! component, and per day the assets it was first found on.
 
 use super::assets::TaggedListReq;
 use super::catalogue::{current, facts, Facts};
 use super::risks::{base, load, merge, respond, severity_rank};
+use super::Members;
 use super::{level, owner};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::params::Params;
 use crate::products::time_str;
 use crate::{RequestCtx, Services};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use vigil_core::spec::poc::{PocEvidence, KIND};
@@ -195,4 +200,81 @@ pub(super) async fn vul_view(st: &Services, rc: &RequestCtx, req: TaggedListReq)
         }
     }
     Ok(out)
+}
+
+/// The parameters of `DescribeVULRiskDetail`.
+#[derive(Deserialize, Params)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct DetailReq {
+    #[serde(flatten)]
+    members: Members,
+    /// A template id (`Id` of the per-vulnerability view, `POCId` of the per-asset view) or
+    /// the `Id` of a per-asset row.
+    #[param(max_len = 256)]
+    risk_id: String,
+    /// Host security's id (not used: Vigil has no host agents).
+    #[serde(rename = "PCMGRId")]
+    #[param(max_len = 256)]
+    #[allow(dead_code)]
+    pcmgr_id: Option<String>,
+}
+
+pub(super) async fn detail(st: &Services, rc: &RequestCtx, req: DetailReq) -> ApiResult {
+    req.members.check()?;
+    let cat = current(st).await?;
+    let found = st.store.findings_of_kinds(rc.account.id, &[KIND]).await?;
+    let raw = req.risk_id.trim();
+    let missing = || ApiError::not_found(format!("Vulnerability `{raw}` does not exist."));
+    if raw.is_empty() {
+        return Err(ApiError::missing("RiskId"));
+    }
+    let by_row = raw
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| found.iter().find(|f| f.id == n))
+        .map(|f| template_id(f, &evidence(f)));
+    let id = by_row.unwrap_or_else(|| raw.to_string());
+    let mine: Vec<&StoredFinding> = found
+        .iter()
+        .filter(|f| template_id(f, &evidence(f)) == id)
+        .collect();
+    let known = facts(cat.as_deref(), &id);
+    if mine.is_empty() && known.is_none() {
+        return Err(missing());
+    }
+    let row = match mine.first() {
+        Some(f) => vul_fields(f, cat.as_deref()),
+        None => json!({}),
+    };
+    let text = |k: &str, alt: &dyn Fn(&Facts) -> String| {
+        row.get(k)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .or_else(|| known.as_ref().map(alt))
+            .unwrap_or_default()
+    };
+    let component = text("Component", &|f| f.component.clone());
+    let mut days: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for f in &mine {
+        let day: String = time_str(f.first_seen).chars().take(10).collect();
+        days.entry(day)
+            .or_default()
+            .insert(f.finding.host.as_deref().unwrap_or(""));
+    }
+    Ok(json!({
+        "ServiceSupport": [],
+        "VulTrend": days.into_iter().map(|(d, hosts)| json!({
+            "AffectAssetCount": hosts.len(), "AffectUserCount": 1, "AttackCount": 0, "Date": d,
+        })).collect::<Vec<_>>(),
+        "VulData": {
+            "Fix": text("Fix", &|f| f.fix.clone()),
+            "References": text("References", &|f| f.references.clone()),
+            "Describe": text("Describe", &|f| f.describe.clone()),
+            "ImpactComponent": if component.is_empty() { vec![] } else {
+                vec![json!({"Component": component, "Version": ""})]
+            },
+        },
+        "QuestionId": "", "SessionId": "",
+    }))
 }
