@@ -446,3 +446,47 @@ async fn a_scheduled_run_starts_its_poc_companion_once() {
     );
     assert_eq!(poc.options["ids"], json!(["t-path-word"]));
 }
+
+#[tokio::test]
+async fn a_run_of_two_engines_calls_back_once_when_both_ended() {
+    use vigil_core::TaskState;
+    use vigil_worker::Finisher;
+    let (s, account) = gateway(catalogue()).await;
+    let mut t = task(&["port", "poc"], json!([]), 1);
+    t["FinishWebHook"] = json!("http://127.0.0.1:9/hook");
+    let r = csip(&s, "CreateRiskCenterScanTask", t).await;
+    assert_eq!(r["Status"], 0, "{r}");
+    let id: i64 = r["TaskId"].as_str().unwrap().parse().unwrap();
+    for t in s.store.job_runs(account, id).await.unwrap() {
+        let run = t.options.get("finish_webhook");
+        assert!(
+            run.is_none_or(Value::is_null),
+            "the worker must not call back: {t:?}"
+        );
+    }
+    let hook = vigil_api::products::csip::CsipFinisher::new(s.state.services.clone());
+    let mut ended = Vec::new();
+    for kind in ["net", "poc"] {
+        let lease = s
+            .store
+            .claim("w", &[kind.to_string()], 60_000)
+            .await
+            .unwrap()
+            .unwrap();
+        s.store
+            .finish(&lease, TaskState::Succeeded, None, 0)
+            .await
+            .unwrap();
+        let done = s.store.task(account, lease.task.id).await.unwrap();
+        hook.finished(&done).await.unwrap();
+        ended.push(s.store.callbacks(account, 10).await.unwrap().len());
+    }
+    assert_eq!(ended, [0, 1], "owed once, when the last task ended");
+    let body: Value =
+        serde_json::from_str(&s.store.callbacks(account, 10).await.unwrap()[0].body).unwrap();
+    let lead = s.store.job_runs(account, id).await.unwrap()[1].id;
+    assert_eq!(
+        (body["task_id"].as_i64(), body["state"].as_str()),
+        (Some(lead), Some("succeeded"))
+    );
+}

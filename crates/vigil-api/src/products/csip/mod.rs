@@ -20,6 +20,7 @@ mod vuls;
 
 pub use catalogue::Templates;
 pub use reports::report_page;
+pub use runs::CsipFinisher;
 pub use tasks::CsipPreflight;
 
 use crate::action::{action, Action};
@@ -41,7 +42,7 @@ pub static PRODUCT: Product = Product {
     actions: &[&ACTIONS],
     unserved: NOT_YET_SERVED,
     preflight: Some(|s| std::sync::Arc::new(CsipPreflight::new(s))),
-    finisher: None,
+    finisher: Some(|s| std::sync::Arc::new(runs::CsipFinisher::new(s))),
     routes: Some(|| {
         axum::Router::new().route(
             "/reports/{app_id}/{run_id}",

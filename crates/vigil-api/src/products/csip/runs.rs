@@ -3,7 +3,8 @@
 //! (the saved scan's spec, which schedules fire) and companion tasks the product enqueues
 //! beside it, each carrying the lead's id in its run `meta` (`csip_lead`). Everything CSIP
 //! shows of a run (status, progress, risk counts, reports) reads the lead with its
-//! companions as one run whose id is the lead's.
+//! companions as one run whose id is the lead's, and such a run's finish webhook is owed
+//! once its last task has ended ([`CsipFinisher`]).
 
 use super::NAME;
 use crate::error::{ApiError, ApiResult};
@@ -243,6 +244,87 @@ pub(super) fn with_run_of(
         out.push(TaskSpec::new(NAME, &c.engine()?, &run)?);
     }
     Ok(out)
+}
+
+/// Attempts at the finish webhook of a run of two engines (as the worker's for one).
+const WEBHOOK_ATTEMPTS: i64 = 5;
+
+/// The finish webhook of runs of two engines: owed once the last of its tasks has ended,
+/// with the worker's payload for the whole run (the lead's id, the run's state, the findings
+/// of all its tasks). A run of one engine is called back by the worker itself.
+pub struct CsipFinisher {
+    state: std::sync::Arc<Services>,
+}
+
+impl CsipFinisher {
+    /// The hook, reading tasks through `state`.
+    pub fn new(state: std::sync::Arc<Services>) -> Self {
+        CsipFinisher { state }
+    }
+}
+
+#[async_trait::async_trait]
+impl vigil_worker::Finisher for CsipFinisher {
+    async fn finished(&self, task: &TaskRecord) -> Result<(), String> {
+        let Some(job_id) = task.job_id else {
+            return Ok(());
+        };
+        let st = &self.state;
+        let why = |e: ApiError| e.message;
+        let job = st
+            .store
+            .job_any(task.account_id, job_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        if companions(&job).map_err(why)?.is_empty() {
+            return Ok(());
+        }
+        let hook = job
+            .definition
+            .get("FinishWebHook")
+            .and_then(Value::as_str)
+            .filter(|h| !h.is_empty());
+        let Some(hook) = hook else {
+            return Ok(());
+        };
+        let lead = lead_of(task).unwrap_or(task.id);
+        let Some(run) = job_runs(st, task.account_id, job_id)
+            .await
+            .map_err(why)?
+            .into_iter()
+            .find(|r| r.lead.id == lead)
+        else {
+            return Ok(());
+        };
+        if !run.tasks().all(|t| t.state.is_terminal()) {
+            return Ok(());
+        }
+        let found: i64 = st
+            .store
+            .sighting_counts(&run.ids())
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|c| c.1)
+            .sum();
+        let whole = run.summary();
+        let payload = json!({
+            "task_id": lead, "job_id": job_id, "product": NAME,
+            "state": whole.state.as_str(), "error": whole.error,
+            "findings": found, "started_at": whole.started_at, "finished_at": whole.finished_at,
+        });
+        st.store
+            .enqueue_callback(&vigil_store::NewCallback {
+                account_id: task.account_id,
+                url: hook.to_string(),
+                body: payload.to_string(),
+                accept: vigil_store::Accept::Success,
+                max_attempts: WEBHOOK_ATTEMPTS,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -609,6 +609,8 @@ async fn build(
         .cloned()
         .collect();
     let webhook = r.hook.finish_web_hook.clone().filter(|h| !h.is_empty());
+    // A run of one engine is called back by the worker; one of two by `CsipFinisher`.
+    let lead_hook = webhook.clone().filter(|_| !poc || items.is_empty());
     let mut specs = Vec::new();
     if !items.is_empty() {
         let engine = EngineSpec::Net(
@@ -626,7 +628,7 @@ async fn build(
         );
         let run = RunOptions {
             finding_kinds: Some(finding_kinds(&items)),
-            finish_webhook: webhook.clone(),
+            finish_webhook: lead_hook.clone(),
             ..RunOptions::default()
         };
         specs.push(TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?);
@@ -642,8 +644,7 @@ async fn build(
         } else {
             &[]
         };
-        // The lead (the first spec) carries the webhook.
-        let hook = webhook.clone().filter(|_| specs.is_empty());
+        let hook = lead_hook.clone().filter(|_| specs.is_empty());
         specs.push(super::poc::spec(st, &entries, raw, &targets, hook).await?);
     }
     // The first spec leads (schedules fire it); the others are its companions.
