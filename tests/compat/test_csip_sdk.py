@@ -1,7 +1,9 @@
 """CSIP (2022-11-21) risk center driven through the official SDK: assets, risk scan tasks
 that really scan loopback servers started here (Redis without auth, Redis with a weak
 password, nginx with directory listing), the risk views, triage, rescans that fix risks,
-reports behind signed links, the finish webhook, and tenant isolation.
+reports behind signed links, the finish webhook, tenant isolation, and scan item poc: the
+template catalogue installed with `vigil templates update`, listed as vulnerability checks,
+and run on a vulnerable web server and its safe twin.
 
 Every byte goes to 127.0.0.0/8."""
 
@@ -227,7 +229,7 @@ def test_unverified_assets_are_listed_and_nothing_is_created(vigil_main, account
     assert code == "InvalidParameterValue" and "internal" in msg
 
 
-@pytest.mark.parametrize("item", ["poc", "webcontent"])
+@pytest.mark.parametrize("item", ["webcontent"])
 def test_items_without_engine_are_refused_by_name(ca, targets, item):
     code, msg = error_code(ca, "CreateRiskCenterScanTask", task_params(targets, ScanItem=["port", item]))
     assert code == "UnsupportedOperation"
@@ -380,3 +382,129 @@ def test_full_scan_flow(ca, cb, csip_server, targets, hook):
     code, _ = error_code(ca, "ScanCSIPTaskAgain", {"TaskId": int(task_id)})
     assert code == "ResourceNotFound"
     assert any(d["TaskCenterTaskId"] == task_id for d in rows(ca, "DescribeTaskLogList")["Data"])
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "crates/vigil-engine-poc/tests/data/templates"
+
+
+class ConfigLeak(http.server.BaseHTTPRequestHandler):
+    """Answers /admin/config.php with a leaked configuration when `leaks`, else plainly."""
+    leaks = True
+
+    def do_GET(self):
+        if self.path.split("?")[0] != "/admin/config.php":
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = b"DB_HOST=db\nDB_PASSWORD=hunter2\n" if self.leaks else b"nothing to see\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class SafeTwin(ConfigLeak):
+    leaks = False
+
+
+def web(handler):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.2", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def install_templates(server):
+    root = tempfile.mkdtemp(prefix="vigil-csip-templates-")
+    archive = Path(root) / "templates.tar.gz"
+    subprocess.run(["tar", "czf", str(archive), "-C", str(TEMPLATES), "."], check=True)
+    res = subprocess.run([server.binary, "templates", "update", "--url", "file:%s" % archive,
+                          "--data-dir", str(server.data_dir)],
+                         capture_output=True, text=True, timeout=60)
+    shutil.rmtree(root, ignore_errors=True)
+    assert res.returncode == 0, res.stderr
+
+
+def test_poc_without_templates_is_refused_then_vulnerabilities_are_found(ca, cb, csip_server):
+    vulnerable, safe = web(ConfigLeak), web(SafeTwin)
+    try:
+        vuln_url = "http://127.0.0.2:%d" % vulnerable.server_address[1]
+        safe_url = "http://127.0.0.2:%d" % safe.server_address[1]
+        base = {"ScanAssetType": 3, "ScanPlanType": 1, "TaskMode": 1,
+                "TaskAdvanceCFG": {"VulRisk": [{"RiskId": "t-path-word", "Enable": 1}]}}
+        code, msg = error_code(ca, "CreateRiskCenterScanTask",
+                               dict(base, TaskName="poc", ScanItem=["poc"], SelfDefiningAssets=[vuln_url]))
+        assert code == "FailedOperation" and "templates" in msg
+        assert rows(ca, "DescribeVULRiskAdvanceCFGList")["TotalCount"] == 0
+
+        install_templates(csip_server)
+        cfg = rows(ca, "DescribeVULRiskAdvanceCFGList")
+        ids = {d["RiskId"] for d in cfg["Data"]}
+        assert cfg["TotalCount"] >= 10 and "t-path-word" in ids and "t-tcp-ping" in ids
+        high = rows(ca, "DescribeVULRiskAdvanceCFGList", [{"Name": "RiskId", "Values": ["t-path-word"]}])
+        assert high["TotalCount"] == 1
+        row = high["Data"][0]
+        assert (row["VULName"], row["RiskLevel"], row["CVE"], row["Enable"], row["CheckFrom"]) == \
+            ("Exposed configuration file", "high", "CVE-2099-0001", 1, "vigil")
+        assert row["VULType"] == "exposure" and "config" in row["VULTag"]
+        assert {"Value": "high", "Text": "high"} in cfg["RiskLevelLists"]
+
+        code, msg = error_code(ca, "CreateRiskCenterScanTask",
+                               dict(base, TaskName="poc", ScanItem=["poc"], SelfDefiningAssets=[vuln_url],
+                                    TaskAdvanceCFG={"VulRisk": [{"RiskId": "no-such-check", "Enable": 0}]}))
+        assert code == "InvalidParameterValue" and "no-such-check" in msg
+
+        # Port and poc in one task (two engines, one run); poc alone on the twin.
+        both = call(ca, "CreateRiskCenterScanTask",
+                    dict(base, TaskName="poc+port", ScanItem=["port", "poc"], SelfDefiningAssets=[vuln_url]))
+        alone = call(ca, "CreateRiskCenterScanTask",
+                     dict(base, TaskName="poc twin", ScanItem=["poc"], SelfDefiningAssets=[safe_url]))
+        assert both["Status"] == 0 and alone["Status"] == 0
+        for t in (both["TaskId"], alone["TaskId"]):
+            row = wait_done(ca, t)
+            assert row["ScanStatus"] == 2 and row["Percent"] == 100, row
+        listed = {d["TaskId"]: d for d in call(ca, "DescribeScanTaskList", {"Filter": {"Limit": 100}})["Data"]}
+        assert listed[both["TaskId"]]["ScanItem"] == "port,poc"
+        assert listed[both["TaskId"]]["ReportNumber"] == 1, "two engines, one run"
+        assert listed[both["TaskId"]]["RiskCount"] >= 2, "an open port and the vulnerability"
+        logs = [d for d in rows(ca, "DescribeTaskLogList")["Data"] if d["TaskCenterTaskId"] == both["TaskId"]]
+        assert len(logs) == 1 and logs[0]["Status"] == 2
+
+        per_asset = rows(ca, "DescribeRiskCenterAssetViewVULRiskList",
+                         [{"Name": "AffectAsset", "Values": ["127.0.0.2"]}])
+        vul = [d for d in per_asset["Data"] if d["POCId"] == "t-path-word"]
+        assert len(vul) == 1, per_asset["Data"]
+        v = vul[0]
+        assert v["VULURL"] == vuln_url + "/admin/config.php"
+        assert (v["Level"], v["VULName"], v["CVE"], v["Status"], v["InstanceType"]) == \
+            ("high", "Exposed configuration file", "CVE-2099-0001", 0, "PublicIp")
+        assert v["Port"] == str(vulnerable.server_address[1]) and "GET /admin/config.php" in v["Payload"]
+        assert not [d for d in per_asset["Data"] if d["VULURL"].startswith(safe_url)], "the twin is safe"
+        assert {"Value": "high", "Text": "high"} in per_asset["LevelLists"]
+        per_vul = rows(ca, "DescribeRiskCenterVULViewVULRiskList",
+                       [{"Name": "Id", "Values": ["t-path-word"]}])
+        assert per_vul["TotalCount"] == 1
+        g = per_vul["Data"][0]
+        assert (g["Level"], g["NoHandleCount"], g["AffectAssetCount"], g["VULType"]) == ("high", 1, 1, "exposure")
+        assert rows(cb, "DescribeRiskCenterAssetViewVULRiskList")["TotalCount"] == 0, "tenants are isolated"
+        detail = call(ca, "DescribeVULRiskDetail", {"RiskId": "t-path-word"})
+        assert detail["VulTrend"][0]["AffectAssetCount"] == 1 and detail["ServiceSupport"] == []
+        assert set(detail["VulData"]) >= {"Fix", "References", "Describe"}
+        code, _ = error_code(cb, "DescribeVULRiskDetail", {"RiskId": v["Id"]})
+        assert code == "ResourceNotFound", "another tenant's row is unknown"
+
+        # Handled: it counts as not handled nowhere.
+        call(ca, "ModifyRiskCenterRiskStatus", {"RiskStatusKeys": [{"Id": v["Id"]}], "Status": 1, "Type": 1})
+        again = rows(ca, "DescribeRiskCenterAssetViewVULRiskList", [{"Name": "Id", "Values": [v["Id"]]}])
+        assert again["Data"][0]["Status"] == 1
+        g = rows(ca, "DescribeRiskCenterVULViewVULRiskList", [{"Name": "Id", "Values": ["t-path-word"]}])["Data"][0]
+        assert g["NoHandleCount"] == 0
+        code, _ = error_code(ca, "ModifyRiskCenterRiskStatus",
+                             {"RiskStatusKeys": [{"Id": v["Id"]}], "Status": 1, "Type": 0})
+        assert code == "ResourceNotFound", "a vulnerability is not a port risk"
+    finally:
+        vulnerable.shutdown()
+        safe.shutdown()

@@ -104,6 +104,9 @@ pub struct Services {
     /// Where uploads are kept, when the binary enables them (products resolve `upload:` URLs
     /// against it).
     pub upload_dir: Option<std::path::PathBuf>,
+    /// The vulnerability template catalogue CSIP's scan item `poc` runs and lists, when the
+    /// binary names it (`<data_dir>/templates`).
+    pub templates: Arc<products::csip::Templates>,
 }
 
 impl Services {
@@ -115,7 +118,14 @@ impl Services {
             dns,
             config,
             upload_dir: None,
+            templates: Arc::default(),
         }
+    }
+
+    /// The same services with the template catalogue at `dir`.
+    pub fn with_templates(mut self, dir: std::path::PathBuf) -> Self {
+        self.templates = Arc::new(products::csip::Templates::new(dir));
+        self
     }
 }
 
@@ -151,6 +161,15 @@ impl AppState {
             s.upload_dir = Some(uploads.dir.clone());
         }
         self.uploads = Some(uploads);
+        self
+    }
+
+    /// The same state with the template catalogue at `dir` (before the services are
+    /// shared).
+    pub fn with_templates(mut self, dir: std::path::PathBuf) -> Self {
+        if let Some(s) = Arc::get_mut(&mut self.services) {
+            s.templates = Arc::new(products::csip::Templates::new(dir));
+        }
         self
     }
 }

@@ -397,13 +397,13 @@ async fn serve(args: config::ServeArgs) -> Result<()> {
     let upload_dir = std::path::absolute(&upload_dir)
         .with_context(|| format!("upload directory {}", upload_dir.display()))?;
     let state = Arc::new(
-        vigil_api::AppState::new(store.clone(), scope, cfg.dns()?, cfg.api.clone()).with_uploads(
-            vigil_api::upload::Uploads::new(
+        vigil_api::AppState::new(store.clone(), scope, cfg.dns()?, cfg.api.clone())
+            .with_uploads(vigil_api::upload::Uploads::new(
                 upload_dir,
                 cfg.max_upload_bytes,
                 Arc::new(image::ArchiveImporter),
-            ),
-        ),
+            ))
+            .with_templates(cfg.store.data_dir().join(vigil_engine_poc::TEMPLATES_DIR)),
     );
     let mut tasks = spawn_workers(&cfg, &state.services, &shutdown)?;
     tasks.push(tokio::spawn(supervised_scheduler(&store, &shutdown)));
@@ -440,12 +440,10 @@ async fn worker_only(args: config::WorkerArgs) -> Result<()> {
     let scope = Arc::new(cfg.scope_guard()?);
     let shutdown = CancellationToken::new();
     // Workers need what the products' preflights work with, not the gateway.
-    let state = Arc::new(vigil_api::Services::new(
-        store.clone(),
-        scope,
-        cfg.dns()?,
-        cfg.api.clone(),
-    ));
+    let state = Arc::new(
+        vigil_api::Services::new(store.clone(), scope, cfg.dns()?, cfg.api.clone())
+            .with_templates(cfg.store.data_dir().join(vigil_engine_poc::TEMPLATES_DIR)),
+    );
     let mut tasks = spawn_workers(&cfg, &state, &shutdown)?;
     tasks.push(tokio::spawn(supervised_rescuer(&store, &cfg, &shutdown)));
     tasks.push(tokio::spawn(supervised_callbacks(

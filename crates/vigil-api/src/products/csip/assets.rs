@@ -230,6 +230,7 @@ struct HostRisks {
     weak: i64,
     cfg: i64,
     exposed: i64,
+    vuls: i64,
     last_seen: i64,
 }
 
@@ -243,6 +244,7 @@ async fn risks_by_host(st: &Services, rc: &RequestCtx) -> ApiResult<HashMap<Stri
                 "weak_password",
                 "config_risk",
                 "exposed_service",
+                vigil_core::spec::poc::KIND,
             ],
         )
         .await?;
@@ -260,7 +262,8 @@ async fn risks_by_host(st: &Services, rc: &RequestCtx) -> ApiResult<HashMap<Stri
             "open_port" => r.ports += 1,
             "weak_password" => r.weak += 1,
             "config_risk" => r.cfg += 1,
-            _ => r.exposed += 1,
+            "exposed_service" => r.exposed += 1,
+            _ => r.vuls += 1,
         }
     }
     Ok(out)
@@ -343,7 +346,7 @@ async fn listing(st: &Services, rc: &RequestCtx, req: TaggedListReq, kind: &str)
                     "AppId": rc.account.app_id, "Uin": uin, "NickName": nick, "IsCore": 0, "IsCloud": 0,
                     "Attack": 0, "Access": 0, "Intercept": 0, "InBandwidth": "0", "OutBandwidth": "0",
                     "InFlow": "0", "OutFlow": "0", "LastScanTime": last, "PortRisk": r.ports,
-                    "VulnerabilityRisk": 0, "ConfigurationRisk": r.cfg, "ScanTask": n_tasks,
+                    "VulnerabilityRisk": r.vuls, "ConfigurationRisk": r.cfg, "ScanTask": n_tasks,
                     "SubDomain": a.value, "SeverIp": [], "BotCount": 0, "WeakPassword": r.weak,
                     "WebContentRisk": 0, "Tag": tags_json(a), "SourceType": "", "MemberId": "",
                     "CCAttack": 0, "WebAttack": 0, "ServiceRisk": r.exposed, "IsNewAsset": is_new(a),
@@ -358,7 +361,7 @@ async fn listing(st: &Services, rc: &RequestCtx, req: TaggedListReq, kind: &str)
                     "AppId": rc.account.app_id, "Uin": uin, "NickName": nick, "IsCore": 0, "IsCloud": 0,
                     "Attack": 0, "Access": 0, "Intercept": 0, "InBandwidth": "0", "OutBandwidth": "0",
                     "InFlow": "0", "OutFlow": "0", "LastScanTime": last, "PortRisk": r.ports,
-                    "VulnerabilityRisk": 0, "ConfigurationRisk": r.cfg, "ScanTask": n_tasks,
+                    "VulnerabilityRisk": r.vuls, "ConfigurationRisk": r.cfg, "ScanTask": n_tasks,
                     "WeakPassword": r.weak, "WebContentRisk": 0, "Tag": tags_json(a), "AddressId": "",
                     "MemberId": "", "RiskExposure": r.exposed, "IsNewAsset": is_new(a), "VerifyStatus": vs,
                 })

@@ -1,16 +1,26 @@
 //! Tencent Cloud CSIP (Cloud Security Center, risk center; version 2022-11-21): the account's
 //! assets, risk scan tasks (now, timed, periodic), the risks they find (ports, weak
-//! passwords, configuration risks, exposed services) and a report per run. Shapes follow
-//! `tencentcloud-sdk-python-csip` models. Scans run on the network engine; scan items `poc`
-//! and `webcontent` are refused with `UnsupportedOperation` until their engines exist.
+//! passwords, configuration risks, exposed services, vulnerabilities) and a report per run.
+//! Shapes follow `tencentcloud-sdk-python-csip` models. Scans run on the network engine and,
+//! for scan item `poc`, on the `poc` engine with the data directory's template catalogue
+//! (`catalogue.rs`, listed by `DescribeVULRiskAdvanceCFGList`; `poc.rs` builds the task,
+//! `vuls.rs` renders its findings); a run of both is a lead task with companions
+//! (`runs.rs`). Scan item `webcontent` is refused with `UnsupportedOperation` until its
+//! engine exists.
 
 mod assets;
+mod catalogue;
 mod listing;
+mod poc;
 mod reports;
 mod risks;
+mod runs;
 mod tasks;
+mod vuls;
 
+pub use catalogue::Templates;
 pub use reports::report_page;
+pub use runs::CsipFinisher;
 pub use tasks::CsipPreflight;
 
 use crate::action::{action, Action};
@@ -32,7 +42,7 @@ pub static PRODUCT: Product = Product {
     actions: &[&ACTIONS],
     unserved: NOT_YET_SERVED,
     preflight: Some(|s| std::sync::Arc::new(CsipPreflight::new(s))),
-    finisher: None,
+    finisher: Some(|s| std::sync::Arc::new(runs::CsipFinisher::new(s))),
     routes: Some(|| {
         axum::Router::new().route(
             "/reports/{app_id}/{run_id}",
@@ -43,15 +53,12 @@ pub static PRODUCT: Product = Product {
 
 /// CSIP actions of the official SDK that need engines Vigil does not have yet.
 pub const NOT_YET_SERVED: &[&str] = &[
-    "DescribeRiskCenterAssetViewVULRiskList",
-    "DescribeRiskCenterVULViewVULRiskList",
     "DescribeRiskCenterWebsiteRiskList",
     "DescribeAssetViewVulRiskList",
-    "DescribeVULRiskAdvanceCFGList",
 ];
 
 /// The CSIP actions.
-pub static ACTIONS: [Action; 19] = [
+pub static ACTIONS: [Action; 23] = [
     action!(
         "CreateDomainAndIp",
         assets::create,
@@ -128,6 +135,21 @@ pub static ACTIONS: [Action; 19] = [
         "Configuration risks, per check."
     ),
     action!(
+        "DescribeRiskCenterAssetViewVULRiskList",
+        vuls::asset_view,
+        "Vulnerabilities (scan item poc), per asset."
+    ),
+    action!(
+        "DescribeRiskCenterVULViewVULRiskList",
+        vuls::vul_view,
+        "Vulnerabilities (scan item poc), per vulnerability."
+    ),
+    action!(
+        "DescribeVULRiskDetail",
+        vuls::detail,
+        "One vulnerability (scan item poc): fix, references, description, trend."
+    ),
+    action!(
         "DescribeRiskCenterServerRiskList",
         risks::servers,
         "Services open to anyone (unauthenticated access)."
@@ -136,6 +158,11 @@ pub static ACTIONS: [Action; 19] = [
         "ModifyRiskCenterRiskStatus",
         risks::set_status,
         "Mark risks handled or ignored, or undo that."
+    ),
+    action!(
+        "DescribeVULRiskAdvanceCFGList",
+        catalogue::list,
+        "The vulnerability checks of scan item poc (the template catalogue), with a task's switches."
     ),
     action!(
         "DescribeTaskLogList",

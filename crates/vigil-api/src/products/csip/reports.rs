@@ -1,4 +1,5 @@
-//! Task logs: one report per run of a risk scan task, listed with `DescribeTaskLogList` and
+//! Task logs: one report per run of a risk scan task (its lead task with its companions,
+//! `runs.rs`; the report's id is the lead's), listed with `DescribeTaskLogList` and
 //! handed out by `DescribeTaskLogURL` as a temporary link. The link carries the account, the
 //! run, an expiry and a tag made with a key derived from the master key, so only its holder
 //! can read the report, only until it expires, and a changed link is refused. The page is
@@ -6,7 +7,7 @@
 
 use super::listing::{apply, ListReq, Listing};
 use super::tasks::scan_status;
-use super::{owner, Members, NAME};
+use super::{owner, runs, Members, NAME};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::params::Params;
 use crate::products::{opt_time_str, time_str};
@@ -53,10 +54,20 @@ async fn job_names(
 
 pub(super) async fn list(st: &Services, rc: &RequestCtx, req: ListReq) -> ApiResult {
     req.members.check()?;
-    let runs = st.store.product_runs(rc.account.id, NAME).await?;
+    let grouped = runs::group(st.store.product_runs(rc.account.id, NAME).await?);
+    let runs: Vec<TaskRecord> = grouped.iter().map(runs::Run::summary).collect();
     let names = job_names(st, rc, &runs).await?;
-    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
-    let counts: HashMap<i64, i64> = st.store.sighting_counts(&ids).await?.into_iter().collect();
+    let mut counts: HashMap<i64, i64> = HashMap::new();
+    for r in &grouped {
+        let n = st
+            .store
+            .sighting_counts(&r.ids())
+            .await?
+            .iter()
+            .map(|c| c.1)
+            .sum();
+        counts.insert(r.lead.id, n);
+    }
     let (app_id, uin, user) = owner(rc);
     let rows: Vec<Value> = runs
         .iter()
@@ -149,7 +160,7 @@ pub(super) async fn urls(st: &Services, rc: &RequestCtx, req: UrlReq) -> ApiResu
                 .task(rc.account.id, id)
                 .await
                 .map_err(|_| bad_id(s))?;
-            if run.product != NAME || run.job_id.is_none() {
+            if run.product != NAME || run.job_id.is_none() || runs::lead_of(&run).is_some() {
                 return Err(bad_id(s));
             }
             runs.push(run);
@@ -167,14 +178,12 @@ pub(super) async fn urls(st: &Services, rc: &RequestCtx, req: UrlReq) -> ApiResu
         for s in &k.task_id_list {
             let missing = || ApiError::not_found(format!("Task `{s}` has no finished report."));
             let id = s.trim().parse::<i64>().map_err(|_| missing())?;
-            let run = st
-                .store
-                .job_runs(rc.account.id, id)
+            let run = runs::job_runs(st, rc.account.id, id)
                 .await?
                 .into_iter()
-                .find(|r| r.state.is_terminal())
+                .find(|r| r.state().is_terminal())
                 .ok_or_else(missing)?;
-            runs.push(run);
+            runs.push(run.summary());
         }
     }
     if runs.is_empty() {
@@ -267,18 +276,32 @@ pub async fn report_page(
 
 async fn render(st: &Services, app_id: i64, run_id: i64) -> ApiResult<String> {
     let account = st.store.account_by_app_id(app_id).await?;
-    let run = st.store.task(account.id, run_id).await?;
-    let job_name = match run.job_id {
-        Some(j) => st
-            .store
-            .job_any(account.id, j)
-            .await
-            .map(|j| j.name)
-            .unwrap_or_default(),
-        None => String::new(),
+    let lead = st.store.task(account.id, run_id).await?;
+    let (job_name, whole) = match lead.job_id {
+        Some(j) => (
+            st.store
+                .job_any(account.id, j)
+                .await
+                .map(|j| j.name)
+                .unwrap_or_default(),
+            runs::job_runs(st, account.id, j)
+                .await?
+                .into_iter()
+                .find(|r| r.lead.id == run_id),
+        ),
+        None => (String::new(), None),
     };
-    let findings = st.store.findings_seen_by(account.id, run.id).await?;
-    let components = st.store.components_of_task(account.id, run.id).await?;
+    let whole = whole.unwrap_or(runs::Run {
+        lead,
+        parts: Vec::new(),
+    });
+    let run = whole.summary();
+    let mut findings = Vec::new();
+    let mut components = Vec::new();
+    for id in whole.ids() {
+        findings.extend(st.store.findings_seen_by(account.id, id).await?);
+        components.extend(st.store.components_of_task(account.id, id).await?);
+    }
     let at = |ms: Option<i64>| {
         ms.and_then(chrono::DateTime::from_timestamp_millis)
             .unwrap_or_else(chrono::Utc::now)

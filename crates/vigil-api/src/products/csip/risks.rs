@@ -1,5 +1,6 @@
 //! The risk lists: findings of the network engine rendered as CSIP risks, per asset or
-//! grouped per port or per check, and their triage (handled, ignored). A risk's `Id` is the
+//! grouped per port or per check (the vulnerabilities of scan item poc are `vuls.rs`), and
+//! the triage of every kind (handled, ignored). A risk's `Id` is the
 //! finding's id; statuses are shared with every other view of the finding.
 
 use super::assets::{tagged_hosts, TaggedListReq};
@@ -44,7 +45,7 @@ fn host(f: &StoredFinding) -> String {
 }
 
 /// Fields every per-asset row has.
-fn base(rc: &RequestCtx, f: &StoredFinding) -> Value {
+pub(super) fn base(rc: &RequestCtx, f: &StoredFinding) -> Value {
     let (app_id, uin, nick) = owner(rc);
     let h = host(f);
     json!({
@@ -56,7 +57,7 @@ fn base(rc: &RequestCtx, f: &StoredFinding) -> Value {
     })
 }
 
-fn merge(mut a: Value, b: Value) -> Value {
+pub(super) fn merge(mut a: Value, b: Value) -> Value {
     if let (Value::Object(a), Value::Object(b)) = (&mut a, b) {
         a.extend(b);
     }
@@ -64,7 +65,7 @@ fn merge(mut a: Value, b: Value) -> Value {
 }
 
 /// Findings of `kind` on the hosts carrying one of `tags` (all hosts when there are none).
-async fn load(
+pub(super) async fn load(
     st: &Services,
     rc: &RequestCtx,
     list: &ListReq,
@@ -95,7 +96,7 @@ fn lists(rows: &[Value], fields: &[(&str, &str)]) -> serde_json::Map<String, Val
 }
 
 /// The response of a risk list: filter menus from all rows, then the filtered page.
-fn respond(
+pub(super) fn respond(
     rows: Vec<Value>,
     filter: &FilterReq,
     menus: &[(&str, &str)],
@@ -169,7 +170,7 @@ pub(super) async fn asset_ports(st: &Services, rc: &RequestCtx, req: TaggedListR
     )
 }
 
-fn severity_rank(l: &str) -> u8 {
+pub(super) fn severity_rank(l: &str) -> u8 {
     match l {
         "extreme" => 4,
         "high" => 3,
@@ -525,7 +526,7 @@ pub(super) async fn set_status(st: &Services, rc: &RequestCtx, req: StatusReq) -
         2 => "weak_password",
         4 => "config_risk",
         5 => "exposed_service",
-        1 => return Err(ApiError::unsupported("Vulnerability risks (Type 1) come from scan item `poc`, which Vigil does not run yet.")),
+        1 => vigil_core::spec::poc::KIND,
         _ => return Err(ApiError::unsupported("Web content risks (Type 3) come from scan item `webcontent`, which Vigil does not run yet.")),
     };
     // (new status, the status an undo applies to)

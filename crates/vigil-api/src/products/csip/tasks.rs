@@ -1,10 +1,12 @@
 //! Risk scan tasks: a saved scan definition (targets, items, mode, plan) whose runs are
-//! network-engine tasks. Creating or changing a task first checks that the account may scan
+//! network-engine tasks, `poc`-engine tasks, or both (`runs.rs`: one lead task and its
+//! companions make a run). Creating or changing a task first checks that the account may scan
 //! every target (operator scope or proof of ownership); otherwise nothing is saved and the
 //! response lists the unauthorised assets with `Status` -1.
 
 use super::assets::{parse_asset, AssetKind};
 use super::listing::{apply, ListReq, Listing};
+use super::runs::{self, COMPANIONS};
 use super::{owner, tag_pairs, Members, Tag, NAME};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::params::{Params, Raw};
@@ -98,10 +100,9 @@ struct PortCfg {
     toggle: Toggle,
 }
 
-/// A vulnerability check on or off: accepted, unused until scan item `poc` runs.
+/// A vulnerability check (a template of the catalogue) on or off, for scan item `poc`.
 #[derive(Debug, Deserialize, Params, Clone)]
 #[serde(rename_all = "PascalCase")]
-#[allow(dead_code)]
 struct VulCfg {
     /// Vulnerability id.
     #[param(max_len = 128)]
@@ -145,7 +146,6 @@ struct Advance {
     /// Vulnerability checks (scan item poc).
     #[serde(default)]
     #[param(max_items = 1000)]
-    #[allow(dead_code)]
     vul_risk: Vec<VulCfg>,
     /// Weak-password services on or off.
     #[serde(default)]
@@ -172,7 +172,7 @@ struct TaskHead {
     /// SelfDefiningAssets.
     #[param(one_of = [0, 1, 2, 3])]
     scan_asset_type: i64,
-    /// port, weakpass, configrisk, exposedserver (poc, webcontent not yet).
+    /// port, poc, weakpass, configrisk, exposedserver (webcontent not yet).
     #[param(max_items = 6)]
     scan_item: Vec<String>,
     /// 0 periodic, 1 now, 2 once at a time, 3 custom cron; 0, 2, 3 need ScanPlanContent.
@@ -258,14 +258,16 @@ pub(super) struct ModifyReq {
     hook: TaskHook,
 }
 
-/// Items Vigil runs, deduplicated, in API order; refuses the ones it cannot run yet.
-fn check_items(items: &[String]) -> ApiResult<Vec<NetItem>> {
+/// Items Vigil runs, deduplicated, in API order: the network engine's, and whether `poc` is
+/// among them; refuses the ones it cannot run yet.
+fn check_items(items: &[String]) -> ApiResult<(Vec<NetItem>, bool)> {
     if items.is_empty() {
         return Err(ApiError::invalid_value(
             "`ScanItem` must name at least one item.",
         ));
     }
     let mut out: Vec<NetItem> = Vec::new();
+    let mut poc = false;
     for i in items {
         if !ITEMS.contains(&i.as_str()) {
             return Err(ApiError::invalid_value(format!(
@@ -273,16 +275,20 @@ fn check_items(items: &[String]) -> ApiResult<Vec<NetItem>> {
                 ITEMS.join(", ")
             )));
         }
+        if i == "poc" {
+            poc = true;
+            continue;
+        }
         let Some(item) = NetItem::parse(i) else {
             return Err(ApiError::unsupported(format!(
-                "Scan item `{i}` is not available yet in Vigil; use port, weakpass, configrisk and exposedserver."
+                "Scan item `{i}` is not available yet in Vigil; use port, poc, weakpass, configrisk and exposedserver."
             )));
         };
         if !out.contains(&item) {
             out.push(item);
         }
     }
-    Ok(out)
+    Ok((out, poc))
 }
 
 /// The configuration checks a task turns off (`TaskAdvanceCFG.CfgRisk` entries with `Enable`
@@ -529,7 +535,7 @@ async fn build(
     when: Building,
 ) -> ApiResult<Result<JobPlan, Vec<String>>> {
     r.body.members.check()?;
-    let items = check_items(&r.head.scan_item)?;
+    let (items, poc) = check_items(&r.head.scan_item)?;
     let (targets, url_ports) = targets(st, account_id, r).await?;
     if let Some(h) = r.hook.finish_web_hook.as_deref().filter(|h| !h.is_empty()) {
         check_webhook(st, h).await?;
@@ -602,25 +608,52 @@ async fn build(
         .filter(|t| !st.scope.names_trusted(t))
         .cloned()
         .collect();
-    let engine = EngineSpec::Net(
-        NetTarget {
-            targets: targets.clone(),
-        },
-        NetOptions {
-            public_only,
-            ports,
-            items: items.clone(),
-            skip_services,
-            skip_checks,
-            ..NetOptions::default()
-        },
-    );
-    let run = RunOptions {
-        finding_kinds: Some(finding_kinds(&items)),
-        finish_webhook: r.hook.finish_web_hook.clone().filter(|h| !h.is_empty()),
-        ..RunOptions::default()
-    };
-    let items: Vec<&str> = items.iter().map(|i| i.as_str()).collect();
+    let webhook = r.hook.finish_web_hook.clone().filter(|h| !h.is_empty());
+    // A run of one engine is called back by the worker; one of two by `CsipFinisher`.
+    let lead_hook = webhook.clone().filter(|_| !poc || items.is_empty());
+    let mut specs = Vec::new();
+    if !items.is_empty() {
+        let engine = EngineSpec::Net(
+            NetTarget {
+                targets: targets.clone(),
+            },
+            NetOptions {
+                public_only,
+                ports,
+                items: items.clone(),
+                skip_services,
+                skip_checks,
+                ..NetOptions::default()
+            },
+        );
+        let run = RunOptions {
+            finding_kinds: Some(finding_kinds(&items)),
+            finish_webhook: lead_hook.clone(),
+            ..RunOptions::default()
+        };
+        specs.push(TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?);
+    }
+    if poc {
+        let entries: Vec<(Option<String>, Option<i64>)> = adv
+            .vul_risk
+            .iter()
+            .map(|v| (v.risk_id.clone(), v.toggle.enable))
+            .collect();
+        let raw: &[String] = if r.head.scan_asset_type == 3 {
+            &r.body.self_defining_assets
+        } else {
+            &[]
+        };
+        let hook = lead_hook.clone().filter(|_| specs.is_empty());
+        specs.push(super::poc::spec(st, &entries, raw, &targets, hook).await?);
+    }
+    // The first spec leads (schedules fire it); the others are its companions.
+    let lead = specs.remove(0);
+    let items: Vec<&str> = ITEMS
+        .iter()
+        .copied()
+        .filter(|i| (*i == "poc" && poc) || NetItem::parse(i).is_some_and(|n| items.contains(&n)))
+        .collect();
     let definition = json!({
         "TaskName": r.head.task_name, "ScanAssetType": r.head.scan_asset_type, "ScanItem": items,
         "ScanPlanType": r.head.scan_plan_type, "ScanPlanContent": r.body.scan_plan_content.clone().unwrap_or_default(),
@@ -633,12 +666,12 @@ async fn build(
         "SelfDefiningAssets": r.body.self_defining_assets, "ScanFrom": r.scan_from.clone().unwrap_or_else(|| "csip".into()),
         "TaskMode": mode, "Tags": r.tags,
         "FinishWebHook": r.hook.finish_web_hook.clone().unwrap_or_default(), "Targets": targets,
-        "Request": raw,
+        "Request": raw, COMPANIONS: specs,
     });
     Ok(Ok(JobPlan {
         name: r.head.task_name.clone(),
         definition,
-        spec: TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?,
+        spec: lead,
         schedule,
         run_now,
     }))
@@ -648,7 +681,11 @@ pub(super) async fn create(st: &Services, rc: &RequestCtx, raw: Raw<TaskReq>) ->
     match build(st, rc.account.id, &raw.req, &raw.value, Building::Request).await? {
         Err(denied) => Ok(json!({"TaskId": "", "Status": -1, "UnAuthAsset": denied})),
         Ok(plan) => {
-            let (id, _) = st.store.create_job(rc.account.id, NAME, &plan).await?;
+            let (id, run) = st.store.create_job(rc.account.id, NAME, &plan).await?;
+            if let Some(run) = run {
+                let specs = runs::companions(&st.store.job(rc.account.id, NAME, id).await?)?;
+                runs::start_companions(st, rc.account.id, id, run, &specs).await?;
+            }
             st.store
                 .audit(
                     Some(rc.account.id),
@@ -713,10 +750,15 @@ pub(super) async fn modify(st: &Services, rc: &RequestCtx, req: Raw<ModifyReq>) 
             {
                 plan.definition["Tags"] = tags.clone();
             }
-            st.store
+            let run = st
+                .store
                 .update_job(rc.account.id, NAME, id, &plan)
                 .await
                 .map_err(not_found(&raw))?;
+            if let Some(run) = run {
+                let specs = runs::companions(&st.store.job(rc.account.id, NAME, id).await?)?;
+                runs::start_companions(st, rc.account.id, id, run, &specs).await?;
+            }
             st.store
                 .audit(
                     Some(rc.account.id),
@@ -771,17 +813,18 @@ fn frequency(job: &Job) -> i64 {
 }
 
 async fn render(st: &Services, rc: &RequestCtx, job: &Job) -> ApiResult<Value> {
-    let runs = st.store.job_runs(rc.account.id, job.id).await?;
+    let grouped = runs::job_runs(st, rc.account.id, job.id).await?;
+    let runs: Vec<TaskRecord> = grouped.iter().map(runs::Run::summary).collect();
     let latest = runs.first();
-    let last_done = runs.iter().find(|r| r.state.is_terminal());
-    let risks = match last_done {
+    let last_done = grouped.iter().find(|r| r.state().is_terminal());
+    let risks: i64 = match last_done {
         Some(r) => st
             .store
-            .sighting_counts(&[r.id])
+            .sighting_counts(&r.ids())
             .await?
-            .first()
+            .iter()
             .map(|c| c.1)
-            .unwrap_or(0),
+            .sum(),
         None => 0,
     };
     let d = &job.definition;
@@ -1019,39 +1062,35 @@ pub(super) async fn again(st: &Services, rc: &RequestCtx, req: AgainReq) -> ApiR
         ));
     }
     crate::products::check_quota(st, rc.account.id, NAME, 1).await?;
-    let saved = &job.spec;
-    let (Ok(EngineSpec::Net(_, options)), Ok(mut run)) = (saved.engine(), saved.run_options())
-    else {
+    let timeout = match req.timeout_period.filter(|t| *t != 0) {
+        Some(t) if !(1..=7200).contains(&t) => {
+            return Err(ApiError::invalid(
+                "`TimeoutPeriod` must be between 1 and 7200 seconds.",
+            ))
+        }
+        t => t.map(|t| t as u64),
+    };
+    let Some(mut lead) = runs::narrow(&job.spec, &targets, timeout)? else {
         return Err(ApiError::internal(&format!(
-            "the saved scan {} does not hold a network scan",
+            "the saved scan {} has no targets left",
             job.id
         )));
     };
-    if let Some(t) = req.timeout_period.filter(|t| *t != 0) {
-        if !(1..=7200).contains(&t) {
-            return Err(ApiError::invalid(
-                "`TimeoutPeriod` must be between 1 and 7200 seconds.",
-            ));
-        }
-        run.timeout_secs = Some(t as u64);
+    let mut companions = Vec::new();
+    for c in runs::companions(&job)? {
+        companions.extend(runs::narrow(&c, &targets, timeout)?);
     }
-    let engine = EngineSpec::Net(
-        NetTarget {
-            targets: targets.clone(),
-        },
-        options,
-    );
-    let mut spec = TaskSpec::new(NAME, &engine, &run).map_err(|e| ApiError::internal(&e))?;
-    spec.max_attempts = saved.max_attempts;
-    spec.job_id = Some(job.id);
-    st.store
+    lead.job_id = Some(job.id);
+    let run = st
+        .store
         .enqueue(&vigil_store::NewTask {
             account_id: rc.account.id,
-            spec,
+            spec: lead,
             run_after: 0,
             schedule_id: None,
         })
         .await?;
+    runs::start_companions(st, rc.account.id, job.id, run, &companions).await?;
     st.store
         .audit(
             Some(rc.account.id),
@@ -1108,8 +1147,14 @@ impl vigil_worker::Preflight for CsipPreflight {
                 let queued =
                     vigil_core::spec::run_options(&task.kind, &task.options).map_err(unreadable)?;
                 run.timeout_secs = queued.timeout_secs;
-                run.schedule = queued.schedule;
+                run.schedule = queued.schedule.clone();
                 let spec = TaskSpec::new(NAME, &engine, &run).map_err(unreadable)?;
+                // The other engines' tasks of the run, derived alike.
+                let companions =
+                    runs::with_run_of(&plan.definition, &queued).map_err(unreadable)?;
+                runs::start_companions(st, task.account_id, job_id, task.id, &companions)
+                    .await
+                    .map_err(|e| refused(e.message))?;
                 Ok(Some(spec.into()))
             }
         }
@@ -1225,11 +1270,12 @@ mod tests {
     fn items() {
         assert_eq!(
             check_items(&["port".into(), "port".into()]).unwrap(),
-            vec![NetItem::Port]
+            (vec![NetItem::Port], false)
         );
-        let e = check_items(&["poc".into()]).unwrap_err();
+        assert_eq!(check_items(&["poc".into()]).unwrap(), (vec![], true));
+        let e = check_items(&["webcontent".into()]).unwrap_err();
         assert_eq!(e.code, "UnsupportedOperation");
-        assert!(e.message.contains("poc"));
+        assert!(e.message.contains("webcontent"));
         assert_eq!(
             check_items(&["nope".into()]).unwrap_err().code,
             "InvalidParameterValue"
