@@ -175,7 +175,7 @@ impl ResponseCache {
         // answer.
         if (sent && !kept) || last {
             let removed = self.slots.lock().ok().and_then(|mut s| s.remove(&key));
-            if removed.is_some() && kept && !(sent && last && !kept) {
+            if removed.is_some() && kept {
                 let _ = self
                     .bytes
                     .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
