@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Nuclei templates: Vigil's poc engine against pocsuite3 2.1.0 (which runs nuclei YAML), in one run on
 # one machine. Two parts:
-#   1. corpus  the `corpus` example of vigil-engine-poc loads the whole snapshot
+#   1. corpus  the `corpus` example of vigil-engine-poc loads the whole snapshot as the engine does
+#              (parsed, then compiled for running; "runnable" is what compiled)
 #              (../shared/nuclei-templates, 9,126 templates) --runs times under `/usr/bin/time -v`:
 #              files, parsed, runnable by protocol, why the rest is skipped or rejected, against the
 #              goals (>= 99 % parsed; >= 95 % of http and of tcp runnable; < 2 s; < 200 MiB peak RSS).

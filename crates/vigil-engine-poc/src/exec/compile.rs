@@ -242,10 +242,10 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
         Blocks::Ssl(bs) => texts.extend(bs.iter().map(|b| &b.address)),
     }
     texts.extend(variables.iter().map(|(_, t)| t));
+    // A placeholder calling a function nuclei does not know is a payload (template
+    // injection probes such as `{{shell_exec('id')}}`) and is sent as written; a known
+    // helper this engine cannot run makes the template skip.
     for t in &texts {
-        if let Some(name) = t.unknown_helpers().first() {
-            return Err(Skip::Unsupported(format!("unknown helper {name}")));
-        }
         if let Some((name, why)) = t.unsupported_functions().first() {
             return Err(Skip::Unsupported(format!("helper {name} ({why})")));
         }

@@ -154,8 +154,12 @@ pub(crate) struct RawDns {
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct RawSsl {
     pub address: Option<String>,
+    /// nuclei writes these three with underscores.
+    #[serde(rename = "min_version")]
     pub min_version: Option<String>,
+    #[serde(rename = "max_version")]
     pub max_version: Option<String>,
+    #[serde(rename = "cipher_suites")]
     pub cipher_suites: Option<Vec<String>>,
     pub matchers: Option<Vec<Value>>,
     pub matchers_condition: Option<String>,
