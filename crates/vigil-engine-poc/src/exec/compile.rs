@@ -331,33 +331,30 @@ fn fix_random(v: &mut serde_yaml_ng::Value, random: &[(String, String)]) {
     }
 }
 
+/// Reads matchers or extractors (`what` names them in errors) from their YAML, with the
+/// template's random values in place.
+fn specs<T: serde::de::DeserializeOwned>(
+    list: Option<&Vec<serde_yaml_ng::Value>>,
+    random: &[(String, String)],
+    what: &str,
+) -> Result<Vec<T>, Skip> {
+    list.into_iter()
+        .flatten()
+        .map(|v| {
+            let mut v = v.clone();
+            fix_random(&mut v, random);
+            serde_yaml_ng::from_value(v)
+                .map_err(|e| Skip::Unsupported(format!("{what} that cannot be read ({e})")))
+        })
+        .collect()
+}
+
 fn operators_of(
     raw: &crate::template::RawOperators,
     random: &[(String, String)],
 ) -> Result<(Operators, bool), Skip> {
-    let bad = |what: String| Skip::Unsupported(what);
-    let matchers: Vec<MatcherSpec> = raw
-        .matchers
-        .iter()
-        .flatten()
-        .map(|v| {
-            let mut v = v.clone();
-            fix_random(&mut v, random);
-            serde_yaml_ng::from_value(v)
-                .map_err(|e| bad(format!("a matcher that cannot be read ({e})")))
-        })
-        .collect::<Result<_, _>>()?;
-    let extractors: Vec<ExtractorSpec> = raw
-        .extractors
-        .iter()
-        .flatten()
-        .map(|v| {
-            let mut v = v.clone();
-            fix_random(&mut v, random);
-            serde_yaml_ng::from_value(v)
-                .map_err(|e| bad(format!("an extractor that cannot be read ({e})")))
-        })
-        .collect::<Result<_, _>>()?;
+    let matchers: Vec<MatcherSpec> = specs(raw.matchers.as_ref(), random, "a matcher")?;
+    let extractors: Vec<ExtractorSpec> = specs(raw.extractors.as_ref(), random, "an extractor")?;
     let indexed = raw
         .matchers
         .iter()
@@ -365,6 +362,6 @@ fn operators_of(
         .chain(raw.extractors.iter().flatten())
         .any(|v| serde_json::to_string(v).is_ok_and(|s| INDEXED.is_match(&s)));
     let ops = Operators::compile(&matchers, raw.matchers_condition.as_deref(), &extractors)
-        .map_err(|e| bad(e.category()))?;
+        .map_err(|e| Skip::Unsupported(e.category()))?;
     Ok((ops, indexed))
 }

@@ -7,7 +7,7 @@
 use crate::dsl::{Layered, Value, Vars};
 use crate::exec::compile::{Compiled, HttpBlock, HttpText};
 use crate::exec::request::{self, Built};
-use crate::exec::{evidence, Match, RunState, Target};
+use crate::exec::{evidence, RunState, Target};
 use crate::operators::{Data, HttpParts};
 use crate::template::{Body, HttpKind, HttpRequest, Redirects};
 use std::collections::BTreeMap;
@@ -102,27 +102,16 @@ pub(crate) async fn run_block(
                 }
                 data.add_indexed(&this, n + 1);
             }
-            let eval = block.operators.evaluate(&data);
-            for (k, v) in &eval.dynamic {
-                state.dynamic.insert(k.clone(), v.clone());
-            }
-            let names = super::reported(&block.operators, &eval);
-            if eval.matched {
-                matched_any = true;
-            }
-            if !names.is_empty() {
-                for matcher in names {
-                    state.outcome.add(Match {
-                        matcher,
-                        extracted: eval.extracted.clone(),
-                        url: final_built.url.clone(),
-                        request: evidence(&final_built.bytes),
-                        response: evidence(&[resp.head.as_slice(), resp.body.as_slice()].concat()),
-                    });
-                }
-                if spec.stop_at_first_match {
-                    break 'combos;
-                }
+            let (matched, reported) = super::judge(state, &block.operators, &data, || {
+                (
+                    final_built.url.clone(),
+                    evidence(&final_built.bytes),
+                    evidence(&[resp.head.as_slice(), resp.body.as_slice()].concat()),
+                )
+            });
+            matched_any |= matched;
+            if reported && spec.stop_at_first_match {
+                break 'combos;
             }
         }
     }

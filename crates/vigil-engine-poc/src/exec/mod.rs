@@ -226,25 +226,45 @@ async fn run_block(
     }
 }
 
-/// The matcher names to report for an evaluation: none unless it matched and something
-/// visible matched (a block of internal matchers only reports nothing, unless non-internal
-/// extractors found values); one unnamed result, or one per named matcher.
-pub(crate) fn reported(
+/// Evaluates `ops` over one response's `data`: values of internal extractors go to later
+/// requests, and what is to be reported is recorded with its proof, which `proof` gives as
+/// (where, request, response) only then. Nothing is reported unless something visible
+/// matched (a block of internal matchers only reports nothing, unless non-internal
+/// extractors found values): one unnamed result, or one per named matcher. Returns
+/// (matched, reported).
+pub(crate) fn judge(
+    state: &mut RunState,
     ops: &crate::operators::Operators,
-    eval: &crate::operators::Evaluation,
-) -> Vec<Option<String>> {
+    data: &crate::operators::Data,
+    proof: impl FnOnce() -> (String, String, String),
+) -> (bool, bool) {
+    let eval = ops.evaluate(data);
+    for (k, v) in &eval.dynamic {
+        state.dynamic.insert(k.clone(), v.clone());
+    }
     if !eval.matched {
-        return Vec::new();
+        return (false, false);
     }
     let visible = ops.matchers.is_empty() || ops.matchers.iter().any(|m| !m.internal);
     if !visible && eval.output.is_empty() {
-        return Vec::new();
+        return (true, false);
     }
-    if eval.matcher_names.is_empty() {
+    let names: Vec<Option<String>> = if eval.matcher_names.is_empty() {
         vec![None]
     } else {
         eval.matcher_names.iter().cloned().map(Some).collect()
+    };
+    let (url, request, response) = proof();
+    for matcher in names {
+        state.outcome.add(Match {
+            matcher,
+            extracted: eval.extracted.clone(),
+            url: url.clone(),
+            request: request.clone(),
+            response: response.clone(),
+        });
     }
+    (true, true)
 }
 
 /// Target variables, random values, then the template's variables and constants, each

@@ -7,7 +7,7 @@
 
 use crate::dsl::{Layered, Value, Vars};
 use crate::exec::compile::{Compiled, NetworkBlock};
-use crate::exec::{evidence, Match, RunState, Target};
+use crate::exec::{evidence, RunState, Target};
 use crate::operators::Data;
 use crate::template::Body;
 use std::collections::BTreeMap;
@@ -88,30 +88,15 @@ pub(crate) async fn run_block(
                         data.push_layer(Arc::new(payload.clone()));
                         data.push_layer(Arc::new(state.dynamic.clone()));
                         data.push_layer(Arc::new(vars.clone()));
-                        let eval = block.operators.evaluate(&data);
-                        for (k, v) in &eval.dynamic {
-                            state.dynamic.insert(k.clone(), v.clone());
-                        }
-                        let names = super::reported(&block.operators, &eval);
-                        if eval.matched {
-                            matched_any = true;
-                        }
-                        if !names.is_empty() {
-                            for matcher in names {
-                                state.outcome.add(Match {
-                                    matcher,
-                                    extracted: eval.extracted.clone(),
-                                    url: format!(
-                                        "{}://{}:{}",
-                                        if ep.tls { "tls" } else { "tcp" },
-                                        ep.host,
-                                        ep.port
-                                    ),
-                                    request: evidence(&ex.written),
-                                    response: evidence(&ex.read),
-                                });
-                            }
-                        }
+                        let (matched, _) = super::judge(state, &block.operators, &data, || {
+                            let scheme = if ep.tls { "tls" } else { "tcp" };
+                            (
+                                format!("{scheme}://{}:{}", ep.host, ep.port),
+                                evidence(&ex.written),
+                                evidence(&ex.read),
+                            )
+                        });
+                        matched_any |= matched;
                     }
                     Err(e) => {
                         // A closed port on a host is an answer, not a failure to look.

@@ -8,7 +8,7 @@
 
 use crate::dsl::{Layered, Value, Vars};
 use crate::exec::compile::{Compiled, SslBlock};
-use crate::exec::{evidence, Match, RunState, Target};
+use crate::exec::{evidence, RunState, Target};
 use crate::operators::Data;
 use serde_json::{json, Map};
 use sha1::Digest;
@@ -75,20 +75,14 @@ pub(crate) async fn run_block(
     data.insert("matched", format!("{}:{}", ep.host, ep.port));
     data.push_layer(Arc::new(state.dynamic.clone()));
     data.push_layer(Arc::new(vars));
-    let eval = block.operators.evaluate(&data);
-    for (k, v) in &eval.dynamic {
-        state.dynamic.insert(k.clone(), v.clone());
-    }
-    for matcher in super::reported(&block.operators, &eval) {
-        state.outcome.add(Match {
-            matcher,
-            extracted: eval.extracted.clone(),
-            url: format!("tls://{}:{}", ep.host, ep.port),
-            request: format!("TLS handshake with {}:{} (SNI {host})", ep.host, ep.port),
-            response: evidence(response.as_bytes()),
-        });
-    }
-    eval.matched
+    let (matched, _) = super::judge(state, &block.operators, &data, || {
+        (
+            format!("tls://{}:{}", ep.host, ep.port),
+            format!("TLS handshake with {}:{} (SNI {host})", ep.host, ep.port),
+            evidence(response.as_bytes()),
+        )
+    });
+    matched
 }
 
 fn json_value(v: &serde_json::Value) -> Value {

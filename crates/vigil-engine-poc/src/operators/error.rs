@@ -60,3 +60,26 @@ impl From<ParseError> for CompileError {
         }
     }
 }
+
+/// `list`, or an error when it is empty (`what` values of a `kind`: "regex" of a "matcher").
+pub(crate) fn nonempty<T>(list: Vec<T>, kind: &str, what: &str) -> Result<Vec<T>, CompileError> {
+    if list.is_empty() {
+        Err(CompileError::Invalid(format!(
+            "{what} {kind} without {what} values"
+        )))
+    } else {
+        Ok(list)
+    }
+}
+
+/// DSL expressions, each parsed once.
+pub(crate) fn expressions(list: &[String]) -> Result<Vec<crate::dsl::Expression>, CompileError> {
+    list.iter()
+        .map(|d| {
+            crate::dsl::Expression::parse(d).map_err(|error| CompileError::Dsl {
+                expr: d.clone(),
+                error,
+            })
+        })
+        .collect()
+}

@@ -39,13 +39,7 @@ pub struct Extractor {
 }
 
 fn nonempty<T>(list: Vec<T>, what: &str) -> Result<Vec<T>, CompileError> {
-    if list.is_empty() {
-        Err(CompileError::Invalid(format!(
-            "{what} extractor without {what} values"
-        )))
-    } else {
-        Ok(list)
-    }
+    super::error::nonempty(list, "extractor", what)
 }
 
 impl Extractor {
@@ -94,18 +88,7 @@ impl Extractor {
                     .collect::<Result<_, _>>()?,
                 "json",
             )?),
-            "dsl" => ExtractorKind::Dsl(nonempty(
-                spec.dsl
-                    .iter()
-                    .map(|d| {
-                        Expression::parse(d).map_err(|error| CompileError::Dsl {
-                            expr: d.clone(),
-                            error,
-                        })
-                    })
-                    .collect::<Result<_, _>>()?,
-                "dsl",
-            )?),
+            "dsl" => ExtractorKind::Dsl(nonempty(super::error::expressions(&spec.dsl)?, "dsl")?),
             "xpath" => return Err(CompileError::Unsupported("xpath extractor".into())),
             other => {
                 return Err(CompileError::UnknownType {

@@ -85,13 +85,7 @@ fn numbers(list: &[super::spec::Scalar], what: &str) -> Result<Vec<i64>, Compile
 }
 
 fn nonempty<T>(list: Vec<T>, what: &str) -> Result<Vec<T>, CompileError> {
-    if list.is_empty() {
-        Err(CompileError::Invalid(format!(
-            "{what} matcher without {what} values"
-        )))
-    } else {
-        Ok(list)
-    }
+    super::error::nonempty(list, "matcher", what)
 }
 
 impl Matcher {
@@ -152,18 +146,7 @@ impl Matcher {
             )?),
             "status" => MatcherKind::Status(nonempty(numbers(&spec.status, "status")?, "status")?),
             "size" => MatcherKind::Size(nonempty(numbers(&spec.size, "size")?, "size")?),
-            "dsl" => MatcherKind::Dsl(nonempty(
-                spec.dsl
-                    .iter()
-                    .map(|d| {
-                        Expression::parse(d).map_err(|error| CompileError::Dsl {
-                            expr: d.clone(),
-                            error,
-                        })
-                    })
-                    .collect::<Result<_, _>>()?,
-                "dsl",
-            )?),
+            "dsl" => MatcherKind::Dsl(nonempty(super::error::expressions(&spec.dsl)?, "dsl")?),
             "xpath" => return Err(CompileError::Unsupported("xpath matcher".into())),
             other => {
                 return Err(CompileError::UnknownType {

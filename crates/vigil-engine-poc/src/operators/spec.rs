@@ -27,6 +27,25 @@ impl Scalar {
             Scalar::Bool(b) => b.to_string(),
         }
     }
+
+    /// The scalar as a non-negative integer, if it is one (`port: 6379`, `read: "64"`).
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Scalar::Int(i) => u64::try_from(*i).ok(),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            Scalar::Float(_) | Scalar::Bool(_) => None,
+        }
+    }
+
+    /// The scalar as a number, if it is one (`cvss-score: 9.8`).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Scalar::Int(i) => Some(*i as f64),
+            Scalar::Float(f) => Some(*f),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            Scalar::Bool(_) => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]

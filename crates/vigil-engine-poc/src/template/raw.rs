@@ -199,46 +199,8 @@ impl StringOrList {
 }
 
 /// A YAML scalar read as text whatever its type (`port: 6379`, `port: "25,465"`,
-/// `data: 1`, `cvss-score: 9.8`).
-#[derive(Debug, Deserialize, Clone)]
-#[serde(untagged)]
-pub(crate) enum Scalar {
-    Str(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-}
-
-impl Scalar {
-    /// The scalar as the text a template author meant.
-    pub fn text(&self) -> String {
-        match self {
-            Scalar::Str(s) => s.clone(),
-            Scalar::Int(i) => i.to_string(),
-            Scalar::Float(f) => f.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-        }
-    }
-
-    /// The scalar as a non-negative integer, if it is one.
-    pub fn as_u64(&self) -> Option<u64> {
-        match self {
-            Scalar::Int(i) => u64::try_from(*i).ok(),
-            Scalar::Str(s) => s.trim().parse().ok(),
-            Scalar::Float(_) | Scalar::Bool(_) => None,
-        }
-    }
-
-    /// The scalar as a number, if it is one.
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Scalar::Int(i) => Some(*i as f64),
-            Scalar::Float(f) => Some(*f),
-            Scalar::Str(s) => s.trim().parse().ok(),
-            Scalar::Bool(_) => None,
-        }
-    }
-}
+/// `cvss-score: 9.8`): the operators' own.
+pub(crate) use crate::operators::Scalar;
 
 /// A YAML value (a variable's or payload's) as text: scalars as written, anything else as
 /// compact JSON.

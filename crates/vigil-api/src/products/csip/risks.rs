@@ -114,6 +114,19 @@ pub(super) fn respond(
     Ok(Value::Object(out))
 }
 
+/// `out` with `hidden` removed from every row of its page: fields the rows carry for
+/// filtering that the response model does not have.
+pub(super) fn without(mut out: Value, hidden: &[&str]) -> Value {
+    if let Some(Value::Array(page)) = out.get_mut("Data") {
+        for row in page.iter_mut().filter_map(Value::as_object_mut) {
+            for f in hidden {
+                row.remove(*f);
+            }
+        }
+    }
+    out
+}
+
 fn port_row(rc: &RequestCtx, f: &StoredFinding) -> Value {
     let service = f
         .finding
@@ -392,7 +405,7 @@ pub(super) async fn cfg_view(st: &Services, rc: &RequestCtx, req: ListReq) -> Ap
             })
         })
         .collect();
-    let mut out = respond(
+    let out = respond(
         rows,
         &req.filter,
         &[
@@ -417,13 +430,7 @@ pub(super) async fn cfg_view(st: &Services, rc: &RequestCtx, req: ListReq) -> Ap
             "InstanceType",
         ],
     )?;
-    if let Some(Value::Array(page)) = out.get_mut("Data") {
-        for row in page.iter_mut().filter_map(Value::as_object_mut) {
-            row.remove("Status");
-            row.remove("InstanceType");
-        }
-    }
-    Ok(out)
+    Ok(without(out, &["Status", "InstanceType"]))
 }
 
 pub(super) async fn servers(st: &Services, rc: &RequestCtx, req: TaggedListReq) -> ApiResult {

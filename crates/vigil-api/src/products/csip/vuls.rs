@@ -169,7 +169,7 @@ pub(super) async fn vul_view(st: &Services, rc: &RequestCtx, req: TaggedListReq)
             )
         })
         .collect();
-    let mut out = respond(
+    let out = respond(
         rows,
         &req.list.filter,
         &[
@@ -193,13 +193,7 @@ pub(super) async fn vul_view(st: &Services, rc: &RequestCtx, req: TaggedListReq)
         ],
     )?;
     // Fields of the per-asset rows this model does not have.
-    if let Some(Value::Array(page)) = out.get_mut("Data") {
-        for row in page.iter_mut().filter_map(Value::as_object_mut) {
-            row.remove("POCId");
-            row.remove("Service");
-        }
-    }
-    Ok(out)
+    Ok(super::risks::without(out, &["POCId", "Service"]))
 }
 
 /// The parameters of `DescribeVULRiskDetail`.
