@@ -135,3 +135,46 @@ async fn unknown_severities_and_missing_templates_are_refused() {
         matches!(none, Err(vigil_engine::EngineError::InvalidInput(m)) if m.contains("vigil templates update"))
     );
 }
+
+#[tokio::test]
+async fn a_cancelled_run_stops_promptly() {
+    // A server that accepts and never answers: only cancellation ends the run early.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let ctx = vigil_engine::ScanCtx {
+        cancel: cancel.clone(),
+        rate: std::sync::Arc::new(vigil_engine::RateLimiter::new(None)),
+        scope: std::sync::Arc::new(ScopeGuard::operator(ScopePolicy::default())),
+        sink: std::sync::Arc::new(vigil_engine::CollectSink::new()),
+    };
+    let stopper = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        stopper.cancel();
+    });
+    let start = std::time::Instant::now();
+    let engine = vigil_engine_poc::PocEngine::default();
+    let out = vigil_engine::Engine::run(
+        &engine,
+        &ctx,
+        &serde_json::json!({"targets": [format!("http://127.0.0.1:{port}")]}),
+        &serde_json::json!({"templates": crate::support::templates()}),
+    )
+    .await;
+    assert!(
+        matches!(out, Err(vigil_engine::EngineError::Cancelled)),
+        "{out:?}"
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
