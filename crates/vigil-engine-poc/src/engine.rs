@@ -254,7 +254,24 @@ impl Engine for PocEngine {
             .collect();
         let cache =
             ResponseCache::expecting(jobs.iter().filter_map(|(c, t)| exec::first_request(c, t)));
-        let shared = Arc::new(Shared::new(wire.clone(), cache, ctx.cancel.clone()));
+        // DNS templates ask the operator's resolver, else the system's.
+        let dns = match ctx.scope.dns() {
+            Some(d) => Some(d.clone()),
+            None if selected
+                .iter()
+                .any(|c| matches!(c.blocks, exec::compile::Blocks::Dns(_))) =>
+            {
+                vigil_engine::Dns::new(None).ok().map(Arc::new)
+            }
+            None => None,
+        };
+        let shared = Arc::new(Shared::new(
+            wire.clone(),
+            cache,
+            ctx.cancel.clone(),
+            ctx.rate.clone(),
+            dns,
+        ));
         let total = jobs.len().max(1);
         let mut done = 0usize;
         let mut ran = Ran::default();

@@ -63,4 +63,38 @@ impl Dns {
             Err(_) => Vec::new(),
         }
     }
+
+    /// The records of one type of a name, as zone-file lines (`name TTL IN TYPE data`), with
+    /// the response code (`NOERROR`, `NXDOMAIN`, `SERVFAIL`, ...); `Err` names a record type
+    /// that does not exist or a lookup that got no answer at all.
+    pub async fn records(&self, name: &str, kind: &str) -> Result<DnsAnswer, String> {
+        use hickory_resolver::error::ResolveErrorKind;
+        use hickory_resolver::proto::rr::RecordType;
+        let rtype: RecordType = kind
+            .parse()
+            .map_err(|_| format!("{kind} is not a DNS record type"))?;
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        match self.resolver.lookup(fqdn, rtype).await {
+            Ok(found) => Ok(DnsAnswer {
+                rcode: "NOERROR".into(),
+                records: found.record_iter().map(|r| r.to_string()).collect(),
+            }),
+            Err(e) => match e.kind() {
+                ResolveErrorKind::NoRecordsFound { response_code, .. } => Ok(DnsAnswer {
+                    rcode: response_code.to_str().to_ascii_uppercase(),
+                    records: Vec::new(),
+                }),
+                other => Err(other.to_string()),
+            },
+        }
+    }
+}
+
+/// The answer to one DNS question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsAnswer {
+    /// The response code, upper-case (`NOERROR`, `NXDOMAIN`, ...).
+    pub rcode: String,
+    /// The answer's records as zone-file lines.
+    pub records: Vec<String>,
 }

@@ -20,7 +20,7 @@ pub mod wire;
 
 pub use collect::CollectSink;
 pub use coverage::{Coverage, Everything, Nothing};
-pub use dns::{Dns, DnsConfigError};
+pub use dns::{Dns, DnsAnswer, DnsConfigError};
 pub use rate::RateLimiter;
 
 /// Opens a secret the service sealed into a task (`sealed`, `purpose`), with the binary's

@@ -230,6 +230,11 @@ impl ScopeGuard {
         }
     }
 
+    /// The resolver names are looked up with, when the operator chose one.
+    pub fn dns(&self) -> Option<&std::sync::Arc<crate::Dns>> {
+        self.dns.as_ref()
+    }
+
     /// Resolve host names with this DNS client instead of the system resolver.
     pub fn with_dns(mut self, dns: std::sync::Arc<crate::Dns>) -> Self {
         self.dns = Some(dns);

@@ -32,6 +32,7 @@ impl Compiled {
             Blocks::Http(b) => b.get(i).map(|b| &b.operators),
             Blocks::Network(b) => b.get(i).map(|b| &b.operators),
             Blocks::Ssl(b) => b.get(i).map(|b| &b.operators),
+            Blocks::Dns(b) => b.get(i).map(|b| &b.operators),
         };
         ops.is_some_and(|o| !o.matchers.is_empty() && o.matchers.iter().all(|m| m.internal))
     }
@@ -46,6 +47,8 @@ pub enum Blocks {
     Network(Vec<NetworkBlock>),
     /// `ssl:`.
     Ssl(Vec<SslBlock>),
+    /// `dns:`.
+    Dns(Vec<DnsBlock>),
 }
 
 impl Blocks {
@@ -55,6 +58,7 @@ impl Blocks {
             Blocks::Http(b) => b.len(),
             Blocks::Network(b) => b.len(),
             Blocks::Ssl(b) => b.len(),
+            Blocks::Dns(b) => b.len(),
         }
     }
 
@@ -94,6 +98,17 @@ pub enum HttpText {
     },
     /// A `raw` request.
     Raw(Text),
+}
+
+/// One compiled `dns:` block.
+#[derive(Debug)]
+pub struct DnsBlock {
+    /// The name asked about.
+    pub name: Text,
+    /// The record type.
+    pub kind: String,
+    /// Matchers and extractors.
+    pub operators: Operators,
 }
 
 /// One compiled `ssl:` block.
@@ -195,7 +210,18 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
             }
             Blocks::Network(blocks)
         }
-        Body::Dns(_) => return Err(Skip::Unsupported("dns templates (not run yet)".into())),
+        Body::Dns(reqs) => {
+            let mut blocks = Vec::with_capacity(reqs.len());
+            for r in reqs {
+                let (operators, _) = operators_of(&r.operators, &random)?;
+                blocks.push(DnsBlock {
+                    name: Text::compile(&r.name),
+                    kind: r.kind.clone(),
+                    operators,
+                });
+            }
+            Blocks::Dns(blocks)
+        }
         Body::Ssl(reqs) => {
             let mut blocks = Vec::with_capacity(reqs.len());
             for (index, r) in reqs.iter().enumerate() {
@@ -240,6 +266,7 @@ pub fn compile(template: Arc<Template>) -> Result<Compiled, Skip> {
             }
         }
         Blocks::Ssl(bs) => texts.extend(bs.iter().map(|b| &b.address)),
+        Blocks::Dns(bs) => texts.extend(bs.iter().map(|b| &b.name)),
     }
     texts.extend(variables.iter().map(|(_, t)| t));
     // A placeholder calling a function nuclei does not know is a payload (template

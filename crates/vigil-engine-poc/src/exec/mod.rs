@@ -1,6 +1,6 @@
 //! Running compiled templates against targets. `compile` readies a template once;
 //! `target` turns an input into nuclei's variables; `request` builds wire bytes; `http`,
-//! `network` and `ssl` run blocks of their protocol; `cookies` is a run's cookie jar; `shared` holds
+//! `network`, `ssl` and `dns` run blocks of their protocol; `cookies` is a run's cookie jar; `shared` holds
 //! what all runs of a scan share (the wire, the response cache that sends identical requests
 //! once, and the per-host error budget). [`run_template`] runs one template on one target,
 //! following its `flow` or its blocks in order, and says what matched and whether it ran
@@ -8,6 +8,7 @@
 
 pub mod compile;
 pub mod cookies;
+mod dns;
 mod http;
 mod network;
 pub mod request;
@@ -217,6 +218,10 @@ async fn run_block(
         },
         compile::Blocks::Network(b) => match b.get(index) {
             Some(block) => network::run_block(shared, compiled, block, target, state).await,
+            None => false,
+        },
+        compile::Blocks::Dns(b) => match b.get(index) {
+            Some(block) => dns::run_block(shared, block, target, state).await,
             None => false,
         },
         compile::Blocks::Ssl(b) => match b.get(index) {

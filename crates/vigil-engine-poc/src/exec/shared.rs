@@ -30,18 +30,27 @@ pub struct Shared {
     pub budget: HostBudget,
     /// Stop flag.
     pub cancel: tokio_util::sync::CancellationToken,
+    /// The task's rate limiter, for what does not go through the wire (DNS questions).
+    pub rate: Arc<vigil_engine::RateLimiter>,
+    /// The resolver DNS templates ask, if any.
+    pub dns: Option<Arc<vigil_engine::Dns>>,
 }
 
 impl Shared {
-    /// Shared state over `wire`, caching the requests `cache` expects.
+    /// Shared state over `wire`, caching the requests `cache` expects; DNS questions go to
+    /// `dns` after `rate`.
     pub fn new(
         wire: Arc<Wire>,
         cache: ResponseCache,
         cancel: tokio_util::sync::CancellationToken,
+        rate: Arc<vigil_engine::RateLimiter>,
+        dns: Option<Arc<vigil_engine::Dns>>,
     ) -> Shared {
         Shared {
             wire,
             cache,
+            rate,
+            dns,
             budget: HostBudget::default(),
             cancel,
         }
