@@ -280,8 +280,10 @@ fn vuln(host: &str, port: u16, template: &str, severity: Severity) -> Finding {
     }
 }
 
-#[tokio::test]
-async fn vulnerability_views_render_stored_findings() {
+/// A gateway with three stored `poc-vuln` findings: `t-path-word` (high) on 127.0.0.2 and
+/// 127.0.0.3, `t-variables` (low) on 127.0.0.2; 127.0.0.2 is a registered asset tagged
+/// `env:prod`.
+async fn seeded() -> (Server, i64) {
     let (s, account) = gateway(catalogue()).await;
     let task = s
         .store
@@ -310,6 +312,20 @@ async fn vulnerability_views_render_stored_findings() {
             .await
             .unwrap();
     }
+    s.store
+        .add_assets(
+            account,
+            &[("ip".into(), "127.0.0.2".into())],
+            &[("env".into(), "prod".into())],
+        )
+        .await
+        .unwrap();
+    (s, account)
+}
+
+#[tokio::test]
+async fn vulnerability_views_render_stored_findings() {
+    let (s, _) = seeded().await;
     let per_asset = csip(
         &s,
         "DescribeRiskCenterAssetViewVULRiskList",
@@ -489,4 +505,105 @@ async fn a_run_of_two_engines_calls_back_once_when_both_ended() {
         (body["task_id"].as_i64(), body["state"].as_str()),
         (Some(lead), Some("succeeded"))
     );
+}
+
+#[tokio::test]
+async fn the_newer_vulnerability_views_have_their_models_fields() {
+    let (s, _) = seeded().await;
+    let per_asset = csip(
+        &s,
+        "DescribeAssetViewVulRiskList",
+        json!({"Filter": {"Limit": 100, "Filters": [{"Name": "VulRiskId", "Values": ["t-path-word"]}]}}),
+    )
+    .await;
+    assert_eq!(per_asset["TotalCount"], 2, "{per_asset}");
+    let row = per_asset["Data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["AffectAsset"] == "127.0.0.2")
+        .unwrap()
+        .clone();
+    assert!(
+        row["RiskId"].as_str().unwrap().parse::<i64>().is_ok(),
+        "{row}"
+    );
+    assert_eq!(row["Index"], row["RiskId"]);
+    assert_eq!(
+        (row["VulRiskId"].clone(), row["POCId"].clone()),
+        (json!("t-path-word"), json!("t-path-word"))
+    );
+    assert_eq!(
+        (row["IsPOC"].clone(), row["IsSuggest"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(row["VULType"], "exposure");
+    assert!(row["VulTag"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("exposure")));
+    assert_eq!(row["Port"], "8080");
+    for gone in [
+        "Id",
+        "Fix",
+        "Describe",
+        "References",
+        "Service",
+        "IsSupportRepair",
+        "AssetTags",
+    ] {
+        assert!(
+            row.get(gone).is_none(),
+            "{gone} is not in AssetViewVULRiskData"
+        );
+    }
+    assert_eq!(
+        per_asset["Tags"],
+        json!([{"Value": "env:prod", "Text": "env:prod"}])
+    );
+    assert_eq!(per_asset["StatusLists"][0]["Value"], "0");
+    // The RiskCenter model keeps its own fields and has none of the newer ones.
+    let old = csip(&s, "DescribeRiskCenterAssetViewVULRiskList", json!({})).await;
+    let o = &old["Data"][0];
+    assert!(o.get("Id").is_some() && o.get("RiskId").is_none() && o.get("CVSS").is_none());
+    assert!(old.get("Tags").is_none());
+
+    // The request's asset tags select the hosts.
+    let tagged = csip(
+        &s,
+        "DescribeVulViewVulRiskList",
+        json!({"Tags": [{"TagKey": "env", "TagValue": "prod"}], "Filter": {"Limit": 100}}),
+    )
+    .await;
+    assert_eq!(tagged["TotalCount"], 2, "{tagged}");
+    let per_vul = csip(
+        &s,
+        "DescribeVulViewVulRiskList",
+        json!({"Filter": {"Filters": [{"Name": "RiskId", "Values": ["t-path-word"]}]}}),
+    )
+    .await;
+    assert_eq!(per_vul["TotalCount"], 1, "{per_vul}");
+    let g = &per_vul["Data"][0];
+    assert_eq!(
+        (
+            g["RiskId"].clone(),
+            g["VulRiskId"].clone(),
+            g["AffectAssetCount"].clone()
+        ),
+        (json!("t-path-word"), json!("t-path-word"), json!(2))
+    );
+    assert_eq!(g["EngineSource"], "vigil-poc");
+    for gone in ["Id", "POCId", "Fix", "Service", "IsPOC"] {
+        assert!(g.get(gone).is_none(), "{gone} is not in VULViewVULRiskData");
+    }
+    assert!(per_vul.get("StatusLists").is_none());
+    assert_eq!(per_vul["Tags"][0]["Value"], "env:prod");
+    // The newer models' filter fields only.
+    let mut t = Tc3::new(
+        "DescribeVulViewVulRiskList",
+        json!({"Filter": {"Filters": [{"Name": "Id", "Values": ["t-path-word"]}]}}),
+    );
+    t.service = "csip";
+    t.version = "2022-11-21";
+    assert_eq!(code(&s.tc3(t).await), "InvalidParameterValue");
 }

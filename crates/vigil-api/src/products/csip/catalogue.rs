@@ -164,6 +164,8 @@ pub(super) struct Facts {
     pub references: String,
     pub fix: String,
     pub describe: String,
+    pub tags: Vec<String>,
+    pub cvss: Option<f64>,
 }
 
 /// The facts of template `id`, when the catalogue has it.
@@ -175,6 +177,8 @@ pub(super) fn facts(cat: Option<&Loaded>, id: &str) -> Option<Facts> {
         references: t.info.references.join("\n"),
         fix: t.info.remediation.clone(),
         describe: t.info.description.clone(),
+        tags: t.info.tags.clone(),
+        cvss: t.info.cvss_score,
     })
 }
 

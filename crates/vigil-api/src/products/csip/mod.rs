@@ -52,13 +52,10 @@ pub static PRODUCT: Product = Product {
 };
 
 /// CSIP actions of the official SDK that need engines Vigil does not have yet.
-pub const NOT_YET_SERVED: &[&str] = &[
-    "DescribeRiskCenterWebsiteRiskList",
-    "DescribeAssetViewVulRiskList",
-];
+pub const NOT_YET_SERVED: &[&str] = &["DescribeRiskCenterWebsiteRiskList"];
 
 /// The CSIP actions.
-pub static ACTIONS: [Action; 23] = [
+pub static ACTIONS: [Action; 25] = [
     action!(
         "CreateDomainAndIp",
         assets::create,
@@ -143,6 +140,16 @@ pub static ACTIONS: [Action; 23] = [
         "DescribeRiskCenterVULViewVULRiskList",
         vuls::vul_view,
         "Vulnerabilities (scan item poc), per vulnerability."
+    ),
+    action!(
+        "DescribeAssetViewVulRiskList",
+        vuls::asset_view_newer,
+        "Vulnerabilities (scan item poc), per asset (the newer model: RiskId, CVSS, tags)."
+    ),
+    action!(
+        "DescribeVulViewVulRiskList",
+        vuls::vul_view_newer,
+        "Vulnerabilities (scan item poc), per vulnerability (the newer model: RiskId, CVSS, tags)."
     ),
     action!(
         "DescribeVULRiskDetail",
