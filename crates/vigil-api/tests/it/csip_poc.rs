@@ -197,6 +197,38 @@ async fn poc_needs_an_installed_catalogue() {
     assert_eq!(code(&s.tc3(t).await), "FailedOperation");
     let r = csip(&s, "DescribeVULRiskAdvanceCFGList", json!({})).await;
     assert_eq!(r["TotalCount"], 0);
+    let r = csip(&s, "DescribeVdbAndPocInfo", json!({})).await;
+    assert_eq!(
+        (r["PocUpdateTime"].clone(), r["VdbUpdateTime"].clone()),
+        (json!(""), json!(""))
+    );
+}
+
+#[tokio::test]
+async fn the_catalogue_s_install_time_is_its_update_time() {
+    // A catalogue put in place by hand: its directory's time.
+    let (s, _) = gateway(catalogue()).await;
+    let r = csip(&s, "DescribeVdbAndPocInfo", json!({})).await;
+    let at = r["PocUpdateTime"].as_str().unwrap();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S").is_ok(),
+        "{r}"
+    );
+    assert_eq!(r["VdbUpdateTime"], "", "no virus database");
+    // An installed one: its install record's time.
+    let dir = std::env::temp_dir().join(format!("csip-vdb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = json!({"source": "test", "installed_at": "2026-03-04T05:06:07Z",
+        "sha256": "", "files": 0, "parsed": 0});
+    std::fs::write(
+        dir.join(vigil_engine_poc::template::SOURCE_FILE),
+        record.to_string(),
+    )
+    .unwrap();
+    let (s, _) = gateway(dir.clone()).await;
+    let r = csip(&s, "DescribeVdbAndPocInfo", json!({})).await;
+    assert_eq!(r["PocUpdateTime"], "2026-03-04 05:06:07", "{r}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]

@@ -55,7 +55,7 @@ pub static PRODUCT: Product = Product {
 pub const NOT_YET_SERVED: &[&str] = &["DescribeRiskCenterWebsiteRiskList"];
 
 /// The CSIP actions.
-pub static ACTIONS: [Action; 25] = [
+pub static ACTIONS: [Action; 26] = [
     action!(
         "CreateDomainAndIp",
         assets::create,
@@ -170,6 +170,11 @@ pub static ACTIONS: [Action; 25] = [
         "DescribeVULRiskAdvanceCFGList",
         catalogue::list,
         "The vulnerability checks of scan item poc (the template catalogue), with a task's switches."
+    ),
+    action!(
+        "DescribeVdbAndPocInfo",
+        catalogue::info,
+        "When the vulnerability checks (the template catalogue) were last installed."
     ),
     action!(
         "DescribeTaskLogList",
