@@ -570,6 +570,7 @@ async fn the_newer_vulnerability_views_have_their_models_fields() {
         (json!(1), json!(1))
     );
     assert_eq!(row["VULType"], "exposure");
+    assert_eq!(row["IsOneClick"], 1, "CreateVulReScan can check it again");
     assert!(row["VulTag"]
         .as_array()
         .unwrap()
@@ -638,4 +639,92 @@ async fn the_newer_vulnerability_views_have_their_models_fields() {
     t.service = "csip";
     t.version = "2022-11-21";
     assert_eq!(code(&s.tc3(t).await), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn vulnerabilities_are_checked_again_where_they_were_found() {
+    let (s, account) = seeded().await;
+    // The seeding run is not one of the rescans.
+    let poc = ["poc".to_string()];
+    while s.store.claim("w", &poc, 60_000).await.unwrap().is_some() {}
+    let rows = csip(
+        &s,
+        "DescribeAssetViewVulRiskList",
+        json!({"Filter": {"Limit": 100}}),
+    )
+    .await;
+    let ids: Vec<i64> = rows["Data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["RiskId"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{rows}");
+    let r = csip(&s, "CreateVulReScan", json!({"VulId": ids})).await;
+    assert!(r.get("Error").is_none(), "{r}");
+    // One poc run per template, on the targets it matched, in the findings' own group.
+    let mut runs = Vec::new();
+    while let Some(l) = s.store.claim("w", &poc, 60_000).await.unwrap() {
+        runs.push(l.task);
+    }
+    runs.sort_by_key(|t| t.options["ids"].to_string());
+    let got: Vec<(Value, Value, Value)> = runs
+        .iter()
+        .map(|t| {
+            (
+                t.options["ids"].clone(),
+                t.target["targets"].clone(),
+                t.options["scope_key"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                json!(["t-path-word"]),
+                json!(["http://127.0.0.2:8080", "http://127.0.0.3:8080"]),
+                json!("poc")
+            ),
+            (
+                json!(["t-variables"]),
+                json!(["http://127.0.0.2:8081"]),
+                json!("poc")
+            ),
+        ]
+    );
+    assert!(runs.iter().all(|t| t.account_id == account));
+    // Only the assets asked for.
+    let r = csip(
+        &s,
+        "CreateVulReScan",
+        json!({"VulId": ids, "AssetList": ["127.0.0.3"]}),
+    )
+    .await;
+    assert!(r.get("Error").is_none(), "{r}");
+    let l = s.store.claim("w", &poc, 60_000).await.unwrap().unwrap();
+    assert_eq!(l.task.target["targets"], json!(["http://127.0.0.3:8080"]));
+    assert!(s.store.claim("w", &poc, 60_000).await.unwrap().is_none());
+    for (body, want) in [
+        (json!({"VulId": []}), "MissingParameter"),
+        (json!({"VulId": [999_999]}), "ResourceNotFound"),
+        (
+            json!({"VulId": [ids[0]], "KbNo": ["KB123"]}),
+            "UnsupportedOperation",
+        ),
+        (
+            json!({"VulId": [ids[0]], "AssetList": ["127.0.0.9"]}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"VulId": [ids[0]], "MemberId": ["m"]}),
+            "UnsupportedOperation",
+        ),
+        (json!({"VulId": ["x"]}), "InvalidParameter"),
+    ] {
+        let mut t = Tc3::new("CreateVulReScan", body.clone());
+        t.service = "csip";
+        t.version = "2022-11-21";
+        assert_eq!(code(&s.tc3(t).await), want, "{body}");
+    }
 }

@@ -4,15 +4,16 @@
 //! Shapes follow `tencentcloud-sdk-python-csip` models. Scans run on the network engine and,
 //! for scan item `poc`, on the `poc` engine with the data directory's template catalogue
 //! (`catalogue.rs`, listed by `DescribeVULRiskAdvanceCFGList`; `poc.rs` builds the task,
-//! `vuls.rs` renders its findings); a run of both is a lead task with companions
-//! (`runs.rs`). Scan item `webcontent` is refused with `UnsupportedOperation` until its
-//! engine exists.
+//! `vuls.rs` renders its findings, `rescan.rs` checks them again); a run of both is a lead
+//! task with companions (`runs.rs`). Scan item `webcontent` is refused with
+//! `UnsupportedOperation` until its engine exists.
 
 mod assets;
 mod catalogue;
 mod listing;
 mod poc;
 mod reports;
+mod rescan;
 mod risks;
 mod runs;
 mod tasks;
@@ -55,7 +56,7 @@ pub static PRODUCT: Product = Product {
 pub const NOT_YET_SERVED: &[&str] = &["DescribeRiskCenterWebsiteRiskList"];
 
 /// The CSIP actions.
-pub static ACTIONS: [Action; 26] = [
+pub static ACTIONS: [Action; 27] = [
     action!(
         "CreateDomainAndIp",
         assets::create,
@@ -170,6 +171,11 @@ pub static ACTIONS: [Action; 26] = [
         "DescribeVULRiskAdvanceCFGList",
         catalogue::list,
         "The vulnerability checks of scan item poc (the template catalogue), with a task's switches."
+    ),
+    action!(
+        "CreateVulReScan",
+        rescan::create,
+        "Check vulnerabilities (scan item poc) again: their templates on the targets they matched."
     ),
     action!(
         "DescribeVdbAndPocInfo",

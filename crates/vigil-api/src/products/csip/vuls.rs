@@ -89,14 +89,16 @@ impl Model {
         h
     }
 
-    /// The newer models' fields of a row on template `template`, risk `risk`.
-    fn extra(self, risk: &str, template: &str, level: &str) -> Value {
+    /// The newer models' fields of a row on template `template`, risk `risk`
+    /// (`CreateVulReScan` can check it again while its template is installed).
+    fn extra(self, risk: &str, template: &str, level: &str, cat: Option<&Loaded>) -> Value {
+        let again = cat.is_some_and(|c| c.compiled.contains_key(template));
         match self {
             Model::RiskCenter => json!({}),
             Model::Newer => json!({
                 "RiskId": risk, "VulRiskId": template, "PCMGRId": "", "DisclosureTime": "",
                 "AttackHeat": 0, "IsSuggest": i64::from(matches!(level, "extreme" | "high")),
-                "HandleTaskId": "", "EngineSource": "vigil-poc", "TvdID": "", "IsOneClick": 0,
+                "HandleTaskId": "", "EngineSource": "vigil-poc", "TvdID": "", "IsOneClick": i64::from(again),
             }),
         }
     }
@@ -181,7 +183,10 @@ async fn asset_list(st: &Services, rc: &RequestCtx, req: TaggedListReq, model: M
             let template = row["POCId"].as_str().unwrap_or("").to_string();
             let lvl = level(f.finding.severity);
             merge(
-                merge(row, model.extra(&f.id.to_string(), &template, lvl)),
+                merge(
+                    row,
+                    model.extra(&f.id.to_string(), &template, lvl, cat.as_deref()),
+                ),
                 json!({
                     "CWPVersion": 0, "IsSupportRepair": false, "IsSupportDetect": true,
                     "InstanceUUID": "", "LogId": "", "TaskId": "", "IsPOC": 1,
@@ -285,7 +290,7 @@ async fn vul_list(st: &Services, rc: &RequestCtx, req: TaggedListReq, model: Mod
                     ASSET_TAGS: tags_of(&fs, &tags),
                 }),
             );
-            merge(row, model.extra(&id, &id, worst))
+            merge(row, model.extra(&id, &id, worst, cat.as_deref()))
         })
         .collect();
     let out = respond(
