@@ -2,8 +2,9 @@
 that really scan loopback servers started here (Redis without auth, Redis with a weak
 password, nginx with directory listing), the risk views, triage, rescans that fix risks,
 reports behind signed links, the finish webhook, tenant isolation, and scan item poc: the
-template catalogue installed with `vigil templates update`, listed as vulnerability checks,
-and run on a vulnerable web server and its safe twin.
+template catalogue installed with `vigil templates update` (and its install time), listed as
+vulnerability checks, run on a vulnerable web server and its safe twin, its findings in both
+generations of vulnerability views, and checked again with `CreateVulReScan`.
 
 Every byte goes to 127.0.0.0/8."""
 
@@ -439,8 +440,12 @@ def test_poc_without_templates_is_refused_then_vulnerabilities_are_found(ca, cb,
                                dict(base, TaskName="poc", ScanItem=["poc"], SelfDefiningAssets=[vuln_url]))
         assert code == "FailedOperation" and "templates" in msg
         assert rows(ca, "DescribeVULRiskAdvanceCFGList")["TotalCount"] == 0
+        info = call(ca, "DescribeVdbAndPocInfo", {})
+        assert (info["PocUpdateTime"], info["VdbUpdateTime"]) == ("", "")
 
         install_templates(csip_server)
+        info = call(ca, "DescribeVdbAndPocInfo", {})
+        assert time.strptime(info["PocUpdateTime"], "%Y-%m-%d %H:%M:%S") and info["VdbUpdateTime"] == ""
         cfg = rows(ca, "DescribeVULRiskAdvanceCFGList")
         ids = {d["RiskId"] for d in cfg["Data"]}
         assert cfg["TotalCount"] >= 10 and "t-path-word" in ids and "t-tcp-ping" in ids
@@ -490,6 +495,39 @@ def test_poc_without_templates_is_refused_then_vulnerabilities_are_found(ca, cb,
         g = per_vul["Data"][0]
         assert (g["Level"], g["NoHandleCount"], g["AffectAssetCount"], g["VULType"]) == ("high", 1, 1, "exposure")
         assert rows(cb, "DescribeRiskCenterAssetViewVULRiskList")["TotalCount"] == 0, "tenants are isolated"
+        # The newer views: the same risks in their own models.
+        newer = rows(ca, "DescribeAssetViewVulRiskList", [{"Name": "VulRiskId", "Values": ["t-path-word"]}])
+        n = [d for d in newer["Data"] if d["RiskId"] == v["Id"]]
+        assert len(n) == 1, newer["Data"]
+        n = n[0]
+        assert (n["VULURL"], n["POCId"], n["Level"], n["Status"], n["IsPOC"], n["IsOneClick"]) == \
+            (v["VULURL"], "t-path-word", "high", 0, 1, 1)
+        assert n["Port"] == v["Port"] and "exposure" in n["VulTag"] and n["EngineSource"] == "vigil-poc"
+        assert {"Value": "0", "Text": "not handled"} in newer["StatusLists"] and isinstance(newer["Tags"], list)
+        nv = rows(ca, "DescribeVulViewVulRiskList", [{"Name": "RiskId", "Values": ["t-path-word"]}])
+        assert nv["TotalCount"] == 1
+        g = nv["Data"][0]
+        assert (g["RiskId"], g["VulRiskId"], g["Level"], g["NoHandleCount"], g["AffectAssetCount"]) == \
+            ("t-path-word", "t-path-word", "high", 1, 1)
+        assert rows(cb, "DescribeVulViewVulRiskList")["TotalCount"] == 0, "tenants are isolated"
+
+        # Checked again: the template runs on the URL it matched, and finds it again.
+        before = v["RecentTime"]
+        time.sleep(1.1)
+        call(ca, "CreateVulReScan", {"VulId": [int(v["Id"])]})
+        deadline = time.monotonic() + SCAN_TIMEOUT_S
+        while True:
+            r = rows(ca, "DescribeAssetViewVulRiskList", [{"Name": "RiskId", "Values": [v["Id"]]}])["Data"][0]
+            if r["RecentTime"] > before:
+                break
+            assert time.monotonic() < deadline, "the rescan did not see the vulnerability again"
+            time.sleep(0.5)
+        assert r["Status"] == 0 and r["RiskId"] == v["Id"]
+        code, _ = error_code(cb, "CreateVulReScan", {"VulId": [int(v["Id"])]})
+        assert code == "ResourceNotFound", "another tenant's vulnerability is unknown"
+        code, _ = error_code(ca, "CreateVulReScan", {"VulId": [int(v["Id"])], "KbNo": ["KB1"]})
+        assert code == "UnsupportedOperation"
+
         detail = call(ca, "DescribeVULRiskDetail", {"RiskId": "t-path-word"})
         assert detail["VulTrend"][0]["AffectAssetCount"] == 1 and detail["ServiceSupport"] == []
         assert set(detail["VulData"]) >= {"Fix", "References", "Describe"}

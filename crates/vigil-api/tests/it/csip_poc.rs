@@ -197,6 +197,38 @@ async fn poc_needs_an_installed_catalogue() {
     assert_eq!(code(&s.tc3(t).await), "FailedOperation");
     let r = csip(&s, "DescribeVULRiskAdvanceCFGList", json!({})).await;
     assert_eq!(r["TotalCount"], 0);
+    let r = csip(&s, "DescribeVdbAndPocInfo", json!({})).await;
+    assert_eq!(
+        (r["PocUpdateTime"].clone(), r["VdbUpdateTime"].clone()),
+        (json!(""), json!(""))
+    );
+}
+
+#[tokio::test]
+async fn the_catalogue_s_install_time_is_its_update_time() {
+    // A catalogue put in place by hand: its directory's time.
+    let (s, _) = gateway(catalogue()).await;
+    let r = csip(&s, "DescribeVdbAndPocInfo", json!({})).await;
+    let at = r["PocUpdateTime"].as_str().unwrap();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S").is_ok(),
+        "{r}"
+    );
+    assert_eq!(r["VdbUpdateTime"], "", "no virus database");
+    // An installed one: its install record's time.
+    let dir = std::env::temp_dir().join(format!("csip-vdb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = json!({"source": "test", "installed_at": "2026-03-04T05:06:07Z",
+        "sha256": "", "files": 0, "parsed": 0});
+    std::fs::write(
+        dir.join(vigil_engine_poc::template::SOURCE_FILE),
+        record.to_string(),
+    )
+    .unwrap();
+    let (s, _) = gateway(dir.clone()).await;
+    let r = csip(&s, "DescribeVdbAndPocInfo", json!({})).await;
+    assert_eq!(r["PocUpdateTime"], "2026-03-04 05:06:07", "{r}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -280,8 +312,10 @@ fn vuln(host: &str, port: u16, template: &str, severity: Severity) -> Finding {
     }
 }
 
-#[tokio::test]
-async fn vulnerability_views_render_stored_findings() {
+/// A gateway with three stored `poc-vuln` findings: `t-path-word` (high) on 127.0.0.2 and
+/// 127.0.0.3, `t-variables` (low) on 127.0.0.2; 127.0.0.2 is a registered asset tagged
+/// `env:prod`.
+async fn seeded() -> (Server, i64) {
     let (s, account) = gateway(catalogue()).await;
     let task = s
         .store
@@ -310,6 +344,20 @@ async fn vulnerability_views_render_stored_findings() {
             .await
             .unwrap();
     }
+    s.store
+        .add_assets(
+            account,
+            &[("ip".into(), "127.0.0.2".into())],
+            &[("env".into(), "prod".into())],
+        )
+        .await
+        .unwrap();
+    (s, account)
+}
+
+#[tokio::test]
+async fn vulnerability_views_render_stored_findings() {
+    let (s, _) = seeded().await;
     let per_asset = csip(
         &s,
         "DescribeRiskCenterAssetViewVULRiskList",
@@ -489,4 +537,194 @@ async fn a_run_of_two_engines_calls_back_once_when_both_ended() {
         (body["task_id"].as_i64(), body["state"].as_str()),
         (Some(lead), Some("succeeded"))
     );
+}
+
+#[tokio::test]
+async fn the_newer_vulnerability_views_have_their_models_fields() {
+    let (s, _) = seeded().await;
+    let per_asset = csip(
+        &s,
+        "DescribeAssetViewVulRiskList",
+        json!({"Filter": {"Limit": 100, "Filters": [{"Name": "VulRiskId", "Values": ["t-path-word"]}]}}),
+    )
+    .await;
+    assert_eq!(per_asset["TotalCount"], 2, "{per_asset}");
+    let row = per_asset["Data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["AffectAsset"] == "127.0.0.2")
+        .unwrap()
+        .clone();
+    assert!(
+        row["RiskId"].as_str().unwrap().parse::<i64>().is_ok(),
+        "{row}"
+    );
+    assert_eq!(row["Index"], row["RiskId"]);
+    assert_eq!(
+        (row["VulRiskId"].clone(), row["POCId"].clone()),
+        (json!("t-path-word"), json!("t-path-word"))
+    );
+    assert_eq!(
+        (row["IsPOC"].clone(), row["IsSuggest"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(row["VULType"], "exposure");
+    assert_eq!(row["IsOneClick"], 1, "CreateVulReScan can check it again");
+    assert!(row["VulTag"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("exposure")));
+    assert_eq!(row["Port"], "8080");
+    for gone in [
+        "Id",
+        "Fix",
+        "Describe",
+        "References",
+        "Service",
+        "IsSupportRepair",
+        "AssetTags",
+    ] {
+        assert!(
+            row.get(gone).is_none(),
+            "{gone} is not in AssetViewVULRiskData"
+        );
+    }
+    assert_eq!(
+        per_asset["Tags"],
+        json!([{"Value": "env:prod", "Text": "env:prod"}])
+    );
+    assert_eq!(per_asset["StatusLists"][0]["Value"], "0");
+    // The RiskCenter model keeps its own fields and has none of the newer ones.
+    let old = csip(&s, "DescribeRiskCenterAssetViewVULRiskList", json!({})).await;
+    let o = &old["Data"][0];
+    assert!(o.get("Id").is_some() && o.get("RiskId").is_none() && o.get("CVSS").is_none());
+    assert!(old.get("Tags").is_none());
+
+    // The request's asset tags select the hosts.
+    let tagged = csip(
+        &s,
+        "DescribeVulViewVulRiskList",
+        json!({"Tags": [{"TagKey": "env", "TagValue": "prod"}], "Filter": {"Limit": 100}}),
+    )
+    .await;
+    assert_eq!(tagged["TotalCount"], 2, "{tagged}");
+    let per_vul = csip(
+        &s,
+        "DescribeVulViewVulRiskList",
+        json!({"Filter": {"Filters": [{"Name": "RiskId", "Values": ["t-path-word"]}]}}),
+    )
+    .await;
+    assert_eq!(per_vul["TotalCount"], 1, "{per_vul}");
+    let g = &per_vul["Data"][0];
+    assert_eq!(
+        (
+            g["RiskId"].clone(),
+            g["VulRiskId"].clone(),
+            g["AffectAssetCount"].clone()
+        ),
+        (json!("t-path-word"), json!("t-path-word"), json!(2))
+    );
+    assert_eq!(g["EngineSource"], "vigil-poc");
+    for gone in ["Id", "POCId", "Fix", "Service", "IsPOC"] {
+        assert!(g.get(gone).is_none(), "{gone} is not in VULViewVULRiskData");
+    }
+    assert!(per_vul.get("StatusLists").is_none());
+    assert_eq!(per_vul["Tags"][0]["Value"], "env:prod");
+    // The newer models' filter fields only.
+    let mut t = Tc3::new(
+        "DescribeVulViewVulRiskList",
+        json!({"Filter": {"Filters": [{"Name": "Id", "Values": ["t-path-word"]}]}}),
+    );
+    t.service = "csip";
+    t.version = "2022-11-21";
+    assert_eq!(code(&s.tc3(t).await), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn vulnerabilities_are_checked_again_where_they_were_found() {
+    let (s, account) = seeded().await;
+    // The seeding run is not one of the rescans.
+    let poc = ["poc".to_string()];
+    while s.store.claim("w", &poc, 60_000).await.unwrap().is_some() {}
+    let rows = csip(
+        &s,
+        "DescribeAssetViewVulRiskList",
+        json!({"Filter": {"Limit": 100}}),
+    )
+    .await;
+    let ids: Vec<i64> = rows["Data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["RiskId"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{rows}");
+    let r = csip(&s, "CreateVulReScan", json!({"VulId": ids})).await;
+    assert!(r.get("Error").is_none(), "{r}");
+    // One poc run per template, on the targets it matched, in the findings' own group.
+    let mut runs = Vec::new();
+    while let Some(l) = s.store.claim("w", &poc, 60_000).await.unwrap() {
+        runs.push(l.task);
+    }
+    runs.sort_by_key(|t| t.options["ids"].to_string());
+    let got: Vec<(Value, Value, Value)> = runs
+        .iter()
+        .map(|t| {
+            (
+                t.options["ids"].clone(),
+                t.target["targets"].clone(),
+                t.options["scope_key"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                json!(["t-path-word"]),
+                json!(["http://127.0.0.2:8080", "http://127.0.0.3:8080"]),
+                json!("poc")
+            ),
+            (
+                json!(["t-variables"]),
+                json!(["http://127.0.0.2:8081"]),
+                json!("poc")
+            ),
+        ]
+    );
+    assert!(runs.iter().all(|t| t.account_id == account));
+    // Only the assets asked for.
+    let r = csip(
+        &s,
+        "CreateVulReScan",
+        json!({"VulId": ids, "AssetList": ["127.0.0.3"]}),
+    )
+    .await;
+    assert!(r.get("Error").is_none(), "{r}");
+    let l = s.store.claim("w", &poc, 60_000).await.unwrap().unwrap();
+    assert_eq!(l.task.target["targets"], json!(["http://127.0.0.3:8080"]));
+    assert!(s.store.claim("w", &poc, 60_000).await.unwrap().is_none());
+    for (body, want) in [
+        (json!({"VulId": []}), "MissingParameter"),
+        (json!({"VulId": [999_999]}), "ResourceNotFound"),
+        (
+            json!({"VulId": [ids[0]], "KbNo": ["KB123"]}),
+            "UnsupportedOperation",
+        ),
+        (
+            json!({"VulId": [ids[0]], "AssetList": ["127.0.0.9"]}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"VulId": [ids[0]], "MemberId": ["m"]}),
+            "UnsupportedOperation",
+        ),
+        (json!({"VulId": ["x"]}), "InvalidParameter"),
+    ] {
+        let mut t = Tc3::new("CreateVulReScan", body.clone());
+        t.service = "csip";
+        t.version = "2022-11-21";
+        assert_eq!(code(&s.tc3(t).await), want, "{body}");
+    }
 }

@@ -223,6 +223,24 @@ pub(super) async fn tagged_hosts(
     ))
 }
 
+/// The tags of each registered host, each as `key:value` (for the `Tags` menus of the
+/// newer risk views).
+pub(super) async fn host_tags(
+    st: &Services,
+    rc: &RequestCtx,
+) -> ApiResult<HashMap<String, Vec<String>>> {
+    Ok(st
+        .store
+        .list_assets(rc.account.id, None)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let tags = a.tags.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            (a.value, tags)
+        })
+        .collect())
+}
+
 /// Active risk counts and last scan time of each host.
 #[derive(Default)]
 struct HostRisks {

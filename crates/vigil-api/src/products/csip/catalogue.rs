@@ -3,12 +3,12 @@
 //! compiled once and loaded again only when the directory's modification time changes,
 //! listed by `DescribeVULRiskAdvanceCFGList` (one `VULRiskAdvanceCFGList` row per template:
 //! `RiskId` is the template id, which `TaskAdvanceCFG.VulRisk` names) and used to refuse
-//! `VulRisk` ids that name no template.
+//! `VulRisk` ids that name no template. `DescribeVdbAndPocInfo` tells when it was installed.
 
 use super::listing::{apply, choices, ListReq, Listing};
 use super::{label, level, runs, NAME};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::params::Params;
+use crate::params::{NoParams, Params};
 use crate::products::time_str;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 use vigil_core::spec::poc::PocOptions;
 use vigil_core::spec::EngineSpec;
-use vigil_engine_poc::template::Template;
+use vigil_engine_poc::template::{installed_source, Template};
 use vigil_engine_poc::Loaded;
 
 /// The catalogue the server's poc tasks run, cached while its directory does not change.
@@ -67,6 +67,43 @@ impl Templates {
         }
         Ok(Some(loaded))
     }
+}
+
+impl Templates {
+    /// When the installed catalogue was installed, as CSIP writes times: the install
+    /// record's time, else (a catalogue put in place by hand) the directory's modification
+    /// time; `None` when none is installed. Blocking: call it through [`updated`].
+    fn installed_at(&self) -> Option<String> {
+        let dir = self.dir.as_deref().filter(|d| d.exists())?;
+        let recorded = installed_source(dir).and_then(|s| {
+            chrono::DateTime::parse_from_rfc3339(&s.installed_at)
+                .ok()
+                .map(|t| t.timestamp_millis())
+        });
+        let at = recorded.or_else(|| {
+            let m = stamp(dir)?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+            i64::try_from(m.as_millis()).ok()
+        })?;
+        Some(time_str(at))
+    }
+}
+
+/// [`Templates::installed_at`] of the server's catalogue (read on a blocking thread).
+async fn updated(st: &Services) -> ApiResult<Option<String>> {
+    let t = st.templates.clone();
+    tokio::task::spawn_blocking(move || t.installed_at())
+        .await
+        .map_err(|e| ApiError::internal(&format!("reading the template record: {e}")))
+}
+
+/// `DescribeVdbAndPocInfo`: when the vulnerability checks were last updated
+/// (`PocUpdateTime`, the catalogue's install time, empty when none is installed). Vigil has
+/// no virus database, so `VdbUpdateTime` is empty.
+pub(super) async fn info(st: &Services, _rc: &RequestCtx, _p: NoParams) -> ApiResult {
+    Ok(json!({
+        "VdbUpdateTime": "",
+        "PocUpdateTime": updated(st).await?.unwrap_or_default(),
+    }))
 }
 
 fn stamp(p: &Path) -> Option<SystemTime> {
@@ -164,6 +201,8 @@ pub(super) struct Facts {
     pub references: String,
     pub fix: String,
     pub describe: String,
+    pub tags: Vec<String>,
+    pub cvss: Option<f64>,
 }
 
 /// The facts of template `id`, when the catalogue has it.
@@ -175,6 +214,8 @@ pub(super) fn facts(cat: Option<&Loaded>, id: &str) -> Option<Facts> {
         references: t.info.references.join("\n"),
         fix: t.info.remediation.clone(),
         describe: t.info.description.clone(),
+        tags: t.info.tags.clone(),
+        cvss: t.info.cvss_score,
     })
 }
 

@@ -4,15 +4,16 @@
 //! Shapes follow `tencentcloud-sdk-python-csip` models. Scans run on the network engine and,
 //! for scan item `poc`, on the `poc` engine with the data directory's template catalogue
 //! (`catalogue.rs`, listed by `DescribeVULRiskAdvanceCFGList`; `poc.rs` builds the task,
-//! `vuls.rs` renders its findings); a run of both is a lead task with companions
-//! (`runs.rs`). Scan item `webcontent` is refused with `UnsupportedOperation` until its
-//! engine exists.
+//! `vuls.rs` renders its findings, `rescan.rs` checks them again); a run of both is a lead
+//! task with companions (`runs.rs`). Scan item `webcontent` is refused with
+//! `UnsupportedOperation` until its engine exists.
 
 mod assets;
 mod catalogue;
 mod listing;
 mod poc;
 mod reports;
+mod rescan;
 mod risks;
 mod runs;
 mod tasks;
@@ -52,13 +53,10 @@ pub static PRODUCT: Product = Product {
 };
 
 /// CSIP actions of the official SDK that need engines Vigil does not have yet.
-pub const NOT_YET_SERVED: &[&str] = &[
-    "DescribeRiskCenterWebsiteRiskList",
-    "DescribeAssetViewVulRiskList",
-];
+pub const NOT_YET_SERVED: &[&str] = &["DescribeRiskCenterWebsiteRiskList"];
 
 /// The CSIP actions.
-pub static ACTIONS: [Action; 23] = [
+pub static ACTIONS: [Action; 27] = [
     action!(
         "CreateDomainAndIp",
         assets::create,
@@ -145,6 +143,16 @@ pub static ACTIONS: [Action; 23] = [
         "Vulnerabilities (scan item poc), per vulnerability."
     ),
     action!(
+        "DescribeAssetViewVulRiskList",
+        vuls::asset_view_newer,
+        "Vulnerabilities (scan item poc), per asset (the newer model: RiskId, CVSS, tags)."
+    ),
+    action!(
+        "DescribeVulViewVulRiskList",
+        vuls::vul_view_newer,
+        "Vulnerabilities (scan item poc), per vulnerability (the newer model: RiskId, CVSS, tags)."
+    ),
+    action!(
         "DescribeVULRiskDetail",
         vuls::detail,
         "One vulnerability (scan item poc): fix, references, description, trend."
@@ -163,6 +171,16 @@ pub static ACTIONS: [Action; 23] = [
         "DescribeVULRiskAdvanceCFGList",
         catalogue::list,
         "The vulnerability checks of scan item poc (the template catalogue), with a task's switches."
+    ),
+    action!(
+        "CreateVulReScan",
+        rescan::create,
+        "Check vulnerabilities (scan item poc) again: their templates on the targets they matched."
+    ),
+    action!(
+        "DescribeVdbAndPocInfo",
+        catalogue::info,
+        "When the vulnerability checks (the template catalogue) were last installed."
     ),
     action!(
         "DescribeTaskLogList",

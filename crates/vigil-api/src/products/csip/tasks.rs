@@ -390,7 +390,7 @@ async fn targets(
 }
 
 /// Targets the account may not scan.
-async fn unauthorised(
+pub(super) async fn unauthorised(
     st: &Services,
     account_id: i64,
     targets: &[String],

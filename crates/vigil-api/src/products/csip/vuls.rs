@@ -1,16 +1,19 @@
 //! The vulnerability risks: `poc-vuln` findings of scan item `poc` rendered as CSIP's
-//! vulnerability lists, per asset (`DescribeRiskCenterAssetViewVULRiskList`: one row per
-//! finding, `Id` its id, `POCId` the template id, `VULURL` where it matched) and per
-//! vulnerability (`DescribeRiskCenterVULViewVULRiskList`: one row per template, `Id` the
-//! template id). What the finding does not hold (type, component, references) comes from
-//! the template in the catalogue, when it is still there. Statuses are the findings' own,
-//! set with `ModifyRiskCenterRiskStatus` Type 1. `DescribeVULRiskDetail` tells one
-//! vulnerability (a template id, or a per-asset row's id): fix, references, description,
-//! component, and per day the assets it was first found on.
+//! vulnerability lists, per asset (one row per finding, its id the finding's, `POCId` the
+//! template id, `VULURL` where it matched) and per vulnerability (one row per template, its
+//! id the template id), each in two models: the RiskCenter actions
+//! (`DescribeRiskCenterAssetViewVULRiskList`, `DescribeRiskCenterVULViewVULRiskList`: `Id`,
+//! fix texts) and the newer ones (`DescribeAssetViewVulRiskList`,
+//! `DescribeVulViewVulRiskList`: `RiskId`, `VulRiskId`, CVSS, tags, a `Tags` menu), rendered
+//! by one builder per view. What the finding does not hold (type, component, references,
+//! tags, CVSS) comes from the template in the catalogue, when it is still there. Statuses are
+//! the findings' own, set with `ModifyRiskCenterRiskStatus` Type 1. `DescribeVULRiskDetail`
+//! tells one vulnerability (a template id, or a per-asset row's id): fix, references,
+//! description, component, and per day the assets it was first found on.
 
-use super::assets::TaggedListReq;
+use super::assets::{host_tags, TaggedListReq};
 use super::catalogue::{current, facts, Facts};
-use super::risks::{base, load, merge, respond, severity_rank};
+use super::risks::{base, load, merge, respond, severity_rank, without};
 use super::Members;
 use super::{level, owner};
 use crate::error::{ApiError, ApiResult};
@@ -19,7 +22,7 @@ use crate::products::time_str;
 use crate::{RequestCtx, Services};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use vigil_core::spec::poc::{PocEvidence, KIND};
 use vigil_core::FindingStatus;
 use vigil_engine_poc::Loaded;
@@ -41,7 +44,67 @@ fn template_id(f: &StoredFinding, e: &PocEvidence) -> String {
         .unwrap_or_else(|| e.template_id.clone())
 }
 
-/// The fields a vulnerability row has in both views.
+/// The two generations of CSIP's vulnerability views: the RiskCenter actions, and the newer
+/// `DescribeAssetViewVulRiskList` / `DescribeVulViewVulRiskList`, whose rows name the risk
+/// `RiskId` (with `VulRiskId` the template id), carry CVSS, tags and engine fields instead of
+/// the fix texts, and whose responses add a `Tags` menu of the listed assets' tags.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Model {
+    RiskCenter,
+    Newer,
+}
+
+/// Hidden field of every row: the tags of its assets, for the newer models' `Tags` menu.
+const ASSET_TAGS: &str = "AssetTags";
+
+impl Model {
+    /// The filter menus of a view: the shared ones, and for the newer models `Tags`.
+    fn menus(self, shared: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        let mut m = shared.to_vec();
+        if self == Model::Newer {
+            m.push(("Tags", ASSET_TAGS));
+        }
+        m
+    }
+
+    /// The filterable fields of a view: the shared ones, with the model's own (`older`
+    /// those of the RiskCenter model).
+    fn fields(self, shared: &[&'static str], older: &[&'static str]) -> Vec<&'static str> {
+        let mut f = shared.to_vec();
+        match self {
+            Model::RiskCenter => f.extend(older),
+            Model::Newer => f.extend(["RiskId", "VulRiskId", "VulTag", "CVSS", "EngineSource"]),
+        }
+        f
+    }
+
+    /// Fields the shared rows carry that this model's rows do not have.
+    fn hidden(self, own: &[&'static str]) -> Vec<&'static str> {
+        let mut h = vec![ASSET_TAGS];
+        match self {
+            Model::RiskCenter => h.extend(["VulTag", "CVSS"]),
+            Model::Newer => h.extend(["Id", "Describe", "References", "Fix", "Service"]),
+        }
+        h.extend(own);
+        h
+    }
+
+    /// The newer models' fields of a row on template `template`, risk `risk`
+    /// (`CreateVulReScan` can check it again while its template is installed).
+    fn extra(self, risk: &str, template: &str, level: &str, cat: Option<&Loaded>) -> Value {
+        let again = cat.is_some_and(|c| c.compiled.contains_key(template));
+        match self {
+            Model::RiskCenter => json!({}),
+            Model::Newer => json!({
+                "RiskId": risk, "VulRiskId": template, "PCMGRId": "", "DisclosureTime": "",
+                "AttackHeat": 0, "IsSuggest": i64::from(matches!(level, "extreme" | "high")),
+                "HandleTaskId": "", "EngineSource": "vigil-poc", "TvdID": "", "IsOneClick": i64::from(again),
+            }),
+        }
+    }
+}
+
+/// The fields a vulnerability row has in every view.
 fn vul_fields(f: &StoredFinding, cat: Option<&Loaded>) -> Value {
     let e = evidence(f);
     let id = template_id(f, &e);
@@ -51,12 +114,16 @@ fn vul_fields(f: &StoredFinding, cat: Option<&Loaded>) -> Value {
         references,
         fix,
         describe,
+        tags,
+        cvss,
     } = facts(cat, &id).unwrap_or(Facts {
         vul_type: "other".into(),
         component: String::new(),
         references: String::new(),
         fix: String::new(),
         describe: String::new(),
+        tags: Vec::new(),
+        cvss: None,
     });
     let references = if e.references.is_empty() {
         references
@@ -75,59 +142,114 @@ fn vul_fields(f: &StoredFinding, cat: Option<&Loaded>) -> Value {
         "Describe": describe, "VULURL": e.matched_at, "CVE": f.finding.cve.join(","),
         "Payload": e.request.chars().take(PAYLOAD_CHARS).collect::<String>(),
         "Port": f.finding.port.map(|p| p.to_string()).unwrap_or_default(),
-        "EMGCVulType": 0, "Service": e.protocol,
+        "EMGCVulType": 0, "Service": e.protocol, "VulTag": tags, "CVSS": cvss,
     })
 }
 
+/// The tags of the hosts of `fs`, each once.
+fn tags_of(fs: &[&StoredFinding], tags: &HashMap<String, Vec<String>>) -> Vec<String> {
+    let mut out: Vec<String> = fs
+        .iter()
+        .filter_map(|f| tags.get(f.finding.host.as_deref().unwrap_or("")))
+        .flatten()
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub(super) async fn asset_view(st: &Services, rc: &RequestCtx, req: TaggedListReq) -> ApiResult {
+    asset_list(st, rc, req, Model::RiskCenter).await
+}
+
+pub(super) async fn asset_view_newer(
+    st: &Services,
+    rc: &RequestCtx,
+    req: TaggedListReq,
+) -> ApiResult {
+    asset_list(st, rc, req, Model::Newer).await
+}
+
+/// The per-asset view in either model: one row per finding.
+async fn asset_list(st: &Services, rc: &RequestCtx, req: TaggedListReq, model: Model) -> ApiResult {
     let cat = current(st).await?;
-    let rows: Vec<Value> = load(st, rc, &req.list, &req.tags, KIND)
-        .await?
+    let found = load(st, rc, &req.list, &req.tags, KIND).await?;
+    let tags = host_tags(st, rc).await?;
+    let rows: Vec<Value> = found
         .iter()
         .map(|f| {
+            let row = merge(base(rc, f), vul_fields(f, cat.as_deref()));
+            let template = row["POCId"].as_str().unwrap_or("").to_string();
+            let lvl = level(f.finding.severity);
             merge(
-                merge(base(rc, f), vul_fields(f, cat.as_deref())),
+                merge(
+                    row,
+                    model.extra(&f.id.to_string(), &template, lvl, cat.as_deref()),
+                ),
                 json!({
                     "CWPVersion": 0, "IsSupportRepair": false, "IsSupportDetect": true,
-                    "InstanceUUID": "",
+                    "InstanceUUID": "", "LogId": "", "TaskId": "", "IsPOC": 1,
+                    ASSET_TAGS: tags_of(&[f], &tags),
                 }),
             )
         })
         .collect();
-    respond(
+    let out = respond(
         rows,
         &req.list.filter,
-        &[
+        &model.menus(&[
             ("StatusLists", "Status"),
             ("LevelLists", "Level"),
             ("FromLists", "From"),
             ("VULTypeLists", "VULType"),
             ("InstanceTypeLists", "InstanceType"),
-        ],
-        &[
-            "AffectAsset",
-            "Level",
-            "InstanceType",
-            "Component",
-            "Service",
-            "RecentTime",
-            "FirstTime",
-            "Status",
-            "Id",
-            "VULType",
-            "Port",
-            "VULURL",
-            "VULName",
-            "CVE",
-            "POCId",
-            "From",
-        ],
-    )
+        ]),
+        &model.fields(
+            &[
+                "AffectAsset",
+                "Level",
+                "InstanceType",
+                "Component",
+                "RecentTime",
+                "FirstTime",
+                "Status",
+                "VULType",
+                "Port",
+                "VULURL",
+                "VULName",
+                "CVE",
+                "POCId",
+                "From",
+            ],
+            &["Id", "Service"],
+        ),
+    )?;
+    let own: &[&str] = match model {
+        // The RiskCenter rows have no newer fields; the newer ones not these.
+        Model::RiskCenter => &["LogId", "TaskId", "IsPOC"],
+        Model::Newer => &["IsSupportRepair", "IsSupportDetect"],
+    };
+    Ok(without(out, &model.hidden(own)))
 }
 
 pub(super) async fn vul_view(st: &Services, rc: &RequestCtx, req: TaggedListReq) -> ApiResult {
+    vul_list(st, rc, req, Model::RiskCenter).await
+}
+
+pub(super) async fn vul_view_newer(
+    st: &Services,
+    rc: &RequestCtx,
+    req: TaggedListReq,
+) -> ApiResult {
+    vul_list(st, rc, req, Model::Newer).await
+}
+
+/// The per-vulnerability view in either model: one row per template.
+async fn vul_list(st: &Services, rc: &RequestCtx, req: TaggedListReq, model: Model) -> ApiResult {
     let cat = current(st).await?;
     let found = load(st, rc, &req.list, &req.tags, KIND).await?;
+    let tags = host_tags(st, rc).await?;
     let mut groups: BTreeMap<String, Vec<&StoredFinding>> = BTreeMap::new();
     for f in &found {
         groups
@@ -155,7 +277,7 @@ pub(super) async fn vul_view(st: &Services, rc: &RequestCtx, req: TaggedListReq)
             hosts.sort();
             hosts.dedup();
             let urls: Vec<String> = fs.iter().map(|f| evidence(f).matched_at).collect();
-            merge(
+            let row = merge(
                 row.take(),
                 json!({
                     "Id": id, "Index": id, "Level": worst, "Port": ports.join(","),
@@ -165,35 +287,39 @@ pub(super) async fn vul_view(st: &Services, rc: &RequestCtx, req: TaggedListReq)
                     "FirstTime": fs.iter().map(|f| f.first_seen).min().map(time_str).unwrap_or_default(),
                     "From": "vigil", "VULURL": urls.join("\n"),
                     "AppId": app_id, "Uin": uin, "Nick": nick,
+                    ASSET_TAGS: tags_of(&fs, &tags),
                 }),
-            )
+            );
+            merge(row, model.extra(&id, &id, worst, cat.as_deref()))
         })
         .collect();
     let out = respond(
         rows,
         &req.list.filter,
-        &[
+        &model.menus(&[
             ("LevelLists", "Level"),
             ("FromLists", "From"),
             ("VULTypeLists", "VULType"),
-        ],
-        &[
-            "Id",
-            "Level",
-            "Component",
-            "RecentTime",
-            "FirstTime",
-            "NoHandleCount",
-            "AffectAssetCount",
-            "VULType",
-            "VULName",
-            "CVE",
-            "From",
-            "Port",
-        ],
+        ]),
+        &model.fields(
+            &[
+                "Level",
+                "Component",
+                "RecentTime",
+                "FirstTime",
+                "NoHandleCount",
+                "AffectAssetCount",
+                "VULType",
+                "VULName",
+                "CVE",
+                "From",
+                "Port",
+            ],
+            &["Id"],
+        ),
     )?;
-    // Fields of the per-asset rows this model does not have.
-    Ok(super::risks::without(out, &["POCId", "Service"]))
+    // Fields of the per-asset rows no per-vulnerability model has.
+    Ok(without(out, &model.hidden(&["POCId", "Service"])))
 }
 
 /// The parameters of `DescribeVULRiskDetail`.
