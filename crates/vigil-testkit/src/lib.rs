@@ -2,11 +2,12 @@
 //! database on every available backend — SQLite always, PostgreSQL when
 //! `VIGIL_TEST_POSTGRES_URL` names a server (`scripts/test` starts one; required when `CI` is
 //! set) — scratch directories, a fixed master key, a sink that collects what an engine
-//! sends ([`engine`]), server processes stopped with their whole process group ([`daemon`]), a
-//! real container registry ([`registry`]), the deliberately vulnerable test web application
+//! sends ([`engine`]), server processes stopped with their whole process group ([`daemon`]), dnsmasq
+//! answering for `example.test` ([`dnsmasq`]), a real container registry ([`registry`]), the deliberately vulnerable test web application
 //! ([`webapp`]) and golden files regenerated with `UPDATE_GOLDEN=1` ([`golden`]).
 
 pub mod daemon;
+pub mod dnsmasq;
 pub mod engine;
 pub mod golden;
 pub mod registry;

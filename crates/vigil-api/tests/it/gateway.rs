@@ -5,6 +5,7 @@
 use crate::support::*;
 use serde_json::{json, Value};
 use vigil_api::ApiConfig;
+use vigil_testkit::dnsmasq::{dnsmasq, free_port};
 
 #[tokio::test]
 async fn tc3_errors_on_the_wire() {
@@ -344,70 +345,9 @@ async fn database_failures_do_not_leak() {
     );
 }
 
-/// dnsmasq on a random loopback port answering only for `example.test`.
-struct Dnsmasq(std::process::Child);
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn dnsmasq(port: u16, txt: &[(&str, &str)]) -> Option<Dnsmasq> {
-    let Ok(path) = which("dnsmasq") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "dnsmasq must be installed in CI (scripts/test installs dnsmasq-base)"
-        );
-        eprintln!("note: dnsmasq not installed; DNS TXT test skipped");
-        return None;
-    };
-    let mut cmd = std::process::Command::new(path);
-    cmd.args([
-        "--keep-in-foreground",
-        "--no-resolv",
-        "--no-hosts",
-        "--no-poll",
-        "--bind-interfaces",
-        "--listen-address=127.0.0.1",
-        "--local=/example.test/",
-        "--user=root",
-    ])
-    .arg(format!("--port={port}"))
-    .arg(format!(
-        "--pid-file={}",
-        std::env::temp_dir()
-            .join(format!("vigil-dnsmasq-{port}.pid"))
-            .display()
-    ));
-    for (name, text) in txt {
-        cmd.arg(format!("--txt-record={name},{text}"));
-    }
-    let child = cmd
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    Some(Dnsmasq(child))
-}
-
-fn which(name: &str) -> Result<std::path::PathBuf, ()> {
-    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        .iter()
-        .map(|d| std::path::Path::new(d).join(name))
-        .find(|p| p.exists())
-        .ok_or(())
-}
-
 #[tokio::test]
 async fn dns_txt_ownership_proof() {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let s = start_with_dns(
         ApiConfig::default(),
         Some(format!("127.0.0.1:{port}").parse().unwrap()),

@@ -4,13 +4,12 @@
 //! (redirects followed by hand, each hop checked by the scope guard), and its response
 //! turned into the parts matchers read; internal extractors feed later requests.
 
-use crate::dsl::{Layered, Value, Vars};
+use crate::dsl::{Layered, Vars};
 use crate::exec::compile::{Compiled, HttpBlock, HttpText};
 use crate::exec::request::{self, Built};
 use crate::exec::{evidence, RunState, Target};
 use crate::operators::{Data, HttpParts};
 use crate::template::{Body, HttpKind, HttpRequest, Redirects};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use vigil_engine::wire::{Endpoint, HttpResponse};
 
@@ -33,14 +32,7 @@ pub(crate) async fn run_block(
     let combos = spec.payloads.as_ref().map_or(1, |p| p.combinations());
     let mut matched_any = false;
     'combos: for i in 0..combos {
-        let payload: BTreeMap<String, Value> = spec
-            .payloads
-            .as_ref()
-            .and_then(|p| p.combination(i))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::from(v)))
-            .collect();
+        let payload = super::payload_values(spec.payloads.as_ref(), i);
         let mut previous: Vec<Data> = Vec::new();
         let last = block.requests.len().saturating_sub(1);
         for (n, text) in block.requests.iter().enumerate() {

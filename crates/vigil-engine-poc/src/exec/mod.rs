@@ -231,6 +231,19 @@ async fn run_block(
     }
 }
 
+/// The `i`-th combination of a block's payloads as variables (none without payloads).
+pub(crate) fn payload_values(
+    payloads: Option<&crate::template::Payloads>,
+    i: usize,
+) -> BTreeMap<String, Value> {
+    payloads
+        .and_then(|p| p.combination(i))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::from(v)))
+        .collect()
+}
+
 /// Evaluates `ops` over one response's `data`: values of internal extractors go to later
 /// requests, and what is to be reported is recorded with its proof, which `proof` gives as
 /// (where, request, response) only then. Nothing is reported unless something visible

@@ -10,7 +10,6 @@ use crate::exec::compile::{Compiled, NetworkBlock};
 use crate::exec::{evidence, RunState, Target};
 use crate::operators::Data;
 use crate::template::Body;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use vigil_engine::wire::Endpoint;
@@ -52,14 +51,7 @@ pub(crate) async fn run_block(
                     state.outcome.failed("cancelled".into());
                     return matched_any;
                 }
-                let payload: BTreeMap<String, Value> = spec
-                    .payloads
-                    .as_ref()
-                    .and_then(|p| p.combination(i))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), Value::from(v)))
-                    .collect();
+                let payload = super::payload_values(spec.payloads.as_ref(), i);
                 let prepared = {
                     let stack: [&dyn Vars; 3] = [&payload, &state.dynamic, &vars];
                     prepare(&Layered::new(&stack), address, *tls, port, &block.inputs)
