@@ -49,7 +49,6 @@ pub(crate) async fn run_block(
             return false;
         }
     };
-    state.outcome.requests += 1;
     let question = format!("{name}.\tIN\t{}", block.kind);
     let text = answer.records.join("\n");
     let raw = format!(";; ->>HEADER<<- status: {}\n;; QUESTION SECTION:\n;{question}\n\n;; ANSWER SECTION:\n{text}\n", answer.rcode);

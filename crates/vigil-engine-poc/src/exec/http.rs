@@ -62,7 +62,6 @@ pub(crate) async fn run_block(
                 &built,
                 spec.redirects,
                 spec.cookies.then_some(&mut state.jar),
-                &mut state.outcome.requests,
             )
             .await
             {
@@ -177,7 +176,6 @@ async fn send(
     built: &Built,
     redirects: Redirects,
     mut jar: Option<&mut super::cookies::Jar>,
-    count: &mut usize,
 ) -> Result<(Built, Arc<HttpResponse>), SendError> {
     let mut current = built.clone();
     let mut hops = 0u32;
@@ -188,7 +186,6 @@ async fn send(
                 .as_ref()
                 .is_none_or(|j| j.header(&current.host).is_none());
         let resp = shared.send(&ep, &current.bytes, cacheable).await?;
-        *count += 1;
         if let Some(j) = jar.as_deref_mut() {
             j.store(&current.host, resp.header_all("set-cookie"));
         }

@@ -50,8 +50,6 @@ pub struct Outcome {
     /// Every request the template asked for was sent and answered (or deliberately not
     /// sent): only then may an earlier finding of it be called fixed.
     pub complete: bool,
-    /// Requests sent (cached answers included).
-    pub requests: usize,
     /// The first transport error, if any.
     pub error: Option<String>,
 }

@@ -66,7 +66,6 @@ pub(crate) async fn run_block(
                 };
                 match exchange(shared, &ep, &inputs, spec.read_size, spec.read_all).await {
                     Ok(ex) => {
-                        state.outcome.requests += 1;
                         let mut data = Data::new();
                         data.insert("data", Value::from_bytes(ex.read.clone()));
                         data.insert("raw", Value::from_bytes(ex.read.clone()));

@@ -57,7 +57,6 @@ pub(crate) async fn run_block(
             return false;
         }
     };
-    state.outcome.requests += 1;
     let ip = conn.peer().ip().to_string();
     let Some(info) = conn.tls_info().cloned() else {
         return false;

@@ -181,10 +181,6 @@ pub struct HttpRequest {
     pub skip_variables_check: bool,
     /// `disable-path-automerge`: a raw request's path is not joined to the target's path.
     pub disable_path_automerge: bool,
-    /// `iterate-all`: internal extractor values are iterated, not just the first.
-    pub iterate_all: bool,
-    /// `digest-username`/`digest-password`.
-    pub digest: Option<(String, String)>,
 }
 
 impl HttpRequest {

@@ -305,6 +305,11 @@ fn parse_http(
     if r.fuzzing.is_some() {
         *skip = Some(Skip::Fuzzing);
     }
+    if r.iterate_all == Some(true) {
+        skip.get_or_insert(Skip::Unsupported(
+            "iterate-all (every value of an internal extractor in turn)".into(),
+        ));
+    }
     if r.race == Some(true) {
         skip.get_or_insert(Skip::Unsupported("race requests".into()));
     }
@@ -385,11 +390,7 @@ fn parse_http(
         })
         .transpose()?
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-    let digest = match (&r.digest_username, &r.digest_password) {
-        (Some(u), p) => Some((u.clone(), p.clone().unwrap_or_default())),
-        (None, _) => None,
-    };
-    if digest.is_some() {
+    if r.digest_username.is_some() || r.digest_password.is_some() {
         skip.get_or_insert(Skip::Unsupported("HTTP digest authentication".into()));
     }
     Ok(HttpRequest {
@@ -403,8 +404,6 @@ fn parse_http(
         max_size,
         skip_variables_check: r.skip_variables_check.unwrap_or(false),
         disable_path_automerge: r.disable_path_automerge.unwrap_or(false),
-        iterate_all: r.iterate_all.unwrap_or(false),
-        digest,
     })
 }
 

@@ -90,20 +90,24 @@ fn templates_are_installed_then_a_scan_uses_them() {
         "{out}"
     );
 
+    // One template (t-path-word) on a server, in a format, failing on high findings.
+    let scan = |url: &str, format: &str| {
+        vigil(&[
+            "scan",
+            "poc",
+            url,
+            "--data-dir",
+            data,
+            "--id",
+            "t-path-word",
+            "--format",
+            format,
+            "--fail-on",
+            "high",
+        ])
+    };
     let vulnerable = serve("DB_PASSWORD=hunter2");
-    let (code, out, err) = vigil(&[
-        "scan",
-        "poc",
-        &vulnerable,
-        "--data-dir",
-        data,
-        "--id",
-        "t-path-word",
-        "--format",
-        "json",
-        "--fail-on",
-        "high",
-    ]);
+    let (code, out, err) = scan(&vulnerable, "json");
     assert_eq!(code, 1, "{err}");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let f = &report["findings"][0];
@@ -113,37 +117,15 @@ fn templates_are_installed_then_a_scan_uses_them() {
         .as_str()
         .unwrap()
         .starts_with("GET /admin/config.php HTTP/1.1\r\n"));
-    let (code, out, _) = vigil(&[
-        "scan",
-        "poc",
-        &vulnerable,
-        "--data-dir",
-        data,
-        "--id",
-        "t-path-word",
-        "--format",
-        "sarif",
-    ]);
-    assert_eq!(code, 0);
+    let (code, out, _) = scan(&vulnerable, "sarif");
+    assert_eq!(code, 1);
     assert!(
         out.contains("\"ruleId\"") && out.contains("poc-vuln"),
         "{out}"
     );
 
     let safe = serve("db_user=app");
-    let (code, out, err) = vigil(&[
-        "scan",
-        "poc",
-        &safe,
-        "--data-dir",
-        data,
-        "--id",
-        "t-path-word",
-        "--format",
-        "json",
-        "--fail-on",
-        "high",
-    ]);
+    let (code, out, err) = scan(&safe, "json");
     assert_eq!(code, 0, "{err}");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["findings"].as_array().unwrap().len(), 0);
